@@ -1,0 +1,3 @@
+//! Analyses of a lowered function.
+
+pub mod activity;

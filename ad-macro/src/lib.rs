@@ -1,0 +1,132 @@
+//! The `#[reverse]` attribute of `ad-runtime`: reverse-mode automatic differentiation by
+//! source transformation. Users depend on `ad-runtime`, which re-exports it.
+//!
+//! The macro is a small compiler; [`expand`] is the whole pipeline:
+//!
+//! ```text
+//! options    #[reverse(wrt(..), crate = "..", dump)]
+//! signature  which parameters are active, what the output is       signature.rs
+//! lower      syn::ItemFn -> ir::Func (SSA, structured regions)      lower/
+//! activity   which values depend on the input and reach the output analysis/activity.rs
+//! reverse    ir::Func -> adjoint ir::Func (forward + reverse sweep) reverse/
+//! emit       adjoint ir::Func -> f_grad, f_vjp                      emit.rs
+//! ```
+//!
+//! The macro knows programs, not math: each primitive's derivative is a function in
+//! `ad_runtime::rules`, named by the table in `prims.rs`. Errors are collected across stages
+//! (`errors.rs`) and reported together, next to the untouched original function and stubs of
+//! the generated ones.
+
+mod analysis;
+mod emit;
+mod errors;
+mod ir;
+mod lower;
+mod options;
+mod prims;
+mod reverse;
+mod signature;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::errors::Errors;
+use crate::options::Options;
+use crate::signature::Signature;
+
+/// Differentiates a function in reverse mode; see the `ad-runtime` crate for the API.
+#[proc_macro_attribute]
+pub fn reverse(args: proc_macro::TokenStream, item: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    expand(args.into(), item.into()).into()
+}
+
+fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(error) => {
+            let message = "#[reverse] applies to functions: `fn f(x: f64) -> f64 { .. }`";
+            let error = syn::Error::new(error.span(), message).to_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    let mut errors = Errors::new();
+    let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
+    let wrt = options.as_ref().and_then(|o| o.wrt.as_deref());
+    let sig = Signature::analyze(&item.sig, wrt, &mut errors);
+    let lowered = sig.as_ref().map(|sig| {
+        let (mut func, items) = lower::lower(&item, sig, &mut errors);
+        analysis::activity::analyze(&mut func, sig, &mut errors);
+        (func, items)
+    });
+    if let Err(error) = errors.finish() {
+        return with_errors(&item, sig.as_ref(), error);
+    }
+    let (Some(options), Some(sig), Some((primal, items))) = (options, sig, lowered) else {
+        return with_errors(&item, None, internal("a stage failed without reporting an error"));
+    };
+    match generate(&item, &options, &sig, &primal, &items) {
+        Ok(generated) => quote!(#item #generated),
+        Err(error) => with_errors(&item, Some(&sig), error),
+    }
+}
+
+/// Differentiates the verified primal and emits the generated functions.
+fn generate(
+    item: &syn::ItemFn,
+    options: &Options,
+    sig: &Signature,
+    primal: &ir::Func,
+    items: &[syn::Item],
+) -> syn::Result<TokenStream> {
+    verify(primal, "lowering")?;
+    // The cotangent parameter of `f_vjp`, unless the user has a parameter of that name.
+    let taken = sig.params.iter().any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
+    let seed = format_ident!("{}", if taken { "__ad_seed" } else { "seed" }, span = Span::mixed_site());
+    let adjoint = reverse::differentiate(primal, sig, seed.clone());
+    verify(&adjoint, "differentiation")?;
+    let cx = emit::Context {
+        item,
+        sig,
+        krate: &options.krate,
+        items,
+        seed: &seed,
+    };
+    let generated = emit::functions(&cx, &adjoint);
+    if options.dump {
+        dump(primal, &adjoint, &generated);
+    }
+    Ok(generated)
+}
+
+/// Runs the IR verifier in debug builds of the macro (the default for `cargo build`).
+fn verify(func: &ir::Func, stage: &str) -> syn::Result<()> {
+    if cfg!(debug_assertions) {
+        func.verify()
+            .map_err(|message| internal(&format!("invalid IR after {stage}: {message}\n{func}")))?;
+    }
+    Ok(())
+}
+
+fn internal(message: &str) -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        format!("ad-macro internal error, please report it with this function: {message}"),
+    )
+}
+
+/// The original function, the errors, and stubs of the generated functions.
+fn with_errors(item: &syn::ItemFn, sig: Option<&Signature>, error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    let stubs = emit::stubs(item, sig);
+    quote!(#item #error #stubs)
+}
+
+/// `#[reverse(dump)]`: prints the IR, the adjoint IR and the generated Rust to the compiler's
+/// standard error.
+fn dump(primal: &ir::Func, adjoint: &ir::Func, generated: &TokenStream) {
+    let rust = match syn::parse2::<syn::File>(generated.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => generated.to_string(),
+    };
+    eprintln!("// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}", primal.name);
+}

@@ -1,0 +1,563 @@
+//! Lowering: `syn::ItemFn` → [`ir::Func`].
+//!
+//! A scoped environment maps each Rust name to its current value. `let` binds a name in the
+//! innermost scope (shadowing is a new binding), and every assignment binds the name to a new
+//! value in the scope that declared it, so `x = x * x` defines `x.1 = mul x.0, x.0` as in the
+//! seed's "Mutability" section. Expressions are flattened into ops whose operands are values;
+//! tuples (`(a, b)`, `x.sin_cos()`) exist only at lowering time, as [`Val::Tuple`].
+//!
+//! Unsupported syntax is reported with its span and lowering goes on with the next statement,
+//! so one compilation shows every error of the function.
+
+mod effect;
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, Pat, Stmt, UnOp};
+
+use crate::errors::{Errors, Reported};
+use crate::ir::{Block, Func, Op, OpKind, Param, Value};
+use crate::prims;
+use crate::signature::Signature;
+
+type R<T> = Result<T, Reported>;
+
+/// The lowering-time value of an expression.
+#[derive(Clone, PartialEq)]
+enum Val {
+    Unit,
+    One(Value),
+    Tuple(Vec<Val>),
+}
+
+/// Lowers the body of `item`. Returns the function and the items declared inside the body
+/// (`const`, `use`, `fn`), which the emitted functions declare again.
+pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func, Vec<syn::Item>) {
+    let mut lower = Lower {
+        func: Func {
+            name: item.sig.ident.to_string(),
+            params: Vec::new(),
+            body: Block::default(),
+            values: Vec::new(),
+        },
+        ops: Vec::new(),
+        scopes: vec![HashMap::new()],
+        sig,
+        errors,
+        items: Vec::new(),
+    };
+    for param in &sig.params {
+        let name = param.ident.as_ref().map(ToString::to_string);
+        let value = lower.func.new_value(name.clone());
+        lower.func.params.push(Param {
+            value,
+            ident: param.ident.clone(),
+        });
+        if let Some(name) = name {
+            lower.scopes[0].insert(name, Some(Val::One(value)));
+        }
+    }
+    let result = lower.function_body(&item.block);
+    match result {
+        Ok(Val::One(v)) => lower.func.body.yields = vec![v],
+        Ok(_) => {
+            lower.errors.spanned(&item.block, "the function body must end with a single float value");
+        }
+        Err(Reported) => {}
+    }
+    lower.func.body.ops = std::mem::take(&mut lower.ops);
+    (lower.func, lower.items)
+}
+
+struct Lower<'a> {
+    func: Func,
+    /// The ops of the block being lowered.
+    ops: Vec<Op>,
+    /// Innermost last. `None` is a declared but unassigned variable (`let x;`).
+    scopes: Vec<HashMap<String, Option<Val>>>,
+    sig: &'a Signature,
+    errors: &'a mut Errors,
+    items: Vec<syn::Item>,
+}
+
+impl Lower<'_> {
+    // ----- building ops -----
+
+    fn push(&mut self, kind: OpKind, span: Span, results: usize) -> Vec<Value> {
+        let results: Vec<Value> = (0..results).map(|_| self.func.new_value(None)).collect();
+        self.ops.push(Op {
+            results: results.clone(),
+            kind,
+            span,
+            ty: None,
+        });
+        results
+    }
+
+    fn push1(&mut self, kind: OpKind, span: Span) -> Val {
+        Val::One(self.push(kind, span, 1)[0])
+    }
+
+    fn error(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) -> Reported {
+        self.errors.spanned(tokens, message)
+    }
+
+    // ----- scopes -----
+
+    fn lookup(&self, name: &str) -> Option<&Option<Val>> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// Binds `name` in the innermost scope, naming a fresh unnamed value after it.
+    fn declare(&mut self, name: String, val: Option<Val>) {
+        if let Some(Val::One(v)) = &val {
+            self.name_value(*v, &name);
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name, val);
+        }
+    }
+
+    /// Rebinds `name` where it was declared. `false` if it is not a local.
+    fn reassign(&mut self, name: &str, val: Val) -> bool {
+        if let Val::One(v) = &val {
+            self.name_value(*v, name);
+        }
+        match self.scopes.iter_mut().rev().find_map(|s| s.get_mut(name)) {
+            Some(slot) => {
+                *slot = Some(val);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn name_value(&mut self, v: Value, name: &str) {
+        let info = &mut self.func.values[v.index()];
+        if info.name.is_none() {
+            info.name = Some(name.trim_start_matches("r#").to_string());
+        }
+    }
+
+    /// Runs `f` in a fresh scope.
+    fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.scopes.push(HashMap::new());
+        let out = f(self);
+        self.scopes.pop();
+        out
+    }
+
+    // ----- statements -----
+
+    /// The function's body: like [`Self::block`], but `return e;` may end it.
+    fn function_body(&mut self, block: &syn::Block) -> R<Val> {
+        let (last, init) = match block.stmts.split_last() {
+            Some((Stmt::Expr(Expr::Return(ret), _), init)) => (Some(ret), init),
+            _ => (None, &block.stmts[..]),
+        };
+        let Some(ret) = last else {
+            return self.block(block);
+        };
+        self.scoped(|this| {
+            this.stmts(init);
+            match &ret.expr {
+                Some(e) => this.expr(e),
+                None => Err(this.error(ret, "`return;` without a value: return the function's float result")),
+            }
+        })
+    }
+
+    fn block(&mut self, block: &syn::Block) -> R<Val> {
+        self.scoped(|this| {
+            let (tail, init) = match block.stmts.split_last() {
+                Some((Stmt::Expr(e, None), init)) => (Some(e), init),
+                _ => (None, &block.stmts[..]),
+            };
+            this.stmts(init);
+            match tail {
+                Some(e) => this.expr(e),
+                None => Ok(Val::Unit),
+            }
+        })
+    }
+
+    /// Lowers statements, recording the errors of each and going on with the next.
+    fn stmts(&mut self, stmts: &[Stmt]) {
+        for stmt in stmts {
+            let _ = self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> R<()> {
+        match stmt {
+            Stmt::Local(local) => {
+                if let Some(init) = &local.init
+                    && let Some((else_token, _)) = &init.diverge
+                {
+                    return Err(self.error(else_token, "`let ... else` is not supported: it is a branch; bind the value with a plain `let`"));
+                }
+                let first_new = self.func.values.len();
+                let val = match &local.init {
+                    Some(init) => Some(self.expr(&init.expr)?),
+                    None => None,
+                };
+                self.bind(&local.pat, val, None, first_new)
+            }
+            Stmt::Item(item) => {
+                self.items.push(item.clone());
+                Ok(())
+            }
+            Stmt::Expr(e, _) => {
+                let start = self.ops.len();
+                let val = self.expr(e)?;
+                // A value computed only to be dropped (`v.push(1);`): emit it as a statement.
+                if let Val::One(v) = val
+                    && let Some(op) = self.ops[start..].last_mut()
+                    && op.results == [v]
+                {
+                    op.results.clear();
+                }
+                Ok(())
+            }
+            Stmt::Macro(m) => self.effect(&m.mac),
+        }
+    }
+
+    /// Binds a `let` pattern to `val`. Values numbered from `first_new` on were created by
+    /// this statement, so a type annotation can be put on the op that defines them.
+    fn bind(&mut self, pat: &Pat, val: Option<Val>, ty: Option<&syn::Type>, first_new: usize) -> R<()> {
+        match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                if let (Some(ty), Some(Val::One(v))) = (ty, &val) {
+                    self.annotate(*v, ty, first_new);
+                }
+                self.declare(p.ident.to_string(), val);
+                Ok(())
+            }
+            Pat::Wild(_) => Ok(()),
+            Pat::Type(p) => self.bind(&p.pat, val, Some(&p.ty), first_new),
+            Pat::Paren(p) => self.bind(&p.pat, val, ty, first_new),
+            Pat::Tuple(p) => {
+                let elems: Vec<Option<Val>> = match val {
+                    None => vec![None; p.elems.len()],
+                    Some(Val::Tuple(vals)) if vals.len() == p.elems.len() => {
+                        vals.into_iter().map(Some).collect()
+                    }
+                    Some(_) => {
+                        return Err(self.error(p, "this tuple pattern does not match the value's shape"));
+                    }
+                };
+                let tys: Vec<Option<&syn::Type>> = match ty {
+                    Some(syn::Type::Tuple(t)) if t.elems.len() == p.elems.len() => {
+                        t.elems.iter().map(Some).collect()
+                    }
+                    _ => vec![None; p.elems.len()],
+                };
+                let mut result = Ok(());
+                for ((pat, val), ty) in p.elems.iter().zip(elems).zip(tys) {
+                    result = result.and(self.bind(pat, val, ty, first_new));
+                }
+                result
+            }
+            other => Err(self.error(
+                other,
+                "only identifiers, `_` and tuples of them are supported in `let` patterns: bind a name and use its parts",
+            )),
+        }
+    }
+
+    /// Puts the annotation `ty` on the op of this statement that defines `v`.
+    fn annotate(&mut self, v: Value, ty: &syn::Type, first_new: usize) {
+        if v.index() < first_new {
+            return;
+        }
+        if let Some(op) = self.ops.iter_mut().rev().find(|op| op.results == [v]) {
+            op.ty = Some(Box::new(ty.clone()));
+        }
+    }
+
+    // ----- expressions -----
+
+    /// Lowers an expression that must be a single value.
+    fn value(&mut self, e: &Expr) -> R<Value> {
+        match self.expr(e)? {
+            Val::One(v) => Ok(v),
+            Val::Unit => Err(self.error(e, "expected a value, found `()`")),
+            Val::Tuple(_) => Err(self.error(e, "expected a single value, found a tuple: take one element with `.0`, `.1`, ...")),
+        }
+    }
+
+    fn values<'e>(&mut self, es: impl IntoIterator<Item = &'e Expr>) -> R<Vec<Value>> {
+        // Lower every argument even after an error, to report all errors at once.
+        let results: Vec<R<Value>> = es.into_iter().map(|e| self.value(e)).collect();
+        results.into_iter().collect()
+    }
+
+    fn expr(&mut self, e: &Expr) -> R<Val> {
+        let span = e.span();
+        match e {
+            Expr::Lit(lit) => Ok(self.push1(OpKind::Lit(lit.lit.clone()), span)),
+            Expr::Path(path) => {
+                if path.qself.is_none()
+                    && let Some(ident) = path.path.get_ident()
+                    && let Some(binding) = self.lookup(&ident.to_string())
+                {
+                    return match binding.clone() {
+                        Some(val) => Ok(val),
+                        None => Err(self.error(ident, format!("`{ident}` is used before it is assigned"))),
+                    };
+                }
+                Ok(self.push1(OpKind::Path(path.clone()), span))
+            }
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Block(b) => {
+                if let Some(label) = &b.label {
+                    return Err(self.error(label, "labelled blocks are not supported yet: they are `break` targets, and control flow is not supported yet"));
+                }
+                self.block(&b.block)
+            }
+            Expr::Tuple(t) => {
+                let results: Vec<R<Val>> = t.elems.iter().map(|e| self.expr(e)).collect();
+                let vals = results.into_iter().collect::<R<Vec<Val>>>()?;
+                Ok(if vals.is_empty() { Val::Unit } else { Val::Tuple(vals) })
+            }
+            Expr::Unary(u) => {
+                let operand = self.value(&u.expr)?;
+                Ok(match u.op {
+                    UnOp::Neg(_) => self.prim(prims::prefix('-'), vec![operand], span, e)?,
+                    op => self.push1(OpKind::Unary(op, operand), span),
+                })
+            }
+            Expr::Binary(b) => self.binary(b, span),
+            Expr::Assign(a) => {
+                let val = self.expr(&a.right)?;
+                self.assign(&a.left, val)?;
+                Ok(Val::Unit)
+            }
+            Expr::Cast(c) => {
+                let v = self.value(&c.expr)?;
+                Ok(self.push1(OpKind::Cast(v, c.ty.clone()), span))
+            }
+            Expr::MethodCall(m) => {
+                let recv = self.value(&m.receiver);
+                let args = self.values(&m.args);
+                let (recv, args) = (recv?, args?);
+                let prim = match &m.turbofish {
+                    None => prims::method(&m.method.to_string(), args.len() + 1),
+                    Some(_) => None,
+                };
+                match prim {
+                    Some(prim) => {
+                        let operands = std::iter::once(recv).chain(args).collect();
+                        self.prim(Some(prim), operands, span, e)
+                    }
+                    None => Ok(self.push1(
+                        OpKind::Method {
+                            recv,
+                            method: m.method.clone(),
+                            turbofish: m.turbofish.clone(),
+                            args,
+                        },
+                        span,
+                    )),
+                }
+            }
+            Expr::Call(call) => {
+                let Expr::Path(func) = &*call.func else {
+                    return Err(self.error(&call.func, "only calls of named functions are supported: call the function by its path"));
+                };
+                let args = self.values(&call.args)?;
+                match self.path_prim(func, args.len()) {
+                    Some(prim) => self.prim(Some(prim), args, span, e),
+                    None => Ok(self.push1(OpKind::Call(func.clone(), args), span)),
+                }
+            }
+            Expr::Field(f) => {
+                let base = self.expr(&f.base)?;
+                match (base, &f.member) {
+                    (Val::Tuple(vals), syn::Member::Unnamed(index)) => {
+                        match vals.get(index.index as usize) {
+                            Some(val) => Ok(val.clone()),
+                            None => Err(self.error(index, "no such tuple element")),
+                        }
+                    }
+                    (Val::One(v), member) => Ok(self.push1(OpKind::Field(v, member.clone()), span)),
+                    _ => Err(self.error(&f.member, "no such field")),
+                }
+            }
+            Expr::Index(i) => {
+                let base = self.value(&i.expr);
+                let index = self.value(&i.index);
+                Ok(self.push1(OpKind::Index(base?, index?), span))
+            }
+            Expr::Reference(r) => {
+                let value = self.value(&r.expr)?;
+                let mutable = r.mutability.is_some();
+                Ok(self.push1(OpKind::Ref { mutable, value }, span))
+            }
+            Expr::Macro(m) => {
+                self.effect(&m.mac)?;
+                Ok(Val::Unit)
+            }
+            _ => Err(self.unsupported(e)),
+        }
+    }
+
+    /// Pushes a primitive; `None` (no primitive for this operator) is reported on `e`.
+    fn prim(&mut self, prim: Option<&'static prims::Prim>, operands: Vec<Value>, span: Span, e: &Expr) -> R<Val> {
+        let Some(prim) = prim else {
+            return Err(self.error(e, "this operator has no derivative rule"));
+        };
+        let results = self.push(OpKind::Prim(prim, operands), span, prim.results);
+        Ok(match results.as_slice() {
+            [one] => Val::One(*one),
+            many => Val::Tuple(many.iter().map(|&v| Val::One(v)).collect()),
+        })
+    }
+
+    fn binary(&mut self, b: &syn::ExprBinary, span: Span) -> R<Val> {
+        if let BinOp::And(_) | BinOp::Or(_) = b.op {
+            return self.logic(b, span);
+        }
+        let lhs = self.value(&b.left);
+        let rhs = self.value(&b.right);
+        let (lhs, rhs) = (lhs?, rhs?);
+        let arithmetic = |c: char| prims::infix(c).map(|p| (p, false));
+        let compound = |c: char| prims::infix(c).map(|p| (p, true));
+        let prim = match b.op {
+            BinOp::Add(_) => arithmetic('+'),
+            BinOp::Sub(_) => arithmetic('-'),
+            BinOp::Mul(_) => arithmetic('*'),
+            BinOp::Div(_) => arithmetic('/'),
+            BinOp::Rem(_) => arithmetic('%'),
+            BinOp::AddAssign(_) => compound('+'),
+            BinOp::SubAssign(_) => compound('-'),
+            BinOp::MulAssign(_) => compound('*'),
+            BinOp::DivAssign(_) => compound('/'),
+            BinOp::RemAssign(_) => compound('%'),
+            _ => None,
+        };
+        match prim {
+            Some((prim, false)) => Ok(self.push1(OpKind::Prim(prim, vec![lhs, rhs]), span)),
+            Some((prim, true)) => {
+                let val = self.push1(OpKind::Prim(prim, vec![lhs, rhs]), span);
+                self.assign(&b.left, val)?;
+                Ok(Val::Unit)
+            }
+            None if is_compound(&b.op) => {
+                // `a <<= b` and friends: integer-only, rebuilt as `a = a << b`.
+                let op = uncompound(b.op);
+                let val = self.push1(OpKind::Binary(op, lhs, rhs), span);
+                self.assign(&b.left, val)?;
+                Ok(Val::Unit)
+            }
+            None => Ok(self.push1(OpKind::Binary(b.op, lhs, rhs), span)),
+        }
+    }
+
+    /// `a && b`, `a || b`: `b` is lowered into a region that runs only when needed.
+    fn logic(&mut self, b: &syn::ExprBinary, span: Span) -> R<Val> {
+        let lhs = self.value(&b.left)?;
+        let outer_ops = std::mem::take(&mut self.ops);
+        let bindings = self.scopes.clone();
+        let rhs = self.scoped(|this| this.value(&b.right));
+        let rhs_ops = std::mem::replace(&mut self.ops, outer_ops);
+        if self.scopes != bindings {
+            self.scopes = bindings;
+            return Err(self.error(&b.right, "assignments inside the right operand of `&&` or `||` are not supported: assign before the condition"));
+        }
+        let rhs = Block {
+            ops: rhs_ops,
+            yields: vec![rhs?],
+        };
+        let or = matches!(b.op, BinOp::Or(_));
+        Ok(self.push1(OpKind::Logic { or, lhs, rhs }, span))
+    }
+
+    /// `place = val`, for a local variable `place`.
+    fn assign(&mut self, place: &Expr, val: Val) -> R<()> {
+        match place {
+            Expr::Paren(p) => self.assign(&p.expr, val),
+            Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+                let name = path.path.segments[0].ident.to_string();
+                if self.reassign(&name, val) {
+                    Ok(())
+                } else {
+                    Err(self.error(place, format!("`{name}` is not a local variable: only locals and parameters can be assigned")))
+                }
+            }
+            Expr::Index(_) => Err(self.error(place, "assignment to an element is not supported yet: arrays are not supported yet; use scalar variables")),
+            _ => Err(self.error(place, "only local variables can be assigned: assign to a `let` binding")),
+        }
+    }
+
+    /// The primitive named by a path-form call: `f64::sin(x)`, `T::sin(x)`, `Float::sin(x)`,
+    /// `num_traits::Float::sin(x)`, `<T as Float>::sin(x)`.
+    fn path_prim(&self, func: &syn::ExprPath, operands: usize) -> Option<&'static prims::Prim> {
+        let segments = &func.path.segments;
+        let last = segments.last()?;
+        if !last.arguments.is_none() {
+            return None;
+        }
+        let prim = prims::method(&last.ident.to_string(), operands)?;
+        let is_float_trait = |s: &syn::PathSegment| s.ident == "Float";
+        let prefix: Vec<&syn::PathSegment> = segments.iter().take(segments.len() - 1).collect();
+        let ok = match (&func.qself, prefix.as_slice()) {
+            (Some(qself), [.., trait_]) => self.sig.is_float(&qself.ty) && is_float_trait(trait_),
+            (None, [only]) => {
+                only.arguments.is_none()
+                    && (is_float_trait(only) || self.sig.is_float_name(&only.ident))
+            }
+            (None, [.., trait_]) => is_float_trait(trait_),
+            _ => false,
+        };
+        ok.then_some(prim)
+    }
+
+    /// The error for an expression outside the supported subset, saying what to do instead.
+    fn unsupported(&mut self, e: &Expr) -> Reported {
+        let message = match e {
+            Expr::If(_) | Expr::Match(_) => "branches (`if`, `match`) are not supported yet; for a smooth choice use `a.max(b)`, `a.min(b)`, `x.abs()` or `x.clamp(lo, hi)`",
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => "loops are not supported yet: unroll the loop by hand",
+            Expr::Break(_) | Expr::Continue(_) => "`break` and `continue` are not supported yet: loops are not supported yet",
+            Expr::Return(_) => "early `return` is not supported yet: make `return value;` the last statement, or end the body with the value",
+            Expr::Closure(_) => "closures are not supported: #[reverse] cannot see through a closure's captures; write the computation inline",
+            Expr::Unsafe(_) => "`unsafe` blocks are not supported: #[reverse] differentiates safe code; move the unsafe part out of the function",
+            Expr::Async(_) | Expr::Await(_) => "async code is not supported: differentiate the synchronous computation",
+            Expr::Try(_) => "the `?` operator is not supported: it is an early return; handle the error before calling, or use `.unwrap()` on inactive values",
+            Expr::Array(_) | Expr::Repeat(_) => "array literals are not supported yet: use scalar variables",
+            Expr::Range(_) => "ranges are not supported yet: loops are not supported yet",
+            Expr::Struct(_) => "struct literals are not supported: compute with scalar variables",
+            Expr::Let(_) => "`let` expressions (`if let`, `while let`) are not supported",
+            Expr::TryBlock(_) | Expr::Yield(_) | Expr::Const(_) | Expr::RawAddr(_) => "this expression is not supported by #[reverse]",
+            _ => "this expression is not supported by #[reverse]",
+        };
+        self.error(e, message)
+    }
+}
+
+fn is_compound(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+/// `a op= b` → the `op` of `a = a op b`.
+fn uncompound(op: BinOp) -> BinOp {
+    match op {
+        BinOp::BitXorAssign(t) => BinOp::BitXor(syn::Token![^](t.spans[0])),
+        BinOp::BitAndAssign(t) => BinOp::BitAnd(syn::Token![&](t.spans[0])),
+        BinOp::BitOrAssign(t) => BinOp::BitOr(syn::Token![|](t.spans[0])),
+        BinOp::ShlAssign(t) => BinOp::Shl(syn::Token![<<](t.spans[0])),
+        BinOp::ShrAssign(t) => BinOp::Shr(syn::Token![>>](t.spans[0])),
+        other => other,
+    }
+}

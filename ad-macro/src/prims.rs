@@ -1,0 +1,173 @@
+//! The table of primitives: every operator and `Float` method the macro can differentiate.
+//!
+//! The macro knows only names and shapes; the math lives in the runtime. A differentiable
+//! entry named `sin` is reversed by a call to `<runtime>::rules::sin(operands.., results..,
+//! result adjoints..)`, which returns the adjoints of the float operands. Adding a primitive
+//! is one function in `ad-runtime/src/rules.rs` and one line here.
+
+/// How a primitive is written in the primal program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    /// `a + b`, with this operator character.
+    Infix(char),
+    /// `-a`.
+    Prefix(char),
+    /// `a.name(b, ..)`, also accepted in path form `f64::name(a, b)`, `T::name(a, b)`,
+    /// `Float::name(a, b)`.
+    Method,
+}
+
+/// What an operand is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// A float of the function's type: it gets an adjoint.
+    Float,
+    /// Anything else (the `i32` of `powi`): passed to the rule, never differentiated.
+    Other,
+}
+
+/// How the results depend on the operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derivative {
+    /// Differentiable almost everywhere: reversed by `rules::<name>`.
+    Rule,
+    /// Piecewise constant (`floor`, `signum`) or not a float at all (`is_nan`): the results
+    /// are constants to the reverse sweep and no rule exists.
+    Zero,
+}
+
+/// One primitive.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Prim {
+    /// The method name, and the name of the rule in the runtime.
+    pub name: &'static str,
+    pub syntax: Syntax,
+    pub operands: &'static [Operand],
+    /// Number of results (2 for `sin_cos`).
+    pub results: usize,
+    pub derivative: Derivative,
+}
+
+use Derivative::{Rule, Zero};
+use Operand::{Float as F, Other as I};
+use Syntax::{Infix, Method, Prefix};
+
+const fn p(
+    name: &'static str,
+    syntax: Syntax,
+    operands: &'static [Operand],
+    results: usize,
+    derivative: Derivative,
+) -> Prim {
+    Prim {
+        name,
+        syntax,
+        operands,
+        results,
+        derivative,
+    }
+}
+
+#[rustfmt::skip]
+pub static PRIMS: &[Prim] = &[
+    // arithmetic
+    p("add",        Infix('+'),  &[F, F],    1, Rule),
+    p("sub",        Infix('-'),  &[F, F],    1, Rule),
+    p("mul",        Infix('*'),  &[F, F],    1, Rule),
+    p("div",        Infix('/'),  &[F, F],    1, Rule),
+    p("rem",        Infix('%'),  &[F, F],    1, Rule),
+    p("neg",        Prefix('-'), &[F],       1, Rule),
+    p("mul_add",    Method,      &[F, F, F], 1, Rule),
+    p("recip",      Method,      &[F],       1, Rule),
+    // powers and roots
+    p("sqrt",       Method,      &[F],       1, Rule),
+    p("cbrt",       Method,      &[F],       1, Rule),
+    p("powi",       Method,      &[F, I],    1, Rule),
+    p("powf",       Method,      &[F, F],    1, Rule),
+    p("hypot",      Method,      &[F, F],    1, Rule),
+    // exponentials and logarithms
+    p("exp",        Method,      &[F],       1, Rule),
+    p("exp2",       Method,      &[F],       1, Rule),
+    p("exp_m1",     Method,      &[F],       1, Rule),
+    p("ln",         Method,      &[F],       1, Rule),
+    p("log",        Method,      &[F, F],    1, Rule),
+    p("log10",      Method,      &[F],       1, Rule),
+    p("log2",       Method,      &[F],       1, Rule),
+    p("ln_1p",      Method,      &[F],       1, Rule),
+    // trigonometry
+    p("sin",        Method,      &[F],       1, Rule),
+    p("cos",        Method,      &[F],       1, Rule),
+    p("tan",        Method,      &[F],       1, Rule),
+    p("sin_cos",    Method,      &[F],       2, Rule),
+    p("asin",       Method,      &[F],       1, Rule),
+    p("acos",       Method,      &[F],       1, Rule),
+    p("atan",       Method,      &[F],       1, Rule),
+    p("atan2",      Method,      &[F, F],    1, Rule),
+    p("sinh",       Method,      &[F],       1, Rule),
+    p("cosh",       Method,      &[F],       1, Rule),
+    p("tanh",       Method,      &[F],       1, Rule),
+    p("asinh",      Method,      &[F],       1, Rule),
+    p("acosh",      Method,      &[F],       1, Rule),
+    p("atanh",      Method,      &[F],       1, Rule),
+    p("to_degrees", Method,      &[F],       1, Rule),
+    p("to_radians", Method,      &[F],       1, Rule),
+    // piecewise
+    p("abs",        Method,      &[F],       1, Rule),
+    p("max",        Method,      &[F, F],    1, Rule),
+    p("min",        Method,      &[F, F],    1, Rule),
+    p("clamp",      Method,      &[F, F, F], 1, Rule),
+    p("fract",      Method,      &[F],       1, Rule),
+    p("floor",      Method,      &[F],       1, Zero),
+    p("ceil",       Method,      &[F],       1, Zero),
+    p("round",      Method,      &[F],       1, Zero),
+    p("trunc",      Method,      &[F],       1, Zero),
+    p("signum",     Method,      &[F],       1, Zero),
+    // queries: their results are not floats
+    p("is_nan",           Method, &[F], 1, Zero),
+    p("is_infinite",      Method, &[F], 1, Zero),
+    p("is_finite",        Method, &[F], 1, Zero),
+    p("is_normal",        Method, &[F], 1, Zero),
+    p("is_sign_positive", Method, &[F], 1, Zero),
+    p("is_sign_negative", Method, &[F], 1, Zero),
+    p("classify",         Method, &[F], 1, Zero),
+    p("to_bits",          Method, &[F], 1, Zero),
+];
+
+/// The primitive for method `name` called with `operands` operands (receiver included).
+pub fn method(name: &str, operands: usize) -> Option<&'static Prim> {
+    PRIMS
+        .iter()
+        .find(|p| p.syntax == Method && p.name == name && p.operands.len() == operands)
+}
+
+/// The primitive for a binary operator such as `+`.
+pub fn infix(op: char) -> Option<&'static Prim> {
+    PRIMS.iter().find(|p| p.syntax == Infix(op))
+}
+
+/// `+`, which the reverse sweep uses to add contributions to an adjoint.
+pub fn add() -> &'static Prim {
+    &PRIMS[0]
+}
+
+/// The primitive for a prefix operator (`-`).
+pub fn prefix(op: char) -> Option<&'static Prim> {
+    PRIMS.iter().find(|p| p.syntax == Prefix(op))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_lookups_work() {
+        for (i, a) in PRIMS.iter().enumerate() {
+            assert!(PRIMS[..i].iter().all(|b| b.name != a.name), "duplicate {}", a.name);
+        }
+        assert_eq!(method("sin", 1).map(|p| p.name), Some("sin"));
+        assert_eq!(method("sin", 2), None);
+        assert_eq!(infix('*').map(|p| p.name), Some("mul"));
+        assert_eq!(prefix('-').map(|p| p.name), Some("neg"));
+        assert_eq!(add().name, "add");
+    }
+}

@@ -1,0 +1,85 @@
+//! Reverse-mode automatic differentiation for Rust by source transformation.
+//!
+//! Put [`#[reverse]`](reverse) on an ordinary function of floats; next to it you get plain Rust
+//! functions that compute its value and gradient in one forward and one reverse sweep, with no
+//! tape and no allocation:
+//!
+//! ```
+//! use ad_runtime::reverse;
+//!
+//! #[reverse]
+//! fn f(x: f64, y: f64) -> f64 {
+//!     let s = x * y;
+//!     s.sin() + x
+//! }
+//!
+//! let (value, (dx, dy)) = f_grad(2.0, 3.0);
+//! assert_eq!(value, f(2.0, 3.0));
+//! assert!((dx - (3.0 * 6.0f64.cos() + 1.0)).abs() < 1e-12);
+//! assert!((dy - 2.0 * 6.0f64.cos()).abs() < 1e-12);
+//!
+//! // The vector-Jacobian product: the gradient scaled by an output cotangent.
+//! let (_, (dx2, _)) = f_vjp(2.0, 3.0, 2.0);
+//! assert_eq!(dx2, 2.0 * dx);
+//! ```
+//!
+//! - [`reverse`]: the attribute, and what it generates.
+//! - [`rules`]: the pullback of every primitive, with the conventions at kinks.
+//! - [`check`]: gradient checking by central differences, for your own tests.
+//!
+//! The supported subset of Rust, the semantics (traces, kinks, domains) and the design are
+//! described in the repository's `docs/`.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod check;
+pub mod rules;
+
+/// Differentiates a function in reverse mode.
+///
+/// On `fn f(x: f64, y: f64, n: usize) -> f64` it emits, next to the unchanged `f` and with the
+/// same visibility, generics and where-clauses:
+///
+/// - `f_grad(x, y, n) -> (f64, (f64, f64))`: the value and the gradient with respect to the
+///   active parameters (a bare value when there is one, a tuple in parameter order otherwise);
+/// - `f_vjp(x, y, n, seed) -> (f64, (f64, f64))`: the value and the gradient scaled by the
+///   output cotangent `seed`.
+///
+/// Active parameters are those of type `f32`, `f64` or a generic `T: Float`; the others pass
+/// through. Options:
+///
+/// - `#[reverse(wrt(x, y))]`: only the named parameters are active;
+/// - `#[reverse(crate = "path::to::ad_runtime")]`: where generated code finds this crate;
+/// - `#[reverse(dump)]`: print the IR, the adjoint IR and the generated Rust while compiling.
+///
+/// Unsupported syntax is a compile error on the offending tokens.
+pub use ad_macro::reverse;
+
+/// The float trait active values implement (re-exported from `num-traits`), so that
+/// `T: ad_runtime::Float` works without a direct dependency.
+pub use num_traits::Float;
+
+/// Re-export of `num-traits`.
+pub use num_traits;
+
+/// What only generated code calls. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use num_traits::Float;
+
+    /// One: the seed of `f_grad`.
+    #[inline]
+    pub fn one<F: Float>() -> F {
+        F::one()
+    }
+
+    /// The zero of `x`'s type: the gradient of a parameter the output does not depend on.
+    #[inline]
+    pub fn zero_like<F: Float>(_x: F) -> F {
+        F::zero()
+    }
+}

@@ -1,0 +1,568 @@
+//! The pullback of every primitive `#[reverse]` knows.
+//!
+//! A pullback maps the adjoint of a primitive's result to the adjoints of its operands: it
+//! multiplies by the transpose of the local Jacobian. Every function here has the same shape,
+//!
+//! ```text
+//! rule(operands..., results..., result adjoints...) -> adjoint of each float operand
+//! ```
+//!
+//! so `y = x.sin()` is reversed by `dx = rules::sin(x, y, dy)` and `y = a * b` by
+//! `(da, db) = rules::mul(a, b, y, dy)`. The primal result is passed in so that rules such as
+//! `exp`, `sqrt` and `tanh` reuse it instead of recomputing it; operands that are not floats
+//! (the `i32` of `powi`) are passed but get no adjoint. The generated code calls these
+//! functions; they are public so that their math is documented and reusable in custom code.
+//!
+//! Conventions at kinks and singular points (the full table with reasons is in
+//! `docs/semantics.md`):
+//!
+//! - a point where the function is finite but its derivative is not (`sqrt`, `cbrt` and
+//!   `hypot` at 0) gives a zero adjoint, so that norms of zero vectors have gradient 0 rather
+//!   than NaN;
+//! - `abs` at 0 gives 0 (the midpoint of the subdifferential `[-1, 1]`);
+//! - `max`/`min` on a tie split the adjoint evenly between the operands;
+//! - outside a domain the IEEE result flows through: `sqrt(-1)` is NaN and so is its adjoint.
+
+use num_traits::Float;
+
+/// The float constant `2`, `3`, ... in any `Float` type.
+#[inline]
+fn c<F: Float>(v: f64) -> F {
+    // Small integers and ln 2 / ln 10 are representable in every float type; `from` cannot fail.
+    F::from(v).unwrap_or_else(F::nan)
+}
+
+/// `adjoint`, or NaN where the primal result `y` is NaN: the derivative formulas of `ln` and
+/// `atanh` stay finite outside their domains, but a function has no derivative where it has no
+/// value.
+#[inline]
+fn in_domain<F: Float>(y: F, adjoint: F) -> F {
+    if y.is_nan() { F::nan() } else { adjoint }
+}
+
+// ----- arithmetic -----
+
+/// `y = a + b`: `(da, db) = (dy, dy)`.
+#[inline]
+pub fn add<F: Float>(_a: F, _b: F, _y: F, dy: F) -> (F, F) {
+    (dy, dy)
+}
+
+/// `y = a - b`: `(da, db) = (dy, -dy)`.
+#[inline]
+pub fn sub<F: Float>(_a: F, _b: F, _y: F, dy: F) -> (F, F) {
+    (dy, -dy)
+}
+
+/// `y = a * b`: `(da, db) = (dy b, dy a)`.
+#[inline]
+pub fn mul<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
+    (dy * b, dy * a)
+}
+
+/// `y = a / b`: `da = dy / b`, `db = -dy a / b² = -da y`.
+#[inline]
+pub fn div<F: Float>(_a: F, b: F, y: F, dy: F) -> (F, F) {
+    let da = dy / b;
+    (da, -da * y)
+}
+
+/// `y = a % b = a - b trunc(a / b)`: `(da, db) = (dy, -dy trunc(a / b))`.
+#[inline]
+pub fn rem<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
+    (dy, -dy * (a / b).trunc())
+}
+
+/// `y = -a`: `da = -dy`.
+#[inline]
+pub fn neg<F: Float>(_a: F, _y: F, dy: F) -> F {
+    -dy
+}
+
+/// `y = a.mul_add(b, c) = a b + c` (one rounding): `(da, db, dc) = (dy b, dy a, dy)`.
+#[inline]
+pub fn mul_add<F: Float>(a: F, b: F, _c: F, _y: F, dy: F) -> (F, F, F) {
+    (dy * b, dy * a, dy)
+}
+
+/// `y = x.recip() = 1 / x`: `dx = -dy y²`.
+#[inline]
+pub fn recip<F: Float>(_x: F, y: F, dy: F) -> F {
+    -dy * y * y
+}
+
+/// `y = x as D` between float types: `dx = dy as S`.
+#[inline]
+pub fn cast<S: Float, D: Float>(_x: S, _y: D, dy: D) -> S {
+    // A float-to-float `NumCast` never fails (out of range saturates to infinity).
+    S::from(dy).unwrap_or_else(S::nan)
+}
+
+// ----- powers and roots -----
+
+/// `y = x.sqrt()`: `dx = dy / (2 y)`, and 0 at `x = 0` (where the derivative is infinite).
+///
+/// The zero at 0 is Enzyme's convention: it makes `sqrt(x·x)` and Euclidean norms
+/// differentiable at the origin with the subgradient 0 instead of `0 · ∞ = NaN`.
+#[inline]
+pub fn sqrt<F: Float>(_x: F, y: F, dy: F) -> F {
+    if y == F::zero() {
+        F::zero()
+    } else {
+        dy / (y + y)
+    }
+}
+
+/// `y = x.cbrt()`: `dx = dy / (3 y²)`, and 0 at `x = 0` (as [`sqrt`]).
+#[inline]
+pub fn cbrt<F: Float>(_x: F, y: F, dy: F) -> F {
+    if y == F::zero() {
+        F::zero()
+    } else {
+        dy / (c::<F>(3.0) * y * y)
+    }
+}
+
+/// `y = x.powi(n)`: `dx = dy n xⁿ⁻¹`; the integer exponent gets no adjoint.
+#[inline]
+pub fn powi<F: Float>(x: F, n: i32, _y: F, dy: F) -> F {
+    if n == 0 {
+        // d/dx x⁰ = 0 everywhere, also at x = 0 where n xⁿ⁻¹ would be 0 · ∞.
+        return F::zero();
+    }
+    // n - 1 cannot overflow: n = i32::MIN would need x^(MIN - 1); compute it in two steps.
+    let x_n_minus_1 = match n.checked_sub(1) {
+        Some(m) => x.powi(m),
+        None => x.powi(n) / x,
+    };
+    dy * c::<F>(f64::from(n)) * x_n_minus_1
+}
+
+/// `y = x.powf(p)`: `dx = dy p xᵖ⁻¹`, `dp = dy y ln x`.
+///
+/// At `x = 0` the exponent's adjoint is 0 (`0ᵖ` is constant in `p` for `p > 0`), not
+/// `0 · (-∞) = NaN`.
+#[inline]
+pub fn powf<F: Float>(x: F, p: F, y: F, dy: F) -> (F, F) {
+    let dx = if p == F::zero() {
+        F::zero()
+    } else {
+        dy * p * x.powf(p - F::one())
+    };
+    let dp = if y == F::zero() {
+        F::zero()
+    } else {
+        dy * y * x.ln()
+    };
+    (dx, dp)
+}
+
+/// `y = a.hypot(b) = √(a² + b²)`: `(da, db) = (dy a / y, dy b / y)`, and `(0, 0)` at the
+/// origin (as [`sqrt`] at 0).
+#[inline]
+pub fn hypot<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
+    if y == F::zero() {
+        (F::zero(), F::zero())
+    } else {
+        let s = dy / y;
+        (s * a, s * b)
+    }
+}
+
+// ----- exponentials and logarithms -----
+
+/// `y = x.exp()`: `dx = dy y`.
+#[inline]
+pub fn exp<F: Float>(_x: F, y: F, dy: F) -> F {
+    dy * y
+}
+
+/// `y = x.exp2()`: `dx = dy y ln 2`.
+#[inline]
+pub fn exp2<F: Float>(_x: F, y: F, dy: F) -> F {
+    dy * y * c::<F>(core::f64::consts::LN_2)
+}
+
+/// `y = x.exp_m1() = eˣ - 1`: `dx = dy (y + 1)`.
+#[inline]
+pub fn exp_m1<F: Float>(_x: F, y: F, dy: F) -> F {
+    dy * (y + F::one())
+}
+
+/// `y = x.ln()`: `dx = dy / x` (NaN for `x < 0`, where `y` is NaN).
+#[inline]
+pub fn ln<F: Float>(x: F, y: F, dy: F) -> F {
+    in_domain(y, dy / x)
+}
+
+/// `y = x.log(b) = ln x / ln b`: `dx = dy / (x ln b)`, `db = -dy y / (b ln b)`.
+#[inline]
+pub fn log<F: Float>(x: F, b: F, y: F, dy: F) -> (F, F) {
+    let s = dy / b.ln();
+    (in_domain(y, s / x), -s * y / b)
+}
+
+/// `y = x.log10()`: `dx = dy / (x ln 10)` (NaN for `x < 0`).
+#[inline]
+pub fn log10<F: Float>(x: F, y: F, dy: F) -> F {
+    in_domain(y, dy / (x * c::<F>(core::f64::consts::LN_10)))
+}
+
+/// `y = x.log2()`: `dx = dy / (x ln 2)` (NaN for `x < 0`).
+#[inline]
+pub fn log2<F: Float>(x: F, y: F, dy: F) -> F {
+    in_domain(y, dy / (x * c::<F>(core::f64::consts::LN_2)))
+}
+
+/// `y = x.ln_1p() = ln(1 + x)`: `dx = dy / (1 + x)` (NaN for `x < -1`).
+#[inline]
+pub fn ln_1p<F: Float>(x: F, y: F, dy: F) -> F {
+    in_domain(y, dy / (F::one() + x))
+}
+
+// ----- trigonometry -----
+
+/// `y = x.sin()`: `dx = dy cos x`.
+#[inline]
+pub fn sin<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy * x.cos()
+}
+
+/// `y = x.cos()`: `dx = -dy sin x`.
+#[inline]
+pub fn cos<F: Float>(x: F, _y: F, dy: F) -> F {
+    -dy * x.sin()
+}
+
+/// `y = x.tan()`: `dx = dy (1 + y²)`.
+#[inline]
+pub fn tan<F: Float>(_x: F, y: F, dy: F) -> F {
+    dy * (F::one() + y * y)
+}
+
+/// `(s, c) = x.sin_cos()`: `dx = ds c - dc s`.
+#[inline]
+pub fn sin_cos<F: Float>(_x: F, s: F, c: F, ds: F, dc: F) -> F {
+    ds * c - dc * s
+}
+
+/// `y = x.asin()`: `dx = dy / √(1 - x²)` (infinite at `x = ±1`).
+#[inline]
+pub fn asin<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy / (F::one() - x * x).sqrt()
+}
+
+/// `y = x.acos()`: `dx = -dy / √(1 - x²)` (infinite at `x = ±1`).
+#[inline]
+pub fn acos<F: Float>(x: F, _y: F, dy: F) -> F {
+    -dy / (F::one() - x * x).sqrt()
+}
+
+/// `y = x.atan()`: `dx = dy / (1 + x²)`.
+#[inline]
+pub fn atan<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy / (F::one() + x * x)
+}
+
+/// `y = a.atan2(b)`, the angle of the point `(b, a)`: `(da, db) = dy (b, -a) / (a² + b²)`, and
+/// `(0, 0)` at the origin, where the angle jumps and no derivative exists.
+#[inline]
+pub fn atan2<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
+    let r2 = a * a + b * b;
+    if r2 == F::zero() {
+        (F::zero(), F::zero())
+    } else {
+        let s = dy / r2;
+        (s * b, -s * a)
+    }
+}
+
+/// `y = x.sinh()`: `dx = dy cosh x`.
+#[inline]
+pub fn sinh<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy * x.cosh()
+}
+
+/// `y = x.cosh()`: `dx = dy sinh x`.
+#[inline]
+pub fn cosh<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy * x.sinh()
+}
+
+/// `y = x.tanh()`: `dx = dy (1 - y²)`.
+#[inline]
+pub fn tanh<F: Float>(_x: F, y: F, dy: F) -> F {
+    dy * (F::one() - y * y)
+}
+
+/// `y = x.asinh()`: `dx = dy / √(x² + 1)`.
+#[inline]
+pub fn asinh<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy / (x * x + F::one()).sqrt()
+}
+
+/// `y = x.acosh()`: `dx = dy / √(x² - 1)` (infinite at `x = 1`).
+#[inline]
+pub fn acosh<F: Float>(x: F, _y: F, dy: F) -> F {
+    dy / (x * x - F::one()).sqrt()
+}
+
+/// `y = x.atanh()`: `dx = dy / (1 - x²)` (infinite at `x = ±1`, NaN for `|x| > 1`).
+#[inline]
+pub fn atanh<F: Float>(x: F, y: F, dy: F) -> F {
+    in_domain(y, dy / (F::one() - x * x))
+}
+
+/// `y = x.to_degrees()`: `dx = dy 180 / π`.
+#[inline]
+pub fn to_degrees<F: Float>(_x: F, _y: F, dy: F) -> F {
+    dy.to_degrees()
+}
+
+/// `y = x.to_radians()`: `dx = dy π / 180`.
+#[inline]
+pub fn to_radians<F: Float>(_x: F, _y: F, dy: F) -> F {
+    dy.to_radians()
+}
+
+// ----- piecewise functions -----
+
+/// `y = x.abs()`: `dx = dy signum(x)`, and 0 at `x = 0`.
+///
+/// Rust's `signum(±0.0)` is `±1`; the adjoint at 0 is 0 instead, the midpoint of the
+/// subdifferential `[-1, 1]` (as JAX, PyTorch and TensorFlow).
+#[inline]
+pub fn abs<F: Float>(x: F, _y: F, dy: F) -> F {
+    if x == F::zero() {
+        F::zero()
+    } else {
+        dy * x.signum()
+    }
+}
+
+/// `y = a.max(b)`: the adjoint goes to the operand that was returned; on a tie it is split
+/// evenly, so `max(a, b)` and `max(b, a)` have the same gradient and `x.max(x)` has derivative 1.
+/// A NaN operand is ignored by `max` and gets no adjoint.
+#[inline]
+pub fn max<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
+    select(a, b, y, dy)
+}
+
+/// `y = a.min(b)`: as [`max`].
+#[inline]
+pub fn min<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
+    select(a, b, y, dy)
+}
+
+/// The pullback of an operation that returns one of its operands.
+#[inline]
+fn select<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
+    if a == b {
+        let half = dy / c::<F>(2.0);
+        (half, half)
+    } else if y == a {
+        (dy, F::zero())
+    } else if y == b {
+        (F::zero(), dy)
+    } else {
+        // Both operands are NaN.
+        (F::nan(), F::nan())
+    }
+}
+
+/// `y = x.fract() = x - trunc(x)`: `dx = dy` (the jumps at integers have slope 1 on both sides).
+#[inline]
+pub fn fract<F: Float>(_x: F, _y: F, dy: F) -> F {
+    dy
+}
+
+/// `y = x.clamp(lo, hi)`: the adjoint goes to whichever of `x`, `lo`, `hi` was returned; at
+/// `x == lo` or `x == hi` it goes to `x`.
+#[inline]
+pub fn clamp<F: Float>(x: F, lo: F, _hi: F, y: F, dy: F) -> (F, F, F) {
+    if y == x || y.is_nan() {
+        (dy, F::zero(), F::zero())
+    } else if y == lo {
+        (F::zero(), dy, F::zero())
+    } else {
+        (F::zero(), F::zero(), dy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each rule against its closed-form derivative, written out independently here.
+    use super::*;
+    use core::f64::consts::{LN_2, LN_10, PI};
+
+    const POINTS: [f64; 7] = [-2.5, -0.7, -0.1, 0.3, 0.9, 1.7, 4.0];
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
+    }
+
+    /// Checks a unary rule at every point of `POINTS` inside `domain`, with two seeds.
+    fn unary(
+        name: &str,
+        f: fn(f64) -> f64,
+        rule: fn(f64, f64, f64) -> f64,
+        deriv: fn(f64) -> f64,
+        domain: fn(f64) -> bool,
+    ) {
+        for &x in POINTS.iter().filter(|&&x| domain(x)) {
+            for dy in [1.0, -2.5] {
+                let got = rule(x, f(x), dy);
+                let want = dy * deriv(x);
+                assert!(close(got, want), "{name} at {x}, dy {dy}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn unary_rules_match_closed_forms() {
+        let all = |_: f64| true;
+        let pos = |x: f64| x > 0.0;
+        let open_unit = |x: f64| x.abs() < 1.0;
+        unary("neg", |x| -x, neg, |_| -1.0, all);
+        unary("recip", f64::recip, recip, |x| -1.0 / (x * x), all);
+        unary("sqrt", f64::sqrt, sqrt, |x| 0.5 / x.sqrt(), pos);
+        unary("cbrt", f64::cbrt, cbrt, |x| 1.0 / (3.0 * x.cbrt().powi(2)), all);
+        unary("exp", f64::exp, exp, f64::exp, all);
+        unary("exp2", f64::exp2, exp2, |x| x.exp2() * LN_2, all);
+        unary("exp_m1", f64::exp_m1, exp_m1, f64::exp, all);
+        unary("ln", f64::ln, ln, |x| 1.0 / x, pos);
+        unary("log10", f64::log10, log10, |x| 1.0 / (x * LN_10), pos);
+        unary("log2", f64::log2, log2, |x| 1.0 / (x * LN_2), pos);
+        unary("ln_1p", f64::ln_1p, ln_1p, |x| 1.0 / (1.0 + x), |x| x > -1.0);
+        unary("sin", f64::sin, sin, f64::cos, all);
+        unary("cos", f64::cos, cos, |x| -x.sin(), all);
+        unary("tan", f64::tan, tan, |x| 1.0 / x.cos().powi(2), all);
+        unary("asin", f64::asin, asin, |x| 1.0 / (1.0 - x * x).sqrt(), open_unit);
+        unary("acos", f64::acos, acos, |x| -1.0 / (1.0 - x * x).sqrt(), open_unit);
+        unary("atan", f64::atan, atan, |x| 1.0 / (1.0 + x * x), all);
+        unary("sinh", f64::sinh, sinh, f64::cosh, all);
+        unary("cosh", f64::cosh, cosh, f64::sinh, all);
+        unary("tanh", f64::tanh, tanh, |x| 1.0 / x.cosh().powi(2), all);
+        unary("asinh", f64::asinh, asinh, |x| 1.0 / (x * x + 1.0).sqrt(), all);
+        unary("acosh", f64::acosh, acosh, |x| 1.0 / (x * x - 1.0).sqrt(), |x| x > 1.0);
+        unary("atanh", f64::atanh, atanh, |x| 1.0 / (1.0 - x * x), open_unit);
+        unary("abs", f64::abs, abs, f64::signum, all);
+        unary("fract", f64::fract, fract, |_| 1.0, all);
+        unary("to_degrees", f64::to_degrees, to_degrees, |_| 180.0 / PI, all);
+        unary("to_radians", f64::to_radians, to_radians, |_| PI / 180.0, all);
+    }
+
+    #[test]
+    fn binary_rules_match_closed_forms() {
+        for &a in &POINTS {
+            for &b in &POINTS {
+                let dy = 1.5;
+                type Case<'a> = (&'a str, (f64, f64), (f64, f64));
+                let pairs: [Case; 6] = [
+                    ("add", add(a, b, a + b, dy), (dy, dy)),
+                    ("sub", sub(a, b, a - b, dy), (dy, -dy)),
+                    ("mul", mul(a, b, a * b, dy), (dy * b, dy * a)),
+                    ("div", div(a, b, a / b, dy), (dy / b, -dy * a / (b * b))),
+                    ("rem", rem(a, b, a % b, dy), (dy, -dy * (a / b).trunc())),
+                    (
+                        "atan2",
+                        atan2(a, b, a.atan2(b), dy),
+                        (dy * b / (a * a + b * b), -dy * a / (a * a + b * b)),
+                    ),
+                ];
+                for (name, got, want) in pairs {
+                    assert!(close(got.0, want.0) && close(got.1, want.1), "{name}({a}, {b})");
+                }
+                let h = a.hypot(b);
+                let got = hypot(a, b, h, dy);
+                assert!(close(got.0, dy * a / h) && close(got.1, dy * b / h));
+                if a > 0.0 {
+                    let y = a.powf(b);
+                    let got = powf(a, b, y, dy);
+                    assert!(close(got.0, dy * b * a.powf(b - 1.0)), "powf dx ({a}, {b})");
+                    assert!(close(got.1, dy * y * a.ln()), "powf dp ({a}, {b})");
+                }
+                if a > 0.0 && b > 0.0 && b != 1.0 {
+                    let got = log(a, b, a.log(b), dy);
+                    assert!(close(got.0, dy / (a * b.ln())), "log dx ({a}, {b})");
+                    assert!(close(got.1, -dy * a.ln() / (b * b.ln().powi(2))), "log db");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ternary_and_multi_result_rules() {
+        assert_eq!(mul_add(2.0, 3.0, 4.0, 10.0, 0.5), (1.5, 1.0, 0.5));
+        for &x in &POINTS {
+            let (s, c) = x.sin_cos();
+            assert!(close(sin_cos(x, s, c, 1.0, 0.0), x.cos()));
+            assert!(close(sin_cos(x, s, c, 0.0, 1.0), -x.sin()));
+            assert!(close(sin_cos(x, s, c, 2.0, 3.0), 2.0 * x.cos() - 3.0 * x.sin()));
+        }
+        // clamp: inside, below, above, and on the bounds.
+        assert_eq!(clamp(0.5, 0.0, 1.0, 0.5, 2.0), (2.0, 0.0, 0.0));
+        assert_eq!(clamp(-3.0, 0.0, 1.0, 0.0, 2.0), (0.0, 2.0, 0.0));
+        assert_eq!(clamp(3.0, 0.0, 1.0, 1.0, 2.0), (0.0, 0.0, 2.0));
+        assert_eq!(clamp(1.0, 0.0, 1.0, 1.0, 2.0), (2.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn powi_matches_closed_form_and_handles_edges() {
+        for &x in &POINTS {
+            for n in [-3, -1, 1, 2, 5] {
+                let got = powi(x, n, x.powi(n), 2.0);
+                assert!(close(got, 2.0 * f64::from(n) * x.powi(n - 1)), "powi({x}, {n})");
+            }
+            assert_eq!(powi(x, 0, 1.0, 2.0), 0.0);
+        }
+        assert_eq!(powi(0.0, 0, 1.0, 1.0), 0.0);
+        assert_eq!(powi(0.0, 1, 0.0, 1.0), 1.0);
+        assert_eq!(powi(0.0, 2, 0.0, 1.0), 0.0);
+        assert_eq!(powi(2.0, i32::MIN, 0.0, 1.0), 0.0);
+    }
+
+    #[test]
+    fn conventions_at_kinks_and_singular_points() {
+        assert_eq!(abs(0.0, 0.0, 1.0), 0.0);
+        assert_eq!(abs(-0.0, 0.0, 1.0), 0.0);
+        assert_eq!(sqrt(0.0, 0.0, 1.0), 0.0);
+        assert_eq!(cbrt(0.0, 0.0, 1.0), 0.0);
+        assert_eq!(hypot(0.0, 0.0, 0.0, 1.0), (0.0, 0.0));
+        assert_eq!(atan2(0.0, 0.0, 0.0, 1.0), (0.0, 0.0));
+        assert_eq!(max(2.0, 2.0, 2.0, 1.0), (0.5, 0.5));
+        assert_eq!(min(2.0, 2.0, 2.0, 1.0), (0.5, 0.5));
+        assert_eq!(max(3.0, 2.0, 3.0, 1.0), (1.0, 0.0));
+        assert_eq!(max(1.0, 2.0, 2.0, 1.0), (0.0, 1.0));
+        assert_eq!(min(1.0, 2.0, 1.0, 1.0), (1.0, 0.0));
+        assert_eq!(max(f64::NAN, 2.0, 2.0, 1.0), (0.0, 1.0));
+        assert_eq!(min(2.0, f64::NAN, 2.0, 1.0), (1.0, 0.0));
+        let (da, db) = max(f64::NAN, f64::NAN, f64::NAN, 1.0);
+        assert!(da.is_nan() && db.is_nan());
+        // powf: 0^p is constant in p.
+        assert_eq!(powf(0.0, 2.0, 0.0, 1.0), (0.0, 0.0));
+        assert_eq!(powf(0.0, 1.0, 0.0, 1.0), (1.0, 0.0));
+        assert_eq!(powf(3.0, 0.0, 1.0, 1.0).0, 0.0);
+    }
+
+    #[test]
+    fn outside_the_domain_nan_flows_through() {
+        assert!(sqrt(-1.0, f64::NAN, 1.0).is_nan());
+        assert!(ln(-1.0, f64::NAN, 1.0).is_nan());
+        assert!(log2(-1.0, f64::NAN, 1.0).is_nan());
+        assert!(atanh(2.0, f64::NAN, 1.0).is_nan());
+        assert!(log(-2.0, 3.0, f64::NAN, 1.0).0.is_nan());
+        assert!(asin(2.0, f64::NAN, 1.0).is_nan());
+        assert!(acosh(0.5, f64::NAN, 1.0).is_nan());
+        assert_eq!(asin(1.0, PI / 2.0, 1.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn generic_over_f32() {
+        let x = 0.5f32;
+        assert!((sin(x, x.sin(), 1.0) - x.cos()).abs() < 1e-7);
+        assert!((exp2(x, x.exp2(), 1.0) - x.exp2() * core::f32::consts::LN_2).abs() < 1e-6);
+        assert_eq!(cast::<f32, f64>(x, f64::from(x), 2.0), 2.0f32);
+        assert_eq!(cast::<f64, f32>(0.25, 0.25, 3.0), 3.0f64);
+    }
+}
