@@ -121,7 +121,10 @@ pub enum OpKind {
 
     // Only in adjoint programs.
     /// `rules::<rule>(args)`: the adjoints of a primitive's float operands.
-    Pullback { rule: &'static str, args: Vec<Value> },
+    Pullback {
+        rule: &'static str,
+        args: Vec<Value>,
+    },
     /// The zero of a value's type: the adjoint of something the output does not depend on.
     ZeroLike(Value),
 }
@@ -141,7 +144,9 @@ impl OpKind {
             | OpKind::ZeroLike(v)
             | OpKind::Logic { lhs: v, .. } => vec![*v],
             OpKind::Binary(_, a, b) | OpKind::Index(a, b) => vec![*a, *b],
-            OpKind::Method { recv, args, .. } => std::iter::once(*recv).chain(args.iter().copied()).collect(),
+            OpKind::Method { recv, args, .. } => {
+                std::iter::once(*recv).chain(args.iter().copied()).collect()
+            }
             OpKind::Effect { uses, .. } => uses.clone(),
         }
     }
@@ -174,16 +179,26 @@ impl Func {
     }
 
     /// The Rust identifier emitted code uses for `v`: the user's name for a parameter,
-    /// otherwise `__ad_<name>_<n>`, hygienic (`Span::mixed_site`) so that user code can never
+    /// otherwise `__ad_<name>_<n>` (`__ad_<n>` for a temporary), hygienic (`Span::mixed_site`) so that user code can never
     /// name it.
     pub fn ident(&self, v: Value) -> Ident {
-        if let Some(ident) = self.params.iter().find(|p| p.value == v).and_then(|p| p.ident.as_ref()) {
+        if let Some(ident) = self
+            .params
+            .iter()
+            .find(|p| p.value == v)
+            .and_then(|p| p.ident.as_ref())
+        {
             return ident.clone();
         }
         let span = Span::mixed_site();
         match &self.info(v).name {
-            Some(name) => format_ident!("__ad_{}_{}", name.trim_start_matches("r#"), v.0, span = span),
-            None => format_ident!("__ad_t{}", v.0, span = span),
+            Some(name) => format_ident!(
+                "__ad_{}_{}",
+                name.trim_start_matches("r#"),
+                v.0,
+                span = span
+            ),
+            None => format_ident!("__ad_{}", v.0, span = span),
         }
     }
 
@@ -233,7 +248,10 @@ impl Func {
         for op in &block.ops {
             for v in op.kind.operands() {
                 if !visible(v, scopes) {
-                    return Err(format!("{} uses {v} where it is not defined", self.op_line(op)));
+                    return Err(format!(
+                        "{} uses {v} where it is not defined",
+                        self.op_line(op)
+                    ));
                 }
             }
             for b in op.kind.blocks() {
@@ -244,7 +262,10 @@ impl Func {
             let results_ok = match &op.kind {
                 OpKind::Prim(prim, args) => {
                     if args.len() != prim.operands.len() {
-                        return Err(format!("{} has the wrong number of operands", self.op_line(op)));
+                        return Err(format!(
+                            "{} has the wrong number of operands",
+                            self.op_line(op)
+                        ));
                     }
                     op.results.is_empty() || op.results.len() == prim.results
                 }
@@ -254,7 +275,10 @@ impl Func {
                 _ => op.results.len() <= 1,
             };
             if !results_ok {
-                return Err(format!("{} has the wrong number of results", self.op_line(op)));
+                return Err(format!(
+                    "{} has the wrong number of results",
+                    self.op_line(op)
+                ));
             }
             let Some(scope) = scopes.last_mut() else {
                 return Err("scope stack underflow".to_string());
@@ -360,7 +384,12 @@ impl Func {
                 args(out, vs)?;
                 out.write_str(")")?;
             }
-            OpKind::Method { recv, method, args: vs, .. } => {
+            OpKind::Method {
+                recv,
+                method,
+                args: vs,
+                ..
+            } => {
                 out.write_str("method ")?;
                 self.write_value(out, *recv)?;
                 write!(out, ".{method}(")?;
@@ -377,7 +406,11 @@ impl Func {
                 self.write_value(out, *v)?;
             }
         }
-        if op.results.iter().any(|&r| self.values.get(r.index()).is_some_and(|i| i.active)) {
+        if op
+            .results
+            .iter()
+            .any(|&r| self.values.get(r.index()).is_some_and(|i| i.active))
+        {
             out.write_str("    // active")?;
         }
         writeln!(out)

@@ -36,7 +36,10 @@ use crate::signature::Signature;
 
 /// Differentiates a function in reverse mode; see the `ad-runtime` crate for the API.
 #[proc_macro_attribute]
-pub fn reverse(args: proc_macro::TokenStream, item: proc_macro::TokenStream) -> proc_macro::TokenStream {
+pub fn reverse(
+    args: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
     expand(args.into(), item.into()).into()
 }
 
@@ -62,7 +65,11 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         return with_errors(&item, sig.as_ref(), error);
     }
     let (Some(options), Some(sig), Some((primal, items))) = (options, sig, lowered) else {
-        return with_errors(&item, None, internal("a stage failed without reporting an error"));
+        return with_errors(
+            &item,
+            None,
+            internal("a stage failed without reporting an error"),
+        );
     };
     match generate(&item, &options, &sig, &primal, &items) {
         Ok(generated) => quote!(#item #generated),
@@ -80,8 +87,15 @@ fn generate(
 ) -> syn::Result<TokenStream> {
     verify(primal, "lowering")?;
     // The cotangent parameter of `f_vjp`, unless the user has a parameter of that name.
-    let taken = sig.params.iter().any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
-    let seed = format_ident!("{}", if taken { "__ad_seed" } else { "seed" }, span = Span::mixed_site());
+    let taken = sig
+        .params
+        .iter()
+        .any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
+    let seed = format_ident!(
+        "{}",
+        if taken { "__ad_seed" } else { "seed" },
+        span = Span::mixed_site()
+    );
     let adjoint = reverse::differentiate(primal, sig, seed.clone());
     verify(&adjoint, "differentiation")?;
     let cx = emit::Context {
@@ -128,5 +142,8 @@ fn dump(primal: &ir::Func, adjoint: &ir::Func, generated: &TokenStream) {
         Ok(file) => prettyplease::unparse(&file),
         Err(_) => generated.to_string(),
     };
-    eprintln!("// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}", primal.name);
+    eprintln!(
+        "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}",
+        primal.name
+    );
 }

@@ -25,7 +25,9 @@ impl Options {
         let parser = syn::meta::parser(|meta| {
             if meta.path.is_ident("wrt") {
                 if options.wrt.is_some() {
-                    return Err(meta.error("`wrt` given twice; list every parameter in one `wrt(...)`"));
+                    return Err(
+                        meta.error("`wrt` given twice; list every parameter in one `wrt(...)`")
+                    );
                 }
                 let mut names = Vec::new();
                 meta.parse_nested_meta(|name| match name.path.get_ident() {

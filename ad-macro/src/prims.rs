@@ -162,7 +162,11 @@ mod tests {
     #[test]
     fn names_are_unique_and_lookups_work() {
         for (i, a) in PRIMS.iter().enumerate() {
-            assert!(PRIMS[..i].iter().all(|b| b.name != a.name), "duplicate {}", a.name);
+            assert!(
+                PRIMS[..i].iter().all(|b| b.name != a.name),
+                "duplicate {}",
+                a.name
+            );
         }
         assert_eq!(method("sin", 1).map(|p| p.name), Some("sin"));
         assert_eq!(method("sin", 2), None);

@@ -83,7 +83,10 @@ impl Signature {
         for name in wrt.unwrap_or_default() {
             match params.iter().find(|p| p.ident.as_ref() == Some(name)) {
                 None => {
-                    errors.spanned(name, format!("`wrt` names `{name}`, which is not a parameter of this function"));
+                    errors.spanned(
+                        name,
+                        format!("`wrt` names `{name}`, which is not a parameter of this function"),
+                    );
                 }
                 Some(p) if !is_float(&p.ty, &float_generics) => {
                     errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64 or a generic `T: Float` can be active"));
@@ -92,7 +95,9 @@ impl Signature {
             }
         }
         if wrt.is_none()
-            && let Some(p) = params.iter().find(|p| p.ident.is_none() && is_float(&p.ty, &float_generics))
+            && let Some(p) = params
+                .iter()
+                .find(|p| p.ident.is_none() && is_float(&p.ty, &float_generics))
         {
             errors.spanned(&p.ty, "a float parameter named `_` cannot be active: give it a name, or list the active parameters in `wrt(...)`");
         }

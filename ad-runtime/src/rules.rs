@@ -426,30 +426,84 @@ mod tests {
         unary("neg", |x| -x, neg, |_| -1.0, all);
         unary("recip", f64::recip, recip, |x| -1.0 / (x * x), all);
         unary("sqrt", f64::sqrt, sqrt, |x| 0.5 / x.sqrt(), pos);
-        unary("cbrt", f64::cbrt, cbrt, |x| 1.0 / (3.0 * x.cbrt().powi(2)), all);
+        unary(
+            "cbrt",
+            f64::cbrt,
+            cbrt,
+            |x| 1.0 / (3.0 * x.cbrt().powi(2)),
+            all,
+        );
         unary("exp", f64::exp, exp, f64::exp, all);
         unary("exp2", f64::exp2, exp2, |x| x.exp2() * LN_2, all);
         unary("exp_m1", f64::exp_m1, exp_m1, f64::exp, all);
         unary("ln", f64::ln, ln, |x| 1.0 / x, pos);
         unary("log10", f64::log10, log10, |x| 1.0 / (x * LN_10), pos);
         unary("log2", f64::log2, log2, |x| 1.0 / (x * LN_2), pos);
-        unary("ln_1p", f64::ln_1p, ln_1p, |x| 1.0 / (1.0 + x), |x| x > -1.0);
+        unary(
+            "ln_1p",
+            f64::ln_1p,
+            ln_1p,
+            |x| 1.0 / (1.0 + x),
+            |x| x > -1.0,
+        );
         unary("sin", f64::sin, sin, f64::cos, all);
         unary("cos", f64::cos, cos, |x| -x.sin(), all);
         unary("tan", f64::tan, tan, |x| 1.0 / x.cos().powi(2), all);
-        unary("asin", f64::asin, asin, |x| 1.0 / (1.0 - x * x).sqrt(), open_unit);
-        unary("acos", f64::acos, acos, |x| -1.0 / (1.0 - x * x).sqrt(), open_unit);
+        unary(
+            "asin",
+            f64::asin,
+            asin,
+            |x| 1.0 / (1.0 - x * x).sqrt(),
+            open_unit,
+        );
+        unary(
+            "acos",
+            f64::acos,
+            acos,
+            |x| -1.0 / (1.0 - x * x).sqrt(),
+            open_unit,
+        );
         unary("atan", f64::atan, atan, |x| 1.0 / (1.0 + x * x), all);
         unary("sinh", f64::sinh, sinh, f64::cosh, all);
         unary("cosh", f64::cosh, cosh, f64::sinh, all);
         unary("tanh", f64::tanh, tanh, |x| 1.0 / x.cosh().powi(2), all);
-        unary("asinh", f64::asinh, asinh, |x| 1.0 / (x * x + 1.0).sqrt(), all);
-        unary("acosh", f64::acosh, acosh, |x| 1.0 / (x * x - 1.0).sqrt(), |x| x > 1.0);
-        unary("atanh", f64::atanh, atanh, |x| 1.0 / (1.0 - x * x), open_unit);
+        unary(
+            "asinh",
+            f64::asinh,
+            asinh,
+            |x| 1.0 / (x * x + 1.0).sqrt(),
+            all,
+        );
+        unary(
+            "acosh",
+            f64::acosh,
+            acosh,
+            |x| 1.0 / (x * x - 1.0).sqrt(),
+            |x| x > 1.0,
+        );
+        unary(
+            "atanh",
+            f64::atanh,
+            atanh,
+            |x| 1.0 / (1.0 - x * x),
+            open_unit,
+        );
         unary("abs", f64::abs, abs, f64::signum, all);
         unary("fract", f64::fract, fract, |_| 1.0, all);
-        unary("to_degrees", f64::to_degrees, to_degrees, |_| 180.0 / PI, all);
-        unary("to_radians", f64::to_radians, to_radians, |_| PI / 180.0, all);
+        unary(
+            "to_degrees",
+            f64::to_degrees,
+            to_degrees,
+            |_| 180.0 / PI,
+            all,
+        );
+        unary(
+            "to_radians",
+            f64::to_radians,
+            to_radians,
+            |_| PI / 180.0,
+            all,
+        );
     }
 
     #[test]
@@ -471,7 +525,10 @@ mod tests {
                     ),
                 ];
                 for (name, got, want) in pairs {
-                    assert!(close(got.0, want.0) && close(got.1, want.1), "{name}({a}, {b})");
+                    assert!(
+                        close(got.0, want.0) && close(got.1, want.1),
+                        "{name}({a}, {b})"
+                    );
                 }
                 let h = a.hypot(b);
                 let got = hypot(a, b, h, dy);
@@ -498,7 +555,10 @@ mod tests {
             let (s, c) = x.sin_cos();
             assert!(close(sin_cos(x, s, c, 1.0, 0.0), x.cos()));
             assert!(close(sin_cos(x, s, c, 0.0, 1.0), -x.sin()));
-            assert!(close(sin_cos(x, s, c, 2.0, 3.0), 2.0 * x.cos() - 3.0 * x.sin()));
+            assert!(close(
+                sin_cos(x, s, c, 2.0, 3.0),
+                2.0 * x.cos() - 3.0 * x.sin()
+            ));
         }
         // clamp: inside, below, above, and on the bounds.
         assert_eq!(clamp(0.5, 0.0, 1.0, 0.5, 2.0), (2.0, 0.0, 0.0));
@@ -512,7 +572,10 @@ mod tests {
         for &x in &POINTS {
             for n in [-3, -1, 1, 2, 5] {
                 let got = powi(x, n, x.powi(n), 2.0);
-                assert!(close(got, 2.0 * f64::from(n) * x.powi(n - 1)), "powi({x}, {n})");
+                assert!(
+                    close(got, 2.0 * f64::from(n) * x.powi(n - 1)),
+                    "powi({x}, {n})"
+                );
             }
             assert_eq!(powi(x, 0, 1.0, 2.0), 0.0);
         }

@@ -94,5 +94,7 @@ fn backward(block: &Block, sig: &Signature, useful: &mut [bool]) {
 }
 
 fn path_text(path: &syn::ExprPath) -> String {
-    quote::ToTokens::to_token_stream(path).to_string().replace(' ', "")
+    quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "")
 }

@@ -33,7 +33,12 @@ const EFFECTS: &[(&str, usize)] = &[
 
 impl Lower<'_> {
     pub(super) fn effect(&mut self, mac: &syn::Macro) -> R<()> {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let Some(&(_, format_position)) = EFFECTS.iter().find(|(n, _)| *n == name) else {
             return Err(self.error(
                 &mac.path,
@@ -45,7 +50,11 @@ impl Lower<'_> {
         tokens.extend(self.captured_arguments(&tokens, format_position, &mut uses)?);
         let mut mac = mac.clone();
         mac.tokens = tokens;
-        let span = mac.path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
+        let span = mac
+            .path
+            .segments
+            .last()
+            .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
         self.push(OpKind::Effect { mac, uses }, span, 0);
         Ok(())
     }
@@ -91,19 +100,33 @@ impl Lower<'_> {
                 uses.push(v);
                 Ok(Some(self.func.ident(v)))
             }
-            Some(Some(_)) => Err(self.error(ident, format!("`{ident}` is a tuple: macros can only print its elements (`{ident}.0`)"))),
-            Some(None) => Err(self.error(ident, format!("`{ident}` is used before it is assigned"))),
+            Some(Some(_)) => Err(self.error(
+                ident,
+                format!("`{ident}` is a tuple: macros can only print its elements (`{ident}.0`)"),
+            )),
+            Some(None) => {
+                Err(self.error(ident, format!("`{ident}` is used before it is assigned")))
+            }
         }
     }
 
     /// `, name = value` for each variable the format string captures implicitly.
-    fn captured_arguments(&mut self, tokens: &TokenStream, position: usize, uses: &mut Vec<Value>) -> R<TokenStream> {
+    fn captured_arguments(
+        &mut self,
+        tokens: &TokenStream,
+        position: usize,
+        uses: &mut Vec<Value>,
+    ) -> R<TokenStream> {
         let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
         let Ok(args) = syn::parse::Parser::parse2(parser, tokens.clone()) else {
             // Not an argument list we understand; the compiler will report it on the original.
             return Ok(TokenStream::new());
         };
-        let Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(format), .. })) = args.iter().nth(position) else {
+        let Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(format),
+            ..
+        })) = args.iter().nth(position)
+        else {
             return Ok(TokenStream::new());
         };
         let explicit: Vec<String> = args
@@ -124,8 +147,16 @@ impl Lower<'_> {
             }
             let ident = Ident::new(&name, format.span());
             if let Some(renamed) = self.variable(&ident, uses)? {
-                let trailing_comma = tokens.clone().into_iter().last().is_some_and(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
-                let comma = if trailing_comma && out.is_empty() { quote!() } else { quote!(,) };
+                let trailing_comma = tokens
+                    .clone()
+                    .into_iter()
+                    .last()
+                    .is_some_and(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
+                let comma = if trailing_comma && out.is_empty() {
+                    quote!()
+                } else {
+                    quote!(,)
+                };
                 out.extend(quote!(#comma #ident = #renamed));
                 seen.push(name);
             }
@@ -173,7 +204,9 @@ fn captures(format: &str) -> Vec<String> {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_') && s != "_"
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+        && s != "_"
 }
 
 #[cfg(test)]

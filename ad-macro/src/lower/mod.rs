@@ -63,7 +63,10 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     match result {
         Ok(Val::One(v)) => lower.func.body.yields = vec![v],
         Ok(_) => {
-            lower.errors.spanned(&item.block, "the function body must end with a single float value");
+            lower.errors.spanned(
+                &item.block,
+                "the function body must end with a single float value",
+            );
         }
         Err(Reported) => {}
     }
@@ -164,7 +167,10 @@ impl Lower<'_> {
             this.stmts(init);
             match &ret.expr {
                 Some(e) => this.expr(e),
-                None => Err(this.error(ret, "`return;` without a value: return the function's float result")),
+                None => Err(this.error(
+                    ret,
+                    "`return;` without a value: return the function's float result",
+                )),
             }
         })
     }
@@ -227,7 +233,13 @@ impl Lower<'_> {
 
     /// Binds a `let` pattern to `val`. Values numbered from `first_new` on were created by
     /// this statement, so a type annotation can be put on the op that defines them.
-    fn bind(&mut self, pat: &Pat, val: Option<Val>, ty: Option<&syn::Type>, first_new: usize) -> R<()> {
+    fn bind(
+        &mut self,
+        pat: &Pat,
+        val: Option<Val>,
+        ty: Option<&syn::Type>,
+        first_new: usize,
+    ) -> R<()> {
         match pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 if let (Some(ty), Some(Val::One(v))) = (ty, &val) {
@@ -285,7 +297,10 @@ impl Lower<'_> {
         match self.expr(e)? {
             Val::One(v) => Ok(v),
             Val::Unit => Err(self.error(e, "expected a value, found `()`")),
-            Val::Tuple(_) => Err(self.error(e, "expected a single value, found a tuple: take one element with `.0`, `.1`, ...")),
+            Val::Tuple(_) => Err(self.error(
+                e,
+                "expected a single value, found a tuple: take one element with `.0`, `.1`, ...",
+            )),
         }
     }
 
@@ -306,7 +321,10 @@ impl Lower<'_> {
                 {
                     return match binding.clone() {
                         Some(val) => Ok(val),
-                        None => Err(self.error(ident, format!("`{ident}` is used before it is assigned"))),
+                        None => {
+                            Err(self
+                                .error(ident, format!("`{ident}` is used before it is assigned")))
+                        }
                     };
                 }
                 Ok(self.push1(OpKind::Path(path.clone()), span))
@@ -322,7 +340,11 @@ impl Lower<'_> {
             Expr::Tuple(t) => {
                 let results: Vec<R<Val>> = t.elems.iter().map(|e| self.expr(e)).collect();
                 let vals = results.into_iter().collect::<R<Vec<Val>>>()?;
-                Ok(if vals.is_empty() { Val::Unit } else { Val::Tuple(vals) })
+                Ok(if vals.is_empty() {
+                    Val::Unit
+                } else {
+                    Val::Tuple(vals)
+                })
             }
             Expr::Unary(u) => {
                 let operand = self.value(&u.expr)?;
@@ -407,7 +429,13 @@ impl Lower<'_> {
     }
 
     /// Pushes a primitive; `None` (no primitive for this operator) is reported on `e`.
-    fn prim(&mut self, prim: Option<&'static prims::Prim>, operands: Vec<Value>, span: Span, e: &Expr) -> R<Val> {
+    fn prim(
+        &mut self,
+        prim: Option<&'static prims::Prim>,
+        operands: Vec<Value>,
+        span: Span,
+        e: &Expr,
+    ) -> R<Val> {
         let Some(prim) = prim else {
             return Err(self.error(e, "this operator has no derivative rule"));
         };
@@ -520,19 +548,39 @@ impl Lower<'_> {
     /// The error for an expression outside the supported subset, saying what to do instead.
     fn unsupported(&mut self, e: &Expr) -> Reported {
         let message = match e {
-            Expr::If(_) | Expr::Match(_) => "branches (`if`, `match`) are not supported yet; for a smooth choice use `a.max(b)`, `a.min(b)`, `x.abs()` or `x.clamp(lo, hi)`",
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => "loops are not supported yet: unroll the loop by hand",
-            Expr::Break(_) | Expr::Continue(_) => "`break` and `continue` are not supported yet: loops are not supported yet",
-            Expr::Return(_) => "early `return` is not supported yet: make `return value;` the last statement, or end the body with the value",
-            Expr::Closure(_) => "closures are not supported: #[reverse] cannot see through a closure's captures; write the computation inline",
-            Expr::Unsafe(_) => "`unsafe` blocks are not supported: #[reverse] differentiates safe code; move the unsafe part out of the function",
-            Expr::Async(_) | Expr::Await(_) => "async code is not supported: differentiate the synchronous computation",
-            Expr::Try(_) => "the `?` operator is not supported: it is an early return; handle the error before calling, or use `.unwrap()` on inactive values",
-            Expr::Array(_) | Expr::Repeat(_) => "array literals are not supported yet: use scalar variables",
+            Expr::If(_) | Expr::Match(_) => {
+                "branches (`if`, `match`) are not supported yet; for a smooth choice use `a.max(b)`, `a.min(b)`, `x.abs()` or `x.clamp(lo, hi)`"
+            }
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                "loops are not supported yet: unroll the loop by hand"
+            }
+            Expr::Break(_) | Expr::Continue(_) => {
+                "`break` and `continue` are not supported yet: loops are not supported yet"
+            }
+            Expr::Return(_) => {
+                "early `return` is not supported yet: make `return value;` the last statement, or end the body with the value"
+            }
+            Expr::Closure(_) => {
+                "closures are not supported: #[reverse] cannot see through a closure's captures; write the computation inline"
+            }
+            Expr::Unsafe(_) => {
+                "`unsafe` blocks are not supported: #[reverse] differentiates safe code; move the unsafe part out of the function"
+            }
+            Expr::Async(_) | Expr::Await(_) => {
+                "async code is not supported: differentiate the synchronous computation"
+            }
+            Expr::Try(_) => {
+                "the `?` operator is not supported: it is an early return; handle the error before calling, or use `.unwrap()` on inactive values"
+            }
+            Expr::Array(_) | Expr::Repeat(_) => {
+                "array literals are not supported yet: use scalar variables"
+            }
             Expr::Range(_) => "ranges are not supported yet: loops are not supported yet",
             Expr::Struct(_) => "struct literals are not supported: compute with scalar variables",
             Expr::Let(_) => "`let` expressions (`if let`, `while let`) are not supported",
-            Expr::TryBlock(_) | Expr::Yield(_) | Expr::Const(_) | Expr::RawAddr(_) => "this expression is not supported by #[reverse]",
+            Expr::TryBlock(_) | Expr::Yield(_) | Expr::Const(_) | Expr::RawAddr(_) => {
+                "this expression is not supported by #[reverse]"
+            }
             _ => "this expression is not supported by #[reverse]",
         };
         self.error(e, message)

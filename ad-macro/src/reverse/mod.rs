@@ -102,7 +102,11 @@ impl Sweep<'_> {
                 self.pullback(prim.name, args, &inputs, op.span);
             }
             OpKind::Cast(v, ty) if sig.is_float(ty) => {
-                let args = vec![*v, op.results[0], self.adjoint_or_zero(op.results[0], op.span)];
+                let args = vec![
+                    *v,
+                    op.results[0],
+                    self.adjoint_or_zero(op.results[0], op.span),
+                ];
                 self.pullback("cast", args, &[(*v, self.func.is_active(*v))], op.span);
             }
             // Activity analysis makes every other op inactive.
@@ -112,7 +116,13 @@ impl Sweep<'_> {
 
     /// Emits `rule(args)`, whose results are the adjoints of `inputs`, and accumulates those
     /// of the active inputs.
-    fn pullback(&mut self, rule: &'static str, args: Vec<Value>, inputs: &[(Value, bool)], span: Span) {
+    fn pullback(
+        &mut self,
+        rule: &'static str,
+        args: Vec<Value>,
+        inputs: &[(Value, bool)],
+        span: Span,
+    ) {
         let results: Vec<Value> = inputs
             .iter()
             .map(|&(v, _)| {
@@ -138,7 +148,9 @@ impl Sweep<'_> {
         let sum = match self.adjoints.get(&v) {
             None => contribution,
             Some(&previous) => {
-                let sum = self.func.new_value(self.func.info(contribution).name.clone());
+                let sum = self
+                    .func
+                    .new_value(self.func.info(contribution).name.clone());
                 self.ops.push(Op {
                     results: vec![sum],
                     kind: OpKind::Prim(prims::add(), vec![previous, contribution]),
