@@ -87,6 +87,7 @@ pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
         quote!()
     };
     let lints = quote! {
+        #[must_use]
         #[allow(dead_code, reason = "generated next to the user's function, which may not use it")]
         #[allow(clippy::type_complexity, reason = "the gradient is a tuple of the parameters' types")]
         #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seed")]

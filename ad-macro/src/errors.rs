@@ -41,10 +41,16 @@ impl Errors {
         self.errors.len()
     }
 
-    /// All recorded errors, combined; `Ok` if there were none.
+    /// All recorded errors in source order, combined; `Ok` if there were none.
     pub fn finish(mut self) -> syn::Result<()> {
         self.finished = true;
-        let mut errors = std::mem::take(&mut self.errors).into_iter();
+        let mut errors = std::mem::take(&mut self.errors);
+        // Stages find errors in their own order; the user reads them top to bottom.
+        errors.sort_by_key(|e| {
+            let start = e.span().start();
+            (start.line, start.column)
+        });
+        let mut errors = errors.into_iter();
         match errors.next() {
             None => Ok(()),
             Some(mut first) => {

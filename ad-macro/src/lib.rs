@@ -72,7 +72,16 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         );
     };
     match generate(&item, &options, &sig, &primal, &items) {
-        Ok(generated) => quote!(#item #generated),
+        Ok(generated) => {
+            // The original is emitted unchanged but for this lint: calling only `f_grad` is
+            // a use of `f`, and users who only need gradients should not get a dead-code
+            // warning (an error under `#![deny(warnings)]`).
+            quote! {
+                #[allow(dead_code, reason = "#[reverse]: its generated functions may be its only users")]
+                #item
+                #generated
+            }
+        }
         Err(error) => with_errors(&item, Some(&sig), error),
     }
 }

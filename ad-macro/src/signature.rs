@@ -83,10 +83,15 @@ impl Signature {
         for name in wrt.unwrap_or_default() {
             match params.iter().find(|p| p.ident.as_ref() == Some(name)) {
                 None => {
-                    errors.spanned(
-                        name,
-                        format!("`wrt` names `{name}`, which is not a parameter of this function"),
+                    let names: Vec<String> = params
+                        .iter()
+                        .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
+                        .collect();
+                    let message = format!(
+                        "`wrt` names `{name}`, which is not a parameter of this function; its parameters are {}",
+                        names.join(", ")
                     );
+                    errors.spanned(name, message);
                 }
                 Some(p) if !is_float(&p.ty, &float_generics) => {
                     errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64 or a generic `T: Float` can be active"));
@@ -94,12 +99,15 @@ impl Signature {
                 Some(_) => {}
             }
         }
-        if wrt.is_none()
-            && let Some(p) = params
-                .iter()
-                .find(|p| p.ident.is_none() && is_float(&p.ty, &float_generics))
-        {
-            errors.spanned(&p.ty, "a float parameter named `_` cannot be active: give it a name, or list the active parameters in `wrt(...)`");
+        if wrt.is_none() {
+            for arg in &sig.inputs {
+                if let FnArg::Typed(t) = arg
+                    && let Pat::Wild(_) = &*t.pat
+                    && is_float(&t.ty, &float_generics)
+                {
+                    errors.spanned(t, "a float parameter named `_` cannot be active: give it a name (`_x` if it is unused), or list the active parameters in `wrt(...)`");
+                }
+            }
         }
         let ret = match &sig.output {
             ReturnType::Type(_, ty) if is_float(ty, &float_generics) => Some((**ty).clone()),
@@ -113,7 +121,7 @@ impl Signature {
             }
         };
         if !params.iter().any(|p| p.active) && wrt.is_none() {
-            errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64 or a generic `T: Float`", sig.ident));
+            errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64 or a generic `T: Float`; add one (`x: f64`), or name an existing one in `wrt(...)`", sig.ident));
         }
         if errors.count() != before {
             return None;

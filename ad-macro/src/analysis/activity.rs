@@ -62,7 +62,7 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Err
         if culprit {
             let message = match &op.kind {
                 OpKind::Method { method, .. } => Some(format!(
-                    "no derivative rule for method `{method}`: it is called on a value that depends on an active parameter; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` on inactive values only"
+                    "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
                 )),
                 OpKind::Call(path, _) => Some(format!(
                     "cannot differentiate through a call to `{}`: it has no derivative rule and calls to other functions are not supported yet; inline its body here, or pass it inactive values only",

@@ -94,19 +94,16 @@ impl Lower<'_> {
 
     /// The identifier of the value `ident` refers to, if it is a local variable.
     fn variable(&mut self, ident: &Ident, uses: &mut Vec<Value>) -> R<Option<Ident>> {
-        match self.lookup(&ident.to_string()).cloned() {
+        match self.local(ident)? {
             None => Ok(None),
-            Some(Some(Val::One(v))) => {
+            Some(Val::One(v)) => {
                 uses.push(v);
                 Ok(Some(self.func.ident(v)))
             }
-            Some(Some(_)) => Err(self.error(
+            Some(_) => Err(self.error(
                 ident,
                 format!("`{ident}` is a tuple: macros can only print its elements (`{ident}.0`)"),
             )),
-            Some(None) => {
-                Err(self.error(ident, format!("`{ident}` is used before it is assigned")))
-            }
         }
     }
 

@@ -24,6 +24,16 @@ use crate::signature::Signature;
 
 type R<T> = Result<T, Reported>;
 
+/// What a name is bound to.
+#[derive(Clone, PartialEq)]
+enum Binding {
+    Val(Val),
+    /// Declared without a value: `let x;`.
+    Unassigned,
+    /// Its `let` had an error, already reported: uses stay silent instead of cascading.
+    Poisoned,
+}
+
 /// The lowering-time value of an expression.
 #[derive(Clone, PartialEq)]
 enum Val {
@@ -56,7 +66,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
             ident: param.ident.clone(),
         });
         if let Some(name) = name {
-            lower.scopes[0].insert(name, Some(Val::One(value)));
+            lower.scopes[0].insert(name, Binding::Val(Val::One(value)));
         }
     }
     let result = lower.function_body(&item.block);
@@ -78,8 +88,8 @@ struct Lower<'a> {
     func: Func,
     /// The ops of the block being lowered.
     ops: Vec<Op>,
-    /// Innermost last. `None` is a declared but unassigned variable (`let x;`).
-    scopes: Vec<HashMap<String, Option<Val>>>,
+    /// Innermost last.
+    scopes: Vec<HashMap<String, Binding>>,
     sig: &'a Signature,
     errors: &'a mut Errors,
     items: Vec<syn::Item>,
@@ -109,17 +119,46 @@ impl Lower<'_> {
 
     // ----- scopes -----
 
-    fn lookup(&self, name: &str) -> Option<&Option<Val>> {
+    fn lookup(&self, name: &str) -> Option<&Binding> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
 
+    /// The value of local variable `ident`: `Ok(None)` if it is not a local, `Err` (reported
+    /// here, unless its `let` already was) if it has no value.
+    fn local(&mut self, ident: &proc_macro2::Ident) -> R<Option<Val>> {
+        match self.lookup(&ident.to_string()).cloned() {
+            None => Ok(None),
+            Some(Binding::Val(val)) => Ok(Some(val)),
+            Some(Binding::Poisoned) => Err(Reported),
+            Some(Binding::Unassigned) => {
+                Err(self.error(ident, format!("`{ident}` is used before it is assigned")))
+            }
+        }
+    }
+
     /// Binds `name` in the innermost scope, naming a fresh unnamed value after it.
-    fn declare(&mut self, name: String, val: Option<Val>) {
-        if let Some(Val::One(v)) = &val {
+    fn declare(&mut self, name: String, binding: Binding) {
+        if let Binding::Val(Val::One(v)) = &binding {
             self.name_value(*v, &name);
         }
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name, val);
+            scope.insert(name, binding);
+        }
+    }
+
+    /// Binds every name of `pat` as [`Binding::Poisoned`].
+    fn poison(&mut self, pat: &Pat) {
+        match pat {
+            Pat::Ident(p) => self.declare(p.ident.to_string(), Binding::Poisoned),
+            Pat::Tuple(p) => p.elems.iter().for_each(|p| self.poison(p)),
+            Pat::TupleStruct(p) => p.elems.iter().for_each(|p| self.poison(p)),
+            Pat::Slice(p) => p.elems.iter().for_each(|p| self.poison(p)),
+            Pat::Struct(p) => p.fields.iter().for_each(|f| self.poison(&f.pat)),
+            Pat::Or(p) => p.cases.iter().for_each(|p| self.poison(p)),
+            Pat::Type(p) => self.poison(&p.pat),
+            Pat::Paren(p) => self.poison(&p.pat),
+            Pat::Reference(p) => self.poison(&p.pat),
+            _ => {}
         }
     }
 
@@ -130,7 +169,7 @@ impl Lower<'_> {
         }
         match self.scopes.iter_mut().rev().find_map(|s| s.get_mut(name)) {
             Some(slot) => {
-                *slot = Some(val);
+                *slot = Binding::Val(val);
                 true
             }
             None => false,
@@ -206,10 +245,14 @@ impl Lower<'_> {
                 }
                 let first_new = self.func.values.len();
                 let val = match &local.init {
-                    Some(init) => Some(self.expr(&init.expr)?),
-                    None => None,
+                    Some(init) => self.expr(&init.expr).map(Some),
+                    None => Ok(None),
                 };
-                self.bind(&local.pat, val, None, first_new)
+                let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
+                if result.is_err() {
+                    self.poison(&local.pat);
+                }
+                result
             }
             Stmt::Item(item) => {
                 self.items.push(item.clone());
@@ -245,7 +288,11 @@ impl Lower<'_> {
                 if let (Some(ty), Some(Val::One(v))) = (ty, &val) {
                     self.annotate(*v, ty, first_new);
                 }
-                self.declare(p.ident.to_string(), val);
+                let binding = match val {
+                    Some(val) => Binding::Val(val),
+                    None => Binding::Unassigned,
+                };
+                self.declare(p.ident.to_string(), binding);
                 Ok(())
             }
             Pat::Wild(_) => Ok(()),
@@ -311,21 +358,15 @@ impl Lower<'_> {
     }
 
     fn expr(&mut self, e: &Expr) -> R<Val> {
-        let span = e.span();
+        let span = op_span(e);
         match e {
             Expr::Lit(lit) => Ok(self.push1(OpKind::Lit(lit.lit.clone()), span)),
             Expr::Path(path) => {
                 if path.qself.is_none()
                     && let Some(ident) = path.path.get_ident()
-                    && let Some(binding) = self.lookup(&ident.to_string())
+                    && let Some(val) = self.local(ident)?
                 {
-                    return match binding.clone() {
-                        Some(val) => Ok(val),
-                        None => {
-                            Err(self
-                                .error(ident, format!("`{ident}` is used before it is assigned")))
-                        }
-                    };
+                    return Ok(val);
                 }
                 Ok(self.push1(OpKind::Path(path.clone()), span))
             }
@@ -391,6 +432,12 @@ impl Lower<'_> {
                 let Expr::Path(func) = &*call.func else {
                     return Err(self.error(&call.func, "only calls of named functions are supported: call the function by its path"));
                 };
+                if func.qself.is_none()
+                    && let Some(ident) = func.path.get_ident()
+                    && self.local(ident)?.is_some()
+                {
+                    return Err(self.error(ident, "calls through local variables (closures, function pointers) are not supported: call a named function"));
+                }
                 let args = self.values(&call.args)?;
                 match self.path_prim(func, args.len()) {
                     Some(prim) => self.prim(Some(prim), args, span, e),
@@ -584,6 +631,29 @@ impl Lower<'_> {
             _ => "this expression is not supported by #[reverse]",
         };
         self.error(e, message)
+    }
+}
+
+/// The span an op keeps: its operator, method or function name rather than its first token,
+/// which is all `Spanned::span` gives on stable Rust.
+fn op_span(e: &Expr) -> Span {
+    match e {
+        Expr::Binary(b) => b.op.span(),
+        Expr::Unary(u) => u.op.span(),
+        Expr::Cast(c) => c.as_token.span,
+        Expr::MethodCall(m) => m.method.span(),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p
+                .path
+                .segments
+                .last()
+                .map_or_else(|| c.func.span(), |s| s.ident.span()),
+            other => other.span(),
+        },
+        Expr::Field(f) => f.member.span(),
+        Expr::Index(i) => i.bracket_token.span.join(),
+        Expr::Reference(r) => r.and_token.span,
+        other => other.span(),
     }
 }
 

@@ -1,0 +1,6 @@
+//! Compile-fail tests: each file in tests/ui/ is one mistake, named after it; its .stderr is the expected diagnostic. Regenerate with `TRYBUILD=overwrite cargo test --test compiletest` and review the diff.
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+}

@@ -1,0 +1,14 @@
+use ad_runtime::reverse;
+
+fn square(v: f64) -> f64 {
+    v * v
+}
+
+#[reverse]
+fn f(x: f64) -> f64 {
+    square(x) + x
+}
+
+fn main() {
+    let _ = f_grad(1.0);
+}

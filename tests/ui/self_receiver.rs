@@ -1,0 +1,17 @@
+use ad_runtime::reverse;
+
+struct Model {
+    scale: f64,
+}
+
+impl Model {
+    #[reverse]
+    fn f(&self, x: f64) -> f64 {
+        x * self.scale
+    }
+}
+
+fn main() {
+    let m = Model { scale: 2.0 };
+    let _ = m.f(1.0);
+}

@@ -1,0 +1,11 @@
+use ad_runtime::reverse;
+
+#[reverse]
+fn f(x: f64) -> f64 {
+    let _v = vec![x, x];
+    x * x
+}
+
+fn main() {
+    let _ = f_grad(1.0);
+}
