@@ -23,6 +23,10 @@ mod bindings {
     use super::*;
 
     #[reverse]
+    #[allow(
+        clippy::assign_op_pattern,
+        reason = "plain reassignment is the form under test"
+    )]
     fn typed_and_untyped_lets(x: f64, y: f64) -> f64 {
         let a = x * y;
         let b: f64 = a + x;
@@ -50,6 +54,10 @@ mod bindings {
     }
 
     #[reverse]
+    #[allow(
+        clippy::assign_op_pattern,
+        reason = "plain reassignment is the form under test"
+    )]
     fn reassign_parameter(mut x: f64, y: f64) -> f64 {
         x = x * y;
         x += 1.0;
@@ -57,6 +65,10 @@ mod bindings {
     }
 
     #[reverse]
+    #[allow(
+        clippy::needless_late_init,
+        reason = "late initialization is the form under test"
+    )]
     fn declared_then_assigned(x: f64, y: f64) -> f64 {
         let z;
         z = x - y;
