@@ -26,6 +26,8 @@ mod options;
 mod prims;
 mod reverse;
 mod signature;
+#[cfg(test)]
+mod tests;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};

@@ -1,0 +1,194 @@
+//! Snapshots of the printed IR: what lowering and differentiation produce for a few
+//! representative functions. A change in these strings is a change in generated code; review
+//! it as such.
+
+use proc_macro2::{Span, TokenStream};
+use quote::format_ident;
+
+use crate::errors::Errors;
+use crate::signature::Signature;
+use crate::{analysis, expand, lower, reverse};
+
+/// The printed primal and adjoint IR of `source`, both verified.
+fn ir(source: &str) -> (String, String) {
+    let item: syn::ItemFn = syn::parse_str(source).expect("test source parses");
+    let mut errors = Errors::new();
+    let sig = Signature::analyze(&item.sig, None, &mut errors).expect("valid signature");
+    let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
+    analysis::activity::analyze(&mut primal, &sig, &mut errors);
+    if let Err(e) = errors.finish() {
+        panic!("unexpected error: {e}");
+    }
+    primal.verify().expect("primal verifies");
+    let seed = format_ident!("seed", span = Span::call_site());
+    let adjoint = reverse::differentiate(&primal, &sig, seed);
+    adjoint.verify().expect("adjoint verifies");
+    (primal.to_string(), adjoint.to_string())
+}
+
+/// The text of every error `expand` reports for `source`.
+fn errors(source: &str) -> Vec<String> {
+    let output = expand(TokenStream::new(), source.parse().expect("tokens"));
+    let text = output.to_string();
+    text.split("compile_error !")
+        .skip(1)
+        .map(|s| s.split('"').nth(1).unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn straight_line_with_fan_out() {
+    let (primal, adjoint) =
+        ir("fn f(x: f64, y: f64) -> f64 { let s = x * y; let t = s.sin(); t * x }");
+    assert_eq!(
+        primal,
+        "\
+fn f(%x.0 active, %y.1 active) {
+    %s.2 = mul %x.0, %y.1    // active
+    %t.3 = sin %s.2    // active
+    %4 = mul %t.3, %x.0    // active
+    yield %4
+}
+"
+    );
+    assert_eq!(
+        adjoint,
+        "\
+fn f_vjp(%x.0 active, %y.1 active, %seed.5) {
+    %s.2 = mul %x.0, %y.1    // active
+    %t.3 = sin %s.2    // active
+    %4 = mul %t.3, %x.0    // active
+    %dt.6, %dx.7 = pullback mul %t.3, %x.0, %4, %seed.5
+    %ds.8 = pullback sin %s.2, %t.3, %dt.6
+    %dx.9, %dy.10 = pullback mul %x.0, %y.1, %s.2, %ds.8
+    %dx.11 = add %dx.7, %dx.9
+    yield %4, %dx.11, %dy.10
+}
+"
+    );
+}
+
+#[test]
+fn reassignment_makes_new_versions_and_inactive_values_get_no_adjoint() {
+    let (primal, adjoint) = ir(
+        "fn g(x: f64, n: usize) -> f64 { let mut a = x; a += 1.0; a *= n as f64; let k = (n * 2) as f64; a - k }",
+    );
+    assert_eq!(
+        primal,
+        "\
+fn g(%x.0 active, %n.1) {
+    %2 = lit 1.0
+    %a.3 = add %x.0, %2    // active
+    %4 = cast %n.1 as f64
+    %a.5 = mul %a.3, %4    // active
+    %6 = lit 2
+    %7 = mul %n.1, %6
+    %k.8 = cast %7 as f64
+    %9 = sub %a.5, %k.8    // active
+    yield %9
+}
+"
+    );
+    assert!(
+        adjoint.ends_with(
+            "\
+    %da.11, %dk.12 = pullback sub %a.5, %k.8, %9, %seed.10
+    %da.13, %14 = pullback mul %a.3, %4, %a.5, %da.11
+    %dx.15, %16 = pullback add %x.0, %2, %a.3, %da.13
+    yield %9, %dx.15
+}
+"
+        ),
+        "{adjoint}"
+    );
+}
+
+#[test]
+fn piecewise_constant_results_are_inactive_and_multi_results_get_zeros() {
+    let (primal, adjoint) = ir("fn h(x: f64) -> f64 { let (s, c) = x.sin_cos(); s * x.floor() }");
+    assert_eq!(
+        primal,
+        "\
+fn h(%x.0 active) {
+    %s.1, %c.2 = sin_cos %x.0    // active
+    %3 = floor %x.0
+    %4 = mul %s.1, %3    // active
+    yield %4
+}
+"
+    );
+    assert!(adjoint.contains("%dc.8 = zero_like %c.2"), "{adjoint}");
+    assert!(
+        adjoint.contains("%dx.9 = pullback sin_cos %x.0, %s.1, %c.2, %ds.6, %dc.8"),
+        "{adjoint}"
+    );
+}
+
+#[test]
+fn short_circuit_operands_are_regions() {
+    let (primal, _) = ir("fn l(x: f64, n: usize) -> f64 { let ok = n > 0 && x < 2.0; x }");
+    assert_eq!(
+        primal,
+        "\
+fn l(%x.0 active, %n.1) {
+    %2 = lit 0
+    %3 = binary > %n.1, %2
+    %ok.6 = and %3 {
+        %4 = lit 2.0
+        %5 = binary < %x.0, %4
+        yield %5
+    }
+    yield %x.0
+}
+"
+    );
+}
+
+#[test]
+fn errors_are_collected_in_source_order() {
+    let found = errors(
+        "fn e(x: f64) -> f64 { let a = x.to_string(); let b = |v: f64| v; let c = b(x); unsafe { x } }",
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found[0].starts_with("no derivative rule for method `to_string`"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with("closures are not supported"),
+        "{found:?}"
+    );
+    assert!(
+        found[2].starts_with("`unsafe` blocks are not supported"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn verifier_rejects_broken_ir() {
+    let item: syn::ItemFn =
+        syn::parse_str("fn f(x: f64) -> f64 { x.sin().cos() }").expect("parses");
+    let mut errors = Errors::new();
+    let sig = Signature::analyze(&item.sig, None, &mut errors).expect("valid");
+    let (func, _) = lower::lower(&item, &sig, &mut errors);
+    errors.finish().expect("no errors");
+    func.verify().expect("valid as lowered");
+
+    let mut twice = func.clone();
+    let op = twice.body.ops[0].clone();
+    twice.body.ops.push(op);
+    assert!(twice.verify().unwrap_err().contains("defined twice"));
+
+    let mut undefined = func.clone();
+    undefined.body.yields = vec![crate::ir::Value(99)];
+    let message = undefined.verify().unwrap_err();
+    assert!(
+        message.contains("yields %99, which is not defined"),
+        "{message}"
+    );
+
+    let mut use_before_definition = func;
+    use_before_definition.body.ops.reverse();
+    let message = use_before_definition.verify().unwrap_err();
+    assert!(message.contains("where it is not defined"), "{message}");
+}
