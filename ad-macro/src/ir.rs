@@ -234,6 +234,9 @@ impl Func {
         for p in &self.params {
             define(p.value, &mut defined, &mut scopes[0])?;
         }
+        if self.body.yields.is_empty() {
+            return Err("the function yields no output".to_string());
+        }
         self.verify_block(&self.body, &mut defined, &mut scopes, &mut define)
     }
 
