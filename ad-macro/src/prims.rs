@@ -36,6 +36,19 @@ pub enum Derivative {
     Zero,
 }
 
+/// Which primal values a rule reads, among its operands and results. What it does not read
+/// need not be kept for the reverse sweep (in a loop: stashed); the generated code passes the
+/// result's adjoint in its place, so a wrong entry here gives wrong gradients in every test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    Nothing,
+    Operands,
+    Results,
+    All,
+    /// One flag per operand, then per result.
+    Mask(&'static [bool]),
+}
+
 /// One primitive.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Prim {
@@ -46,10 +59,25 @@ pub struct Prim {
     /// Number of results (2 for `sin_cos`).
     pub results: usize,
     pub derivative: Derivative,
+    pub reads: Reads,
+}
+
+impl Prim {
+    /// Whether the rule reads argument `i` (operands first, then results).
+    pub fn reads(&self, i: usize) -> bool {
+        match self.reads {
+            Reads::Nothing => false,
+            Reads::Operands => i < self.operands.len(),
+            Reads::Results => i >= self.operands.len(),
+            Reads::All => true,
+            Reads::Mask(mask) => mask.get(i).copied().unwrap_or(true),
+        }
+    }
 }
 
 use Derivative::{Rule, Zero};
 use Operand::{Float as F, Other as I};
+use Reads::{All, Mask, Nothing, Operands, Results};
 use Syntax::{Infix, Method, Prefix};
 
 const fn p(
@@ -58,6 +86,7 @@ const fn p(
     operands: &'static [Operand],
     results: usize,
     derivative: Derivative,
+    reads: Reads,
 ) -> Prim {
     Prim {
         name,
@@ -65,72 +94,73 @@ const fn p(
         operands,
         results,
         derivative,
+        reads,
     }
 }
 
 #[rustfmt::skip]
 pub static PRIMS: &[Prim] = &[
     // arithmetic
-    p("add",        Infix('+'),  &[F, F],    1, Rule),
-    p("sub",        Infix('-'),  &[F, F],    1, Rule),
-    p("mul",        Infix('*'),  &[F, F],    1, Rule),
-    p("div",        Infix('/'),  &[F, F],    1, Rule),
-    p("rem",        Infix('%'),  &[F, F],    1, Rule),
-    p("neg",        Prefix('-'), &[F],       1, Rule),
-    p("mul_add",    Method,      &[F, F, F], 1, Rule),
-    p("recip",      Method,      &[F],       1, Rule),
+    p("add",        Infix('+'),  &[F, F],    1, Rule, Nothing),
+    p("sub",        Infix('-'),  &[F, F],    1, Rule, Nothing),
+    p("mul",        Infix('*'),  &[F, F],    1, Rule, Operands),
+    p("div",        Infix('/'),  &[F, F],    1, Rule, Mask(&[false, true, true])),
+    p("rem",        Infix('%'),  &[F, F],    1, Rule, Operands),
+    p("neg",        Prefix('-'), &[F],       1, Rule, Nothing),
+    p("mul_add",    Method,      &[F, F, F], 1, Rule, Mask(&[true, true, false, false])),
+    p("recip",      Method,      &[F],       1, Rule, Results),
     // powers and roots
-    p("sqrt",       Method,      &[F],       1, Rule),
-    p("cbrt",       Method,      &[F],       1, Rule),
-    p("powi",       Method,      &[F, I],    1, Rule),
-    p("powf",       Method,      &[F, F],    1, Rule),
-    p("hypot",      Method,      &[F, F],    1, Rule),
+    p("sqrt",       Method,      &[F],       1, Rule, Results),
+    p("cbrt",       Method,      &[F],       1, Rule, Results),
+    p("powi",       Method,      &[F, I],    1, Rule, Operands),
+    p("powf",       Method,      &[F, F],    1, Rule, All),
+    p("hypot",      Method,      &[F, F],    1, Rule, All),
     // exponentials and logarithms
-    p("exp",        Method,      &[F],       1, Rule),
-    p("exp2",       Method,      &[F],       1, Rule),
-    p("exp_m1",     Method,      &[F],       1, Rule),
-    p("ln",         Method,      &[F],       1, Rule),
-    p("log",        Method,      &[F, F],    1, Rule),
-    p("log10",      Method,      &[F],       1, Rule),
-    p("log2",       Method,      &[F],       1, Rule),
-    p("ln_1p",      Method,      &[F],       1, Rule),
+    p("exp",        Method,      &[F],       1, Rule, Results),
+    p("exp2",       Method,      &[F],       1, Rule, Results),
+    p("exp_m1",     Method,      &[F],       1, Rule, Results),
+    p("ln",         Method,      &[F],       1, Rule, All),
+    p("log",        Method,      &[F, F],    1, Rule, All),
+    p("log10",      Method,      &[F],       1, Rule, All),
+    p("log2",       Method,      &[F],       1, Rule, All),
+    p("ln_1p",      Method,      &[F],       1, Rule, All),
     // trigonometry
-    p("sin",        Method,      &[F],       1, Rule),
-    p("cos",        Method,      &[F],       1, Rule),
-    p("tan",        Method,      &[F],       1, Rule),
-    p("sin_cos",    Method,      &[F],       2, Rule),
-    p("asin",       Method,      &[F],       1, Rule),
-    p("acos",       Method,      &[F],       1, Rule),
-    p("atan",       Method,      &[F],       1, Rule),
-    p("atan2",      Method,      &[F, F],    1, Rule),
-    p("sinh",       Method,      &[F],       1, Rule),
-    p("cosh",       Method,      &[F],       1, Rule),
-    p("tanh",       Method,      &[F],       1, Rule),
-    p("asinh",      Method,      &[F],       1, Rule),
-    p("acosh",      Method,      &[F],       1, Rule),
-    p("atanh",      Method,      &[F],       1, Rule),
-    p("to_degrees", Method,      &[F],       1, Rule),
-    p("to_radians", Method,      &[F],       1, Rule),
+    p("sin",        Method,      &[F],       1, Rule, Operands),
+    p("cos",        Method,      &[F],       1, Rule, Operands),
+    p("tan",        Method,      &[F],       1, Rule, Results),
+    p("sin_cos",    Method,      &[F],       2, Rule, Results),
+    p("asin",       Method,      &[F],       1, Rule, Operands),
+    p("acos",       Method,      &[F],       1, Rule, Operands),
+    p("atan",       Method,      &[F],       1, Rule, Operands),
+    p("atan2",      Method,      &[F, F],    1, Rule, Operands),
+    p("sinh",       Method,      &[F],       1, Rule, Operands),
+    p("cosh",       Method,      &[F],       1, Rule, Operands),
+    p("tanh",       Method,      &[F],       1, Rule, Results),
+    p("asinh",      Method,      &[F],       1, Rule, Operands),
+    p("acosh",      Method,      &[F],       1, Rule, Operands),
+    p("atanh",      Method,      &[F],       1, Rule, All),
+    p("to_degrees", Method,      &[F],       1, Rule, Nothing),
+    p("to_radians", Method,      &[F],       1, Rule, Nothing),
     // piecewise
-    p("abs",        Method,      &[F],       1, Rule),
-    p("max",        Method,      &[F, F],    1, Rule),
-    p("min",        Method,      &[F, F],    1, Rule),
-    p("clamp",      Method,      &[F, F, F], 1, Rule),
-    p("fract",      Method,      &[F],       1, Rule),
-    p("floor",      Method,      &[F],       1, Zero),
-    p("ceil",       Method,      &[F],       1, Zero),
-    p("round",      Method,      &[F],       1, Zero),
-    p("trunc",      Method,      &[F],       1, Zero),
-    p("signum",     Method,      &[F],       1, Zero),
+    p("abs",        Method,      &[F],       1, Rule, Operands),
+    p("max",        Method,      &[F, F],    1, Rule, All),
+    p("min",        Method,      &[F, F],    1, Rule, All),
+    p("clamp",      Method,      &[F, F, F], 1, Rule, Mask(&[true, true, false, true])),
+    p("fract",      Method,      &[F],       1, Rule, Nothing),
+    p("floor",      Method,      &[F],       1, Zero, Nothing),
+    p("ceil",       Method,      &[F],       1, Zero, Nothing),
+    p("round",      Method,      &[F],       1, Zero, Nothing),
+    p("trunc",      Method,      &[F],       1, Zero, Nothing),
+    p("signum",     Method,      &[F],       1, Zero, Nothing),
     // queries: their results are not floats
-    p("is_nan",           Method, &[F], 1, Zero),
-    p("is_infinite",      Method, &[F], 1, Zero),
-    p("is_finite",        Method, &[F], 1, Zero),
-    p("is_normal",        Method, &[F], 1, Zero),
-    p("is_sign_positive", Method, &[F], 1, Zero),
-    p("is_sign_negative", Method, &[F], 1, Zero),
-    p("classify",         Method, &[F], 1, Zero),
-    p("to_bits",          Method, &[F], 1, Zero),
+    p("is_nan",           Method, &[F], 1, Zero, Nothing),
+    p("is_infinite",      Method, &[F], 1, Zero, Nothing),
+    p("is_finite",        Method, &[F], 1, Zero, Nothing),
+    p("is_normal",        Method, &[F], 1, Zero, Nothing),
+    p("is_sign_positive", Method, &[F], 1, Zero, Nothing),
+    p("is_sign_negative", Method, &[F], 1, Zero, Nothing),
+    p("classify",         Method, &[F], 1, Zero, Nothing),
+    p("to_bits",          Method, &[F], 1, Zero, Nothing),
 ];
 
 /// The primitive for method `name` called with `operands` operands (receiver included).

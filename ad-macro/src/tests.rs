@@ -58,9 +58,9 @@ fn f_vjp(%x.0 active, %y.1 active, %seed.5) {
     %s.2 = mul %x.0, %y.1    // active
     %t.3 = sin %s.2    // active
     %4 = mul %t.3, %x.0    // active
-    %dt.6, %dx.7 = pullback mul %t.3, %x.0, %4, %seed.5
-    %ds.8 = pullback sin %s.2, %t.3, %dt.6
-    %dx.9, %dy.10 = pullback mul %x.0, %y.1, %s.2, %ds.8
+    %dt.6, %dx.7 = pullback mul %t.3, %x.0, %seed.5, %seed.5
+    %ds.8 = pullback sin %s.2, %dt.6, %dt.6
+    %dx.9, %dy.10 = pullback mul %x.0, %y.1, %ds.8, %ds.8
     %dx.11 = add %dx.7, %dx.9
     yield %4, %dx.11, %dy.10
 }
@@ -92,9 +92,9 @@ fn g(%x.0 active, %n.1) {
     assert!(
         adjoint.ends_with(
             "\
-    %da.11, %dk.12 = pullback sub %a.5, %k.8, %9, %seed.10
-    %da.13, %14 = pullback mul %a.3, %4, %a.5, %da.11
-    %dx.15, %16 = pullback add %x.0, %2, %a.3, %da.13
+    %da.11, %dk.12 = pullback sub %seed.10, %seed.10, %seed.10, %seed.10
+    %da.13, %14 = pullback mul %a.3, %4, %da.11, %da.11
+    %dx.15, %16 = pullback add %da.13, %da.13, %da.13, %da.13
     yield %9, %dx.15
 }
 "

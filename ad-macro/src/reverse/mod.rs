@@ -94,11 +94,31 @@ impl Sweep<'_> {
                     .filter(|(_, kind)| **kind == Operand::Float)
                     .map(|(&v, _)| (v, self.func.is_active(v)))
                     .collect();
-                let mut args = operands.clone();
-                args.extend(&op.results);
-                for &r in &op.results {
-                    args.push(self.adjoint_or_zero(r, op.span));
-                }
+                let adjoints: Vec<Value> = op
+                    .results
+                    .iter()
+                    .map(|&r| self.adjoint_or_zero(r, op.span))
+                    .collect();
+                // An argument the rule does not read is replaced by a result adjoint (same
+                // type, always at hand), so that nothing is kept alive only to be ignored.
+                let kinds = prim
+                    .operands
+                    .iter()
+                    .chain(std::iter::repeat(&Operand::Float));
+                let mut args: Vec<Value> = operands
+                    .iter()
+                    .chain(&op.results)
+                    .zip(kinds)
+                    .enumerate()
+                    .map(|(i, (&v, kind))| {
+                        if prim.reads(i) || *kind == Operand::Other {
+                            v
+                        } else {
+                            adjoints[0]
+                        }
+                    })
+                    .collect();
+                args.extend(adjoints);
                 self.pullback(prim.name, args, &inputs, op.span);
             }
             OpKind::Cast(v, ty) if sig.is_float(ty) => {
