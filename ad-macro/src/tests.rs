@@ -119,7 +119,7 @@ fn h(%x.0 active) {
     );
     assert!(adjoint.contains("%dc.8 = zero_like %c.2"), "{adjoint}");
     assert!(
-        adjoint.contains("%dx.9 = pullback sin_cos %x.0, %s.1, %c.2, %ds.6, %dc.8"),
+        adjoint.contains("%dx.9 = pullback sin_cos %ds.6, %s.1, %c.2, %ds.6, %dc.8"),
         "{adjoint}"
     );
 }
