@@ -16,7 +16,7 @@ use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, Pat};
 
-use crate::ir::{Block, Func, Op, OpKind, Value};
+use crate::ir::{Adaptor, Block, Func, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Syntax;
 use crate::signature::Signature;
 
@@ -292,9 +292,182 @@ impl<'a> Body<'a> {
         block.ops.iter().map(|op| self.op(op)).collect()
     }
 
+    /// The declarations of the stashes, at the top of the function.
+    fn stashes(&self) -> TokenStream {
+        let krate = self.krate;
+        (0..self.func.stashes.len())
+            .map(|i| {
+                let ident = stash_ident(i);
+                let kind = match self.func.stashes[i] {
+                    StashKind::Slot => quote!(Slot),
+                    StashKind::Stack => quote!(Stack),
+                    StashKind::Bits => quote!(Bits),
+                };
+                quote!(let mut #ident = #krate::__private::#kind::new();)
+            })
+            .collect()
+    }
+
+    /// The pattern binding an op's results: `_` for those nothing reads.
+    fn pattern(&self, r: Value) -> TokenStream {
+        if !self.used.contains(&r) {
+            quote!(_)
+        } else {
+            self.func.ident(r).to_token_stream()
+        }
+    }
+
+    /// A region's ops and its yielded value(s) as one expression: `{ ops; (a, b) }`.
+    fn region(&self, block: &Block, yields: &[Value]) -> TokenStream {
+        let stmts = self.block_stmts(block);
+        let yields = self.vals(yields);
+        match yields.as_slice() {
+            [] => quote!({ #stmts }),
+            [one] => quote!({ #stmts #one }),
+            many => quote!({ #stmts (#(#many),*) }),
+        }
+    }
+
+    /// `start..end` and its adaptors, parenthesized only when adaptors follow; with `wrap`,
+    /// `wrap(start..end)` and the adaptors.
+    fn range(&self, range: &Range, wrap: Option<TokenStream>) -> TokenStream {
+        let (start, end) = (self.val(range.start), self.val(range.end));
+        let mut tokens = if range.inclusive {
+            quote!(#start..=#end)
+        } else {
+            quote!(#start..#end)
+        };
+        if let Some(wrap) = wrap {
+            tokens = quote!(#wrap(#tokens));
+        } else if !range.adaptors.is_empty() {
+            tokens = quote!((#tokens));
+        }
+        for adaptor in &range.adaptors {
+            tokens = match adaptor {
+                Adaptor::Rev => quote!(#tokens.rev()),
+                Adaptor::StepBy(k) => {
+                    let k = self.val(*k);
+                    quote!(#tokens.step_by(#k))
+                }
+            };
+        }
+        tokens
+    }
+
+    /// A loop: the carried values live in `let mut` slots named after the loop's results;
+    /// each iteration binds the region's arguments from them and writes its yields back.
+    fn loop_op(
+        &self,
+        op: &Op,
+        header: Option<(&Range, &[usize])>,
+        init: &[Value],
+        body: &Block,
+        exits: bool,
+        trips: bool,
+    ) -> TokenStream {
+        let krate = self.krate;
+        let span = op.span;
+        let carried = &op.results[..init.len()];
+        let slots: Vec<Ident> = carried.iter().map(|&r| self.func.ident(r)).collect();
+        let inits = self.vals(init);
+        let trip = trips.then(|| self.func.ident(op.results[init.len()]));
+        let (index, args) = match header {
+            Some(_) => (body.args.first().copied(), &body.args[1..]),
+            None => (None, &body.args[..]),
+        };
+        let arg_pats: Vec<TokenStream> = args.iter().map(|&a| self.pattern(a)).collect();
+        let (go_on, yields) = match exits || header.is_none() {
+            true => (body.yields.first().map(|&v| self.val(v)), &body.yields[1..]),
+            false => (None, &body.yields[..]),
+        };
+        let yields = self.vals(yields);
+        let stmts = self.block_stmts(body);
+        let count = trip.as_ref().map(|t| quote!(#t += 1;));
+        let leave = go_on.map(|g| quote!(if !#g { break; }));
+        let iteration = quote! {
+            #(let #arg_pats = #slots;)*
+            #count
+            #stmts
+            #(#slots = #yields;)*
+            #leave
+        };
+        let trip_decl = trip.as_ref().map(|t| quote!(let mut #t: usize = 0;));
+        let the_loop = match header {
+            Some((range, reserve)) => {
+                let index = index.map_or_else(|| quote!(_), |i| self.pattern(i));
+                let range = self.range(range, None);
+                if reserve.is_empty() {
+                    quote_spanned!(span=> for #index in #range { #iteration })
+                } else {
+                    let it = format_ident!("__ad_it", span = Span::mixed_site());
+                    let stashes = reserve.iter().map(|&s| stash_ident(s));
+                    quote_spanned! {span=>
+                        let #it = #range;
+                        #(#stashes.reserve(#it.size_hint().0);)*
+                        for #index in #it { #iteration }
+                    }
+                }
+            }
+            None => quote_spanned!(span=> loop { #iteration }),
+        };
+        quote! {
+            #(let mut #slots = #inits;)*
+            #trip_decl
+            #the_loop
+        }
+    }
+
     fn op(&self, op: &Op) -> TokenStream {
         if op.results.iter().any(|r| self.inline.contains_key(r)) {
             return TokenStream::new();
+        }
+        let span = op.span;
+        match &op.kind {
+            OpKind::For {
+                range,
+                init,
+                body,
+                exits,
+                trips,
+                reserve,
+            } => {
+                return self.loop_op(op, Some((range, reserve)), init, body, *exits, *trips);
+            }
+            OpKind::Loop { init, body, trips } => {
+                return self.loop_op(op, None, init, body, true, *trips);
+            }
+            OpKind::If { cond, then, els } => {
+                let cond = self.val(*cond);
+                // An `if` whose results are dropped yields nothing.
+                let (then_yields, else_yields): (&[Value], &[Value]) = match op.results.is_empty() {
+                    true => (&[], &[]),
+                    false => (&then.yields, &els.yields),
+                };
+                let then_region = self.region(then, then_yields);
+                let else_region = (!els.ops.is_empty() || !else_yields.is_empty()).then(|| {
+                    let region = self.region(els, else_yields);
+                    quote!(else #region)
+                });
+                let patterns: Vec<TokenStream> =
+                    op.results.iter().map(|&r| self.pattern(r)).collect();
+                return match patterns.as_slice() {
+                    [] => quote_spanned!(span=> if #cond #then_region #else_region),
+                    [one] => quote_spanned!(span=> let #one = if #cond #then_region #else_region;),
+                    many => {
+                        quote_spanned!(span=> let (#(#many),*) = if #cond #then_region #else_region;)
+                    }
+                };
+            }
+            OpKind::Push { stash, values } => {
+                let stash = stash_ident(*stash);
+                let values = self.vals(values);
+                let value = match values.as_slice() {
+                    [one] => one.clone(),
+                    many => quote!((#(#many),*)),
+                };
+                return quote_spanned!(span=> #stash.push(#value););
+            }
+            _ => {}
         }
         let expr = self.expr(op);
         let span = op.span;
@@ -420,6 +593,31 @@ impl<'a> Body<'a> {
                 let v = self.val(*v);
                 quote_spanned!(span=> #krate::__private::zero_like(#v))
             }
+            OpKind::Placeholder => quote_spanned!(span=> #krate::__private::placeholder()),
+            OpKind::Matches(v, pat) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> ::core::matches!(#v, #pat))
+            }
+            OpKind::Pop { stash } => {
+                let stash = stash_ident(*stash);
+                quote_spanned!(span=> #stash.pop())
+            }
+            OpKind::Progression(range) => self.range(
+                range,
+                Some(quote_spanned!(span=> #krate::__private::Progression::of)),
+            ),
+            OpKind::At(p, k) => {
+                let (p, k) = (self.val(*p), self.val(*k));
+                quote_spanned!(span=> #p.at(#k))
+            }
+            // Emitted as statements by `op`.
+            OpKind::If { .. } | OpKind::For { .. } | OpKind::Loop { .. } | OpKind::Push { .. } => {
+                quote!()
+            }
         }
     }
+}
+
+fn stash_ident(i: usize) -> Ident {
+    format_ident!("__ad_stash{}", i, span = Span::mixed_site())
 }

@@ -38,6 +38,7 @@ extern crate std;
 
 pub mod check;
 pub mod rules;
+mod stash;
 
 /// Differentiates a function in reverse mode.
 ///
@@ -69,6 +70,7 @@ pub use num_traits;
 /// What only generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::stash::{Bits, Progression, Slot, Stack, placeholder};
     pub use num_traits::Float;
 
     /// One: the seed of `f_grad`.

@@ -6,9 +6,13 @@
 //! seed's "Mutability" section. Expressions are flattened into ops whose operands are values;
 //! tuples (`(a, b)`, `x.sin_cos()`) exist only at lowering time, as [`Val::Tuple`].
 //!
+//! Control flow (`control.rs`) lowers to structured regions whose results merge the
+//! variables each path assigned; early exits become flags and guarded regions.
+//!
 //! Unsupported syntax is reported with its span and lowering goes on with the next statement,
 //! so one compilation shows every error of the function.
 
+mod control;
 mod effect;
 
 use std::collections::HashMap;
@@ -40,6 +44,8 @@ enum Val {
     Unit,
     One(Value),
     Tuple(Vec<Val>),
+    /// The expression does not complete: `return`, `break`, `continue`.
+    Never,
 }
 
 /// Lowers the body of `item`. Returns the function and the items declared inside the body
@@ -51,12 +57,16 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
             params: Vec::new(),
             body: Block::default(),
             values: Vec::new(),
+            stashes: Vec::new(),
         },
         ops: Vec::new(),
         scopes: vec![HashMap::new()],
         sig,
         errors,
         items: Vec::new(),
+        loops: Vec::new(),
+        returns: false,
+        next_loop: 0,
     };
     for param in &sig.params {
         let name = param.ident.as_ref().map(ToString::to_string);
@@ -93,6 +103,11 @@ struct Lower<'a> {
     sig: &'a Signature,
     errors: &'a mut Errors,
     items: Vec<syn::Item>,
+    /// The loops being lowered, innermost last: the targets of `break` and `continue`.
+    loops: Vec<control::LoopCx>,
+    /// Whether the body has an early `return`, so that the `$ret` flag and `$retval` exist.
+    returns: bool,
+    next_loop: usize,
 }
 
 impl Lower<'_> {
@@ -179,7 +194,13 @@ impl Lower<'_> {
     fn name_value(&mut self, v: Value, name: &str) {
         let info = &mut self.func.values[v.index()];
         if info.name.is_none() {
-            info.name = Some(name.trim_start_matches("r#").to_string());
+            // Flags (`$ret`) are named after what they are, without the `$` that keeps them
+            // apart from Rust names.
+            info.name = Some(
+                name.trim_start_matches("r#")
+                    .trim_start_matches('$')
+                    .to_string(),
+            );
         }
     }
 
@@ -193,49 +214,34 @@ impl Lower<'_> {
 
     // ----- statements -----
 
-    /// The function's body: like [`Self::block`], but `return e;` may end it.
-    fn function_body(&mut self, block: &syn::Block) -> R<Val> {
-        let (last, init) = match block.stmts.split_last() {
-            Some((Stmt::Expr(Expr::Return(ret), _), init)) => (Some(ret), init),
-            _ => (None, &block.stmts[..]),
-        };
-        let Some(ret) = last else {
-            return self.block(block);
-        };
-        self.scoped(|this| {
-            this.stmts(init);
-            match &ret.expr {
-                Some(e) => this.expr(e),
-                None => Err(this.error(
-                    ret,
-                    "`return;` without a value: return the function's float result",
-                )),
-            }
-        })
-    }
-
+    /// A block: its statements in a new scope; its value is the tail expression's.
     fn block(&mut self, block: &syn::Block) -> R<Val> {
-        self.scoped(|this| {
-            let (tail, init) = match block.stmts.split_last() {
-                Some((Stmt::Expr(e, None), init)) => (Some(e), init),
-                _ => (None, &block.stmts[..]),
-            };
-            this.stmts(init);
-            match tail {
-                Some(e) => this.expr(e),
-                None => Ok(Val::Unit),
+        self.scoped(|this| this.seq(&block.stmts))
+    }
+
+    /// Lowers statements in order, recording the errors of each and going on with the next.
+    /// The value is the tail expression's, `()` without one, `Never` if the statements always
+    /// exit. After a statement that may exit (`return`, `break`, `continue` inside), the rest
+    /// runs in a region guarded by "no exit flag is set".
+    fn seq(&mut self, stmts: &[Stmt]) -> R<Val> {
+        for (i, stmt) in stmts.iter().enumerate() {
+            let rest = &stmts[i + 1..];
+            if let (Stmt::Expr(e, None), true) = (stmt, rest.is_empty()) {
+                return self.expr(e);
             }
-        })
-    }
-
-    /// Lowers statements, recording the errors of each and going on with the next.
-    fn stmts(&mut self, stmts: &[Stmt]) {
-        for stmt in stmts {
-            let _ = self.stmt(stmt);
+            if matches!(self.stmt(stmt), Ok(Val::Never)) {
+                // The rest is unreachable (rustc warns about it in the original).
+                return Ok(Val::Never);
+            }
+            if !rest.is_empty() && control::may_exit(stmt) {
+                return self.guarded(|this| this.seq(rest));
+            }
         }
+        Ok(Val::Unit)
     }
 
-    fn stmt(&mut self, stmt: &Stmt) -> R<()> {
+    /// Lowers one statement; `Ok(Val::Never)` if it never completes, `Ok(Val::Unit)` otherwise.
+    fn stmt(&mut self, stmt: &Stmt) -> R<Val> {
         match stmt {
             Stmt::Local(local) => {
                 if let Some(init) = &local.init
@@ -248,15 +254,18 @@ impl Lower<'_> {
                     Some(init) => self.expr(&init.expr).map(Some),
                     None => Ok(None),
                 };
+                if let Ok(Some(Val::Never)) = val {
+                    return Ok(Val::Never);
+                }
                 let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
                 if result.is_err() {
                     self.poison(&local.pat);
                 }
-                result
+                result.map(|()| Val::Unit)
             }
             Stmt::Item(item) => {
                 self.items.push(item.clone());
-                Ok(())
+                Ok(Val::Unit)
             }
             Stmt::Expr(e, _) => {
                 let start = self.ops.len();
@@ -265,12 +274,17 @@ impl Lower<'_> {
                 if let Val::One(v) = val
                     && let Some(op) = self.ops[start..].last_mut()
                     && op.results == [v]
+                    && !matches!(op.kind, OpKind::If { .. })
                 {
                     op.results.clear();
                 }
-                Ok(())
+                Ok(if val == Val::Never {
+                    Val::Never
+                } else {
+                    Val::Unit
+                })
             }
-            Stmt::Macro(m) => self.effect(&m.mac),
+            Stmt::Macro(m) => self.effect(&m.mac).map(|()| Val::Unit),
         }
     }
 
@@ -348,6 +362,10 @@ impl Lower<'_> {
                 e,
                 "expected a single value, found a tuple: take one element with `.0`, `.1`, ...",
             )),
+            Val::Never => Err(self.error(
+                e,
+                "`return`, `break` and `continue` cannot be used as values: write them as statements",
+            )),
         }
     }
 
@@ -374,10 +392,18 @@ impl Lower<'_> {
             Expr::Group(g) => self.expr(&g.expr),
             Expr::Block(b) => {
                 if let Some(label) = &b.label {
-                    return Err(self.error(label, "labelled blocks are not supported yet: they are `break` targets, and control flow is not supported yet"));
+                    return Err(self.error(label, "labelled blocks are not supported: use a labelled `loop` with `break 'label value`"));
                 }
                 self.block(&b.block)
             }
+            Expr::If(_)
+            | Expr::Match(_)
+            | Expr::ForLoop(_)
+            | Expr::While(_)
+            | Expr::Loop(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+            | Expr::Return(_) => self.control(e),
             Expr::Tuple(t) => {
                 let results: Vec<R<Val>> = t.elems.iter().map(|e| self.expr(e)).collect();
                 let vals = results.into_iter().collect::<R<Vec<Val>>>()?;
@@ -536,20 +562,10 @@ impl Lower<'_> {
     /// `a && b`, `a || b`: `b` is lowered into a region that runs only when needed.
     fn logic(&mut self, b: &syn::ExprBinary, span: Span) -> R<Val> {
         let lhs = self.value(&b.left)?;
-        let outer_ops = std::mem::take(&mut self.ops);
-        let bindings = self.scopes.clone();
-        let rhs = self.scoped(|this| this.value(&b.right));
-        let rhs_ops = std::mem::replace(&mut self.ops, outer_ops);
-        if self.scopes != bindings {
-            self.scopes = bindings;
-            return Err(self.error(&b.right, "assignments inside the right operand of `&&` or `||` are not supported: assign before the condition"));
-        }
-        let rhs = Block {
-            ops: rhs_ops,
-            yields: vec![rhs?],
-        };
         let or = matches!(b.op, BinOp::Or(_));
-        Ok(self.push1(OpKind::Logic { or, lhs, rhs }, span))
+        let rhs = |this: &mut Self| this.value(&b.right);
+        self.short_circuit(or, lhs, &b.right, rhs, span)
+            .map(Val::One)
     }
 
     /// `place = val`, for a local variable `place`.
@@ -595,18 +611,6 @@ impl Lower<'_> {
     /// The error for an expression outside the supported subset, saying what to do instead.
     fn unsupported(&mut self, e: &Expr) -> Reported {
         let message = match e {
-            Expr::If(_) | Expr::Match(_) => {
-                "branches (`if`, `match`) are not supported yet; for a smooth choice use `a.max(b)`, `a.min(b)`, `x.abs()` or `x.clamp(lo, hi)`"
-            }
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-                "loops are not supported yet: unroll the loop by hand"
-            }
-            Expr::Break(_) | Expr::Continue(_) => {
-                "`break` and `continue` are not supported yet: loops are not supported yet"
-            }
-            Expr::Return(_) => {
-                "early `return` is not supported yet: make `return value;` the last statement, or end the body with the value"
-            }
             Expr::Closure(_) => {
                 "closures are not supported: #[reverse] cannot see through a closure's captures; write the computation inline"
             }
@@ -622,9 +626,11 @@ impl Lower<'_> {
             Expr::Array(_) | Expr::Repeat(_) => {
                 "array literals are not supported yet: use scalar variables"
             }
-            Expr::Range(_) => "ranges are not supported yet: loops are not supported yet",
+            Expr::Range(_) => "ranges are supported only as the bounds of a `for` loop",
             Expr::Struct(_) => "struct literals are not supported: compute with scalar variables",
-            Expr::Let(_) => "`let` expressions (`if let`, `while let`) are not supported",
+            Expr::Let(_) => {
+                "`if let` and `while let` are not supported: destructure with a plain `let`, and branch with `if` or `match` on a scalar"
+            }
             Expr::TryBlock(_) | Expr::Yield(_) | Expr::Const(_) | Expr::RawAddr(_) => {
                 "this expression is not supported by #[reverse]"
             }

@@ -1,0 +1,398 @@
+//! The intermediate representation: SSA with structured control flow.
+//!
+//! ```text
+//! func  := fn name(param, ..) { block }
+//! block := op* yield value*             a region: ops in order, then the values it yields
+//! op    := value* = kind operand* block*
+//! ```
+//!
+//! Invariants, checked by [`Func::verify`] after lowering and after differentiation:
+//!
+//! - every [`Value`] is defined exactly once, by a parameter or by one result of one op;
+//! - a value is used only after its definition, in the defining block or a block nested in it
+//!   (regions see the values of enclosing regions, never those of nested or sibling regions);
+//! - an op has as many results as its kind defines (a primitive's `results`, a nested block's
+//!   yields).
+//!
+//! Names follow the seed's "Mutability" section: `x = x * x` defines a new value, so every
+//! value has one definition and the reverse sweep can refer to any version of a variable.
+//! Control flow stays structured, as in MLIR's `scf` dialect and JAX's `cond`/`scan`: a nested
+//! [`Block`] is a region of the op that owns it (the arms of an `if`, the body of a loop, the
+//! right operand of `&&`), so the emitted Rust is structured again. A region's arguments are
+//! the SSA "phi" of a loop: the loop-carried values at the start of an iteration. Early exits
+//! (`return`, `break`, `continue`) are not ops: lowering turns them into flags and guarded
+//! regions. The adjoint program built by `reverse` is a `Func` of the same IR, so the
+//! verifier, the printer and the emitter serve both.
+
+mod print;
+mod verify;
+
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, Span};
+use quote::format_ident;
+
+use crate::prims::Prim;
+
+/// An SSA value: an index into [`Func::values`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value(pub u32);
+
+impl Value {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What is known about a value.
+#[derive(Clone)]
+pub struct ValueInfo {
+    /// The user's variable name it was bound to, for readable printing and generated names.
+    pub name: Option<String>,
+    /// Depends on an active parameter *and* reaches the output (set by `analysis::activity`).
+    pub active: bool,
+}
+
+/// A function parameter.
+#[derive(Clone)]
+pub struct Param {
+    pub value: Value,
+    /// The user's name for it; `None` for `_`.
+    pub ident: Option<Ident>,
+}
+
+/// A function: parameters, a body whose yields are the returned values, and the value table.
+#[derive(Clone)]
+pub struct Func {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub body: Block,
+    pub values: Vec<ValueInfo>,
+    /// The stashes of an adjoint program: where the forward sweep keeps values for the reverse
+    /// sweep. Indexed by [`OpKind::Push`] and [`OpKind::Pop`].
+    pub stashes: Vec<StashKind>,
+}
+
+/// A region: arguments, ops in order, then the values it yields to the op that owns it (or,
+/// for the function body, the returned values).
+#[derive(Clone, Default)]
+pub struct Block {
+    pub args: Vec<Value>,
+    pub ops: Vec<Op>,
+    pub yields: Vec<Value>,
+}
+
+/// Where a stash keeps its values: a region outside loops runs at most once per call, so one
+/// slot does; inside a loop, a stack; branch flags inside a loop, a stack of bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StashKind {
+    Slot,
+    Stack,
+    Bits,
+}
+
+/// An integer range as `for` iterates it: `start..end` or `start..=end`, then adaptors.
+#[derive(Clone)]
+pub struct Range {
+    pub start: Value,
+    pub end: Value,
+    pub inclusive: bool,
+    pub adaptors: Vec<Adaptor>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Adaptor {
+    /// `.rev()`
+    Rev,
+    /// `.step_by(k)`
+    StepBy(Value),
+}
+
+impl Range {
+    pub fn values(&self) -> Vec<Value> {
+        let mut vs = vec![self.start, self.end];
+        vs.extend(self.adaptors.iter().filter_map(|a| match a {
+            Adaptor::StepBy(k) => Some(*k),
+            Adaptor::Rev => None,
+        }));
+        vs
+    }
+
+    /// Whether `.rev()` of this range is an iterator for every integer type (only `a..b` and
+    /// `a..=b` with at most one `.rev()`; `step_by` needs `ExactSizeIterator` to reverse).
+    pub fn is_simple(&self) -> bool {
+        matches!(self.adaptors[..], [] | [Adaptor::Rev])
+    }
+}
+
+/// One operation. It keeps the span of the user's syntax it came from, so that emitted code
+/// and errors point at it.
+#[derive(Clone)]
+pub struct Op {
+    pub results: Vec<Value>,
+    pub kind: OpKind,
+    pub span: Span,
+    /// A type annotation the user wrote on the binding (`let a: f32 = 2.0;`), kept so that
+    /// type inference in the emitted code sees what it saw in the original.
+    pub ty: Option<Box<syn::Type>>,
+}
+
+#[derive(Clone)]
+pub enum OpKind {
+    /// A literal: `2.5`, `3`, `true`.
+    Lit(syn::Lit),
+    /// A path that is not a local: a constant (`f64::consts::PI`, a `const`), a unit value.
+    Path(syn::ExprPath),
+    /// A primitive from the table, `+` or `sin`; differentiable unless `Derivative::Zero`.
+    Prim(&'static Prim, Vec<Value>),
+    /// `x as ty`. Differentiable between float types.
+    Cast(Value, Box<syn::Type>),
+    /// `!x` or `*x`: never differentiated.
+    Unary(syn::UnOp, Value),
+    /// Comparisons, bitwise and integer-only operators: never differentiated.
+    Binary(syn::BinOp, Value, Value),
+    /// `lhs && rhs` or `lhs || rhs`: `rhs` is a region that runs only when needed.
+    Logic { or: bool, lhs: Value, rhs: Block },
+    /// `if cond { then } else { els }`: the results are the yields of the arm taken.
+    If {
+        cond: Value,
+        then: Block,
+        els: Block,
+    },
+    /// `for i in range`: `body.args` are the index, then the carried values; `body.yields`
+    /// are a continue flag if `exits`, then the carried values; the results are the final
+    /// carried values, then the trip count if `trips`. `reserve` lists the stashes to reserve
+    /// the range's length in before the loop.
+    For {
+        range: Range,
+        init: Vec<Value>,
+        body: Block,
+        exits: bool,
+        trips: bool,
+        reserve: Vec<usize>,
+    },
+    /// `loop` (and `while`): `body.args` are the carried values; `body.yields` a continue flag,
+    /// then the carried values; the results the final carried values, then the trip count if
+    /// `trips`.
+    Loop {
+        init: Vec<Value>,
+        body: Block,
+        trips: bool,
+    },
+    /// Some value of an inferred numeric type, for a variable that has none yet on a path
+    /// (the value a `break v` will set, before it has run). Never read.
+    Placeholder,
+    /// `matches!(x, pattern)`: a `match` arm's test, on an inactive scalar.
+    Matches(Value, Box<syn::Pat>),
+    /// `x.field` or `x.0` of a value that is not a tuple of the IR (an inactive struct).
+    Field(Value, syn::Member),
+    /// `x[i]` of an inactive container.
+    Index(Value, Value),
+    /// `&x` or `&mut x`.
+    Ref { mutable: bool, value: Value },
+    /// A call of a function with no rule: only on inactive values.
+    Call(syn::ExprPath, Vec<Value>),
+    /// A method call with no rule: only on inactive values.
+    Method {
+        recv: Value,
+        method: Ident,
+        turbofish: Option<syn::AngleBracketedGenericArguments>,
+        args: Vec<Value>,
+    },
+    /// A side-effect macro (`println!`, `assert!`), its variables renamed to the values in
+    /// `uses`. Runs once, in the forward sweep.
+    Effect { mac: syn::Macro, uses: Vec<Value> },
+
+    // Only in adjoint programs.
+    /// `rules::<rule>(args)`: the adjoints of a primitive's float operands.
+    Pullback {
+        rule: &'static str,
+        args: Vec<Value>,
+    },
+    /// The zero of a value's type: the adjoint of something the output does not depend on.
+    ZeroLike(Value),
+    /// Keeps `values` in a stash for the reverse sweep.
+    Push { stash: usize, values: Vec<Value> },
+    /// Takes back what the matching `Push` kept: the results.
+    Pop { stash: usize },
+    /// The arithmetic progression a range iterates, to find its `k`-th index in the reverse
+    /// sweep (`ad_runtime::__private::Progression`).
+    Progression(Range),
+    /// The `k`-th index (operands: the progression, `k`).
+    At(Value, Value),
+}
+
+impl OpKind {
+    /// The values this op reads directly (not those read inside its nested blocks).
+    pub fn operands(&self) -> Vec<Value> {
+        match self {
+            OpKind::Lit(_) | OpKind::Path(_) | OpKind::Placeholder | OpKind::Pop { .. } => {
+                Vec::new()
+            }
+            OpKind::Prim(_, args)
+            | OpKind::Call(_, args)
+            | OpKind::Pullback { args, .. }
+            | OpKind::Push { values: args, .. } => args.clone(),
+            OpKind::Cast(v, _)
+            | OpKind::Unary(_, v)
+            | OpKind::Field(v, _)
+            | OpKind::Ref { value: v, .. }
+            | OpKind::ZeroLike(v)
+            | OpKind::Logic { lhs: v, .. }
+            | OpKind::Matches(v, _)
+            | OpKind::If { cond: v, .. } => vec![*v],
+            OpKind::Binary(_, a, b) | OpKind::Index(a, b) | OpKind::At(a, b) => vec![*a, *b],
+            OpKind::Method { recv, args, .. } => {
+                std::iter::once(*recv).chain(args.iter().copied()).collect()
+            }
+            OpKind::Effect { uses, .. } => uses.clone(),
+            OpKind::For { range, init, .. } => {
+                let mut vs = range.values();
+                vs.extend(init);
+                vs
+            }
+            OpKind::Loop { init, .. } => init.clone(),
+            OpKind::Progression(range) => range.values(),
+        }
+    }
+
+    /// The regions this op owns.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            OpKind::Logic { rhs, .. } => vec![rhs],
+            OpKind::If { then, els, .. } => vec![then, els],
+            OpKind::For { body, .. } | OpKind::Loop { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The regions this op owns, mutably.
+    pub fn blocks_mut(&mut self) -> Vec<&mut Block> {
+        match self {
+            OpKind::Logic { rhs, .. } => vec![rhs],
+            OpKind::If { then, els, .. } => vec![then, els],
+            OpKind::For { body, .. } | OpKind::Loop { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calls `f` on every value this op reads directly, mutably.
+    pub fn operands_mut(&mut self, f: &mut impl FnMut(&mut Value)) {
+        let range_values = |range: &mut Range, f: &mut dyn FnMut(&mut Value)| {
+            f(&mut range.start);
+            f(&mut range.end);
+            for a in &mut range.adaptors {
+                if let Adaptor::StepBy(k) = a {
+                    f(k);
+                }
+            }
+        };
+        match self {
+            OpKind::Lit(_) | OpKind::Path(_) | OpKind::Placeholder | OpKind::Pop { .. } => {}
+            OpKind::Prim(_, args)
+            | OpKind::Call(_, args)
+            | OpKind::Pullback { args, .. }
+            | OpKind::Push { values: args, .. }
+            | OpKind::Effect { uses: args, .. }
+            | OpKind::Loop { init: args, .. } => args.iter_mut().for_each(f),
+            OpKind::Cast(v, _)
+            | OpKind::Unary(_, v)
+            | OpKind::Field(v, _)
+            | OpKind::Ref { value: v, .. }
+            | OpKind::ZeroLike(v)
+            | OpKind::Logic { lhs: v, .. }
+            | OpKind::Matches(v, _)
+            | OpKind::If { cond: v, .. } => f(v),
+            OpKind::Binary(_, a, b) | OpKind::Index(a, b) | OpKind::At(a, b) => {
+                f(a);
+                f(b);
+            }
+            OpKind::Method { recv, args, .. } => {
+                f(recv);
+                args.iter_mut().for_each(f);
+            }
+            OpKind::For { range, init, .. } => {
+                range_values(range, f);
+                init.iter_mut().for_each(f);
+            }
+            OpKind::Progression(range) => range_values(range, f),
+        }
+    }
+}
+
+impl Block {
+    /// Replaces every use of `from` in this block and the blocks nested in it by `to`.
+    pub fn replace_uses(&mut self, from: Value, to: Value) {
+        let swap = &mut |v: &mut Value| {
+            if *v == from {
+                *v = to;
+            }
+        };
+        for op in &mut self.ops {
+            op.kind.operands_mut(swap);
+            for block in op.kind.blocks_mut() {
+                block.replace_uses(from, to);
+            }
+        }
+        self.yields.iter_mut().for_each(swap);
+    }
+}
+
+impl Func {
+    pub fn new_value(&mut self, name: Option<String>) -> Value {
+        let value = Value(self.values.len() as u32);
+        self.values.push(ValueInfo {
+            name,
+            active: false,
+        });
+        value
+    }
+
+    pub fn info(&self, v: Value) -> &ValueInfo {
+        &self.values[v.index()]
+    }
+
+    pub fn is_active(&self, v: Value) -> bool {
+        self.values[v.index()].active
+    }
+
+    /// The Rust identifier emitted code uses for `v`: the user's name for a parameter,
+    /// otherwise `__ad_<name>_<n>` (`__ad_<n>` for a temporary), hygienic
+    /// (`Span::mixed_site`) so that user code can never name it.
+    pub fn ident(&self, v: Value) -> Ident {
+        if let Some(ident) = self
+            .params
+            .iter()
+            .find(|p| p.value == v)
+            .and_then(|p| p.ident.as_ref())
+        {
+            return ident.clone();
+        }
+        let span = Span::mixed_site();
+        match &self.info(v).name {
+            Some(name) => format_ident!(
+                "__ad_{}_{}",
+                name.trim_start_matches("r#"),
+                v.0,
+                span = span
+            ),
+            None => format_ident!("__ad_{}", v.0, span = span),
+        }
+    }
+
+    /// Every value some op or yield reads (emit binds the others to `_`).
+    pub fn used_values(&self) -> HashSet<Value> {
+        fn walk(block: &Block, used: &mut HashSet<Value>) {
+            for op in &block.ops {
+                used.extend(op.kind.operands());
+                for b in op.kind.blocks() {
+                    walk(b, used);
+                }
+            }
+            used.extend(block.yields.iter().copied());
+        }
+        let mut used = HashSet::new();
+        walk(&self.body, &mut used);
+        used
+    }
+}

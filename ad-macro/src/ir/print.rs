@@ -1,0 +1,248 @@
+//! The printer. Tests compare its text and `#[reverse(dump)]` shows it:
+//!
+//! ```text
+//! fn f(%x.0 active, %n.1) {
+//!     %2 = lit 0
+//!     %s.4 = for %2..%n.1 init(%x.0) |%i.3, %s.5| {
+//!         %s.6 = sin %s.5    // active
+//!         yield %s.6
+//!     }    // active
+//!     yield %s.4
+//! }
+//! ```
+//!
+//! `%s.4` is value 4, bound to the user's `s`; `|..|` are a region's arguments.
+
+use std::fmt::{self, Write};
+
+use quote::ToTokens;
+
+use super::{Adaptor, Block, Func, Op, OpKind, Range, Value};
+
+impl Func {
+    /// One op, on one line (its regions elided), for error messages.
+    pub(super) fn op_line(&self, op: &Op) -> String {
+        let mut s = String::new();
+        let _ = self.write_op(&mut s, op, 0);
+        s.lines().next().unwrap_or_default().trim().to_string()
+    }
+
+    fn write_value(&self, out: &mut impl Write, v: Value) -> fmt::Result {
+        match self.values.get(v.index()).and_then(|i| i.name.as_deref()) {
+            Some(name) => write!(out, "%{name}.{}", v.0),
+            None => write!(out, "%{}", v.0),
+        }
+    }
+
+    fn write_values(&self, out: &mut impl Write, vs: &[Value]) -> fmt::Result {
+        for (i, &v) in vs.iter().enumerate() {
+            if i > 0 {
+                out.write_str(", ")?;
+            }
+            self.write_value(out, v)?;
+        }
+        Ok(())
+    }
+
+    fn write_range(&self, out: &mut impl Write, range: &Range) -> fmt::Result {
+        self.write_value(out, range.start)?;
+        out.write_str(if range.inclusive { "..=" } else { ".." })?;
+        self.write_value(out, range.end)?;
+        for adaptor in &range.adaptors {
+            match adaptor {
+                Adaptor::Rev => out.write_str(" rev")?,
+                Adaptor::StepBy(k) => {
+                    out.write_str(" step_by ")?;
+                    self.write_value(out, *k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `|args| {`, the ops, `yield ..`, `}` (without a newline after the brace).
+    fn write_region(&self, out: &mut impl Write, block: &Block, depth: usize) -> fmt::Result {
+        if !block.args.is_empty() {
+            out.write_str("|")?;
+            self.write_values(out, &block.args)?;
+            out.write_str("| ")?;
+        }
+        writeln!(out, "{{")?;
+        self.write_block(out, block, depth + 1)?;
+        write!(out, "{:1$}}}", "", depth * 4)
+    }
+
+    fn write_block(&self, out: &mut impl Write, block: &Block, depth: usize) -> fmt::Result {
+        for op in &block.ops {
+            self.write_op(out, op, depth)?;
+        }
+        write!(out, "{:1$}yield ", "", depth * 4)?;
+        self.write_values(out, &block.yields)?;
+        writeln!(out)
+    }
+
+    fn write_op(&self, out: &mut impl Write, op: &Op, depth: usize) -> fmt::Result {
+        let tokens = |t: &dyn ToTokens| t.to_token_stream().to_string();
+        write!(out, "{:1$}", "", depth * 4)?;
+        if !op.results.is_empty() {
+            self.write_values(out, &op.results)?;
+            out.write_str(" = ")?;
+        }
+        match &op.kind {
+            OpKind::Lit(lit) => write!(out, "lit {}", tokens(lit))?,
+            OpKind::Path(path) => write!(out, "path {}", tokens(path))?,
+            OpKind::Placeholder => out.write_str("placeholder")?,
+            OpKind::Prim(prim, vs) => {
+                write!(out, "{} ", prim.name)?;
+                self.write_values(out, vs)?;
+            }
+            OpKind::Cast(v, ty) => {
+                out.write_str("cast ")?;
+                self.write_value(out, *v)?;
+                write!(out, " as {}", tokens(ty))?;
+            }
+            OpKind::Unary(op, v) => {
+                write!(out, "unary {} ", tokens(op))?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Binary(op, a, b) => {
+                write!(out, "binary {} ", tokens(op))?;
+                self.write_values(out, &[*a, *b])?;
+            }
+            OpKind::Logic { or, lhs, rhs } => {
+                out.write_str(if *or { "or " } else { "and " })?;
+                self.write_value(out, *lhs)?;
+                out.write_str(" ")?;
+                self.write_region(out, rhs, depth)?;
+            }
+            OpKind::If { cond, then, els } => {
+                out.write_str("if ")?;
+                self.write_value(out, *cond)?;
+                out.write_str(" ")?;
+                self.write_region(out, then, depth)?;
+                out.write_str(" else ")?;
+                self.write_region(out, els, depth)?;
+            }
+            OpKind::For {
+                range,
+                init,
+                body,
+                exits,
+                trips,
+                reserve,
+            } => {
+                out.write_str("for ")?;
+                self.write_range(out, range)?;
+                out.write_str(" init(")?;
+                self.write_values(out, init)?;
+                out.write_str(")")?;
+                if *exits {
+                    out.write_str(" exits")?;
+                }
+                if *trips {
+                    out.write_str(" trips")?;
+                }
+                for stash in reserve {
+                    write!(out, " reserve @{stash}")?;
+                }
+                out.write_str(" ")?;
+                self.write_region(out, body, depth)?;
+            }
+            OpKind::Loop { init, body, trips } => {
+                out.write_str("loop init(")?;
+                self.write_values(out, init)?;
+                out.write_str(if *trips { ") trips " } else { ") " })?;
+                self.write_region(out, body, depth)?;
+            }
+            OpKind::Matches(v, pat) => {
+                out.write_str("matches ")?;
+                self.write_value(out, *v)?;
+                write!(out, ", {}", tokens(pat))?;
+            }
+            OpKind::Field(v, member) => {
+                out.write_str("field ")?;
+                self.write_value(out, *v)?;
+                write!(out, ".{}", tokens(member))?;
+            }
+            OpKind::Index(a, i) => {
+                out.write_str("index ")?;
+                self.write_values(out, &[*a, *i])?;
+            }
+            OpKind::Ref { mutable, value } => {
+                out.write_str(if *mutable { "ref mut " } else { "ref " })?;
+                self.write_value(out, *value)?;
+            }
+            OpKind::Call(path, vs) => {
+                write!(out, "call {}(", tokens(path))?;
+                self.write_values(out, vs)?;
+                out.write_str(")")?;
+            }
+            OpKind::Method {
+                recv, method, args, ..
+            } => {
+                out.write_str("method ")?;
+                self.write_value(out, *recv)?;
+                write!(out, ".{method}(")?;
+                self.write_values(out, args)?;
+                out.write_str(")")?;
+            }
+            OpKind::Effect { mac, .. } => write!(out, "effect {}!(..)", tokens(&mac.path))?,
+            OpKind::Pullback { rule, args } => {
+                write!(out, "pullback {rule} ")?;
+                self.write_values(out, args)?;
+            }
+            OpKind::ZeroLike(v) => {
+                out.write_str("zero_like ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Push { stash, values } => {
+                write!(out, "push @{stash} ")?;
+                self.write_values(out, values)?;
+            }
+            OpKind::Pop { stash } => write!(out, "pop @{stash}")?,
+            OpKind::Progression(range) => {
+                out.write_str("progression ")?;
+                self.write_range(out, range)?;
+            }
+            OpKind::At(p, k) => {
+                out.write_str("at ")?;
+                self.write_values(out, &[*p, *k])?;
+            }
+        }
+        if op
+            .results
+            .iter()
+            .any(|&r| self.values.get(r.index()).is_some_and(|i| i.active))
+        {
+            out.write_str("    // active")?;
+        }
+        writeln!(out)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+impl fmt::Display for Func {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fn {}(", self.name)?;
+        for (i, p) in self.params.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            self.write_value(f, p.value)?;
+            if self.is_active(p.value) {
+                f.write_str(" active")?;
+            }
+        }
+        writeln!(f, ") {{")?;
+        for (i, kind) in self.stashes.iter().enumerate() {
+            writeln!(f, "    stash @{i}: {kind:?}")?;
+        }
+        self.write_block(f, &self.body, 1)?;
+        writeln!(f, "}}")
+    }
+}

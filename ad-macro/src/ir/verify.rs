@@ -1,0 +1,121 @@
+//! The verifier: the invariants of the module documentation, checked after lowering and after
+//! differentiation in debug builds of the macro (as Cranelift's `verify_function`).
+
+use super::{Block, Func, Op, OpKind, Value};
+
+impl Func {
+    /// Checks the IR's invariants; the error names the first offending op.
+    pub fn verify(&self) -> Result<(), String> {
+        let mut checker = Checker {
+            func: self,
+            defined: vec![false; self.values.len()],
+            scopes: vec![Vec::new()],
+        };
+        for p in &self.params {
+            checker.define(p.value)?;
+        }
+        if self.body.yields.is_empty() {
+            return Err("the function yields no output".to_string());
+        }
+        checker.block(&self.body)
+    }
+}
+
+struct Checker<'a> {
+    func: &'a Func,
+    defined: Vec<bool>,
+    /// The values visible in each enclosing region, innermost last.
+    scopes: Vec<Vec<Value>>,
+}
+
+impl Checker<'_> {
+    fn define(&mut self, v: Value) -> Result<(), String> {
+        match self.defined.get_mut(v.index()) {
+            None => return Err(format!("{v} is not in the value table")),
+            Some(true) => return Err(format!("{v} is defined twice")),
+            Some(d) => *d = true,
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(v);
+        }
+        Ok(())
+    }
+
+    fn visible(&self, v: Value) -> bool {
+        self.scopes.iter().any(|s| s.contains(&v))
+    }
+
+    fn block(&mut self, block: &Block) -> Result<(), String> {
+        for &arg in &block.args {
+            self.define(arg)?;
+        }
+        for op in &block.ops {
+            self.op(op)?;
+        }
+        for &v in &block.yields {
+            if !self.visible(v) {
+                return Err(format!("a block yields {v}, which is not defined there"));
+            }
+        }
+        Ok(())
+    }
+
+    fn op(&mut self, op: &Op) -> Result<(), String> {
+        let line = || self.func.op_line(op);
+        for v in op.kind.operands() {
+            if !self.visible(v) {
+                return Err(format!("{} uses {v} where it is not defined", line()));
+            }
+        }
+        for b in op.kind.blocks() {
+            self.scopes.push(Vec::new());
+            let result = self.block(b);
+            self.scopes.pop();
+            result?;
+        }
+        let (results, yields) = (op.results.len(), |b: &Block| b.yields.len());
+        let shape_ok = match &op.kind {
+            OpKind::Prim(prim, args) => {
+                args.len() == prim.operands.len() && (results == 0 || results == prim.results)
+            }
+            OpKind::Logic { rhs, .. } => yields(rhs) == 1 && results <= 1,
+            OpKind::If { then, els, .. } => {
+                yields(then) == yields(els) && (results == yields(then) || results == 0)
+            }
+            OpKind::For {
+                init,
+                body,
+                exits,
+                trips,
+                ..
+            } => {
+                body.args.len() == 1 + init.len()
+                    && yields(body) == usize::from(*exits) + init.len()
+                    && results == init.len() + usize::from(*trips)
+            }
+            OpKind::Loop { init, body, trips } => {
+                body.args.len() == init.len()
+                    && yields(body) == 1 + init.len()
+                    && results == init.len() + usize::from(*trips)
+            }
+            OpKind::Effect { .. } | OpKind::Push { .. } => results == 0,
+            OpKind::Pullback { .. } | OpKind::Pop { .. } => results > 0,
+            _ => results <= 1,
+        };
+        if !shape_ok {
+            return Err(format!(
+                "{} has the wrong number of operands, results or yields",
+                line()
+            ));
+        }
+        if let OpKind::Push { stash, .. } | OpKind::Pop { stash } = &op.kind
+            && *stash >= self.func.stashes.len()
+        {
+            return Err(format!("{} names a stash that is not declared", line()));
+        }
+        for &r in &op.results {
+            self.define(r)?;
+        }
+        Ok(())
+    }
+}

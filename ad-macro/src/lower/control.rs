@@ -1,0 +1,962 @@
+//! Lowering control flow to structured regions.
+//!
+//! **Branches.** Both arms of an `if` are lowered from the same bindings, each in its own
+//! region; every variable either arm assigns becomes a result of the `if` op (the SSA phi),
+//! and so does the arm's value. `match` on a scalar becomes a chain of `if`s whose tests are
+//! `matches!(x, pattern)` and whose guards run only when the pattern matched.
+//!
+//! Before: `let mut y = x; if c { y = y * 2.0; }`
+//! After:  `%y.3 = if %c.1 { %y.2 = mul %x.0, %lit; yield %y.2 } else { yield %x.0 }`
+//!
+//! **Loops.** `for` over an integer range, `while` and `loop` become a `For` or `Loop` op whose
+//! region arguments are the variables the body assigns (the loop-carried values), and whose
+//! results are their values after the last iteration. A `while` is a `loop` whose body tests
+//! the condition first.
+//!
+//! **Early exits** are not jumps. `return e` sets the flag `$ret` and the variable `$retval`;
+//! `break` and `continue` set a flag of their loop (`break v` also sets its value). After a
+//! statement that may exit, the rest of the block runs in a region guarded by "no flag is
+//! set", and a loop's body yields "go on" unless a flag that leaves it is set. These flags are
+//! ordinary variables, merged and carried like any other, so the reverse pass only ever sees
+//! `if`s and loops (ARCHITECTURE.md: "lowered to this shape, not special-cased").
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Expr, Pat, Stmt};
+
+use super::{Binding, Lower, R, Val};
+use crate::errors::Reported;
+use crate::ir::{Adaptor, Block, Op, OpKind, Range, Value};
+
+const RET: &str = "$ret";
+const RETVAL: &str = "$retval";
+
+/// A loop being lowered: the target of `break` and `continue`.
+pub(super) struct LoopCx {
+    label: Option<String>,
+    id: usize,
+    /// `loop` (the only kind `break value` may leave).
+    plain: bool,
+    has_break: bool,
+    has_continue: bool,
+    has_value: bool,
+}
+
+impl LoopCx {
+    fn break_flag(&self) -> String {
+        format!("$break{}", self.id)
+    }
+    fn continue_flag(&self) -> String {
+        format!("$continue{}", self.id)
+    }
+    fn value_var(&self) -> String {
+        format!("$value{}", self.id)
+    }
+}
+
+/// What lowering a loop needs to know of its kind.
+enum Kind<'e> {
+    For { range: Range, index: Option<String> },
+    While(&'e Expr),
+    Loop,
+}
+
+impl Lower<'_> {
+    /// `if`, `match`, loops, `break`, `continue` and `return`.
+    pub(super) fn control(&mut self, e: &Expr) -> R<Val> {
+        let span = e.span();
+        match e {
+            Expr::If(i) => {
+                let cond = self.value(&i.cond)?;
+                let els = i.else_branch.as_ref().map(|(_, e)| &**e);
+                self.branch(
+                    cond,
+                    span,
+                    |this| this.block(&i.then_branch),
+                    |this| els.map_or(Ok(Val::Unit), |e| this.expr(e)),
+                )
+            }
+            Expr::Match(m) => {
+                let scrutinee = self.value(&m.expr)?;
+                if m.arms.is_empty() {
+                    return Err(self.error(m, "a `match` without arms is not supported"));
+                }
+                self.arms(scrutinee, &m.arms)
+            }
+            Expr::ForLoop(f) => {
+                let range = self.range(&f.expr)?;
+                let index = match &*f.pat {
+                    Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                        Some(p.ident.to_string())
+                    }
+                    Pat::Wild(_) => None,
+                    other => {
+                        return Err(self.error(other, "the loop variable must be a name or `_`"));
+                    }
+                };
+                let label = f.label.as_ref().map(|l| l.name.ident.to_string());
+                self.lower_loop(Kind::For { range, index }, &f.body, label, span)
+            }
+            Expr::While(w) => {
+                let label = w.label.as_ref().map(|l| l.name.ident.to_string());
+                self.lower_loop(Kind::While(&w.cond), &w.body, label, span)
+            }
+            Expr::Loop(l) => {
+                let label = l.label.as_ref().map(|l| l.name.ident.to_string());
+                self.lower_loop(Kind::Loop, &l.body, label, span)
+            }
+            Expr::Break(b) => {
+                let target = self.target(b.label.as_ref(), e)?;
+                let cx = &self.loops[target];
+                let (flag, value_var, plain) = (cx.break_flag(), cx.value_var(), cx.plain);
+                if let Some(value) = &b.expr {
+                    if !plain {
+                        return Err(self.error(value, "only `loop` can `break` with a value"));
+                    }
+                    let value = self.expr(value)?;
+                    self.reassign(&value_var, value);
+                }
+                let yes = self.lit_bool(true, span);
+                self.reassign(&flag, yes);
+                Ok(Val::Never)
+            }
+            Expr::Continue(c) => {
+                let target = self.target(c.label.as_ref(), e)?;
+                let flag = self.loops[target].continue_flag();
+                let yes = self.lit_bool(true, span);
+                self.reassign(&flag, yes);
+                Ok(Val::Never)
+            }
+            Expr::Return(r) => {
+                let Some(value) = &r.expr else {
+                    return Err(self.error(
+                        r,
+                        "`return;` without a value: return the function's float result",
+                    ));
+                };
+                let value = self.expr(value)?;
+                if !self.returns {
+                    // `function_body` declares the flags for every `return` but a last one.
+                    return Ok(value);
+                }
+                self.reassign(RETVAL, value);
+                let yes = self.lit_bool(true, span);
+                self.reassign(RET, yes);
+                Ok(Val::Never)
+            }
+            _ => Err(self.unsupported(e)),
+        }
+    }
+
+    /// The function's body. Without an early `return`, its value (a last `return e;` gives
+    /// `e`); with one, `$retval` if the flag `$ret` is set, the body's value otherwise.
+    pub(super) fn function_body(&mut self, block: &syn::Block) -> R<Val> {
+        let stmts = &block.stmts;
+        let last_returns = matches!(stmts.last(), Some(Stmt::Expr(Expr::Return(_), _)));
+        let before_last = &stmts[..stmts.len() - usize::from(last_returns)];
+        if !before_last.iter().any(|s| Scan::stmt(s).returns) {
+            return self.scoped(|this| match stmts.last() {
+                Some(Stmt::Expr(ret @ Expr::Return(_), _)) => match this.seq(before_last)? {
+                    Val::Never => Ok(Val::Never),
+                    _ => this.control(ret),
+                },
+                _ => this.seq(stmts),
+            });
+        }
+        self.returns = true;
+        let span = block.span();
+        let no = self.lit_bool(false, span);
+        self.declare(RET.to_string(), Binding::Val(no));
+        let placeholder = self.placeholder(span);
+        self.declare(RETVAL.to_string(), Binding::Val(Val::One(placeholder)));
+        let value = self.block(block)?;
+        let (Some(Binding::Val(Val::One(ret))), Some(Binding::Val(retval))) =
+            (self.lookup(RET).cloned(), self.lookup(RETVAL).cloned())
+        else {
+            return Err(Reported);
+        };
+        if value == Val::Never {
+            return Ok(retval);
+        }
+        self.branch(ret, span, |_| Ok(retval), |_| Ok(value))
+    }
+
+    /// Runs `rest` only if no exit flag is set.
+    pub(super) fn guarded(&mut self, rest: impl FnOnce(&mut Self) -> R<Val>) -> R<Val> {
+        let flags: Vec<String> = self.exit_flags(None).into_iter().collect();
+        let span = Span::call_site();
+        let Some(exit) = self.any(&flags, span) else {
+            return rest(self);
+        };
+        let go = self.not(exit, span);
+        self.branch(go, span, rest, |_| Ok(Val::Never))
+    }
+
+    /// The flags that leave the current statement: `$ret`, and the `break` and `continue`
+    /// flags of the enclosing loops (but `continue` of `except`, which stays in its loop).
+    fn exit_flags(&self, except: Option<usize>) -> Vec<String> {
+        let mut flags = Vec::new();
+        if self.returns {
+            flags.push(RET.to_string());
+        }
+        for cx in &self.loops {
+            if cx.has_break {
+                flags.push(cx.break_flag());
+            }
+            if cx.has_continue && Some(cx.id) != except {
+                flags.push(cx.continue_flag());
+            }
+        }
+        flags
+    }
+
+    /// `flags[0] || flags[1] || ..`, or `None` without flags.
+    fn any(&mut self, flags: &[String], span: Span) -> Option<Value> {
+        let mut any: Option<Value> = None;
+        for flag in flags {
+            let Some(Binding::Val(Val::One(v))) = self.lookup(flag).cloned() else {
+                continue;
+            };
+            any = Some(match any {
+                None => v,
+                Some(acc) => {
+                    let or = syn::BinOp::Or(syn::Token![||](span));
+                    self.push(OpKind::Binary(or, acc, v), span, 1)[0]
+                }
+            });
+        }
+        any
+    }
+
+    fn not(&mut self, v: Value, span: Span) -> Value {
+        let not = syn::UnOp::Not(syn::Token![!](span));
+        self.push(OpKind::Unary(not, v), span, 1)[0]
+    }
+
+    fn lit_bool(&mut self, value: bool, span: Span) -> Val {
+        let lit = syn::Lit::Bool(syn::LitBool::new(value, span));
+        self.push1(OpKind::Lit(lit), span)
+    }
+
+    fn placeholder(&mut self, span: Span) -> Value {
+        self.push(OpKind::Placeholder, span, 1)[0]
+    }
+
+    /// Runs `f` in a fresh scope and op list: the ops of a region.
+    fn region<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> (T, Vec<Op>) {
+        let outer = std::mem::take(&mut self.ops);
+        let out = self.scoped(f);
+        (out, std::mem::replace(&mut self.ops, outer))
+    }
+
+    /// `if cond { then } else { els }`, lowered from the current bindings; the variables
+    /// either arm assigns are merged into results of the `if` op.
+    fn branch(
+        &mut self,
+        cond: Value,
+        span: Span,
+        then: impl FnOnce(&mut Self) -> R<Val>,
+        els: impl FnOnce(&mut Self) -> R<Val>,
+    ) -> R<Val> {
+        let before = self.scopes.clone();
+        let (then_val, then_ops) = self.region(then);
+        let then_scopes = std::mem::replace(&mut self.scopes, before.clone());
+        let (else_val, else_ops) = self.region(els);
+        let else_scopes = std::mem::replace(&mut self.scopes, before.clone());
+        let (then_val, else_val) = (then_val?, else_val?);
+
+        let Some(shape) = merge(&then_val, &else_val) else {
+            return Err(self.errors.push(syn::Error::new(
+                span,
+                "the arms of this branch have values of different shapes",
+            )));
+        };
+        // The variables an arm assigned: (scope depth, name, merged shape or poisoned).
+        let mut changed: Vec<(usize, String, Option<Val>)> = Vec::new();
+        for (depth, scope) in before.iter().enumerate() {
+            for (name, old) in scope {
+                let (a, b) = (
+                    then_scopes[depth].get(name).unwrap_or(old),
+                    else_scopes[depth].get(name).unwrap_or(old),
+                );
+                if a == old && b == old {
+                    continue;
+                }
+                let merged = match (a, b) {
+                    (Binding::Val(a), Binding::Val(b)) => merge(a, b),
+                    (Binding::Val(v), Binding::Unassigned)
+                    | (Binding::Unassigned, Binding::Val(v)) => Some(v.clone()),
+                    _ => None,
+                };
+                changed.push((depth, name.clone(), merged));
+            }
+        }
+        changed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+
+        let mut arms = [
+            (then_val, then_ops, then_scopes),
+            (else_val, else_ops, else_scopes),
+        ];
+        let mut yields = [Vec::new(), Vec::new()];
+        for ((val, ops, scopes), yields) in arms.iter_mut().zip(&mut yields) {
+            self.flatten(val, &shape, ops, yields, span);
+            for (depth, name, merged) in &changed {
+                if let Some(merged) = merged {
+                    let value = match scopes[*depth].get(name) {
+                        Some(Binding::Val(v)) => v.clone(),
+                        _ => Val::Never,
+                    };
+                    self.flatten(&value, merged, ops, yields, span);
+                }
+            }
+        }
+        let results: Vec<Value> = (0..yields[0].len())
+            .map(|_| self.func.new_value(None))
+            .collect();
+        let [(_, then_ops, _), (_, else_ops, _)] = arms;
+        let [then_yields, else_yields] = yields;
+        self.ops.push(Op {
+            results: results.clone(),
+            kind: OpKind::If {
+                cond,
+                then: Block {
+                    args: Vec::new(),
+                    ops: then_ops,
+                    yields: then_yields,
+                },
+                els: Block {
+                    args: Vec::new(),
+                    ops: else_ops,
+                    yields: else_yields,
+                },
+            },
+            span,
+            ty: None,
+        });
+        let mut results = results.into_iter();
+        let value = rebuild(&shape, &mut results);
+        for (depth, name, merged) in changed {
+            let binding = match merged {
+                Some(shape) => {
+                    let val = rebuild(&shape, &mut results);
+                    self.name_val(&val, &name);
+                    Binding::Val(val)
+                }
+                None => Binding::Poisoned,
+            };
+            self.scopes[depth].insert(name, binding);
+        }
+        Ok(value)
+    }
+
+    /// Appends the leaves of `val` (of the shape `shape`) to `yields`; where `val` has no
+    /// value (`Never`), placeholders, added to `ops`.
+    fn flatten(
+        &mut self,
+        val: &Val,
+        shape: &Val,
+        ops: &mut Vec<Op>,
+        yields: &mut Vec<Value>,
+        span: Span,
+    ) {
+        match (val, shape) {
+            (Val::One(v), _) => yields.push(*v),
+            (Val::Tuple(vals), Val::Tuple(shapes)) => {
+                for (v, s) in vals.iter().zip(shapes) {
+                    self.flatten(v, s, ops, yields, span);
+                }
+            }
+            (Val::Never, Val::One(_)) => {
+                let p = self.func.new_value(None);
+                ops.push(Op {
+                    results: vec![p],
+                    kind: OpKind::Placeholder,
+                    span,
+                    ty: None,
+                });
+                yields.push(p);
+            }
+            (Val::Never, Val::Tuple(shapes)) => {
+                for s in shapes {
+                    self.flatten(&Val::Never, s, ops, yields, span);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn name_val(&mut self, val: &Val, name: &str) {
+        match val {
+            Val::One(v) => self.name_value(*v, name),
+            Val::Tuple(vals) => vals.iter().for_each(|v| self.name_val(v, name)),
+            _ => {}
+        }
+    }
+
+    /// The index in `self.loops` of the loop `break` or `continue` (`e`) leaves.
+    fn target(&mut self, label: Option<&syn::Lifetime>, e: &Expr) -> R<usize> {
+        let index = match label {
+            None => self.loops.len().checked_sub(1),
+            Some(l) => {
+                let name = l.ident.to_string();
+                self.loops
+                    .iter()
+                    .rposition(|cx| cx.label.as_deref() == Some(&*name))
+            }
+        };
+        index.ok_or_else(|| self.error(e, "`break` or `continue` outside of a loop"))
+    }
+
+    /// The arms of a `match`: the first whose pattern (and guard) accepts the scrutinee; the
+    /// last is taken when no other is (rustc checked the `match` is exhaustive).
+    fn arms(&mut self, scrutinee: Value, arms: &[syn::Arm]) -> R<Val> {
+        let Some((arm, rest)) = arms.split_first() else {
+            return Ok(Val::Never);
+        };
+        if rest.is_empty() {
+            return self.arm_body(scrutinee, arm);
+        }
+        let span = arm.pat.span();
+        match self.arm_test(scrutinee, arm)? {
+            None => self.arm_body(scrutinee, arm),
+            Some(test) => self.branch(
+                test,
+                span,
+                |this| this.arm_body(scrutinee, arm),
+                |this| this.arms(scrutinee, rest),
+            ),
+        }
+    }
+
+    fn arm_body(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Val> {
+        self.scoped(|this| {
+            if let Some(name) = arm_binding(split_guard(&arm.pat).0) {
+                this.declare(name, Binding::Val(Val::One(scrutinee)));
+            }
+            this.expr(&arm.body)
+        })
+    }
+
+    /// The test of an arm: `None` if it accepts everything.
+    fn arm_test(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Option<Value>> {
+        let (pat, guard) = split_guard(&arm.pat);
+        let pattern = match pat {
+            Pat::Wild(_) => None,
+            Pat::Ident(p) if p.subpat.is_none() && arm_binding(pat).is_some() => None,
+            Pat::Ident(p) if p.subpat.is_some() => p.subpat.as_ref().map(|(_, sub)| &**sub),
+            other => Some(other),
+        };
+        if let Some(pattern) = pattern
+            && let Some(bad) = binding_inside(pattern)
+        {
+            return Err(self.error(bad, "patterns that bind parts of a value are not supported: match a scalar against literals, ranges and constants, and bind it whole (`n @ 1..=3`)"));
+        }
+        let span = pat.span();
+        let test =
+            pattern.map(|p| self.push(OpKind::Matches(scrutinee, Box::new(p.clone())), span, 1)[0]);
+        let Some(guard) = guard else {
+            return Ok(test);
+        };
+        let binding = arm_binding(pat);
+        let lower_guard = |this: &mut Self| {
+            this.scoped(|this| {
+                if let Some(name) = binding {
+                    this.declare(name, Binding::Val(Val::One(scrutinee)));
+                }
+                this.value(guard)
+            })
+        };
+        match test {
+            None => lower_guard(self).map(Some),
+            Some(test) => self
+                .short_circuit(false, test, guard, lower_guard, span)
+                .map(Some),
+        }
+    }
+
+    /// An integer range and its adaptors, as `for` iterates it.
+    fn range(&mut self, e: &Expr) -> R<Range> {
+        match e {
+            Expr::Paren(p) => self.range(&p.expr),
+            Expr::Group(g) => self.range(&g.expr),
+            Expr::Range(r) => {
+                let (Some(start), Some(end)) = (&r.start, &r.end) else {
+                    return Err(self.error(r, "`for` needs a range with both bounds, as `a..b` or `a..=b`"));
+                };
+                let (start, end) = (self.value(start), self.value(end));
+                Ok(Range {
+                    start: start?,
+                    end: end?,
+                    inclusive: matches!(r.limits, syn::RangeLimits::Closed(_)),
+                    adaptors: Vec::new(),
+                })
+            }
+            Expr::MethodCall(m) if m.method == "rev" && m.args.is_empty() => {
+                let mut range = self.range(&m.receiver)?;
+                range.adaptors.push(Adaptor::Rev);
+                Ok(range)
+            }
+            Expr::MethodCall(m) if m.method == "step_by" && m.args.len() == 1 => {
+                let mut range = self.range(&m.receiver)?;
+                let step = self.value(&m.args[0])?;
+                range.adaptors.push(Adaptor::StepBy(step));
+                Ok(range)
+            }
+            other => Err(self.error(other, "loops over iterators are not supported yet: write an index loop over a range, as `for i in 0..n` (with `.rev()` or `.step_by(k)` if needed)")),
+        }
+    }
+
+    /// A loop. Its region's arguments are the variables the body may assign, and the flags
+    /// its exits may set; those the body leaves unchanged are pruned afterwards.
+    fn lower_loop(
+        &mut self,
+        kind: Kind,
+        body: &syn::Block,
+        label: Option<String>,
+        span: Span,
+    ) -> R<Val> {
+        let scan = Scan::block(body, label.as_deref());
+        let cx = LoopCx {
+            label,
+            id: self.next_loop,
+            plain: matches!(kind, Kind::Loop),
+            has_break: scan.breaks_here,
+            has_continue: scan.continues_here,
+            has_value: scan.break_value,
+        };
+        self.next_loop += 1;
+        let no = self.lit_bool(false, span);
+        if cx.has_break {
+            self.declare(cx.break_flag(), Binding::Val(no.clone()));
+        }
+        if cx.has_continue {
+            self.declare(cx.continue_flag(), Binding::Val(no.clone()));
+        }
+        if cx.has_value {
+            let placeholder = self.placeholder(span);
+            self.declare(cx.value_var(), Binding::Val(Val::One(placeholder)));
+        }
+        let continue_flag = cx.has_continue.then(|| cx.continue_flag());
+        let id = cx.id;
+        self.loops.push(cx);
+
+        // The flags the body may set: those that leave the loop, and its own `continue`.
+        let mut exits = Vec::new();
+        if scan.returns {
+            exits.push(RET.to_string());
+        }
+        for cx in &self.loops {
+            let this = cx.id == id;
+            if cx.has_break && (this || scan.leaves) {
+                exits.push(cx.break_flag());
+            }
+            if cx.has_continue && !this && scan.leaves {
+                exits.push(cx.continue_flag());
+            }
+        }
+
+        // The loop-carried variables and their values before the loop.
+        let mut names: Vec<String> = scan
+            .assigned
+            .into_iter()
+            .filter(|n| self.lookup(n).is_some())
+            .collect();
+        names.extend(exits.iter().cloned());
+        names.extend(continue_flag.iter().cloned());
+        if scan.returns {
+            names.push(RETVAL.to_string());
+        }
+        if let Some(cx) = self.loops.last()
+            && cx.has_value
+        {
+            names.push(cx.value_var());
+        }
+        names.sort();
+        names.dedup();
+        let mut carried: Vec<(String, Val)> = Vec::new();
+        let mut init = Vec::new();
+        for name in names {
+            let val = match self.lookup(&name).cloned() {
+                Some(Binding::Val(val)) => val,
+                Some(Binding::Unassigned) => Val::One(self.placeholder(span)),
+                _ => continue,
+            };
+            leaves(&val, &mut init);
+            carried.push((name, val));
+        }
+        let index = matches!(kind, Kind::For { .. }).then(|| self.func.new_value(None));
+        let args: Vec<Value> = init
+            .iter()
+            .map(|&v| {
+                let name = self.func.info(v).name.clone();
+                self.func.new_value(name)
+            })
+            .collect();
+        let mut arg_iter = args.iter().copied();
+        for (name, shape) in &carried {
+            let val = rebuild(shape, &mut arg_iter);
+            self.reassign(name, val);
+        }
+
+        // The body, in its region.
+        let outer_ops = std::mem::take(&mut self.ops);
+        self.scopes.push(Default::default());
+        if let Some(flag) = &continue_flag {
+            let no = self.lit_bool(false, span);
+            self.reassign(flag, no);
+        }
+        let body_result = match &kind {
+            Kind::For {
+                index: Some(name), ..
+            } => {
+                if let Some(index) = index {
+                    self.name_value(index, name);
+                    self.declare(name.clone(), Binding::Val(Val::One(index)));
+                }
+                self.block(body)
+            }
+            Kind::For { index: None, .. } | Kind::Loop => self.block(body),
+            Kind::While(cond) => self.value(cond).and_then(|c| {
+                self.branch(c, span, |this| this.block(body), |_| Ok(Val::Unit))?;
+                Ok(Val::One(c))
+            }),
+        };
+        // Go on unless a flag that leaves this loop is set (and, for `while`, the condition
+        // held).
+        let leave = self.any(&exits, span);
+        let go_on = match (&kind, &body_result, leave) {
+            (Kind::While(_), Ok(Val::One(c)), Some(leave)) => {
+                let stay = self.not(leave, span);
+                let and = syn::BinOp::And(syn::Token![&&](span));
+                Some(self.push(OpKind::Binary(and, *c, stay), span, 1)[0])
+            }
+            (Kind::While(_), Ok(Val::One(c)), None) => Some(*c),
+            (_, _, Some(leave)) => Some(self.not(leave, span)),
+            (Kind::Loop, _, None) => match self.lit_bool(true, span) {
+                Val::One(v) => Some(v),
+                _ => None,
+            },
+            (Kind::For { .. }, _, None) | (Kind::While(_), _, None) => None,
+        };
+        let mut yields: Vec<Value> = go_on.into_iter().collect();
+        let flag_slot = yields.len();
+        for (name, shape) in &carried {
+            let val = match self.lookup(name) {
+                Some(Binding::Val(v)) => v.clone(),
+                _ => Val::Never,
+            };
+            let mut ops = std::mem::take(&mut self.ops);
+            self.flatten(&val, shape, &mut ops, &mut yields, span);
+            self.ops = ops;
+        }
+        self.scopes.pop();
+        let mut body_block = Block {
+            args: index.into_iter().chain(args.iter().copied()).collect(),
+            ops: std::mem::replace(&mut self.ops, outer_ops),
+            yields,
+        };
+        self.loops.pop();
+        body_result?;
+
+        // Prune the variables the body left unchanged.
+        let offset = usize::from(index.is_some());
+        let kept: Vec<usize> = (0..args.len())
+            .filter(|&j| body_block.yields[flag_slot + j] != args[j])
+            .collect();
+        for (j, (&arg, &before)) in args.iter().zip(&init).enumerate() {
+            if !kept.contains(&j) {
+                body_block.replace_uses(arg, before);
+            }
+        }
+        let keep = |vs: &[Value], offset: usize| -> Vec<Value> {
+            let kept_values = kept.iter().map(|&j| vs[offset + j]);
+            vs[..offset].iter().copied().chain(kept_values).collect()
+        };
+        body_block.args = keep(&body_block.args, offset);
+        body_block.yields = keep(&body_block.yields, flag_slot);
+        let results: Vec<Value> = kept
+            .iter()
+            .map(|&j| {
+                let name = self.func.info(args[j]).name.clone();
+                self.func.new_value(name)
+            })
+            .collect();
+        let kept_init: Vec<Value> = kept.iter().map(|&j| init[j]).collect();
+        let kind = match kind {
+            Kind::For { range, .. } => OpKind::For {
+                range,
+                init: kept_init,
+                body: body_block,
+                exits: flag_slot == 1,
+                trips: false,
+                reserve: Vec::new(),
+            },
+            Kind::While(_) | Kind::Loop => OpKind::Loop {
+                init: kept_init,
+                body: body_block,
+                trips: false,
+            },
+        };
+        self.ops.push(Op {
+            results: results.clone(),
+            kind,
+            span,
+            ty: None,
+        });
+
+        // After the loop, each variable holds its last value (its old one, if pruned).
+        let mut finals = (0..args.len()).map(|j| match kept.iter().position(|&k| k == j) {
+            Some(i) => results[i],
+            None => init[j],
+        });
+        for (name, shape) in &carried {
+            let val = rebuild(shape, &mut finals);
+            self.reassign(name, val);
+        }
+        let value_var = format!("$value{id}");
+        Ok(match self.lookup(&value_var) {
+            Some(Binding::Val(v)) if carried.iter().any(|(n, _)| *n == value_var) => v.clone(),
+            _ => Val::Unit,
+        })
+    }
+
+    /// `lhs && rhs` (or `||`), with `rhs` lowered by `lower_rhs` in a region that runs only
+    /// when needed and may not assign variables.
+    pub(super) fn short_circuit(
+        &mut self,
+        or: bool,
+        lhs: Value,
+        rhs: &Expr,
+        lower_rhs: impl FnOnce(&mut Self) -> R<Value>,
+        span: Span,
+    ) -> R<Value> {
+        let bindings = self.scopes.clone();
+        let (value, ops) = self.region(lower_rhs);
+        if self.scopes != bindings {
+            self.scopes = bindings;
+            return Err(self.error(rhs, "assignments, `return`, `break` and `continue` inside the right operand of `&&` or `||` are not supported: use an `if`"));
+        }
+        let rhs = Block {
+            args: Vec::new(),
+            ops,
+            yields: vec![value?],
+        };
+        Ok(self.push(OpKind::Logic { or, lhs, rhs }, span, 1)[0])
+    }
+}
+
+/// The shape both values can take: `Never` takes the other's.
+fn merge(a: &Val, b: &Val) -> Option<Val> {
+    match (a, b) {
+        (Val::Never, other) | (other, Val::Never) => Some(other.clone()),
+        (Val::Unit, Val::Unit) => Some(Val::Unit),
+        (Val::One(v), Val::One(_)) => Some(Val::One(*v)),
+        (Val::Tuple(a), Val::Tuple(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .map(|(a, b)| merge(a, b))
+            .collect::<Option<Vec<_>>>()
+            .map(Val::Tuple),
+        _ => None,
+    }
+}
+
+fn leaves(val: &Val, out: &mut Vec<Value>) {
+    match val {
+        Val::One(v) => out.push(*v),
+        Val::Tuple(vals) => vals.iter().for_each(|v| leaves(v, out)),
+        Val::Unit | Val::Never => {}
+    }
+}
+
+/// A value of `shape` whose leaves are taken from `values`.
+fn rebuild(shape: &Val, values: &mut impl Iterator<Item = Value>) -> Val {
+    match shape {
+        Val::One(_) => values.next().map_or(Val::Never, Val::One),
+        Val::Tuple(shapes) => Val::Tuple(shapes.iter().map(|s| rebuild(s, values)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// An arm's pattern and its guard (`pat if guard`).
+fn split_guard(pat: &Pat) -> (&Pat, Option<&Expr>) {
+    match pat {
+        Pat::Guard(g) => (&g.pat, Some(&g.guard)),
+        other => (other, None),
+    }
+}
+
+/// The name an arm binds the scrutinee to: `n =>`, `n @ 1..=3 =>`. A capitalized name is a
+/// constant or unit variant to compare with (rustc resolves the difference; naming style is
+/// what the macro can see).
+fn arm_binding(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() => {
+            let name = p.ident.to_string();
+            let constant = p.subpat.is_none() && name.starts_with(|c: char| c.is_uppercase());
+            (!constant).then_some(name)
+        }
+        _ => None,
+    }
+}
+
+/// A sub-pattern that binds a variable, if any (bindings inside a test pattern).
+fn binding_inside(pat: &Pat) -> Option<&Pat> {
+    match pat {
+        Pat::Ident(_) if arm_binding(pat).is_some() => Some(pat),
+        Pat::Ident(p) => p.subpat.as_ref().and_then(|(_, sub)| binding_inside(sub)),
+        Pat::Or(p) => p.cases.iter().find_map(binding_inside),
+        Pat::Paren(p) => binding_inside(&p.pat),
+        Pat::Lit(_) | Pat::Range(_) | Pat::Path(_) | Pat::Wild(_) => None,
+        other => Some(other),
+    }
+}
+
+/// Whether a statement may leave the block it is in: it contains a `return`, or a `break` or
+/// `continue` of a loop outside it.
+pub(super) fn may_exit(stmt: &Stmt) -> bool {
+    let scan = Scan::stmt(stmt);
+    scan.returns || scan.leaves
+}
+
+/// What a piece of syntax does to control flow.
+#[derive(Default)]
+struct Scan {
+    /// Whether a loop body is scanned (else a statement), and that loop's label.
+    loop_body: bool,
+    label: Option<String>,
+    /// Loops entered inside the scanned syntax.
+    depth: usize,
+    inner_labels: Vec<String>,
+    returns: bool,
+    /// A `break`/`continue` of the scanned loop.
+    breaks_here: bool,
+    continues_here: bool,
+    break_value: bool,
+    /// A `break`/`continue` of a loop outside the scanned syntax (outside the loop, for a
+    /// loop body).
+    leaves: bool,
+    /// Names assigned (`x = ..`, `x += ..`).
+    assigned: Vec<String>,
+}
+
+impl Scan {
+    fn stmt(stmt: &Stmt) -> Scan {
+        let mut scan = Scan::default();
+        scan.visit_stmt(stmt);
+        scan
+    }
+
+    /// A loop body: `break` and `continue` without a label, or with `label`, are its own.
+    fn block(body: &syn::Block, label: Option<&str>) -> Scan {
+        let mut scan = Scan {
+            loop_body: true,
+            label: label.map(str::to_string),
+            ..Scan::default()
+        };
+        scan.visit_block(body);
+        scan
+    }
+
+    fn exit(&mut self, label: Option<&syn::Lifetime>, is_break: bool, has_value: bool) {
+        let name = label.map(|l| l.ident.to_string());
+        let inner = match &name {
+            None => self.depth > 0,
+            Some(n) => self.inner_labels.contains(n),
+        };
+        if inner {
+            return;
+        }
+        let here = self.loop_body && (name.is_none() || name == self.label);
+        match (here, is_break) {
+            (true, true) => {
+                self.breaks_here = true;
+                self.break_value |= has_value;
+            }
+            (true, false) => self.continues_here = true,
+            (false, _) => self.leaves = true,
+        }
+    }
+
+    fn enter(&mut self, label: Option<&syn::Label>, visit: impl FnOnce(&mut Self)) {
+        self.depth += 1;
+        let pushed = label
+            .map(|l| self.inner_labels.push(l.name.ident.to_string()))
+            .is_some();
+        visit(self);
+        if pushed {
+            self.inner_labels.pop();
+        }
+        self.depth -= 1;
+    }
+}
+
+impl<'ast> Visit<'ast> for Scan {
+    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+        self.returns = true;
+        visit::visit_expr_return(self, e);
+    }
+    fn visit_expr_break(&mut self, e: &'ast syn::ExprBreak) {
+        self.exit(e.label.as_ref(), true, e.expr.is_some());
+        visit::visit_expr_break(self, e);
+    }
+    fn visit_expr_continue(&mut self, e: &'ast syn::ExprContinue) {
+        self.exit(e.label.as_ref(), false, false);
+    }
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.visit_expr(&e.expr);
+        self.enter(e.label.as_ref(), |s| s.visit_block(&e.body));
+    }
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.enter(e.label.as_ref(), |s| {
+            s.visit_expr(&e.cond);
+            s.visit_block(&e.body);
+        });
+    }
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        self.enter(e.label.as_ref(), |s| s.visit_block(&e.body));
+    }
+    fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
+        if let Some(name) = assigned_name(&e.left) {
+            self.assigned.push(name);
+        }
+        visit::visit_expr_assign(self, e);
+    }
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        if is_assignment(&e.op)
+            && let Some(name) = assigned_name(&e.left)
+        {
+            self.assigned.push(name);
+        }
+        visit::visit_expr_binary(self, e);
+    }
+    // Closures and nested items have their own control flow.
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+fn assigned_name(place: &Expr) -> Option<String> {
+    match place {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        Expr::Paren(p) => assigned_name(&p.expr),
+        _ => None,
+    }
+}
+
+fn is_assignment(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}

@@ -1,0 +1,359 @@
+//! Where the forward sweep keeps what the reverse sweep needs, and how the reverse sweep finds
+//! a loop's indices again. Only generated code uses these (through `__private`).
+//!
+//! A region outside loops runs at most once per call, so a [`Slot`] holds its values; a loop
+//! body pushes one entry per iteration onto a [`Stack`] (branch flags onto [`Bits`], a bit
+//! each), reserved to the trip count when the loop's range knows it. The reverse sweep pops in
+//! the opposite order. A pop from an empty stash is a bug in the generated code, reported as
+//! such.
+
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+use core::ops::{Range, RangeInclusive};
+
+use num_traits::{NumCast, ToPrimitive, Zero};
+
+#[cold]
+#[inline(never)]
+fn empty() -> ! {
+    panic!(
+        "ad-runtime: the reverse sweep popped an empty stash; this is a bug in #[reverse], please report it"
+    )
+}
+
+/// One value per iteration of a loop body.
+pub struct Stack<T>(Vec<T>);
+
+impl<T> Stack<T> {
+    /// An empty stack; allocates on the first push.
+    #[inline]
+    pub const fn new() -> Self {
+        Stack(Vec::new())
+    }
+
+    /// Makes room for `n` more pushes.
+    #[inline]
+    pub fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: T) {
+        self.0.push(value);
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> T {
+        match self.0.pop() {
+            Some(value) => value,
+            None => empty(),
+        }
+    }
+
+    /// The number of entries held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T> Default for Stack<T> {
+    fn default() -> Self {
+        Stack::new()
+    }
+}
+
+/// One value, for a region that runs at most once per call: no allocation.
+pub struct Slot<T>(Option<T>);
+
+impl<T> Slot<T> {
+    #[inline]
+    pub const fn new() -> Self {
+        Slot(None)
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: T) {
+        self.0 = Some(value);
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> T {
+        match self.0.take() {
+            Some(value) => value,
+            None => empty(),
+        }
+    }
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot::new()
+    }
+}
+
+/// A stack of booleans, a bit each: the branch a loop iteration took.
+#[derive(Default)]
+pub struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    #[inline]
+    pub const fn new() -> Self {
+        Bits {
+            words: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Makes room for `n` more bits.
+    #[inline]
+    pub fn reserve(&mut self, n: usize) {
+        let words = (self.len + n).div_ceil(64);
+        self.words.reserve(words.saturating_sub(self.words.len()));
+    }
+
+    #[inline]
+    pub fn push(&mut self, bit: bool) {
+        let (word, shift) = (self.len / 64, self.len % 64);
+        if word == self.words.len() {
+            self.words.push(0);
+        }
+        self.words[word] |= (bit as u64) << shift;
+        self.len += 1;
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> bool {
+        if self.len == 0 {
+            empty();
+        }
+        self.len -= 1;
+        let (word, shift) = (self.len / 64, self.len % 64);
+        let bit = self.words[word] >> shift & 1 == 1;
+        self.words[word] &= !(1 << shift);
+        if shift == 0 {
+            self.words.pop();
+        }
+        bit
+    }
+
+    /// The number of bits held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no bit is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The indices a `for` loop over an integer range visits, as an arithmetic progression, so
+/// that the reverse sweep can find the `k`-th without keeping them: the same chain of
+/// `.rev()` and `.step_by(k)` as the loop, applied to `Progression::of(range)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progression<T> {
+    first: i128,
+    step: i128,
+    len: usize,
+    index: PhantomData<T>,
+}
+
+/// A range `Progression::of` accepts: `a..b` and `a..=b` of a primitive integer type.
+pub trait IntoProgression {
+    /// The index type.
+    type Index;
+    /// The progression this range iterates.
+    fn into_progression(self) -> Progression<Self::Index>;
+}
+
+fn wide<T: ToPrimitive>(x: T) -> i128 {
+    // Every primitive integer fits in an i128 but u128 above i128::MAX, which no loop reaches.
+    x.to_i128().unwrap_or(i128::MAX)
+}
+
+impl<T: ToPrimitive> IntoProgression for Range<T> {
+    type Index = T;
+    fn into_progression(self) -> Progression<T> {
+        let (first, end) = (wide(self.start), wide(self.end));
+        Progression::new(first, 1, (end - first).max(0))
+    }
+}
+
+impl<T: ToPrimitive> IntoProgression for RangeInclusive<T> {
+    type Index = T;
+    fn into_progression(self) -> Progression<T> {
+        let (start, end) = self.into_inner();
+        let (first, end) = (wide(start), wide(end));
+        Progression::new(first, 1, (end - first + 1).max(0))
+    }
+}
+
+impl<T> Progression<T> {
+    fn new(first: i128, step: i128, len: i128) -> Self {
+        Progression {
+            first,
+            step,
+            len: usize::try_from(len).unwrap_or(usize::MAX),
+            index: PhantomData,
+        }
+    }
+
+    /// The progression of `range`.
+    pub fn of<R: IntoProgression<Index = T>>(range: R) -> Self {
+        range.into_progression()
+    }
+
+    /// As `Iterator::rev`.
+    #[must_use]
+    pub fn rev(self) -> Self {
+        let last = self.first + self.step * (self.len as i128 - 1).max(0);
+        Progression::new(last, -self.step, self.len as i128)
+    }
+
+    /// As `Iterator::step_by`.
+    ///
+    /// # Panics
+    ///
+    /// If `k` is 0, as `step_by`.
+    #[must_use]
+    pub fn step_by(self, k: usize) -> Self {
+        assert!(k != 0, "assertion failed: step != 0");
+        let k = k as i128;
+        Progression::new(self.first, self.step * k, (self.len as i128 + k - 1) / k)
+    }
+
+    /// The number of indices.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no index.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `k`-th index (from 0).
+    #[inline]
+    pub fn at(&self, k: usize) -> T
+    where
+        T: NumCast,
+    {
+        match T::from(self.first + self.step * k as i128) {
+            Some(index) => index,
+            None => empty(),
+        }
+    }
+}
+
+/// A value of an inferred numeric type for a variable that has none yet on some path (what a
+/// `break value` will set, before it runs). It is never read.
+#[inline]
+pub fn placeholder<T: Zero>() -> T {
+    T::zero()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    fn indices<T: NumCast>(p: Progression<T>) -> Vec<T> {
+        (0..p.len()).map(|k| p.at(k)).collect()
+    }
+
+    #[test]
+    fn progressions_match_the_iterators() {
+        assert_eq!(indices(Progression::of(2..7)), (2..7).collect::<Vec<i32>>());
+        assert_eq!(
+            indices(Progression::of(2..=7)),
+            (2..=7).collect::<Vec<u8>>()
+        );
+        assert_eq!(indices(Progression::of(5..2)), Vec::<usize>::new());
+        assert_eq!(indices(Progression::of(3..=2)), Vec::<usize>::new());
+        assert_eq!(
+            indices(Progression::of(0..10).rev()),
+            (0..10).rev().collect::<Vec<usize>>()
+        );
+        for n in 0..12usize {
+            for k in 1..5 {
+                let want: Vec<usize> = (0..n).step_by(k).collect();
+                assert_eq!(indices(Progression::of(0..n).step_by(k)), want);
+                let want: Vec<usize> = (0..n).rev().step_by(k).collect();
+                assert_eq!(indices(Progression::of(0..n).rev().step_by(k)), want);
+                // std cannot reverse these two (no `ExactSizeIterator`): the reason
+                // `Progression` exists.
+                let mut want: Vec<usize> = (0..=n).step_by(k).collect();
+                want.reverse();
+                assert_eq!(indices(Progression::of(0..=n).step_by(k).rev()), want);
+                let mut forward: Vec<i64> = (-3..n as i64).step_by(k).collect();
+                forward.reverse();
+                let want: Vec<i64> = forward.into_iter().step_by(2).collect();
+                let got = indices(Progression::of(-3..n as i64).step_by(k).rev().step_by(2));
+                assert_eq!(got, want);
+            }
+        }
+        assert_eq!(
+            indices(Progression::of(u64::MAX - 2..=u64::MAX)),
+            vec![u64::MAX - 2, u64::MAX - 1, u64::MAX]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "step != 0")]
+    fn step_by_zero_panics_like_the_iterator() {
+        let _ = Progression::of(0..3).step_by(0);
+    }
+
+    #[test]
+    fn stacks_and_bits_are_lifo() {
+        let mut s = Stack::new();
+        s.reserve(3);
+        for i in 0..3 {
+            s.push((i, i as f64));
+        }
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.pop(), (2, 2.0));
+        assert_eq!(s.pop(), (1, 1.0));
+        assert_eq!(s.pop(), (0, 0.0));
+        assert!(s.is_empty());
+
+        let mut b = Bits::new();
+        let pattern: Vec<bool> = (0..200).map(|i| i % 3 == 0 || i % 7 == 1).collect();
+        b.reserve(10);
+        for &bit in &pattern {
+            b.push(bit);
+        }
+        assert_eq!(b.len(), 200);
+        for &bit in pattern.iter().rev() {
+            assert_eq!(b.pop(), bit);
+        }
+        assert!(b.is_empty());
+        b.push(true);
+        assert!(b.pop());
+
+        let mut slot = Slot::new();
+        slot.push(4.5);
+        assert_eq!(slot.pop(), 4.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "popped an empty stash")]
+    fn popping_an_empty_stack_is_reported_as_a_bug() {
+        Stack::<f64>::new().pop();
+    }
+
+    #[test]
+    fn placeholder_is_zero() {
+        assert_eq!(placeholder::<f64>(), 0.0);
+        assert_eq!(placeholder::<usize>(), 0);
+    }
+}
