@@ -36,6 +36,7 @@ pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
     let seed_value = adjoint.params.last().map(|p| p.value);
     let seed_used = seed_value.is_some_and(|v| body.used.contains(&v));
     let stmts = body.block_stmts(&adjoint.body);
+    let stashes = body.stashes();
     let (output, grads) = adjoint
         .body
         .yields
@@ -100,6 +101,7 @@ pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
         #vis fn #grad_name #generics (#(#params),*) -> (#ret, #grad_ty) #where_clause {
             #(#items)*
             #seed_init
+            #stashes
             #stmts
             #returned
         }
@@ -110,6 +112,7 @@ pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
         #lints
         #vis fn #vjp_name #generics (#(#params,)* #seed_param: #ret) -> (#ret, #grad_ty) #where_clause {
             #(#items)*
+            #stashes
             #stmts
             #returned
         }
@@ -365,7 +368,6 @@ impl<'a> Body<'a> {
         exits: bool,
         trips: bool,
     ) -> TokenStream {
-        let krate = self.krate;
         let span = op.span;
         let carried = &op.results[..init.len()];
         let slots: Vec<Ident> = carried.iter().map(|&r| self.func.ident(r)).collect();

@@ -7,6 +7,11 @@
 //! nothing in the reverse sweep. The standard formulation is Hascoët and Pascual, "The
 //! Tapenade automatic differentiation tool", ACM TOMS 39(3), 2013, section 3.
 //!
+//! Across regions: an `if` result is varied if either arm's yield is, and its yields are
+//! useful if the result is. A loop-carried value is varied if its initial value or the body's
+//! yield for it is, and useful if its final value or its argument in the next iteration is:
+//! both are fixpoints, iterated until nothing changes (each pass can only add).
+//!
 //! The forward pass is also where a varied value reaching an op with no derivative rule (a
 //! method or function the table does not know) is reported.
 
@@ -21,7 +26,7 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
     for (param, sig_param) in func.params.iter().zip(&sig.params) {
         varied[param.value.index()] = sig_param.active;
     }
-    forward(&func.body, sig, &mut varied, errors);
+    forward(&func.body, sig, &mut varied, &mut Some(errors));
 
     let mut useful = vec![false; func.values.len()];
     for &v in &func.body.yields {
@@ -35,7 +40,7 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
 }
 
 /// The operands through which a derivative flows from `kind`'s results.
-fn differentiable_operands(kind: &OpKind, sig: &Signature) -> Vec<Value> {
+pub fn differentiable_operands(kind: &OpKind, sig: &Signature) -> Vec<Value> {
     match kind {
         OpKind::Prim(prim, args) if prim.derivative == Derivative::Rule => args
             .iter()
@@ -51,15 +56,66 @@ fn differentiable_operands(kind: &OpKind, sig: &Signature) -> Vec<Value> {
     }
 }
 
-fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Errors) {
+/// A loop's carried values: (initial values, region arguments, yields), aligned.
+pub fn carried(kind: &OpKind) -> Option<(&[Value], &[Value], &[Value])> {
+    match kind {
+        OpKind::For {
+            init, body, exits, ..
+        } => Some((init, &body.args[1..], &body.yields[usize::from(*exits)..])),
+        OpKind::Loop { init, body, .. } => Some((init, &body.args[..], &body.yields[1..])),
+        _ => None,
+    }
+}
+
+fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Option<&mut Errors>) {
     for op in &block.ops {
+        let any = |vs: &[Value], varied: &[bool]| vs.iter().any(|v| varied[v.index()]);
+        match &op.kind {
+            OpKind::If { then, els, .. } => {
+                forward(then, sig, varied, errors);
+                forward(els, sig, varied, errors);
+                for (j, &r) in op.results.iter().enumerate() {
+                    varied[r.index()] =
+                        varied[then.yields[j].index()] || varied[els.yields[j].index()];
+                }
+                continue;
+            }
+            OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
+                let Some((init, args, yields)) = carried(&op.kind) else {
+                    continue;
+                };
+                for (&a, &i) in args.iter().zip(init) {
+                    varied[a.index()] = varied[i.index()];
+                }
+                // Iterate to the fixpoint silently, then once more reporting errors.
+                loop {
+                    forward(body, sig, varied, &mut None);
+                    let mut changed = false;
+                    for (&a, &y) in args.iter().zip(yields) {
+                        if varied[y.index()] && !varied[a.index()] {
+                            varied[a.index()] = true;
+                            changed = true;
+                        }
+                    }
+                    if !changed {
+                        break;
+                    }
+                }
+                forward(body, sig, varied, errors);
+                for (&r, &a) in op.results.iter().zip(args) {
+                    varied[r.index()] = varied[a.index()];
+                }
+                continue;
+            }
+            _ => {}
+        }
         for inner in op.kind.blocks() {
             forward(inner, sig, varied, errors);
         }
-        let is_varied = |v: &Value| varied[v.index()];
-        let result_varied = differentiable_operands(&op.kind, sig).iter().any(is_varied);
-        let culprit = op.kind.operands().into_iter().any(|v| varied[v.index()]);
-        if culprit {
+        let result_varied = any(&differentiable_operands(&op.kind, sig), varied);
+        if any(&op.kind.operands(), varied)
+            && let Some(errors) = errors
+        {
             let message = match &op.kind {
                 OpKind::Method { method, .. } => Some(format!(
                     "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
@@ -70,6 +126,9 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Err
                 )),
                 OpKind::Field(..) | OpKind::Index(..) => Some(
                     "this value depends on an active parameter and cannot be indexed or have fields: active values are scalar floats".to_string(),
+                ),
+                OpKind::Matches(..) => Some(
+                    "`match` on a value that depends on an active parameter compares floats with patterns; use guards instead (`v if v < 1.0 => ..`), or an `if`".to_string(),
                 ),
                 _ => None,
             };
@@ -85,10 +144,52 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Err
 
 fn backward(block: &Block, sig: &Signature, useful: &mut [bool]) {
     for op in block.ops.iter().rev() {
-        if op.results.iter().any(|r| useful[r.index()]) {
-            for v in differentiable_operands(&op.kind, sig) {
-                useful[v.index()] = true;
+        let any_result = op.results.iter().any(|r| useful[r.index()]);
+        match &op.kind {
+            OpKind::If { then, els, .. } => {
+                for (j, &r) in op.results.iter().enumerate() {
+                    if useful[r.index()] {
+                        useful[then.yields[j].index()] = true;
+                        useful[els.yields[j].index()] = true;
+                    }
+                }
+                backward(then, sig, useful);
+                backward(els, sig, useful);
             }
+            OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
+                let Some((init, args, yields)) = carried(&op.kind) else {
+                    continue;
+                };
+                for (&r, &y) in op.results.iter().zip(yields) {
+                    if useful[r.index()] {
+                        useful[y.index()] = true;
+                    }
+                }
+                loop {
+                    backward(body, sig, useful);
+                    let mut changed = false;
+                    for (&a, &y) in args.iter().zip(yields) {
+                        if useful[a.index()] && !useful[y.index()] {
+                            useful[y.index()] = true;
+                            changed = true;
+                        }
+                    }
+                    if !changed {
+                        break;
+                    }
+                }
+                for (&i, &a) in init.iter().zip(args) {
+                    if useful[a.index()] {
+                        useful[i.index()] = true;
+                    }
+                }
+            }
+            kind if any_result => {
+                for v in differentiable_operands(kind, sig) {
+                    useful[v.index()] = true;
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -526,12 +526,13 @@ impl Lower<'_> {
             has_value: scan.break_value,
         };
         self.next_loop += 1;
-        let no = self.lit_bool(false, span);
         if cx.has_break {
-            self.declare(cx.break_flag(), Binding::Val(no.clone()));
+            let no = self.lit_bool(false, span);
+            self.declare(cx.break_flag(), Binding::Val(no));
         }
         if cx.has_continue {
-            self.declare(cx.continue_flag(), Binding::Val(no.clone()));
+            let no = self.lit_bool(false, span);
+            self.declare(cx.continue_flag(), Binding::Val(no));
         }
         if cx.has_value {
             let placeholder = self.placeholder(span);

@@ -3,63 +3,70 @@
 //! The adjoint program takes the primal parameters and a `seed` (the output's cotangent) and
 //! yields the primal output followed by the adjoint of each active parameter. Its body is
 //!
-//! 1. the **forward sweep**: the primal ops, unchanged and with the same value numbers, so
-//!    every primal value the reverse sweep needs is still in a local;
+//! 1. the **forward sweep**: the primal ops, unchanged and with the same value numbers, plus
+//!    what the reverse sweep needs kept from inside regions (`push`es at the end of a region,
+//!    the trip count of a loop; `forward.rs`);
 //! 2. the **reverse sweep**: the active ops in reverse order, each replaced by a call of its
 //!    rule, `(da, db) = pullback mul a, b, y, dy`, whose results are added into the operands'
-//!    adjoints.
+//!    adjoints; an `if` by an `if` on the same condition whose arms are the reversed arms; a
+//!    loop by a loop running its iterations backwards (`regions.rs`).
 //!
 //! Adjoints are SSA values too. The first contribution to a value's adjoint *is* its adjoint;
 //! each later one (fan-out: the value had several uses) adds to it, `dx.2 = add dx.1, dx.0`,
-//! as the seed's "Accumulation at Shared Inputs". A value with no contribution needs no
-//! zero: activity analysis left only values that reach the output, so the sole zeros are the
-//! adjoints of active parameters the output does not depend on, and of the unused results of
-//! a multi-result primitive.
+//! as the seed's "Accumulation at Shared Inputs". A value with no contribution needs no zero:
+//! activity analysis left only values that reach the output, so the zeros are the adjoints of
+//! active parameters the output does not depend on, of an unused result of a multi-result
+//! primitive, and of a variable on the path a branch did not take.
 //!
 //! Before (`y = sin(x * x)`):
 //! ```text
 //! %s.1 = mul %x.0, %x.0
 //! %y.2 = sin %s.1
 //! ```
-//! After:
+//! After (a rule's unread arguments are replaced by an adjoint, here `sin` reads only `x`):
 //! ```text
 //! %s.1 = mul %x.0, %x.0
 //! %y.2 = sin %s.1
-//! %ds.4 = pullback sin %s.1, %y.2, %seed.3
-//! %dx.5, %dx.6 = pullback mul %x.0, %x.0, %s.1, %ds.4
+//! %ds.4 = pullback sin %s.1, %seed.3, %seed.3
+//! %dx.5, %dx.6 = pullback mul %x.0, %x.0, %ds.4, %ds.4
 //! %dx.7 = add %dx.5, %dx.6
 //! yield %y.2, %dx.7
 //! ```
+
+mod forward;
+mod regions;
 
 use std::collections::HashMap;
 
 use proc_macro2::{Ident, Span};
 
-use crate::ir::{Func, Op, OpKind, Param, Value};
+use crate::ir::{Block, Func, Op, OpKind, Param, Value};
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::Signature;
 
 /// Builds the adjoint program of `primal`. `seed` names the cotangent parameter.
 pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
-    let mut adjoint = primal.clone();
-    adjoint.name = format!("{}_vjp", primal.name);
-    let seed_value = adjoint.new_value(Some("seed".into()));
-    adjoint.params.push(Param {
+    let mut func = primal.clone();
+    func.name = format!("{}_vjp", primal.name);
+    let seed_value = func.new_value(Some("seed".into()));
+    func.params.push(Param {
         value: seed_value,
         ident: Some(seed),
     });
     let mut sweep = Sweep {
-        func: &mut adjoint,
+        primal,
+        sig,
+        func,
         adjoints: HashMap::new(),
-        ops: Vec::new(),
+        out: Vec::new(),
+        contexts: Vec::new(),
+        plans: HashMap::new(),
     };
     let output = primal.body.yields[0];
     if primal.is_active(output) {
         sweep.adjoints.insert(output, seed_value);
     }
-    for op in primal.body.ops.iter().rev() {
-        sweep.reverse(op, sig);
-    }
+    sweep.reverse_block(&primal.body);
     let mut yields = vec![output];
     for (param, sig_param) in primal.params.iter().zip(&sig.params) {
         if sig_param.active {
@@ -67,23 +74,41 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
             yields.push(adjoint);
         }
     }
-    let reverse_ops = std::mem::take(&mut sweep.ops);
-    adjoint.body.ops.extend(reverse_ops);
-    adjoint.body.yields = yields;
-    adjoint
+    let reverse = std::mem::take(&mut sweep.out);
+    let mut body = sweep.forward_block(&primal.body, Vec::new());
+    body.ops.extend(reverse);
+    body.yields = yields;
+    let mut func = sweep.func;
+    func.body = body;
+    func
 }
 
+/// The state of the reverse sweep being built.
 struct Sweep<'a> {
-    func: &'a mut Func,
+    primal: &'a Func,
+    sig: &'a Signature,
+    /// The adjoint program: its value table grows as values are created.
+    func: Func,
     /// The current adjoint of each primal value that has received a contribution.
     adjoints: HashMap<Value, Value>,
-    /// The reverse sweep's ops, in execution order.
-    ops: Vec<Op>,
+    /// The ops of the reverse region being built, in execution order.
+    out: Vec<Op>,
+    /// The primal regions whose reverse is being built, innermost last (`regions.rs`).
+    contexts: Vec<regions::Context<'a>>,
+    /// What the forward sweep must add to each region op (`forward.rs`), by the op's address
+    /// in the primal, which is borrowed for the whole differentiation.
+    plans: HashMap<*const Op, forward::Plan>,
 }
 
-impl Sweep<'_> {
-    fn reverse(&mut self, op: &Op, sig: &Signature) {
-        if !op.results.iter().any(|&r| self.func.is_active(r)) {
+impl<'a> Sweep<'a> {
+    fn reverse_block(&mut self, block: &'a Block) {
+        for op in block.ops.iter().rev() {
+            self.reverse(op);
+        }
+    }
+
+    fn reverse(&mut self, op: &'a Op) {
+        if !op.results.iter().any(|&r| self.primal.is_active(r)) {
             return;
         }
         match &op.kind {
@@ -92,7 +117,7 @@ impl Sweep<'_> {
                     .iter()
                     .zip(prim.operands)
                     .filter(|(_, kind)| **kind == Operand::Float)
-                    .map(|(&v, _)| (v, self.func.is_active(v)))
+                    .map(|(&v, _)| (v, self.primal.is_active(v)))
                     .collect();
                 let adjoints: Vec<Value> = op
                     .results
@@ -105,30 +130,25 @@ impl Sweep<'_> {
                     .operands
                     .iter()
                     .chain(std::iter::repeat(&Operand::Float));
-                let mut args: Vec<Value> = operands
-                    .iter()
-                    .chain(&op.results)
-                    .zip(kinds)
-                    .enumerate()
-                    .map(|(i, (&v, kind))| {
-                        if prim.reads(i) || *kind == Operand::Other {
-                            v
-                        } else {
-                            adjoints[0]
-                        }
-                    })
-                    .collect();
+                let mut args: Vec<Value> = Vec::new();
+                for (i, (&v, kind)) in operands.iter().chain(&op.results).zip(kinds).enumerate() {
+                    args.push(if prim.reads(i) || *kind == Operand::Other {
+                        self.read(v)
+                    } else {
+                        adjoints[0]
+                    });
+                }
                 args.extend(adjoints);
                 self.pullback(prim.name, args, &inputs, op.span);
             }
-            OpKind::Cast(v, ty) if sig.is_float(ty) => {
-                let args = vec![
-                    *v,
-                    op.results[0],
-                    self.adjoint_or_zero(op.results[0], op.span),
-                ];
-                self.pullback("cast", args, &[(*v, self.func.is_active(*v))], op.span);
+            OpKind::Cast(v, ty) if self.sig.is_float(ty) => {
+                let dy = self.adjoint_or_zero(op.results[0], op.span);
+                // The operand is read for its type only; the result is not read.
+                let args = vec![self.read(*v), dy, dy];
+                self.pullback("cast", args, &[(*v, self.primal.is_active(*v))], op.span);
             }
+            OpKind::If { cond, then, els } => self.reverse_if(op, *cond, then, els),
+            OpKind::For { .. } | OpKind::Loop { .. } => self.reverse_loop(op),
             // Activity analysis makes every other op inactive.
             _ => {}
         }
@@ -143,14 +163,8 @@ impl Sweep<'_> {
         inputs: &[(Value, bool)],
         span: Span,
     ) {
-        let results: Vec<Value> = inputs
-            .iter()
-            .map(|&(v, _)| {
-                let name = self.func.info(v).name.as_ref().map(|n| format!("d{n}"));
-                self.func.new_value(name)
-            })
-            .collect();
-        self.ops.push(Op {
+        let results: Vec<Value> = inputs.iter().map(|&(v, _)| self.adjoint_value(v)).collect();
+        self.out.push(Op {
             results: results.clone(),
             kind: OpKind::Pullback { rule, args },
             span,
@@ -163,6 +177,12 @@ impl Sweep<'_> {
         }
     }
 
+    /// A new value, named as the adjoint of `v`.
+    fn adjoint_value(&mut self, v: Value) -> Value {
+        let name = self.primal.info(v).name.as_ref().map(|n| format!("d{n}"));
+        self.func.new_value(name)
+    }
+
     /// `adjoint(v) += contribution`, in SSA form.
     fn accumulate(&mut self, v: Value, contribution: Value, span: Span) {
         let sum = match self.adjoints.get(&v) {
@@ -171,7 +191,7 @@ impl Sweep<'_> {
                 let sum = self
                     .func
                     .new_value(self.func.info(contribution).name.clone());
-                self.ops.push(Op {
+                self.out.push(Op {
                     results: vec![sum],
                     kind: OpKind::Prim(prims::add(), vec![previous, contribution]),
                     span,
@@ -188,15 +208,21 @@ impl Sweep<'_> {
         if let Some(&adjoint) = self.adjoints.get(&v) {
             return adjoint;
         }
-        let name = self.func.info(v).name.as_ref().map(|n| format!("d{n}"));
-        let zero = self.func.new_value(name);
-        self.ops.push(Op {
+        let source = self.read(v);
+        let zero = self.zero_like(v, source, span);
+        self.adjoints.insert(v, zero);
+        zero
+    }
+
+    /// `zero_like(source)`, a value named as the adjoint of `v`.
+    fn zero_like(&mut self, v: Value, source: Value, span: Span) -> Value {
+        let zero = self.adjoint_value(v);
+        self.out.push(Op {
             results: vec![zero],
-            kind: OpKind::ZeroLike(v),
+            kind: OpKind::ZeroLike(source),
             span,
             ty: None,
         });
-        self.adjoints.insert(v, zero);
         zero
     }
 }
