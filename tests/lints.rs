@@ -68,3 +68,59 @@ fn generated_functions_compile_without_warnings() {
     let (_, g) = many_parameters_grad(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
     assert_eq!(g, (2.0, 1.0, 4.0, 3.0, 6.0, 5.0, 1.0));
 }
+
+#[reverse]
+fn branches_and_loops(x: f64, n: usize) -> f64 {
+    let mut s = x;
+    for i in 0..n {
+        if i % 2 == 0 {
+            s *= x;
+        } else {
+            s += x.sin();
+        }
+    }
+    let mut k = 0;
+    while s > 1.0 && k < 50 {
+        s = s.sqrt();
+        k += 1;
+    }
+    'outer: for i in (0..n).rev().step_by(2) {
+        let mut j = 0;
+        loop {
+            if j > i {
+                break;
+            }
+            if s > 100.0 {
+                break 'outer;
+            }
+            if j == 1 {
+                j += 1;
+                continue;
+            }
+            s += (x * j as f64).sin();
+            j += 1;
+        }
+    }
+    let r = loop {
+        s *= 1.5;
+        if s > 2.0 {
+            break s.ln();
+        }
+    };
+    let m = match n {
+        0 => r,
+        1..=3 => r * x,
+        _ => r.exp(),
+    };
+    if m < -1e9 {
+        return 0.0;
+    }
+    m
+}
+
+#[test]
+fn control_flow_compiles_without_warnings() {
+    let (v, d) = branches_and_loops_grad(0.5, 4);
+    assert_eq!(v.to_bits(), branches_and_loops(0.5, 4).to_bits());
+    assert!(d.is_finite());
+}

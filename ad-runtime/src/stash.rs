@@ -37,11 +37,13 @@ impl<T> Stack<T> {
         self.0.reserve(n);
     }
 
+    /// Keeps `value` for the reverse sweep.
     #[inline]
     pub fn push(&mut self, value: T) {
         self.0.push(value);
     }
 
+    /// The value pushed last.
     #[inline]
     pub fn pop(&mut self) -> T {
         match self.0.pop() {
@@ -71,16 +73,19 @@ impl<T> Default for Stack<T> {
 pub struct Slot<T>(Option<T>);
 
 impl<T> Slot<T> {
+    /// An empty slot.
     #[inline]
     pub const fn new() -> Self {
         Slot(None)
     }
 
+    /// Keeps `value` for the reverse sweep.
     #[inline]
     pub fn push(&mut self, value: T) {
         self.0 = Some(value);
     }
 
+    /// Takes the value back.
     #[inline]
     pub fn pop(&mut self) -> T {
         match self.0.take() {
@@ -104,6 +109,7 @@ pub struct Bits {
 }
 
 impl Bits {
+    /// An empty stack of bits; allocates on the first push.
     #[inline]
     pub const fn new() -> Self {
         Bits {
@@ -119,6 +125,7 @@ impl Bits {
         self.words.reserve(words.saturating_sub(self.words.len()));
     }
 
+    /// Keeps `bit` for the reverse sweep.
     #[inline]
     pub fn push(&mut self, bit: bool) {
         let (word, shift) = (self.len / 64, self.len % 64);
@@ -129,6 +136,7 @@ impl Bits {
         self.len += 1;
     }
 
+    /// The bit pushed last.
     #[inline]
     pub fn pop(&mut self) -> bool {
         if self.len == 0 {
@@ -277,8 +285,9 @@ mod tests {
             indices(Progression::of(2..=7)),
             (2..=7).collect::<Vec<u8>>()
         );
-        assert_eq!(indices(Progression::of(5..2)), Vec::<usize>::new());
-        assert_eq!(indices(Progression::of(3..=2)), Vec::<usize>::new());
+        let (five, two, three) = (5usize, 2usize, 3usize);
+        assert_eq!(indices(Progression::of(five..two)), Vec::<usize>::new());
+        assert_eq!(indices(Progression::of(three..=two)), Vec::<usize>::new());
         assert_eq!(
             indices(Progression::of(0..10).rev()),
             (0..10).rev().collect::<Vec<usize>>()

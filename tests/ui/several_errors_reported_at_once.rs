@@ -12,8 +12,8 @@ unsafe fn scale(v: f64) -> f64 {
 fn f(x: f64, y: f64) -> f64 {
     let a = helper(x);
     let b = unsafe { scale(y) };
-    let c = if a > b { a } else { b };
-    a + b + c
+    let c = vec![a, b];
+    a + b + c[0]
 }
 
 fn main() {

@@ -111,11 +111,11 @@ impl Lower<'_> {
                 let cx = &self.loops[target];
                 let (flag, value_var, plain) = (cx.break_flag(), cx.value_var(), cx.plain);
                 if let Some(value) = &b.expr {
-                    if !plain {
-                        return Err(self.error(value, "only `loop` can `break` with a value"));
-                    }
                     let value = self.expr(value)?;
-                    self.reassign(&value_var, value);
+                    // Outside a `loop`, rustc reports the value on the original function.
+                    if plain {
+                        self.reassign(&value_var, value);
+                    }
                 }
                 let yes = self.lit_bool(true, span);
                 self.reassign(&flag, yes);
@@ -464,11 +464,17 @@ impl Lower<'_> {
                 if let Some(name) = binding {
                     this.declare(name, Binding::Val(Val::One(scrutinee)));
                 }
-                this.value(guard)
+                this.expr(guard)
             })
         };
         match test {
-            None => lower_guard(self).map(Some),
+            None => {
+                let guard_span = guard.span();
+                match lower_guard(self)? {
+                    Val::One(v) => Ok(Some(v)),
+                    _ => Err(self.errors.push(syn::Error::new(guard_span, "expected a `bool` guard"))),
+                }
+            }
             Some(test) => self
                 .short_circuit(false, test, guard, lower_guard, span)
                 .map(Some),
@@ -523,7 +529,8 @@ impl Lower<'_> {
             plain: matches!(kind, Kind::Loop),
             has_break: scan.breaks_here,
             has_continue: scan.continues_here,
-            has_value: scan.break_value,
+            // Outside a `loop`, `break value` is rustc's error to report.
+            has_value: scan.break_value && matches!(kind, Kind::Loop),
         };
         self.next_loop += 1;
         if cx.has_break {
@@ -729,19 +736,23 @@ impl Lower<'_> {
         or: bool,
         lhs: Value,
         rhs: &Expr,
-        lower_rhs: impl FnOnce(&mut Self) -> R<Value>,
+        lower_rhs: impl FnOnce(&mut Self) -> R<Val>,
         span: Span,
     ) -> R<Value> {
         let bindings = self.scopes.clone();
         let (value, ops) = self.region(lower_rhs);
-        if self.scopes != bindings {
+        if self.scopes != bindings || matches!(value, Ok(Val::Never)) {
             self.scopes = bindings;
             return Err(self.error(rhs, "assignments, `return`, `break` and `continue` inside the right operand of `&&` or `||` are not supported: use an `if`"));
         }
+        let value = match value? {
+            Val::One(v) => v,
+            _ => return Err(self.error(rhs, "expected a `bool` value")),
+        };
         let rhs = Block {
             args: Vec::new(),
             ops,
-            yields: vec![value?],
+            yields: vec![value],
         };
         Ok(self.push(OpKind::Logic { or, lhs, rhs }, span, 1)[0])
     }

@@ -563,7 +563,7 @@ impl Lower<'_> {
     fn logic(&mut self, b: &syn::ExprBinary, span: Span) -> R<Val> {
         let lhs = self.value(&b.left)?;
         let or = matches!(b.op, BinOp::Or(_));
-        let rhs = |this: &mut Self| this.value(&b.right);
+        let rhs = |this: &mut Self| this.expr(&b.right);
         self.short_circuit(or, lhs, &b.right, rhs, span)
             .map(Val::One)
     }

@@ -2,10 +2,12 @@ use ad_runtime::reverse;
 
 #[reverse]
 fn f(x: f64) -> f64 {
-    let mut y = x;
-    for _ in 0..3 {
-        y = y * x;
-    }
+    let y = 'block: {
+        if x > 1.0 {
+            break 'block x;
+        }
+        x * x
+    };
     y
 }
 

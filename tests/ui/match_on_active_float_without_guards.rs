@@ -2,7 +2,10 @@ use ad_runtime::reverse;
 
 #[reverse]
 fn f(x: f64) -> f64 {
-    if x > 0.0 { x } else { -x }
+    match x {
+        0.0 => 1.0,
+        _ => x * x,
+    }
 }
 
 fn main() {
