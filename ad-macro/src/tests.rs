@@ -192,3 +192,70 @@ fn verifier_rejects_broken_ir() {
     let message = use_before_definition.verify().unwrap_err();
     assert!(message.contains("where it is not defined"), "{message}");
 }
+
+#[test]
+fn accumulation_loop_stashes_nothing() {
+    let (_, adjoint) = ir("fn f(x: f64, c: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { s += c * x; } s }");
+    assert!(!adjoint.contains("stash"), "{adjoint}");
+    assert!(!adjoint.contains("push"), "{adjoint}");
+    // The reversed loop runs the range backwards, carrying the adjoints of `s`, `c` and `x`.
+    assert!(adjoint.contains("= for %4..%n.2 rev init("), "{adjoint}");
+}
+
+#[test]
+fn loops_stash_what_the_reverse_reads_and_recompute_the_rest() {
+    let (primal, adjoint) = ir("fn g(x: f64, n: usize) -> f64 {
+        let mut s = x;
+        for i in 0..n {
+            let t = s * s + (i as f64);
+            if i % 2 == 0 { s = t.sin(); } else { s = t * x; }
+        }
+        s
+    }");
+    assert_eq!(
+        primal,
+        "\
+fn g(%x.0 active, %n.1) {
+    %2 = lit 0
+    %s.15 = for %2..%n.1 init(%x.0) |%i.3, %s.4| {
+        %5 = mul %s.4, %s.4    // active
+        %6 = cast %i.3 as f64
+        %t.7 = add %5, %6    // active
+        %8 = lit 2
+        %9 = rem %i.3, %8
+        %10 = lit 0
+        %11 = binary == %9, %10
+        %s.14 = if %11 {
+            %s.12 = sin %t.7    // active
+            yield %s.12
+        } else {
+            %s.13 = mul %t.7, %x.0    // active
+            yield %s.13
+        }    // active
+        yield %s.14
+    }    // active
+    yield %s.15
+}
+"
+    );
+    // One value per iteration: the old `s`. `t` is recomputed from it and the index, and so
+    // is the branch taken.
+    assert!(adjoint.contains("stash @0: Stack\n"), "{adjoint}");
+    assert!(!adjoint.contains("stash @1"), "{adjoint}");
+    assert!(adjoint.contains("push @0 %s.4\n"), "{adjoint}");
+    assert!(adjoint.contains("pop @0\n"), "{adjoint}");
+}
+
+#[test]
+fn early_exits_become_flags_and_guarded_regions() {
+    let (primal, _) = ir("fn r(x: f64, n: usize) -> f64 {
+        for i in 0..n {
+            if x > 1.0 { return x; }
+        }
+        x * 2.0
+    }");
+    assert!(primal.contains("exits"), "{primal}");
+    assert!(primal.contains("= placeholder"), "{primal}");
+    // The tail runs only if no `return` happened: `if !ret { .. }`, then `if ret { retval }`.
+    assert!(primal.contains("unary ! %ret"), "{primal}");
+}

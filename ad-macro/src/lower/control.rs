@@ -594,13 +594,17 @@ impl Lower<'_> {
             carried.push((name, val));
         }
         let index = matches!(kind, Kind::For { .. }).then(|| self.func.new_value(None));
-        let args: Vec<Value> = init
-            .iter()
-            .map(|&v| {
-                let name = self.func.info(v).name.clone();
-                self.func.new_value(name)
-            })
-            .collect();
+        // Each argument is named after the variable it carries.
+        let mut args = Vec::new();
+        for (name, shape) in &carried {
+            let mut count = Vec::new();
+            leaves(shape, &mut count);
+            for _ in count {
+                let value = self.func.new_value(None);
+                self.name_value(value, name);
+                args.push(value);
+            }
+        }
         let mut arg_iter = args.iter().copied();
         for (name, shape) in &carried {
             let val = rebuild(shape, &mut arg_iter);
