@@ -92,7 +92,10 @@ fn straight_line_code_allocates_nothing() {
 #[test]
 fn accumulation_loops_allocate_nothing() {
     assert_eq!(allocations(|| accumulate_grad(0.3, 2.0, 10_000)), 0);
-    assert_eq!(accumulate_grad(0.5, 2.0, 4), (0.5 * 2.0 * 4.0 + 0.5 * 6.0, (14.0, 2.0)));
+    assert_eq!(
+        accumulate_grad(0.5, 2.0, 4),
+        (0.5 * 2.0 * 4.0 + 0.5 * 6.0, (14.0, 2.0))
+    );
     assert_eq!(allocations(|| accumulate_in_branches_grad(0.3, 10_000)), 0);
     let (_, d) = accumulate_in_branches_grad(0.3, 7);
     // i = 0, 3, 6 add x; the 4 others subtract 2x: 1 + 3 - 8.

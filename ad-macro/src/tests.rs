@@ -195,7 +195,9 @@ fn verifier_rejects_broken_ir() {
 
 #[test]
 fn accumulation_loop_stashes_nothing() {
-    let (_, adjoint) = ir("fn f(x: f64, c: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { s += c * x; } s }");
+    let (_, adjoint) = ir(
+        "fn f(x: f64, c: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { s += c * x; } s }",
+    );
     assert!(!adjoint.contains("stash"), "{adjoint}");
     assert!(!adjoint.contains("push"), "{adjoint}");
     // The reversed loop runs the range backwards, carrying the adjoints of `s`, `c` and `x`.

@@ -472,7 +472,9 @@ impl Lower<'_> {
                 let guard_span = guard.span();
                 match lower_guard(self)? {
                     Val::One(v) => Ok(Some(v)),
-                    _ => Err(self.errors.push(syn::Error::new(guard_span, "expected a `bool` guard"))),
+                    _ => Err(self
+                        .errors
+                        .push(syn::Error::new(guard_span, "expected a `bool` guard"))),
                 }
             }
             Some(test) => self

@@ -127,8 +127,18 @@ impl<'a> Sweep<'a> {
         let Some(cx) = self.contexts.last() else {
             return (Vec::new(), false);
         };
-        // Values read by the reverse ops; recomputing may read more, all of them free.
-        let needed: HashSet<Value> = cx.order.iter().copied().collect();
+        // Values read by the reverse ops. Those no cheap op computes must be stashed; the
+        // others are recomputed if they can be from stashed and outside values, else stashed
+        // themselves (one stash either way).
+        let forced: HashSet<Value> = cx
+            .order
+            .iter()
+            .copied()
+            .filter(|v| {
+                !cx.definers.get(v).is_some_and(|(_, op)| is_cheap(op))
+                    && !covered(cx, *v, &HashSet::new(), &mut HashMap::new())
+            })
+            .collect();
         let mut recompute: Vec<Value> = Vec::new();
         let mut stash: Vec<Value> = Vec::new();
         let mut memo = HashMap::new();
@@ -139,25 +149,14 @@ impl<'a> Sweep<'a> {
                     break;
                 };
                 let Some(&v) = cx.order.get(next) else { break };
-                let definer = cx.definers.get(&v).map(|&(_, op)| op);
-                let at_hand = definer.is_some_and(|op| {
-                    is_cheap(op)
-                        && op
-                            .kind
-                            .operands()
-                            .into_iter()
-                            .all(|u| needed.contains(&u) || is_free(cx, u, &mut memo))
-                });
-                let recomputed = is_free(cx, v, &mut memo) || at_hand;
-                (
-                    v,
-                    recomputed,
-                    definer.map(|op| op.kind.operands()).unwrap_or_default(),
-                )
+                let recomputed = !forced.contains(&v) && covered(cx, v, &forced, &mut memo);
+                let operands = cx.definers.get(&v).map(|(_, op)| op.kind.operands());
+                (v, recomputed, operands.unwrap_or_default())
             };
             next += 1;
             if recomputed {
-                // Reading the operands gives them stand-ins (those of the region are queued).
+                // Reading the operands gives them stand-ins (those of the region are queued:
+                // covered too, or stashed).
                 for u in operands {
                     self.read(u);
                 }
@@ -640,19 +639,29 @@ fn is_cheap(op: &Op) -> bool {
 }
 
 /// Whether `v` can be recomputed in the reversed region from what is there anyway: it is
-/// not the region's (an outer value), it is the loop index, or a cheap op computes it from
-/// such values.
-fn is_free(cx: &Context, v: Value, memo: &mut HashMap<Value, bool>) -> bool {
-    if !cx.internal.contains(&v) || cx.index.is_some_and(|(i, _)| i == v) {
+/// not the region's (an outer value), it is the loop index, it is in `stashed`, or a cheap op
+/// computes it from such values.
+fn covered(
+    cx: &Context,
+    v: Value,
+    stashed: &HashSet<Value>,
+    memo: &mut HashMap<Value, bool>,
+) -> bool {
+    if !cx.internal.contains(&v) || cx.index.is_some_and(|(i, _)| i == v) || stashed.contains(&v) {
         return true;
     }
     if let Some(&known) = memo.get(&v) {
         return known;
     }
     memo.insert(v, false);
-    let free = cx.definers.get(&v).is_some_and(|(_, op)| {
-        is_cheap(op) && op.kind.operands().into_iter().all(|u| is_free(cx, u, memo))
+    let covered = cx.definers.get(&v).is_some_and(|(_, op)| {
+        is_cheap(op)
+            && op
+                .kind
+                .operands()
+                .into_iter()
+                .all(|u| covered(cx, u, stashed, memo))
     });
-    memo.insert(v, free);
-    free
+    memo.insert(v, covered);
+    covered
 }
