@@ -56,6 +56,8 @@ pub(super) struct Context<'a> {
     /// The loop index: its primal value and its stand-in (given by the reversed loop).
     index: Option<(Value, Value)>,
     index_read: bool,
+    /// Values of an enclosing region this `if` arm stashes for it (see [`Sweep::read`]).
+    captured: HashSet<Value>,
 }
 
 impl<'a> Sweep<'a> {
@@ -75,9 +77,31 @@ impl<'a> Sweep<'a> {
             if let Some(&stand_in) = cx.map.get(&v) {
                 return stand_in;
             }
+            // A value the region must stash anyway, read from inside `if` arms of it (and no
+            // loop between): the innermost arm stashes it, so iterations that do not take
+            // that arm keep nothing.
+            let cheap = cx.definers.get(&v).is_some_and(|(_, op)| is_cheap(op));
+            let inner = &self.contexts[i + 1..];
+            let target = match inner.last() {
+                Some(_)
+                    if !cheap
+                        && inner
+                            .iter()
+                            .all(|c| matches!(c.owner.kind, OpKind::If { .. })) =>
+                {
+                    self.contexts.len() - 1
+                }
+                _ => i,
+            };
+            if let Some(&stand_in) = self.contexts[target].map.get(&v) {
+                return stand_in;
+            }
             let name = self.func.info(v).name.clone();
             let stand_in = self.func.new_value(name);
-            let cx = &mut self.contexts[i];
+            let cx = &mut self.contexts[target];
+            if target != i {
+                cx.captured.insert(v);
+            }
             cx.map.insert(v, stand_in);
             cx.order.push(v);
             return stand_in;
@@ -117,6 +141,7 @@ impl<'a> Sweep<'a> {
             order: Vec::new(),
             index,
             index_read: false,
+            captured: HashSet::new(),
         });
     }
 
@@ -149,7 +174,9 @@ impl<'a> Sweep<'a> {
                     break;
                 };
                 let Some(&v) = cx.order.get(next) else { break };
-                let recomputed = !forced.contains(&v) && covered(cx, v, &forced, &mut memo);
+                let recomputed = !forced.contains(&v)
+                    && !cx.captured.contains(&v)
+                    && covered(cx, v, &forced, &mut memo);
                 let operands = cx.definers.get(&v).map(|(_, op)| op.kind.operands());
                 (v, recomputed, operands.unwrap_or_default())
             };
