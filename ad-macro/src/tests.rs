@@ -261,3 +261,64 @@ fn early_exits_become_flags_and_guarded_regions() {
     // The tail runs only if no `return` happened: `if !ret { .. }`, then `if ret { retval }`.
     assert!(primal.contains("unary ! %ret"), "{primal}");
 }
+
+/// The table "What loops keep for the reverse sweep" of docs/supported.md.
+#[test]
+fn stash_per_iteration_matches_the_documentation() {
+    let cases: [(&str, &[&str]); 7] = [
+        ("s += c * x;", &[]),
+        ("s += if i % 3 == 0 { x } else { -2.0 * x };", &[]),
+        ("s *= x;", &["stash @0: Stack", "push @0 %s.5"]),
+        (
+            "s = c * s * (1.0 - s);",
+            &["stash @0: Stack", "push @0 %s.5"],
+        ),
+        ("s = s.sin() + x;", &["stash @0: Stack", "push @0 %s.5"]),
+        // `exp`'s rule reads its result: the new `s`.
+        ("s = s.exp();", &["stash @0: Stack", "push @0 %s.6"]),
+        // The root is kept inside the arm; the condition as a bit.
+        (
+            "if s > 1.0 { s = s.sqrt(); }",
+            &[
+                "stash @0: Stack",
+                "stash @1: Bits",
+                "push @0 %s.8",
+                "push @1 %7",
+            ],
+        ),
+    ];
+    for (body, expected) in cases {
+        let source = format!(
+            "fn f(x: f64, c: f64, n: usize) -> f64 {{ let mut s = x; for i in 0..n {{ {body} }} s }}"
+        );
+        let (_, adjoint) = ir(&source);
+        let stashes: Vec<&str> = adjoint
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("push") || l.starts_with("stash"))
+            .collect();
+        assert_eq!(stashes, expected, "{body}\n{adjoint}");
+    }
+}
+
+#[test]
+fn newton_keeps_the_old_iterate_a_bit_and_the_trip_count() {
+    let (_, adjoint) = ir("fn s(a: f64) -> f64 {
+        let mut x = a.max(1.0);
+        while (x * x - a).abs() > 1e-12 * a.max(1.0) {
+            x = 0.5 * (x + a / x);
+        }
+        x
+    }");
+    let stashes: Vec<&str> = adjoint
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("push") || l.starts_with("stash") || l.contains(" trips "))
+        .collect();
+    assert_eq!(stashes.len(), 5, "{adjoint}");
+    assert!(
+        adjoint.contains("stash @0: Stack") && adjoint.contains("stash @1: Bits"),
+        "{adjoint}"
+    );
+    assert!(adjoint.contains(") trips |"), "{adjoint}");
+}
