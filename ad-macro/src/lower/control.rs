@@ -577,10 +577,12 @@ impl Lower<'_> {
         if scan.returns {
             names.push(RETVAL.to_string());
         }
-        if let Some(cx) = self.loops.last()
-            && cx.has_value
-        {
-            names.push(cx.value_var());
+        // The values of `break 'label value`: this loop's, and outer loops' if the body may
+        // leave to them.
+        for cx in &self.loops {
+            if cx.has_value && (cx.id == id || scan.leaves) {
+                names.push(cx.value_var());
+            }
         }
         names.sort();
         names.dedup();
