@@ -179,8 +179,9 @@ pub enum OpKind {
         body: Block,
         trips: bool,
     },
-    /// Some value of an inferred numeric type, for a variable that has none yet on a path
-    /// (the value a `break v` will set, before it has run). Never read.
+    /// A zero of a numeric type rustc infers from the uses: the value of a variable on a path
+    /// where it has none yet (what a `break v` will set, before it has run), or an adjoint that
+    /// is zero where the primal value giving its type is not at hand.
     Placeholder,
     /// `matches!(x, pattern)`: a `match` arm's test, on an inactive scalar.
     Matches(Value, Box<syn::Pat>),

@@ -208,9 +208,26 @@ impl<'a> Sweep<'a> {
         if let Some(&adjoint) = self.adjoints.get(&v) {
             return adjoint;
         }
-        let source = self.read(v);
-        let zero = self.zero_like(v, source, span);
+        let zero = self.zero(v, span);
         self.adjoints.insert(v, zero);
+        zero
+    }
+
+    /// A zero of `v`'s type, named as its adjoint: `zero_like(v)` if `v` is at hand; else
+    /// (inside a region that would have to stash `v` only for its type) a zero whose type
+    /// rustc infers from its uses.
+    fn zero(&mut self, v: Value, span: Span) -> Value {
+        let kind = match self.at_hand(v) {
+            Some(source) => OpKind::ZeroLike(source),
+            None => OpKind::Placeholder,
+        };
+        let zero = self.adjoint_value(v);
+        self.out.push(Op {
+            results: vec![zero],
+            kind,
+            span,
+            ty: None,
+        });
         zero
     }
 

@@ -36,6 +36,7 @@ use super::Sweep;
 use crate::analysis::activity::{carried, differentiable_operands};
 use crate::ir::{Adaptor, Block, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Derivative;
+use crate::signature::Signature;
 
 /// The primal region whose reverse is being built.
 pub(super) struct Context<'a> {
@@ -80,7 +81,10 @@ impl<'a> Sweep<'a> {
             // A value the region must stash anyway, read from inside `if` arms of it (and no
             // loop between): the innermost arm stashes it, so iterations that do not take
             // that arm keep nothing.
-            let cheap = cx.definers.get(&v).is_some_and(|(_, op)| is_cheap(op));
+            let cheap = cx
+                .definers
+                .get(&v)
+                .is_some_and(|(_, op)| is_cheap(op, self.sig));
             let inner = &self.contexts[i + 1..];
             let target = match inner.last() {
                 Some(_)
@@ -107,6 +111,20 @@ impl<'a> Sweep<'a> {
             return stand_in;
         }
         v
+    }
+
+    /// `v` as the reverse region can read it without stashing anything new: outside every
+    /// region, the loop index, or already read.
+    pub(super) fn at_hand(&self, v: Value) -> Option<Value> {
+        for cx in self.contexts.iter().rev() {
+            if cx.internal.contains(&v) {
+                return match cx.index {
+                    Some((index, stand_in)) if index == v => Some(stand_in),
+                    _ => cx.map.get(&v).copied(),
+                };
+            }
+        }
+        Some(v)
     }
 
     fn enter(
@@ -160,8 +178,11 @@ impl<'a> Sweep<'a> {
             .iter()
             .copied()
             .filter(|v| {
-                !cx.definers.get(v).is_some_and(|(_, op)| is_cheap(op))
-                    && !covered(cx, *v, &HashSet::new(), &mut HashMap::new())
+                cx.captured.contains(v)
+                    || !cx
+                        .definers
+                        .get(v)
+                        .is_some_and(|(_, op)| is_cheap(op, self.sig))
             })
             .collect();
         let mut recompute: Vec<Value> = Vec::new();
@@ -176,7 +197,7 @@ impl<'a> Sweep<'a> {
                 let Some(&v) = cx.order.get(next) else { break };
                 let recomputed = !forced.contains(&v)
                     && !cx.captured.contains(&v)
-                    && covered(cx, v, &forced, &mut memo);
+                    && covered(cx, self.sig, v, &forced, &mut memo);
                 let operands = cx.definers.get(&v).map(|(_, op)| op.kind.operands());
                 (v, recomputed, operands.unwrap_or_default())
             };
@@ -287,12 +308,12 @@ impl<'a> Sweep<'a> {
     pub(super) fn reverse_if(&mut self, op: &'a Op, cond: Value, then: &'a Block, els: &'a Block) {
         let span = op.span;
         let cond = self.read(cond);
+        // A result without an adjoint seeds nothing.
         let seeds: Vec<(usize, Value)> = op
             .results
             .iter()
             .enumerate()
-            .filter(|&(_, &r)| self.primal.is_active(r))
-            .map(|(j, &r)| (j, self.adjoint_or_zero(r, span)))
+            .filter_map(|(j, r)| self.adjoints.get(r).map(|&a| (j, a)))
             .collect();
         let inside = defined_in_op(op);
         let before = self.adjoints.clone();
@@ -331,8 +352,7 @@ impl<'a> Sweep<'a> {
                     (_, Some(&a)) => a,
                     _ => {
                         let outer = std::mem::replace(&mut self.out, ops);
-                        let source = self.read(v);
-                        let zero = self.zero_like(v, source, span);
+                        let zero = self.zero(v, span);
                         ops = std::mem::replace(&mut self.out, outer);
                         zero
                     }
@@ -630,7 +650,7 @@ fn defined_in_op(op: &Op) -> HashSet<Value> {
 
 /// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
 /// a few cycles at most (arithmetic, comparisons, casts; not transcendental functions).
-fn is_cheap(op: &Op) -> bool {
+fn is_cheap(op: &Op, sig: &Signature) -> bool {
     const CHEAP: &[&str] = &[
         "add",
         "sub",
@@ -661,8 +681,24 @@ fn is_cheap(op: &Op) -> bool {
             OpKind::Prim(prim, _) => {
                 prim.derivative == Derivative::Zero || CHEAP.contains(&prim.name)
             }
+            // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
+            OpKind::Call(path, _) => is_float_constructor(path, sig),
+            OpKind::Method { method, args, .. } => method == "unwrap" && args.is_empty(),
             _ => false,
         }
+}
+
+/// An associated function of a float type (`T::from`, `f64::one`, `Float::from`,
+/// `<T as NumCast>::from`): pure conversions and constants.
+fn is_float_constructor(path: &syn::ExprPath, sig: &Signature) -> bool {
+    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+    match (&path.qself, segments.as_slice()) {
+        (Some(qself), [..]) => sig.is_float(&qself.ty),
+        (None, [owner, _]) => {
+            sig.is_float_name(&owner.ident) || owner.ident == "Float" || owner.ident == "NumCast"
+        }
+        _ => false,
+    }
 }
 
 /// Whether `v` can be recomputed in the reversed region from what is there anyway: it is
@@ -670,6 +706,7 @@ fn is_cheap(op: &Op) -> bool {
 /// computes it from such values.
 fn covered(
     cx: &Context,
+    sig: &Signature,
     v: Value,
     stashed: &HashSet<Value>,
     memo: &mut HashMap<Value, bool>,
@@ -682,12 +719,12 @@ fn covered(
     }
     memo.insert(v, false);
     let covered = cx.definers.get(&v).is_some_and(|(_, op)| {
-        is_cheap(op)
+        is_cheap(op, sig)
             && op
                 .kind
                 .operands()
                 .into_iter()
-                .all(|u| covered(cx, u, stashed, memo))
+                .all(|u| covered(cx, sig, u, stashed, memo))
     });
     memo.insert(v, covered);
     covered
