@@ -16,7 +16,7 @@ use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, Pat};
 
-use crate::ir::{Adaptor, Block, Func, Op, OpKind, Range, StashKind, Value};
+use crate::ir::{Adaptor, ArrayInit, Block, Func, Len, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Syntax;
 use crate::signature::Signature;
 
@@ -54,7 +54,7 @@ pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
     let grad_ty = tuple_or_single(
         &cx.sig
             .active()
-            .map(|p| p.ty.to_token_stream())
+            .map(crate::signature::Param::grad_ty)
             .collect::<Vec<_>>(),
     );
     let params = params(cx, &body);
@@ -143,7 +143,8 @@ pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
     let (ret, seed) = match sig {
         Some(sig) => {
             let ret = &sig.ret;
-            let grads: Vec<TokenStream> = sig.active().map(|p| p.ty.to_token_stream()).collect();
+            let grads: Vec<TokenStream> =
+                sig.active().map(crate::signature::Param::grad_ty).collect();
             let grads = tuple_or_single(&grads);
             (quote!(-> (#ret, #grads)), quote!(_: #ret))
         }
@@ -252,6 +253,16 @@ impl<'a> Body<'a> {
                     value: recv,
                 } => {
                     self.mutable.insert(*recv);
+                }
+                // Containers written in place, and adjoint buffers, are `let mut`.
+                OpKind::Store { array, .. } | OpKind::Append { array, .. } => {
+                    self.mutable
+                        .insert(self.func.storage(*array).unwrap_or(*array));
+                }
+                OpKind::BufferAdd { buffer, .. }
+                | OpKind::BufferTake { buffer, .. }
+                | OpKind::BufferPop(buffer) => {
+                    self.mutable.insert(*buffer);
                 }
                 _ => {}
             }
@@ -369,20 +380,26 @@ impl<'a> Body<'a> {
         trips: bool,
     ) -> TokenStream {
         let span = op.span;
-        let carried = &op.results[..init.len()];
-        let slots: Vec<Ident> = carried.iter().map(|&r| self.func.ident(r)).collect();
-        let inits = self.vals(init);
         let trip = trips.then(|| self.func.ident(op.results[init.len()]));
         let (index, args) = match header {
             Some(_) => (body.args.first().copied(), &body.args[1..]),
             None => (None, &body.args[..]),
         };
-        let arg_pats: Vec<TokenStream> = args.iter().map(|&a| self.pattern(a)).collect();
         let (go_on, yields) = match exits || header.is_none() {
             true => (body.yields.first().map(|&v| self.val(v)), &body.yields[1..]),
             false => (None, &body.yields[..]),
         };
-        let yields = self.vals(yields);
+        // Containers are carried in place: only the other values need slots.
+        let scalars: Vec<usize> = (0..init.len())
+            .filter(|&j| self.func.storage(op.results[j]).is_none())
+            .collect();
+        let slots: Vec<Ident> = scalars
+            .iter()
+            .map(|&j| self.func.ident(op.results[j]))
+            .collect();
+        let inits: Vec<TokenStream> = scalars.iter().map(|&j| self.val(init[j])).collect();
+        let arg_pats: Vec<TokenStream> = scalars.iter().map(|&j| self.pattern(args[j])).collect();
+        let yields: Vec<TokenStream> = scalars.iter().map(|&j| self.val(yields[j])).collect();
         let stmts = self.block_stmts(body);
         let count = trip.as_ref().map(|t| quote!(#t += 1;));
         let leave = go_on.map(|g| quote!(if !#g { break; }));
@@ -440,18 +457,20 @@ impl<'a> Body<'a> {
             }
             OpKind::If { cond, then, els } => {
                 let cond = self.val(*cond);
-                // An `if` whose results are dropped yields nothing.
-                let (then_yields, else_yields): (&[Value], &[Value]) = match op.results.is_empty() {
-                    true => (&[], &[]),
-                    false => (&then.yields, &els.yields),
-                };
-                let then_region = self.region(then, then_yields);
+                // An `if` whose results are dropped yields nothing; containers change in place.
+                let kept: Vec<usize> = (0..op.results.len())
+                    .filter(|&j| self.func.storage(op.results[j]).is_none())
+                    .collect();
+                let pick =
+                    |b: &Block| -> Vec<Value> { kept.iter().map(|&j| b.yields[j]).collect() };
+                let (then_yields, else_yields) = (pick(then), pick(els));
+                let then_region = self.region(then, &then_yields);
                 let else_region = (!els.ops.is_empty() || !else_yields.is_empty()).then(|| {
-                    let region = self.region(els, else_yields);
+                    let region = self.region(els, &else_yields);
                     quote!(else #region)
                 });
                 let patterns: Vec<TokenStream> =
-                    op.results.iter().map(|&r| self.pattern(r)).collect();
+                    kept.iter().map(|&j| self.pattern(op.results[j])).collect();
                 return match patterns.as_slice() {
                     [] => quote_spanned!(span=> if #cond #then_region #else_region),
                     [one] => quote_spanned!(span=> let #one = if #cond #then_region #else_region;),
@@ -459,6 +478,27 @@ impl<'a> Body<'a> {
                         quote_spanned!(span=> let (#(#many),*) = if #cond #then_region #else_region;)
                     }
                 };
+            }
+            OpKind::Store {
+                array,
+                index,
+                value,
+            } => {
+                let (array, index, value) = (self.val(*array), self.val(*index), self.val(*value));
+                return quote_spanned!(span=> #array[#index] = #value;);
+            }
+            OpKind::Append { array, value } => {
+                let (array, value) = (self.val(*array), self.val(*value));
+                return quote_spanned!(span=> #array.push(#value););
+            }
+            OpKind::BufferAdd {
+                buffer,
+                index,
+                value,
+            } => {
+                let (buffer, index, value) =
+                    (self.val(*buffer), self.val(*index), self.val(*value));
+                return quote_spanned!(span=> #buffer[#index] += #value;);
             }
             OpKind::Push { stash, values } => {
                 let stash = stash_ident(*stash);
@@ -612,10 +652,63 @@ impl<'a> Body<'a> {
                 let (p, k) = (self.val(*p), self.val(*k));
                 quote_spanned!(span=> #p.at(#k))
             }
-            // Emitted as statements by `op`.
-            OpKind::If { .. } | OpKind::For { .. } | OpKind::Loop { .. } | OpKind::Push { .. } => {
-                quote!()
+            OpKind::Array(init) => match init {
+                ArrayInit::Repeat { value, len, vec } => {
+                    let value = self.val(*value);
+                    let len = match len {
+                        Len::Value(n) => self.val(*n),
+                        Len::Const(e) => e.to_token_stream(),
+                    };
+                    if *vec {
+                        quote_spanned!(span=> ::std::vec![#value; #len])
+                    } else {
+                        quote_spanned!(span=> [#value; #len])
+                    }
+                }
+                ArrayInit::List { values, vec } => {
+                    let values = self.vals(values);
+                    if *vec {
+                        quote_spanned!(span=> ::std::vec![#(#values),*])
+                    } else {
+                        quote_spanned!(span=> [#(#values),*])
+                    }
+                }
+                ArrayInit::Empty { capacity: None } => {
+                    quote_spanned!(span=> ::std::vec::Vec::new())
+                }
+                ArrayInit::Empty { capacity: Some(n) } => {
+                    let n = self.val(*n);
+                    quote_spanned!(span=> ::std::vec::Vec::with_capacity(#n))
+                }
+            },
+            OpKind::Len(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #v.len())
             }
+            OpKind::Buffer(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #krate::__private::AdjointBuffer::__ad_zeros(&#v))
+            }
+            OpKind::BufferTake { buffer, index } => {
+                let (buffer, index) = (self.val(*buffer), self.val(*index));
+                quote_spanned!(span=> #krate::__private::take(&mut #buffer[#index]))
+            }
+            OpKind::BufferPop(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #krate::__private::pop(&mut #v))
+            }
+            OpKind::BufferSum(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #krate::__private::sum(&#v))
+            }
+            // Emitted as statements by `op`.
+            OpKind::If { .. }
+            | OpKind::For { .. }
+            | OpKind::Loop { .. }
+            | OpKind::Push { .. }
+            | OpKind::Store { .. }
+            | OpKind::Append { .. }
+            | OpKind::BufferAdd { .. } => quote!(),
         }
     }
 }

@@ -2,26 +2,103 @@
 //!
 //! Types are classified by syntax alone: `f32`, `f64` and a generic parameter bounded by a
 //! trait named `Float` (`T: Float`, `T: num_traits::Float + Debug`, `where T: Float`) are
-//! float types; every other parameter is inactive and passed through.
+//! float types; `&[F]`, `&mut [F]`, `Vec<F>`, `&Vec<F>`, `[F; N]`, `&[F; N]` of a float type
+//! are float containers. Both are active unless `wrt(...)` says otherwise; every other
+//! parameter is inactive and passed through (a container of another type still is a container:
+//! it can be indexed).
+//!
+//! Outputs: the returned value (a float, a tuple of floats, `[F; M]` or `Vec<F>`) and every
+//! active `&mut` container parameter, whose final contents are outputs too.
 
 use proc_macro2::Ident;
 use syn::{FnArg, GenericParam, Pat, ReturnType, Type, TypeParamBound, WherePredicate};
 
 use crate::errors::Errors;
 
+/// What a type is, as far as differentiation is concerned.
+#[derive(Clone)]
+pub enum Shape {
+    /// `f32`, `f64`, `T: Float`.
+    Scalar,
+    /// `&[E]`, `Vec<E>`, `&Vec<E>`, `&mut [E]`, `&mut Vec<E>`: a gradient `Vec<E>`.
+    Slice { elem: Type, mutable: bool },
+    /// `[E; N]`, `&[E; N]`, `&mut [E; N]`: a gradient `[E; N]`.
+    Array {
+        elem: Type,
+        len: syn::Expr,
+        mutable: bool,
+    },
+    /// Anything else.
+    Other,
+}
+
+impl Shape {
+    /// Whether values of this shape are indexed containers.
+    pub fn is_container(&self) -> bool {
+        matches!(self, Shape::Slice { .. } | Shape::Array { .. })
+    }
+
+    /// The element type of a container.
+    pub fn elem(&self) -> Option<&Type> {
+        match self {
+            Shape::Slice { elem, .. } | Shape::Array { elem, .. } => Some(elem),
+            _ => None,
+        }
+    }
+
+    fn mutable(&self) -> bool {
+        matches!(
+            self,
+            Shape::Slice { mutable: true, .. } | Shape::Array { mutable: true, .. }
+        )
+    }
+}
+
 /// A parameter of the user's function.
 pub struct Param {
     /// `None` for `_`.
     pub ident: Option<Ident>,
     pub ty: Type,
+    pub shape: Shape,
     /// Differentiated with respect to.
     pub active: bool,
+}
+
+impl Param {
+    /// An active `&mut` container: its final contents are an output.
+    pub fn is_output(&self) -> bool {
+        self.active && self.shape.mutable()
+    }
+
+    /// The type of this parameter's gradient.
+    pub fn grad_ty(&self) -> proc_macro2::TokenStream {
+        match &self.shape {
+            Shape::Slice { elem, .. } => quote::quote!(::std::vec::Vec<#elem>),
+            Shape::Array { elem, len, .. } => quote::quote!([#elem; #len]),
+            _ => quote::ToTokens::to_token_stream(&self.ty),
+        }
+    }
+}
+
+/// The value a function returns.
+#[derive(Clone)]
+pub enum Output {
+    /// `()`: only `&mut` outputs.
+    Unit,
+    Scalar(Type),
+    Tuple(Vec<Type>),
+    Array {
+        elem: Type,
+        len: syn::Expr,
+    },
+    Vec(Type),
 }
 
 /// What the rest of the pipeline needs to know about the user's signature.
 pub struct Signature {
     pub params: Vec<Param>,
-    /// The scalar float return type.
+    pub output: Output,
+    /// The return type as written (`()` if none).
     pub ret: Type,
     /// Generic type parameters bounded by `Float`.
     pub float_generics: Vec<Ident>,
@@ -71,12 +148,18 @@ impl Signature {
                         continue;
                     }
                     let ty = (*pat_type.ty).clone();
-                    let is_float = is_float(&ty, &float_generics);
+                    let shape = shape(&ty, &float_generics);
+                    let differentiable = is_differentiable(&shape, &float_generics);
                     let active = match wrt {
                         Some(names) => ident.as_ref().is_some_and(|i| names.contains(i)),
-                        None => is_float && ident.is_some(),
+                        None => differentiable && ident.is_some(),
                     };
-                    params.push(Param { ident, ty, active });
+                    params.push(Param {
+                        ident,
+                        ty,
+                        shape,
+                        active,
+                    });
                 }
             }
         }
@@ -93,8 +176,8 @@ impl Signature {
                     );
                     errors.spanned(name, message);
                 }
-                Some(p) if !is_float(&p.ty, &float_generics) => {
-                    errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64 or a generic `T: Float` can be active"));
+                Some(p) if !is_differentiable(&p.shape, &float_generics) => {
+                    errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64, a generic `T: Float`, or a slice, Vec or array of those can be active"));
                 }
                 Some(_) => {}
             }
@@ -103,34 +186,48 @@ impl Signature {
             for arg in &sig.inputs {
                 if let FnArg::Typed(t) = arg
                     && let Pat::Wild(_) = &*t.pat
-                    && is_float(&t.ty, &float_generics)
+                    && is_differentiable(&shape(&t.ty, &float_generics), &float_generics)
                 {
                     errors.spanned(t, "a float parameter named `_` cannot be active: give it a name (`_x` if it is unused), or list the active parameters in `wrt(...)`");
                 }
             }
         }
-        let ret = match &sig.output {
-            ReturnType::Type(_, ty) if is_float(ty, &float_generics) => Some((**ty).clone()),
-            ReturnType::Type(_, ty) => {
-                errors.spanned(ty, "#[reverse] functions must return a scalar float (f32, f64 or a generic `T: Float`); tuple, array and Vec outputs are not supported yet");
-                None
-            }
+        let has_outputs = params.iter().any(Param::is_output);
+        let (ret, output) = match &sig.output {
+            ReturnType::Type(_, ty) => match output(ty, &float_generics) {
+                Some(Output::Unit) if !has_outputs => {
+                    errors.spanned(ty, "a #[reverse] function must have an output: return a float, a tuple of floats, `[F; M]` or `Vec<F>`, or write into a `&mut [F]` parameter");
+                    (None, None)
+                }
+                Some(output) => (Some((**ty).clone()), Some(output)),
+                None => {
+                    errors.spanned(ty, "#[reverse] functions return a float (f32, f64 or a generic `T: Float`), a tuple of floats, `[F; M]` or `Vec<F>`; other outputs are not supported");
+                    (None, None)
+                }
+            },
+            ReturnType::Default if has_outputs => (Some(syn::parse_quote!(())), Some(Output::Unit)),
             ReturnType::Default => {
-                errors.spanned(&sig.ident, "#[reverse] functions must return a scalar float: add `-> f64` (or f32, or a generic `T: Float`)");
-                None
+                errors.spanned(&sig.ident, "#[reverse] functions must return a float: add `-> f64` (or f32, a generic `T: Float`, a tuple, `[F; M]` or `Vec<F>`), or write into a `&mut [F]` parameter");
+                (None, None)
             }
         };
         if !params.iter().any(|p| p.active) && wrt.is_none() {
-            errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64 or a generic `T: Float`; add one (`x: f64`), or name an existing one in `wrt(...)`", sig.ident));
+            errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64, a generic `T: Float`, or slices, Vecs and arrays of those; add one (`x: f64`), or name an existing one in `wrt(...)`", sig.ident));
         }
         if errors.count() != before {
             return None;
         }
         Some(Signature {
             params,
+            output: output?,
             ret: ret?,
             float_generics,
         })
+    }
+
+    /// Whether the output is one float and nothing else: `f_grad` exists.
+    pub fn scalar_output(&self) -> bool {
+        matches!(self.output, Output::Scalar(_)) && !self.params.iter().any(Param::is_output)
     }
 
     /// Whether `ty` is one of the float types (an active value has one of them).
@@ -146,6 +243,79 @@ impl Signature {
     /// The active parameters, in order.
     pub fn active(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.active)
+    }
+}
+
+/// The shape of a parameter type.
+fn shape(ty: &Type, float_generics: &[Ident]) -> Shape {
+    let (inner, mutable) = match ty {
+        Type::Reference(r) => (&*r.elem, r.mutability.is_some()),
+        Type::Paren(t) => return shape(&t.elem, float_generics),
+        Type::Group(t) => return shape(&t.elem, float_generics),
+        other => (other, false),
+    };
+    let by_ref = matches!(ty, Type::Reference(_));
+    match inner {
+        _ if !by_ref && is_float(ty, float_generics) => Shape::Scalar,
+        Type::Slice(s) if by_ref => Shape::Slice {
+            elem: (*s.elem).clone(),
+            mutable,
+        },
+        Type::Array(a) => Shape::Array {
+            elem: (*a.elem).clone(),
+            len: a.len.clone(),
+            mutable,
+        },
+        Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
+            Some(elem) => Shape::Slice { elem, mutable },
+            None => Shape::Other,
+        },
+        _ => Shape::Other,
+    }
+}
+
+/// `E` of `Vec<E>` (also `std::vec::Vec<E>`).
+fn vec_elem(path: &syn::Path) -> Option<Type> {
+    let last = path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            syn::GenericArgument::Type(elem) => Some(elem.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A float, or a container of floats.
+fn is_differentiable(shape: &Shape, float_generics: &[Ident]) -> bool {
+    match shape {
+        Shape::Scalar => true,
+        Shape::Slice { elem, .. } | Shape::Array { elem, .. } => is_float(elem, float_generics),
+        Shape::Other => false,
+    }
+}
+
+/// The kind of output a return type is, if it is one.
+fn output(ty: &Type, float_generics: &[Ident]) -> Option<Output> {
+    match ty {
+        Type::Tuple(t) if t.elems.is_empty() => Some(Output::Unit),
+        Type::Tuple(t) if t.elems.iter().all(|e| is_float(e, float_generics)) => {
+            Some(Output::Tuple(t.elems.iter().cloned().collect()))
+        }
+        Type::Array(a) if is_float(&a.elem, float_generics) => Some(Output::Array {
+            elem: (*a.elem).clone(),
+            len: a.len.clone(),
+        }),
+        Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
+            Some(elem) if is_float(&elem, float_generics) => Some(Output::Vec(elem)),
+            Some(_) => None,
+            None => is_float(ty, float_generics).then(|| Output::Scalar(ty.clone())),
+        },
+        Type::Paren(t) => output(&t.elem, float_generics),
+        _ => None,
     }
 }
 

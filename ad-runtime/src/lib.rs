@@ -70,7 +70,9 @@ pub use num_traits;
 /// What only generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::stash::{Bits, Progression, Slot, Stack, placeholder};
+    pub use crate::stash::{
+        AdjointBuffer, Bits, Progression, Slot, Stack, placeholder, pop, sum, take,
+    };
     pub use num_traits::Float;
 
     /// One: the seed of `f_grad`.

@@ -366,3 +366,68 @@ mod tests {
         assert_eq!(placeholder::<usize>(), 0);
     }
 }
+
+/// The adjoint buffer of a container: zeros shaped like it (`Vec<F>` for slices and `Vec`s,
+/// `[F; N]` for arrays), so that a parameter's buffer is its gradient.
+pub trait AdjointBuffer {
+    /// The buffer's type.
+    type Buffer;
+    /// Zeros, as many as `self` has elements.
+    fn __ad_zeros(&self) -> Self::Buffer;
+}
+
+impl<F: Zero + Copy> AdjointBuffer for [F] {
+    type Buffer = Vec<F>;
+    fn __ad_zeros(&self) -> Vec<F> {
+        alloc::vec![F::zero(); self.len()]
+    }
+}
+
+impl<F: Zero + Copy> AdjointBuffer for Vec<F> {
+    type Buffer = Vec<F>;
+    fn __ad_zeros(&self) -> Vec<F> {
+        alloc::vec![F::zero(); self.len()]
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> AdjointBuffer for [F; N] {
+    type Buffer = [F; N];
+    fn __ad_zeros(&self) -> [F; N] {
+        [F::zero(); N]
+    }
+}
+
+impl<T: AdjointBuffer + ?Sized> AdjointBuffer for &T {
+    type Buffer = T::Buffer;
+    fn __ad_zeros(&self) -> T::Buffer {
+        (**self).__ad_zeros()
+    }
+}
+
+impl<T: AdjointBuffer + ?Sized> AdjointBuffer for &mut T {
+    type Buffer = T::Buffer;
+    fn __ad_zeros(&self) -> T::Buffer {
+        (**self).__ad_zeros()
+    }
+}
+
+/// The adjoint in `slot`, which is reset to zero: the adjoint of a value overwritten there.
+#[inline]
+pub fn take<F: Zero + Copy>(slot: &mut F) -> F {
+    core::mem::replace(slot, F::zero())
+}
+
+/// The last adjoint of a buffer, removed: the adjoint of the value pushed last.
+#[inline]
+pub fn pop<F>(buffer: &mut Vec<F>) -> F {
+    match buffer.pop() {
+        Some(value) => value,
+        None => empty(),
+    }
+}
+
+/// The sum of the adjoints in a buffer.
+#[inline]
+pub fn sum<F: Zero + Copy>(buffer: &[F]) -> F {
+    buffer.iter().fold(F::zero(), |acc, &x| acc + x)
+}

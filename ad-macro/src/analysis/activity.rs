@@ -16,7 +16,7 @@
 //! method or function the table does not know) is reported.
 
 use crate::errors::Errors;
-use crate::ir::{Block, Func, OpKind, Value};
+use crate::ir::{ArrayInit, Block, Func, OpKind, Value};
 use crate::prims::{Derivative, Operand};
 use crate::signature::Signature;
 
@@ -26,13 +26,13 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
     for (param, sig_param) in func.params.iter().zip(&sig.params) {
         varied[param.value.index()] = sig_param.active;
     }
-    forward(&func.body, sig, &mut varied, &mut Some(errors));
+    forward(func, &func.body, sig, &mut varied, &mut Some(errors));
 
     let mut useful = vec![false; func.values.len()];
     for &v in &func.body.yields {
         useful[v.index()] = true;
     }
-    backward(&func.body, sig, &mut useful);
+    backward(func, &func.body, sig, &mut useful);
 
     for (info, (v, u)) in func.values.iter_mut().zip(varied.into_iter().zip(useful)) {
         info.active = v && u;
@@ -40,8 +40,18 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
 }
 
 /// The operands through which a derivative flows from `kind`'s results.
-pub fn differentiable_operands(kind: &OpKind, sig: &Signature) -> Vec<Value> {
+pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> Vec<Value> {
     match kind {
+        // A container's elements: loaded, stored, pushed, or its initial values.
+        OpKind::Index(array, _) if func.storage(*array).is_some() => vec![*array],
+        OpKind::Store { array, value, .. } | OpKind::Append { array, value } => {
+            vec![*array, *value]
+        }
+        OpKind::Array(init) => match init {
+            ArrayInit::Repeat { value, .. } => vec![*value],
+            ArrayInit::List { values, .. } => values.clone(),
+            ArrayInit::Empty { .. } => Vec::new(),
+        },
         OpKind::Prim(prim, args) if prim.derivative == Derivative::Rule => args
             .iter()
             .zip(prim.operands)
@@ -67,13 +77,19 @@ pub fn carried(kind: &OpKind) -> Option<(&[Value], &[Value], &[Value])> {
     }
 }
 
-fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Option<&mut Errors>) {
+fn forward(
+    func: &Func,
+    block: &Block,
+    sig: &Signature,
+    varied: &mut [bool],
+    errors: &mut Option<&mut Errors>,
+) {
     for op in &block.ops {
         let any = |vs: &[Value], varied: &[bool]| vs.iter().any(|v| varied[v.index()]);
         match &op.kind {
             OpKind::If { then, els, .. } => {
-                forward(then, sig, varied, errors);
-                forward(els, sig, varied, errors);
+                forward(func, then, sig, varied, errors);
+                forward(func, els, sig, varied, errors);
                 for (j, &r) in op.results.iter().enumerate() {
                     varied[r.index()] =
                         varied[then.yields[j].index()] || varied[els.yields[j].index()];
@@ -89,7 +105,7 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Opt
                 }
                 // Iterate to the fixpoint silently, then once more reporting errors.
                 loop {
-                    forward(body, sig, varied, &mut None);
+                    forward(func, body, sig, varied, &mut None);
                     let mut changed = false;
                     for (&a, &y) in args.iter().zip(yields) {
                         if varied[y.index()] && !varied[a.index()] {
@@ -101,7 +117,7 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Opt
                         break;
                     }
                 }
-                forward(body, sig, varied, errors);
+                forward(func, body, sig, varied, errors);
                 for (&r, &a) in op.results.iter().zip(args) {
                     varied[r.index()] = varied[a.index()];
                 }
@@ -110,9 +126,9 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Opt
             _ => {}
         }
         for inner in op.kind.blocks() {
-            forward(inner, sig, varied, errors);
+            forward(func, inner, sig, varied, errors);
         }
-        let result_varied = any(&differentiable_operands(&op.kind, sig), varied);
+        let result_varied = any(&differentiable_operands(&op.kind, sig, func), varied);
         if any(&op.kind.operands(), varied)
             && let Some(errors) = errors
         {
@@ -124,8 +140,9 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Opt
                     "cannot differentiate through a call to `{}`: it has no derivative rule and calls to other functions are not supported yet; inline its body here, or pass it inactive values only",
                     path_text(path)
                 )),
+                OpKind::Index(array, _) if func.storage(*array).is_some() => None,
                 OpKind::Field(..) | OpKind::Index(..) => Some(
-                    "this value depends on an active parameter and cannot be indexed or have fields: active values are scalar floats".to_string(),
+                    "this value depends on an active parameter and cannot have fields or be indexed: active values are floats and containers of floats".to_string(),
                 ),
                 OpKind::Matches(..) => Some(
                     "`match` on a value that depends on an active parameter compares floats with patterns; use guards instead (`v if v < 1.0 => ..`), or an `if`".to_string(),
@@ -142,7 +159,7 @@ fn forward(block: &Block, sig: &Signature, varied: &mut [bool], errors: &mut Opt
     }
 }
 
-fn backward(block: &Block, sig: &Signature, useful: &mut [bool]) {
+fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
     for op in block.ops.iter().rev() {
         let any_result = op.results.iter().any(|r| useful[r.index()]);
         match &op.kind {
@@ -153,8 +170,8 @@ fn backward(block: &Block, sig: &Signature, useful: &mut [bool]) {
                         useful[els.yields[j].index()] = true;
                     }
                 }
-                backward(then, sig, useful);
-                backward(els, sig, useful);
+                backward(func, then, sig, useful);
+                backward(func, els, sig, useful);
             }
             OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
                 let Some((init, args, yields)) = carried(&op.kind) else {
@@ -166,7 +183,7 @@ fn backward(block: &Block, sig: &Signature, useful: &mut [bool]) {
                     }
                 }
                 loop {
-                    backward(body, sig, useful);
+                    backward(func, body, sig, useful);
                     let mut changed = false;
                     for (&a, &y) in args.iter().zip(yields) {
                         if useful[a.index()] && !useful[y.index()] {
@@ -185,7 +202,7 @@ fn backward(block: &Block, sig: &Signature, useful: &mut [bool]) {
                 }
             }
             kind if any_result => {
-                for v in differentiable_operands(kind, sig) {
+                for v in differentiable_operands(kind, sig, func) {
                     useful[v.index()] = true;
                 }
             }

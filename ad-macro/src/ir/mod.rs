@@ -51,6 +51,10 @@ pub struct ValueInfo {
     pub name: Option<String>,
     /// Depends on an active parameter *and* reaches the output (set by `analysis::activity`).
     pub active: bool,
+    /// For a container (a slice, `Vec` or array): the value that created it (a parameter or
+    /// an `array` op). Every store makes a new SSA value, a *version*, of the same storage,
+    /// which emitted code mutates in place.
+    pub storage: Option<Value>,
 }
 
 /// A function parameter.
@@ -187,8 +191,21 @@ pub enum OpKind {
     Matches(Value, Box<syn::Pat>),
     /// `x.field` or `x.0` of a value that is not a tuple of the IR (an inactive struct).
     Field(Value, syn::Member),
-    /// `x[i]` of an inactive container.
+    /// `x[i]`: an element of a container (or an indexing of an inactive value).
     Index(Value, Value),
+    /// A new container: `vec![v; n]`, `[v; N]`, `vec![a, b]`, `[a, b]`, `Vec::new()`,
+    /// `Vec::with_capacity(n)`.
+    Array(ArrayInit),
+    /// `x[i] = v`: the result is the new version of `x`.
+    Store {
+        array: Value,
+        index: Value,
+        value: Value,
+    },
+    /// `x.push(v)`: the result is the new version of `x`.
+    Append { array: Value, value: Value },
+    /// `x.len()`.
+    Len(Value),
     /// `&x` or `&mut x`.
     Ref { mutable: bool, value: Value },
     /// A call of a function with no rule: only on inactive values.
@@ -221,6 +238,39 @@ pub enum OpKind {
     Progression(Range),
     /// The `k`-th index (operands: the progression, `k`).
     At(Value, Value),
+    /// A zeroed adjoint buffer shaped like a container (`Vec<F>` for slices and `Vec`s,
+    /// `[F; N]` for arrays): mutated in place by the reverse sweep, not versioned.
+    Buffer(Value),
+    /// `buffer[index] += value`.
+    BufferAdd {
+        buffer: Value,
+        index: Value,
+        value: Value,
+    },
+    /// `buffer[index]`, then `buffer[index] = 0`: the adjoint of a stored value.
+    BufferTake { buffer: Value, index: Value },
+    /// The last element, removed: the adjoint of a pushed value.
+    BufferPop(Value),
+    /// The sum of the elements: the adjoint of the `v` of `vec![v; n]`.
+    BufferSum(Value),
+}
+
+/// How a new container is made.
+#[derive(Clone)]
+pub enum ArrayInit {
+    /// `vec![value; len]` (`vec` true) or `[value; len]`, `len` as written (a constant).
+    Repeat { value: Value, len: Len, vec: bool },
+    /// `vec![a, b, ..]` or `[a, b, ..]`.
+    List { values: Vec<Value>, vec: bool },
+    /// `Vec::new()` or `Vec::with_capacity(n)`.
+    Empty { capacity: Option<Value> },
+}
+
+/// The length of a repeat: a value (for `vec!`) or a constant expression (for arrays).
+#[derive(Clone)]
+pub enum Len {
+    Value(Value),
+    Const(Box<syn::Expr>),
 }
 
 impl OpKind {
@@ -254,6 +304,29 @@ impl OpKind {
             }
             OpKind::Loop { init, .. } => init.clone(),
             OpKind::Progression(range) => range.values(),
+            OpKind::Array(init) => match init {
+                ArrayInit::Repeat { value, len, .. } => match len {
+                    Len::Value(n) => vec![*value, *n],
+                    Len::Const(_) => vec![*value],
+                },
+                ArrayInit::List { values, .. } => values.clone(),
+                ArrayInit::Empty { capacity } => capacity.iter().copied().collect(),
+            },
+            OpKind::Store {
+                array,
+                index,
+                value,
+            } => vec![*array, *index, *value],
+            OpKind::Append { array, value } => vec![*array, *value],
+            OpKind::Len(v) | OpKind::Buffer(v) | OpKind::BufferPop(v) | OpKind::BufferSum(v) => {
+                vec![*v]
+            }
+            OpKind::BufferAdd {
+                buffer,
+                index,
+                value,
+            } => vec![*buffer, *index, *value],
+            OpKind::BufferTake { buffer, index } => vec![*buffer, *index],
         }
     }
 
@@ -317,6 +390,45 @@ impl OpKind {
                 init.iter_mut().for_each(f);
             }
             OpKind::Progression(range) => range_values(range, f),
+            OpKind::Array(init) => match init {
+                ArrayInit::Repeat { value, len, .. } => {
+                    f(value);
+                    if let Len::Value(n) = len {
+                        f(n);
+                    }
+                }
+                ArrayInit::List { values, .. } => values.iter_mut().for_each(f),
+                ArrayInit::Empty { capacity } => capacity.iter_mut().for_each(f),
+            },
+            OpKind::Store {
+                array,
+                index,
+                value,
+            } => {
+                f(array);
+                f(index);
+                f(value);
+            }
+            OpKind::Append { array, value } => {
+                f(array);
+                f(value);
+            }
+            OpKind::Len(v) | OpKind::Buffer(v) | OpKind::BufferPop(v) | OpKind::BufferSum(v) => {
+                f(v);
+            }
+            OpKind::BufferAdd {
+                buffer,
+                index,
+                value,
+            } => {
+                f(buffer);
+                f(index);
+                f(value);
+            }
+            OpKind::BufferTake { buffer, index } => {
+                f(buffer);
+                f(index);
+            }
         }
     }
 }
@@ -345,8 +457,14 @@ impl Func {
         self.values.push(ValueInfo {
             name,
             active: false,
+            storage: None,
         });
         value
+    }
+
+    /// The storage `v` is a version of, if it is a container.
+    pub fn storage(&self, v: Value) -> Option<Value> {
+        self.values.get(v.index()).and_then(|i| i.storage)
     }
 
     pub fn info(&self, v: Value) -> &ValueInfo {
@@ -361,6 +479,8 @@ impl Func {
     /// otherwise `__ad_<name>_<n>` (`__ad_<n>` for a temporary), hygienic
     /// (`Span::mixed_site`) so that user code can never name it.
     pub fn ident(&self, v: Value) -> Ident {
+        // Every version of a container is the container's variable.
+        let v = self.storage(v).unwrap_or(v);
         if let Some(ident) = self
             .params
             .iter()

@@ -17,7 +17,7 @@ use std::fmt::{self, Write};
 
 use quote::ToTokens;
 
-use super::{Adaptor, Block, Func, Op, OpKind, Range, Value};
+use super::{Adaptor, ArrayInit, Block, Func, Len, Op, OpKind, Range, Value};
 
 impl Func {
     /// One op, on one line (its regions elided), for error messages.
@@ -207,6 +207,70 @@ impl Func {
             OpKind::At(p, k) => {
                 out.write_str("at ")?;
                 self.write_values(out, &[*p, *k])?;
+            }
+            OpKind::Array(init) => match init {
+                ArrayInit::Repeat { value, len, vec } => {
+                    out.write_str(if *vec { "vec [" } else { "array [" })?;
+                    self.write_value(out, *value)?;
+                    out.write_str("; ")?;
+                    match len {
+                        Len::Value(n) => self.write_value(out, *n)?,
+                        Len::Const(e) => out.write_str(&tokens(e))?,
+                    }
+                    out.write_str("]")?;
+                }
+                ArrayInit::List { values, vec } => {
+                    out.write_str(if *vec { "vec [" } else { "array [" })?;
+                    self.write_values(out, values)?;
+                    out.write_str("]")?;
+                }
+                ArrayInit::Empty { capacity } => {
+                    out.write_str("vec []")?;
+                    if let Some(n) = capacity {
+                        out.write_str(" capacity ")?;
+                        self.write_value(out, *n)?;
+                    }
+                }
+            },
+            OpKind::Store {
+                array,
+                index,
+                value,
+            } => {
+                out.write_str("store ")?;
+                self.write_values(out, &[*array, *index, *value])?;
+            }
+            OpKind::Append { array, value } => {
+                out.write_str("append ")?;
+                self.write_values(out, &[*array, *value])?;
+            }
+            OpKind::Len(v) => {
+                out.write_str("len ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Buffer(v) => {
+                out.write_str("buffer ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::BufferAdd {
+                buffer,
+                index,
+                value,
+            } => {
+                out.write_str("buffer_add ")?;
+                self.write_values(out, &[*buffer, *index, *value])?;
+            }
+            OpKind::BufferTake { buffer, index } => {
+                out.write_str("buffer_take ")?;
+                self.write_values(out, &[*buffer, *index])?;
+            }
+            OpKind::BufferPop(v) => {
+                out.write_str("buffer_pop ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::BufferSum(v) => {
+                out.write_str("buffer_sum ")?;
+                self.write_value(out, *v)?;
             }
         }
         if op

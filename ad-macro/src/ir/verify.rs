@@ -98,7 +98,7 @@ impl Checker<'_> {
                     && yields(body) == 1 + init.len()
                     && results == init.len() + usize::from(*trips)
             }
-            OpKind::Effect { .. } | OpKind::Push { .. } => results == 0,
+            OpKind::Effect { .. } | OpKind::Push { .. } | OpKind::BufferAdd { .. } => results == 0,
             OpKind::Pullback { .. } | OpKind::Pop { .. } => results > 0,
             _ => results <= 1,
         };

@@ -609,6 +609,9 @@ impl Lower<'_> {
                 args.push(value);
             }
         }
+        for (&arg, &before) in args.iter().zip(&init) {
+            self.inherit_storage(arg, before);
+        }
         let mut arg_iter = args.iter().copied();
         for (name, shape) in &carried {
             let val = rebuild(shape, &mut arg_iter);
@@ -695,7 +698,9 @@ impl Lower<'_> {
             .iter()
             .map(|&j| {
                 let name = self.func.info(args[j]).name.clone();
-                self.func.new_value(name)
+                let result = self.func.new_value(name);
+                self.inherit_storage(result, args[j]);
+                result
             })
             .collect();
         let kept_init: Vec<Value> = kept.iter().map(|&j| init[j]).collect();
@@ -951,15 +956,26 @@ impl<'ast> Visit<'ast> for Scan {
         }
         visit::visit_expr_binary(self, e);
     }
+    fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
+        // `v.push(x)` makes a new version of `v`.
+        if e.method == "push"
+            && let Some(name) = assigned_name(&e.receiver)
+        {
+            self.assigned.push(name);
+        }
+        visit::visit_expr_method_call(self, e);
+    }
     // Closures and nested items have their own control flow.
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
+/// The variable an assignment to `place` rebinds: `x` of `x = ..` and of `x[i] = ..`.
 fn assigned_name(place: &Expr) -> Option<String> {
     match place {
         Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
         Expr::Paren(p) => assigned_name(&p.expr),
+        Expr::Index(i) => assigned_name(&i.expr),
         _ => None,
     }
 }

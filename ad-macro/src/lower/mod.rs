@@ -12,6 +12,7 @@
 //! Unsupported syntax is reported with its span and lowering goes on with the next statement,
 //! so one compilation shows every error of the function.
 
+mod containers;
 mod control;
 mod effect;
 
@@ -75,6 +76,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
             value,
             ident: param.ident.clone(),
         });
+        if param.shape.is_container() {
+            lower.func.values[value.index()].storage = Some(value);
+        }
         if let Some(name) = name {
             lower.scopes[0].insert(name, Binding::Val(Val::One(value)));
         }
@@ -434,6 +438,9 @@ impl Lower<'_> {
                 let recv = self.value(&m.receiver);
                 let args = self.values(&m.args);
                 let (recv, args) = (recv?, args?);
+                if let Some(result) = self.container_method(m, recv, &args, span) {
+                    return result;
+                }
                 let prim = match &m.turbofish {
                     None => prims::method(&m.method.to_string(), args.len() + 1),
                     Some(_) => None,
@@ -464,6 +471,9 @@ impl Lower<'_> {
                 {
                     return Err(self.error(ident, "calls through local variables (closures, function pointers) are not supported: call a named function"));
                 }
+                if let Some(array) = self.vec_constructor(func, &call.args, span) {
+                    return array;
+                }
                 let args = self.values(&call.args)?;
                 match self.path_prim(func, args.len()) {
                     Some(prim) => self.prim(Some(prim), args, span, e),
@@ -483,17 +493,18 @@ impl Lower<'_> {
                     _ => Err(self.error(&f.member, "no such field")),
                 }
             }
-            Expr::Index(i) => {
-                let base = self.value(&i.expr);
-                let index = self.value(&i.index);
-                Ok(self.push1(OpKind::Index(base?, index?), span))
-            }
+            Expr::Index(i) => self.index(i, span),
+            Expr::Repeat(r) => self.repeat(r, span),
+            Expr::Array(a) => self.array_literal(a, span),
             Expr::Reference(r) => {
                 let value = self.value(&r.expr)?;
                 let mutable = r.mutability.is_some();
                 Ok(self.push1(OpKind::Ref { mutable, value }, span))
             }
             Expr::Macro(m) => {
+                if let Some(array) = self.vec_macro(&m.mac, span) {
+                    return array;
+                }
                 self.effect(&m.mac)?;
                 Ok(Val::Unit)
             }
@@ -522,6 +533,20 @@ impl Lower<'_> {
     fn binary(&mut self, b: &syn::ExprBinary, span: Span) -> R<Val> {
         if let BinOp::And(_) | BinOp::Or(_) = b.op {
             return self.logic(b, span);
+        }
+        if let Expr::Index(place) = &*b.left
+            && (is_compound(&b.op) || compound_prim(&b.op).is_some())
+        {
+            // `x[i] op= v`: the place is lowered once, read, and written.
+            let (name, array, index) = self.place(place)?;
+            let rhs = self.value(&b.right)?;
+            let old = self.push(OpKind::Index(array, index), op_span(&b.left), 1)[0];
+            let new = match compound_prim(&b.op) {
+                Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
+                None => self.push1(OpKind::Binary(uncompound(b.op), old, rhs), span),
+            };
+            self.store(&name, array, index, new, span)?;
+            return Ok(Val::Unit);
         }
         let lhs = self.value(&b.left);
         let rhs = self.value(&b.right);
@@ -580,8 +605,14 @@ impl Lower<'_> {
                     Err(self.error(place, format!("`{name}` is not a local variable: only locals and parameters can be assigned")))
                 }
             }
-            Expr::Index(_) => Err(self.error(place, "assignment to an element is not supported yet: arrays are not supported yet; use scalar variables")),
-            _ => Err(self.error(place, "only local variables can be assigned: assign to a `let` binding")),
+            Expr::Index(i) => {
+                let (name, array, index) = self.place(i)?;
+                self.store(&name, array, index, val, op_span(place))
+            }
+            _ => Err(self.error(
+                place,
+                "only local variables can be assigned: assign to a `let` binding",
+            )),
         }
     }
 
@@ -623,9 +654,6 @@ impl Lower<'_> {
             Expr::Try(_) => {
                 "the `?` operator is not supported: it is an early return; handle the error before calling, or use `.unwrap()` on inactive values"
             }
-            Expr::Array(_) | Expr::Repeat(_) => {
-                "array literals are not supported yet: use scalar variables"
-            }
             Expr::Range(_) => "ranges are supported only as the bounds of a `for` loop",
             Expr::Struct(_) => "struct literals are not supported: compute with scalar variables",
             Expr::Let(_) => {
@@ -660,6 +688,18 @@ fn op_span(e: &Expr) -> Span {
         Expr::Index(i) => i.bracket_token.span.join(),
         Expr::Reference(r) => r.and_token.span,
         other => other.span(),
+    }
+}
+
+/// The primitive of an arithmetic compound assignment (`+=` → `add`).
+fn compound_prim(op: &BinOp) -> Option<&'static prims::Prim> {
+    match op {
+        BinOp::AddAssign(_) => prims::infix('+'),
+        BinOp::SubAssign(_) => prims::infix('-'),
+        BinOp::MulAssign(_) => prims::infix('*'),
+        BinOp::DivAssign(_) => prims::infix('/'),
+        BinOp::RemAssign(_) => prims::infix('%'),
+        _ => None,
     }
 }
 

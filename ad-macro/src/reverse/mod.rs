@@ -33,10 +33,11 @@
 //! yield %y.2, %dx.7
 //! ```
 
+mod containers;
 mod forward;
 mod regions;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 
@@ -61,6 +62,10 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         out: Vec::new(),
         contexts: Vec::new(),
         plans: HashMap::new(),
+        buffers: HashMap::new(),
+        buffer_ops: Vec::new(),
+        active_storages: containers::active_storages(primal),
+        mutated: containers::mutated_storages(primal),
     };
     let output = primal.body.yields[0];
     if primal.is_active(output) {
@@ -70,11 +75,16 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
     let mut yields = vec![output];
     for (param, sig_param) in primal.params.iter().zip(&sig.params) {
         if sig_param.active {
-            let adjoint = sweep.adjoint_or_zero(param.value, Span::call_site());
+            let span = Span::call_site();
+            let adjoint = match sig_param.shape.is_container() {
+                true => sweep.buffer(param.value, span),
+                false => sweep.adjoint_or_zero(param.value, span),
+            };
             yields.push(adjoint);
         }
     }
-    let reverse = std::mem::take(&mut sweep.out);
+    let mut reverse = std::mem::take(&mut sweep.buffer_ops);
+    reverse.append(&mut sweep.out);
     let mut body = sweep.forward_block(&primal.body, Vec::new());
     body.ops.extend(reverse);
     body.yields = yields;
@@ -98,6 +108,13 @@ struct Sweep<'a> {
     /// What the forward sweep must add to each region op (`forward.rs`), by the op's address
     /// in the primal, which is borrowed for the whole differentiation.
     plans: HashMap<*const Op, forward::Plan>,
+    /// The adjoint buffer of each container storage, and the ops making those of the
+    /// function's scope (they open the reverse sweep).
+    buffers: HashMap<Value, Value>,
+    buffer_ops: Vec<Op>,
+    /// Storages with an active version; storages written somewhere.
+    active_storages: HashSet<Value>,
+    mutated: HashSet<Value>,
 }
 
 impl<'a> Sweep<'a> {
@@ -108,6 +125,9 @@ impl<'a> Sweep<'a> {
     }
 
     fn reverse(&mut self, op: &'a Op) {
+        if self.reverse_container(op) {
+            return;
+        }
         if !op.results.iter().any(|&r| self.primal.is_active(r)) {
             return;
         }

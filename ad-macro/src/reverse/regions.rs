@@ -34,7 +34,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Sweep;
 use crate::analysis::activity::{carried, differentiable_operands};
-use crate::ir::{Adaptor, Block, Op, OpKind, Range, StashKind, Value};
+use crate::ir::{Adaptor, Block, Func, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Derivative;
 use crate::signature::Signature;
 
@@ -59,6 +59,9 @@ pub(super) struct Context<'a> {
     index_read: bool,
     /// Values of an enclosing region this `if` arm stashes for it (see [`Sweep::read`]).
     captured: HashSet<Value>,
+    /// The adjoint buffers of containers made in the region, made at the start of its
+    /// reverse.
+    pub(super) buffers: Vec<Op>,
 }
 
 impl<'a> Sweep<'a> {
@@ -81,10 +84,8 @@ impl<'a> Sweep<'a> {
             // A value the region must stash anyway, read from inside `if` arms of it (and no
             // loop between): the innermost arm stashes it, so iterations that do not take
             // that arm keep nothing.
-            let cheap = cx
-                .definers
-                .get(&v)
-                .is_some_and(|(_, op)| is_cheap(op, self.sig));
+            let definer = cx.definers.get(&v).map(|&(_, op)| op);
+            let cheap = definer.is_some_and(|op| self.cost().is_cheap(op));
             let inner = &self.contexts[i + 1..];
             let target = match inner.last() {
                 Some(_)
@@ -111,6 +112,13 @@ impl<'a> Sweep<'a> {
             return stand_in;
         }
         v
+    }
+
+    /// The innermost open region defining `v`, if any.
+    pub(super) fn region_of(&self, v: Value) -> Option<usize> {
+        self.contexts
+            .iter()
+            .rposition(|cx| cx.internal.contains(&v))
     }
 
     /// `v` as the reverse region can read it without stashing anything new: outside every
@@ -160,6 +168,7 @@ impl<'a> Sweep<'a> {
             index,
             index_read: false,
             captured: HashSet::new(),
+            buffers: Vec::new(),
         });
     }
 
@@ -182,7 +191,7 @@ impl<'a> Sweep<'a> {
                     || !cx
                         .definers
                         .get(v)
-                        .is_some_and(|(_, op)| is_cheap(op, self.sig))
+                        .is_some_and(|(_, op)| self.cost().is_cheap(op))
             })
             .collect();
         let mut recompute: Vec<Value> = Vec::new();
@@ -197,7 +206,7 @@ impl<'a> Sweep<'a> {
                 let Some(&v) = cx.order.get(next) else { break };
                 let recomputed = !forced.contains(&v)
                     && !cx.captured.contains(&v)
-                    && covered(cx, self.sig, v, &forced, &mut memo);
+                    && covered(cx, &self.cost(), v, &forced, &mut memo);
                 let operands = cx.definers.get(&v).map(|(_, op)| op.kind.operands());
                 (v, recomputed, operands.unwrap_or_default())
             };
@@ -286,6 +295,11 @@ impl<'a> Sweep<'a> {
                 .collect();
             prologue.push(copy);
         }
+        // Buffers of containers made in the region, from their stand-ins (popped above).
+        for buffer in &cx.buffers {
+            self.buffers.retain(|_, b| !buffer.results.contains(b));
+        }
+        prologue.extend(cx.buffers.iter().cloned());
         let plan = self.plans.entry(std::ptr::from_ref(cx.owner)).or_default();
         if matches!(cx.owner.kind, OpKind::For { .. }) {
             plan.reserve
@@ -394,6 +408,7 @@ impl<'a> Sweep<'a> {
         // adjoints the body adds to.
         let active: Vec<usize> = (0..args.len())
             .filter(|&j| self.primal.is_active(args[j]) || self.primal.is_active(op.results[j]))
+            .filter(|&j| self.primal.storage(args[j]).is_none())
             .collect();
         let mut outside = BTreeSet::new();
         self.outside_targets(body, &inside, &mut outside);
@@ -587,7 +602,7 @@ impl<'a> Sweep<'a> {
             if !op.results.iter().any(|&r| self.primal.is_active(r)) {
                 continue;
             }
-            candidates.extend(differentiable_operands(&op.kind, self.sig));
+            candidates.extend(differentiable_operands(&op.kind, self.sig, self.primal));
             if let Some((init, _, _)) = carried(&op.kind) {
                 candidates.extend(init);
             }
@@ -595,11 +610,10 @@ impl<'a> Sweep<'a> {
                 self.outside_targets(inner, inside, out);
             }
         }
-        out.extend(
-            candidates
-                .into_iter()
-                .filter(|v| !inside.contains(v) && self.primal.is_active(*v)),
-        );
+        // Containers' adjoints are buffers, changed in place, not carried.
+        out.extend(candidates.into_iter().filter(|v| {
+            !inside.contains(v) && self.primal.is_active(*v) && self.primal.storage(*v).is_none()
+        }));
     }
 }
 
@@ -646,6 +660,43 @@ fn defined_in_op(op: &Op) -> HashSet<Value> {
         walk(block, &mut out);
     }
     out
+}
+
+/// What deciding between recomputing and stashing needs to know.
+pub(super) struct Cost<'c> {
+    sig: &'c Signature,
+    primal: &'c Func,
+    mutated: &'c HashSet<Value>,
+}
+
+impl<'a> Sweep<'a> {
+    fn cost(&self) -> Cost<'_> {
+        Cost {
+            sig: self.sig,
+            primal: self.primal,
+            mutated: &self.mutated,
+        }
+    }
+}
+
+impl Cost<'_> {
+    /// Whether `op` is worth recomputing rather than stashing its result: pure, one result,
+    /// and a few cycles at most (arithmetic, comparisons, casts, loads from containers that
+    /// are never written; not transcendental functions).
+    fn is_cheap(&self, op: &Op) -> bool {
+        let loads_constant = |array: &Value| {
+            self.primal
+                .storage(*array)
+                .is_some_and(|s| !self.mutated.contains(&s))
+        };
+        match &op.kind {
+            OpKind::Index(array, _) if self.primal.storage(*array).is_some() => {
+                loads_constant(array)
+            }
+            OpKind::Len(_) => true,
+            _ => is_cheap(op, self.sig),
+        }
+    }
 }
 
 /// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
@@ -706,7 +757,7 @@ fn is_float_constructor(path: &syn::ExprPath, sig: &Signature) -> bool {
 /// computes it from such values.
 fn covered(
     cx: &Context,
-    sig: &Signature,
+    cost: &Cost,
     v: Value,
     stashed: &HashSet<Value>,
     memo: &mut HashMap<Value, bool>,
@@ -719,12 +770,12 @@ fn covered(
     }
     memo.insert(v, false);
     let covered = cx.definers.get(&v).is_some_and(|(_, op)| {
-        is_cheap(op, sig)
+        cost.is_cheap(op)
             && op
                 .kind
                 .operands()
                 .into_iter()
-                .all(|u| covered(cx, sig, u, stashed, memo))
+                .all(|u| covered(cx, cost, u, stashed, memo))
     });
     memo.insert(v, covered);
     covered

@@ -1,0 +1,183 @@
+//! Reversing container ops. A container's adjoint is a *buffer* of the same length, mutated in
+//! place by the reverse sweep (not versioned): it holds, at each point of the reverse sweep,
+//! the adjoint of the container's version at the matching point of the forward sweep.
+//!
+//! | forward | reverse |
+//! |---|---|
+//! | `t = x[i]` | `dx[i] += dt` |
+//! | `x[i] = v` | `dv = dx[i]; dx[i] = 0` (the overwritten element's adjoint starts at 0) |
+//! | `x.push(v)` | `dv = dx.pop()` |
+//! | `vec![v; n]` | `dv = sum(dx)` |
+//! | `vec![a, b]` | `da = dx[0]; db = dx[1]` |
+//!
+//! A parameter's buffer is its gradient. A buffer is made where its container is at hand: at
+//! the start of the reverse sweep for containers of the function's scope, at the start of a
+//! reversed region for containers made inside it (which the region then stashes whole).
+
+use std::collections::HashSet;
+
+use proc_macro2::Span;
+
+use super::Sweep;
+use crate::ir::{ArrayInit, Block, Func, Op, OpKind, Value};
+
+impl<'a> Sweep<'a> {
+    /// Reverses `op` if it is a container op; `false` otherwise.
+    pub(super) fn reverse_container(&mut self, op: &'a Op) -> bool {
+        let span = op.span;
+        let active = op.results.iter().any(|&r| self.primal.is_active(r));
+        match &op.kind {
+            OpKind::Index(array, index) if self.primal.storage(*array).is_some() => {
+                if active {
+                    let dt = self.adjoint_or_zero(op.results[0], span);
+                    let buffer = self.buffer(*array, span);
+                    let index = self.read(*index);
+                    self.emit(
+                        OpKind::BufferAdd {
+                            buffer,
+                            index,
+                            value: dt,
+                        },
+                        span,
+                        Vec::new(),
+                    );
+                }
+            }
+            OpKind::Store {
+                array,
+                index,
+                value,
+            } => {
+                if active {
+                    let buffer = self.buffer(*array, span);
+                    let index = self.read(*index);
+                    self.take_into(*value, OpKind::BufferTake { buffer, index }, span);
+                }
+            }
+            OpKind::Append { array, value } => {
+                // Every push pops, active or not, so that buffer positions stay aligned.
+                if self.active_storage(*array) {
+                    let buffer = self.buffer(*array, span);
+                    self.take_into(*value, OpKind::BufferPop(buffer), span);
+                }
+            }
+            OpKind::Array(init) => {
+                if active {
+                    let buffer = self.buffer(op.results[0], span);
+                    match init {
+                        ArrayInit::Repeat { value, .. } => {
+                            self.take_into(*value, OpKind::BufferSum(buffer), span);
+                        }
+                        ArrayInit::List { values, .. } => {
+                            for (k, &value) in values.iter().enumerate() {
+                                let lit =
+                                    syn::Lit::Int(syn::LitInt::new(&format!("{k}usize"), span));
+                                let index = self.func.new_value(None);
+                                self.emit(OpKind::Lit(lit), span, vec![index]);
+                                self.take_into(value, OpKind::BufferTake { buffer, index }, span);
+                            }
+                        }
+                        ArrayInit::Empty { .. } => {}
+                    }
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Emits `kind` (an op giving the adjoint of `value`) if `value` is active, and
+    /// accumulates; emits it anyway if it changes the buffer.
+    fn take_into(&mut self, value: Value, kind: OpKind, span: Span) {
+        let active = self.primal.is_active(value);
+        let changes_buffer = matches!(kind, OpKind::BufferTake { .. } | OpKind::BufferPop(_));
+        if !active && !changes_buffer {
+            return;
+        }
+        let adjoint = self.adjoint_value(value);
+        self.emit(kind, span, vec![adjoint]);
+        if active {
+            self.accumulate(value, adjoint, span);
+        }
+    }
+
+    fn emit(&mut self, kind: OpKind, span: Span, results: Vec<Value>) {
+        self.out.push(Op {
+            results,
+            kind,
+            span,
+            ty: None,
+        });
+    }
+
+    /// Whether any version of `array`'s storage is active: it has a buffer.
+    fn active_storage(&self, array: Value) -> bool {
+        self.primal
+            .storage(array)
+            .is_some_and(|s| self.active_storages.contains(&s))
+    }
+
+    /// The adjoint buffer of `array`'s storage, made where the storage is at hand.
+    pub(super) fn buffer(&mut self, array: Value, span: Span) -> Value {
+        let root = self.primal.storage(array).unwrap_or(array);
+        if let Some(&buffer) = self.buffers.get(&root) {
+            return buffer;
+        }
+        let name = self
+            .primal
+            .info(root)
+            .name
+            .as_ref()
+            .map(|n| format!("d{n}"));
+        let buffer = self.func.new_value(name);
+        self.buffers.insert(root, buffer);
+        match self.region_of(root) {
+            // Made at the start of the reversed region, from the stashed container.
+            Some(i) => {
+                let like = self.read(root);
+                self.contexts[i].buffers.push(Op {
+                    results: vec![buffer],
+                    kind: OpKind::Buffer(like),
+                    span,
+                    ty: None,
+                });
+            }
+            None => self.buffer_ops.push(Op {
+                results: vec![buffer],
+                kind: OpKind::Buffer(root),
+                span,
+                ty: None,
+            }),
+        }
+        buffer
+    }
+}
+
+/// The storages some version of which is active.
+pub(super) fn active_storages(func: &Func) -> HashSet<Value> {
+    func.values
+        .iter()
+        .filter(|info| info.active)
+        .filter_map(|info| info.storage)
+        .collect()
+}
+
+/// The storages written (stored into, pushed onto) anywhere: loads from them cannot be
+/// recomputed later, since the element may have changed.
+pub(super) fn mutated_storages(func: &Func) -> HashSet<Value> {
+    fn walk(func: &Func, block: &Block, out: &mut HashSet<Value>) {
+        for op in &block.ops {
+            if let OpKind::Store { array, .. } | OpKind::Append { array, .. } = &op.kind
+                && let Some(storage) = func.storage(*array)
+            {
+                out.insert(storage);
+            }
+            for inner in op.kind.blocks() {
+                walk(func, inner, out);
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(func, &func.body, &mut out);
+    out
+}
