@@ -228,6 +228,8 @@ struct Body<'a> {
     inline: HashMap<Value, TokenStream>,
     /// Values a method is called on or a `&mut` is taken of: bound with `let mut`.
     mutable: HashSet<Value>,
+    /// Containers written somewhere: their loads are bound where they happen.
+    written: HashSet<Value>,
 }
 
 impl<'a> Body<'a> {
@@ -238,9 +240,24 @@ impl<'a> Body<'a> {
             used: func.used_values(),
             inline: HashMap::new(),
             mutable: HashSet::new(),
+            written: HashSet::new(),
         };
+        body.find_written(&func.body);
         body.scan(&func.body);
         body
+    }
+
+    /// The containers stored into or pushed onto anywhere.
+    fn find_written(&mut self, block: &Block) {
+        for op in &block.ops {
+            if let OpKind::Store { array, .. } | OpKind::Append { array, .. } = &op.kind {
+                self.written
+                    .insert(self.func.storage(*array).unwrap_or(*array));
+            }
+            for inner in op.kind.blocks() {
+                self.find_written(inner);
+            }
+        }
     }
 
     /// Finds the inline and the mutable values, in program order.
@@ -280,7 +297,13 @@ impl<'a> Body<'a> {
                     let base = self.val(*base);
                     quote_spanned!(op.span=> #base.#member)
                 }
-                OpKind::Index(base, index) => {
+                // A load is written at its use only if nothing can write the element in
+                // between.
+                OpKind::Index(base, index)
+                    if !self
+                        .written
+                        .contains(&self.func.storage(*base).unwrap_or(*base)) =>
+                {
                     let (base, index) = (self.val(*base), self.val(*index));
                     quote_spanned!(op.span=> #base[#index])
                 }

@@ -57,9 +57,23 @@ impl LoopCx {
 
 /// What lowering a loop needs to know of its kind.
 enum Kind<'e> {
-    For { range: Range, index: Option<String> },
+    For {
+        range: Range,
+        /// The names the loop pattern binds.
+        bindings: Vec<(String, Source)>,
+        /// Containers the body writes through element bindings (`iter_mut`).
+        writes: Vec<String>,
+    },
     While(&'e Expr),
     Loop,
+}
+
+/// What a name bound by a loop pattern is.
+pub(super) enum Source {
+    /// The index (`for i in 0..n`, the `i` of `enumerate`).
+    Index,
+    /// An element of a container, at the index (`for v in x.iter()`).
+    Element(String),
 }
 
 impl Lower<'_> {
@@ -85,18 +99,32 @@ impl Lower<'_> {
                 self.arms(scrutinee, &m.arms)
             }
             Expr::ForLoop(f) => {
-                let range = self.range(&f.expr)?;
-                let index = match &*f.pat {
-                    Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                        Some(p.ident.to_string())
-                    }
-                    Pat::Wild(_) => None,
-                    other => {
-                        return Err(self.error(other, "the loop variable must be a name or `_`"));
+                let label = f.label.as_ref().map(|l| l.name.ident.to_string());
+                let (range, bindings, writes) = match self.iteration(&f.expr, &f.pat)? {
+                    Some(iteration) => iteration,
+                    None => {
+                        let range = self.range(&f.expr)?;
+                        let bindings = match &*f.pat {
+                            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                                vec![(p.ident.to_string(), Source::Index)]
+                            }
+                            Pat::Wild(_) => Vec::new(),
+                            other => {
+                                return Err(self.error(
+                                    other,
+                                    "the loop variable of a range must be a name or `_`",
+                                ));
+                            }
+                        };
+                        (range, bindings, Vec::new())
                     }
                 };
-                let label = f.label.as_ref().map(|l| l.name.ident.to_string());
-                self.lower_loop(Kind::For { range, index }, &f.body, label, span)
+                let kind = Kind::For {
+                    range,
+                    bindings,
+                    writes,
+                };
+                self.lower_loop(kind, &f.body, label, span)
             }
             Expr::While(w) => {
                 let label = w.label.as_ref().map(|l| l.name.ident.to_string());
@@ -567,11 +595,19 @@ impl Lower<'_> {
         }
 
         // The loop-carried variables and their values before the loop.
+        // A write through an element binding (`*v = ..`) is a write of its container.
         let mut names: Vec<String> = scan
             .assigned
             .into_iter()
-            .filter(|n| self.lookup(n).is_some())
+            .filter_map(|n| match self.lookup(&n) {
+                Some(Binding::Element { container, .. }) => Some(container.clone()),
+                Some(_) => Some(n),
+                None => None,
+            })
             .collect();
+        if let Kind::For { writes, .. } = &kind {
+            names.extend(writes.iter().cloned());
+        }
         names.extend(exits.iter().cloned());
         names.extend(continue_flag.iter().cloned());
         if scan.returns {
@@ -626,16 +662,25 @@ impl Lower<'_> {
             self.reassign(flag, no);
         }
         let body_result = match &kind {
-            Kind::For {
-                index: Some(name), ..
-            } => {
+            Kind::For { bindings, .. } => {
                 if let Some(index) = index {
-                    self.name_value(index, name);
-                    self.declare(name.clone(), Binding::Val(Val::One(index)));
+                    for (name, source) in bindings {
+                        let binding = match source {
+                            Source::Index => {
+                                self.name_value(index, name);
+                                Binding::Val(Val::One(index))
+                            }
+                            Source::Element(container) => Binding::Element {
+                                container: container.clone(),
+                                index,
+                            },
+                        };
+                        self.declare(name.clone(), binding);
+                    }
                 }
                 self.block(body)
             }
-            Kind::For { index: None, .. } | Kind::Loop => self.block(body),
+            Kind::Loop => self.block(body),
             Kind::While(cond) => self.value(cond).and_then(|c| {
                 self.branch(c, span, |this| this.block(body), |_| Ok(Val::Unit))?;
                 Ok(Val::One(c))
@@ -976,6 +1021,7 @@ fn assigned_name(place: &Expr) -> Option<String> {
         Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
         Expr::Paren(p) => assigned_name(&p.expr),
         Expr::Index(i) => assigned_name(&i.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => assigned_name(&u.expr),
         _ => None,
     }
 }

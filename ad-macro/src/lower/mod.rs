@@ -15,6 +15,7 @@
 mod containers;
 mod control;
 mod effect;
+mod iteration;
 
 use std::collections::HashMap;
 
@@ -33,6 +34,12 @@ type R<T> = Result<T, Reported>;
 #[derive(Clone, PartialEq)]
 enum Binding {
     Val(Val),
+    /// An element of a container variable (the `v` of `for v in x.iter()`): reading it loads
+    /// the element, `*v = ..` stores it.
+    Element {
+        container: String,
+        index: Value,
+    },
     /// Declared without a value: `let x;`.
     Unassigned,
     /// Its `let` had an error, already reported: uses stay silent instead of cascading.
@@ -148,6 +155,16 @@ impl Lower<'_> {
         match self.lookup(&ident.to_string()).cloned() {
             None => Ok(None),
             Some(Binding::Val(val)) => Ok(Some(val)),
+            Some(Binding::Element { container, index }) => {
+                let Some(Binding::Val(Val::One(array))) = self.lookup(&container).cloned() else {
+                    return Err(self.error(
+                        ident,
+                        format!("`{container}` is no longer a container here"),
+                    ));
+                };
+                let load = self.push(OpKind::Index(array, index), ident.span(), 1)[0];
+                Ok(Some(Val::One(load)))
+            }
             Some(Binding::Poisoned) => Err(Reported),
             Some(Binding::Unassigned) => {
                 Err(self.error(ident, format!("`{ident}` is used before it is assigned")))
@@ -417,6 +434,10 @@ impl Lower<'_> {
                     Val::Tuple(vals)
                 })
             }
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.element(&u.expr).is_some() => {
+                // `*v` of an element binding is the element.
+                self.expr(&u.expr)
+            }
             Expr::Unary(u) => {
                 let operand = self.value(&u.expr)?;
                 Ok(match u.op {
@@ -534,19 +555,23 @@ impl Lower<'_> {
         if let BinOp::And(_) | BinOp::Or(_) = b.op {
             return self.logic(b, span);
         }
+        let element_place = match &*b.left {
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.element(&u.expr),
+            _ => None,
+        };
+        if let Some((container, index)) = element_place
+            && (is_compound(&b.op) || compound_prim(&b.op).is_some())
+        {
+            // `*v op= x` of an element binding.
+            let array = self.container(&container, &b.left)?;
+            return self.update(&container, array, index, b, span);
+        }
         if let Expr::Index(place) = &*b.left
             && (is_compound(&b.op) || compound_prim(&b.op).is_some())
         {
             // `x[i] op= v`: the place is lowered once, read, and written.
             let (name, array, index) = self.place(place)?;
-            let rhs = self.value(&b.right)?;
-            let old = self.push(OpKind::Index(array, index), op_span(&b.left), 1)[0];
-            let new = match compound_prim(&b.op) {
-                Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
-                None => self.push1(OpKind::Binary(uncompound(b.op), old, rhs), span),
-            };
-            self.store(&name, array, index, new, span)?;
-            return Ok(Val::Unit);
+            return self.update(&name, array, index, b, span);
         }
         let lhs = self.value(&b.left);
         let rhs = self.value(&b.right);
@@ -584,6 +609,43 @@ impl Lower<'_> {
         }
     }
 
+    /// `container[index] op= b.right`: read, combine, write.
+    fn update(
+        &mut self,
+        container: &str,
+        array: Value,
+        index: Value,
+        b: &syn::ExprBinary,
+        span: Span,
+    ) -> R<Val> {
+        let rhs = self.value(&b.right)?;
+        let old = self.push(OpKind::Index(array, index), op_span(&b.left), 1)[0];
+        let new = match compound_prim(&b.op) {
+            Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
+            None => self.push1(OpKind::Binary(uncompound(b.op), old, rhs), span),
+        };
+        self.store(container, array, index, new, span)?;
+        Ok(Val::Unit)
+    }
+
+    /// The container and index of an element binding `e` (a path to one), if it is one.
+    fn element(&self, e: &Expr) -> Option<(String, Value)> {
+        let Expr::Path(p) = e else { return None };
+        let ident = p.path.get_ident()?;
+        match self.lookup(&ident.to_string())? {
+            Binding::Element { container, index } => Some((container.clone(), *index)),
+            _ => None,
+        }
+    }
+
+    /// The current version of the container variable `name`.
+    fn container(&mut self, name: &str, at: &Expr) -> R<Value> {
+        match self.lookup(name).cloned() {
+            Some(Binding::Val(Val::One(array))) if self.func.storage(array).is_some() => Ok(array),
+            _ => Err(self.error(at, format!("`{name}` is no longer a container here"))),
+        }
+    }
+
     /// `a && b`, `a || b`: `b` is lowered into a region that runs only when needed.
     fn logic(&mut self, b: &syn::ExprBinary, span: Span) -> R<Val> {
         let lhs = self.value(&b.left)?;
@@ -609,6 +671,16 @@ impl Lower<'_> {
                 let (name, array, index) = self.place(i)?;
                 self.store(&name, array, index, val, op_span(place))
             }
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => match self.element(&u.expr) {
+                Some((container, index)) => {
+                    let array = self.container(&container, place)?;
+                    self.store(&container, array, index, val, op_span(place))
+                }
+                None => Err(self.error(
+                    place,
+                    "only elements of `iter_mut()` can be written through `*`",
+                )),
+            },
             _ => Err(self.error(
                 place,
                 "only local variables can be assigned: assign to a `let` binding",

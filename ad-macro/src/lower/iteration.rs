@@ -1,0 +1,208 @@
+//! Loops over containers, lowered to index loops.
+//!
+//! `A.iter()` or `A.iter_mut()` (`.copied()`, `.cloned()` allowed), then any number of
+//! `.zip(B)` (`B`, `&B`, `B.iter()`, `B.iter_mut()`), then an optional `.enumerate()`. The loop
+//! runs over `0..min(A.len(), B.len(), ..)`; the pattern's names are bound to elements (read on
+//! use, written by `*v = ..`) and to the index.
+//!
+//! Before: `for (i, (a, b)) in x.iter().zip(y).enumerate() { s += a * b * i as f64; }`
+//! After:  `for i in 0..x.len().min(y.len()) { s += x[i] * y[i] * i as f64; }`
+
+use syn::{Expr, Pat};
+
+use super::control::Source;
+use super::{Lower, R, Val};
+use crate::ir::{OpKind, Range, Value};
+
+/// The shape of what an iterator yields.
+enum Item {
+    /// An element of the container variable, and whether the loop may write it.
+    Element(String, bool),
+    /// `(index, item)` of `enumerate`.
+    Enumerate(Box<Item>),
+    /// `(a, b)` of `zip`.
+    Zip(Box<Item>, Box<Item>),
+}
+
+const SUGGESTION: &str = "write an index loop, as `for i in 0..x.len()`";
+
+impl Lower<'_> {
+    /// The range, the pattern's bindings and the written containers of a loop over
+    /// containers; `None` if `iter` is not such a loop (it may still be a range).
+    pub(super) fn iteration(
+        &mut self,
+        iter: &Expr,
+        pat: &Pat,
+    ) -> R<Option<(Range, Vec<(String, Source)>, Vec<String>)>> {
+        let Some(item) = self.item(iter)? else {
+            return Ok(None);
+        };
+        let mut containers = Vec::new();
+        containers_of(&item, &mut containers);
+        let span = syn::spanned::Spanned::span(iter);
+        let mut len: Option<Value> = None;
+        for (name, _) in &containers {
+            let array = self.container(name, iter)?;
+            let this = self.push(OpKind::Len(array), span, 1)[0];
+            len = Some(match len {
+                None => this,
+                Some(shorter) => {
+                    let min = crate::prims::method("min", 2);
+                    match min {
+                        Some(min) => self.push(OpKind::Prim(min, vec![shorter, this]), span, 1)[0],
+                        None => this,
+                    }
+                }
+            });
+        }
+        let (Some(end), Val::One(start)) =
+            (len, self.push1(OpKind::Lit(syn::parse_quote!(0)), span))
+        else {
+            return Err(self.error(iter, "a loop over containers needs at least one container"));
+        };
+        let mut bindings = Vec::new();
+        self.bind_item(pat, &item, &mut bindings)?;
+        let writes = containers
+            .into_iter()
+            .filter(|(_, m)| *m)
+            .map(|(n, _)| n)
+            .collect();
+        let range = Range {
+            start,
+            end,
+            inclusive: false,
+            adaptors: Vec::new(),
+        };
+        Ok(Some((range, bindings, writes)))
+    }
+
+    /// What `iter` yields, if it is a supported iterator over containers.
+    fn item(&mut self, iter: &Expr) -> R<Option<Item>> {
+        let Expr::MethodCall(m) = iter else {
+            return Ok(None);
+        };
+        match (m.method.to_string().as_str(), m.args.len()) {
+            ("enumerate", 0) => match self.item(&m.receiver)? {
+                Some(inner) => Ok(Some(Item::Enumerate(Box::new(inner)))),
+                None => Err(self.error(
+                    &m.receiver,
+                    format!(
+                        "`enumerate` is supported on `iter()`, `iter_mut()` and `zip`: {SUGGESTION}"
+                    ),
+                )),
+            },
+            ("zip", 1) => {
+                let Some(left) = self.item(&m.receiver)? else {
+                    return Err(self.error(
+                        &m.receiver,
+                        format!("`zip` is supported on `iter()` and `iter_mut()`: {SUGGESTION}"),
+                    ));
+                };
+                let right = self.zip_argument(&m.args[0])?;
+                Ok(Some(Item::Zip(Box::new(left), Box::new(right))))
+            }
+            ("copied" | "cloned", 0) => match self.item(&m.receiver)? {
+                Some(item @ Item::Element(_, false)) => Ok(Some(item)),
+                _ => Err(self.error(
+                    iter,
+                    format!("`copied`/`cloned` are supported right after `iter()`: {SUGGESTION}"),
+                )),
+            },
+            ("iter" | "iter_mut", 0) => {
+                let mutable = m.method == "iter_mut";
+                match self.container_name(&m.receiver) {
+                    Some(name) => Ok(Some(Item::Element(name, mutable))),
+                    None => Err(self.error(
+                        &m.receiver,
+                        format!("only containers held in variables can be iterated: {SUGGESTION}"),
+                    )),
+                }
+            }
+            (_, _) if self.iterates_container(iter) => Err(self.error(
+                iter,
+                format!("this iterator is not supported: {SUGGESTION}"),
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    /// The argument of `zip`: a container (`b`, `&b`, `&mut b`) or its iterator.
+    fn zip_argument(&mut self, e: &Expr) -> R<Item> {
+        match e {
+            Expr::Reference(r) => match self.container_name(&r.expr) {
+                Some(name) => Ok(Item::Element(name, r.mutability.is_some())),
+                None => Err(self.error(
+                    e,
+                    format!("`zip` takes a container or its iterator: {SUGGESTION}"),
+                )),
+            },
+            Expr::Paren(p) => self.zip_argument(&p.expr),
+            _ => match self.container_name(e) {
+                Some(name) => Ok(Item::Element(name, false)),
+                None => match self.item(e)? {
+                    Some(item) => Ok(item),
+                    None => Err(self.error(
+                        e,
+                        format!("`zip` takes a container or its iterator: {SUGGESTION}"),
+                    )),
+                },
+            },
+        }
+    }
+
+    /// The name of the container variable `e` is, if it is one.
+    fn container_name(&mut self, e: &Expr) -> Option<String> {
+        let Expr::Path(p) = e else { return None };
+        let name = p.path.get_ident()?.to_string();
+        match self.lookup(&name)? {
+            super::Binding::Val(Val::One(v)) if self.func.storage(*v).is_some() => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether a method chain starts at a container variable (`x.iter().map(..)`).
+    fn iterates_container(&mut self, e: &Expr) -> bool {
+        match e {
+            Expr::MethodCall(m) => self.iterates_container(&m.receiver),
+            other => self.container_name(other).is_some(),
+        }
+    }
+
+    /// Binds the names of `pat` to the parts of `item`.
+    fn bind_item(&mut self, pat: &Pat, item: &Item, out: &mut Vec<(String, Source)>) -> R<()> {
+        match (pat, item) {
+            (Pat::Wild(_), _) => Ok(()),
+            (Pat::Paren(p), _) => self.bind_item(&p.pat, item, out),
+            // `&v` copies the element: the same thing, to the reverse pass.
+            (Pat::Reference(r), Item::Element(..)) => self.bind_item(&r.pat, item, out),
+            (Pat::Ident(p), Item::Element(name, _)) if p.subpat.is_none() && p.by_ref.is_none() => {
+                out.push((p.ident.to_string(), Source::Element(name.clone())));
+                Ok(())
+            }
+            (Pat::Tuple(t), Item::Enumerate(inner)) if t.elems.len() == 2 => {
+                match &t.elems[0] {
+                    Pat::Ident(p) if p.subpat.is_none() => out.push((p.ident.to_string(), Source::Index)),
+                    Pat::Wild(_) => {}
+                    other => return Err(self.error(other, "the index of `enumerate` must be a name or `_`")),
+                }
+                self.bind_item(&t.elems[1], inner, out)
+            }
+            (Pat::Tuple(t), Item::Zip(left, right)) if t.elems.len() == 2 => {
+                self.bind_item(&t.elems[0], left, out)?;
+                self.bind_item(&t.elems[1], right, out)
+            }
+            (other, _) => Err(self.error(other, "this pattern does not match the iterator's items: bind elements by name, as `for (i, (a, b)) in x.iter().zip(y).enumerate()`")),
+        }
+    }
+}
+
+fn containers_of(item: &Item, out: &mut Vec<(String, bool)>) {
+    match item {
+        Item::Element(name, mutable) => out.push((name.clone(), *mutable)),
+        Item::Enumerate(inner) => containers_of(inner, out),
+        Item::Zip(a, b) => {
+            containers_of(a, out);
+            containers_of(b, out);
+        }
+    }
+}
