@@ -16,7 +16,7 @@ use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, Pat};
 
-use crate::ir::{Adaptor, ArrayInit, Block, Func, Len, Op, OpKind, Range, StashKind, Value};
+use crate::ir::{Adaptor, Arg, ArrayInit, Block, Func, Len, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Syntax;
 use crate::signature::Signature;
 
@@ -278,8 +278,15 @@ impl<'a> Body<'a> {
                 }
                 OpKind::BufferAdd { buffer, .. }
                 | OpKind::BufferTake { buffer, .. }
+                | OpKind::BufferAddAll { buffer, .. }
                 | OpKind::BufferPop(buffer) => {
                     self.mutable.insert(*buffer);
+                }
+                OpKind::Pullback { args, .. } => {
+                    self.mutable.extend(args.iter().filter_map(|a| match a {
+                        Arg::Mut(buffer) => Some(*buffer),
+                        _ => None,
+                    }));
                 }
                 _ => {}
             }
@@ -523,6 +530,11 @@ impl<'a> Body<'a> {
                     (self.val(*buffer), self.val(*index), self.val(*value));
                 return quote_spanned!(span=> #buffer[#index] += #value;);
             }
+            OpKind::BufferAddAll { buffer, from } => {
+                let (buffer, from) = (self.val(*buffer), self.val(*from));
+                let krate = self.krate;
+                return quote_spanned!(span=> #krate::__private::add_all(&mut #buffer, &#from););
+            }
             OpKind::Push { stash, values } => {
                 let stash = stash_ident(*stash);
                 let values = self.vals(values);
@@ -579,6 +591,14 @@ impl<'a> Body<'a> {
                     (Syntax::Prefix(c), [a]) => {
                         let op = Punct::new(c, Spacing::Alone);
                         quote_spanned!(span=> #op #a)
+                    }
+                    (Syntax::Function, _) => {
+                        let name = Ident::new(prim.name, span);
+                        let args = args.iter().zip(prim.operands).map(|(a, kind)| match kind {
+                            crate::prims::Operand::Array => quote!(&#a),
+                            _ => a.clone(),
+                        });
+                        quote_spanned!(span=> #krate::linalg::#name(#(#args),*))
                     }
                     (_, [recv, rest @ ..]) => {
                         let method = Ident::new(prim.name, span);
@@ -651,7 +671,22 @@ impl<'a> Body<'a> {
             OpKind::Effect { mac, .. } => mac.to_token_stream(),
             OpKind::Pullback { rule, args } => {
                 let rule = Ident::new(rule, Span::call_site());
-                let args = self.vals(args);
+                let args: Vec<TokenStream> = args
+                    .iter()
+                    .map(|arg| match arg {
+                        Arg::Value(v) => self.val(*v),
+                        Arg::Ref(v) => {
+                            let v = self.val(*v);
+                            quote!(&#v)
+                        }
+                        Arg::Mut(v) => {
+                            let v = self.val(*v);
+                            quote!(&mut #v)
+                        }
+                        Arg::EmptyRef => quote!(&[]),
+                        Arg::EmptyMut => quote!(&mut []),
+                    })
+                    .collect();
                 quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
             }
             OpKind::ZeroLike(v) => {
@@ -731,7 +766,8 @@ impl<'a> Body<'a> {
             | OpKind::Push { .. }
             | OpKind::Store { .. }
             | OpKind::Append { .. }
-            | OpKind::BufferAdd { .. } => quote!(),
+            | OpKind::BufferAdd { .. }
+            | OpKind::BufferAddAll { .. } => quote!(),
         }
     }
 }

@@ -15,6 +15,8 @@ pub enum Syntax {
     /// `a.name(b, ..)`, also accepted in path form `f64::name(a, b)`, `T::name(a, b)`,
     /// `Float::name(a, b)`.
     Method,
+    /// `linalg::name(a, b, ..)`: a function of `ad_runtime::linalg`.
+    Function,
 }
 
 /// What an operand is.
@@ -22,8 +24,11 @@ pub enum Syntax {
 pub enum Operand {
     /// A float of the function's type: it gets an adjoint.
     Float,
-    /// Anything else (the `i32` of `powi`): passed to the rule, never differentiated.
+    /// Anything else (the `i32` of `powi`, the dimensions of `matvec`): passed to the rule,
+    /// never differentiated.
     Other,
+    /// A container of floats, passed as `&x`; its adjoint is a buffer the rule adds into.
+    Array,
 }
 
 /// How the results depend on the operands.
@@ -60,6 +65,8 @@ pub struct Prim {
     pub results: usize,
     pub derivative: Derivative,
     pub reads: Reads,
+    /// The result is a new container (`Vec<F>`) rather than a float.
+    pub array_result: bool,
 }
 
 impl Prim {
@@ -76,7 +83,7 @@ impl Prim {
 }
 
 use Derivative::{Rule, Zero};
-use Operand::{Float as F, Other as I};
+use Operand::{Array as A, Float as F, Other as I};
 use Reads::{All, Mask, Nothing, Operands, Results};
 use Syntax::{Infix, Method, Prefix};
 
@@ -95,6 +102,25 @@ const fn p(
         results,
         derivative,
         reads,
+        array_result: false,
+    }
+}
+
+/// A function of `ad_runtime::linalg`.
+const fn linalg(
+    name: &'static str,
+    operands: &'static [Operand],
+    array_result: bool,
+    reads: Reads,
+) -> Prim {
+    Prim {
+        name,
+        syntax: Syntax::Function,
+        operands,
+        results: 1,
+        derivative: Rule,
+        reads,
+        array_result,
     }
 }
 
@@ -161,6 +187,15 @@ pub static PRIMS: &[Prim] = &[
     p("is_sign_negative", Method, &[F], 1, Zero, Nothing),
     p("classify",         Method, &[F], 1, Zero, Nothing),
     p("to_bits",          Method, &[F], 1, Zero, Nothing),
+    // linear algebra: `linalg::name(..)`; `sum` also as `x.iter().sum()`
+    linalg("dot",       &[A, A],          false, Operands),
+    linalg("sum",       &[A],             false, Nothing),
+    linalg("norm2",     &[A],             false, All),
+    linalg("logsumexp", &[A],             false, All),
+    linalg("softmax",   &[A],             true,  Results),
+    linalg("matvec",    &[A, A, I, I],    true,  Operands),
+    linalg("matmul",    &[A, A, I, I, I], true,  Operands),
+    linalg("axpy",      &[F, A, A],       true,  Mask(&[true, true, false, false])),
 ];
 
 /// The primitive for method `name` called with `operands` operands (receiver included).
@@ -173,6 +208,13 @@ pub fn method(name: &str, operands: usize) -> Option<&'static Prim> {
 /// The primitive for a binary operator such as `+`.
 pub fn infix(op: char) -> Option<&'static Prim> {
     PRIMS.iter().find(|p| p.syntax == Infix(op))
+}
+
+/// The function `linalg::name` taking `operands` arguments.
+pub fn function(name: &str, operands: usize) -> Option<&'static Prim> {
+    PRIMS
+        .iter()
+        .find(|p| p.syntax == Syntax::Function && p.name == name && p.operands.len() == operands)
 }
 
 /// `+`, which the reverse sweep uses to add contributions to an adjoint.

@@ -26,6 +26,7 @@
 //! - [`reverse`]: the attribute, and what it generates.
 //! - [`rules`]: the pullback of every primitive, with the conventions at kinks.
 //! - [`check`]: gradient checking by central differences, for your own tests.
+//! - [`linalg`]: dot products, matrix products, norms, softmax, differentiable as calls.
 //!
 //! The supported subset of Rust, the semantics (traces, kinks, domains) and the design are
 //! described in the repository's `docs/`.
@@ -37,6 +38,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod check;
+pub mod linalg;
 pub mod rules;
 mod stash;
 
@@ -71,7 +73,7 @@ pub use num_traits;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::stash::{
-        AdjointBuffer, Bits, Progression, Slot, Stack, placeholder, pop, sum, take,
+        AdjointBuffer, Bits, Progression, Slot, Stack, add_all, placeholder, pop, sum, take,
     };
     pub use num_traits::Float;
 

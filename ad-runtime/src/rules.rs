@@ -389,6 +389,158 @@ pub fn clamp<F: Float>(x: F, lo: F, _hi: F, y: F, dy: F) -> (F, F, F) {
     }
 }
 
+// ----- linear algebra (`crate::linalg`) -----
+//
+// Containers are passed as slices and their adjoints as buffers to accumulate into; an empty
+// buffer stands for an operand that is not differentiated. A container the rule does not read
+// may be passed empty.
+
+/// `out = dot(x, y)`: `dx += dout y`, `dy += dout x`.
+#[inline]
+pub fn dot<F: Float>(x: &[F], y: &[F], _out: F, dout: F, dx: &mut [F], dy: &mut [F]) {
+    for (d, &v) in dx.iter_mut().zip(y) {
+        *d = *d + dout * v;
+    }
+    for (d, &v) in dy.iter_mut().zip(x) {
+        *d = *d + dout * v;
+    }
+}
+
+/// `out = sum(x)`: `dx += dout`.
+#[inline]
+pub fn sum<F: Float>(_x: &[F], _out: F, dout: F, dx: &mut [F]) {
+    for d in dx.iter_mut() {
+        *d = *d + dout;
+    }
+}
+
+/// `out = norm2(x)`: `dx += dout x / out`, nothing at the zero vector.
+#[inline]
+pub fn norm2<F: Float>(x: &[F], out: F, dout: F, dx: &mut [F]) {
+    if out == F::zero() {
+        return;
+    }
+    let s = dout / out;
+    for (d, &v) in dx.iter_mut().zip(x) {
+        *d = *d + s * v;
+    }
+}
+
+/// `out = logsumexp(x)`: `dx += dout softmax(x) = dout exp(x - out)`.
+#[inline]
+pub fn logsumexp<F: Float>(x: &[F], out: F, dout: F, dx: &mut [F]) {
+    for (d, &v) in dx.iter_mut().zip(x) {
+        *d = *d + dout * (v - out).exp();
+    }
+}
+
+/// `y = softmax(x)`: `dx += y ⊙ (dy - ⟨dy, y⟩)`.
+#[inline]
+pub fn softmax<F: Float>(_x: &[F], y: &[F], dy: &[F], dx: &mut [F]) {
+    let inner = y
+        .iter()
+        .zip(dy)
+        .fold(F::zero(), |acc, (&a, &b)| acc + a * b);
+    for ((d, &yi), &dyi) in dx.iter_mut().zip(y).zip(dy) {
+        *d = *d + yi * (dyi - inner);
+    }
+}
+
+/// `y = A x` (`a` is `m × n`): `dA += dy xᵀ`, `dx += Aᵀ dy`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, adjoints: the rule shape"
+)]
+#[inline]
+pub fn matvec<F: Float>(
+    a: &[F],
+    x: &[F],
+    m: usize,
+    n: usize,
+    _y: &[F],
+    dy: &[F],
+    da: &mut [F],
+    dx: &mut [F],
+) {
+    for i in 0..m {
+        let dyi = dy[i];
+        if !da.is_empty() {
+            for (d, &xj) in da[i * n..(i + 1) * n].iter_mut().zip(x) {
+                *d = *d + dyi * xj;
+            }
+        }
+        if !dx.is_empty() {
+            for (d, &aij) in dx.iter_mut().zip(&a[i * n..(i + 1) * n]) {
+                *d = *d + aij * dyi;
+            }
+        }
+    }
+}
+
+/// `C = A B` (`a` is `m × k`, `b` is `k × n`): `dA += dC Bᵀ`, `dB += Aᵀ dC`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, adjoints: the rule shape"
+)]
+#[inline]
+pub fn matmul<F: Float>(
+    a: &[F],
+    b: &[F],
+    m: usize,
+    k: usize,
+    n: usize,
+    _c: &[F],
+    dc: &[F],
+    da: &mut [F],
+    db: &mut [F],
+) {
+    for i in 0..m {
+        let dc_row = &dc[i * n..(i + 1) * n];
+        for p in 0..k {
+            let b_row = &b[p * n..(p + 1) * n];
+            if !da.is_empty() {
+                let s = dc_row
+                    .iter()
+                    .zip(b_row)
+                    .fold(F::zero(), |acc, (&x, &y)| acc + x * y);
+                da[i * k + p] = da[i * k + p] + s;
+            }
+            if !db.is_empty() {
+                let a_ip = a[i * k + p];
+                for (d, &dc_ij) in db[p * n..(p + 1) * n].iter_mut().zip(dc_row) {
+                    *d = *d + a_ip * dc_ij;
+                }
+            }
+        }
+    }
+}
+
+/// `out = α x + y`: `dα = ⟨dout, x⟩`, `dx += α dout`, `dy += dout`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, adjoints: the rule shape"
+)]
+#[inline]
+pub fn axpy<F: Float>(
+    alpha: F,
+    x: &[F],
+    _y: &[F],
+    _out: &[F],
+    dout: &[F],
+    dx: &mut [F],
+    dy: &mut [F],
+) -> F {
+    for (d, &g) in dx.iter_mut().zip(dout) {
+        *d = *d + alpha * g;
+    }
+    for (d, &g) in dy.iter_mut().zip(dout) {
+        *d = *d + g;
+    }
+    x.iter()
+        .zip(dout)
+        .fold(F::zero(), |acc, (&a, &g)| acc + a * g)
+}
+
 #[cfg(test)]
 mod tests {
     //! Each rule against its closed-form derivative, written out independently here.
@@ -618,6 +770,82 @@ mod tests {
         assert!(asin(2.0, f64::NAN, 1.0).is_nan());
         assert!(acosh(0.5, f64::NAN, 1.0).is_nan());
         assert_eq!(asin(1.0, PI / 2.0, 1.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn linear_algebra_rules_match_finite_differences() {
+        use crate::check::central_differences;
+        use crate::linalg;
+        use alloc::vec;
+        use alloc::vec::Vec;
+
+        // A scalar function of a flattened input, and its gradient from a rule.
+        fn check(f: impl Fn(&[f64]) -> f64, x: &[f64], grad: &[f64]) {
+            let numeric = central_differences(f, x);
+            for (i, (g, n)) in grad.iter().zip(&numeric).enumerate() {
+                assert!(
+                    (g - n).abs() < 1e-7 * (1.0 + n.abs()),
+                    "component {i}: {g} vs {n}"
+                );
+            }
+        }
+        let (m, k, n) = (2, 3, 4);
+        let a: Vec<f64> = (0..m * k).map(|i| 0.3 * i as f64 - 0.7).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.37).sin()).collect();
+        let x: Vec<f64> = (0..k).map(|i| 1.0 - 0.4 * i as f64).collect();
+        let w: Vec<f64> = (0..m * n).map(|i| 0.1 + 0.2 * i as f64).collect();
+        // ⟨w, A B⟩: dA = W Bᵀ, dB = Aᵀ W.
+        let (mut da, mut db) = (vec![0.0; m * k], vec![0.0; k * n]);
+        let c = linalg::matmul(&a, &b, m, k, n);
+        matmul(&a, &b, m, k, n, &c, &w, &mut da, &mut db);
+        let ab: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let f = |p: &[f64]| linalg::dot(&w, &linalg::matmul(&p[..m * k], &p[m * k..], m, k, n));
+        check(f, &ab, &[da, db].concat());
+        // ⟨v, A x⟩.
+        let v = [0.5, -1.5];
+        let (mut da, mut dx) = (vec![0.0; m * k], vec![0.0; k]);
+        matvec(&a, &x, m, k, &[], &v, &mut da, &mut dx);
+        let ax: Vec<f64> = a.iter().chain(&x).copied().collect();
+        check(
+            |p: &[f64]| linalg::dot(&v, &linalg::matvec(&p[..m * k], &p[m * k..], m, k)),
+            &ax,
+            &[da, dx].concat(),
+        );
+        // Scalar reductions.
+        for (name, f, rule) in [
+            (
+                "sum",
+                linalg::sum as fn(&[f64]) -> f64,
+                sum as fn(&[f64], f64, f64, &mut [f64]),
+            ),
+            ("norm2", linalg::norm2, norm2),
+            ("logsumexp", linalg::logsumexp, logsumexp),
+        ] {
+            let mut dx = vec![0.0; k];
+            rule(&x, f(&x), 1.0, &mut dx);
+            check(f, &x, &dx);
+            assert!(!name.is_empty());
+        }
+        let mut dx = vec![0.0; k];
+        let mut dy = vec![0.0; k];
+        dot(&x, &x, 0.0, 1.0, &mut dx, &mut dy);
+        assert_eq!(dx, x);
+        // ⟨v, softmax(x)⟩ and ⟨v, α x + y⟩.
+        let v3 = [0.3, -1.0, 2.0];
+        let y = linalg::softmax(&x);
+        let mut dx = vec![0.0; k];
+        softmax(&[], &y, &v3, &mut dx);
+        check(|p: &[f64]| linalg::dot(&v3, &linalg::softmax(p)), &x, &dx);
+        let (mut dx, mut dy) = (vec![0.0; k], vec![0.0; k]);
+        let dalpha = axpy(2.0, &x, &[], &[], &v3, &mut dx, &mut dy);
+        let xa: Vec<f64> = x.iter().chain(&[2.0]).copied().collect();
+        let f = |p: &[f64]| linalg::dot(&v3, &linalg::axpy(p[k], &p[..k], &x));
+        check(f, &xa, &[dx, vec![dalpha]].concat());
+        assert_eq!(dy, v3);
+        // The zero vector's norm.
+        let mut dx = vec![0.0; 2];
+        norm2(&[0.0, 0.0], 0.0, 1.0, &mut dx);
+        assert_eq!(dx, [0.0, 0.0]);
     }
 
     #[test]

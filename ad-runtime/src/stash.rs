@@ -431,3 +431,11 @@ pub fn pop<F>(buffer: &mut Vec<F>) -> F {
 pub fn sum<F: Zero + Copy>(buffer: &[F]) -> F {
     buffer.iter().fold(F::zero(), |acc, &x| acc + x)
 }
+
+/// `buffer[i] += from[i]`: a container's adjoint collected in a second buffer.
+#[inline]
+pub fn add_all<F: Zero + Copy>(buffer: &mut [F], from: &[F]) {
+    for (b, &f) in buffer.iter_mut().zip(from) {
+        *b = *b + f;
+    }
+}

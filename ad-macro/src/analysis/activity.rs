@@ -55,7 +55,7 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
         OpKind::Prim(prim, args) if prim.derivative == Derivative::Rule => args
             .iter()
             .zip(prim.operands)
-            .filter(|(_, kind)| **kind == Operand::Float)
+            .filter(|(_, kind)| **kind != Operand::Other)
             .map(|(v, _)| *v)
             .collect(),
         OpKind::Cast(v, ty) if sig.is_float(ty) => vec![*v],

@@ -223,10 +223,7 @@ pub enum OpKind {
 
     // Only in adjoint programs.
     /// `rules::<rule>(args)`: the adjoints of a primitive's float operands.
-    Pullback {
-        rule: &'static str,
-        args: Vec<Value>,
-    },
+    Pullback { rule: &'static str, args: Vec<Arg> },
     /// The zero of a value's type: the adjoint of something the output does not depend on.
     ZeroLike(Value),
     /// Keeps `values` in a stash for the reverse sweep.
@@ -253,6 +250,39 @@ pub enum OpKind {
     BufferPop(Value),
     /// The sum of the elements: the adjoint of the `v` of `vec![v; n]`.
     BufferSum(Value),
+    /// `buffer[i] += from[i]` for every `i`.
+    BufferAddAll { buffer: Value, from: Value },
+}
+
+/// An argument of a rule, and how it is passed.
+#[derive(Clone, Copy)]
+pub enum Arg {
+    /// A scalar, by value.
+    Value(Value),
+    /// A container, as `&x`.
+    Ref(Value),
+    /// An adjoint buffer to accumulate into, as `&mut dx`.
+    Mut(Value),
+    /// An empty slice, for a container the rule does not read.
+    EmptyRef,
+    /// An empty buffer, for an operand that is not differentiated.
+    EmptyMut,
+}
+
+impl Arg {
+    pub fn value(&self) -> Option<Value> {
+        match self {
+            Arg::Value(v) | Arg::Ref(v) | Arg::Mut(v) => Some(*v),
+            Arg::EmptyRef | Arg::EmptyMut => None,
+        }
+    }
+
+    fn value_mut(&mut self) -> Option<&mut Value> {
+        match self {
+            Arg::Value(v) | Arg::Ref(v) | Arg::Mut(v) => Some(v),
+            Arg::EmptyRef | Arg::EmptyMut => None,
+        }
+    }
 }
 
 /// How a new container is made.
@@ -280,10 +310,10 @@ impl OpKind {
             OpKind::Lit(_) | OpKind::Path(_) | OpKind::Placeholder | OpKind::Pop { .. } => {
                 Vec::new()
             }
-            OpKind::Prim(_, args)
-            | OpKind::Call(_, args)
-            | OpKind::Pullback { args, .. }
-            | OpKind::Push { values: args, .. } => args.clone(),
+            OpKind::Prim(_, args) | OpKind::Call(_, args) | OpKind::Push { values: args, .. } => {
+                args.clone()
+            }
+            OpKind::Pullback { args, .. } => args.iter().filter_map(Arg::value).collect(),
             OpKind::Cast(v, _)
             | OpKind::Unary(_, v)
             | OpKind::Field(v, _)
@@ -327,6 +357,7 @@ impl OpKind {
                 value,
             } => vec![*buffer, *index, *value],
             OpKind::BufferTake { buffer, index } => vec![*buffer, *index],
+            OpKind::BufferAddAll { buffer, from } => vec![*buffer, *from],
         }
     }
 
@@ -363,9 +394,9 @@ impl OpKind {
         };
         match self {
             OpKind::Lit(_) | OpKind::Path(_) | OpKind::Placeholder | OpKind::Pop { .. } => {}
+            OpKind::Pullback { args, .. } => args.iter_mut().filter_map(Arg::value_mut).for_each(f),
             OpKind::Prim(_, args)
             | OpKind::Call(_, args)
-            | OpKind::Pullback { args, .. }
             | OpKind::Push { values: args, .. }
             | OpKind::Effect { uses: args, .. }
             | OpKind::Loop { init: args, .. } => args.iter_mut().for_each(f),
@@ -428,6 +459,10 @@ impl OpKind {
             OpKind::BufferTake { buffer, index } => {
                 f(buffer);
                 f(index);
+            }
+            OpKind::BufferAddAll { buffer, from } => {
+                f(buffer);
+                f(from);
             }
         }
     }

@@ -17,7 +17,7 @@ use std::fmt::{self, Write};
 
 use quote::ToTokens;
 
-use super::{Adaptor, ArrayInit, Block, Func, Len, Op, OpKind, Range, Value};
+use super::{Adaptor, Arg, ArrayInit, Block, Func, Len, Op, OpKind, Range, Value};
 
 impl Func {
     /// One op, on one line (its regions elided), for error messages.
@@ -189,7 +189,24 @@ impl Func {
             OpKind::Effect { mac, .. } => write!(out, "effect {}!(..)", tokens(&mac.path))?,
             OpKind::Pullback { rule, args } => {
                 write!(out, "pullback {rule} ")?;
-                self.write_values(out, args)?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.write_str(", ")?;
+                    }
+                    match arg {
+                        Arg::Value(v) => self.write_value(out, *v)?,
+                        Arg::Ref(v) => {
+                            out.write_str("&")?;
+                            self.write_value(out, *v)?;
+                        }
+                        Arg::Mut(v) => {
+                            out.write_str("&mut ")?;
+                            self.write_value(out, *v)?;
+                        }
+                        Arg::EmptyRef => out.write_str("&[]")?,
+                        Arg::EmptyMut => out.write_str("&mut []")?,
+                    }
+                }
             }
             OpKind::ZeroLike(v) => {
                 out.write_str("zero_like ")?;
@@ -267,6 +284,10 @@ impl Func {
             OpKind::BufferPop(v) => {
                 out.write_str("buffer_pop ")?;
                 self.write_value(out, *v)?;
+            }
+            OpKind::BufferAddAll { buffer, from } => {
+                out.write_str("buffer_add_all ")?;
+                self.write_values(out, &[*buffer, *from])?;
             }
             OpKind::BufferSum(v) => {
                 out.write_str("buffer_sum ")?;

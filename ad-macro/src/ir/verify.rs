@@ -98,8 +98,12 @@ impl Checker<'_> {
                     && yields(body) == 1 + init.len()
                     && results == init.len() + usize::from(*trips)
             }
-            OpKind::Effect { .. } | OpKind::Push { .. } | OpKind::BufferAdd { .. } => results == 0,
-            OpKind::Pullback { .. } | OpKind::Pop { .. } => results > 0,
+            OpKind::Effect { .. }
+            | OpKind::Push { .. }
+            | OpKind::BufferAdd { .. }
+            | OpKind::BufferAddAll { .. } => results == 0,
+            OpKind::Pop { .. } => results > 0,
+            OpKind::Pullback { .. } => true,
             _ => results <= 1,
         };
         if !shape_ok {

@@ -184,6 +184,76 @@ impl Lower<'_> {
         Some(Ok(Val::One(self.version(OpKind::Array(init), span, None))))
     }
 
+    /// `linalg::name(..)` of `ad_runtime::linalg`; `None` for other calls.
+    pub(super) fn linalg_call(
+        &mut self,
+        func: &syn::ExprPath,
+        args: &Punctuated<Expr, Token![,]>,
+        span: Span,
+    ) -> Option<R<Val>> {
+        let segments: Vec<&syn::PathSegment> = func.path.segments.iter().collect();
+        let [.., module, name] = segments.as_slice() else {
+            return None;
+        };
+        if module.ident != "linalg" {
+            return None;
+        }
+        let prim = crate::prims::function(&name.ident.to_string(), args.len())?;
+        let mut operands = Vec::new();
+        let mut failed = None;
+        for (arg, kind) in args.iter().zip(prim.operands) {
+            let value = match kind {
+                crate::prims::Operand::Array => self.container_arg(arg, &name.ident),
+                _ => self.value(arg),
+            };
+            match value {
+                Ok(v) => operands.push(v),
+                Err(e) => failed = Some(e),
+            }
+        }
+        if let Some(e) = failed {
+            return Some(Err(e));
+        }
+        let kind = OpKind::Prim(prim, operands);
+        Some(Ok(Val::One(match prim.array_result {
+            true => self.version(kind, span, None),
+            false => self.push(kind, span, 1)[0],
+        })))
+    }
+
+    /// A container argument: `x`, `&x` or `&mut x` of a container.
+    fn container_arg(&mut self, arg: &Expr, function: &proc_macro2::Ident) -> R<Value> {
+        let inner = match arg {
+            Expr::Reference(r) => &*r.expr,
+            other => other,
+        };
+        let value = self.value(inner)?;
+        if self.func.storage(value).is_none() {
+            return Err(self.error(arg, format!("`linalg::{function}` takes containers here: pass a slice, `Vec` or array, as `&x`")));
+        }
+        Ok(value)
+    }
+
+    /// `x.iter().sum()` (`sum::<F>()` too) of a container; `None` for other methods.
+    pub(super) fn iter_sum(&mut self, m: &syn::ExprMethodCall, span: Span) -> Option<R<Val>> {
+        if m.method != "sum" || !m.args.is_empty() {
+            return None;
+        }
+        let Expr::MethodCall(iter) = &*m.receiver else {
+            return None;
+        };
+        if iter.method != "iter" || !iter.args.is_empty() {
+            return None;
+        }
+        let array = match self.value(&iter.receiver) {
+            Ok(v) if self.func.storage(v).is_some() => v,
+            Ok(_) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let sum = crate::prims::function("sum", 1)?;
+        Some(Ok(self.push1(OpKind::Prim(sum, vec![array]), span)))
+    }
+
     /// `x.push(v)`, `x.len()`, `x.is_empty()` on a container; `None` for other methods.
     pub(super) fn container_method(
         &mut self,

@@ -456,6 +456,9 @@ impl Lower<'_> {
                 Ok(self.push1(OpKind::Cast(v, c.ty.clone()), span))
             }
             Expr::MethodCall(m) => {
+                if let Some(sum) = self.iter_sum(m, span) {
+                    return sum;
+                }
                 let recv = self.value(&m.receiver);
                 let args = self.values(&m.args);
                 let (recv, args) = (recv?, args?);
@@ -494,6 +497,9 @@ impl Lower<'_> {
                 }
                 if let Some(array) = self.vec_constructor(func, &call.args, span) {
                     return array;
+                }
+                if let Some(result) = self.linalg_call(func, &call.args, span) {
+                    return result;
                 }
                 let args = self.values(&call.args)?;
                 match self.path_prim(func, args.len()) {

@@ -41,7 +41,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 
-use crate::ir::{Block, Func, Op, OpKind, Param, Value};
+use crate::ir::{Arg, Block, Func, Op, OpKind, Param, Value};
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::Signature;
 
@@ -133,38 +133,12 @@ impl<'a> Sweep<'a> {
         }
         match &op.kind {
             OpKind::Prim(prim, operands) if prim.derivative == Derivative::Rule => {
-                let inputs: Vec<(Value, bool)> = operands
-                    .iter()
-                    .zip(prim.operands)
-                    .filter(|(_, kind)| **kind == Operand::Float)
-                    .map(|(&v, _)| (v, self.primal.is_active(v)))
-                    .collect();
-                let adjoints: Vec<Value> = op
-                    .results
-                    .iter()
-                    .map(|&r| self.adjoint_or_zero(r, op.span))
-                    .collect();
-                // An argument the rule does not read is replaced by a result adjoint (same
-                // type, always at hand), so that nothing is kept alive only to be ignored.
-                let kinds = prim
-                    .operands
-                    .iter()
-                    .chain(std::iter::repeat(&Operand::Float));
-                let mut args: Vec<Value> = Vec::new();
-                for (i, (&v, kind)) in operands.iter().chain(&op.results).zip(kinds).enumerate() {
-                    args.push(if prim.reads(i) || *kind == Operand::Other {
-                        self.read(v)
-                    } else {
-                        adjoints[0]
-                    });
-                }
-                args.extend(adjoints);
-                self.pullback(prim.name, args, &inputs, op.span);
+                self.reverse_prim(op, prim, operands);
             }
             OpKind::Cast(v, ty) if self.sig.is_float(ty) => {
                 let dy = self.adjoint_or_zero(op.results[0], op.span);
                 // The operand is read for its type only; the result is not read.
-                let args = vec![self.read(*v), dy, dy];
+                let args = vec![Arg::Value(self.read(*v)), Arg::Value(dy), Arg::Value(dy)];
                 self.pullback("cast", args, &[(*v, self.primal.is_active(*v))], op.span);
             }
             OpKind::If { cond, then, els } => self.reverse_if(op, *cond, then, els),
@@ -174,12 +148,95 @@ impl<'a> Sweep<'a> {
         }
     }
 
+    /// `rules::<prim>(operands.., results.., result adjoints.., operand buffers..)`: float
+    /// operands get their adjoints back, containers' adjoints are added into their buffers.
+    fn reverse_prim(&mut self, op: &'a Op, prim: &'static prims::Prim, operands: &[Value]) {
+        let span = op.span;
+        let inputs: Vec<(Value, bool)> = operands
+            .iter()
+            .zip(prim.operands)
+            .filter(|(_, kind)| **kind == Operand::Float)
+            .map(|(&v, _)| (v, self.primal.is_active(v)))
+            .collect();
+        // The results' adjoints: values, or the buffer of a container result.
+        let adjoints: Vec<Arg> = op
+            .results
+            .iter()
+            .map(|&r| match prim.array_result {
+                true => Arg::Ref(self.buffer(r, span)),
+                false => Arg::Value(self.adjoint_or_zero(r, span)),
+            })
+            .collect();
+        // An argument the rule does not read is replaced by a result adjoint (same type,
+        // always at hand) or, for a container, an empty slice, so that nothing is kept alive
+        // only to be ignored.
+        let kinds = prim
+            .operands
+            .iter()
+            .chain(std::iter::repeat(match prim.array_result {
+                true => &Operand::Array,
+                false => &Operand::Float,
+            }));
+        let mut args: Vec<Arg> = Vec::new();
+        for (i, (&v, kind)) in operands.iter().chain(&op.results).zip(kinds).enumerate() {
+            let read = prim.reads(i) || *kind == Operand::Other;
+            args.push(match (kind, read, adjoints[0]) {
+                (Operand::Array, true, _) => Arg::Ref(self.read(v)),
+                (Operand::Array, false, _) => Arg::EmptyRef,
+                (_, false, dummy @ Arg::Value(_)) => dummy,
+                _ => Arg::Value(self.read(v)),
+            });
+        }
+        args.extend(adjoints);
+        // A container passed twice (`dot(&q, &q)`) cannot lend its buffer twice: the second
+        // use gets a temporary buffer, added into the first after the rule.
+        let mut lent = Vec::new();
+        let mut temporaries = Vec::new();
+        for (&v, kind) in operands.iter().zip(prim.operands) {
+            if *kind == Operand::Array {
+                args.push(match self.primal.is_active(v) {
+                    false => Arg::EmptyMut,
+                    true => {
+                        let buffer = self.buffer(v, span);
+                        if lent.contains(&buffer) {
+                            let like = self.read(v);
+                            let temporary = self.func.new_value(None);
+                            self.out.push(Op {
+                                results: vec![temporary],
+                                kind: OpKind::Buffer(like),
+                                span,
+                                ty: None,
+                            });
+                            temporaries.push((buffer, temporary));
+                            Arg::Mut(temporary)
+                        } else {
+                            lent.push(buffer);
+                            Arg::Mut(buffer)
+                        }
+                    }
+                });
+            }
+        }
+        self.pullback(prim.name, args, &inputs, span);
+        for (buffer, temporary) in temporaries {
+            self.out.push(Op {
+                results: Vec::new(),
+                kind: OpKind::BufferAddAll {
+                    buffer,
+                    from: temporary,
+                },
+                span,
+                ty: None,
+            });
+        }
+    }
+
     /// Emits `rule(args)`, whose results are the adjoints of `inputs`, and accumulates those
     /// of the active inputs.
     fn pullback(
         &mut self,
         rule: &'static str,
-        args: Vec<Value>,
+        args: Vec<Arg>,
         inputs: &[(Value, bool)],
         span: Span,
     ) {
