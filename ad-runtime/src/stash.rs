@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::ops::{Range, RangeInclusive};
 
-use num_traits::{NumCast, ToPrimitive, Zero};
+use num_traits::{NumCast, One, ToPrimitive, Zero};
 
 #[cold]
 #[inline(never)]
@@ -437,5 +437,84 @@ pub fn sum<F: Zero + Copy>(buffer: &[F]) -> F {
 pub fn add_all<F: Zero + Copy>(buffer: &mut [F], from: &[F]) {
     for (b, &f) in buffer.iter_mut().zip(from) {
         *b = *b + f;
+    }
+}
+
+/// Panics unless a cotangent has as many elements as the output it belongs to.
+#[track_caller]
+pub fn check_seed<F>(seed: &[F], output_len: usize, name: &str) {
+    assert!(
+        seed.len() == output_len,
+        "f_vjp: `{name}` has {} elements but the output it is the cotangent of has {output_len}",
+        seed.len()
+    );
+}
+
+/// The caller's gradient buffer `buffer` for `param`, zeroed, after checking its length.
+#[track_caller]
+pub fn into_buffer<'b, F: Zero + Copy>(
+    buffer: &'b mut [F],
+    param: &[F],
+    name: &str,
+) -> &'b mut [F] {
+    assert!(
+        buffer.len() == param.len(),
+        "f_grad_into: `{name}` has {} elements but its parameter has {}",
+        buffer.len(),
+        param.len()
+    );
+    buffer.fill(F::zero());
+    buffer
+}
+
+/// A cotangent for one row of a Jacobian: 1 if `*at` is 0, else 0; then one position less.
+#[inline]
+pub fn basis_scalar<F: Zero + One>(at: &mut usize) -> F {
+    let value = if *at == 0 { F::one() } else { F::zero() };
+    *at = at.wrapping_sub(1);
+    value
+}
+
+/// As [`basis_scalar`], for a container output of `len` elements.
+pub fn basis_vec<F: Zero + One + Copy>(at: &mut usize, len: usize) -> Vec<F> {
+    let mut seed = alloc::vec![F::zero(); len];
+    if *at < len {
+        seed[*at] = F::one();
+    }
+    *at = at.wrapping_sub(len);
+    seed
+}
+
+/// As [`basis_scalar`], for an array output.
+pub fn basis_array<F: Zero + One + Copy, const N: usize>(at: &mut usize) -> [F; N] {
+    let mut seed = [F::zero(); N];
+    if *at < N {
+        seed[*at] = F::one();
+    }
+    *at = at.wrapping_sub(N);
+    seed
+}
+
+/// Appends a gradient, flattened, to a Jacobian row.
+pub trait Flatten<F> {
+    /// Appends the components of `self` to `row`.
+    fn flatten_into(&self, row: &mut Vec<F>);
+}
+
+impl<F: num_traits::Float> Flatten<F> for F {
+    fn flatten_into(&self, row: &mut Vec<F>) {
+        row.push(*self);
+    }
+}
+
+impl<F: Copy> Flatten<F> for Vec<F> {
+    fn flatten_into(&self, row: &mut Vec<F>) {
+        row.extend_from_slice(self);
+    }
+}
+
+impl<F: Copy, const N: usize> Flatten<F> for [F; N] {
+    fn flatten_into(&self, row: &mut Vec<F>) {
+        row.extend_from_slice(self);
     }
 }

@@ -1,8 +1,8 @@
 use ad_runtime::reverse;
 
 #[reverse]
-fn f(x: f64, y: f64) -> (f64, f64) {
-    (x * y, x + y)
+fn f(x: f64, y: f64) -> Option<f64> {
+    Some(x * y)
 }
 
 fn main() {

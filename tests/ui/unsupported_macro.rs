@@ -2,7 +2,7 @@ use ad_runtime::reverse;
 
 #[reverse]
 fn f(x: f64) -> f64 {
-    let _v = vec![x, x];
+    let _v = format!("{x}");
     x * x
 }
 

@@ -51,6 +51,7 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
             ArrayInit::Repeat { value, .. } => vec![*value],
             ArrayInit::List { values, .. } => values.clone(),
             ArrayInit::Empty { .. } => Vec::new(),
+            ArrayInit::Copy(v) => vec![*v],
         },
         OpKind::Prim(prim, args) if prim.derivative == Derivative::Rule => args
             .iter()

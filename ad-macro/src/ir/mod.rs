@@ -75,6 +75,8 @@ pub struct Func {
     /// The stashes of an adjoint program: where the forward sweep keeps values for the reverse
     /// sweep. Indexed by [`OpKind::Push`] and [`OpKind::Pop`].
     pub stashes: Vec<StashKind>,
+    /// In an adjoint program, the position of the first op of the reverse sweep in `body`.
+    pub reverse_start: usize,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,
@@ -252,6 +254,12 @@ pub enum OpKind {
     BufferSum(Value),
     /// `buffer[i] += from[i]` for every `i`.
     BufferAddAll { buffer: Value, from: Value },
+    /// Panics, naming the cotangent parameter `name`, unless `seed` is as long as `like`.
+    CheckLen {
+        seed: Value,
+        like: Value,
+        name: String,
+    },
 }
 
 /// An argument of a rule, and how it is passed.
@@ -294,6 +302,9 @@ pub enum ArrayInit {
     List { values: Vec<Value>, vec: bool },
     /// `Vec::new()` or `Vec::with_capacity(n)`.
     Empty { capacity: Option<Value> },
+    /// `x.to_vec()`: a snapshot of a container that is written later, for a rule that reads
+    /// it in the reverse sweep.
+    Copy(Value),
 }
 
 /// The length of a repeat: a value (for `vec!`) or a constant expression (for arrays).
@@ -341,6 +352,7 @@ impl OpKind {
                 },
                 ArrayInit::List { values, .. } => values.clone(),
                 ArrayInit::Empty { capacity } => capacity.iter().copied().collect(),
+                ArrayInit::Copy(v) => vec![*v],
             },
             OpKind::Store {
                 array,
@@ -358,6 +370,7 @@ impl OpKind {
             } => vec![*buffer, *index, *value],
             OpKind::BufferTake { buffer, index } => vec![*buffer, *index],
             OpKind::BufferAddAll { buffer, from } => vec![*buffer, *from],
+            OpKind::CheckLen { seed, like, .. } => vec![*seed, *like],
         }
     }
 
@@ -430,6 +443,7 @@ impl OpKind {
                 }
                 ArrayInit::List { values, .. } => values.iter_mut().for_each(f),
                 ArrayInit::Empty { capacity } => capacity.iter_mut().for_each(f),
+                ArrayInit::Copy(v) => f(v),
             },
             OpKind::Store {
                 array,
@@ -463,6 +477,10 @@ impl OpKind {
             OpKind::BufferAddAll { buffer, from } => {
                 f(buffer);
                 f(from);
+            }
+            OpKind::CheckLen { seed, like, .. } => {
+                f(seed);
+                f(like);
             }
         }
     }

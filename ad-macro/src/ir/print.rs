@@ -241,6 +241,10 @@ impl Func {
                     self.write_values(out, values)?;
                     out.write_str("]")?;
                 }
+                ArrayInit::Copy(v) => {
+                    out.write_str("copy ")?;
+                    self.write_value(out, *v)?;
+                }
                 ArrayInit::Empty { capacity } => {
                     out.write_str("vec []")?;
                     if let Some(n) = capacity {
@@ -284,6 +288,10 @@ impl Func {
             OpKind::BufferPop(v) => {
                 out.write_str("buffer_pop ")?;
                 self.write_value(out, *v)?;
+            }
+            OpKind::CheckLen { seed, like, name } => {
+                write!(out, "check_len {name} ")?;
+                self.write_values(out, &[*seed, *like])?;
             }
             OpKind::BufferAddAll { buffer, from } => {
                 out.write_str("buffer_add_all ")?;

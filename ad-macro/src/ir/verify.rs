@@ -101,7 +101,8 @@ impl Checker<'_> {
             OpKind::Effect { .. }
             | OpKind::Push { .. }
             | OpKind::BufferAdd { .. }
-            | OpKind::BufferAddAll { .. } => results == 0,
+            | OpKind::BufferAddAll { .. }
+            | OpKind::CheckLen { .. } => results == 0,
             OpKind::Pop { .. } => results > 0,
             OpKind::Pullback { .. } => true,
             _ => results <= 1,

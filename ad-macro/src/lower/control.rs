@@ -342,6 +342,11 @@ impl Lower<'_> {
         let results: Vec<Value> = (0..yields[0].len())
             .map(|_| self.func.new_value(None))
             .collect();
+        // A container merged from the arms is a version of the same container.
+        for (&r, (&a, &b)) in results.iter().zip(yields[0].iter().zip(&yields[1])) {
+            let like = if self.func.storage(a).is_some() { a } else { b };
+            self.inherit_storage(r, like);
+        }
         let [(_, then_ops, _), (_, else_ops, _)] = arms;
         let [then_yields, else_yields] = yields;
         self.ops.push(Op {

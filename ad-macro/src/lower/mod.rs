@@ -26,7 +26,7 @@ use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 use crate::errors::{Errors, Reported};
 use crate::ir::{Block, Func, Op, OpKind, Param, Value};
 use crate::prims;
-use crate::signature::Signature;
+use crate::signature::{Output, Signature};
 
 type R<T> = Result<T, Reported>;
 
@@ -66,6 +66,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
             body: Block::default(),
             values: Vec::new(),
             stashes: Vec::new(),
+            reverse_start: 0,
         },
         ops: Vec::new(),
         scopes: vec![HashMap::new()],
@@ -91,15 +92,40 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         }
     }
     let result = lower.function_body(&item.block);
-    match result {
-        Ok(Val::One(v)) => lower.func.body.yields = vec![v],
-        Ok(_) => {
+    // The body yields the returned value(s), then the final version of each `&mut` output.
+    let returned = match (result, &sig.output) {
+        (Ok(Val::One(v)), Output::Scalar(_) | Output::Array { .. } | Output::Vec(_)) => {
+            Some(vec![v])
+        }
+        (Ok(Val::Tuple(vals)), Output::Tuple(types)) if vals.len() == types.len() => vals
+            .iter()
+            .map(|v| match v {
+                Val::One(v) => Some(*v),
+                _ => None,
+            })
+            .collect(),
+        (Ok(Val::Unit | Val::Never), Output::Unit) => Some(Vec::new()),
+        (Ok(_), _) => {
             lower.errors.spanned(
                 &item.block,
-                "the function body must end with a single float value",
+                "the function body's value does not have the return type's shape",
             );
+            None
         }
-        Err(Reported) => {}
+        (Err(Reported), _) => None,
+    };
+    if let Some(mut yields) = returned {
+        for param in sig.params.iter().filter(|p| p.is_output()) {
+            let name = param
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if let Some(Binding::Val(Val::One(last))) = lower.lookup(&name).cloned() {
+                yields.push(last);
+            }
+        }
+        lower.func.body.yields = yields;
     }
     lower.func.body.ops = std::mem::take(&mut lower.ops);
     (lower.func, lower.items)
@@ -684,7 +710,7 @@ impl Lower<'_> {
                 }
                 None => Err(self.error(
                     place,
-                    "only elements of `iter_mut()` can be written through `*`",
+                    "writing through a reference is supported only for the elements of `iter_mut()`: assign a local variable, or an element `x[i]` of a `&mut [F]` parameter",
                 )),
             },
             _ => Err(self.error(

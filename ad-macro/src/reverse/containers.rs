@@ -78,6 +78,19 @@ impl<'a> Sweep<'a> {
                             }
                         }
                         ArrayInit::Empty { .. } => {}
+                        ArrayInit::Copy(source) => {
+                            if self.primal.is_active(*source) {
+                                let into = self.buffer(*source, span);
+                                self.emit(
+                                    OpKind::BufferAddAll {
+                                        buffer: into,
+                                        from: buffer,
+                                    },
+                                    span,
+                                    Vec::new(),
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -117,6 +130,24 @@ impl<'a> Sweep<'a> {
             .is_some_and(|s| self.active_storages.contains(&s))
     }
 
+    /// Makes the cotangent `seed` (a container of the output's shape) the buffer of the
+    /// output container `output`, after checking their lengths.
+    pub(super) fn seed_buffer(&mut self, output: Value, seed: Value, name: &str) {
+        let root = self.primal.storage(output).unwrap_or(output);
+        self.buffers.insert(root, seed);
+        let span = Span::call_site();
+        self.buffer_ops.push(Op {
+            results: Vec::new(),
+            kind: OpKind::CheckLen {
+                seed,
+                like: output,
+                name: name.to_string(),
+            },
+            span,
+            ty: None,
+        });
+    }
+
     /// The adjoint buffer of `array`'s storage, made where the storage is at hand.
     pub(super) fn buffer(&mut self, array: Value, span: Span) -> Value {
         let root = self.primal.storage(array).unwrap_or(array);
@@ -151,6 +182,47 @@ impl<'a> Sweep<'a> {
         }
         buffer
     }
+}
+
+/// Replaces every container operand of a linear-algebra primitive whose container is written
+/// somewhere by a snapshot taken right before the call, so that the reverse sweep can read
+/// the container as the call saw it.
+///
+/// Before: `%d.4 = dot %h.3, %x.0` (and `%h.3` is stored into later)
+/// After:  `%5 = copy %h.3; %d.4 = dot %5, %x.0`
+pub fn snapshot_operands(func: &mut Func) {
+    let mutated = mutated_storages(func);
+    let mut body = std::mem::take(&mut func.body);
+    snapshot_block(func, &mut body, &mutated);
+    func.body = body;
+}
+
+fn snapshot_block(func: &mut Func, block: &mut Block, mutated: &HashSet<Value>) {
+    let mut ops = Vec::with_capacity(block.ops.len());
+    for mut op in std::mem::take(&mut block.ops) {
+        for inner in op.kind.blocks_mut() {
+            snapshot_block(func, inner, mutated);
+        }
+        if let OpKind::Prim(prim, operands) = &mut op.kind {
+            for (operand, kind) in operands.iter_mut().zip(prim.operands) {
+                let written = func.storage(*operand).is_some_and(|s| mutated.contains(&s));
+                if *kind == crate::prims::Operand::Array && written {
+                    let copy = func.new_value(None);
+                    func.values[copy.index()].storage = Some(copy);
+                    func.values[copy.index()].active = func.is_active(*operand);
+                    ops.push(Op {
+                        results: vec![copy],
+                        kind: OpKind::Array(ArrayInit::Copy(*operand)),
+                        span: op.span,
+                        ty: None,
+                    });
+                    *operand = copy;
+                }
+            }
+        }
+        ops.push(op);
+    }
+    block.ops = ops;
 }
 
 /// The storages some version of which is active.

@@ -43,17 +43,53 @@ use proc_macro2::{Ident, Span};
 
 use crate::ir::{Arg, Block, Func, Op, OpKind, Param, Value};
 use crate::prims::{self, Derivative, Operand};
-use crate::signature::Signature;
+use crate::signature::{Output, Signature};
 
-/// Builds the adjoint program of `primal`. `seed` names the cotangent parameter.
+/// Builds the adjoint program of `primal`. Its parameters are the primal's, then the
+/// cotangent of the returned value (`seed`, unless the function returns `()`), then one per
+/// `&mut` output (`seed_<name>`). It yields the returned value(s), then the gradient of each
+/// active parameter.
 pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
+    let mut snapshotted = primal.clone();
+    containers::snapshot_operands(&mut snapshotted);
+    let primal = &snapshotted;
     let mut func = primal.clone();
     func.name = format!("{}_vjp", primal.name);
-    let seed_value = func.new_value(Some("seed".into()));
-    func.params.push(Param {
-        value: seed_value,
-        ident: Some(seed),
+    let returned = match &sig.output {
+        Output::Unit => 0,
+        Output::Tuple(types) => types.len(),
+        _ => 1,
+    };
+    let seed_value = (returned > 0).then(|| {
+        let value = func.new_value(Some("seed".into()));
+        func.params.push(Param {
+            value,
+            ident: Some(seed),
+        });
+        value
     });
+    // The `&mut` outputs: (parameter, its final version, its cotangent).
+    let mut outputs = Vec::new();
+    for ((param, sig_param), &last) in primal
+        .params
+        .iter()
+        .zip(&sig.params)
+        .filter(|(_, p)| p.is_output())
+        .zip(&primal.body.yields[returned..])
+    {
+        let name = sig_param
+            .ident
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let value = func.new_value(Some(format!("seed_{name}")));
+        let ident = quote::format_ident!("seed_{}", name, span = Span::mixed_site());
+        func.params.push(Param {
+            value,
+            ident: Some(ident),
+        });
+        outputs.push((param.value, last, value));
+    }
     let mut sweep = Sweep {
         primal,
         sig,
@@ -67,12 +103,46 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         active_storages: containers::active_storages(primal),
         mutated: containers::mutated_storages(primal),
     };
-    let output = primal.body.yields[0];
-    if primal.is_active(output) {
-        sweep.adjoints.insert(output, seed_value);
+    let span = Span::call_site();
+    // Seed the outputs' adjoints: values for floats, buffers for containers.
+    if let Some(seed) = seed_value {
+        match &sig.output {
+            Output::Tuple(_) => {
+                for (k, &y) in primal.body.yields[..returned].iter().enumerate() {
+                    if primal.is_active(y) {
+                        let field = sweep.func.new_value(Some("seed".into()));
+                        let member = syn::Member::Unnamed(syn::Index {
+                            index: k as u32,
+                            span,
+                        });
+                        sweep.buffer_ops.push(Op {
+                            results: vec![field],
+                            kind: OpKind::Field(seed, member),
+                            span,
+                            ty: None,
+                        });
+                        sweep.adjoints.insert(y, field);
+                    }
+                }
+            }
+            Output::Array { .. } | Output::Vec(_) => {
+                let output = primal.body.yields[0];
+                sweep.seed_buffer(output, seed, "seed");
+            }
+            _ => {
+                let output = primal.body.yields[0];
+                if primal.is_active(output) {
+                    sweep.adjoints.insert(output, seed);
+                }
+            }
+        }
+    }
+    for &(_, last, seed) in &outputs {
+        let name = sweep.func.info(seed).name.clone().unwrap_or_default();
+        sweep.seed_buffer(last, seed, &name);
     }
     sweep.reverse_block(&primal.body);
-    let mut yields = vec![output];
+    let mut yields = primal.body.yields[..returned].to_vec();
     for (param, sig_param) in primal.params.iter().zip(&sig.params) {
         if sig_param.active {
             let span = Span::call_site();
@@ -86,10 +156,12 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
     let mut reverse = std::mem::take(&mut sweep.buffer_ops);
     reverse.append(&mut sweep.out);
     let mut body = sweep.forward_block(&primal.body, Vec::new());
+    let reverse_start = body.ops.len();
     body.ops.extend(reverse);
     body.yields = yields;
     let mut func = sweep.func;
     func.body = body;
+    func.reverse_start = reverse_start;
     func
 }
 

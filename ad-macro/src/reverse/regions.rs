@@ -693,7 +693,8 @@ impl Cost<'_> {
             OpKind::Index(array, _) if self.primal.storage(*array).is_some() => {
                 loads_constant(array)
             }
-            OpKind::Len(_) => true,
+            // A length changes when the container is pushed onto.
+            OpKind::Len(array) => loads_constant(array),
             _ => is_cheap(op, self.sig),
         }
     }
