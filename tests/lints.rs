@@ -124,3 +124,43 @@ fn control_flow_compiles_without_warnings() {
     assert_eq!(v.to_bits(), branches_and_loops(0.5, 4).to_bits());
     assert!(d.is_finite());
 }
+
+#[reverse]
+#[allow(
+    clippy::ptr_arg,
+    reason = "`&Vec` parameters are among the forms under test"
+)]
+fn containers(x: &[f64], w: [f64; 3], m: &Vec<f64>) -> f64 {
+    let mut h = vec![0.0; x.len()];
+    for (i, v) in x.iter().enumerate() {
+        h[i] = v * w[i % 3];
+    }
+    for hi in h.iter_mut() {
+        *hi += 1.0;
+    }
+    let z = ad_runtime::linalg::matvec(&h, m, 1, m.len());
+    ad_runtime::linalg::dot(&h, &h) + z[0] + h.iter().sum::<f64>()
+}
+
+#[reverse]
+fn outputs(x: &[f64], out: &mut [f64]) -> (f64, f64) {
+    for i in 0..x.len() {
+        out[i] = x[i].sin();
+    }
+    (x[0], x[1] * x[0])
+}
+
+#[test]
+fn containers_compile_without_warnings() {
+    let x = [0.1, 0.2, 0.3];
+    let m = vec![1.0, 2.0, 3.0];
+    let (_, (gx, gw, gm)) = containers_grad(&x, [1.0, 2.0, 3.0], &m);
+    assert_eq!((gx.len(), gw.len(), gm.len()), (3, 3, 3));
+    let mut dx = vec![0.0; 3];
+    let mut dw = [0.0; 3];
+    let mut dm = vec![0.0; 3];
+    let _ = containers_grad_into(&x, [1.0, 2.0, 3.0], &m, &mut dx, &mut dw, &mut dm);
+    let mut out = vec![0.0; 3];
+    let (_, rows) = outputs_jacobian(&x, &mut out);
+    assert_eq!(rows.len(), 5);
+}

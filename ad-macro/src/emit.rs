@@ -18,7 +18,7 @@ use syn::{FnArg, Pat};
 
 use crate::ir::{Adaptor, Arg, ArrayInit, Block, Func, Len, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Syntax;
-use crate::signature::{Output, Shape, Signature};
+use crate::signature::{Output, Param, Shape, Signature};
 
 /// What the emitted functions need besides the adjoint program.
 pub struct Context<'a> {
@@ -27,7 +27,6 @@ pub struct Context<'a> {
     pub krate: &'a syn::Path,
     /// Items declared inside the user's body.
     pub items: &'a [syn::Item],
-    pub seed: &'a Ident,
 }
 
 /// The generated functions for the adjoint program `adjoint`:
@@ -101,6 +100,7 @@ impl<'a> Generated<'a> {
             #[allow(clippy::type_complexity, reason = "the gradient is a tuple of the parameters' types")]
             #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seeds")]
             #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
+            #[allow(clippy::needless_range_loop, reason = "loops over containers are emitted as index loops")]
             #vis fn #name #generics (#(#params),*) -> #ret #where_clause {
                 #(#items)*
                 #stashes
@@ -392,15 +392,13 @@ impl<'a> Generated<'a> {
     }
 }
 
-/// Stand-ins for `f_grad` and `f_vjp` when the function has errors, so that the user sees those
-/// errors and not a cascade of "cannot find `f_grad`" at its call sites. They never run: the
-/// crate does not compile.
+/// Stand-ins for the generated functions when the function has errors, so that the user sees
+/// those errors and not a cascade of "cannot find `f_grad`" at its call sites. They never run:
+/// the crate does not compile.
 pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
     let name = &item.sig.ident;
     let (vis, generics) = (&item.vis, &item.sig.generics);
     let where_clause = &generics.where_clause;
-    let grad_name = format_ident!("{}_grad", name);
-    let vjp_name = format_ident!("{}_vjp", name);
     let inputs: Vec<TokenStream> = item
         .sig
         .inputs
@@ -413,29 +411,50 @@ pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
             FnArg::Receiver(_) => None,
         })
         .collect();
-    let (ret, seed) = match sig {
+    // (suffix, extra parameters, return type) of each generated function.
+    let functions: Vec<(&str, Vec<TokenStream>, TokenStream)> = match sig {
         Some(sig) => {
             let ret = &sig.ret;
-            let grads: Vec<TokenStream> =
-                sig.active().map(crate::signature::Param::grad_ty).collect();
+            let grads: Vec<TokenStream> = sig.active().map(Param::grad_ty).collect();
             let grads = tuple_or_single(&grads);
-            (quote!(-> (#ret, #grads)), quote!(_: #ret))
+            let mut seeds: Vec<TokenStream> = match sig.output {
+                Output::Unit => Vec::new(),
+                _ => vec![quote!(_: #ret)],
+            };
+            seeds.extend(sig.params.iter().filter(|p| p.is_output()).map(|p| {
+                let ty = p.grad_ty();
+                quote!(_: #ty)
+            }));
+            let mut functions = vec![("vjp", seeds, quote!((#ret, #grads)))];
+            if sig.scalar_output() {
+                functions.push(("grad", Vec::new(), quote!((#ret, #grads))));
+                // Only the name matters to call sites that do not type-check anyway.
+                functions.push(("grad_into", Vec::new(), quote!(!)));
+            } else {
+                functions.push(("jacobian", Vec::new(), quote!(!)));
+            }
+            functions
         }
         // Without a valid signature, `!` coerces to whatever the call sites expect.
-        None => (quote!(-> !), quote!(_: ())),
+        None => ["grad", "vjp", "grad_into", "jacobian"]
+            .into_iter()
+            .map(|suffix| (suffix, Vec::new(), quote!(!)))
+            .collect(),
     };
     let message =
         format!("`{name}` has #[reverse] errors; this stub only keeps the call sites quiet");
-    quote! {
-        #[allow(dead_code, unused_variables, clippy::type_complexity, clippy::too_many_arguments)]
-        #vis fn #grad_name #generics (#(#inputs),*) #ret #where_clause {
-            ::core::unreachable!(#message)
-        }
-        #[allow(dead_code, unused_variables, clippy::type_complexity, clippy::too_many_arguments)]
-        #vis fn #vjp_name #generics (#(#inputs,)* #seed) #ret #where_clause {
-            ::core::unreachable!(#message)
-        }
-    }
+    functions
+        .into_iter()
+        .map(|(suffix, extra, ret)| {
+            let stub = format_ident!("{}_{}", name, suffix);
+            quote! {
+                #[allow(dead_code, unused_variables, clippy::type_complexity, clippy::too_many_arguments)]
+                #vis fn #stub #generics (#(#inputs,)* #(#extra),*) -> #ret #where_clause {
+                    ::core::unreachable!(#message)
+                }
+            }
+        })
+        .collect()
 }
 
 fn tuple_or_single(items: &[TokenStream]) -> TokenStream {

@@ -107,14 +107,13 @@ fn generate(
         if taken { "__ad_seed" } else { "seed" },
         span = Span::mixed_site()
     );
-    let adjoint = reverse::differentiate(primal, sig, seed.clone());
+    let adjoint = reverse::differentiate(primal, sig, seed);
     verify(&adjoint, "differentiation")?;
     let cx = emit::Context {
         item,
         sig,
         krate: &options.krate,
         items,
-        seed: &seed,
     };
     let generated = emit::functions(&cx, &adjoint);
     if options.dump {

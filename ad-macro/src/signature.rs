@@ -25,7 +25,7 @@ pub enum Shape {
     /// `[E; N]`, `&[E; N]`, `&mut [E; N]`: a gradient `[E; N]`.
     Array {
         elem: Type,
-        len: syn::Expr,
+        len: Box<syn::Expr>,
         mutable: bool,
     },
     /// Anything else.
@@ -89,7 +89,7 @@ pub enum Output {
     Tuple(Vec<Type>),
     Array {
         elem: Type,
-        len: syn::Expr,
+        len: Box<syn::Expr>,
     },
     Vec(Type),
 }
@@ -263,7 +263,7 @@ fn shape(ty: &Type, float_generics: &[Ident]) -> Shape {
         },
         Type::Array(a) => Shape::Array {
             elem: (*a.elem).clone(),
-            len: a.len.clone(),
+            len: Box::new(a.len.clone()),
             mutable,
         },
         Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
@@ -307,7 +307,7 @@ fn output(ty: &Type, float_generics: &[Ident]) -> Option<Output> {
         }
         Type::Array(a) if is_float(&a.elem, float_generics) => Some(Output::Array {
             elem: (*a.elem).clone(),
-            len: a.len.clone(),
+            len: Box::new(a.len.clone()),
         }),
         Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
             Some(elem) if is_float(&elem, float_generics) => Some(Output::Vec(elem)),

@@ -268,105 +268,6 @@ pub fn placeholder<T: Zero>() -> T {
     T::zero()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::vec;
-    use alloc::vec::Vec;
-
-    fn indices<T: NumCast>(p: Progression<T>) -> Vec<T> {
-        (0..p.len()).map(|k| p.at(k)).collect()
-    }
-
-    #[test]
-    fn progressions_match_the_iterators() {
-        assert_eq!(indices(Progression::of(2..7)), (2..7).collect::<Vec<i32>>());
-        assert_eq!(
-            indices(Progression::of(2..=7)),
-            (2..=7).collect::<Vec<u8>>()
-        );
-        let (five, two, three) = (5usize, 2usize, 3usize);
-        assert_eq!(indices(Progression::of(five..two)), Vec::<usize>::new());
-        assert_eq!(indices(Progression::of(three..=two)), Vec::<usize>::new());
-        assert_eq!(
-            indices(Progression::of(0..10).rev()),
-            (0..10).rev().collect::<Vec<usize>>()
-        );
-        for n in 0..12usize {
-            for k in 1..5 {
-                let want: Vec<usize> = (0..n).step_by(k).collect();
-                assert_eq!(indices(Progression::of(0..n).step_by(k)), want);
-                let want: Vec<usize> = (0..n).rev().step_by(k).collect();
-                assert_eq!(indices(Progression::of(0..n).rev().step_by(k)), want);
-                // std cannot reverse these two (no `ExactSizeIterator`): the reason
-                // `Progression` exists.
-                let mut want: Vec<usize> = (0..=n).step_by(k).collect();
-                want.reverse();
-                assert_eq!(indices(Progression::of(0..=n).step_by(k).rev()), want);
-                let mut forward: Vec<i64> = (-3..n as i64).step_by(k).collect();
-                forward.reverse();
-                let want: Vec<i64> = forward.into_iter().step_by(2).collect();
-                let got = indices(Progression::of(-3..n as i64).step_by(k).rev().step_by(2));
-                assert_eq!(got, want);
-            }
-        }
-        assert_eq!(
-            indices(Progression::of(u64::MAX - 2..=u64::MAX)),
-            vec![u64::MAX - 2, u64::MAX - 1, u64::MAX]
-        );
-    }
-
-    #[test]
-    #[should_panic(expected = "step != 0")]
-    fn step_by_zero_panics_like_the_iterator() {
-        let _ = Progression::of(0..3).step_by(0);
-    }
-
-    #[test]
-    fn stacks_and_bits_are_lifo() {
-        let mut s = Stack::new();
-        s.reserve(3);
-        for i in 0..3 {
-            s.push((i, i as f64));
-        }
-        assert_eq!(s.len(), 3);
-        assert_eq!(s.pop(), (2, 2.0));
-        assert_eq!(s.pop(), (1, 1.0));
-        assert_eq!(s.pop(), (0, 0.0));
-        assert!(s.is_empty());
-
-        let mut b = Bits::new();
-        let pattern: Vec<bool> = (0..200).map(|i| i % 3 == 0 || i % 7 == 1).collect();
-        b.reserve(10);
-        for &bit in &pattern {
-            b.push(bit);
-        }
-        assert_eq!(b.len(), 200);
-        for &bit in pattern.iter().rev() {
-            assert_eq!(b.pop(), bit);
-        }
-        assert!(b.is_empty());
-        b.push(true);
-        assert!(b.pop());
-
-        let mut slot = Slot::new();
-        slot.push(4.5);
-        assert_eq!(slot.pop(), 4.5);
-    }
-
-    #[test]
-    #[should_panic(expected = "popped an empty stash")]
-    fn popping_an_empty_stack_is_reported_as_a_bug() {
-        Stack::<f64>::new().pop();
-    }
-
-    #[test]
-    fn placeholder_is_zero() {
-        assert_eq!(placeholder::<f64>(), 0.0);
-        assert_eq!(placeholder::<usize>(), 0);
-    }
-}
-
 /// The adjoint buffer of a container: zeros shaped like it (`Vec<F>` for slices and `Vec`s,
 /// `[F; N]` for arrays), so that a parameter's buffer is its gradient.
 pub trait AdjointBuffer {
@@ -516,5 +417,104 @@ impl<F: Copy> Flatten<F> for Vec<F> {
 impl<F: Copy, const N: usize> Flatten<F> for [F; N] {
     fn flatten_into(&self, row: &mut Vec<F>) {
         row.extend_from_slice(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    fn indices<T: NumCast>(p: Progression<T>) -> Vec<T> {
+        (0..p.len()).map(|k| p.at(k)).collect()
+    }
+
+    #[test]
+    fn progressions_match_the_iterators() {
+        assert_eq!(indices(Progression::of(2..7)), (2..7).collect::<Vec<i32>>());
+        assert_eq!(
+            indices(Progression::of(2..=7)),
+            (2..=7).collect::<Vec<u8>>()
+        );
+        let (five, two, three) = (5usize, 2usize, 3usize);
+        assert_eq!(indices(Progression::of(five..two)), Vec::<usize>::new());
+        assert_eq!(indices(Progression::of(three..=two)), Vec::<usize>::new());
+        assert_eq!(
+            indices(Progression::of(0..10).rev()),
+            (0..10).rev().collect::<Vec<usize>>()
+        );
+        for n in 0..12usize {
+            for k in 1..5 {
+                let want: Vec<usize> = (0..n).step_by(k).collect();
+                assert_eq!(indices(Progression::of(0..n).step_by(k)), want);
+                let want: Vec<usize> = (0..n).rev().step_by(k).collect();
+                assert_eq!(indices(Progression::of(0..n).rev().step_by(k)), want);
+                // std cannot reverse these two (no `ExactSizeIterator`): the reason
+                // `Progression` exists.
+                let mut want: Vec<usize> = (0..=n).step_by(k).collect();
+                want.reverse();
+                assert_eq!(indices(Progression::of(0..=n).step_by(k).rev()), want);
+                let mut forward: Vec<i64> = (-3..n as i64).step_by(k).collect();
+                forward.reverse();
+                let want: Vec<i64> = forward.into_iter().step_by(2).collect();
+                let got = indices(Progression::of(-3..n as i64).step_by(k).rev().step_by(2));
+                assert_eq!(got, want);
+            }
+        }
+        assert_eq!(
+            indices(Progression::of(u64::MAX - 2..=u64::MAX)),
+            vec![u64::MAX - 2, u64::MAX - 1, u64::MAX]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "step != 0")]
+    fn step_by_zero_panics_like_the_iterator() {
+        let _ = Progression::of(0..3).step_by(0);
+    }
+
+    #[test]
+    fn stacks_and_bits_are_lifo() {
+        let mut s = Stack::new();
+        s.reserve(3);
+        for i in 0..3 {
+            s.push((i, i as f64));
+        }
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.pop(), (2, 2.0));
+        assert_eq!(s.pop(), (1, 1.0));
+        assert_eq!(s.pop(), (0, 0.0));
+        assert!(s.is_empty());
+
+        let mut b = Bits::new();
+        let pattern: Vec<bool> = (0..200).map(|i| i % 3 == 0 || i % 7 == 1).collect();
+        b.reserve(10);
+        for &bit in &pattern {
+            b.push(bit);
+        }
+        assert_eq!(b.len(), 200);
+        for &bit in pattern.iter().rev() {
+            assert_eq!(b.pop(), bit);
+        }
+        assert!(b.is_empty());
+        b.push(true);
+        assert!(b.pop());
+
+        let mut slot = Slot::new();
+        slot.push(4.5);
+        assert_eq!(slot.pop(), 4.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "popped an empty stash")]
+    fn popping_an_empty_stack_is_reported_as_a_bug() {
+        Stack::<f64>::new().pop();
+    }
+
+    #[test]
+    fn placeholder_is_zero() {
+        assert_eq!(placeholder::<f64>(), 0.0);
+        assert_eq!(placeholder::<usize>(), 0);
     }
 }

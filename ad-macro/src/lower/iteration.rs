@@ -24,16 +24,15 @@ enum Item {
     Zip(Box<Item>, Box<Item>),
 }
 
+/// A loop over containers: its range, the names its pattern binds, the containers it writes.
+type Iteration = (Range, Vec<(String, Source)>, Vec<String>);
+
 const SUGGESTION: &str = "write an index loop, as `for i in 0..x.len()`";
 
 impl Lower<'_> {
     /// The range, the pattern's bindings and the written containers of a loop over
     /// containers; `None` if `iter` is not such a loop (it may still be a range).
-    pub(super) fn iteration(
-        &mut self,
-        iter: &Expr,
-        pat: &Pat,
-    ) -> R<Option<(Range, Vec<(String, Source)>, Vec<String>)>> {
+    pub(super) fn iteration(&mut self, iter: &Expr, pat: &Pat) -> R<Option<Iteration>> {
         let Some(item) = self.item(iter)? else {
             return Ok(None);
         };
