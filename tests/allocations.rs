@@ -110,3 +110,24 @@ fn a_loop_that_needs_its_values_allocates_one_reserved_stack() {
     assert_eq!(v, 0.9f64.powi(5));
     assert!((d - 5.0 * 0.9f64.powi(4)).abs() < 1e-15);
 }
+
+#[reverse]
+fn rosenbrock(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        s += 100.0 * a * a + b * b;
+    }
+    s
+}
+
+#[test]
+fn gradients_into_caller_buffers_allocate_nothing() {
+    let x: Vec<f64> = (0..10_000).map(|i| (i as f64 * 0.01).sin()).collect();
+    let mut dx = vec![0.0; x.len()];
+    assert_eq!(allocations(|| rosenbrock_grad_into(&x, &mut dx)), 0);
+    // `f_grad` allocates exactly the returned gradient.
+    assert_eq!(allocations(|| rosenbrock_grad(&x)), 1);
+    assert_eq!(rosenbrock_grad(&x).1, dx);
+}
