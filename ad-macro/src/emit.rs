@@ -247,15 +247,16 @@ impl<'a> Generated<'a> {
         let krate = self.cx.krate;
         let ret = &self.cx.sig.ret;
         let mut params = params(self.cx, &self.body);
+        // The gradient buffer of each container parameter is the caller's.
         let mut buffers = HashMap::new();
-        for (param, value) in self.cx.sig.params.iter().zip(&self.adjoint.params) {
-            if param.active
-                && param.shape.is_container()
+        let grads = &self.adjoint.body.yields[self.returned()..];
+        for (param, &grad) in self.cx.sig.active().zip(grads) {
+            if param.shape.is_container()
                 && let (Some(ident), Some(elem)) = (&param.ident, param.shape.elem())
             {
                 let buffer = format_ident!("d{}", ident);
                 params.push(quote!(#buffer: &mut [#elem]));
-                buffers.insert(value.value, (buffer, ident.to_string()));
+                buffers.insert(grad, (buffer, ident.to_string()));
             }
         }
         let body = Body {
@@ -536,8 +537,8 @@ struct Body<'a> {
     mutable: HashSet<Value>,
     /// Containers written somewhere: their loads are bound where they happen.
     written: HashSet<Value>,
-    /// In `f_grad_into`: the caller's buffer (and the parameter's name) for each container
-    /// parameter, used instead of a fresh buffer.
+    /// In `f_grad_into`: the caller's buffer (and the parameter's name) for the gradient
+    /// buffer of each container parameter, used instead of a fresh one.
     into: HashMap<Value, (Ident, String)>,
 }
 
@@ -1073,7 +1074,7 @@ impl<'a> Body<'a> {
                 let v = self.val(*v);
                 quote_spanned!(span=> #v.len())
             }
-            OpKind::Buffer(v) => match self.into.get(v) {
+            OpKind::Buffer(v) => match op.results.first().and_then(|r| self.into.get(r)) {
                 Some((buffer, name)) => {
                     let (v, name) = (self.val(*v), format!("d{name}"));
                     quote_spanned!(span=> #krate::__private::into_buffer(#buffer, &#v[..], #name))
