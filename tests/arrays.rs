@@ -6,7 +6,7 @@
 
 mod common;
 
-use ad_runtime::{check, linalg, reverse};
+use ad_runtime::{Float, check, linalg, reverse};
 use common::{FD_TOL, assert_close};
 
 /// The value is the original's, bit for bit; the gradient matches `closed` component by
@@ -154,6 +154,18 @@ mod rosenbrock {
         s
     }
 
+    #[reverse]
+    fn rosenbrock_generic<T: Float>(x: &[T]) -> T {
+        let hundred = T::from(100.0).unwrap();
+        let mut s = T::zero();
+        for i in 0..x.len() - 1 {
+            let a = x[i + 1] - x[i] * x[i];
+            let b = T::one() - x[i];
+            s = s + (hundred * a * a + b * b);
+        }
+        s
+    }
+
     /// `∂/∂x_i`: `-400 x_i (x_{i+1} - x_i²) - 2 (1 - x_i)` from term `i`, `200 (x_i - x_{i-1}²)`
     /// from term `i - 1`.
     fn closed(x: &[f64]) -> Vec<f64> {
@@ -294,6 +306,32 @@ mod rosenbrock {
         }
     }
 
+    #[test]
+    fn rosenbrock_generic_in_f64() {
+        for n in [2, 10, 10_000] {
+            for x in points(n) {
+                let want = closed(&x);
+                let (value, g) = rosenbrock_generic_grad::<f64>(&x);
+                let name = format!("rosenbrock_generic::<f64>(n = {n}, x0 = {})", x[0]);
+                if n <= 10 {
+                    check_grad(&name, rosenbrock_generic::<f64>, &x, value, &g, &want);
+                } else {
+                    assert_eq!(value.to_bits(), rosenbrock_generic::<f64>(&x).to_bits());
+                    for (i, (&gi, &wi)) in g.iter().zip(&want).enumerate() {
+                        assert_close(&format!("{name}: component {i}"), gi, wi);
+                    }
+                    check_fd_at(
+                        &name,
+                        rosenbrock_generic::<f64>,
+                        &x,
+                        &g,
+                        &[0, 1, n / 2, n - 1],
+                    );
+                }
+            }
+        }
+    }
+
     /// f32 gradients against the closed form in f64 at the f32 point, to a tolerance scaled by
     /// the magnitude of the summed terms, and against f32 central differences.
     #[track_caller]
@@ -334,6 +372,14 @@ mod rosenbrock {
             let mut buffer = vec![f32::NAN; x.len()];
             let value = rosenbrock_f32_grad_into(x, &mut buffer);
             check_f32(&format!("{name} into"), rosenbrock_f32, x, value, &buffer);
+            let (value, g) = rosenbrock_generic_grad::<f32>(x);
+            check_f32(
+                &format!("rosenbrock_generic::<f32>({x:?})"),
+                rosenbrock_generic::<f32>,
+                x,
+                value,
+                &g,
+            );
         }
     }
 }
@@ -1006,9 +1052,19 @@ mod iterators {
 mod parameters {
     use super::*;
 
-    /// Two arrays by value, iterated with `zip` and indexed.
+    /// An array by value and one by reference, iterated with `zip` and indexed.
     #[reverse]
-    fn arrays(a: [f64; 3], b: [f64; 3]) -> f64 {
+    fn arrays(a: [f64; 3], b: &[f64; 3]) -> f64 {
+        let mut s = a[0] * b[1] - a[1] * b[0];
+        for (p, q) in a.iter().zip(b) {
+            s += p * q * q;
+        }
+        s + a[2].exp() * b.len() as f64
+    }
+
+    /// `arrays` with both arrays by value.
+    #[reverse]
+    fn arrays_by_value(a: [f64; 3], b: [f64; 3]) -> f64 {
         let mut s = a[0] * b[1] - a[1] * b[0];
         for (p, q) in a.iter().zip(b.iter()) {
             s += p * q * q;
@@ -1016,9 +1072,7 @@ mod parameters {
         s + a[2].exp() * b.len() as f64
     }
 
-    /// `arrays` with `b` by reference, and a second output `a₁ b₂`: a function with a
-    /// `&[F; N]` parameter and a scalar output does not compile (see the report), so `&[F; N]`
-    /// goes through `f_vjp` of a pair.
+    /// `arrays` with a second output `a₁ b₂`: `&[F; N]` through `f_vjp` of a pair.
     #[reverse]
     fn arrays_by_reference(a: [f64; 3], b: &[f64; 3]) -> (f64, f64) {
         let mut s = a[0] * b[1] - a[1] * b[0];
@@ -1050,22 +1104,49 @@ mod parameters {
             ([0.0; 3], [0.0; 3]),
             ([-1.5, 0.75, -4.0], [3.0, -2.0, 0.1]),
         ] {
-            let (value, (ga, gb)): (f64, ([f64; 3], [f64; 3])) = arrays_grad(a, b);
+            let (value, (ga, gb)): (f64, ([f64; 3], [f64; 3])) = arrays_grad(a, &b);
             let (wa, wb) = arrays_closed(a, b);
-            let name = format!("arrays({a:?}, {b:?})");
             check_grad(
-                &name,
-                |p| arrays([p[0], p[1], p[2]], [p[3], p[4], p[5]]),
+                &format!("arrays({a:?}, {b:?})"),
+                |p| arrays([p[0], p[1], p[2]], &[p[3], p[4], p[5]]),
                 &concat(&[&a, &b]),
                 value,
                 &concat(&[&ga, &gb]),
                 &concat(&[&wa, &wb]),
             );
-            let (_, (va, vb)) = arrays_vjp(a, b, -2.0);
+            let (_, (va, vb)) = arrays_vjp(a, &b, -2.0);
             assert_vjp("arrays a", &ga, &va);
             assert_vjp("arrays b", &gb, &vb);
             let (mut da, mut db) = ([f64::NAN; 3], [f64::NAN; 3]);
-            let into = arrays_grad_into(a, b, &mut da, &mut db);
+            let into = arrays_grad_into(a, &b, &mut da, &mut db);
+            assert_eq!(into.to_bits(), value.to_bits());
+            assert_eq!((da, db), (ga, gb));
+        }
+    }
+
+    #[test]
+    fn array_parameters_both_by_value_and_pair_output_by_reference() {
+        for (a, b) in [
+            ([1.0, 2.0, 3.0], [-0.5, 0.25, 2.0]),
+            ([0.0; 3], [0.0; 3]),
+            ([-1.5, 0.75, -4.0], [3.0, -2.0, 0.1]),
+        ] {
+            let (value, (ga, gb)): (f64, ([f64; 3], [f64; 3])) = arrays_by_value_grad(a, b);
+            let (wa, wb) = arrays_closed(a, b);
+            let name = format!("arrays_by_value({a:?}, {b:?})");
+            check_grad(
+                &name,
+                |p| arrays_by_value([p[0], p[1], p[2]], [p[3], p[4], p[5]]),
+                &concat(&[&a, &b]),
+                value,
+                &concat(&[&ga, &gb]),
+                &concat(&[&wa, &wb]),
+            );
+            let (_, (va, vb)) = arrays_by_value_vjp(a, b, -2.0);
+            assert_vjp("arrays_by_value a", &ga, &va);
+            assert_vjp("arrays_by_value b", &gb, &vb);
+            let (mut da, mut db) = ([f64::NAN; 3], [f64::NAN; 3]);
+            let into = arrays_by_value_grad_into(a, b, &mut da, &mut db);
             assert_eq!(into.to_bits(), value.to_bits());
             assert_eq!((da, db), (ga, gb));
 

@@ -77,8 +77,7 @@ fn check_vjp_fd(name: &str, f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64], seed: &[f
     );
 }
 
-/// The closed-form Jacobian itself against central differences (for functions whose
-/// `f_jacobian` is not checked).
+/// The closed-form Jacobian itself against central differences.
 #[track_caller]
 fn check_closed_fd(name: &str, f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64], closed: &[Vec<f64>]) {
     for (k, row) in closed.iter().enumerate() {
@@ -557,6 +556,18 @@ mod mutable {
             let point = concat(&[&x, &out0]);
             check_closed_fd(&name, run, &point, &closed);
 
+            let mut out = out0.clone();
+            let ((), rows) = squares_into_jacobian(&x, &mut out);
+            assert_bits(&format!("{name}: out after f_jacobian"), &out, &want_out);
+            check_jacobian(&name, run, &point, &rows, &closed);
+            // The overwritten elements' columns are exactly zero.
+            for row in &rows {
+                assert!(
+                    row[n..n + n.min(m)].iter().all(|&g| g == 0.0),
+                    "{name}: {row:?}"
+                );
+            }
+
             for seed_out in [vec![1.0; m], wavy(m, 0.5, 3.0), vec![0.0; m]] {
                 let mut out = out0.clone();
                 let ((), (dx, dout)) = squares_into_vjp(&x, &mut out, seed_out.clone());
@@ -574,7 +585,7 @@ mod mutable {
         }
     }
 
-    /// `x² + x₀` written into the front of `out`, which is never read: `f_jacobian` applies.
+    /// `x² + x₀` written into the front of `out`, which is never read.
     #[reverse]
     fn overwrite(x: &[f64], out: &mut [f64]) {
         for i in 0..x.len() {
@@ -765,6 +776,10 @@ mod mutable {
             let run = |p: &[f64]| relax_run(p[0], &p[1..=n], &p[n + 1..]);
             let point = concat(&[&[alpha], &x, &y0]);
             check_closed_fd(&name, run, &point, &closed);
+            let mut y = y0.clone();
+            let ((), rows) = relax_jacobian(alpha, &x, &mut y);
+            assert_bits(&name, &y, &relax_run(alpha, &x, &y0));
+            check_jacobian(&name, run, &point, &rows, &closed);
             for seed_y in [wavy(n, 0.8, 1.0), vec![1.0; n]] {
                 let mut y = y0.clone();
                 let ((), (dalpha, dx, dy)) = relax_vjp(alpha, &x, &mut y, seed_y.clone());
@@ -813,6 +828,10 @@ mod mutable {
             let run = |p: &[f64]| rotate_run(p[0], [p[1], p[2]]);
             let point = [theta, v0[0], v0[1]];
             check_closed_fd(&name, run, &point, &closed);
+            let mut v = v0;
+            let ((), rows) = rotate_jacobian(theta, &mut v);
+            assert_bits(&name, &v, &rotate_run(theta, v0));
+            check_jacobian(&name, run, &point, &rows, &closed);
             for seed_v in [[0.5, -2.0], [1.0, 0.0], [0.0, 1.0]] {
                 let mut v = v0;
                 let ((), (dtheta, dv)): ((), (f64, [f64; 2])) = rotate_vjp(theta, &mut v, seed_v);

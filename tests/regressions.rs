@@ -73,10 +73,17 @@ fn regression_container_merged_by_an_if() {
     let mut log = Vec::new();
     let (v, d) = container_merged_by_an_if_grad(1.5, 6, &mut log);
     let mut again = Vec::new();
-    assert_eq!(v.to_bits(), container_merged_by_an_if(1.5, 6, &mut again).to_bits());
+    assert_eq!(
+        v.to_bits(),
+        container_merged_by_an_if(1.5, 6, &mut again).to_bits()
+    );
     assert_eq!(log, again);
-    check::gradient(|p| container_merged_by_an_if(p[0], 6, &mut Vec::new()), &[1.5], &[d])
-        .assert_within(common::FD_TOL);
+    check::gradient(
+        |p| container_merged_by_an_if(p[0], 6, &mut Vec::new()),
+        &[1.5],
+        &[d],
+    )
+    .assert_within(common::FD_TOL);
 }
 
 /// `f_grad_into` took the caller's buffer for every buffer of a parameter, also for the

@@ -100,7 +100,11 @@ impl<'a> Generated<'a> {
             #[allow(clippy::type_complexity, reason = "the gradient is a tuple of the parameters' types")]
             #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seeds")]
             #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
-            #[allow(clippy::needless_range_loop, reason = "loops over containers are emitted as index loops")]
+            #[allow(
+                clippy::needless_range_loop,
+                clippy::manual_memcpy,
+                reason = "loops over containers are emitted as index loops"
+            )]
             #vis fn #name #generics (#(#params),*) -> #ret #where_clause {
                 #(#items)*
                 #stashes
@@ -850,7 +854,8 @@ impl<'a> Body<'a> {
                 let (buffer, index, value) =
                     (self.val(*buffer), self.val(*index), self.val(*value));
                 // `Float` has no `+=`.
-                return quote_spanned!(span=> #buffer[#index] = #buffer[#index] + #value;);
+                let krate = self.krate;
+                return quote_spanned!(span=> #krate::__private::add_to(&mut #buffer[#index], #value););
             }
             OpKind::BufferAddAll { buffer, from } => {
                 let (buffer, from) = (self.val(*buffer), self.val(*from));
@@ -1077,7 +1082,7 @@ impl<'a> Body<'a> {
             OpKind::Buffer(v) => match op.results.first().and_then(|r| self.into.get(r)) {
                 Some((buffer, name)) => {
                     let (v, name) = (self.val(*v), format!("d{name}"));
-                    quote_spanned!(span=> #krate::__private::into_buffer(#buffer, &#v[..], #name))
+                    quote_spanned!(span=> #krate::__private::into_buffer(#buffer, &#v, #name))
                 }
                 None => {
                     let v = self.val(*v);

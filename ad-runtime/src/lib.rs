@@ -73,8 +73,8 @@ pub use num_traits;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::stash::{
-        AdjointBuffer, Bits, Flatten, Progression, Slot, Stack, add_all, basis_array, basis_scalar,
-        basis_vec, check_seed, into_buffer, placeholder, pop, sum, take,
+        AdjointBuffer, Bits, Flatten, Progression, Slot, Stack, add_all, add_to, basis_array,
+        basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, sum, take,
     };
     pub use num_traits::Float;
 

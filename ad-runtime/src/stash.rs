@@ -341,6 +341,12 @@ pub fn add_all<F: Zero + Copy>(buffer: &mut [F], from: &[F]) {
     }
 }
 
+/// `*slot += value` (which `Float` does not provide).
+#[inline]
+pub fn add_to<F: Zero + Copy>(slot: &mut F, value: F) {
+    *slot = *slot + value;
+}
+
 /// Panics unless a cotangent has as many elements as the output it belongs to.
 #[track_caller]
 pub fn check_seed<F>(seed: &[F], output_len: usize, name: &str) {
@@ -353,16 +359,16 @@ pub fn check_seed<F>(seed: &[F], output_len: usize, name: &str) {
 
 /// The caller's gradient buffer `buffer` for `param`, zeroed, after checking its length.
 #[track_caller]
-pub fn into_buffer<'b, F: Zero + Copy>(
+pub fn into_buffer<'b, F: Zero + Copy, P: AsRef<[F]> + ?Sized>(
     buffer: &'b mut [F],
-    param: &[F],
+    param: &P,
     name: &str,
 ) -> &'b mut [F] {
+    let len = param.as_ref().len();
     assert!(
-        buffer.len() == param.len(),
-        "f_grad_into: `{name}` has {} elements but its parameter has {}",
+        buffer.len() == len,
+        "f_grad_into: `{name}` has {} elements but its parameter has {len}",
         buffer.len(),
-        param.len()
     );
     buffer.fill(F::zero());
     buffer
