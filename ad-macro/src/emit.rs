@@ -16,7 +16,10 @@ use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, Pat};
 
-use crate::ir::{Adaptor, Arg, ArrayInit, Block, Func, Len, Op, OpKind, Range, StashKind, Value};
+use crate::ir::{
+    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Seed, Slot,
+    StashKind, Value,
+};
 use crate::prims::Syntax;
 use crate::signature::{Output, Param, Shape, Signature};
 
@@ -39,6 +42,7 @@ pub struct Context<'a> {
 pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
     let generated = Generated::new(cx, adjoint);
     let mut out = generated.vjp();
+    out.extend(generated.pullback());
     if cx.sig.scalar_output() {
         out.extend(generated.grad());
         if cx.sig.active().any(|p| p.shape.is_container()) {
@@ -70,7 +74,8 @@ impl<'a> Generated<'a> {
         }
     }
 
-    /// `fn name<generics>(params) -> ret where .. { items; stashes; body }`, documented.
+    /// `fn name<generics>(params) -> ret where .. { items; stashes; body }`, documented
+    /// (hidden if `doc` is empty).
     fn function(
         &self,
         suffix: &str,
@@ -83,16 +88,26 @@ impl<'a> Generated<'a> {
         let (vis, generics) = (&cx.item.vis, &cx.item.sig.generics);
         let where_clause = &generics.where_clause;
         let name = format_ident!("{}_{}", cx.item.sig.ident, suffix);
-        let attrs = kept_attributes(cx.item);
+        let mut attrs = kept_attributes(cx.item);
+        if doc.is_empty() {
+            attrs.retain(|a| !a.path().is_ident("doc"));
+        }
         // A blank line between the generated summary and the user's documentation, if any.
         let separator = attrs
             .iter()
             .any(|a| a.path().is_ident("doc"))
             .then(|| quote!(#[doc = ""]));
+        let doc = match doc.is_empty() {
+            true => quote! {
+                #[doc(hidden)]
+                #[allow(unused_variables, reason = "a pullback does not return the value, which may be all a parameter is used for")]
+            },
+            false => quote!(#[doc = #doc]),
+        };
         let items = cx.items;
         let stashes = self.body.stashes();
         quote! {
-            #[doc = #doc]
+            #doc
             #separator
             #(#attrs)*
             #[must_use]
@@ -246,6 +261,119 @@ impl<'a> Generated<'a> {
         )
     }
 
+    /// `f_pullback(args.., seed, slots..)`: the reverse of a call of `f` from another
+    /// `#[reverse]` function (`ad_runtime`'s `calls` module has the protocol). It runs the
+    /// forward sweep again, without side effects (joint mode: nothing is kept between the
+    /// caller's sweeps), then the reverse sweep, adding the adjoints of container parameters
+    /// into the caller's slots and returning those of float parameters.
+    fn pullback(&self) -> TokenStream {
+        let cx = self.cx;
+        let (krate, sig) = (cx.krate, cx.sig);
+        let option = quote!(::core::option::Option);
+        let into = quote!(::core::convert::Into);
+        let into_slot = quote!(#krate::__private::IntoSlot);
+        // The caller's buffer of each container parameter, or zeros.
+        let slot_of = |slot: &Ident, like: TokenStream| quote!(#krate::__private::slot(#into_slot::as_slot(&mut #slot), &#like));
+        let grads = &self.adjoint.body.yields[self.returned()..];
+        let mut into_map = HashMap::new();
+        let mut entry = Vec::new();
+        let mut seeds = self.seeds.iter().skip(self.returned().min(1));
+        let mut slot_params = Vec::new();
+        let mut returned = Vec::new();
+        let mut returned_ty = Vec::new();
+        let mut active_grads = grads.iter();
+        for (i, param) in sig.params.iter().enumerate() {
+            let slot = format_ident!("__ad_slot{}", i, span = Span::mixed_site());
+            let grad = param.active.then(|| active_grads.next()).flatten();
+            match (&param.shape, param.elem_if_active(), &param.ident) {
+                (Shape::Slice { .. } | Shape::Array { .. }, Some(elem), Some(ident)) => {
+                    slot_params.push(quote!(mut #slot: impl #into_slot<[#elem]>));
+                    let buffer = slot_of(&slot, quote!(#ident));
+                    if param.is_output() {
+                        // The cotangent of the final contents is the caller's buffer, which
+                        // the reverse sweep turns into that of the contents on entry.
+                        if let Some(seed) = seeds.next() {
+                            let pattern = self.body.binding(seed.value);
+                            entry.push(quote!(let #pattern = #buffer;));
+                        }
+                    } else if let Some(&grad) = grad {
+                        into_map.insert(grad, buffer);
+                    }
+                    returned.push(quote!(()));
+                    returned_ty.push(quote!(()));
+                }
+                (Shape::Scalar, _, _) if param.active => {
+                    slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
+                    returned.push(grad.map(|&g| self.body.val(g)).unwrap_or_default());
+                    let ty = &param.ty;
+                    returned_ty.push(quote!(#ty));
+                }
+                _ => {
+                    slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
+                    returned.push(quote!(#krate::__private::Skip));
+                    returned_ty.push(quote!(#krate::__private::Skip));
+                }
+            }
+        }
+        let body = Body {
+            into: into_map,
+            quiet: true,
+            ..Body::new(self.adjoint, krate)
+        };
+        // The cotangent of the returned value, resolved once the forward sweep has made it.
+        let seed_in = format_ident!("__ad_seed", span = Span::mixed_site());
+        let zero = quote!(#krate::num_traits::Zero::zero());
+        let output = self.output();
+        let (seed_ty, resolve) = match (&sig.output, self.seeds.first()) {
+            (Output::Unit, _) | (_, None) => (quote!(()), quote!()),
+            (Output::Scalar(ty), Some(seed)) => {
+                let pattern = body.binding(seed.value);
+                let zero = quote!(#krate::num_traits::Zero::zero);
+                let resolve = quote!(let #pattern: #ty = #option::unwrap_or_else(#into::into(#seed_in), #zero););
+                (quote!(#ty), resolve)
+            }
+            (Output::Tuple(types), Some(seed)) => {
+                let pattern = body.binding(seed.value);
+                let zeros = types.iter().map(|_| &zero);
+                let resolve = quote!(let #pattern: (#(#types),*) = #option::unwrap_or_else(#into::into(#seed_in), || (#(#zeros),*)););
+                (quote!((#(#types),*)), resolve)
+            }
+            // A container's cotangent is the caller's buffer (a `Vec`, so that pushes onto
+            // the output can be popped), or zeros.
+            (Output::Vec(_) | Output::Array { .. }, Some(seed)) => {
+                let pattern = body.binding(seed.value);
+                let resolve = slot_of(&seed_in, output.clone());
+                (quote!(), quote!(let #pattern = #resolve;))
+            }
+        };
+        let seed_param = match (&sig.output, resolve.is_empty()) {
+            (_, true) => quote!(_: impl #into<#option<()>>),
+            (Output::Vec(elem), false) => {
+                quote!(mut #seed_in: impl #into_slot<::std::vec::Vec<#elem>>)
+            }
+            (Output::Array { elem, .. }, false) => quote!(mut #seed_in: impl #into_slot<[#elem]>),
+            (_, false) => quote!(#seed_in: impl #into<#option<#seed_ty>>),
+        };
+        let mut params = params(cx, &body);
+        params.push(seed_param);
+        params.extend(slot_params);
+        let (forward, reverse) = self
+            .adjoint
+            .body
+            .ops
+            .split_at(self.adjoint.reverse_start.min(self.adjoint.body.ops.len()));
+        let forward: TokenStream = forward.iter().map(|op| body.op(op)).collect();
+        let reverse: TokenStream = reverse.iter().map(|op| body.op(op)).collect();
+        let stmts = quote! {
+            #(#entry)*
+            #forward
+            #resolve
+            #reverse
+            (#(#returned,)*)
+        };
+        self.function("pullback", "", &params, quote!((#(#returned_ty,)*)), stmts)
+    }
+
     /// `f_grad` writing the gradients of container parameters into caller buffers `d<name>`.
     fn grad_into(&self) -> TokenStream {
         let krate = self.cx.krate;
@@ -260,7 +388,11 @@ impl<'a> Generated<'a> {
             {
                 let buffer = format_ident!("d{}", ident);
                 params.push(quote!(#buffer: &mut [#elem]));
-                buffers.insert(grad, (buffer, ident.to_string()));
+                let name = buffer.to_string();
+                buffers.insert(
+                    grad,
+                    quote!(#krate::__private::into_buffer(#buffer, &#ident, #name)),
+                );
             }
         }
         let body = Body {
@@ -541,9 +673,11 @@ struct Body<'a> {
     mutable: HashSet<Value>,
     /// Containers written somewhere: their loads are bound where they happen.
     written: HashSet<Value>,
-    /// In `f_grad_into`: the caller's buffer (and the parameter's name) for the gradient
-    /// buffer of each container parameter, used instead of a fresh one.
-    into: HashMap<Value, (Ident, String)>,
+    /// The gradient buffers of container parameters that are the caller's (in `f_grad_into`
+    /// and pullbacks): what each is instead of a fresh one.
+    into: HashMap<Value, TokenStream>,
+    /// In a pullback: leave out side-effect statements, which ran in the primal call.
+    quiet: bool,
 }
 
 impl<'a> Body<'a> {
@@ -556,6 +690,7 @@ impl<'a> Body<'a> {
             mutable: HashSet::new(),
             written: HashSet::new(),
             into: HashMap::new(),
+            quiet: false,
         };
         body.find_written(&func.body);
         body.scan(&func.body);
@@ -568,6 +703,12 @@ impl<'a> Body<'a> {
             if let OpKind::Store { array, .. } | OpKind::Append { array, .. } = &op.kind {
                 self.written
                     .insert(self.func.storage(*array).unwrap_or(*array));
+            }
+            if let OpKind::Call(call) = &op.kind {
+                for arg in call.args.iter().filter(|a| a.pass.writes()) {
+                    self.written
+                        .insert(self.func.storage(arg.value).unwrap_or(arg.value));
+                }
             }
             for inner in op.kind.blocks() {
                 self.find_written(inner);
@@ -602,6 +743,21 @@ impl<'a> Body<'a> {
                         Arg::Mut(buffer) => Some(*buffer),
                         _ => None,
                     }));
+                }
+                OpKind::Call(call) => {
+                    for arg in call.args.iter().filter(|a| a.pass == Pass::Mut) {
+                        self.mutable
+                            .insert(self.func.storage(arg.value).unwrap_or(arg.value));
+                    }
+                }
+                OpKind::CallPullback { call, seed, slots } => {
+                    for arg in call.args.iter().filter(|a| a.pass == Pass::Mut) {
+                        self.mutable.insert(arg.value);
+                    }
+                    if let Seed::Buffer(buffer) = seed {
+                        self.mutable.insert(*buffer);
+                    }
+                    self.mutable.extend(slots.iter().filter_map(|s| s.value()));
                 }
                 _ => {}
             }
@@ -796,7 +952,26 @@ impl<'a> Body<'a> {
             return TokenStream::new();
         }
         let span = op.span;
+        let statement =
+            op.results.is_empty() && matches!(op.kind, OpKind::Method { .. } | OpKind::Call(_));
+        if self.quiet && (statement || matches!(op.kind, OpKind::Effect { .. })) {
+            return TokenStream::new();
+        }
         match &op.kind {
+            OpKind::CallPullback { call, seed, slots } => {
+                return self.call_pullback(op, call, *seed, slots);
+            }
+            // The containers a call writes change in place: only its value is bound.
+            OpKind::Call(_) if op.results.len() > 1 => {
+                let expr = self.expr(op);
+                return match self.used.contains(&op.results[0]) {
+                    true => {
+                        let pattern = self.pattern(op.results[0]);
+                        quote_spanned!(span=> let #pattern = #expr;)
+                    }
+                    false => quote_spanned!(span=> #expr;),
+                };
+            }
             OpKind::For {
                 range,
                 init,
@@ -987,8 +1162,12 @@ impl<'a> Body<'a> {
                     quote_spanned!(span=> &#value)
                 }
             }
-            OpKind::Call(path, args) => {
-                let args = self.vals(args);
+            OpKind::Call(call) => {
+                // An owned container the callee takes is cloned if the reverse sweep passes it
+                // again.
+                let again = op.results.iter().any(|&r| self.func.is_active(r));
+                let args = self.call_args(call, again);
+                let path = &call.path;
                 quote_spanned!(span=> #path(#(#args),*))
             }
             OpKind::Method {
@@ -1063,9 +1242,10 @@ impl<'a> Body<'a> {
                         quote_spanned!(span=> [#(#values),*])
                     }
                 }
+                // A `Vec` for a slice or a `Vec`, an array for an array.
                 ArrayInit::Copy(v) => {
                     let v = self.val(*v);
-                    quote_spanned!(span=> #v.to_vec())
+                    quote_spanned!(span=> #v.to_owned())
                 }
                 ArrayInit::Empty { capacity: None } => {
                     quote_spanned!(span=> ::std::vec::Vec::new())
@@ -1080,10 +1260,7 @@ impl<'a> Body<'a> {
                 quote_spanned!(span=> #v.len())
             }
             OpKind::Buffer(v) => match op.results.first().and_then(|r| self.into.get(r)) {
-                Some((buffer, name)) => {
-                    let (v, name) = (self.val(*v), format!("d{name}"));
-                    quote_spanned!(span=> #krate::__private::into_buffer(#buffer, &#v, #name))
-                }
+                Some(buffer) => buffer.clone(),
                 None => {
                     let v = self.val(*v);
                     quote_spanned!(span=> #krate::__private::AdjointBuffer::__ad_zeros(&#v))
@@ -1102,7 +1279,8 @@ impl<'a> Body<'a> {
                 quote_spanned!(span=> #krate::__private::sum(&#v))
             }
             // Emitted as statements by `op`.
-            OpKind::If { .. }
+            OpKind::CallPullback { .. }
+            | OpKind::If { .. }
             | OpKind::For { .. }
             | OpKind::Loop { .. }
             | OpKind::Push { .. }
@@ -1113,6 +1291,73 @@ impl<'a> Body<'a> {
             | OpKind::CheckLen { .. } => quote!(),
         }
     }
+}
+
+impl Body<'_> {
+    /// A call's arguments as the user wrote them; owned containers cloned if `clone`.
+    fn call_args(&self, call: &Call, clone: bool) -> Vec<TokenStream> {
+        call.args
+            .iter()
+            .map(|arg| {
+                let v = self.val(arg.value);
+                match arg.pass {
+                    Pass::Value | Pass::Reborrow => v,
+                    Pass::Moved if !clone => v,
+                    Pass::Moved => quote!(::core::clone::Clone::clone(&#v)),
+                    Pass::Ref => quote!(&#v),
+                    Pass::Mut => quote!(&mut #v),
+                }
+            })
+            .collect()
+    }
+
+    /// `let (da, _, ..) = g_pullback(args.., seed, slots..);`, each adjoint then checked to be
+    /// one (`adjoint(da)`: the callee returns `Skip` for a parameter it does not differentiate,
+    /// and the error says so).
+    fn call_pullback(&self, op: &Op, call: &Call, seed: Seed, slots: &[Slot]) -> TokenStream {
+        let krate = self.krate;
+        let span = op.span;
+        let path = pullback_path(&call.path);
+        let mut args = self.call_args(call, true);
+        args.push(match seed {
+            Seed::None => quote!(::core::option::Option::None),
+            Seed::Value(v) => self.val(v),
+            Seed::Buffer(b) => {
+                let b = self.val(b);
+                quote!(&mut #b)
+            }
+        });
+        args.extend(slots.iter().map(|slot| match slot {
+            Slot::Skip => quote!(#krate::__private::Skip),
+            Slot::Buffer(b) => {
+                let b = self.val(*b);
+                quote!(&mut #b[..])
+            }
+        }));
+        let patterns = op.results.iter().map(|&r| self.pattern(r));
+        let checks = op
+            .results
+            .iter()
+            .filter(|r| self.used.contains(r))
+            .map(|&r| {
+                let r = self.func.ident(r);
+                quote_spanned!(span=> let #r = #krate::__private::adjoint(#r);)
+            });
+        quote_spanned! {span=>
+            let (#(#patterns,)*) = #path(#(#args),*);
+            #(#checks)*
+        }
+    }
+}
+
+/// `g_pullback` for `g`, `m::g_pullback::<T>` for `m::g::<T>`: spanned at the user's callee,
+/// so that a callee without one is an error there.
+pub fn pullback_path(path: &syn::ExprPath) -> syn::ExprPath {
+    let mut path = path.clone();
+    if let Some(last) = path.path.segments.last_mut() {
+        last.ident = format_ident!("{}_pullback", last.ident, span = last.ident.span());
+    }
+    path
 }
 
 fn stash_ident(i: usize) -> Ident {

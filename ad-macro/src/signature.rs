@@ -70,6 +70,11 @@ impl Param {
         self.active && self.shape.mutable()
     }
 
+    /// The element type of an active container of floats.
+    pub fn elem_if_active(&self) -> Option<&Type> {
+        self.shape.elem().filter(|_| self.active)
+    }
+
     /// The type of this parameter's gradient.
     pub fn grad_ty(&self) -> proc_macro2::TokenStream {
         match &self.shape {
@@ -238,6 +243,21 @@ impl Signature {
     /// Whether the type named `ident` is a float type.
     pub fn is_float_name(&self, ident: &Ident) -> bool {
         ident == "f32" || ident == "f64" || self.float_generics.contains(ident)
+    }
+
+    /// An associated function of a float type (`T::from`, `f64::one`, `Float::from`,
+    /// `<T as NumCast>::from`): pure conversions and constants.
+    pub fn is_float_constructor(&self, path: &syn::ExprPath) -> bool {
+        let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+        match (&path.qself, segments.as_slice()) {
+            (Some(qself), [..]) => self.is_float(&qself.ty),
+            (None, [owner, _]) => {
+                self.is_float_name(&owner.ident)
+                    || owner.ident == "Float"
+                    || owner.ident == "NumCast"
+            }
+            _ => false,
+        }
     }
 
     /// The active parameters, in order.

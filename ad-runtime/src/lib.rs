@@ -37,6 +37,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod calls;
 pub mod check;
 pub mod linalg;
 pub mod rules;
@@ -72,6 +73,7 @@ pub use num_traits;
 /// What only generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::calls::{Adjoint, IntoSlot, NotDifferentiated, Skip, SlotBuffer, adjoint, slot};
     pub use crate::stash::{
         AdjointBuffer, Bits, Flatten, Progression, Slot, Stack, add_all, add_to, basis_array,
         basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, sum, take,

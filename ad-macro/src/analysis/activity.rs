@@ -16,7 +16,7 @@
 //! method or function the table does not know) is reported.
 
 use crate::errors::Errors;
-use crate::ir::{ArrayInit, Block, Func, OpKind, Value};
+use crate::ir::{ArrayInit, Block, Call, Func, OpKind, Value};
 use crate::prims::{Derivative, Operand};
 use crate::signature::Signature;
 
@@ -60,6 +60,9 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
             .map(|(v, _)| *v)
             .collect(),
         OpKind::Cast(v, ty) if sig.is_float(ty) => vec![*v],
+        OpKind::Call(call) if has_pullback(call, sig) => {
+            call.args.iter().map(|a| a.value).collect()
+        }
         // A reference is not differentiated, but the value behind it is still varied: the op
         // that uses the reference reports the error, where the user can see why.
         OpKind::Ref { value, .. } => vec![*value],
@@ -137,10 +140,14 @@ fn forward(
                 OpKind::Method { method, .. } => Some(format!(
                     "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
                 )),
-                OpKind::Call(path, _) => Some(format!(
-                    "cannot differentiate through a call to `{}`: it has no derivative rule and calls to other functions are not supported yet; inline its body here, or pass it inactive values only",
-                    path_text(path)
-                )),
+                OpKind::Call(call) if call.differentiable && !has_pullback(call, sig) => {
+                    let path = path_text(&call.path);
+                    Some(if sig.is_float_constructor(&call.path) {
+                        format!("cannot differentiate through `{path}`: convert between float types with `as` (`x as f64`), which is differentiated")
+                    } else {
+                        format!("cannot differentiate through `{path}`: a standard-library function with no derivative rule; use the differentiable `Float` methods (docs/supported.md), or write the computation in a `#[reverse]` function")
+                    })
+                }
                 OpKind::Index(array, _) if func.storage(*array).is_some() => None,
                 OpKind::Field(..) | OpKind::Index(..) => Some(
                     "this value depends on an active parameter and cannot have fields or be indexed: active values are floats and containers of floats".to_string(),
@@ -210,6 +217,15 @@ fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
             _ => {}
         }
     }
+}
+
+/// Whether a call is reversed by the callee's generated pullback: a differentiable call of a
+/// function that is not in the standard library and is not a float constructor.
+pub fn has_pullback(call: &Call, sig: &Signature) -> bool {
+    let std = call.path.path.segments.first().is_some_and(|s| {
+        ["std", "core", "alloc", "num_traits"].contains(&s.ident.to_string().as_str())
+    });
+    call.differentiable && !std && !sig.is_float_constructor(&call.path)
 }
 
 fn path_text(path: &syn::ExprPath) -> String {

@@ -17,7 +17,9 @@ use std::fmt::{self, Write};
 
 use quote::ToTokens;
 
-use super::{Adaptor, Arg, ArrayInit, Block, Func, Len, Op, OpKind, Range, Value};
+use super::{
+    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Seed, Slot, Value,
+};
 
 impl Func {
     /// One op, on one line (its regions elided), for error messages.
@@ -42,6 +44,32 @@ impl Func {
             self.write_value(out, v)?;
         }
         Ok(())
+    }
+
+    /// `path(a, &b, &mut c entry %d)`.
+    fn write_call(&self, out: &mut impl Write, call: &Call) -> fmt::Result {
+        if !call.differentiable {
+            out.write_str("constant ")?;
+        }
+        write!(out, "{}(", call.path.to_token_stream())?;
+        for (i, arg) in call.args.iter().enumerate() {
+            if i > 0 {
+                out.write_str(", ")?;
+            }
+            out.write_str(match arg.pass {
+                Pass::Value => "",
+                Pass::Ref => "&",
+                Pass::Mut => "&mut ",
+                Pass::Reborrow => "reborrow ",
+                Pass::Moved => "move ",
+            })?;
+            self.write_value(out, arg.value)?;
+            if let Some(entry) = arg.entry {
+                out.write_str(" entry ")?;
+                self.write_value(out, entry)?;
+            }
+        }
+        out.write_str(")")
     }
 
     fn write_range(&self, out: &mut impl Write, range: &Range) -> fmt::Result {
@@ -172,9 +200,32 @@ impl Func {
                 out.write_str(if *mutable { "ref mut " } else { "ref " })?;
                 self.write_value(out, *value)?;
             }
-            OpKind::Call(path, vs) => {
-                write!(out, "call {}(", tokens(path))?;
-                self.write_values(out, vs)?;
+            OpKind::Call(call) => {
+                out.write_str("call ")?;
+                self.write_call(out, call)?;
+            }
+            OpKind::CallPullback { call, seed, slots } => {
+                out.write_str("pullback ")?;
+                self.write_call(out, call)?;
+                out.write_str(" seed ")?;
+                match seed {
+                    Seed::None => out.write_str("none")?,
+                    Seed::Value(v) => self.write_value(out, *v)?,
+                    Seed::Buffer(v) => {
+                        out.write_str("&mut ")?;
+                        self.write_value(out, *v)?;
+                    }
+                }
+                out.write_str(" slots (")?;
+                for (i, slot) in slots.iter().enumerate() {
+                    if i > 0 {
+                        out.write_str(", ")?;
+                    }
+                    match slot {
+                        Slot::Skip => out.write_str("_")?,
+                        Slot::Buffer(v) => self.write_value(out, *v)?,
+                    }
+                }
                 out.write_str(")")?;
             }
             OpKind::Method {

@@ -105,6 +105,13 @@ impl Checker<'_> {
             | OpKind::CheckLen { .. } => results == 0,
             OpKind::Pop { .. } => results > 0,
             OpKind::Pullback { .. } => true,
+            OpKind::Call(call) => {
+                let writes = call.args.iter().filter(|a| a.pass.writes()).count();
+                results == 0 || results == 1 + writes
+            }
+            OpKind::CallPullback { call, slots, .. } => {
+                slots.len() == call.args.len() && (results == 0 || results == call.args.len())
+            }
             _ => results <= 1,
         };
         if !shape_ok {

@@ -43,7 +43,9 @@ impl Lower<'_> {
         }
         let base = self.value(&e.expr);
         let index = self.value(&e.index);
-        Ok(self.push1(OpKind::Index(base?, index?), span))
+        let (base, index) = (base?, index?);
+        self.is_container(base);
+        Ok(self.push1(OpKind::Index(base, index), span))
     }
 
     /// The container variable, its current version and the lowered index of `x[i]` as a
@@ -57,7 +59,7 @@ impl Lower<'_> {
             return Err(self.error(&e.expr, "only elements of a container variable can be written (`x[i] = ..`); nested containers are not supported"));
         };
         let array = self.value(&e.expr)?;
-        if self.func.storage(array).is_none() {
+        if !self.is_container(array) {
             return Err(self.error(&e.expr, format!("`{name}` is not a slice, `Vec` or array")));
         }
         if let Expr::Range(range) = &*e.index {
@@ -228,7 +230,7 @@ impl Lower<'_> {
             other => other,
         };
         let value = self.value(inner)?;
-        if self.func.storage(value).is_none() {
+        if !self.is_container(value) {
             return Err(self.error(arg, format!("`linalg::{function}` takes containers here: pass a slice, `Vec` or array, as `&x`")));
         }
         Ok(value)
@@ -246,7 +248,7 @@ impl Lower<'_> {
             return None;
         }
         let array = match self.value(&iter.receiver) {
-            Ok(v) if self.func.storage(v).is_some() => v,
+            Ok(v) if self.is_container(v) => v,
             Ok(_) => return None,
             Err(e) => return Some(Err(e)),
         };
@@ -262,7 +264,10 @@ impl Lower<'_> {
         args: &[Value],
         span: Span,
     ) -> Option<R<Val>> {
-        self.func.storage(recv)?;
+        let method = m.method.to_string();
+        if !matches!(method.as_str(), "len" | "is_empty" | "push") || !self.is_container(recv) {
+            return None;
+        }
         match (m.method.to_string().as_str(), args) {
             ("len", []) => Some(Ok(self.push1(OpKind::Len(recv), span))),
             ("is_empty", []) => {

@@ -154,7 +154,10 @@ impl Lower<'_> {
         let Expr::Path(p) = e else { return None };
         let name = p.path.get_ident()?.to_string();
         match self.lookup(&name)? {
-            super::Binding::Val(Val::One(v)) if self.func.storage(*v).is_some() => Some(name),
+            super::Binding::Val(Val::One(v)) => {
+                let v = *v;
+                self.is_container(v).then_some(name)
+            }
             _ => None,
         }
     }

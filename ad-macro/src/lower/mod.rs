@@ -12,12 +12,13 @@
 //! Unsupported syntax is reported with its span and lowering goes on with the next statement,
 //! so one compilation shows every error of the function.
 
+mod calls;
 mod containers;
 mod control;
 mod effect;
 mod iteration;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -76,6 +77,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         loops: Vec::new(),
         returns: false,
         next_loop: 0,
+        call_results: HashSet::new(),
     };
     for param in &sig.params {
         let name = param.ident.as_ref().map(ToString::to_string);
@@ -94,7 +96,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     let result = lower.function_body(&item.block);
     // The body yields the returned value(s), then the final version of each `&mut` output.
     let returned = match (result, &sig.output) {
-        (Ok(Val::One(v)), Output::Scalar(_) | Output::Array { .. } | Output::Vec(_)) => {
+        (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
+        (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
+            lower.is_container(v);
             Some(vec![v])
         }
         (Ok(Val::Tuple(vals)), Output::Tuple(types)) if vals.len() == types.len() => vals
@@ -145,6 +149,8 @@ struct Lower<'a> {
     /// Whether the body has an early `return`, so that the `$ret` flag and `$retval` exist.
     returns: bool,
     next_loop: usize,
+    /// The values calls returned: containers once used as containers.
+    call_results: HashSet<Value>,
 }
 
 impl Lower<'_> {
@@ -527,11 +533,11 @@ impl Lower<'_> {
                 if let Some(result) = self.linalg_call(func, &call.args, span) {
                     return result;
                 }
-                let args = self.values(&call.args)?;
-                match self.path_prim(func, args.len()) {
-                    Some(prim) => self.prim(Some(prim), args, span, e),
-                    None => Ok(self.push1(OpKind::Call(func.clone(), args), span)),
+                if let Some(prim) = self.path_prim(func, call.args.len()) {
+                    let args = self.values(&call.args)?;
+                    return self.prim(Some(prim), args, span, e);
                 }
+                self.call(func, &call.args, span)
             }
             Expr::Field(f) => {
                 let base = self.expr(&f.base)?;
@@ -673,7 +679,7 @@ impl Lower<'_> {
     /// The current version of the container variable `name`.
     fn container(&mut self, name: &str, at: &Expr) -> R<Value> {
         match self.lookup(name).cloned() {
-            Some(Binding::Val(Val::One(array))) if self.func.storage(array).is_some() => Ok(array),
+            Some(Binding::Val(Val::One(array))) if self.is_container(array) => Ok(array),
             _ => Err(self.error(at, format!("`{name}` is no longer a container here"))),
         }
     }

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 
 use super::Sweep;
-use crate::ir::{ArrayInit, Block, Func, Op, OpKind, Value};
+use crate::ir::{ArrayInit, Block, Func, Op, OpKind, Pass, Value};
 
 impl<'a> Sweep<'a> {
     /// Reverses `op` if it is a container op; `false` otherwise.
@@ -124,7 +124,7 @@ impl<'a> Sweep<'a> {
     }
 
     /// Whether any version of `array`'s storage is active: it has a buffer.
-    fn active_storage(&self, array: Value) -> bool {
+    pub(super) fn active_storage(&self, array: Value) -> bool {
         self.primal
             .storage(array)
             .is_some_and(|s| self.active_storages.contains(&s))
@@ -184,9 +184,10 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// Replaces every container operand of a linear-algebra primitive whose container is written
-/// somewhere by a snapshot taken right before the call, so that the reverse sweep can read
-/// the container as the call saw it.
+/// Replaces every container operand of a linear-algebra primitive or an active call whose
+/// container is written somewhere by a snapshot taken right before the call, so that the
+/// reverse sweep can read the container as the call saw it. A container an active call may
+/// write keeps its place in the call; the snapshot is its `entry`, for the callee's pullback.
 ///
 /// Before: `%d.4 = dot %h.3, %x.0` (and `%h.3` is stored into later)
 /// After:  `%5 = copy %h.3; %d.4 = dot %5, %x.0`
@@ -203,22 +204,43 @@ fn snapshot_block(func: &mut Func, block: &mut Block, mutated: &HashSet<Value>) 
         for inner in op.kind.blocks_mut() {
             snapshot_block(func, inner, mutated);
         }
-        if let OpKind::Prim(prim, operands) = &mut op.kind {
-            for (operand, kind) in operands.iter_mut().zip(prim.operands) {
-                let written = func.storage(*operand).is_some_and(|s| mutated.contains(&s));
-                if *kind == crate::prims::Operand::Array && written {
-                    let copy = func.new_value(None);
-                    func.values[copy.index()].storage = Some(copy);
-                    func.values[copy.index()].active = func.is_active(*operand);
-                    ops.push(Op {
-                        results: vec![copy],
-                        kind: OpKind::Array(ArrayInit::Copy(*operand)),
-                        span: op.span,
-                        ty: None,
-                    });
-                    *operand = copy;
+        let written = |func: &Func, v: Value| func.storage(v).is_some_and(|s| mutated.contains(&s));
+        // A copy is differentiated through if it replaces the operand (`active`), not if it
+        // only gives the pullback of a call the contents on entry.
+        let copy = |func: &mut Func, v: Value, active: bool, ops: &mut Vec<Op>| {
+            let copy = func.new_value(None);
+            func.values[copy.index()].storage = Some(copy);
+            func.values[copy.index()].active = active && func.is_active(v);
+            ops.push(Op {
+                results: vec![copy],
+                kind: OpKind::Array(ArrayInit::Copy(v)),
+                span: op.span,
+                ty: None,
+            });
+            copy
+        };
+        let active = op.results.iter().any(|&r| func.is_active(r));
+        match &mut op.kind {
+            OpKind::Prim(prim, operands) => {
+                for (operand, kind) in operands.iter_mut().zip(prim.operands) {
+                    if *kind == crate::prims::Operand::Array && written(func, *operand) {
+                        *operand = copy(func, *operand, true, &mut ops);
+                    }
                 }
             }
+            OpKind::Call(call) if active => {
+                for arg in &mut call.args {
+                    if func.storage(arg.value).is_none() {
+                        continue;
+                    }
+                    if arg.pass.writes() {
+                        arg.entry = Some(copy(func, arg.value, false, &mut ops));
+                    } else if arg.pass != Pass::Moved && written(func, arg.value) {
+                        arg.value = copy(func, arg.value, true, &mut ops);
+                    }
+                }
+            }
+            _ => {}
         }
         ops.push(op);
     }
@@ -234,16 +256,22 @@ pub(super) fn active_storages(func: &Func) -> HashSet<Value> {
         .collect()
 }
 
-/// The storages written (stored into, pushed onto) anywhere: loads from them cannot be
-/// recomputed later, since the element may have changed.
+/// The storages written (stored into, pushed onto, passed to a call that may write them)
+/// anywhere: loads from them cannot be recomputed later, since the element may have changed.
 pub(super) fn mutated_storages(func: &Func) -> HashSet<Value> {
     fn walk(func: &Func, block: &Block, out: &mut HashSet<Value>) {
         for op in &block.ops {
-            if let OpKind::Store { array, .. } | OpKind::Append { array, .. } = &op.kind
-                && let Some(storage) = func.storage(*array)
-            {
-                out.insert(storage);
-            }
+            let written: Vec<Value> = match &op.kind {
+                OpKind::Store { array, .. } | OpKind::Append { array, .. } => vec![*array],
+                OpKind::Call(call) => call
+                    .args
+                    .iter()
+                    .filter(|a| a.pass.writes())
+                    .map(|a| a.value)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            out.extend(written.into_iter().filter_map(|v| func.storage(v)));
             for inner in op.kind.blocks() {
                 walk(func, inner, out);
             }

@@ -41,7 +41,8 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 
-use crate::ir::{Arg, Block, Func, Op, OpKind, Param, Value};
+use crate::analysis::activity::has_pullback;
+use crate::ir::{Arg, Block, Call, CallArg, Func, Op, OpKind, Param, Pass, Seed, Slot, Value};
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::{Output, Signature};
 
@@ -165,6 +166,14 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
     func
 }
 
+/// The buffers lent to the container arguments of one call, and the temporaries of those
+/// passed twice.
+#[derive(Default)]
+struct Lending {
+    lent: Vec<Value>,
+    temporaries: Vec<(Value, Value)>,
+}
+
 /// The state of the reverse sweep being built.
 struct Sweep<'a> {
     primal: &'a Func,
@@ -213,6 +222,7 @@ impl<'a> Sweep<'a> {
                 let args = vec![Arg::Value(self.read(*v)), Arg::Value(dy), Arg::Value(dy)];
                 self.pullback("cast", args, &[(*v, self.primal.is_active(*v))], op.span);
             }
+            OpKind::Call(call) if has_pullback(call, self.sig) => self.reverse_call(op, call),
             OpKind::If { cond, then, els } => self.reverse_if(op, *cond, then, els),
             OpKind::For { .. } | OpKind::Loop { .. } => self.reverse_loop(op),
             // Activity analysis makes every other op inactive.
@@ -260,37 +270,42 @@ impl<'a> Sweep<'a> {
             });
         }
         args.extend(adjoints);
-        // A container passed twice (`dot(&q, &q)`) cannot lend its buffer twice: the second
-        // use gets a temporary buffer, added into the first after the rule.
-        let mut lent = Vec::new();
-        let mut temporaries = Vec::new();
+        let mut lending = Lending::default();
         for (&v, kind) in operands.iter().zip(prim.operands) {
             if *kind == Operand::Array {
                 args.push(match self.primal.is_active(v) {
                     false => Arg::EmptyMut,
-                    true => {
-                        let buffer = self.buffer(v, span);
-                        if lent.contains(&buffer) {
-                            let like = self.read(v);
-                            let temporary = self.func.new_value(None);
-                            self.out.push(Op {
-                                results: vec![temporary],
-                                kind: OpKind::Buffer(like),
-                                span,
-                                ty: None,
-                            });
-                            temporaries.push((buffer, temporary));
-                            Arg::Mut(temporary)
-                        } else {
-                            lent.push(buffer);
-                            Arg::Mut(buffer)
-                        }
-                    }
+                    true => Arg::Mut(self.lend(v, &mut lending, span)),
                 });
             }
         }
         self.pullback(prim.name, args, &inputs, span);
-        for (buffer, temporary) in temporaries {
+        self.return_lent(lending, span);
+    }
+
+    /// The buffer of container `v` for one argument of a rule or pullback call. A container
+    /// passed twice (`dot(&q, &q)`) cannot lend its buffer twice: the second use gets a
+    /// temporary buffer, added into the first after the call ([`Sweep::return_lent`]).
+    fn lend(&mut self, v: Value, lending: &mut Lending, span: Span) -> Value {
+        let buffer = self.buffer(v, span);
+        if !lending.lent.contains(&buffer) {
+            lending.lent.push(buffer);
+            return buffer;
+        }
+        let like = self.read(v);
+        let temporary = self.func.new_value(None);
+        self.out.push(Op {
+            results: vec![temporary],
+            kind: OpKind::Buffer(like),
+            span,
+            ty: None,
+        });
+        lending.temporaries.push((buffer, temporary));
+        temporary
+    }
+
+    fn return_lent(&mut self, lending: Lending, span: Span) {
+        for (buffer, temporary) in lending.temporaries {
             self.out.push(Op {
                 results: Vec::new(),
                 kind: OpKind::BufferAddAll {
@@ -301,6 +316,71 @@ impl<'a> Sweep<'a> {
                 ty: None,
             });
         }
+    }
+
+    /// `y = g(args)` reversed: `g_pullback(args, dy, slots)`, which recomputes what `g`'s
+    /// reverse sweep needs, adds the adjoints of container arguments into their buffers and
+    /// returns those of scalar arguments. Containers `g` may write are passed as they were
+    /// before the call (a copy taken then), and their buffers go from the adjoint after the
+    /// call to the adjoint before it.
+    fn reverse_call(&mut self, op: &'a Op, call: &'a Call) {
+        let span = op.span;
+        let returned = op.results[0];
+        let seed = if self.primal.storage(returned).is_some() {
+            match self.active_storage(returned) {
+                true => Seed::Buffer(self.buffer(returned, span)),
+                false => Seed::None,
+            }
+        } else if self.primal.is_active(returned) {
+            Seed::Value(self.adjoint_or_zero(returned, span))
+        } else {
+            Seed::None
+        };
+        let args: Vec<CallArg> = call
+            .args
+            .iter()
+            .map(|a| CallArg {
+                value: self.read(a.entry.unwrap_or(a.value)),
+                pass: match a.entry {
+                    Some(_) => Pass::Mut,
+                    None => a.pass,
+                },
+                entry: None,
+            })
+            .collect();
+        let mut lending = Lending::default();
+        let mut slots = Vec::new();
+        let mut inputs = Vec::new();
+        for a in &call.args {
+            let container = self.primal.storage(a.value).is_some();
+            slots.push(match container && self.active_storage(a.value) {
+                true => Slot::Buffer(self.lend(a.value, &mut lending, span)),
+                false => Slot::Skip,
+            });
+            inputs.push((a.value, !container && self.primal.is_active(a.value)));
+        }
+        let results: Vec<Value> = inputs.iter().map(|&(v, _)| self.adjoint_value(v)).collect();
+        let call = Call {
+            path: call.path.clone(),
+            args,
+            differentiable: true,
+        };
+        self.out.push(Op {
+            results: results.clone(),
+            kind: OpKind::CallPullback {
+                call: Box::new(call),
+                seed,
+                slots,
+            },
+            span,
+            ty: None,
+        });
+        for (&(v, active), adjoint) in inputs.iter().zip(results) {
+            if active {
+                self.accumulate(v, adjoint, span);
+            }
+        }
+        self.return_lent(lending, span);
     }
 
     /// Emits `rule(args)`, whose results are the adjoints of `inputs`, and accumulates those

@@ -734,23 +734,10 @@ fn is_cheap(op: &Op, sig: &Signature) -> bool {
                 prim.derivative == Derivative::Zero || CHEAP.contains(&prim.name)
             }
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
-            OpKind::Call(path, _) => is_float_constructor(path, sig),
+            OpKind::Call(call) => sig.is_float_constructor(&call.path),
             OpKind::Method { method, args, .. } => method == "unwrap" && args.is_empty(),
             _ => false,
         }
-}
-
-/// An associated function of a float type (`T::from`, `f64::one`, `Float::from`,
-/// `<T as NumCast>::from`): pure conversions and constants.
-fn is_float_constructor(path: &syn::ExprPath, sig: &Signature) -> bool {
-    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
-    match (&path.qself, segments.as_slice()) {
-        (Some(qself), [..]) => sig.is_float(&qself.ty),
-        (None, [owner, _]) => {
-            sig.is_float_name(&owner.ident) || owner.ident == "Float" || owner.ident == "NumCast"
-        }
-        _ => false,
-    }
 }
 
 /// Whether `v` can be recomputed in the reversed region from what is there anyway: it is

@@ -1,0 +1,143 @@
+//! Calls of functions that are not primitives: other `#[reverse]` functions (or functions with
+//! a custom rule), whose generated pullback the reverse sweep calls, and `stop_gradient`.
+//!
+//! Each argument keeps how it was written (`x`, `&x`, `&mut x`), since the callee's signature
+//! is not visible. A container the callee may write (`&mut h`, or a `&mut` parameter passed on)
+//! gets a new version as an extra result of the call, and its variable is rebound to it, as
+//! for a store. Whether the returned value is a container is known from its uses: indexing it,
+//! taking its length, iterating it or passing it on by reference makes it one.
+//!
+//! Before: `let y = layer(&w, x); layer_mut(&mut h, y);`
+//! After:  `%y.3 = call layer(&%w.0, %x.1)`
+//!         `%4, %h.5 = call layer_mut(&mut %h.2, %y.3)`
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::{Expr, Token};
+
+use super::{Lower, R, Val};
+use crate::ir::{Call, CallArg, OpKind, Pass, Value};
+
+impl Lower<'_> {
+    /// `path(args)`.
+    pub(super) fn call(
+        &mut self,
+        path: &syn::ExprPath,
+        args: &Punctuated<Expr, Token![,]>,
+        span: Span,
+    ) -> R<Val> {
+        let stop = is_stop_gradient(path) && args.len() == 1;
+        // Lower every argument even after an error, to report all errors at once.
+        let lowered: Vec<R<(CallArg, Option<String>)>> =
+            args.iter().map(|arg| self.call_arg(arg)).collect();
+        let lowered = lowered.into_iter().collect::<R<Vec<_>>>()?;
+        let written: Vec<(Value, String)> = lowered
+            .iter()
+            .filter_map(|(arg, name)| name.clone().map(|name| (arg.value, name)))
+            .collect();
+        let call = Call {
+            path: path.clone(),
+            args: lowered.into_iter().map(|(arg, _)| arg).collect(),
+            differentiable: !stop,
+        };
+        let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
+        self.call_results.insert(results[0]);
+        for (&version, (container, name)) in results[1..].iter().zip(written) {
+            self.inherit_storage(version, container);
+            self.reassign(&name, Val::One(version));
+        }
+        Ok(Val::One(results[0]))
+    }
+
+    /// One argument, and the variable to rebind if the callee may write it.
+    fn call_arg(&mut self, e: &Expr) -> R<(CallArg, Option<String>)> {
+        let (inner, reference) = match e {
+            Expr::Reference(r) => (&*r.expr, Some(r.mutability.is_some())),
+            Expr::Paren(p) => return self.call_arg(&p.expr),
+            other => (other, None),
+        };
+        let value = self.value(inner)?;
+        // Passed by reference, the result of another call is a container (a scalar passed
+        // by reference could not be differentiated anyway); passed by value, a float.
+        let container = match reference {
+            Some(_) => self.is_container(value),
+            None => self.func.storage(value).is_some(),
+        };
+        let arg = |value, pass| CallArg {
+            value,
+            pass,
+            entry: None,
+        };
+        if !container {
+            let value = match reference {
+                Some(mutable) => self.push(OpKind::Ref { mutable, value }, super::op_span(e), 1)[0],
+                None => value,
+            };
+            return Ok((arg(value, Pass::Value), None));
+        }
+        let pass = match reference {
+            Some(false) => Pass::Ref,
+            Some(true) => Pass::Mut,
+            None if self.is_mut_param(value) => Pass::Reborrow,
+            None if self.is_owned(value) => Pass::Moved,
+            None => Pass::Value,
+        };
+        if !pass.writes() {
+            return Ok((arg(value, pass), None));
+        }
+        let name = match inner {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        match name {
+            Some(name) => Ok((arg(value, pass), Some(name))),
+            None => Err(self.error(
+                inner,
+                "a container a called function may write must be a variable: pass `&mut h`",
+            )),
+        }
+    }
+
+    /// Whether `v` is a container; the result of a call becomes one here (its uses say so).
+    pub(super) fn is_container(&mut self, v: Value) -> bool {
+        if self.func.storage(v).is_some() {
+            return true;
+        }
+        if self.call_results.contains(&v) {
+            self.func.values[v.index()].storage = Some(v);
+            return true;
+        }
+        false
+    }
+
+    /// The parameter whose storage `v` is a version of, if any.
+    fn param_of(&self, v: Value) -> Option<&crate::signature::Param> {
+        let root = self.func.storage(v)?;
+        let position = self.func.params.iter().position(|p| p.value == root)?;
+        self.sig.params.get(position)
+    }
+
+    /// A version of a `&mut` container parameter.
+    fn is_mut_param(&self, v: Value) -> bool {
+        self.param_of(v)
+            .is_some_and(|p| matches!(&p.ty, syn::Type::Reference(r) if r.mutability.is_some()))
+    }
+
+    /// A version of a container the function owns: a local one, or a parameter taken by value.
+    fn is_owned(&self, v: Value) -> bool {
+        match self.param_of(v) {
+            Some(p) => !matches!(p.ty, syn::Type::Reference(_)),
+            None => true,
+        }
+    }
+}
+
+/// `stop_gradient(x)`, by any path (`ad_runtime::stop_gradient`).
+pub fn is_stop_gradient(path: &syn::ExprPath) -> bool {
+    path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "stop_gradient" && s.arguments.is_none())
+}

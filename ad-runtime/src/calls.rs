@@ -1,0 +1,156 @@
+//! What the reverse sweep of a call uses: the protocol between a caller's generated code and
+//! the callee's generated pullback, `g_pullback(args.., seed, slots..)`.
+//!
+//! - `seed` is the cotangent of the returned value (a float, or `&mut buffer` for a container),
+//!   or `None` when nothing depends on it.
+//! - One *slot* per parameter: for a container parameter the callee differentiates, the
+//!   caller's adjoint buffer to add into (`&mut buffer[..]`), or [`Skip`] when the caller does
+//!   not need that gradient; [`Skip`] for every other parameter.
+//! - The result is a tuple with one element per parameter: the adjoint of a float parameter
+//!   the callee differentiates, `()` for a container (its adjoint went into the slot), and
+//!   [`Skip`] for a parameter it does not differentiate.
+//!
+//! A caller that passes an active argument for a parameter the callee does not differentiate
+//! (left out of its `wrt(...)`, or not a float) gets a compile error from [`NotDifferentiated`]
+//! or [`Adjoint`], not a silently missing derivative.
+
+use core::borrow::BorrowMut;
+use core::ops::{Deref, DerefMut};
+
+use num_traits::Float;
+
+use crate::stash::AdjointBuffer;
+
+/// "No adjoint here": the slot of an argument whose adjoint the caller does not need, and what
+/// a pullback returns for a parameter it does not differentiate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skip;
+
+/// What a pullback's slot (or container seed) parameter accepts: the caller's buffer, `None`
+/// or [`Skip`].
+pub trait IntoSlot<T: ?Sized> {
+    /// The caller's buffer, if it passed one.
+    fn as_slot(&mut self) -> Option<&mut T>;
+}
+
+impl<T: ?Sized> IntoSlot<T> for Skip {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut T> {
+        None
+    }
+}
+
+impl<T: ?Sized> IntoSlot<T> for &mut T {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut T> {
+        Some(&mut **self)
+    }
+}
+
+impl<T: ?Sized> IntoSlot<T> for Option<&mut T> {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut T> {
+        self.as_deref_mut()
+    }
+}
+
+impl<E, const N: usize> IntoSlot<[E]> for &mut [E; N] {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut [E]> {
+        Some(&mut self[..])
+    }
+}
+
+/// The slot type of a parameter the callee does not differentiate: only [`Skip`] fits.
+#[diagnostic::on_unimplemented(
+    message = "this argument depends on an active parameter, but the called function is not differentiated with respect to this parameter",
+    label = "the derivative through this argument would be lost",
+    note = "add the parameter to the callee's `#[reverse(wrt(...))]` (its type must be a float, a container of floats or a parameter struct), or pass `stop_gradient(..)` of the argument"
+)]
+pub trait NotDifferentiated {}
+
+impl NotDifferentiated for Skip {}
+
+/// The adjoint of a scalar argument, as a pullback returned it.
+#[diagnostic::on_unimplemented(
+    message = "this argument depends on an active parameter, but the called function is not differentiated with respect to this parameter",
+    label = "the derivative through this call would be lost",
+    note = "add the parameter to the callee's `#[reverse(wrt(...))]`, or pass `stop_gradient(..)` of the argument"
+)]
+pub trait Adjoint {}
+
+impl<F: Float> Adjoint for F {}
+
+/// Checks that a pullback returned an adjoint (not [`Skip`]) for a scalar argument.
+#[inline]
+pub fn adjoint<A: Adjoint>(a: A) -> A {
+    a
+}
+
+/// An adjoint buffer that is the caller's, or the callee's own zeros when the caller passed
+/// [`Skip`]. Dereferences to the buffer.
+pub enum SlotBuffer<'a, T: ?Sized, O> {
+    /// The caller's buffer: adjoints are added into it.
+    Caller(&'a mut T),
+    /// Zeros of the callee's own, for adjoints nobody reads.
+    Own(O),
+}
+
+impl<T: ?Sized, O: BorrowMut<T>> Deref for SlotBuffer<'_, T, O> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        match self {
+            SlotBuffer::Caller(buffer) => buffer,
+            SlotBuffer::Own(own) => own.borrow(),
+        }
+    }
+}
+
+impl<T: ?Sized, O: BorrowMut<T>> DerefMut for SlotBuffer<'_, T, O> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        match self {
+            SlotBuffer::Caller(buffer) => buffer,
+            SlotBuffer::Own(own) => own.borrow_mut(),
+        }
+    }
+}
+
+/// The buffer of a slot: the caller's, or zeros shaped like `like`.
+#[inline]
+pub fn slot<'a, T: ?Sized, L: AdjointBuffer + ?Sized>(
+    slot: Option<&'a mut T>,
+    like: &L,
+) -> SlotBuffer<'a, T, L::Buffer>
+where
+    L::Buffer: BorrowMut<T>,
+{
+    match slot {
+        Some(buffer) => SlotBuffer::Caller(buffer),
+        None => SlotBuffer::Own(like.__ad_zeros()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn a_slot_is_the_callers_buffer_or_zeros() {
+        let x = [1.0f64, 2.0, 3.0];
+        let mut caller = vec![1.0f64; 3];
+        {
+            let mut buffer = slot(Some(&mut caller[..]), &x[..]);
+            buffer[1] += 2.0;
+        }
+        assert_eq!(caller, [1.0, 3.0, 1.0]);
+        let mut skip = Skip;
+        let mut own = slot::<[f64], _>(IntoSlot::<[f64]>::as_slot(&mut skip), &x[..]);
+        own[2] += 1.0;
+        assert_eq!(&*own, &[0.0, 0.0, 1.0]);
+        assert_eq!(adjoint(2.5f32), 2.5);
+    }
+}
