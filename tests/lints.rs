@@ -164,3 +164,33 @@ fn containers_compile_without_warnings() {
     let (_, rows) = outputs_jacobian(&x, &mut out);
     assert_eq!(rows.len(), 5);
 }
+
+#[reverse]
+fn callee(w: &[f64], x: f64, out: &mut [f64]) -> Vec<f64> {
+    out[0] = x * w[0];
+    vec![x.sin(), w[1]]
+}
+
+#[reverse(wrt(x))]
+fn restricted(x: f64, k: &[f64]) -> f64 {
+    x * k[0]
+}
+
+#[reverse]
+fn caller(w: &[f64], x: f64, out: &mut [f64], log: &mut Vec<usize>) -> f64 {
+    let v = callee(w, x, out);
+    let mut local = vec![x; 2];
+    let _ = callee(&v, x * 2.0, &mut local);
+    log.push(v.len());
+    v[0] + v[1] * local[0]
+        + restricted(x, ad_runtime::stop_gradient(w))
+        + ad_runtime::stop_gradient(x)
+}
+
+#[test]
+fn calls_compile_without_warnings() {
+    let mut out = [0.0; 2];
+    let mut log = Vec::new();
+    let (value, _) = caller_vjp(&[1.0, 2.0], 0.5, &mut out, &mut log, 1.0, vec![0.0; 2]);
+    assert!(value.is_finite());
+}

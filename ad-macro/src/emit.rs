@@ -1319,19 +1319,20 @@ impl Body<'_> {
         let span = op.span;
         let path = pullback_path(&call.path);
         let mut args = self.call_args(call, true);
+        // Spanned at the call, where a mismatch with the callee's pullback is reported.
         args.push(match seed {
-            Seed::None => quote!(::core::option::Option::None),
+            Seed::None => quote_spanned!(span=> ::core::option::Option::None),
             Seed::Value(v) => self.val(v),
             Seed::Buffer(b) => {
                 let b = self.val(b);
-                quote!(&mut #b)
+                quote_spanned!(span=> &mut #b)
             }
         });
         args.extend(slots.iter().map(|slot| match slot {
-            Slot::Skip => quote!(#krate::__private::Skip),
+            Slot::Skip => quote_spanned!(span=> #krate::__private::Skip),
             Slot::Buffer(b) => {
                 let b = self.val(*b);
-                quote!(&mut #b[..])
+                quote_spanned!(span=> &mut #b[..])
             }
         }));
         let patterns = op.results.iter().map(|&r| self.pattern(r));

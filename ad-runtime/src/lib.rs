@@ -70,6 +70,26 @@ pub use num_traits::Float;
 /// Re-export of `num-traits`.
 pub use num_traits;
 
+/// `x`, unchanged, but a constant to differentiation: in a `#[reverse]` function no adjoint
+/// flows back through it, as if `x` were a literal. Outside one it is the identity.
+///
+/// ```
+/// use ad_runtime::{reverse, stop_gradient};
+///
+/// #[reverse]
+/// fn f(x: f64) -> f64 {
+///     // Only the first factor is differentiated: d/dx = stop_gradient(x) = x.
+///     x * stop_gradient(x)
+/// }
+///
+/// let (value, dx) = f_grad(3.0);
+/// assert_eq!((value, dx), (9.0, 3.0));
+/// ```
+#[inline]
+pub fn stop_gradient<T>(x: T) -> T {
+    x
+}
+
 /// What only generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {

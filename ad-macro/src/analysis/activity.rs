@@ -162,9 +162,23 @@ fn forward(
             }
         }
         for &r in &op.results {
-            varied[r.index()] = result_varied;
+            varied[r.index()] = result_varied && !holds_no_floats(func, sig, r);
         }
     }
+}
+
+/// A version of a container parameter whose elements are not floats (`&mut Vec<usize>`): a
+/// call that writes it cannot make it depend on an active parameter.
+fn holds_no_floats(func: &Func, sig: &Signature, v: Value) -> bool {
+    let Some(root) = func.storage(v) else {
+        return false;
+    };
+    func.params
+        .iter()
+        .zip(&sig.params)
+        .find(|(p, _)| p.value == root)
+        .and_then(|(_, p)| p.shape.elem())
+        .is_some_and(|elem| !sig.is_float(elem))
 }
 
 fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {

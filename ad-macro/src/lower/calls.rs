@@ -118,7 +118,7 @@ impl Lower<'_> {
     }
 
     /// A version of a `&mut` container parameter.
-    fn is_mut_param(&self, v: Value) -> bool {
+    pub(super) fn is_mut_param(&self, v: Value) -> bool {
         self.param_of(v)
             .is_some_and(|p| matches!(&p.ty, syn::Type::Reference(r) if r.mutability.is_some()))
     }

@@ -610,6 +610,11 @@ impl Lower<'_> {
                 None => None,
             })
             .collect();
+        // A `&mut` container parameter passed on to a call may be written by it.
+        names.extend(scan.passed.into_iter().filter(|n| match self.lookup(n) {
+            Some(Binding::Val(Val::One(v))) => self.is_mut_param(*v),
+            _ => false,
+        }));
         if let Kind::For { writes, .. } = &kind {
             names.extend(writes.iter().cloned());
         }
@@ -912,8 +917,10 @@ struct Scan {
     /// A `break`/`continue` of a loop outside the scanned syntax (outside the loop, for a
     /// loop body).
     leaves: bool,
-    /// Names assigned (`x = ..`, `x += ..`).
+    /// Names assigned (`x = ..`, `x += ..`, `&mut x` passed to a call).
     assigned: Vec<String>,
+    /// Names passed to calls as they are (`f(x)`): written if they are `&mut` containers.
+    passed: Vec<String>,
 }
 
 impl Scan {
@@ -1005,6 +1012,18 @@ impl<'ast> Visit<'ast> for Scan {
             self.assigned.push(name);
         }
         visit::visit_expr_binary(self, e);
+    }
+    fn visit_expr_call(&mut self, e: &'ast syn::ExprCall) {
+        for arg in &e.args {
+            match arg {
+                Expr::Reference(r) if r.mutability.is_some() => {
+                    self.assigned.extend(assigned_name(&r.expr));
+                }
+                Expr::Path(_) => self.passed.extend(assigned_name(arg)),
+                _ => {}
+            }
+        }
+        visit::visit_expr_call(self, e);
     }
     fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
         // `v.push(x)` makes a new version of `v`.
