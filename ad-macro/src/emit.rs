@@ -17,7 +17,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, Pat};
 
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Seed, Slot,
+    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Rule, Seed, Slot,
     StashKind, Value,
 };
 use crate::prims::Syntax;
@@ -115,6 +115,7 @@ impl<'a> Generated<'a> {
             #[allow(clippy::type_complexity, reason = "the gradient is a tuple of the parameters' types")]
             #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seeds")]
             #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
+            #[allow(clippy::redundant_closure_call, reason = "the body of a function with a given derivative runs as a closure")]
             #[allow(
                 clippy::needless_range_loop,
                 clippy::manual_memcpy,
@@ -1076,9 +1077,10 @@ impl<'a> Body<'a> {
         };
         let ty = op.ty.as_ref().map(|ty| quote!(: #ty));
         match pattern.as_slice() {
+            [] if ty.is_some() => quote_spanned!(span=> let _ #ty = #expr;),
             [] => quote_spanned!(span=> #expr;),
             [one] => quote_spanned!(span=> #allow_mut let #one #ty = #expr;),
-            many => quote_spanned!(span=> let (#(#many),*) = #expr;),
+            many => quote_spanned!(span=> let (#(#many),*) #ty = #expr;),
         }
     }
 
@@ -1180,12 +1182,17 @@ impl<'a> Body<'a> {
                 quote_spanned!(span=> #recv.#method #turbofish (#(#args),*))
             }
             OpKind::Effect { mac, .. } => mac.to_token_stream(),
+            // Typed by the op's annotation, the return type.
+            OpKind::Original(block) => quote_spanned!(span=> (|| #block)()),
             OpKind::Pullback { rule, args } => {
-                let rule = Ident::new(rule, Span::call_site());
                 let args: Vec<TokenStream> = args
                     .iter()
                     .map(|arg| match arg {
                         Arg::Value(v) => self.val(*v),
+                        Arg::Clone(v) => {
+                            let v = self.val(*v);
+                            quote!(::core::clone::Clone::clone(&#v))
+                        }
                         Arg::Ref(v) => {
                             let v = self.val(*v);
                             quote!(&#v)
@@ -1198,7 +1205,14 @@ impl<'a> Body<'a> {
                         Arg::EmptyMut => quote!(&mut []),
                     })
                     .collect();
-                quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
+                match rule {
+                    Rule::Runtime(name) => {
+                        let rule = Ident::new(name, Span::call_site());
+                        quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
+                    }
+                    // Spanned at the user's path, where a signature mismatch is reported.
+                    Rule::User(path) => quote_spanned!(span=> #path(#(#args),*)),
+                }
             }
             OpKind::ZeroLike(v) => {
                 let v = self.val(*v);
@@ -1319,7 +1333,6 @@ impl Body<'_> {
         let span = op.span;
         let path = pullback_path(&call.path);
         let mut args = self.call_args(call, true);
-        // Spanned at the call, where a mismatch with the callee's pullback is reported.
         args.push(match seed {
             Seed::None => quote_spanned!(span=> ::core::option::Option::None),
             Seed::Value(v) => self.val(v),
@@ -1339,16 +1352,36 @@ impl Body<'_> {
         let checks = op
             .results
             .iter()
-            .filter(|r| self.used.contains(r))
-            .map(|&r| {
-                let r = self.func.ident(r);
-                quote_spanned!(span=> let #r = #krate::__private::adjoint(#r);)
+            .zip(&call.args)
+            .filter(|(r, _)| self.used.contains(r))
+            .map(|(&r, arg)| {
+                let (r, like) = (self.func.ident(r), self.val(arg.value));
+                let check = located_at(quote!(#krate::__private::adjoint(#like, #r)), span);
+                quote_spanned!(span=> let #r = #check;)
             });
         quote_spanned! {span=>
             let (#(#patterns,)*) = #path(#(#args),*);
             #(#checks)*
         }
     }
+}
+
+/// `tokens` with their hygiene kept but located at `span`, so that errors in them point there.
+fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), located_at(group.stream(), span));
+                inner.set_span(group.span().located_at(span));
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(token.span().located_at(span));
+            }
+            token
+        })
+        .collect()
 }
 
 /// `g_pullback` for `g`, `m::g_pullback::<T>` for `m::g::<T>`: spanned at the user's callee,

@@ -18,6 +18,7 @@
 //! the generated ones.
 
 mod analysis;
+mod custom;
 mod emit;
 mod errors;
 mod ir;
@@ -57,23 +58,39 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::new();
     let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
     let wrt = options.as_ref().and_then(|o| o.wrt.as_deref());
-    let sig = Signature::analyze(&item.sig, wrt, &mut errors);
-    let lowered = sig.as_ref().map(|sig| {
-        let (mut func, items) = lower::lower(&item, sig, &mut errors);
-        analysis::activity::analyze(&mut func, sig, &mut errors);
-        (func, items)
-    });
+    let custom = options.as_ref().and_then(|o| o.custom.as_ref());
+    let sig = Signature::analyze(&item.sig, wrt, custom.is_some(), &mut errors);
+    let lowered = match (&sig, custom) {
+        (Some(sig), None) => {
+            let (mut func, items) = lower::lower(&item, sig, &mut errors);
+            analysis::activity::analyze(&mut func, sig, &mut errors);
+            Some((func, items))
+        }
+        (Some(sig), Some(_)) => {
+            custom::check(sig, &mut errors);
+            None
+        }
+        (None, _) => None,
+    };
     if let Err(error) = errors.finish() {
         return with_errors(&item, sig.as_ref(), error);
     }
-    let (Some(options), Some(sig), Some((primal, items))) = (options, sig, lowered) else {
+    let (Some(options), Some(sig)) = (options, sig) else {
         return with_errors(
             &item,
             None,
             internal("a stage failed without reporting an error"),
         );
     };
-    match generate(&item, &options, &sig, &primal, &items) {
+    let generated = match (&options.custom, lowered) {
+        (Some(custom), _) => {
+            let adjoint = custom::adjoint(&item, &sig, custom, seed_ident(&sig));
+            finish(&item, &options, &sig, None, &adjoint, &[])
+        }
+        (None, Some((primal, items))) => generate(&item, &options, &sig, &primal, &items),
+        (None, None) => Err(internal("lowering failed without reporting an error")),
+    };
+    match generated {
         Ok(generated) => {
             // The original is emitted unchanged but for this lint: calling only `f_grad` is
             // a use of `f`, and users who only need gradients should not get a dead-code
@@ -97,29 +114,44 @@ fn generate(
     items: &[syn::Item],
 ) -> syn::Result<TokenStream> {
     verify(primal, "lowering")?;
-    // The cotangent parameter of `f_vjp`, unless the user has a parameter of that name.
-    let taken = sig
-        .params
-        .iter()
-        .any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
-    let seed = format_ident!(
-        "{}",
-        if taken { "__ad_seed" } else { "seed" },
-        span = Span::mixed_site()
-    );
-    let adjoint = reverse::differentiate(primal, sig, seed);
-    verify(&adjoint, "differentiation")?;
+    let adjoint = reverse::differentiate(primal, sig, seed_ident(sig));
+    finish(item, options, sig, Some(primal), &adjoint, items)
+}
+
+/// Emits the generated functions of a verified adjoint program.
+fn finish(
+    item: &syn::ItemFn,
+    options: &Options,
+    sig: &Signature,
+    primal: Option<&ir::Func>,
+    adjoint: &ir::Func,
+    items: &[syn::Item],
+) -> syn::Result<TokenStream> {
+    verify(adjoint, "differentiation")?;
     let cx = emit::Context {
         item,
         sig,
         krate: &options.krate,
         items,
     };
-    let generated = emit::functions(&cx, &adjoint);
+    let generated = emit::functions(&cx, adjoint);
     if options.dump {
-        dump(primal, &adjoint, &generated);
+        dump(primal, adjoint, &generated);
     }
     Ok(generated)
+}
+
+/// The cotangent parameter of `f_vjp`: `seed`, unless the user has a parameter of that name.
+fn seed_ident(sig: &Signature) -> proc_macro2::Ident {
+    let taken = sig
+        .params
+        .iter()
+        .any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
+    format_ident!(
+        "{}",
+        if taken { "__ad_seed" } else { "seed" },
+        span = Span::mixed_site()
+    )
 }
 
 /// Runs the IR verifier in debug builds of the macro (the default for `cargo build`).
@@ -147,13 +179,17 @@ fn with_errors(item: &syn::ItemFn, sig: Option<&Signature>, error: syn::Error) -
 
 /// `#[reverse(dump)]`: prints the IR, the adjoint IR and the generated Rust to the compiler's
 /// standard error.
-fn dump(primal: &ir::Func, adjoint: &ir::Func, generated: &TokenStream) {
+fn dump(primal: Option<&ir::Func>, adjoint: &ir::Func, generated: &TokenStream) {
     let rust = match syn::parse2::<syn::File>(generated.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         Err(_) => generated.to_string(),
     };
+    let primal = primal.map_or_else(
+        || "(not lowered: the derivative is given)\n".into(),
+        ToString::to_string,
+    );
     eprintln!(
         "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}",
-        primal.name
+        adjoint.name
     );
 }

@@ -1,4 +1,5 @@
-//! The attribute's arguments: `#[reverse(wrt(x, y), crate = "path", dump)]`.
+//! The attribute's arguments: `#[reverse(wrt(x, y), crate = "path", dump)]`, and for a function
+//! whose derivative the user gives, `rule = path` or `zero_derivative`.
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
@@ -13,6 +14,17 @@ pub struct Options {
     pub krate: Path,
     /// `dump`: print the IR and the generated code at compile time.
     pub dump: bool,
+    /// `rule = path` or `zero_derivative`: the derivative is not derived from the body.
+    pub custom: Option<Custom>,
+}
+
+/// A derivative the user gives.
+pub enum Custom {
+    /// `rule = path`: the function at `path` is the pullback.
+    Rule(syn::Path),
+    /// `zero_derivative`: the output does not change with the inputs (piecewise constant, a
+    /// lookup, a random draw).
+    Zero(Ident),
 }
 
 impl Options {
@@ -21,6 +33,7 @@ impl Options {
             wrt: None,
             krate: syn::parse_quote!(::ad_runtime),
             dump: false,
+            custom: None,
         };
         let parser = syn::meta::parser(|meta| {
             if meta.path.is_ident("wrt") {
@@ -49,9 +62,19 @@ impl Options {
             } else if meta.path.is_ident("dump") {
                 options.dump = true;
                 Ok(())
+            } else if meta.path.is_ident("rule") || meta.path.is_ident("zero_derivative") {
+                if options.custom.is_some() {
+                    return Err(meta
+                        .error("give one derivative: either `rule = path` or `zero_derivative`"));
+                }
+                options.custom = Some(match meta.path.get_ident() {
+                    Some(ident) if ident == "zero_derivative" => Custom::Zero(ident.clone()),
+                    _ => Custom::Rule(meta.value()?.parse()?),
+                });
+                Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `#[reverse]` option; expected `wrt(...)`, `crate = \"...\"` or `dump`",
+                    "unknown `#[reverse]` option; expected `wrt(...)`, `rule = path`, `zero_derivative`, `crate = \"...\"` or `dump`",
                 ))
             }
         });

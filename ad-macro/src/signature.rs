@@ -115,6 +115,7 @@ impl Signature {
     pub fn analyze(
         sig: &syn::Signature,
         wrt: Option<&[Ident]>,
+        given: bool,
         errors: &mut Errors,
     ) -> Option<Signature> {
         let before = errors.count();
@@ -216,7 +217,8 @@ impl Signature {
                 (None, None)
             }
         };
-        if !params.iter().any(|p| p.active) && wrt.is_none() {
+        // A function whose derivative is given (a zero one) may have no float parameter.
+        if !params.iter().any(|p| p.active) && wrt.is_none() && !given {
             errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64, a generic `T: Float`, or slices, Vecs and arrays of those; add one (`x: f64`), or name an existing one in `wrt(...)`", sig.ident));
         }
         if errors.count() != before {

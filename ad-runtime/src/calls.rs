@@ -77,14 +77,25 @@ impl NotDifferentiated for Skip {}
     label = "the derivative through this call would be lost",
     note = "add the parameter to the callee's `#[reverse(wrt(...))]`, or pass `stop_gradient(..)` of the argument"
 )]
-pub trait Adjoint {}
+pub trait Adjoint<F> {
+    /// Itself.
+    fn into_float(self) -> F;
+}
 
-impl<F: Float> Adjoint for F {}
+#[diagnostic::do_not_recommend]
+impl<F: Float> Adjoint<F> for F {
+    #[inline]
+    fn into_float(self) -> F {
+        self
+    }
+}
 
-/// Checks that a pullback returned an adjoint (not [`Skip`]) for a scalar argument.
+/// Checks that a pullback returned an adjoint `a` (not [`Skip`]) for the scalar argument
+/// `like`. (The result has `like`'s type, known first, so that an error here does not
+/// cascade.)
 #[inline]
-pub fn adjoint<A: Adjoint>(a: A) -> A {
-    a
+pub fn adjoint<F, A: Adjoint<F>>(_like: F, a: A) -> F {
+    a.into_float()
 }
 
 /// An adjoint buffer that is the caller's, or the callee's own zeros when the caller passed
@@ -151,6 +162,6 @@ mod tests {
         let mut own = slot::<[f64], _>(IntoSlot::<[f64]>::as_slot(&mut skip), &x[..]);
         own[2] += 1.0;
         assert_eq!(&*own, &[0.0, 0.0, 1.0]);
-        assert_eq!(adjoint(2.5f32), 2.5);
+        assert_eq!(adjoint(1.0, 2.5f32), 2.5);
     }
 }

@@ -224,10 +224,13 @@ pub enum OpKind {
     /// A side-effect macro (`println!`, `assert!`), its variables renamed to the values in
     /// `uses`. Runs once, in the forward sweep.
     Effect { mac: syn::Macro, uses: Vec<Value> },
+    /// The user's function body, unlowered, run as a closure of the parameters: the value of
+    /// a function whose derivative the user gives (`#[reverse(rule = ..)]`).
+    Original(Box<syn::Block>),
 
     // Only in adjoint programs.
-    /// `rules::<rule>(args)`: the adjoints of a primitive's float operands.
-    Pullback { rule: &'static str, args: Vec<Arg> },
+    /// `rules::<rule>(args)`, or a user's rule: the adjoints of the float operands.
+    Pullback { rule: Rule, args: Vec<Arg> },
     /// `<path>_pullback(args.., seed, slots..)`: the reverse of a call. The callee adds the
     /// adjoints of container arguments into the slots and returns those of scalar arguments,
     /// one result per argument.
@@ -272,11 +275,20 @@ pub enum OpKind {
     },
 }
 
+/// A rule: one of the runtime's, by name, or a user's function.
+#[derive(Clone)]
+pub enum Rule {
+    Runtime(&'static str),
+    User(syn::Path),
+}
+
 /// An argument of a rule, and how it is passed.
 #[derive(Clone, Copy)]
 pub enum Arg {
     /// A scalar, by value.
     Value(Value),
+    /// An owned container, cloned (the rule may be called again).
+    Clone(Value),
     /// A container, as `&x`.
     Ref(Value),
     /// An adjoint buffer to accumulate into, as `&mut dx`.
@@ -290,14 +302,14 @@ pub enum Arg {
 impl Arg {
     pub fn value(&self) -> Option<Value> {
         match self {
-            Arg::Value(v) | Arg::Ref(v) | Arg::Mut(v) => Some(*v),
+            Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) => Some(*v),
             Arg::EmptyRef | Arg::EmptyMut => None,
         }
     }
 
     fn value_mut(&mut self) -> Option<&mut Value> {
         match self {
-            Arg::Value(v) | Arg::Ref(v) | Arg::Mut(v) => Some(v),
+            Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) => Some(v),
             Arg::EmptyRef | Arg::EmptyMut => None,
         }
     }
@@ -408,9 +420,11 @@ impl OpKind {
     /// The values this op reads directly (not those read inside its nested blocks).
     pub fn operands(&self) -> Vec<Value> {
         match self {
-            OpKind::Lit(_) | OpKind::Path(_) | OpKind::Placeholder | OpKind::Pop { .. } => {
-                Vec::new()
-            }
+            OpKind::Lit(_)
+            | OpKind::Path(_)
+            | OpKind::Placeholder
+            | OpKind::Pop { .. }
+            | OpKind::Original(_) => Vec::new(),
             OpKind::Prim(_, args) | OpKind::Push { values: args, .. } => args.clone(),
             OpKind::Call(call) => call.operands(),
             OpKind::CallPullback { call, seed, slots } => {
@@ -501,7 +515,11 @@ impl OpKind {
             }
         };
         match self {
-            OpKind::Lit(_) | OpKind::Path(_) | OpKind::Placeholder | OpKind::Pop { .. } => {}
+            OpKind::Lit(_)
+            | OpKind::Path(_)
+            | OpKind::Placeholder
+            | OpKind::Pop { .. }
+            | OpKind::Original(_) => {}
             OpKind::Pullback { args, .. } => args.iter_mut().filter_map(Arg::value_mut).for_each(f),
             OpKind::Call(call) => call.operands_mut(f),
             OpKind::CallPullback { call, seed, slots } => {

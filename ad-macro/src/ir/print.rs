@@ -18,7 +18,8 @@ use std::fmt::{self, Write};
 use quote::ToTokens;
 
 use super::{
-    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Seed, Slot, Value,
+    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Rule, Seed, Slot,
+    Value,
 };
 
 impl Func {
@@ -238,14 +239,22 @@ impl Func {
                 out.write_str(")")?;
             }
             OpKind::Effect { mac, .. } => write!(out, "effect {}!(..)", tokens(&mac.path))?,
+            OpKind::Original(_) => out.write_str("original body")?,
             OpKind::Pullback { rule, args } => {
-                write!(out, "pullback {rule} ")?;
+                match rule {
+                    Rule::Runtime(name) => write!(out, "pullback {name} ")?,
+                    Rule::User(path) => write!(out, "pullback user {} ", path.to_token_stream())?,
+                }
                 for (i, arg) in args.iter().enumerate() {
                     if i > 0 {
                         out.write_str(", ")?;
                     }
                     match arg {
                         Arg::Value(v) => self.write_value(out, *v)?,
+                        Arg::Clone(v) => {
+                            out.write_str("clone ")?;
+                            self.write_value(out, *v)?;
+                        }
                         Arg::Ref(v) => {
                             out.write_str("&")?;
                             self.write_value(out, *v)?;

@@ -395,7 +395,10 @@ impl<'a> Sweep<'a> {
         let results: Vec<Value> = inputs.iter().map(|&(v, _)| self.adjoint_value(v)).collect();
         self.out.push(Op {
             results: results.clone(),
-            kind: OpKind::Pullback { rule, args },
+            kind: OpKind::Pullback {
+                rule: crate::ir::Rule::Runtime(rule),
+                args,
+            },
             span,
             ty: None,
         });

@@ -1,0 +1,215 @@
+//! Functions whose derivative the user gives: `#[reverse(rule = path)]` and
+//! `#[reverse(zero_derivative)]`. Their bodies are not lowered (they may call into other
+//! crates, run solvers, use any Rust); the adjoint program is built directly:
+//!
+//! ```text
+//! %y = original body              (the function's value, as `f` computes it)
+//! %dx = buffer %x                 (one per active container parameter)
+//! %da, %db = pullback user rule(%a, %b, %x, %y, %seed, &mut %dx)
+//! yield %y, %da, %db, %dx
+//! ```
+//!
+//! A rule has the shape of the runtime's rules: the parameters as `f` takes them, the value
+//! (`&y` for a container), its cotangent (`&dy` for a container), then `&mut [F]` for each active
+//! container parameter, whose adjoint it adds there; it returns the adjoints of the active
+//! float parameters (bare if one, a tuple if several, `()` if none). The call is spanned at the
+//! rule's path, so a rule of the wrong shape is a type error there. Every generated function
+//! (`f_grad`, `f_vjp`, `f_pullback`, ...) is emitted from this program as from any other.
+
+use proc_macro2::Ident;
+
+use crate::errors::Errors;
+use crate::ir::{Arg, Block, Func, Op, OpKind, Param, Rule, Value};
+use crate::options::Custom;
+use crate::signature::{Output, Shape, Signature};
+
+/// Reports what a user-given derivative cannot cover: `&mut` outputs.
+pub fn check(sig: &Signature, errors: &mut Errors) {
+    for param in sig.params.iter().filter(|p| p.is_output()) {
+        if let Some(ident) = &param.ident {
+            errors.spanned(ident, "a function with a given derivative (`rule = ..` or `zero_derivative`) cannot write into `&mut` parameters: return the result instead, or leave the parameter out with `wrt(...)`");
+        }
+    }
+}
+
+/// The adjoint program of a function with a user-given derivative; its seed parameter is
+/// named `seed`.
+pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident: Ident) -> Func {
+    let mut func = Func {
+        name: format!("{}_vjp", item.sig.ident),
+        params: Vec::new(),
+        body: Block::default(),
+        values: Vec::new(),
+        stashes: Vec::new(),
+        reverse_start: 0,
+    };
+    let span = match custom {
+        Custom::Rule(path) => syn::spanned::Spanned::span(path),
+        Custom::Zero(ident) => ident.span(),
+    };
+    let mut ops = Vec::new();
+    for param in &sig.params {
+        let value = func.new_value(param.ident.as_ref().map(ToString::to_string));
+        if param.shape.is_container() {
+            func.values[value.index()].storage = Some(value);
+        }
+        func.params.push(Param {
+            value,
+            ident: param.ident.clone(),
+        });
+    }
+    let seed = func.new_value(Some("seed".into()));
+    func.params.push(Param {
+        value: seed,
+        ident: Some(seed_ident),
+    });
+
+    // The value, as the original computes it.
+    let y = push(
+        &mut func,
+        &mut ops,
+        span,
+        OpKind::Original(item.block.clone()),
+        Some("y".into()),
+    );
+    let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
+    if container {
+        func.values[y.index()].storage = Some(y);
+    }
+    if let Some(op) = ops.last_mut() {
+        op.ty = Some(Box::new(sig.ret.clone()));
+    }
+    let returned = match &sig.output {
+        Output::Tuple(types) => (0..types.len())
+            .map(|k| {
+                let member = syn::Member::Unnamed(syn::Index {
+                    index: k as u32,
+                    span,
+                });
+                push(&mut func, &mut ops, span, OpKind::Field(y, member), None)
+            })
+            .collect(),
+        _ => vec![y],
+    };
+    let reverse_start = ops.len();
+
+    // The adjoint buffers of active containers, which the rule adds into.
+    let params: Vec<(Value, &crate::signature::Param)> = func
+        .params
+        .iter()
+        .map(|p| p.value)
+        .zip(&sig.params)
+        .collect();
+    let mut buffers = Vec::new();
+    for &(value, param) in &params {
+        if param.active && param.shape.is_container() {
+            let name = param.ident.as_ref().map(|i| format!("d{i}"));
+            buffers.push(push(&mut func, &mut ops, span, OpKind::Buffer(value), name));
+        }
+    }
+    let scalars: Vec<(Value, Option<String>)> = params
+        .iter()
+        .filter(|(_, p)| p.active && matches!(p.shape, Shape::Scalar))
+        .map(|&(v, p)| (v, p.ident.as_ref().map(|i| format!("d{i}"))))
+        .collect();
+    let adjoints: Vec<Value> = match custom {
+        Custom::Rule(path) => {
+            let mut args: Vec<Arg> = params
+                .iter()
+                .map(|&(v, p)| match (&p.shape, &p.ty) {
+                    (Shape::Slice { .. } | Shape::Array { .. }, syn::Type::Path(_)) => {
+                        Arg::Clone(v)
+                    }
+                    _ => Arg::Value(v),
+                })
+                .collect();
+            args.push(if container {
+                Arg::Ref(y)
+            } else {
+                Arg::Value(y)
+            });
+            args.push(if container {
+                Arg::Ref(seed)
+            } else {
+                Arg::Value(seed)
+            });
+            args.extend(buffers.iter().map(|&b| Arg::Mut(b)));
+            let results: Vec<Value> = scalars
+                .iter()
+                .map(|(_, name)| func.new_value(name.clone()))
+                .collect();
+            // The adjoints' types, so that a rule returning the wrong ones is an error saying
+            // what it should return.
+            let types: Vec<&syn::Type> = params
+                .iter()
+                .filter(|(_, p)| p.active && matches!(p.shape, Shape::Scalar))
+                .map(|(_, p)| &p.ty)
+                .collect();
+            let ty: syn::Type = match types.as_slice() {
+                [one] => (*one).clone(),
+                many => syn::parse_quote!((#(#many),*)),
+            };
+            ops.push(Op {
+                results: results.clone(),
+                kind: OpKind::Pullback {
+                    rule: Rule::User(path.clone()),
+                    args,
+                },
+                span,
+                ty: Some(Box::new(ty)),
+            });
+            results
+        }
+        Custom::Zero(_) => scalars
+            .iter()
+            .map(|(v, name)| {
+                push(
+                    &mut func,
+                    &mut ops,
+                    span,
+                    OpKind::ZeroLike(*v),
+                    name.clone(),
+                )
+            })
+            .collect(),
+    };
+    let mut adjoints = adjoints.into_iter();
+    let mut buffers = buffers.into_iter();
+    let mut yields = returned;
+    for (_, param) in &params {
+        if param.active {
+            let next = match param.shape.is_container() {
+                true => buffers.next(),
+                false => adjoints.next(),
+            };
+            yields.extend(next);
+        }
+    }
+    func.body = Block {
+        args: Vec::new(),
+        ops,
+        yields,
+    };
+    func.reverse_start = reverse_start;
+    func
+}
+
+/// Pushes an op with one result, active (it is on the path from the parameters to the
+/// output).
+fn push(
+    func: &mut Func,
+    ops: &mut Vec<Op>,
+    span: proc_macro2::Span,
+    kind: OpKind,
+    name: Option<String>,
+) -> Value {
+    let v = func.new_value(name);
+    func.values[v.index()].active = true;
+    ops.push(Op {
+        results: vec![v],
+        kind,
+        span,
+        ty: None,
+    });
+    v
+}
