@@ -17,8 +17,8 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, Pat};
 
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Rule, Seed, Slot,
-    StashKind, Value,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
+    Slot, StashKind, Value,
 };
 use crate::prims::Syntax;
 use crate::signature::{Output, Param, Shape, Signature};
@@ -45,7 +45,7 @@ pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
     out.extend(generated.pullback());
     if cx.sig.scalar_output() {
         out.extend(generated.grad());
-        if cx.sig.active().any(|p| p.shape.is_container()) {
+        if cx.sig.active().any(|p| p.shape.has_buffer()) {
             out.extend(generated.grad_into());
         }
     } else {
@@ -171,7 +171,7 @@ impl<'a> Generated<'a> {
             .sig
             .active()
             .zip(grads)
-            .filter(|(p, _)| !(into && p.shape.is_container()))
+            .filter(|(p, _)| !(into && p.shape.has_buffer()))
             .map(|(_, &g)| self.body.val(g))
             .collect()
     }
@@ -181,7 +181,7 @@ impl<'a> Generated<'a> {
             .cx
             .sig
             .active()
-            .filter(|p| !(into && p.shape.is_container()))
+            .filter(|p| !(into && p.shape.has_buffer()))
             .map(crate::signature::Param::grad_ty)
             .collect();
         tuple_or_single(&types)
@@ -303,6 +303,14 @@ impl<'a> Generated<'a> {
                     returned.push(quote!(()));
                     returned_ty.push(quote!(()));
                 }
+                (Shape::Struct { ty }, _, Some(ident)) if param.active => {
+                    slot_params.push(quote!(mut #slot: impl #into_slot<#ty>));
+                    if let Some(&grad) = grad {
+                        into_map.insert(grad, slot_of(&slot, quote!(#ident)));
+                    }
+                    returned.push(quote!(()));
+                    returned_ty.push(quote!(()));
+                }
                 (Shape::Scalar, _, _) if param.active => {
                     slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
                     returned.push(grad.map(|&g| self.body.val(g)).unwrap_or_default());
@@ -384,16 +392,25 @@ impl<'a> Generated<'a> {
         let mut buffers = HashMap::new();
         let grads = &self.adjoint.body.yields[self.returned()..];
         for (param, &grad) in self.cx.sig.active().zip(grads) {
-            if param.shape.is_container()
-                && let (Some(ident), Some(elem)) = (&param.ident, param.shape.elem())
-            {
-                let buffer = format_ident!("d{}", ident);
-                params.push(quote!(#buffer: &mut [#elem]));
-                let name = buffer.to_string();
-                buffers.insert(
-                    grad,
-                    quote!(#krate::__private::into_buffer(#buffer, &#ident, #name)),
-                );
+            let Some(ident) = &param.ident else { continue };
+            let buffer = format_ident!("d{}", ident);
+            let name = buffer.to_string();
+            match &param.shape {
+                Shape::Slice { elem, .. } | Shape::Array { elem, .. } => {
+                    params.push(quote!(#buffer: &mut [#elem]));
+                    buffers.insert(
+                        grad,
+                        quote!(#krate::__private::into_buffer(#buffer, &#ident, #name)),
+                    );
+                }
+                Shape::Struct { ty } => {
+                    params.push(quote!(#buffer: &mut #ty));
+                    buffers.insert(
+                        grad,
+                        quote!(#krate::__private::into_params(#buffer, &#ident, #name)),
+                    );
+                }
+                Shape::Scalar | Shape::Other => {}
             }
         }
         let body = Body {
@@ -555,12 +572,12 @@ pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
         .sig
         .inputs
         .iter()
-        .filter_map(|arg| match arg {
+        .map(|arg| match arg {
             FnArg::Typed(t) => {
                 let ty = &t.ty;
-                Some(quote!(_: #ty))
+                quote!(_: #ty)
             }
-            FnArg::Receiver(_) => None,
+            FnArg::Receiver(r) => r.to_token_stream(),
         })
         .collect();
     // (suffix, extra parameters, return type) of each generated function.
@@ -642,9 +659,12 @@ fn params(cx: &Context, body: &Body) -> Vec<TokenStream> {
         .sig
         .inputs
         .iter()
-        .filter_map(|arg| {
-            let FnArg::Typed(t) = arg else { return None };
+        .map(|arg| {
             let value = values.next().map(|p| p.value);
+            let t = match arg {
+                FnArg::Typed(t) => t,
+                FnArg::Receiver(r) => return r.to_token_stream(),
+            };
             let (attrs, ty) = (&t.attrs, &t.ty);
             let pat = match &*t.pat {
                 Pat::Ident(p) => {
@@ -657,7 +677,7 @@ fn params(cx: &Context, body: &Body) -> Vec<TokenStream> {
                 }
                 other => other.to_token_stream(),
             };
-            Some(quote!(#(#attrs)* #pat: #ty))
+            quote!(#(#attrs)* #pat: #ty)
         })
         .collect()
 }
@@ -679,6 +699,8 @@ struct Body<'a> {
     into: HashMap<Value, TokenStream>,
     /// In a pullback: leave out side-effect statements, which ran in the primal call.
     quiet: bool,
+    /// The struct of each inline field read.
+    field_bases: HashMap<Value, Value>,
 }
 
 impl<'a> Body<'a> {
@@ -692,9 +714,20 @@ impl<'a> Body<'a> {
             written: HashSet::new(),
             into: HashMap::new(),
             quiet: false,
+            field_bases: HashMap::new(),
         };
         body.find_written(&func.body);
         body.scan(&func.body);
+        // Writing through a field (`&mut dp.w`) needs the struct `let mut`.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (field, base) in &body.field_bases {
+                if body.mutable.contains(field) && body.mutable.insert(*base) {
+                    changed = true;
+                }
+            }
+        }
         body
     }
 
@@ -736,6 +769,7 @@ impl<'a> Body<'a> {
                 OpKind::BufferAdd { buffer, .. }
                 | OpKind::BufferTake { buffer, .. }
                 | OpKind::BufferAddAll { buffer, .. }
+                | OpKind::AddTo { place: buffer, .. }
                 | OpKind::BufferPop(buffer) => {
                     self.mutable.insert(*buffer);
                 }
@@ -773,6 +807,7 @@ impl<'a> Body<'a> {
                 OpKind::Lit(lit) => lit.to_token_stream(),
                 OpKind::Path(path) => path.to_token_stream(),
                 OpKind::Field(base, member) => {
+                    self.field_bases.insert(result, *base);
                     let base = self.val(*base);
                     quote_spanned!(op.span=> #base.#member)
                 }
@@ -1038,6 +1073,11 @@ impl<'a> Body<'a> {
                 let krate = self.krate;
                 return quote_spanned!(span=> #krate::__private::add_all(&mut #buffer, &#from););
             }
+            OpKind::AddTo { place, value } => {
+                let (place, value) = (self.val(*place), self.val(*value));
+                let krate = self.krate;
+                return quote_spanned!(span=> #krate::__private::add_to(&mut #place, #value););
+            }
             OpKind::CheckLen { seed, like, name } => {
                 let (seed, like) = (self.val(*seed), self.val(*like));
                 let krate = self.krate;
@@ -1169,8 +1209,7 @@ impl<'a> Body<'a> {
                 // again.
                 let again = op.results.iter().any(|&r| self.func.is_active(r));
                 let args = self.call_args(call, again);
-                let path = &call.path;
-                quote_spanned!(span=> #path(#(#args),*))
+                callee(&call.callee, "", &args, span)
             }
             OpKind::Method {
                 recv,
@@ -1302,6 +1341,7 @@ impl<'a> Body<'a> {
             | OpKind::Append { .. }
             | OpKind::BufferAdd { .. }
             | OpKind::BufferAddAll { .. }
+            | OpKind::AddTo { .. }
             | OpKind::CheckLen { .. } => quote!(),
         }
     }
@@ -1310,10 +1350,16 @@ impl<'a> Body<'a> {
 impl Body<'_> {
     /// A call's arguments as the user wrote them; owned containers cloned if `clone`.
     fn call_args(&self, call: &Call, clone: bool) -> Vec<TokenStream> {
+        let method = matches!(call.callee, Callee::Method { .. });
         call.args
             .iter()
-            .map(|arg| {
+            .enumerate()
+            .map(|(i, arg)| {
                 let v = self.val(arg.value);
+                // A method's receiver is written as such: `self.layer.f(..)`.
+                if method && i == 0 {
+                    return v;
+                }
                 match arg.pass {
                     Pass::Value | Pass::Reborrow => v,
                     Pass::Moved if !clone => v,
@@ -1331,7 +1377,6 @@ impl Body<'_> {
     fn call_pullback(&self, op: &Op, call: &Call, seed: Seed, slots: &[Slot]) -> TokenStream {
         let krate = self.krate;
         let span = op.span;
-        let path = pullback_path(&call.path);
         let mut args = self.call_args(call, true);
         args.push(match seed {
             Seed::None => quote_spanned!(span=> ::core::option::Option::None),
@@ -1347,6 +1392,10 @@ impl Body<'_> {
                 let b = self.val(*b);
                 quote_spanned!(span=> &mut #b[..])
             }
+            Slot::Struct(b) => {
+                let b = self.val(*b);
+                quote_spanned!(span=> &mut #b)
+            }
         }));
         let patterns = op.results.iter().map(|&r| self.pattern(r));
         let checks = op
@@ -1359,8 +1408,9 @@ impl Body<'_> {
                 let check = located_at(quote!(#krate::__private::adjoint(#like, #r)), span);
                 quote_spanned!(span=> let #r = #check;)
             });
+        let call = callee(&call.callee, "_pullback", &args, span);
         quote_spanned! {span=>
-            let (#(#patterns,)*) = #path(#(#args),*);
+            let (#(#patterns,)*) = #call;
             #(#checks)*
         }
     }
@@ -1384,14 +1434,26 @@ fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// `g_pullback` for `g`, `m::g_pullback::<T>` for `m::g::<T>`: spanned at the user's callee,
-/// so that a callee without one is an error there.
-pub fn pullback_path(path: &syn::ExprPath) -> syn::ExprPath {
-    let mut path = path.clone();
-    if let Some(last) = path.path.segments.last_mut() {
-        last.ident = format_ident!("{}_pullback", last.ident, span = last.ident.span());
+/// A call of `callee` with its name suffixed (`m::g_pullback::<T>(..)` for `m::g::<T>`, and
+/// `a.g_pullback(..)` for a method), spanned at the user's callee, so that a callee without
+/// a pullback is an error there.
+fn callee(callee: &Callee, suffix: &str, args: &[TokenStream], span: Span) -> TokenStream {
+    match callee {
+        Callee::Path(path) => {
+            let mut path = path.clone();
+            if let Some(last) = path.path.segments.last_mut() {
+                last.ident = format_ident!("{}{}", last.ident, suffix, span = last.ident.span());
+            }
+            quote_spanned!(span=> #path(#(#args),*))
+        }
+        Callee::Method { name, turbofish } => {
+            let name = format_ident!("{}{}", name, suffix, span = name.span());
+            let (recv, rest) = args
+                .split_first()
+                .map_or((None, args), |(r, rest)| (Some(r), rest));
+            quote_spanned!(span=> #recv.#name #turbofish (#(#rest),*))
+        }
     }
-    path
 }
 
 fn stash_ident(i: usize) -> Ident {

@@ -19,6 +19,7 @@
 
 mod analysis;
 mod custom;
+mod derive;
 mod emit;
 mod errors;
 mod ir;
@@ -36,6 +37,12 @@ use quote::{format_ident, quote};
 use crate::errors::Errors;
 use crate::options::Options;
 use crate::signature::Signature;
+
+/// Makes a struct a parameter struct (`ad_runtime::Params`); see the `ad-runtime` crate.
+#[proc_macro_derive(Params, attributes(params))]
+pub fn params(item: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    derive::params(item.into()).into()
+}
 
 /// Differentiates a function in reverse mode; see the `ad-runtime` crate for the API.
 #[proc_macro_attribute]
@@ -57,9 +64,13 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::new();
     let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
-    let wrt = options.as_ref().and_then(|o| o.wrt.as_deref());
     let custom = options.as_ref().and_then(|o| o.custom.as_ref());
-    let sig = Signature::analyze(&item.sig, wrt, custom.is_some(), &mut errors);
+    let defaults = Options::default();
+    let sig = Signature::analyze(
+        &item.sig,
+        options.as_ref().unwrap_or(&defaults),
+        &mut errors,
+    );
     let lowered = match (&sig, custom) {
         (Some(sig), None) => {
             let (mut func, items) = lower::lower(&item, sig, &mut errors);

@@ -16,6 +16,21 @@ pub struct Options {
     pub dump: bool,
     /// `rule = path` or `zero_derivative`: the derivative is not derived from the body.
     pub custom: Option<Custom>,
+    /// `float(T, ..)`: more float types, which the signature does not show to be (the
+    /// parameter of a generic `impl<T: Float>`, a type alias of `f64`).
+    pub floats: Vec<Ident>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            wrt: None,
+            krate: syn::parse_quote!(::ad_runtime),
+            dump: false,
+            custom: None,
+            floats: Vec::new(),
+        }
+    }
 }
 
 /// A derivative the user gives.
@@ -29,12 +44,7 @@ pub enum Custom {
 
 impl Options {
     pub fn parse(args: TokenStream) -> syn::Result<Options> {
-        let mut options = Options {
-            wrt: None,
-            krate: syn::parse_quote!(::ad_runtime),
-            dump: false,
-            custom: None,
-        };
+        let mut options = Options::default();
         let parser = syn::meta::parser(|meta| {
             if meta.path.is_ident("wrt") {
                 if options.wrt.is_some() {
@@ -59,6 +69,14 @@ impl Options {
                 let lit: LitStr = meta.value()?.parse()?;
                 options.krate = lit.parse()?;
                 Ok(())
+            } else if meta.path.is_ident("float") {
+                meta.parse_nested_meta(|name| match name.path.get_ident() {
+                    Some(ident) => {
+                        options.floats.push(ident.clone());
+                        Ok(())
+                    }
+                    None => Err(name.error("expected a type name, as in `float(T)`")),
+                })
             } else if meta.path.is_ident("dump") {
                 options.dump = true;
                 Ok(())
@@ -74,7 +92,7 @@ impl Options {
                 Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `#[reverse]` option; expected `wrt(...)`, `rule = path`, `zero_derivative`, `crate = \"...\"` or `dump`",
+                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `zero_derivative`, `crate = \"...\"` or `dump`",
                 ))
             }
         });

@@ -14,6 +14,7 @@ use proc_macro2::Ident;
 use syn::{FnArg, GenericParam, Pat, ReturnType, Type, TypeParamBound, WherePredicate};
 
 use crate::errors::Errors;
+use crate::options::Options;
 
 /// What a type is, as far as differentiation is concerned.
 #[derive(Clone)]
@@ -28,6 +29,9 @@ pub enum Shape {
         len: Box<syn::Expr>,
         mutable: bool,
     },
+    /// A parameter struct, `&P` or `P` (`P: Params`), active when named in `wrt(...)` (or
+    /// `&self`): a gradient `P`.
+    Struct { ty: Type },
     /// Anything else.
     Other,
 }
@@ -36,6 +40,15 @@ impl Shape {
     /// Whether values of this shape are indexed containers.
     pub fn is_container(&self) -> bool {
         matches!(self, Shape::Slice { .. } | Shape::Array { .. })
+    }
+
+    /// Whether an active value of this shape has an adjoint buffer (a container or a struct)
+    /// rather than a scalar adjoint.
+    pub fn has_buffer(&self) -> bool {
+        matches!(
+            self,
+            Shape::Slice { .. } | Shape::Array { .. } | Shape::Struct { .. }
+        )
     }
 
     /// The element type of a container.
@@ -80,6 +93,7 @@ impl Param {
         match &self.shape {
             Shape::Slice { elem, .. } => quote::quote!(::std::vec::Vec<#elem>),
             Shape::Array { elem, len, .. } => quote::quote!([#elem; #len]),
+            Shape::Struct { ty } => quote::ToTokens::to_token_stream(ty),
             _ => quote::ToTokens::to_token_stream(&self.ty),
         }
     }
@@ -114,10 +128,11 @@ impl Signature {
     /// itself cannot be differentiated.
     pub fn analyze(
         sig: &syn::Signature,
-        wrt: Option<&[Ident]>,
-        given: bool,
+        options: &Options,
         errors: &mut Errors,
     ) -> Option<Signature> {
+        let wrt = options.wrt.as_deref();
+        let given = options.custom.is_some();
         let before = errors.count();
         if let Some(token) = &sig.asyncness {
             errors.spanned(token, "async functions are not supported: differentiate the synchronous computation and call it from async code");
@@ -131,12 +146,31 @@ impl Signature {
         if let Some(variadic) = &sig.variadic {
             errors.spanned(variadic, "variadic functions are not supported");
         }
-        let float_generics = float_generics(&sig.generics);
+        let mut float_generics = float_generics(&sig.generics);
+        float_generics.extend(options.floats.iter().cloned());
         let mut params = Vec::new();
         for arg in &sig.inputs {
             match arg {
                 FnArg::Receiver(receiver) => {
-                    errors.spanned(receiver, "methods with a `self` receiver are not supported yet: write a free function (or an associated function without `self`) that takes the values it needs");
+                    let ty: Type = match &receiver.kind {
+                        syn::ReceiverKind::Value if receiver.mutability.is_none() => {
+                            syn::parse_quote!(Self)
+                        }
+                        syn::ReceiverKind::Reference(_, _, None) => syn::parse_quote!(&Self),
+                        _ => {
+                            errors.spanned(receiver, "only `&self` and `self` receivers are supported: a #[reverse] method reads its parameter struct and does not write it");
+                            continue;
+                        }
+                    };
+                    // `self` is a parameter struct, active unless `wrt(...)` leaves it out.
+                    params.push(Param {
+                        ident: Some(Ident::new("self", receiver.self_token.span)),
+                        ty,
+                        shape: Shape::Struct {
+                            ty: syn::parse_quote!(Self),
+                        },
+                        active: wrt.is_none_or(|names| names.iter().any(|n| n == "self")),
+                    });
                 }
                 FnArg::Typed(pat_type) => {
                     let ident = match &*pat_type.pat {
@@ -154,11 +188,23 @@ impl Signature {
                         continue;
                     }
                     let ty = (*pat_type.ty).clone();
-                    let shape = shape(&ty, &float_generics);
+                    let mut shape = shape(&ty, &float_generics);
+                    let named = |names: &[Ident]| ident.as_ref().is_some_and(|i| names.contains(i));
+                    // A struct is a parameter struct when `wrt(...)` names it.
+                    if let (Shape::Other, Some(names), Some(inner)) =
+                        (&shape, wrt, struct_type(&ty))
+                        && named(names)
+                    {
+                        shape = Shape::Struct { ty: inner };
+                    }
                     let differentiable = is_differentiable(&shape, &float_generics);
                     let active = match wrt {
-                        Some(names) => ident.as_ref().is_some_and(|i| names.contains(i)),
-                        None => differentiable && ident.is_some(),
+                        Some(names) => named(names),
+                        None => {
+                            differentiable
+                                && ident.is_some()
+                                && !matches!(shape, Shape::Struct { .. })
+                        }
                     };
                     params.push(Param {
                         ident,
@@ -171,6 +217,12 @@ impl Signature {
         }
         for name in wrt.unwrap_or_default() {
             match params.iter().find(|p| p.ident.as_ref() == Some(name)) {
+                None if name == "self" => {
+                    errors.spanned(
+                        name,
+                        "`wrt` names `self`, but this function has no `self` receiver",
+                    );
+                }
                 None => {
                     let names: Vec<String> = params
                         .iter()
@@ -183,7 +235,7 @@ impl Signature {
                     errors.spanned(name, message);
                 }
                 Some(p) if !is_differentiable(&p.shape, &float_generics) => {
-                    errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64, a generic `T: Float`, or a slice, Vec or array of those can be active"));
+                    errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64, a generic `T: Float`, a slice, Vec or array of those, or a parameter struct (`&P` with `#[derive(Params)]`) can be active"));
                 }
                 Some(_) => {}
             }
@@ -311,10 +363,27 @@ fn vec_elem(path: &syn::Path) -> Option<Type> {
     }
 }
 
-/// A float, or a container of floats.
+/// The struct behind `&P` or `P`, for a type that may be a parameter struct: a named type
+/// that is not a primitive or a standard container (`&mut P` is not: parameters are read).
+fn struct_type(ty: &Type) -> Option<Type> {
+    let inner = match ty {
+        Type::Reference(r) if r.mutability.is_none() => &*r.elem,
+        Type::Reference(_) => return None,
+        other => other,
+    };
+    let Type::Path(p) = inner else { return None };
+    let last = p.path.segments.last()?;
+    let primitive = [
+        "bool", "char", "str", "String", "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8",
+        "i16", "i32", "i64", "i128", "Option",
+    ];
+    (!primitive.iter().any(|n| last.ident == n)).then(|| inner.clone())
+}
+
+/// A float, a container of floats, or a parameter struct.
 fn is_differentiable(shape: &Shape, float_generics: &[Ident]) -> bool {
     match shape {
-        Shape::Scalar => true,
+        Shape::Scalar | Shape::Struct { .. } => true,
         Shape::Slice { elem, .. } | Shape::Array { elem, .. } => is_float(elem, float_generics),
         Shape::Other => false,
     }

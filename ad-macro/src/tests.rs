@@ -13,7 +13,8 @@ use crate::{analysis, expand, lower, reverse};
 fn ir(source: &str) -> (String, String) {
     let item: syn::ItemFn = syn::parse_str(source).expect("test source parses");
     let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, None, false, &mut errors).expect("valid signature");
+    let sig = Signature::analyze(&item.sig, &crate::options::Options::default(), &mut errors)
+        .expect("valid signature");
     let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
     analysis::activity::analyze(&mut primal, &sig, &mut errors);
     if let Err(e) = errors.finish() {
@@ -169,7 +170,8 @@ fn verifier_rejects_broken_ir() {
     let item: syn::ItemFn =
         syn::parse_str("fn f(x: f64) -> f64 { x.sin().cos() }").expect("parses");
     let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, None, false, &mut errors).expect("valid");
+    let sig = Signature::analyze(&item.sig, &crate::options::Options::default(), &mut errors)
+        .expect("valid");
     let (func, _) = lower::lower(&item, &sig, &mut errors);
     errors.finish().expect("no errors");
     func.verify().expect("valid as lowered");

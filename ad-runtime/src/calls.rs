@@ -47,10 +47,40 @@ impl<T: ?Sized> IntoSlot<T> for &mut T {
     }
 }
 
+impl<T: ?Sized> IntoSlot<T> for &mut &mut T {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut T> {
+        Some(&mut ***self)
+    }
+}
+
 impl<T: ?Sized> IntoSlot<T> for Option<&mut T> {
     #[inline]
     fn as_slot(&mut self) -> Option<&mut T> {
         self.as_deref_mut()
+    }
+}
+
+impl<E> IntoSlot<[E]> for &mut alloc::vec::Vec<E> {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut [E]> {
+        Some(&mut self[..])
+    }
+}
+
+impl<T: ?Sized, O: BorrowMut<T>> IntoSlot<T> for &mut SlotBuffer<'_, T, O> {
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut T> {
+        Some(&mut **self)
+    }
+}
+
+impl<E, O: BorrowMut<alloc::vec::Vec<E>>> IntoSlot<[E]>
+    for &mut SlotBuffer<'_, alloc::vec::Vec<E>, O>
+{
+    #[inline]
+    fn as_slot(&mut self) -> Option<&mut [E]> {
+        Some(&mut self[..])
     }
 }
 

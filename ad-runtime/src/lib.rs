@@ -40,6 +40,7 @@ extern crate std;
 mod calls;
 pub mod check;
 pub mod linalg;
+mod params;
 pub mod rules;
 mod stash;
 
@@ -62,6 +63,11 @@ mod stash;
 ///
 /// Unsupported syntax is a compile error on the offending tokens.
 pub use ad_macro::reverse;
+
+pub use crate::params::Params;
+
+/// Derives [`Params`] for a struct of parameters: see [`Params`].
+pub use ad_macro::Params;
 
 /// The float trait active values implement (re-exported from `num-traits`), so that
 /// `T: ad_runtime::Float` works without a direct dependency.
@@ -94,6 +100,7 @@ pub fn stop_gradient<T>(x: T) -> T {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::calls::{Adjoint, IntoSlot, NotDifferentiated, Skip, SlotBuffer, adjoint, slot};
+    pub use crate::params::{field, into_params};
     pub use crate::stash::{
         AdjointBuffer, Bits, Flatten, Progression, Slot, Stack, add_all, add_to, basis_array,
         basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, sum, take,

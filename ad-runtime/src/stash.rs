@@ -270,6 +270,11 @@ pub fn placeholder<T: Zero>() -> T {
 
 /// The adjoint buffer of a container: zeros shaped like it (`Vec<F>` for slices and `Vec`s,
 /// `[F; N]` for arrays), so that a parameter's buffer is its gradient.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a parameter struct or a container of floats",
+    label = "this value is differentiated as a struct of parameters",
+    note = "derive `ad_runtime::Params` for it, or leave the parameter out of `wrt(...)`"
+)]
 pub trait AdjointBuffer {
     /// The buffer's type.
     type Buffer;

@@ -18,7 +18,7 @@
 use crate::errors::Errors;
 use crate::ir::{ArrayInit, Block, Call, Func, OpKind, Value};
 use crate::prims::{Derivative, Operand};
-use crate::signature::Signature;
+use crate::signature::{Shape, Signature};
 
 /// Sets [`ValueInfo::active`](crate::ir::ValueInfo) on every value of `func`.
 pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
@@ -63,6 +63,8 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
         OpKind::Call(call) if has_pullback(call, sig) => {
             call.args.iter().map(|a| a.value).collect()
         }
+        // A field of a parameter struct.
+        OpKind::Field(base, _) if is_struct_base(func, sig, *base) => vec![*base],
         // A reference is not differentiated, but the value behind it is still varied: the op
         // that uses the reference reports the error, where the user can see why.
         OpKind::Ref { value, .. } => vec![*value],
@@ -141,14 +143,15 @@ fn forward(
                     "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
                 )),
                 OpKind::Call(call) if call.differentiable && !has_pullback(call, sig) => {
-                    let path = path_text(&call.path);
-                    Some(if sig.is_float_constructor(&call.path) {
+                    let path = call.callee.path().map(path_text).unwrap_or_default();
+                    Some(if call.callee.path().is_some_and(|p| sig.is_float_constructor(p)) {
                         format!("cannot differentiate through `{path}`: convert between float types with `as` (`x as f64`), which is differentiated")
                     } else {
                         format!("cannot differentiate through `{path}`: a standard-library function with no derivative rule; use the differentiable `Float` methods (docs/supported.md), or write the computation in a `#[reverse]` function")
                     })
                 }
                 OpKind::Index(array, _) if func.storage(*array).is_some() => None,
+                OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,
                 OpKind::Field(..) | OpKind::Index(..) => Some(
                     "this value depends on an active parameter and cannot have fields or be indexed: active values are floats and containers of floats".to_string(),
                 ),
@@ -233,13 +236,34 @@ fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
     }
 }
 
+/// Whether `v` is a parameter struct: a parameter of that shape, or a field of one that is
+/// not a container (a float field is one only as long as nothing says otherwise).
+pub fn is_struct(func: &Func, sig: &Signature, v: Value) -> bool {
+    let info = func.info(v);
+    if info.place.is_some() {
+        return info.storage.is_none();
+    }
+    func.params
+        .iter()
+        .zip(&sig.params)
+        .any(|(p, s)| p.value == v && matches!(s.shape, Shape::Struct { .. }))
+}
+
+/// Whether fields of `v` are places: `v` is a parameter struct or a place.
+fn is_struct_base(func: &Func, sig: &Signature, v: Value) -> bool {
+    func.info(v).place.is_some() || is_struct(func, sig, v)
+}
+
 /// Whether a call is reversed by the callee's generated pullback: a differentiable call of a
 /// function that is not in the standard library and is not a float constructor.
 pub fn has_pullback(call: &Call, sig: &Signature) -> bool {
-    let std = call.path.path.segments.first().is_some_and(|s| {
+    let Some(path) = call.callee.path() else {
+        return call.differentiable;
+    };
+    let std = path.path.segments.first().is_some_and(|s| {
         ["std", "core", "alloc", "num_traits"].contains(&s.ident.to_string().as_str())
     });
-    call.differentiable && !std && !sig.is_float_constructor(&call.path)
+    call.differentiable && !std && !sig.is_float_constructor(path)
 }
 
 fn path_text(path: &syn::ExprPath) -> String {

@@ -55,6 +55,9 @@ pub struct ValueInfo {
     /// an `array` op). Every store makes a new SSA value, a *version*, of the same storage,
     /// which emitted code mutates in place.
     pub storage: Option<Value>,
+    /// For a field of an active parameter struct (a *place*, `p.w`): the struct and the field.
+    /// Its adjoint is the same field of the struct's adjoint.
+    pub place: Option<(Value, syn::Member)>,
 }
 
 /// A function parameter.
@@ -259,6 +262,8 @@ pub enum OpKind {
         index: Value,
         value: Value,
     },
+    /// `place += value`, for a place of an adjoint struct (`dp.b`).
+    AddTo { place: Value, value: Value },
     /// `buffer[index]`, then `buffer[index] = 0`: the adjoint of a stored value.
     BufferTake { buffer: Value, index: Value },
     /// The last element, removed: the adjoint of a pushed value.
@@ -315,13 +320,35 @@ impl Arg {
     }
 }
 
-/// A call of a function: `path(args)`.
+/// A call of a function: `path(args)`, or a method of a parameter struct.
 #[derive(Clone)]
 pub struct Call {
-    pub path: syn::ExprPath,
+    pub callee: Callee,
     pub args: Vec<CallArg>,
     /// `false` for `stop_gradient(x)`: its result is a constant to the reverse sweep.
     pub differentiable: bool,
+}
+
+/// What is called.
+#[derive(Clone)]
+pub enum Callee {
+    /// `path(args)`.
+    Path(syn::ExprPath),
+    /// `args[0].name::<..>(args[1..])`: a method whose receiver is a parameter struct.
+    Method {
+        name: Ident,
+        turbofish: Option<syn::AngleBracketedGenericArguments>,
+    },
+}
+
+impl Callee {
+    /// The path of a function call.
+    pub fn path(&self) -> Option<&syn::ExprPath> {
+        match self {
+            Callee::Path(path) => Some(path),
+            Callee::Method { .. } => None,
+        }
+    }
 }
 
 /// An argument of a call, and how the user wrote it.
@@ -384,13 +411,15 @@ pub enum Slot {
     Skip,
     /// The adjoint buffer of a container argument.
     Buffer(Value),
+    /// The adjoint of a parameter struct argument.
+    Struct(Value),
 }
 
 impl Slot {
     pub fn value(self) -> Option<Value> {
         match self {
             Slot::Skip => None,
-            Slot::Buffer(v) => Some(v),
+            Slot::Buffer(v) | Slot::Struct(v) => Some(v),
         }
     }
 }
@@ -479,6 +508,7 @@ impl OpKind {
             } => vec![*buffer, *index, *value],
             OpKind::BufferTake { buffer, index } => vec![*buffer, *index],
             OpKind::BufferAddAll { buffer, from } => vec![*buffer, *from],
+            OpKind::AddTo { place, value } => vec![*place, *value],
             OpKind::CheckLen { seed, like, .. } => vec![*seed, *like],
         }
     }
@@ -528,7 +558,7 @@ impl OpKind {
                     f(v);
                 }
                 for slot in slots {
-                    if let Slot::Buffer(v) = slot {
+                    if let Slot::Buffer(v) | Slot::Struct(v) = slot {
                         f(v);
                     }
                 }
@@ -602,6 +632,10 @@ impl OpKind {
                 f(buffer);
                 f(from);
             }
+            OpKind::AddTo { place, value } => {
+                f(place);
+                f(value);
+            }
             OpKind::CheckLen { seed, like, .. } => {
                 f(seed);
                 f(like);
@@ -656,6 +690,7 @@ impl Func {
             name,
             active: false,
             storage: None,
+            place: None,
         });
         value
     }

@@ -18,8 +18,8 @@ use std::fmt::{self, Write};
 use quote::ToTokens;
 
 use super::{
-    Adaptor, Arg, ArrayInit, Block, Call, Func, Len, Op, OpKind, Pass, Range, Rule, Seed, Slot,
-    Value,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
+    Slot, Value,
 };
 
 impl Func {
@@ -52,7 +52,10 @@ impl Func {
         if !call.differentiable {
             out.write_str("constant ")?;
         }
-        write!(out, "{}(", call.path.to_token_stream())?;
+        match &call.callee {
+            Callee::Path(path) => write!(out, "{}(", path.to_token_stream())?,
+            Callee::Method { name, .. } => write!(out, "method {name}(")?,
+        }
         for (i, arg) in call.args.iter().enumerate() {
             if i > 0 {
                 out.write_str(", ")?;
@@ -224,7 +227,7 @@ impl Func {
                     }
                     match slot {
                         Slot::Skip => out.write_str("_")?,
-                        Slot::Buffer(v) => self.write_value(out, *v)?,
+                        Slot::Buffer(v) | Slot::Struct(v) => self.write_value(out, *v)?,
                     }
                 }
                 out.write_str(")")?;
@@ -356,6 +359,10 @@ impl Func {
             OpKind::BufferAddAll { buffer, from } => {
                 out.write_str("buffer_add_all ")?;
                 self.write_values(out, &[*buffer, *from])?;
+            }
+            OpKind::AddTo { place, value } => {
+                out.write_str("add_to ")?;
+                self.write_values(out, &[*place, *value])?;
             }
             OpKind::BufferSum(v) => {
                 out.write_str("buffer_sum ")?;

@@ -102,6 +102,7 @@ impl Checker<'_> {
             | OpKind::Push { .. }
             | OpKind::BufferAdd { .. }
             | OpKind::BufferAddAll { .. }
+            | OpKind::AddTo { .. }
             | OpKind::CheckLen { .. } => results == 0,
             OpKind::Pop { .. } => results > 0,
             OpKind::Pullback { .. } => true,

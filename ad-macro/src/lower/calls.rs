@@ -16,32 +16,42 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::{Lower, R, Val};
-use crate::ir::{Call, CallArg, OpKind, Pass, Value};
+use crate::ir::{Call, CallArg, Callee, OpKind, Pass, Value};
 
 impl Lower<'_> {
-    /// `path(args)`.
+    /// `path(args)`, or `receiver.method(args)` of a parameter struct.
     pub(super) fn call(
         &mut self,
-        path: &syn::ExprPath,
+        callee: Callee,
+        receiver: Option<Value>,
         args: &Punctuated<Expr, Token![,]>,
         span: Span,
     ) -> R<Val> {
-        let stop = is_stop_gradient(path) && args.len() == 1;
+        let stop = callee.path().is_some_and(is_stop_gradient) && args.len() == 1;
         // Lower every argument even after an error, to report all errors at once.
         let lowered: Vec<R<(CallArg, Option<String>)>> =
             args.iter().map(|arg| self.call_arg(arg)).collect();
-        let lowered = lowered.into_iter().collect::<R<Vec<_>>>()?;
+        let mut lowered = lowered.into_iter().collect::<R<Vec<_>>>()?;
+        // The receiver, a parameter struct, is passed by reference (its adjoint is lent).
+        if let Some(value) = receiver {
+            let arg = CallArg {
+                value,
+                pass: Pass::Ref,
+                entry: None,
+            };
+            lowered.insert(0, (arg, None));
+        }
         let written: Vec<(Value, String)> = lowered
             .iter()
             .filter_map(|(arg, name)| name.clone().map(|name| (arg.value, name)))
             .collect();
         let call = Call {
-            path: path.clone(),
+            callee,
             args: lowered.into_iter().map(|(arg, _)| arg).collect(),
             differentiable: !stop,
         };
         let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
-        self.call_results.insert(results[0]);
+        self.maybe_containers.insert(results[0]);
         for (&version, (container, name)) in results[1..].iter().zip(written) {
             self.inherit_storage(version, container);
             self.reassign(&name, Val::One(version));
@@ -58,16 +68,21 @@ impl Lower<'_> {
         };
         let value = self.value(inner)?;
         // Passed by reference, the result of another call is a container (a scalar passed
-        // by reference could not be differentiated anyway); passed by value, a float.
+        // by reference could not be differentiated anyway); passed by value, a float. A
+        // parameter struct, or a field of one by reference, is passed as written.
+        let place = self.func.info(value).place.is_some();
+        if self.is_struct(value) && (reference.is_some() || !place) {
+            let pass = match reference {
+                Some(_) => Pass::Ref,
+                None => Pass::Value,
+            };
+            return Ok((arg_of(value, pass), None));
+        }
         let container = match reference {
             Some(_) => self.is_container(value),
             None => self.func.storage(value).is_some(),
         };
-        let arg = |value, pass| CallArg {
-            value,
-            pass,
-            entry: None,
-        };
+        let arg = arg_of;
         if !container {
             let value = match reference {
                 Some(mutable) => self.push(OpKind::Ref { mutable, value }, super::op_span(e), 1)[0],
@@ -103,7 +118,7 @@ impl Lower<'_> {
         if self.func.storage(v).is_some() {
             return true;
         }
-        if self.call_results.contains(&v) {
+        if self.maybe_containers.contains(&v) {
             self.func.values[v.index()].storage = Some(v);
             return true;
         }
@@ -129,6 +144,14 @@ impl Lower<'_> {
             Some(p) => !matches!(p.ty, syn::Type::Reference(_)),
             None => true,
         }
+    }
+}
+
+fn arg_of(value: Value, pass: Pass) -> CallArg {
+    CallArg {
+        value,
+        pass,
+        entry: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod containers;
 mod control;
 mod effect;
 mod iteration;
+mod places;
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,7 +26,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
 use crate::errors::{Errors, Reported};
-use crate::ir::{Block, Func, Op, OpKind, Param, Value};
+use crate::ir::{Block, Callee, Func, Op, OpKind, Param, Value};
 use crate::prims;
 use crate::signature::{Output, Signature};
 
@@ -77,7 +78,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         loops: Vec::new(),
         returns: false,
         next_loop: 0,
-        call_results: HashSet::new(),
+        maybe_containers: HashSet::new(),
+        places: HashMap::new(),
+        hoisted: Vec::new(),
     };
     for param in &sig.params {
         let name = param.ident.as_ref().map(ToString::to_string);
@@ -131,7 +134,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         }
         lower.func.body.yields = yields;
     }
-    lower.func.body.ops = std::mem::take(&mut lower.ops);
+    let mut ops = std::mem::take(&mut lower.hoisted);
+    ops.append(&mut lower.ops);
+    lower.func.body.ops = ops;
     (lower.func, lower.items)
 }
 
@@ -149,8 +154,12 @@ struct Lower<'a> {
     /// Whether the body has an early `return`, so that the `$ret` flag and `$retval` exist.
     returns: bool,
     next_loop: usize,
-    /// The values calls returned: containers once used as containers.
-    call_results: HashSet<Value>,
+    /// The values calls returned, and places: containers once used as containers.
+    maybe_containers: HashSet<Value>,
+    /// The places read so far, by struct and field, and the ops that make them (they open
+    /// the function body).
+    places: HashMap<(Value, String), Value>,
+    hoisted: Vec<Op>,
 }
 
 impl Lower<'_> {
@@ -304,7 +313,7 @@ impl Lower<'_> {
                 }
                 let first_new = self.func.values.len();
                 let val = match &local.init {
-                    Some(init) => self.expr(&init.expr).map(Some),
+                    Some(init) => self.let_init(&init.expr).map(Some),
                     None => Ok(None),
                 };
                 if let Ok(Some(Val::Never)) = val {
@@ -339,6 +348,25 @@ impl Lower<'_> {
             }
             Stmt::Macro(m) => self.effect(&m.mac).map(|()| Val::Unit),
         }
+    }
+
+    /// The value a `let` binds: `let w = &x;` of a container or parameter struct binds `w` to
+    /// `x` itself (it is read through `w`), any other reference is a reference.
+    fn let_init(&mut self, e: &Expr) -> R<Val> {
+        if let Expr::Reference(r) = e
+            && r.mutability.is_none()
+        {
+            let value = self.value(&r.expr)?;
+            if self.is_struct(value) || self.func.storage(value).is_some() {
+                return Ok(Val::One(value));
+            }
+            let reference = OpKind::Ref {
+                mutable: false,
+                value,
+            };
+            return Ok(self.push1(reference, op_span(e)));
+        }
+        self.expr(e)
     }
 
     /// Binds a `let` pattern to `val`. Values numbered from `first_new` on were created by
@@ -491,9 +519,21 @@ impl Lower<'_> {
                 if let Some(sum) = self.iter_sum(m, span) {
                     return sum;
                 }
-                let recv = self.value(&m.receiver);
-                let args = self.values(&m.args);
-                let (recv, args) = (recv?, args?);
+                let recv = self.value(&m.receiver)?;
+                // A method of a parameter struct (not a `Float` or container method of a field
+                // that turns out to be a float or a container): a call of another `#[reverse]`
+                // function.
+                let name = m.method.to_string();
+                let known = prims::method(&name, m.args.len() + 1).is_some()
+                    || matches!(name.as_str(), "len" | "is_empty" | "push");
+                if self.is_struct(recv) && !known {
+                    let callee = Callee::Method {
+                        name: m.method.clone(),
+                        turbofish: m.turbofish.clone(),
+                    };
+                    return self.call(callee, Some(recv), &m.args, span);
+                }
+                let args = self.values(&m.args)?;
                 if let Some(result) = self.container_method(m, recv, &args, span) {
                     return result;
                 }
@@ -537,7 +577,7 @@ impl Lower<'_> {
                     let args = self.values(&call.args)?;
                     return self.prim(Some(prim), args, span, e);
                 }
-                self.call(func, &call.args, span)
+                self.call(Callee::Path(func.clone()), None, &call.args, span)
             }
             Expr::Field(f) => {
                 let base = self.expr(&f.base)?;
@@ -547,6 +587,9 @@ impl Lower<'_> {
                             Some(val) => Ok(val.clone()),
                             None => Err(self.error(index, "no such tuple element")),
                         }
+                    }
+                    (Val::One(v), member) if self.is_struct(v) => {
+                        Ok(Val::One(self.field_place(v, member, span)))
                     }
                     (Val::One(v), member) => Ok(self.push1(OpKind::Field(v, member.clone()), span)),
                     _ => Err(self.error(&f.member, "no such field")),

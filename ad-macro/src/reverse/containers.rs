@@ -99,6 +99,27 @@ impl<'a> Sweep<'a> {
         true
     }
 
+    /// A field of a parameter struct read as a float adds its adjoint into the same field of
+    /// the struct's adjoint; a container field's buffer is that field already, and a struct
+    /// field's adjoint is made of its own fields'.
+    pub(super) fn reverse_place(&mut self, op: &Op) {
+        let place = op.results[0];
+        if self.primal.storage(place).is_some() {
+            return;
+        }
+        if let Some(&adjoint) = self.adjoints.get(&place) {
+            let buffer = self.buffer(place, op.span);
+            self.emit(
+                OpKind::AddTo {
+                    place: buffer,
+                    value: adjoint,
+                },
+                op.span,
+                Vec::new(),
+            );
+        }
+    }
+
     /// Emits `kind` (an op giving the adjoint of `value`) if `value` is active, and
     /// accumulates; emits it anyway if it changes the buffer.
     fn take_into(&mut self, value: Value, kind: OpKind, span: Span) {
@@ -148,10 +169,23 @@ impl<'a> Sweep<'a> {
         });
     }
 
-    /// The adjoint buffer of `array`'s storage, made where the storage is at hand.
+    /// The adjoint buffer of `array`'s storage, made where the storage is at hand; for a
+    /// place (`p.w`), the same field of the struct's buffer (`dp.w`).
     pub(super) fn buffer(&mut self, array: Value, span: Span) -> Value {
         let root = self.primal.storage(array).unwrap_or(array);
         if let Some(&buffer) = self.buffers.get(&root) {
+            return buffer;
+        }
+        if let Some((base, member)) = self.primal.info(root).place.clone() {
+            let parent = self.buffer(base, span);
+            let buffer = self.func.new_value(None);
+            self.buffers.insert(root, buffer);
+            self.buffer_ops.push(Op {
+                results: vec![buffer],
+                kind: OpKind::Field(parent, member),
+                span,
+                ty: None,
+            });
             return buffer;
         }
         let name = self

@@ -41,7 +41,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 
-use crate::analysis::activity::has_pullback;
+use crate::analysis::activity::{has_pullback, is_struct};
 use crate::ir::{Arg, Block, Call, CallArg, Func, Op, OpKind, Param, Pass, Seed, Slot, Value};
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::{Output, Signature};
@@ -147,7 +147,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
     for (param, sig_param) in primal.params.iter().zip(&sig.params) {
         if sig_param.active {
             let span = Span::call_site();
-            let adjoint = match sig_param.shape.is_container() {
+            let adjoint = match sig_param.shape.has_buffer() {
                 true => sweep.buffer(param.value, span),
                 false => sweep.adjoint_or_zero(param.value, span),
             };
@@ -223,6 +223,9 @@ impl<'a> Sweep<'a> {
                 self.pullback("cast", args, &[(*v, self.primal.is_active(*v))], op.span);
             }
             OpKind::Call(call) if has_pullback(call, self.sig) => self.reverse_call(op, call),
+            OpKind::Field(..) if self.primal.info(op.results[0]).place.is_some() => {
+                self.reverse_place(op);
+            }
             OpKind::If { cond, then, els } => self.reverse_if(op, *cond, then, els),
             OpKind::For { .. } | OpKind::Loop { .. } => self.reverse_loop(op),
             // Activity analysis makes every other op inactive.
@@ -353,15 +356,26 @@ impl<'a> Sweep<'a> {
         let mut inputs = Vec::new();
         for a in &call.args {
             let container = self.primal.storage(a.value).is_some();
-            slots.push(match container && self.active_storage(a.value) {
-                true => Slot::Buffer(self.lend(a.value, &mut lending, span)),
-                false => Slot::Skip,
+            // A parameter struct, or a field of one passed by reference.
+            let structure = is_struct(self.primal, self.sig, a.value)
+                && (a.pass == Pass::Ref || self.primal.info(a.value).place.is_none());
+            slots.push(match (container, structure) {
+                (true, _) if self.active_storage(a.value) => {
+                    Slot::Buffer(self.lend(a.value, &mut lending, span))
+                }
+                (_, true) if self.primal.is_active(a.value) => {
+                    Slot::Struct(self.lend(a.value, &mut lending, span))
+                }
+                _ => Slot::Skip,
             });
-            inputs.push((a.value, !container && self.primal.is_active(a.value)));
+            inputs.push((
+                a.value,
+                !container && !structure && self.primal.is_active(a.value),
+            ));
         }
         let results: Vec<Value> = inputs.iter().map(|&(v, _)| self.adjoint_value(v)).collect();
         let call = Call {
-            path: call.path.clone(),
+            callee: call.callee.clone(),
             args,
             differentiable: true,
         };

@@ -33,7 +33,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Sweep;
-use crate::analysis::activity::{carried, differentiable_operands};
+use crate::analysis::activity::{carried, differentiable_operands, is_struct};
 use crate::ir::{Adaptor, Block, Func, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Derivative;
 use crate::signature::Signature;
@@ -610,9 +610,12 @@ impl<'a> Sweep<'a> {
                 self.outside_targets(inner, inside, out);
             }
         }
-        // Containers' adjoints are buffers, changed in place, not carried.
+        // Containers' and structs' adjoints are buffers, changed in place, not carried.
         out.extend(candidates.into_iter().filter(|v| {
-            !inside.contains(v) && self.primal.is_active(*v) && self.primal.storage(*v).is_none()
+            !inside.contains(v)
+                && self.primal.is_active(*v)
+                && self.primal.storage(*v).is_none()
+                && !is_struct(self.primal, self.sig, *v)
         }));
     }
 }
@@ -734,7 +737,10 @@ fn is_cheap(op: &Op, sig: &Signature) -> bool {
                 prim.derivative == Derivative::Zero || CHEAP.contains(&prim.name)
             }
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
-            OpKind::Call(call) => sig.is_float_constructor(&call.path),
+            OpKind::Call(call) => call
+                .callee
+                .path()
+                .is_some_and(|p| sig.is_float_constructor(p)),
             OpKind::Method { method, args, .. } => method == "unwrap" && args.is_empty(),
             _ => false,
         }

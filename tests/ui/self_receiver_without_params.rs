@@ -1,3 +1,5 @@
+// A method differentiates with respect to `self` (a parameter struct) unless `wrt(...)` leaves it
+// out; `Model` does not derive `Params`, and the error says so.
 use ad_runtime::reverse;
 
 struct Model {
