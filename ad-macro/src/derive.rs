@@ -230,10 +230,29 @@ fn skipped(field: &syn::Field) -> syn::Result<bool> {
     Ok(skip)
 }
 
+/// A type as written, without the spaces token printing puts between punctuation.
+fn type_text(ty: &Type) -> String {
+    let printed = ty.to_token_stream().to_string();
+    let chars: Vec<char> = printed.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let keep = c != ' '
+            || (i > 0
+                && i + 1 < chars.len()
+                && (word(chars[i - 1]) || chars[i - 1] == ',' || chars[i - 1] == ';')
+                && word(chars[i + 1]));
+        if keep {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn classify(ty: &Type, type_params: &[&syn::Ident], member: &Member) -> syn::Result<Kind> {
     let unsupported = || {
         let name = member.to_token_stream().to_string();
-        let text = ty.to_token_stream().to_string().replace(' ', "");
+        let text = type_text(ty);
         syn::Error::new(
             ty.span(),
             format!(

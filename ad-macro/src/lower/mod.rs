@@ -526,7 +526,7 @@ impl Lower<'_> {
                 let name = m.method.to_string();
                 let known = prims::method(&name, m.args.len() + 1).is_some()
                     || matches!(name.as_str(), "len" | "is_empty" | "push");
-                if self.is_struct(recv) && !known {
+                if self.has_methods(recv) && !known {
                     let callee = Callee::Method {
                         name: m.method.clone(),
                         turbofish: m.turbofish.clone(),

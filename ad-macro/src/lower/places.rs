@@ -28,6 +28,18 @@ impl Lower<'_> {
             .any(|(p, s)| p.value == v && s.active && matches!(s.shape, Shape::Struct { .. }))
     }
 
+    /// Whether `v` is `self` or a parameter named in `wrt(..)` as a struct, active or not:
+    /// its methods are other `#[reverse]` functions.
+    pub(super) fn has_methods(&self, v: Value) -> bool {
+        self.is_struct(v)
+            || self
+                .func
+                .params
+                .iter()
+                .zip(&self.sig.params)
+                .any(|(p, s)| p.value == v && matches!(s.shape, Shape::Struct { .. }))
+    }
+
     /// The place `base.member`, made at the top of the function the first time it is read.
     pub(super) fn field_place(&mut self, base: Value, member: &syn::Member, span: Span) -> Value {
         let key = (base, member.to_token_stream().to_string());
