@@ -620,3 +620,48 @@ fn associated_functions_call_each_other() {
     assert_close("d/dh", dh, k * 9.81 + h);
     assert_close("d/dk", dk, Physics::energy(v, h));
 }
+
+// ----- tuple results -----
+
+#[reverse]
+fn polar(r: f64, t: f64) -> (f64, f64) {
+    (r * t.cos(), r * t.sin())
+}
+
+/// Destructures the callee's tuple, in and out of a loop, one element unused.
+#[reverse]
+fn polar_area(r: f64, t: f64) -> f64 {
+    let (x, y) = polar(r, t);
+    let mut s = x * y;
+    for k in 0..3 {
+        let (a, _) = polar(s, k as f64);
+        s += a;
+    }
+    s
+}
+
+/// `polar_area` differentiated forward, by hand: `(value, d/dr, d/dt)`.
+fn polar_area_forward(r: f64, t: f64) -> (f64, f64, f64) {
+    let (c, s) = (t.cos(), t.sin());
+    let mut v = r * r * c * s;
+    let (mut dr, mut dt) = (2.0 * r * c * s, r * r * (c * c - s * s));
+    for k in 0..3 {
+        let ck = (k as f64).cos();
+        (v, dr, dt) = (v + v * ck, dr * (1.0 + ck), dt * (1.0 + ck));
+    }
+    (v, dr, dt)
+}
+
+#[test]
+fn tuple_results_destructured() {
+    check2(
+        "polar_area",
+        polar_area,
+        polar_area_grad,
+        |r, t| {
+            let (_, dr, dt) = polar_area_forward(r, t);
+            (dr, dt)
+        },
+        &[(1.3, 0.4), (0.0, 1.0), (-2.0, -0.7)],
+    );
+}

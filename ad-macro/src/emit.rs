@@ -995,17 +995,21 @@ impl<'a> Body<'a> {
         }
         match &op.kind {
             OpKind::CallPullback { call, seed, slots } => {
-                return self.call_pullback(op, call, *seed, slots);
+                return self.call_pullback(op, call, seed, slots);
             }
-            // The containers a call writes change in place: only its value is bound.
-            OpKind::Call(_) if op.results.len() > 1 => {
+            // The containers a call writes change in place: only its value is bound (a tuple
+            // destructured).
+            OpKind::Call(call) if op.results.len() > 1 => {
                 let expr = self.expr(op);
-                return match self.used.contains(&op.results[0]) {
-                    true => {
-                        let pattern = self.pattern(op.results[0]);
-                        quote_spanned!(span=> let #pattern = #expr;)
-                    }
-                    false => quote_spanned!(span=> #expr;),
+                let returned = &op.results[..call.returned];
+                if !returned.iter().any(|r| self.used.contains(r)) {
+                    return quote_spanned!(span=> #expr;);
+                }
+                let patterns: Vec<TokenStream> =
+                    returned.iter().map(|&r| self.pattern(r)).collect();
+                return match patterns.as_slice() {
+                    [one] => quote_spanned!(span=> let #one = #expr;),
+                    many => quote_spanned!(span=> let (#(#many),*) = #expr;),
                 };
             }
             OpKind::For {
@@ -1374,15 +1378,19 @@ impl Body<'_> {
     /// `let (da, _, ..) = g_pullback(args.., seed, slots..);`, each adjoint then checked to be
     /// one (`adjoint(da)`: the callee returns `Skip` for a parameter it does not differentiate,
     /// and the error says so).
-    fn call_pullback(&self, op: &Op, call: &Call, seed: Seed, slots: &[Slot]) -> TokenStream {
+    fn call_pullback(&self, op: &Op, call: &Call, seed: &Seed, slots: &[Slot]) -> TokenStream {
         let krate = self.krate;
         let span = op.span;
         let mut args = self.call_args(call, true);
         args.push(match seed {
             Seed::None => quote_spanned!(span=> ::core::option::Option::None),
-            Seed::Value(v) => self.val(v),
+            Seed::Value(v) => self.val(*v),
+            Seed::Tuple(vs) => {
+                let vs = self.vals(vs);
+                quote!((#(#vs),*))
+            }
             Seed::Buffer(b) => {
-                let b = self.val(b);
+                let b = self.val(*b);
                 quote_spanned!(span=> &mut #b)
             }
         });

@@ -327,6 +327,9 @@ pub struct Call {
     pub args: Vec<CallArg>,
     /// `false` for `stop_gradient(x)`: its result is a constant to the reverse sweep.
     pub differentiable: bool,
+    /// How many results the returned value is: 1, or the elements of a returned tuple that
+    /// the caller destructures (`let (a, b) = g(x);`).
+    pub returned: usize,
 }
 
 /// What is called.
@@ -385,21 +388,24 @@ impl Pass {
 }
 
 /// The cotangent a call's pullback gets for the returned value.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Seed {
     /// No adjoint reaches the returned value (`None`: the callee uses zeros).
     None,
     /// The adjoint of a returned float.
     Value(Value),
+    /// The adjoints of a returned tuple's elements.
+    Tuple(Vec<Value>),
     /// The adjoint buffer of a returned container, as `&mut buffer`.
     Buffer(Value),
 }
 
 impl Seed {
-    pub fn value(self) -> Option<Value> {
+    pub fn values(&self) -> Vec<Value> {
         match self {
-            Seed::None => None,
-            Seed::Value(v) | Seed::Buffer(v) => Some(v),
+            Seed::None => Vec::new(),
+            Seed::Value(v) | Seed::Buffer(v) => vec![*v],
+            Seed::Tuple(vs) => vs.clone(),
         }
     }
 }
@@ -458,7 +464,7 @@ impl OpKind {
             OpKind::Call(call) => call.operands(),
             OpKind::CallPullback { call, seed, slots } => {
                 let mut vs = call.operands();
-                vs.extend(seed.value());
+                vs.extend(seed.values());
                 vs.extend(slots.iter().filter_map(|s| s.value()));
                 vs
             }
@@ -554,8 +560,10 @@ impl OpKind {
             OpKind::Call(call) => call.operands_mut(f),
             OpKind::CallPullback { call, seed, slots } => {
                 call.operands_mut(f);
-                if let Seed::Value(v) | Seed::Buffer(v) = seed {
-                    f(v);
+                match seed {
+                    Seed::None => {}
+                    Seed::Value(v) | Seed::Buffer(v) => f(v),
+                    Seed::Tuple(vs) => vs.iter_mut().for_each(&mut *f),
                 }
                 for slot in slots {
                     if let Slot::Buffer(v) | Slot::Struct(v) = slot {

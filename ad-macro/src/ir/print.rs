@@ -215,6 +215,11 @@ impl Func {
                 match seed {
                     Seed::None => out.write_str("none")?,
                     Seed::Value(v) => self.write_value(out, *v)?,
+                    Seed::Tuple(vs) => {
+                        out.write_str("(")?;
+                        self.write_values(out, vs)?;
+                        out.write_str(")")?;
+                    }
                     Seed::Buffer(v) => {
                         out.write_str("&mut ")?;
                         self.write_value(out, *v)?;

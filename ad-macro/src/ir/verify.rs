@@ -108,7 +108,7 @@ impl Checker<'_> {
             OpKind::Pullback { .. } => true,
             OpKind::Call(call) => {
                 let writes = call.args.iter().filter(|a| a.pass.writes()).count();
-                results == 0 || results == 1 + writes
+                results == 0 || results == call.returned + writes
             }
             OpKind::CallPullback { call, slots, .. } => {
                 slots.len() == call.args.len() && (results == 0 || results == call.args.len())

@@ -49,6 +49,7 @@ impl Lower<'_> {
             callee,
             args: lowered.into_iter().map(|(arg, _)| arg).collect(),
             differentiable: !stop,
+            returned: 1,
         };
         let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
         self.maybe_containers.insert(results[0]);
@@ -111,6 +112,30 @@ impl Lower<'_> {
                 "a container a called function may write must be a variable: pass `&mut h`",
             )),
         }
+    }
+
+    /// The elements of the tuple `v` returned by the call just lowered, if it was: the call
+    /// then returns them as results of their own (`let (a, b) = g(x);`).
+    pub(super) fn returned_tuple(&mut self, v: Value, arity: usize) -> Option<Vec<Value>> {
+        let op = self.ops.last()?;
+        let OpKind::Call(call) = &op.kind else {
+            return None;
+        };
+        if arity < 2
+            || call.returned != 1
+            || op.results.first() != Some(&v)
+            || !self.maybe_containers.contains(&v)
+        {
+            return None;
+        }
+        let elements: Vec<Value> = (0..arity).map(|_| self.func.new_value(None)).collect();
+        let op = self.ops.last_mut()?;
+        if let OpKind::Call(call) = &mut op.kind {
+            call.returned = arity;
+        }
+        op.results.splice(0..1, elements.iter().copied());
+        self.maybe_containers.remove(&v);
+        Some(elements)
     }
 
     /// Whether `v` is a container; the result of a call becomes one here (its uses say so).

@@ -394,6 +394,14 @@ impl Lower<'_> {
             Pat::Type(p) => self.bind(&p.pat, val, Some(&p.ty), first_new),
             Pat::Paren(p) => self.bind(&p.pat, val, ty, first_new),
             Pat::Tuple(p) => {
+                // A tuple returned by a call, destructured.
+                let val = match val {
+                    Some(Val::One(v)) => match self.returned_tuple(v, p.elems.len()) {
+                        Some(elements) => Some(Val::Tuple(elements.into_iter().map(Val::One).collect())),
+                        None => Some(Val::One(v)),
+                    },
+                    other => other,
+                };
                 let elems: Vec<Option<Val>> = match val {
                     None => vec![None; p.elems.len()],
                     Some(Val::Tuple(vals)) if vals.len() == p.elems.len() => {

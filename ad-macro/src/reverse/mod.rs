@@ -329,7 +329,18 @@ impl<'a> Sweep<'a> {
     fn reverse_call(&mut self, op: &'a Op, call: &'a Call) {
         let span = op.span;
         let returned = op.results[0];
-        let seed = if self.primal.storage(returned).is_some() {
+        let elements = &op.results[..call.returned];
+        let seed = if call.returned > 1 {
+            match elements.iter().any(|&r| self.primal.is_active(r)) {
+                true => Seed::Tuple(
+                    elements
+                        .iter()
+                        .map(|&r| self.adjoint_or_zero(r, span))
+                        .collect(),
+                ),
+                false => Seed::None,
+            }
+        } else if self.primal.storage(returned).is_some() {
             match self.active_storage(returned) {
                 true => Seed::Buffer(self.buffer(returned, span)),
                 false => Seed::None,
@@ -378,6 +389,7 @@ impl<'a> Sweep<'a> {
             callee: call.callee.clone(),
             args,
             differentiable: true,
+            returned: call.returned,
         };
         self.out.push(Op {
             results: results.clone(),
