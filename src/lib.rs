@@ -17,3 +17,7 @@ pub struct Semantics;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/design.md")]
 pub struct Design;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct Guide;
