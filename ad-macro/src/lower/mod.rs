@@ -255,7 +255,8 @@ impl Lower<'_> {
 
     fn name_value(&mut self, v: Value, name: &str) {
         let info = &mut self.func.values[v.index()];
-        if info.name.is_none() {
+        // A place stays unnamed: it is written inline (`p.w`), never moved into a local.
+        if info.name.is_none() && info.place.is_none() {
             // Flags (`$ret`) are named after what they are, without the `$` that keeps them
             // apart from Rust names.
             info.name = Some(
