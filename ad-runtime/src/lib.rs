@@ -24,6 +24,8 @@
 //! ```
 //!
 //! - [`reverse`]: the attribute, and what it generates.
+//! - [`Params`]: structs of parameters (`#[derive(Params)]`), differentiated as a whole.
+//! - [`stop_gradient`]: a value that differentiation treats as a constant.
 //! - [`rules`]: the pullback of every primitive, with the conventions at kinks.
 //! - [`check`]: gradient checking by central differences, for your own tests.
 //! - [`linalg`]: dot products, matrix products, norms, softmax, differentiable as calls.
@@ -54,10 +56,16 @@ mod stash;
 /// - `f_vjp(x, y, n, seed) -> (f64, (f64, f64))`: the value and the gradient scaled by the
 ///   output cotangent `seed`.
 ///
-/// Active parameters are those of type `f32`, `f64` or a generic `T: Float`; the others pass
-/// through. Options:
+/// Active parameters are those of type `f32`, `f64` or a generic `T: Float`, and slices, `Vec`s
+/// and arrays of those; the others pass through. A `#[reverse]` function may call another; the
+/// callee's hidden `f_pullback` runs in the caller's reverse sweep. Options:
 ///
-/// - `#[reverse(wrt(x, y))]`: only the named parameters are active;
+/// - `#[reverse(wrt(x, y))]`: only the named parameters are active (a struct deriving
+///   [`Params`] named here is active too, as is a method's `self` by default);
+/// - `#[reverse(float(T))]`: `T` is a float type (the parameter of a generic `impl<T: Float>`);
+/// - `#[reverse(rule = path)]`: the derivative is the function at `path`, with the shape of
+///   [`rules`]' functions: `path(params.., value, cotangent, &mut buffers..) -> adjoints`;
+/// - `#[reverse(zero_derivative)]`: the derivative is zero;
 /// - `#[reverse(crate = "path::to::ad_runtime")]`: where generated code finds this crate;
 /// - `#[reverse(dump)]`: print the IR, the adjoint IR and the generated Rust while compiling.
 ///
