@@ -131,3 +131,56 @@ fn gradients_into_caller_buffers_allocate_nothing() {
     assert_eq!(allocations(|| rosenbrock_grad(&x)), 1);
     assert_eq!(rosenbrock_grad(&x).1, dx);
 }
+
+#[reverse]
+fn bump(s: f64, x: f64, k: f64) -> f64 {
+    (s * x).sin() + k * x
+}
+
+/// A call in a loop: in joint mode the caller keeps one float per iteration (the old `s`,
+/// which the call reads), the callee nothing.
+#[reverse]
+fn calls_in_a_loop(x: f64, n: usize) -> f64 {
+    let mut s = 0.0;
+    for k in 0..n {
+        s = bump(s, x, k as f64);
+    }
+    s
+}
+
+/// The derivative of `s` through the loop: `(s, ds/dx)` propagated forward.
+fn calls_in_a_loop_forward(x: f64, n: usize) -> (f64, f64) {
+    let (mut s, mut ds) = (0.0f64, 0.0f64);
+    for k in 0..n {
+        let c = (s * x).cos();
+        (s, ds) = ((s * x).sin() + k as f64 * x, c * (ds * x + s) + k as f64);
+    }
+    (s, ds)
+}
+
+#[reverse]
+fn sum_of_calls(x: &[f64], c: f64) -> f64 {
+    let mut total = 0.0;
+    for &v in x.iter() {
+        total += bump(v, c, 1.0);
+    }
+    total
+}
+
+#[test]
+fn calls_allocate_nothing_of_their_own() {
+    assert_eq!(allocations(|| bump_grad(0.3, 1.2, 2.0)), 0);
+    // One reserved stack for the caller's loop, nothing per call.
+    assert_eq!(allocations(|| calls_in_a_loop_grad(0.7, 10_000)), 1);
+    let (v, d) = calls_in_a_loop_grad(0.7, 25);
+    let (want_v, want_d) = calls_in_a_loop_forward(0.7, 25);
+    assert_eq!(v, want_v);
+    assert!(
+        (d - want_d).abs() < 1e-12 * want_d.abs().max(1.0),
+        "{d} vs {want_d}"
+    );
+    // Arguments read from a parameter are recomputed, not kept: only the gradient buffer.
+    let x: Vec<f64> = (0..10_000).map(|i| (i as f64 * 0.01).sin()).collect();
+    let mut dx = vec![0.0; x.len()];
+    assert_eq!(allocations(|| sum_of_calls_grad_into(&x, 0.4, &mut dx)), 0);
+}

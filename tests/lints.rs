@@ -194,3 +194,67 @@ fn calls_compile_without_warnings() {
     let (value, _) = caller_vjp(&[1.0, 2.0], 0.5, &mut out, &mut log, 1.0, vec![0.0; 2]);
     assert!(value.is_finite());
 }
+
+/// Documented parameters.
+#[derive(ad_runtime::Params, Clone)]
+pub struct Weights<T: Float> {
+    /// Row-major.
+    pub w: Vec<T>,
+    /// Scalar.
+    pub b: T,
+    /// Not a parameter.
+    #[params(skip)]
+    pub n: usize,
+}
+
+impl<T: Float> Weights<T> {
+    /// A method.
+    #[reverse(float(T))]
+    pub fn apply(&self, x: &[T]) -> T {
+        let mut s = self.b;
+        for (i, &xi) in x.iter().enumerate() {
+            s = s + self.w[i] * xi;
+        }
+        s
+    }
+}
+
+#[reverse(wrt(weights, x))]
+fn through_methods(weights: &Weights<f64>, x: &[f64]) -> (f64, f64) {
+    let a = weights.apply(x);
+    (a * a, a.sin())
+}
+
+fn gauss_rule(x: f64, _y: f64, dy: f64) -> f64 {
+    -2.0 * x * dy * (-x * x).exp()
+}
+
+#[reverse(rule = gauss_rule)]
+fn gauss(x: f64) -> f64 {
+    (-x * x).exp()
+}
+
+#[reverse(zero_derivative)]
+fn step(x: f64) -> f64 {
+    if x > 0.0 { 1.0 } else { 0.0 }
+}
+
+#[reverse]
+fn given(x: f64) -> f64 {
+    gauss(x) * step(x)
+}
+
+#[test]
+fn structs_methods_and_given_derivatives_compile_without_warnings() {
+    let weights = Weights {
+        w: vec![1.0, 2.0],
+        b: 0.5,
+        n: 2,
+    };
+    let (_, rows) = through_methods_jacobian(&weights, &[0.25, -0.5]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].len(), 3 + 2);
+    let (value, d) = given_grad(0.5);
+    assert_eq!(value, gauss(0.5));
+    assert_eq!(d, -(-0.25f64).exp());
+}
