@@ -1,710 +1,39 @@
-//! Emission: the adjoint program → Rust tokens. Cannot fail: everything that can be wrong was
-//! found by the earlier stages.
-//!
-//! Each op becomes one `let` (or one statement for an op without results), spanned at the
-//! user's syntax it came from, so a type error in generated code points at the user's
-//! expression. Unnamed literals, constant paths, field reads and index reads (the user wrote
-//! them as sub-expressions) are written inline at their uses, as the user wrote them.
-//!
-//! Before: `%y.2 = sin %s.1` and `%ds.4 = pullback sin %s.1, %y.2, %seed.3`
-//! After:  `let __ad_y_2 = __ad_s_1.sin();` and
-//!         `let __ad_ds_4 = ::ad_runtime::rules::sin(__ad_s_1, __ad_y_2, seed);`
+//! Writing an adjoint program's ops as Rust statements.
 
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::{FnArg, Pat};
 
 use crate::ir::{
     Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
     Slot, StashKind, Value,
 };
 use crate::prims::Syntax;
-use crate::signature::{Output, Param, Shape, Signature};
-
-/// What the emitted functions need besides the adjoint program.
-pub struct Context<'a> {
-    pub item: &'a syn::ItemFn,
-    pub sig: &'a Signature,
-    pub krate: &'a syn::Path,
-    /// Items declared inside the user's body.
-    pub items: &'a [syn::Item],
-}
-
-/// The generated functions for the adjoint program `adjoint`:
-///
-/// - `f_vjp(args.., seed, seed_<out>..) -> (output, gradients)`, always;
-/// - `f_grad(args..) -> (output, gradients)` for a float output;
-/// - `f_grad_into(args.., d<x>: &mut [F]..) -> output` (or `(output, scalar gradients)`) for
-///   a float output and container parameters: their gradients go into caller buffers;
-/// - `f_jacobian(args..) -> (output, rows)` for any other output.
-pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
-    let generated = Generated::new(cx, adjoint);
-    let mut out = generated.vjp();
-    out.extend(generated.pullback());
-    if cx.sig.scalar_output() {
-        out.extend(generated.grad());
-        if cx.sig.active().any(|p| p.shape.has_buffer()) {
-            out.extend(generated.grad_into());
-        }
-    } else {
-        out.extend(generated.jacobian());
-    }
-    out
-}
-
-/// What the generated functions share.
-struct Generated<'a> {
-    cx: &'a Context<'a>,
-    adjoint: &'a Func,
-    body: Body<'a>,
-    /// The adjoint program's parameters after the primal's: the cotangents.
-    seeds: &'a [crate::ir::Param],
-}
-
-impl<'a> Generated<'a> {
-    fn new(cx: &'a Context<'a>, adjoint: &'a Func) -> Generated<'a> {
-        let primal_params = cx.sig.params.len();
-        Generated {
-            cx,
-            adjoint,
-            body: Body::new(adjoint, cx.krate),
-            seeds: &adjoint.params[primal_params..],
-        }
-    }
-
-    /// `fn name<generics>(params) -> ret where .. { items; stashes; body }`, documented
-    /// (hidden if `doc` is empty).
-    fn function(
-        &self,
-        suffix: &str,
-        doc: &str,
-        params: &[TokenStream],
-        ret: TokenStream,
-        body: TokenStream,
-    ) -> TokenStream {
-        let cx = self.cx;
-        let (vis, generics) = (&cx.item.vis, &cx.item.sig.generics);
-        let where_clause = &generics.where_clause;
-        let name = format_ident!("{}_{}", cx.item.sig.ident, suffix);
-        let mut attrs = kept_attributes(cx.item);
-        if doc.is_empty() {
-            attrs.retain(|a| !a.path().is_ident("doc"));
-        }
-        // A blank line between the generated summary and the user's documentation, if any.
-        let separator = attrs
-            .iter()
-            .any(|a| a.path().is_ident("doc"))
-            .then(|| quote!(#[doc = ""]));
-        let doc = match doc.is_empty() {
-            true => quote! {
-                #[doc(hidden)]
-                #[allow(unused_variables, reason = "a pullback does not return the value, which may be all a parameter is used for")]
-            },
-            false => quote!(#[doc = #doc]),
-        };
-        let items = cx.items;
-        let stashes = self.body.stashes();
-        quote! {
-            #doc
-            #separator
-            #(#attrs)*
-            #[must_use]
-            #[allow(dead_code, reason = "generated next to the user's function, which may not use it")]
-            #[allow(clippy::type_complexity, reason = "the gradient is a tuple of the parameters' types")]
-            #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seeds")]
-            #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
-            #[allow(clippy::redundant_closure_call, reason = "the body of a function with a given derivative runs as a closure")]
-            #[allow(
-                clippy::needless_range_loop,
-                clippy::manual_memcpy,
-                reason = "loops over containers are emitted as index loops"
-            )]
-            #vis fn #name #generics (#(#params),*) -> #ret #where_clause {
-                #(#items)*
-                #stashes
-                #body
-            }
-        }
-    }
-
-    fn active_names(&self) -> String {
-        self.cx
-            .sig
-            .active()
-            .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// The returned value(s) of the adjoint program, as the user's function returns them.
-    fn output(&self) -> TokenStream {
-        let returned = &self.adjoint.body.yields[..self.returned()];
-        match &self.cx.sig.output {
-            Output::Unit => quote!(()),
-            Output::Tuple(_) => {
-                let values = self.body.vals(returned);
-                quote!((#(#values),*))
-            }
-            _ => self
-                .body
-                .vals(returned)
-                .into_iter()
-                .next()
-                .unwrap_or_default(),
-        }
-    }
-
-    fn returned(&self) -> usize {
-        match &self.cx.sig.output {
-            Output::Unit => 0,
-            Output::Tuple(types) => types.len(),
-            _ => 1,
-        }
-    }
-
-    /// The gradients, one per active parameter (`into`: only the scalars' ones).
-    fn gradients(&self, into: bool) -> Vec<TokenStream> {
-        let grads = &self.adjoint.body.yields[self.returned()..];
-        self.cx
-            .sig
-            .active()
-            .zip(grads)
-            .filter(|(p, _)| !(into && p.shape.has_buffer()))
-            .map(|(_, &g)| self.body.val(g))
-            .collect()
-    }
-
-    fn grad_ty(&self, into: bool) -> TokenStream {
-        let types: Vec<TokenStream> = self
-            .cx
-            .sig
-            .active()
-            .filter(|p| !(into && p.shape.has_buffer()))
-            .map(crate::signature::Param::grad_ty)
-            .collect();
-        tuple_or_single(&types)
-    }
-
-    /// The type of each cotangent parameter.
-    fn seed_types(&self) -> Vec<TokenStream> {
-        let ret = &self.cx.sig.ret;
-        let outputs = self
-            .cx
-            .sig
-            .params
-            .iter()
-            .filter(|p| p.is_output())
-            .map(|p| p.grad_ty());
-        match self.cx.sig.output {
-            Output::Unit => outputs.collect(),
-            _ => std::iter::once(quote!(#ret)).chain(outputs).collect(),
-        }
-    }
-
-    fn vjp(&self) -> TokenStream {
-        let mut params = params(self.cx, &self.body);
-        for (seed, ty) in self.seeds.iter().zip(self.seed_types()) {
-            let pattern = self.body.binding(seed.value);
-            params.push(quote!(#pattern: #ty));
-        }
-        let names: Vec<String> = self
-            .seeds
-            .iter()
-            .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
-            .collect();
-        let doc = format!(
-            " Value of `{}` and the vector-Jacobian product: the gradient with respect to {}, of the output's inner product with the cotangent {}. Generated by `#[reverse]`.",
-            self.cx.item.sig.ident,
-            self.active_names(),
-            names.join(", ")
-        );
-        let (stmts, output, grads) = (
-            self.body.block_stmts(&self.adjoint.body),
-            self.output(),
-            tuple_or_single(&self.gradients(false)),
-        );
-        let ret = &self.cx.sig.ret;
-        let grad_ty = self.grad_ty(false);
-        self.function(
-            "vjp",
-            &doc,
-            &params,
-            quote!((#ret, #grad_ty)),
-            quote!(#stmts (#output, #grads)),
-        )
-    }
-
-    fn grad(&self) -> TokenStream {
-        let krate = self.cx.krate;
-        let ret = &self.cx.sig.ret;
-        let seed = self.seeds.first().map(|p| self.body.binding(p.value));
-        let stmts = self.body.block_stmts(&self.adjoint.body);
-        let (output, grads) = (self.output(), tuple_or_single(&self.gradients(false)));
-        let doc = format!(
-            " Value and gradient of `{}` with respect to {}. Generated by `#[reverse]`.",
-            self.cx.item.sig.ident,
-            self.active_names()
-        );
-        let grad_ty = self.grad_ty(false);
-        let body = quote! {
-            let #seed = #krate::__private::one::<#ret>();
-            #stmts
-            (#output, #grads)
-        };
-        self.function(
-            "grad",
-            &doc,
-            &params(self.cx, &self.body),
-            quote!((#ret, #grad_ty)),
-            body,
-        )
-    }
-
-    /// `f_pullback(args.., seed, slots..)`: the reverse of a call of `f` from another
-    /// `#[reverse]` function (`ad_runtime`'s `calls` module has the protocol). It runs the
-    /// forward sweep again, without side effects (joint mode: nothing is kept between the
-    /// caller's sweeps), then the reverse sweep, adding the adjoints of container parameters
-    /// into the caller's slots and returning those of float parameters.
-    fn pullback(&self) -> TokenStream {
-        let cx = self.cx;
-        let (krate, sig) = (cx.krate, cx.sig);
-        let option = quote!(::core::option::Option);
-        let into = quote!(::core::convert::Into);
-        let into_slot = quote!(#krate::__private::IntoSlot);
-        // The caller's buffer of each container parameter, or zeros.
-        let slot_of = |slot: &Ident, like: TokenStream| quote!(#krate::__private::slot(#into_slot::as_slot(&mut #slot), &#like));
-        let grads = &self.adjoint.body.yields[self.returned()..];
-        let mut into_map = HashMap::new();
-        let mut entry = Vec::new();
-        let mut seeds = self.seeds.iter().skip(self.returned().min(1));
-        let mut slot_params = Vec::new();
-        let mut returned = Vec::new();
-        let mut returned_ty = Vec::new();
-        let mut active_grads = grads.iter();
-        for (i, param) in sig.params.iter().enumerate() {
-            let slot = format_ident!("__ad_slot{}", i, span = Span::mixed_site());
-            let grad = param.active.then(|| active_grads.next()).flatten();
-            match (&param.shape, param.elem_if_active(), &param.ident) {
-                (Shape::Slice { .. } | Shape::Array { .. }, Some(elem), Some(ident)) => {
-                    slot_params.push(quote!(mut #slot: impl #into_slot<[#elem]>));
-                    let buffer = slot_of(&slot, quote!(#ident));
-                    if param.is_output() {
-                        // The cotangent of the final contents is the caller's buffer, which
-                        // the reverse sweep turns into that of the contents on entry.
-                        if let Some(seed) = seeds.next() {
-                            let pattern = self.body.binding(seed.value);
-                            entry.push(quote!(let #pattern = #buffer;));
-                        }
-                    } else if let Some(&grad) = grad {
-                        into_map.insert(grad, buffer);
-                    }
-                    returned.push(quote!(()));
-                    returned_ty.push(quote!(()));
-                }
-                (Shape::Struct { ty }, _, Some(ident)) if param.active => {
-                    slot_params.push(quote!(mut #slot: impl #into_slot<#ty>));
-                    if let Some(&grad) = grad {
-                        into_map.insert(grad, slot_of(&slot, quote!(#ident)));
-                    }
-                    returned.push(quote!(()));
-                    returned_ty.push(quote!(()));
-                }
-                (Shape::Scalar, _, _) if param.active => {
-                    slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
-                    returned.push(grad.map(|&g| self.body.val(g)).unwrap_or_default());
-                    let ty = &param.ty;
-                    returned_ty.push(quote!(#ty));
-                }
-                _ => {
-                    slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
-                    returned.push(quote!(#krate::__private::Skip));
-                    returned_ty.push(quote!(#krate::__private::Skip));
-                }
-            }
-        }
-        let body = Body {
-            into: into_map,
-            quiet: true,
-            ..Body::new(self.adjoint, krate)
-        };
-        // The cotangent of the returned value, resolved once the forward sweep has made it.
-        let seed_in = format_ident!("__ad_seed", span = Span::mixed_site());
-        let zero = quote!(#krate::num_traits::Zero::zero());
-        let output = self.output();
-        let (seed_ty, resolve) = match (&sig.output, self.seeds.first()) {
-            (Output::Unit, _) | (_, None) => (quote!(()), quote!()),
-            (Output::Scalar(ty), Some(seed)) => {
-                let pattern = body.binding(seed.value);
-                let zero = quote!(#krate::num_traits::Zero::zero);
-                let resolve = quote!(let #pattern: #ty = #option::unwrap_or_else(#into::into(#seed_in), #zero););
-                (quote!(#ty), resolve)
-            }
-            (Output::Tuple(types), Some(seed)) => {
-                let pattern = body.binding(seed.value);
-                let zeros = types.iter().map(|_| &zero);
-                let resolve = quote!(let #pattern: (#(#types),*) = #option::unwrap_or_else(#into::into(#seed_in), || (#(#zeros),*)););
-                (quote!((#(#types),*)), resolve)
-            }
-            // A container's cotangent is the caller's buffer (a `Vec`, so that pushes onto
-            // the output can be popped), or zeros.
-            (Output::Vec(_) | Output::Array { .. }, Some(seed)) => {
-                let pattern = body.binding(seed.value);
-                let resolve = slot_of(&seed_in, output.clone());
-                (quote!(), quote!(let #pattern = #resolve;))
-            }
-        };
-        let seed_param = match (&sig.output, resolve.is_empty()) {
-            (_, true) => quote!(_: impl #into<#option<()>>),
-            (Output::Vec(elem), false) => {
-                quote!(mut #seed_in: impl #into_slot<::std::vec::Vec<#elem>>)
-            }
-            (Output::Array { elem, .. }, false) => quote!(mut #seed_in: impl #into_slot<[#elem]>),
-            (_, false) => quote!(#seed_in: impl #into<#option<#seed_ty>>),
-        };
-        let mut params = params(cx, &body);
-        params.push(seed_param);
-        params.extend(slot_params);
-        let (forward, reverse) = self
-            .adjoint
-            .body
-            .ops
-            .split_at(self.adjoint.reverse_start.min(self.adjoint.body.ops.len()));
-        let forward: TokenStream = forward.iter().map(|op| body.op(op)).collect();
-        let reverse: TokenStream = reverse.iter().map(|op| body.op(op)).collect();
-        let stmts = quote! {
-            #(#entry)*
-            #forward
-            #resolve
-            #reverse
-            (#(#returned,)*)
-        };
-        self.function("pullback", "", &params, quote!((#(#returned_ty,)*)), stmts)
-    }
-
-    /// `f_grad` writing the gradients of container parameters into caller buffers `d<name>`.
-    fn grad_into(&self) -> TokenStream {
-        let krate = self.cx.krate;
-        let ret = &self.cx.sig.ret;
-        let mut params = params(self.cx, &self.body);
-        // The gradient buffer of each container parameter is the caller's.
-        let mut buffers = HashMap::new();
-        let grads = &self.adjoint.body.yields[self.returned()..];
-        for (param, &grad) in self.cx.sig.active().zip(grads) {
-            let Some(ident) = &param.ident else { continue };
-            let buffer = format_ident!("d{}", ident);
-            let name = buffer.to_string();
-            match &param.shape {
-                Shape::Slice { elem, .. } | Shape::Array { elem, .. } => {
-                    params.push(quote!(#buffer: &mut [#elem]));
-                    buffers.insert(
-                        grad,
-                        quote!(#krate::__private::into_buffer(#buffer, &#ident, #name)),
-                    );
-                }
-                Shape::Struct { ty } => {
-                    params.push(quote!(#buffer: &mut #ty));
-                    buffers.insert(
-                        grad,
-                        quote!(#krate::__private::into_params(#buffer, &#ident, #name)),
-                    );
-                }
-                Shape::Scalar | Shape::Other => {}
-            }
-        }
-        let body = Body {
-            into: buffers,
-            ..Body::new(self.adjoint, krate)
-        };
-        let seed = self.seeds.first().map(|p| body.binding(p.value));
-        let stmts = body.block_stmts(&self.adjoint.body);
-        let output = self.output();
-        let scalars = self.gradients(true);
-        let (returned, ret_ty) = match scalars.is_empty() {
-            true => (output, quote!(#ret)),
-            false => {
-                let grads = tuple_or_single(&scalars);
-                let grad_ty = self.grad_ty(true);
-                (quote!((#output, #grads)), quote!((#ret, #grad_ty)))
-            }
-        };
-        let doc = format!(
-            " Value of `{}`, writing the gradient of each container parameter `x` into the caller's buffer `dx` (overwritten; no allocation for the gradients). Panics if a buffer's length differs from its parameter's. Generated by `#[reverse]`.",
-            self.cx.item.sig.ident
-        );
-        let body = quote! {
-            let #seed = #krate::__private::one::<#ret>();
-            #stmts
-            #returned
-        };
-        self.function("grad_into", &doc, &params, ret_ty, body)
-    }
-
-    /// The full Jacobian, a row per output component: a forward and a reverse sweep each,
-    /// seeded with the component's basis vector.
-    fn jacobian(&self) -> TokenStream {
-        let krate = self.cx.krate;
-        let sig = self.cx.sig;
-        let ret = &sig.ret;
-        let private = quote!(#krate::__private);
-        let (forward, reverse) = self
-            .adjoint
-            .body
-            .ops
-            .split_at(self.adjoint.reverse_start.min(self.adjoint.body.ops.len()));
-        let forward: TokenStream = forward.iter().map(|op| self.body.op(op)).collect();
-        let reverse: TokenStream = reverse.iter().map(|op| self.body.op(op)).collect();
-        let at = format_ident!("__ad_at", span = Span::mixed_site());
-        let row = format_ident!("__ad_row", span = Span::mixed_site());
-        let rows = format_ident!("__ad_rows", span = Span::mixed_site());
-        let total = format_ident!("__ad_total", span = Span::mixed_site());
-        // The cotangents: basis vectors over the flattened outputs, and the outputs' sizes.
-        let mut seeds = Vec::new();
-        let mut sizes = Vec::new();
-        let returned = &self.adjoint.body.yields[..self.returned()];
-        let mut seed_params = self.seeds.iter();
-        match &sig.output {
-            Output::Unit => {}
-            Output::Scalar(ty) => {
-                let seed = seed_params.next().map(|p| self.body.binding(p.value));
-                seeds.push(quote!(let #seed = #private::basis_scalar::<#ty>(&mut #at);));
-                sizes.push(quote!(1usize));
-            }
-            Output::Tuple(types) => {
-                let seed = seed_params.next().map(|p| self.body.binding(p.value));
-                seeds.push(quote!(let #seed = (#(#private::basis_scalar::<#types>(&mut #at)),*);));
-                let n = types.len();
-                sizes.push(quote!(#n));
-            }
-            Output::Array { elem, len } => {
-                let seed = seed_params.next().map(|p| self.body.binding(p.value));
-                seeds.push(quote!(let #seed: [#elem; #len] = #private::basis_array(&mut #at);));
-                sizes.push(quote!(#len));
-            }
-            Output::Vec(elem) => {
-                let seed = seed_params.next().map(|p| self.body.binding(p.value));
-                let output = self.body.vals(returned).into_iter().next();
-                seeds.push(quote!(let #seed: ::std::vec::Vec<#elem> = #private::basis_vec(&mut #at, #output.len());));
-                sizes.push(quote!(#output.len()));
-            }
-        }
-        for (param, seed) in sig.params.iter().filter(|p| p.is_output()).zip(seed_params) {
-            let (Some(ident), seed) = (&param.ident, self.body.binding(seed.value)) else {
-                continue;
-            };
-            let ty = param.grad_ty();
-            seeds.push(match &param.shape {
-                Shape::Array { .. } => quote!(let #seed: #ty = #private::basis_array(&mut #at);),
-                _ => quote!(let #seed: #ty = #private::basis_vec(&mut #at, #ident.len());),
-            });
-            sizes.push(quote!(#ident.len()));
-        }
-        let grads = self.gradients(false);
-        let elem = match &sig.output {
-            Output::Scalar(ty) => quote!(#ty),
-            Output::Tuple(types) => types.first().map(|t| quote!(#t)).unwrap_or_default(),
-            Output::Array { elem, .. } | Output::Vec(elem) => quote!(#elem),
-            Output::Unit => sig
-                .params
-                .iter()
-                .find(|p| p.is_output())
-                .and_then(|p| p.shape.elem())
-                .map(|e| quote!(#e))
-                .unwrap_or_default(),
-        };
-        // Every row starts from the `&mut` outputs' contents on entry.
-        let mut saved = Vec::new();
-        let mut restore = Vec::new();
-        for param in sig.params.iter().filter(|p| p.is_output()) {
-            if let Some(ident) = &param.ident {
-                let copy = format_ident!("__ad_entry_{}", ident, span = Span::mixed_site());
-                saved.push(quote!(let #copy = #ident.to_vec();));
-                restore.push(quote!(#ident.copy_from_slice(&#copy);));
-            }
-        }
-        let output = self.output();
-        let doc = format!(
-            " Value of `{}` and its Jacobian: one row per output component (the returned value's, then each `&mut` output's, flattened), one column per component of {}, flattened in parameter order. Each row is a forward and a reverse sweep: side effects run once per row. Generated by `#[reverse]`.",
-            self.cx.item.sig.ident,
-            self.active_names()
-        );
-        let body = quote! {
-            let mut #rows: ::std::vec::Vec<::std::vec::Vec<#elem>> = ::std::vec::Vec::new();
-            #(#saved)*
-            loop {
-                if !#rows.is_empty() {
-                    #(#restore)*
-                }
-                #forward
-                let mut #at = #rows.len();
-                let #total: usize = 0 #(+ #sizes)*;
-                #(#seeds)*
-                #reverse
-                let mut #row = ::std::vec::Vec::new();
-                #(#private::Flatten::flatten_into(&#grads, &mut #row);)*
-                #rows.push(#row);
-                if #rows.len() >= #total {
-                    #rows.truncate(#total);
-                    break (#output, #rows);
-                }
-            }
-        };
-        let params = params(self.cx, &self.body);
-        self.function(
-            "jacobian",
-            &doc,
-            &params,
-            quote!((#ret, ::std::vec::Vec<::std::vec::Vec<#elem>>)),
-            body,
-        )
-    }
-}
-
-/// Stand-ins for the generated functions when the function has errors, so that the user sees
-/// those errors and not a cascade of "cannot find `f_grad`" at its call sites. They never run:
-/// the crate does not compile.
-pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
-    let name = &item.sig.ident;
-    let (vis, generics) = (&item.vis, &item.sig.generics);
-    let where_clause = &generics.where_clause;
-    let inputs: Vec<TokenStream> = item
-        .sig
-        .inputs
-        .iter()
-        .map(|arg| match arg {
-            FnArg::Typed(t) => {
-                let ty = &t.ty;
-                quote!(_: #ty)
-            }
-            FnArg::Receiver(r) => r.to_token_stream(),
-        })
-        .collect();
-    // (suffix, extra parameters, return type) of each generated function.
-    let functions: Vec<(&str, Vec<TokenStream>, TokenStream)> = match sig {
-        Some(sig) => {
-            let ret = &sig.ret;
-            let grads: Vec<TokenStream> = sig.active().map(Param::grad_ty).collect();
-            let grads = tuple_or_single(&grads);
-            let mut seeds: Vec<TokenStream> = match sig.output {
-                Output::Unit => Vec::new(),
-                _ => vec![quote!(_: #ret)],
-            };
-            seeds.extend(sig.params.iter().filter(|p| p.is_output()).map(|p| {
-                let ty = p.grad_ty();
-                quote!(_: #ty)
-            }));
-            let mut functions = vec![("vjp", seeds, quote!((#ret, #grads)))];
-            if sig.scalar_output() {
-                functions.push(("grad", Vec::new(), quote!((#ret, #grads))));
-                // Only the name matters to call sites that do not type-check anyway.
-                functions.push(("grad_into", Vec::new(), quote!(!)));
-            } else {
-                functions.push(("jacobian", Vec::new(), quote!(!)));
-            }
-            functions
-        }
-        // Without a valid signature, `!` coerces to whatever the call sites expect.
-        None => ["grad", "vjp", "grad_into", "jacobian"]
-            .into_iter()
-            .map(|suffix| (suffix, Vec::new(), quote!(!)))
-            .collect(),
-    };
-    let message =
-        format!("`{name}` has #[reverse] errors; this stub only keeps the call sites quiet");
-    functions
-        .into_iter()
-        .map(|(suffix, extra, ret)| {
-            let stub = format_ident!("{}_{}", name, suffix);
-            quote! {
-                #[allow(dead_code, unused_variables, clippy::type_complexity, clippy::too_many_arguments)]
-                #vis fn #stub #generics (#(#inputs,)* #(#extra),*) -> #ret #where_clause {
-                    ::core::unreachable!(#message)
-                }
-            }
-        })
-        .collect()
-}
-
-fn tuple_or_single(items: &[TokenStream]) -> TokenStream {
-    match items {
-        [one] => one.clone(),
-        many => quote!((#(#many),*)),
-    }
-}
-
-/// The user's attributes that apply to the generated functions too: documentation, `cfg`
-/// and lint levels (`expect` is left out: the expected lint may not fire in generated code).
-fn kept_attributes(item: &syn::ItemFn) -> Vec<&syn::Attribute> {
-    const KEPT: &[&str] = &[
-        "doc",
-        "cfg",
-        "cfg_attr",
-        "allow",
-        "warn",
-        "deny",
-        "forbid",
-        "deprecated",
-    ];
-    item.attrs
-        .iter()
-        .filter(|a| KEPT.iter().any(|k| a.path().is_ident(k)))
-        .collect()
-}
-
-/// The generated functions' parameters: the user's, without a `mut` nothing needs.
-fn params(cx: &Context, body: &Body) -> Vec<TokenStream> {
-    let mut values = body.func.params.iter();
-    cx.item
-        .sig
-        .inputs
-        .iter()
-        .map(|arg| {
-            let value = values.next().map(|p| p.value);
-            let t = match arg {
-                FnArg::Typed(t) => t,
-                FnArg::Receiver(r) => return r.to_token_stream(),
-            };
-            let (attrs, ty) = (&t.attrs, &t.ty);
-            let pat = match &*t.pat {
-                Pat::Ident(p) => {
-                    let ident = &p.ident;
-                    if p.mutability.is_some() && value.is_some_and(|v| body.mutable.contains(&v)) {
-                        quote!(#[allow(unused_mut, reason = "mut as in the original; whether the method called on it needs it is not known")] mut #ident)
-                    } else {
-                        quote!(#ident)
-                    }
-                }
-                other => other.to_token_stream(),
-            };
-            quote!(#(#attrs)* #pat: #ty)
-        })
-        .collect()
-}
 
 /// Writes the ops of an adjoint program as Rust statements.
-struct Body<'a> {
-    func: &'a Func,
-    krate: &'a syn::Path,
+pub(super) struct Body<'a> {
+    pub(super) func: &'a Func,
+    pub(super) krate: &'a syn::Path,
     /// Values something reads; the others are bound to `_`.
-    used: HashSet<Value>,
+    pub(super) used: HashSet<Value>,
     /// Values written at their uses instead of bound to a local.
-    inline: HashMap<Value, TokenStream>,
+    pub(super) inline: HashMap<Value, TokenStream>,
     /// Values a method is called on or a `&mut` is taken of: bound with `let mut`.
-    mutable: HashSet<Value>,
+    pub(super) mutable: HashSet<Value>,
     /// Containers written somewhere: their loads are bound where they happen.
-    written: HashSet<Value>,
+    pub(super) written: HashSet<Value>,
     /// The gradient buffers of container parameters that are the caller's (in `f_grad_into`
     /// and pullbacks): what each is instead of a fresh one.
-    into: HashMap<Value, TokenStream>,
+    pub(super) into: HashMap<Value, TokenStream>,
     /// In a pullback: leave out side-effect statements, which ran in the primal call.
-    quiet: bool,
+    pub(super) quiet: bool,
     /// The struct of each inline field read.
-    field_bases: HashMap<Value, Value>,
+    pub(super) field_bases: HashMap<Value, Value>,
 }
 
 impl<'a> Body<'a> {
-    fn new(func: &'a Func, krate: &'a syn::Path) -> Body<'a> {
+    pub(super) fn new(func: &'a Func, krate: &'a syn::Path) -> Body<'a> {
         let mut body = Body {
             func,
             krate,
@@ -828,23 +157,23 @@ impl<'a> Body<'a> {
     }
 
     /// How the code refers to `v`.
-    fn val(&self, v: Value) -> TokenStream {
+    pub(super) fn val(&self, v: Value) -> TokenStream {
         match self.inline.get(&v) {
             Some(tokens) => tokens.clone(),
             None => self.func.ident(v).to_token_stream(),
         }
     }
 
-    fn vals(&self, vs: &[Value]) -> Vec<TokenStream> {
+    pub(super) fn vals(&self, vs: &[Value]) -> Vec<TokenStream> {
         vs.iter().map(|&v| self.val(v)).collect()
     }
 
-    fn block_stmts(&self, block: &Block) -> TokenStream {
+    pub(super) fn block_stmts(&self, block: &Block) -> TokenStream {
         block.ops.iter().map(|op| self.op(op)).collect()
     }
 
     /// The declarations of the stashes, at the top of the function.
-    fn stashes(&self) -> TokenStream {
+    pub(super) fn stashes(&self) -> TokenStream {
         let krate = self.krate;
         (0..self.func.stashes.len())
             .map(|i| {
@@ -860,7 +189,7 @@ impl<'a> Body<'a> {
     }
 
     /// How a value is bound: `_` if nothing reads it, `mut x` if something writes it.
-    fn binding(&self, v: Value) -> TokenStream {
+    pub(super) fn binding(&self, v: Value) -> TokenStream {
         let ident = self.func.ident(v);
         match (self.used.contains(&v), self.mutable.contains(&v)) {
             (false, _) => quote!(_),
@@ -870,7 +199,7 @@ impl<'a> Body<'a> {
     }
 
     /// The pattern binding an op's results: `_` for those nothing reads.
-    fn pattern(&self, r: Value) -> TokenStream {
+    pub(super) fn pattern(&self, r: Value) -> TokenStream {
         if !self.used.contains(&r) {
             quote!(_)
         } else {
@@ -983,7 +312,7 @@ impl<'a> Body<'a> {
         }
     }
 
-    fn op(&self, op: &Op) -> TokenStream {
+    pub(super) fn op(&self, op: &Op) -> TokenStream {
         if op.results.iter().any(|r| self.inline.contains_key(r)) {
             return TokenStream::new();
         }
