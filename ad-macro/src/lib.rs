@@ -4,13 +4,18 @@
 //! The macro is a small compiler; [`expand`] is the whole pipeline:
 //!
 //! ```text
-//! options    #[reverse(wrt(..), crate = "..", dump)]
+//! options    #[reverse(wrt(..), float(..), rule = .., crate = "..", dump)]   options.rs
 //! signature  which parameters are active, what the output is       signature.rs
 //! lower      syn::ItemFn -> ir::Func (SSA, structured regions)      lower/
 //! activity   which values depend on the input and reach the output analysis/activity.rs
 //! reverse    ir::Func -> adjoint ir::Func (forward + reverse sweep) reverse/
-//! emit       adjoint ir::Func -> f_grad, f_vjp                      emit.rs
+//!   or       a given derivative (rule = .., zero_derivative)       custom.rs
+//! emit       adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..     emit/
 //! ```
+//!
+//! Calls between `#[reverse]` functions go through the callee's generated `f_pullback`
+//! (`emit/mod.rs` writes it, `reverse/mod.rs` calls it); `#[derive(Params)]` (`derive.rs`) is
+//! the crate's other entry point.
 //!
 //! The macro knows programs, not math: each primitive's derivative is a function in
 //! `ad_runtime::rules`, named by the table in `prims.rs`. Errors are collected across stages
