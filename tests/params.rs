@@ -293,3 +293,50 @@ fn adding_a_struct_of_another_shape_panics_naming_the_field() {
     b.readout.pop();
     a.add_scaled(1.0, &b);
 }
+
+#[derive(Params, Clone, Debug, PartialEq)]
+struct Affine {
+    scale: f64,
+    shift: [f64; 2],
+}
+
+impl Affine {
+    #[reverse]
+    fn apply(&self, x: f64, k: usize) -> f64 {
+        self.scale * x + self.shift[k]
+    }
+
+    /// Calls a method in path form, and takes another struct by value.
+    #[reverse(wrt(self, other, x))]
+    fn compose(&self, other: Affine, x: f64) -> f64 {
+        Self::apply(self, other.apply(x, 0), 1) * other.scale
+    }
+}
+
+#[test]
+fn methods_in_path_form_and_structs_by_value() {
+    let (a, b) = (
+        Affine {
+            scale: 2.0,
+            shift: [0.5, -1.0],
+        },
+        Affine {
+            scale: -3.0,
+            shift: [0.25, 4.0],
+        },
+    );
+    let x = 0.7;
+    let (value, (da, db, dx)) = a.compose_grad(b.clone(), x);
+    assert_eq!(value.to_bits(), a.compose(b.clone(), x).to_bits());
+    // (a.scale (b.scale x + b.shift0) + a.shift1) b.scale
+    let inner = b.scale * x + b.shift[0];
+    assert_close("d/da.scale", da.scale, inner * b.scale);
+    assert_eq!(da.shift, [0.0, b.scale]);
+    assert_close(
+        "d/db.scale",
+        db.scale,
+        a.scale * x * b.scale + (a.scale * inner + a.shift[1]),
+    );
+    assert_eq!(db.shift, [a.scale * b.scale, 0.0]);
+    assert_close("d/dx", dx, a.scale * b.scale * b.scale);
+}
