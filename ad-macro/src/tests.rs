@@ -324,3 +324,40 @@ fn newton_keeps_the_old_iterate_a_bit_and_the_trip_count() {
     );
     assert!(adjoint.contains(") trips |"), "{adjoint}");
 }
+
+#[test]
+fn calls_reverse_to_pullbacks_with_slots_and_entry_copies() {
+    let (primal, adjoint) = ir(
+        "fn f(w: &[f64], x: f64) -> f64 { let mut h = vec![x; 2]; scale(&mut h, x); let y = layer(w, &h); y[0] * g(x) }",
+    );
+    assert_eq!(
+        primal,
+        "\
+fn f(%w.0 active, %x.1 active) {
+    %2 = lit 2
+    %h.3 = vec [%x.1; %2]    // active
+    %4, %h.5 = call scale(&mut %h.3, %x.1)    // active
+    %y.6 = call layer(%w.0, &%h.5)    // active
+    %7 = lit 0
+    %8 = index %y.6, %7    // active
+    %9 = call g(%x.1)    // active
+    %10 = mul %8, %9    // active
+    yield %10
+}
+"
+    );
+    // `scale` may write `h`: its pullback gets `h` as it was before the call (`%11`), and
+    // turns `h`'s buffer from the adjoint after the call into the one before it.
+    assert!(
+        adjoint.contains("%11 = copy %h.3\n    %4, %h.5 = call scale(&mut %h.3 entry %11, %x.1)"),
+        "{adjoint}"
+    );
+    assert!(
+        adjoint.contains("pullback layer(%w.0, &%h.5) seed &mut %dy."),
+        "{adjoint}"
+    );
+    assert!(
+        adjoint.contains("pullback scale(&mut %11, %x.1) seed none slots (%dh."),
+        "{adjoint}"
+    );
+}

@@ -225,20 +225,39 @@ impl<'a> Sweep<'a> {
 ///
 /// Before: `%d.4 = dot %h.3, %x.0` (and `%h.3` is stored into later)
 /// After:  `%5 = copy %h.3; %d.4 = dot %5, %x.0`
+///
+/// Only containers that may be written after the operation need one: by a later op, or, in a
+/// loop, by the next iterations (unless the container is made anew in each).
 pub fn snapshot_operands(func: &mut Func) {
-    let mutated = mutated_storages(func);
     let mut body = std::mem::take(&mut func.body);
-    snapshot_block(func, &mut body, &mutated);
+    snapshot_block(func, &mut body, &HashSet::new());
     func.body = body;
 }
 
-fn snapshot_block(func: &mut Func, block: &mut Block, mutated: &HashSet<Value>) {
+/// `later`: the storages that may be written after `block` has run.
+fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
+    // after[i]: the storages that may be written once op `i - 1` has run.
+    let mut after = vec![later.clone(); block.ops.len() + 1];
+    for (i, op) in block.ops.iter().enumerate().rev() {
+        let mut written = after[i + 1].clone();
+        writes(func, op, &mut written);
+        after[i] = written;
+    }
     let mut ops = Vec::with_capacity(block.ops.len());
-    for mut op in std::mem::take(&mut block.ops) {
-        for inner in op.kind.blocks_mut() {
-            snapshot_block(func, inner, mutated);
+    for (i, mut op) in std::mem::take(&mut block.ops).into_iter().enumerate() {
+        let later = &after[i + 1];
+        // A loop body's writes happen again after it, to the containers made outside it.
+        let mut inner_later = later.clone();
+        if matches!(op.kind, OpKind::For { .. } | OpKind::Loop { .. }) {
+            let mut repeated = HashSet::new();
+            writes(func, &op, &mut repeated);
+            let made = made_in(func, &op);
+            inner_later.extend(repeated.difference(&made).copied());
         }
-        let written = |func: &Func, v: Value| func.storage(v).is_some_and(|s| mutated.contains(&s));
+        for inner in op.kind.blocks_mut() {
+            snapshot_block(func, inner, &inner_later);
+        }
+        let written = |func: &Func, v: Value| func.storage(v).is_some_and(|s| later.contains(&s));
         // A copy is differentiated through if it replaces the operand (`active`), not if it
         // only gives the pullback of a call the contents on entry.
         let copy = |func: &mut Func, v: Value, active: bool, ops: &mut Vec<Op>| {
@@ -279,6 +298,43 @@ fn snapshot_block(func: &mut Func, block: &mut Block, mutated: &HashSet<Value>) 
         ops.push(op);
     }
     block.ops = ops;
+}
+
+/// Adds the storages `op` (and the ops in its regions) may write.
+fn writes(func: &Func, op: &Op, out: &mut HashSet<Value>) {
+    let written: Vec<Value> = match &op.kind {
+        OpKind::Store { array, .. } | OpKind::Append { array, .. } => vec![*array],
+        OpKind::Call(call) => call
+            .args
+            .iter()
+            .filter(|a| a.pass.writes())
+            .map(|a| a.value)
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.extend(written.into_iter().filter_map(|v| func.storage(v)));
+    for block in op.kind.blocks() {
+        for inner in &block.ops {
+            writes(func, inner, out);
+        }
+    }
+}
+
+/// The storages made inside `op`'s regions: made anew each time a region runs.
+fn made_in(func: &Func, op: &Op) -> HashSet<Value> {
+    let mut out = HashSet::new();
+    for block in op.kind.blocks() {
+        for inner in &block.ops {
+            out.extend(
+                inner
+                    .results
+                    .iter()
+                    .filter(|&&r| func.storage(r) == Some(r)),
+            );
+            out.extend(made_in(func, inner));
+        }
+    }
+    out
 }
 
 /// The storages some version of which is active.

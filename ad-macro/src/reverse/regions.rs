@@ -225,6 +225,25 @@ impl<'a> Sweep<'a> {
         let Some(cx) = self.contexts.pop() else {
             return (Vec::new(), false);
         };
+        // Versions of one container are one variable, kept once (as it is at the end of the
+        // region): the stand-ins of the others are replaced by the first's.
+        let mut first_of: HashMap<Value, Value> = HashMap::new();
+        let mut aliases = Vec::new();
+        stash.retain(|&v| {
+            let Some(root) = self.primal.storage(v) else {
+                return true;
+            };
+            match first_of.get(&root) {
+                Some(first) => {
+                    aliases.push((cx.map[&v], cx.map[first]));
+                    false
+                }
+                None => {
+                    first_of.insert(root, v);
+                    true
+                }
+            }
+        });
 
         let mut prologue = Vec::new();
         let kind = if cx.in_loop {
@@ -310,7 +329,22 @@ impl<'a> Sweep<'a> {
             plan.reserve.dedup();
         }
         plan.pushes_mut(cx.region).extend(pushes);
-        (prologue, cx.index_read)
+        let mut reversed = Block {
+            args: Vec::new(),
+            ops: prologue,
+            yields: Vec::new(),
+        };
+        let mut rest = Block {
+            args: Vec::new(),
+            ops: std::mem::take(&mut self.out),
+            yields: Vec::new(),
+        };
+        for (alias, first) in aliases {
+            reversed.replace_uses(alias, first);
+            rest.replace_uses(alias, first);
+        }
+        self.out = rest.ops;
+        (reversed.ops, cx.index_read)
     }
 
     fn new_stash(&mut self, kind: StashKind) -> usize {
