@@ -340,3 +340,38 @@ fn methods_in_path_form_and_structs_by_value() {
     assert_eq!(db.shift, [a.scale * b.scale, 0.0]);
     assert_close("d/dx", dx, a.scale * b.scale * b.scale);
 }
+
+#[derive(Params, Clone, Debug, PartialEq)]
+struct Weighted {
+    w: Vec<f64>,
+    v: [f64; 3],
+    b: f64,
+}
+
+/// Iterating fields directly: `p.w.iter().zip(x)`, `p.v.iter().enumerate()`, `.sum()`.
+#[reverse(wrt(p))]
+fn iterate_fields(p: &Weighted, x: &[f64]) -> f64 {
+    let mut s = p.b;
+    for (a, b) in p.w.iter().zip(x) {
+        s += a * b;
+    }
+    for (i, v) in p.v.iter().enumerate() {
+        s += v * v * i as f64;
+    }
+    s + p.w.iter().sum::<f64>()
+}
+
+#[test]
+fn fields_iterated_directly() {
+    let p = Weighted {
+        w: vec![1.0, 2.0, 3.0],
+        v: [1.0, -2.0, 0.5],
+        b: 0.5,
+    };
+    let x = [0.5, 0.25, 2.0];
+    let (value, grad) = iterate_fields_grad(&p, &x);
+    assert_eq!(value.to_bits(), iterate_fields(&p, &x).to_bits());
+    assert_eq!(grad.w, [1.5, 1.25, 3.0]);
+    assert_eq!(grad.v, [0.0, -4.0, 2.0]);
+    assert_eq!(grad.b, 1.0);
+}

@@ -109,6 +109,12 @@ impl Lower<'_> {
             },
             ("iter" | "iter_mut", 0) => {
                 let mutable = m.method == "iter_mut";
+                if mutable && matches!(&*m.receiver, Expr::Field(_)) {
+                    return Err(self.error(
+                        &m.receiver,
+                        "a field can be iterated with `iter()`, not written: parameter structs are read-only in #[reverse] functions",
+                    ));
+                }
                 match self.container_name(&m.receiver) {
                     Some(name) => Ok(Some(Item::Element(name, mutable))),
                     None => Err(self.error(
@@ -149,8 +155,23 @@ impl Lower<'_> {
         }
     }
 
-    /// The name of the container variable `e` is, if it is one.
+    /// The name of the container variable `e` is, if it is one. A container field of a
+    /// parameter struct (`p.w`) is bound to a hidden name, as if by `let w = &p.w;`.
     fn container_name(&mut self, e: &Expr) -> Option<String> {
+        if let Expr::Field(f) = e {
+            let base = self.expr(&f.base).ok()?;
+            let Val::One(base) = base else { return None };
+            if !self.is_struct(base) {
+                return None;
+            }
+            let place = self.field_place(base, &f.member, super::op_span(e));
+            if !self.is_container(place) {
+                return None;
+            }
+            let name = format!("$field{}", place.0);
+            self.declare(name.clone(), super::Binding::Val(Val::One(place)));
+            return Some(name);
+        }
         let Expr::Path(p) = e else { return None };
         let name = p.path.get_ident()?.to_string();
         match self.lookup(&name)? {
