@@ -153,7 +153,7 @@ fn forward(
                 OpKind::Index(array, _) if func.storage(*array).is_some() => None,
                 OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,
                 OpKind::Field(..) | OpKind::Index(..) => Some(
-                    "this value depends on an active parameter and cannot have fields or be indexed: active values are floats and containers of floats".to_string(),
+                    "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`".to_string(),
                 ),
                 OpKind::Matches(..) => Some(
                     "`match` on a value that depends on an active parameter compares floats with patterns; use guards instead (`v if v < 1.0 => ..`), or an `if`".to_string(),
