@@ -96,3 +96,72 @@ fn regression_grad_into_with_a_container_passed_twice() {
     assert_eq!(v, same_container_twice(&q));
     assert_eq!(dq, [0.6, -0.4, 1.0]);
 }
+
+/// Found by the differential test (program seed 3): the adjoint buffer of a container made in
+/// a loop body was made from the container as an `if` arm inside the body kept it, out of
+/// scope where the buffer is made (an internal error: "buffer uses a value where it is not
+/// defined").
+#[reverse]
+fn container_read_only_in_an_arm_of_a_loop(x: f64, n: usize) -> f64 {
+    let mut s = 0.0;
+    for i in 0..n {
+        let h = [x * i as f64, x];
+        if i % 2 == 0 {
+            s += h[0] * h[1];
+        }
+    }
+    s
+}
+
+#[test]
+fn regression_container_read_only_in_an_arm_of_a_loop() {
+    for n in [0, 1, 4] {
+        let x = 0.7;
+        let (v, d) = container_read_only_in_an_arm_of_a_loop_grad(x, n);
+        assert_eq!(
+            v.to_bits(),
+            container_read_only_in_an_arm_of_a_loop(x, n).to_bits()
+        );
+        // Σ over even i < n of i x², so d/dx = 2 x Σ i.
+        let sum: f64 = (0..n).filter(|i| i % 2 == 0).map(|i| i as f64).sum();
+        assert!((d - 2.0 * x * sum).abs() < 1e-12, "n = {n}: {d}");
+        check::gradient(
+            |p| container_read_only_in_an_arm_of_a_loop(p[0], n),
+            &[x],
+            &[d],
+        )
+        .assert_within(1e-6);
+    }
+}
+
+/// Found by the differential test (program seed 5531): a `for` loop that only overwrites a
+/// carried value (`s = 0.5`, never reading it) made the value before the loop useless to
+/// activity analysis, though with zero iterations the loop passes it through: its derivative
+/// was dropped (0 instead of 1 here for `n = 0`).
+#[reverse]
+fn carried_value_overwritten_by_a_loop_that_may_not_run(x: f64, n: usize) -> f64 {
+    let mut s = x;
+    for i in 1..3 {
+        if i == 2 {
+            return s;
+        }
+        for _ in 1..2 {
+            for _ in 0..n {
+                s = 0.5;
+            }
+        }
+    }
+    0.5
+}
+
+#[test]
+fn regression_carried_value_overwritten_by_a_loop_that_may_not_run() {
+    assert_eq!(
+        carried_value_overwritten_by_a_loop_that_may_not_run_grad(0.3, 0),
+        (0.3, 1.0)
+    );
+    assert_eq!(
+        carried_value_overwritten_by_a_loop_that_may_not_run_grad(0.3, 2),
+        (0.5, 0.0)
+    );
+}

@@ -27,6 +27,8 @@ mod custom;
 mod derive;
 mod emit;
 mod errors;
+#[cfg(test)]
+mod interp;
 mod ir;
 mod lower;
 mod options;

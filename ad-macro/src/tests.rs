@@ -23,7 +23,9 @@ fn ir(source: &str) -> (String, String) {
     primal.verify().expect("primal verifies");
     let seed = format_ident!("seed", span = Span::call_site());
     let adjoint = reverse::differentiate(&primal, &sig, seed);
-    adjoint.verify().expect("adjoint verifies");
+    if let Err(e) = adjoint.verify() {
+        panic!("the adjoint does not verify: {e}\n{adjoint}");
+    }
     (primal.to_string(), adjoint.to_string())
 }
 

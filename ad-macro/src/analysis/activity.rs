@@ -10,7 +10,9 @@
 //! Across regions: an `if` result is varied if either arm's yield is, and its yields are
 //! useful if the result is. A loop-carried value is varied if its initial value or the body's
 //! yield for it is, and useful if its final value or its argument in the next iteration is:
-//! both are fixpoints, iterated until nothing changes (each pass can only add).
+//! both are fixpoints, iterated until nothing changes (each pass can only add). Its initial
+//! value is useful if the argument is, or, since a `for` may run no iteration, if the final
+//! value is.
 //!
 //! The forward pass is also where a varied value reaching an op with no derivative rule (a
 //! method or function the table does not know) is reported.
@@ -223,6 +225,14 @@ fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
                 for (&i, &a) in init.iter().zip(args) {
                     if useful[a.index()] {
                         useful[i.index()] = true;
+                    }
+                }
+                // A `for` may run no iteration: its results are then its initial values.
+                if matches!(op.kind, OpKind::For { .. }) {
+                    for (&r, &i) in op.results.iter().zip(init) {
+                        if useful[r.index()] {
+                            useful[i.index()] = true;
+                        }
                     }
                 }
             }

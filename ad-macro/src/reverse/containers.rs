@@ -199,7 +199,7 @@ impl<'a> Sweep<'a> {
         match self.region_of(root) {
             // Made at the start of the reversed region, from the stashed container.
             Some(i) => {
-                let like = self.read(root);
+                let like = self.read_in_defining_region(root);
                 self.contexts[i].buffers.push(Op {
                     results: vec![buffer],
                     kind: OpKind::Buffer(like),

@@ -67,6 +67,18 @@ pub(super) struct Context<'a> {
 impl<'a> Sweep<'a> {
     /// A value of the primal, as the reverse region being built can read it.
     pub(super) fn read(&mut self, v: Value) -> Value {
+        self.read_from(v, true)
+    }
+
+    /// A value of the primal as the region defining it reads it, never kept by an `if` arm
+    /// inside that region: for what the start of the reversed region needs (the buffer of a
+    /// container made in it).
+    pub(super) fn read_in_defining_region(&mut self, v: Value) -> Value {
+        self.read_from(v, false)
+    }
+
+    /// `capture`: a value an `if` arm reads may be kept by that arm (see [`Sweep::read`]).
+    fn read_from(&mut self, v: Value, capture: bool) -> Value {
         for i in (0..self.contexts.len()).rev() {
             let cx = &mut self.contexts[i];
             if !cx.internal.contains(&v) {
@@ -89,7 +101,8 @@ impl<'a> Sweep<'a> {
             let inner = &self.contexts[i + 1..];
             let target = match inner.last() {
                 Some(_)
-                    if !cheap
+                    if capture
+                        && !cheap
                         && inner
                             .iter()
                             .all(|c| matches!(c.owner.kind, OpKind::If { .. })) =>

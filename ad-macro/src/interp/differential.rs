@@ -1,0 +1,297 @@
+//! The in-process differential test: random programs (`tests/support/generator.rs`) go through
+//! the macro's pipeline; the IR interpreter runs the primal, the adjoint program, and the
+//! primal again with dual numbers (forward mode), once per input. The reverse-mode gradient
+//! must match the forward-mode one to rounding, and central differences where the function
+//! is smooth enough for them to mean something. A failure is shrunk to a small function and
+//! reported with its seed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use proc_macro2::Span;
+use quote::format_ident;
+
+use super::eval::{Library, Num, V, run};
+use super::math::Dual;
+use super::{generator, shrink};
+use crate::errors::Errors;
+use crate::ir::Func;
+use crate::options::Options;
+use crate::signature::Signature;
+use crate::{analysis, lower, reverse};
+use generator::{Function, Param, Program, Rng};
+
+/// The primal and adjoint programs of a function's source, verified.
+pub fn compile(source: &str) -> Result<(Func, Func), String> {
+    let item: syn::ItemFn = syn::parse_str(source).map_err(|e| format!("parse: {e}"))?;
+    let mut errors = Errors::new();
+    let sig = Signature::analyze(&item.sig, &Options::default(), &mut errors)
+        .ok_or("the signature was rejected")?;
+    let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
+    analysis::activity::analyze(&mut primal, &sig, &mut errors);
+    errors
+        .finish()
+        .map_err(|e| format!("the macro reported: {e}"))?;
+    primal.verify().map_err(|e| format!("primal IR: {e}"))?;
+    let adjoint = reverse::differentiate(
+        &primal,
+        &sig,
+        format_ident!("seed", span = Span::call_site()),
+    );
+    adjoint.verify().map_err(|e| format!("adjoint IR: {e}"))?;
+    Ok((primal, adjoint))
+}
+
+/// Compiles `source`, turning a panic of the macro into an error.
+pub fn compile_caught(source: &str) -> Result<(Func, Func), String> {
+    match catch_unwind(AssertUnwindSafe(|| compile(source))) {
+        Ok(result) => result,
+        Err(panic) => Err(format!(
+            "the macro panicked: {}",
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// What checking one function found.
+pub enum Outcome {
+    Checked,
+    /// The value is not finite or too large to compare derivatives meaningfully.
+    Skipped,
+}
+
+/// Checks every function of `program` (each after the ones it calls). `Err` describes the
+/// first failure: a macro error or panic, an interpreter error, or a mismatch.
+pub fn check_program(program: &Program, seed: u64, fd: bool) -> Result<(usize, usize), String> {
+    let mut lib = Library::default();
+    let mut rng = Rng(seed ^ 0x5eed);
+    let (mut checked, mut skipped) = (0, 0);
+    for f in &program.functions {
+        match check_function(&mut lib, f, &mut rng, fd)? {
+            Outcome::Checked => checked += 1,
+            Outcome::Skipped => skipped += 1,
+        }
+    }
+    Ok((checked, skipped))
+}
+
+/// Compiles `f` into `lib` and checks it at one random point.
+pub fn check_function(
+    lib: &mut Library,
+    f: &Function,
+    rng: &mut Rng,
+    fd: bool,
+) -> Result<Outcome, String> {
+    let (primal, adjoint) = compile_caught(&f.print(""))?;
+    lib.primals.insert(f.name.clone(), primal);
+    lib.adjoints.insert(f.name.clone(), adjoint);
+    let (floats, slices, ints) = generator::arguments(&f.params, rng);
+    let mut point = floats.clone();
+    for s in &slices {
+        point.extend(s);
+    }
+    let layout = Layout {
+        params: &f.params,
+        floats: floats.len(),
+        slice_lens: slices.iter().map(Vec::len).collect(),
+        ints,
+    };
+    let primal = &lib.primals[&f.name];
+    let adjoint = &lib.adjoints[&f.name];
+
+    let value = output(run(lib, primal, layout.args::<f64>(&point, None))?)?;
+    if !value.is_finite() || value.abs() > 1e6 {
+        return Ok(Outcome::Skipped);
+    }
+    // Reverse mode: the adjoint program with seed 1.
+    let mut args = layout.args::<f64>(&point, None);
+    args.push(V::F(1.0));
+    let yields = run(lib, adjoint, args)?;
+    let forward_value = output(yields[..1].to_vec())?;
+    if forward_value.to_bits() != value.to_bits() {
+        return Err(format!(
+            "the adjoint program's value {forward_value:e} differs from the primal's {value:e}"
+        ));
+    }
+    let gradient = layout.gradient(&yields[1..])?;
+    // Forward mode: one dual-number run per input.
+    for (j, &reverse) in gradient.iter().enumerate() {
+        let tangent = output_dual(run(lib, primal, layout.args::<Dual>(&point, Some(j)))?)?;
+        if !agree(reverse, tangent.d, 1e-8) {
+            return Err(format!(
+                "input {j} at {point:?}: reverse mode gives {reverse:e}, forward mode {:e}",
+                tangent.d
+            ));
+        }
+    }
+    // Central differences, where two step sizes agree (the function is smooth there).
+    if fd {
+        for (j, &reverse) in gradient.iter().enumerate() {
+            let h = 1e-5 * point[j].abs().max(1.0);
+            let d1 = layout.difference(lib, primal, &point, j, h)?;
+            let d2 = layout.difference(lib, primal, &point, j, h / 2.0)?;
+            if agree(d1, d2, 1e-5) && !agree(reverse, d2, 1e-4) {
+                return Err(format!(
+                    "input {j} at {point:?}: reverse mode gives {reverse:e}, central differences {d2:e}"
+                ));
+            }
+        }
+    }
+    Ok(Outcome::Checked)
+}
+
+/// `a` and `b` agree to `tol`, relative to their size (or both are NaN).
+fn agree(a: f64, b: f64, tol: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+}
+
+fn output(yields: Vec<V<f64>>) -> Result<f64, String> {
+    match yields.into_iter().next() {
+        Some(V::F(x)) => Ok(x),
+        other => Err(format!("the function returned {other:?}")),
+    }
+}
+
+fn output_dual(yields: Vec<V<Dual>>) -> Result<Dual, String> {
+    match yields.into_iter().next() {
+        Some(V::F(x)) => Ok(x),
+        other => Err(format!("the function returned {other:?}")),
+    }
+}
+
+/// How a flat point maps to a function's arguments.
+struct Layout<'a> {
+    params: &'a [Param],
+    floats: usize,
+    slice_lens: Vec<usize>,
+    ints: Vec<usize>,
+}
+
+impl Layout<'_> {
+    /// The arguments at `point`, with a unit tangent on input `seed` (forward mode).
+    fn args<N: Num + Tangent>(&self, point: &[f64], seed: Option<usize>) -> Vec<V<N>> {
+        let num = |j: usize| N::with_tangent(point[j], seed == Some(j));
+        let (mut next_float, mut next_slice, mut next_int) = (0, self.floats, 0);
+        let mut slice_index = 0;
+        self.params
+            .iter()
+            .map(|p| match p {
+                Param::Float(_) => {
+                    next_float += 1;
+                    V::F(num(next_float - 1))
+                }
+                Param::Slice(_) => {
+                    let len = self.slice_lens[slice_index];
+                    slice_index += 1;
+                    let data = (next_slice..next_slice + len).map(num).collect();
+                    next_slice += len;
+                    V::C(std::rc::Rc::new(std::cell::RefCell::new(data)))
+                }
+                Param::Int(_) => {
+                    next_int += 1;
+                    V::I(self.ints[next_int - 1] as i64)
+                }
+            })
+            .collect()
+    }
+
+    /// The gradient yields of an adjoint program, flattened like the point.
+    fn gradient(&self, grads: &[V<f64>]) -> Result<Vec<f64>, String> {
+        let mut floats = Vec::new();
+        let mut slices = Vec::new();
+        let mut grads = grads.iter();
+        for p in self.params {
+            match p {
+                Param::Float(_) => match grads.next() {
+                    Some(V::F(x)) => floats.push(*x),
+                    other => return Err(format!("gradient of a float: {other:?}")),
+                },
+                Param::Slice(_) => match grads.next() {
+                    Some(V::C(c)) => slices.extend(c.borrow().iter().copied()),
+                    other => return Err(format!("gradient of a slice: {other:?}")),
+                },
+                Param::Int(_) => {}
+            }
+        }
+        floats.extend(slices);
+        Ok(floats)
+    }
+
+    fn difference(
+        &self,
+        lib: &Library,
+        primal: &Func,
+        point: &[f64],
+        j: usize,
+        h: f64,
+    ) -> Result<f64, String> {
+        let at = |x: f64| -> Result<f64, String> {
+            let mut p = point.to_vec();
+            p[j] = x;
+            output(run(lib, primal, self.args::<f64>(&p, None))?)
+        };
+        Ok((at(point[j] + h)? - at(point[j] - h)?) / (2.0 * h))
+    }
+}
+
+/// A number with an optional unit tangent.
+pub trait Tangent {
+    fn with_tangent(v: f64, seeded: bool) -> Self;
+}
+
+impl Tangent for f64 {
+    fn with_tangent(v: f64, _: bool) -> f64 {
+        v
+    }
+}
+
+impl Tangent for Dual {
+    fn with_tangent(v: f64, seeded: bool) -> Dual {
+        Dual {
+            v,
+            d: if seeded { 1.0 } else { 0.0 },
+        }
+    }
+}
+
+/// The seed of this run: `AD_DIFF_SEED` if set, else the time.
+pub fn run_seed() -> u64 {
+    std::env::var("AD_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        })
+}
+
+/// Checks `count` programs drawn from `seed`; on the first failure, shrinks it and panics with
+/// the seed, the failure and the smallest failing function.
+pub fn check_many(seed: u64, count: usize, config: &generator::Config) -> (usize, usize) {
+    let (mut checked, mut skipped) = (0, 0);
+    for k in 0..count {
+        let program_seed = seed.wrapping_add(k as u64);
+        let program = generator::Generator::program(program_seed, config, "f");
+        // Central differences on one program in ten: they cost twice per input.
+        let fd = k % 10 == 0;
+        match check_program(&program, program_seed, fd) {
+            Ok((c, s)) => {
+                checked += c;
+                skipped += s;
+            }
+            Err(failure) => {
+                let small = shrink::shrink(&program, program_seed, fd);
+                panic!(
+                    "differential test failed for program seed {program_seed} (run seed {seed}, program {k}):\n{failure}\n\nshrunk to:\n{}\n\nreproduce: AD_DIFF_SEED={program_seed} AD_DIFF_PROGRAMS=1 cargo test -p ad-macro --lib differential",
+                    small.print("")
+                );
+            }
+        }
+    }
+    (checked, skipped)
+}

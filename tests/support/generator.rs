@@ -1,0 +1,927 @@
+//! Random programs in the subset `#[reverse]` supports, for differential testing.
+//!
+//! A [`Program`] is a few functions; later ones may call earlier ones. Each function has float,
+//! slice and integer parameters and a body of `let`s, reassignments, compound assignments,
+//! local arrays written and overwritten, `if`/`else` and `match`, `for` and `while` loops with
+//! carried values, `break`, `continue` and early `return`, calls, and every primitive, each
+//! with its argument kept inside its domain (`(e * e + 1.0).ln()`, `e.tanh().asin()`), and
+//! values kept bounded (loops update through squashing functions). Everything is drawn from a
+//! seeded generator, so a program is reproduced from its seed and [`Config`].
+//!
+//! This file is shared (by `#[path]`) between the in-process differential test of the IR
+//! (`ad-macro`), the end-to-end test built by the root package's build script, and the fuzz
+//! test of the macro's entry; it depends on `std` only.
+
+#![allow(dead_code, reason = "each user of this file uses part of it")]
+
+use std::fmt::Write;
+
+/// SplitMix64: small, fast, and good enough to draw programs.
+#[derive(Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in `[lo, hi)`, rounded to two decimals so that printed literals are short.
+    pub fn float(&mut self, lo: f64, hi: f64) -> f64 {
+        let v = lo + (hi - lo) * self.unit();
+        (v * 100.0).round() / 100.0
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// How big and how varied the programs are.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Functions per program (each may call the earlier ones).
+    pub functions: usize,
+    /// Statements per block, at most.
+    pub statements: usize,
+    /// Nesting of blocks (and of expressions, doubled).
+    pub depth: usize,
+    pub loops: bool,
+    pub arrays: bool,
+    pub calls: bool,
+    /// `break`, `continue`, early `return`.
+    pub exits: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            functions: 3,
+            statements: 5,
+            depth: 3,
+            loops: true,
+            arrays: true,
+            calls: true,
+            exits: true,
+        }
+    }
+}
+
+/// A program: functions in order, each callable by the ones after it.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub seed: u64,
+    pub functions: Vec<Function>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub body: Vec<Stmt>,
+    pub ret: Expr,
+}
+
+/// A parameter: a float, a slice of floats (`&[f64]`, never empty), or a small integer
+/// (`usize`, a loop bound).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    Float(String),
+    Slice(String),
+    Int(String),
+}
+
+impl Param {
+    pub fn name(&self) -> &str {
+        match self {
+            Param::Float(n) | Param::Slice(n) | Param::Int(n) => n,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    Let {
+        name: String,
+        mutable: bool,
+        value: Expr,
+    },
+    /// `x = e` (`op: None`) or `x op= e`.
+    Assign {
+        name: String,
+        op: Option<char>,
+        value: Expr,
+    },
+    /// `let mut h = vec![e; len];` or `[e; len]`.
+    Array {
+        name: String,
+        len: usize,
+        init: Expr,
+        vec: bool,
+    },
+    /// `h[index % len] = e` or `op=`.
+    Store {
+        array: String,
+        index: IExpr,
+        len: Len,
+        op: Option<char>,
+        value: Expr,
+    },
+    If {
+        cond: Cond,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+    },
+    /// `for var in start..end` (or `(start..end).rev()`).
+    For {
+        var: String,
+        start: IExpr,
+        end: IExpr,
+        rev: bool,
+        body: Vec<Stmt>,
+    },
+    /// `let mut k = 0; while k < bound && cond { k += 1; body }` (the counter keeps it
+    /// finite, also through `continue`).
+    While {
+        counter: String,
+        bound: usize,
+        cond: Cond,
+        body: Vec<Stmt>,
+    },
+    /// `if cond { break; }`, `continue`, `return e`.
+    Break(Cond),
+    Continue(Cond),
+    Return(Cond, Expr),
+}
+
+/// The length an index is taken modulo: a literal (local arrays) or `x.len()` (slices).
+#[derive(Clone, Debug)]
+pub enum Len {
+    Lit(usize),
+    Of(String),
+}
+
+/// Integer expressions: indices and loop bounds.
+#[derive(Clone, Debug)]
+pub enum IExpr {
+    Lit(usize),
+    Var(String),
+    Add(Box<IExpr>, usize),
+    Mul(Box<IExpr>, usize),
+    Len(String),
+}
+
+#[derive(Clone, Debug)]
+pub enum Cond {
+    /// `a < b` (or `>`).
+    Less(Expr, Expr, bool),
+    /// `i % m == r`.
+    IntIs(IExpr, usize, usize),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Var(String),
+    Lit(f64),
+    /// `a op b` for `+ - *`.
+    Bin(char, Box<Expr>, Box<Expr>),
+    /// `a / (b * b + c)`: a denominator away from 0.
+    Div(Box<Expr>, Box<Expr>, f64),
+    Neg(Box<Expr>),
+    /// A primitive applied inside its domain (see [`Expr::print`]).
+    Unary(&'static str, Box<Expr>),
+    Binary(&'static str, Box<Expr>, Box<Expr>),
+    /// `a.mul_add(b, c)`.
+    MulAdd(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `h[index % len]`.
+    Index(String, IExpr, Len),
+    /// `name(args)` of an earlier function.
+    Call(String, Vec<Arg>),
+    If(Box<Cond>, Box<Expr>, Box<Expr>),
+    /// `match i % n { 0 => a, 1 => b, .., _ => z }`.
+    Match(IExpr, Vec<Expr>),
+    /// `(i as f64)`.
+    Cast(IExpr),
+}
+
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Float(Expr),
+    /// `&h` of a local array or `x` of a slice parameter.
+    Slice(String, bool),
+    Int(IExpr),
+}
+
+/// Unary primitives, and how each is kept inside its domain and bounded.
+pub const UNARY: &[&str] = &[
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "exp",
+    "exp2",
+    "exp_m1",
+    "ln",
+    "log10",
+    "log2",
+    "ln_1p",
+    "sqrt",
+    "cbrt",
+    "abs",
+    "recip",
+    "powi",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fract",
+    "signum",
+    "to_degrees",
+    "to_radians",
+    "sin_cos0",
+    "sin_cos1",
+];
+
+/// Binary primitives.
+pub const BINARY: &[&str] = &[
+    "atan2", "hypot", "max", "min", "powf", "log", "rem", "clamp",
+];
+
+impl Expr {
+    /// The Rust source of the expression.
+    pub fn print(&self, out: &mut String) {
+        let p = |e: &Expr| {
+            let mut s = String::new();
+            e.print(&mut s);
+            s
+        };
+        let text = match self {
+            Expr::Var(n) => n.clone(),
+            Expr::Lit(v) => float(*v),
+            Expr::Bin(op, a, b) => format!("({} {op} {})", p(a), p(b)),
+            Expr::Div(a, b, c) => {
+                let b = p(b);
+                format!("({} / ({b} * {b} + {}))", p(a), float(*c))
+            }
+            Expr::Neg(a) => format!("(-{})", p(a)),
+            Expr::Unary(name, a) => {
+                let a = p(a);
+                match *name {
+                    // Kept inside the domain, and small enough not to overflow.
+                    "tan" => format!("{a}.tanh().tan()"),
+                    "asin" | "acos" => format!("({a}.tanh() * 0.9).{name}()"),
+                    "atanh" => format!("({a}.tanh() * 0.9).atanh()"),
+                    "sinh" | "cosh" | "exp" | "exp2" | "exp_m1" => {
+                        format!("({a}.tanh() * 2.0).{name}()")
+                    }
+                    "acosh" => format!("({a} * {a} + 1.5).acosh()"),
+                    "ln" | "log10" | "log2" => format!("({a} * {a} + 0.5).{name}()"),
+                    "ln_1p" => format!("({a} * {a}).ln_1p()"),
+                    "sqrt" => format!("({a} * {a} + 0.25).sqrt()"),
+                    "recip" => format!("({a} * {a} + 1.0).recip()"),
+                    "powi" => format!("{a}.tanh().powi(3)"),
+                    "sin_cos0" => format!("{a}.sin_cos().0"),
+                    "sin_cos1" => format!("{a}.sin_cos().1"),
+                    "to_degrees" => format!("({a}.tanh().to_degrees() * 0.01)"),
+                    _ => format!("{a}.{name}()"),
+                }
+            }
+            Expr::Binary(name, a, b) => {
+                let (a, b) = (p(a), p(b));
+                match *name {
+                    "powf" => format!("({a} * {a} + 0.5).powf({b}.tanh())"),
+                    "log" => format!("({a} * {a} + 0.5).log({b} * {b} + 1.5)"),
+                    "rem" => format!("({a} % ({b} * {b} + 0.5))"),
+                    "clamp" => format!("{a}.clamp(-0.5, {b}.abs() + 0.5)"),
+                    _ => format!("{a}.{name}({b})"),
+                }
+            }
+            Expr::MulAdd(a, b, c) => format!("{}.mul_add({}, {})", p(a), p(b), p(c)),
+            Expr::Index(array, index, len) => {
+                format!("{array}[{} % {}]", index.print(), len.print())
+            }
+            Expr::Call(name, args) => {
+                let args: Vec<String> = args.iter().map(Arg::print).collect();
+                format!("{name}({})", args.join(", "))
+            }
+            Expr::If(c, a, b) => format!("(if {} {{ {} }} else {{ {} }})", c.print(), p(a), p(b)),
+            Expr::Match(i, arms) => {
+                let mut s = format!("(match {} % {} {{ ", i.print(), arms.len());
+                for (k, arm) in arms.iter().enumerate() {
+                    if k + 1 == arms.len() {
+                        let _ = write!(s, "_ => {} }})", p(arm));
+                    } else {
+                        let _ = write!(s, "{k} => {}, ", p(arm));
+                    }
+                }
+                s
+            }
+            Expr::Cast(i) => format!("({} as f64)", i.print()),
+        };
+        out.push_str(&text);
+    }
+
+    /// The sub-expressions, for shrinking.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Cast(_) => Vec::new(),
+            Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => vec![a, b],
+            Expr::Neg(a) | Expr::Unary(_, a) => vec![a],
+            Expr::MulAdd(a, b, c) => vec![a, b, c],
+            Expr::Call(_, args) => args
+                .iter()
+                .filter_map(|a| match a {
+                    Arg::Float(e) => Some(e),
+                    _ => None,
+                })
+                .collect(),
+            Expr::If(_, a, b) => vec![a, b],
+            Expr::Match(_, arms) => arms.iter().collect(),
+        }
+    }
+}
+
+impl Arg {
+    fn print(&self) -> String {
+        match self {
+            Arg::Float(e) => {
+                let mut s = String::new();
+                e.print(&mut s);
+                s
+            }
+            Arg::Slice(name, true) => format!("&{name}"),
+            Arg::Slice(name, false) => name.clone(),
+            Arg::Int(i) => i.print(),
+        }
+    }
+}
+
+impl IExpr {
+    pub fn print(&self) -> String {
+        match self {
+            IExpr::Lit(k) => k.to_string(),
+            IExpr::Var(n) => n.clone(),
+            IExpr::Add(a, k) => format!("({} + {k})", a.print()),
+            IExpr::Mul(a, k) => format!("({} * {k})", a.print()),
+            IExpr::Len(n) => format!("{n}.len()"),
+        }
+    }
+}
+
+impl Len {
+    fn print(&self) -> String {
+        match self {
+            Len::Lit(k) => k.to_string(),
+            Len::Of(n) => format!("{n}.len()"),
+        }
+    }
+}
+
+impl Cond {
+    pub fn print(&self) -> String {
+        let p = |e: &Expr| {
+            let mut s = String::new();
+            e.print(&mut s);
+            s
+        };
+        match self {
+            Cond::Less(a, b, true) => format!("{} < {}", p(a), p(b)),
+            Cond::Less(a, b, false) => format!("{} > {}", p(a), p(b)),
+            Cond::IntIs(i, m, r) => format!("{} % {m} == {r}", i.print()),
+            Cond::And(a, b) => format!("({} && {})", a.print(), b.print()),
+            Cond::Or(a, b) => format!("({} || {})", a.print(), b.print()),
+            Cond::Not(a) => format!("!({})", a.print()),
+        }
+    }
+}
+
+fn float(v: f64) -> String {
+    let s = format!("{v:?}");
+    if v < 0.0 { format!("({s})") } else { s }
+}
+
+impl Function {
+    /// `#[reverse] fn name(params) -> f64 { body ret }` (without the attribute if `attr` is
+    /// empty).
+    pub fn print(&self, attr: &str) -> String {
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Float(n) => format!("{n}: f64"),
+                Param::Slice(n) => format!("{n}: &[f64]"),
+                Param::Int(n) => format!("{n}: usize"),
+            })
+            .collect();
+        let mut out = format!("{attr}fn {}({}) -> f64 {{\n", self.name, params.join(", "));
+        for stmt in &self.body {
+            print_stmt(stmt, 1, &mut out);
+        }
+        out.push_str("    ");
+        self.ret.print(&mut out);
+        out.push_str("\n}\n");
+        out
+    }
+}
+
+impl Program {
+    /// Every function, each with `attr` before it.
+    pub fn print(&self, attr: &str) -> String {
+        self.functions
+            .iter()
+            .map(|f| f.print(attr))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
+    let pad = "    ".repeat(depth);
+    let e = |e: &Expr| {
+        let mut s = String::new();
+        e.print(&mut s);
+        s
+    };
+    let block = |stmts: &[Stmt], out: &mut String| {
+        for s in stmts {
+            print_stmt(s, depth + 1, out);
+        }
+    };
+    match stmt {
+        Stmt::Let {
+            name,
+            mutable,
+            value,
+        } => {
+            let m = if *mutable { "mut " } else { "" };
+            let _ = writeln!(out, "{pad}let {m}{name} = {};", e(value));
+        }
+        Stmt::Assign { name, op, value } => {
+            let op = op.map(String::from).unwrap_or_default();
+            let _ = writeln!(out, "{pad}{name} {op}= {};", e(value));
+        }
+        Stmt::Array {
+            name,
+            len,
+            init,
+            vec,
+        } => {
+            let (open, close) = if *vec { ("vec![", "]") } else { ("[", "]") };
+            let _ = writeln!(
+                out,
+                "{pad}let mut {name} = {open}{}; {len}{close};",
+                e(init)
+            );
+        }
+        Stmt::Store {
+            array,
+            index,
+            len,
+            op,
+            value,
+        } => {
+            let op = op.map(String::from).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{pad}{array}[{} % {}] {op}= {};",
+                index.print(),
+                len.print(),
+                e(value)
+            );
+        }
+        Stmt::If { cond, then, els } => {
+            let _ = writeln!(out, "{pad}if {} {{", cond.print());
+            block(then, out);
+            if els.is_empty() {
+                let _ = writeln!(out, "{pad}}}");
+            } else {
+                let _ = writeln!(out, "{pad}}} else {{");
+                block(els, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
+        }
+        Stmt::For {
+            var,
+            start,
+            end,
+            rev,
+            body,
+        } => {
+            let range = format!("{}..{}", start.print(), end.print());
+            let range = if *rev {
+                format!("({range}).rev()")
+            } else {
+                range
+            };
+            let _ = writeln!(out, "{pad}for {var} in {range} {{");
+            block(body, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        Stmt::While {
+            counter,
+            bound,
+            cond,
+            body,
+        } => {
+            let _ = writeln!(out, "{pad}let mut {counter} = 0;");
+            let _ = writeln!(out, "{pad}while {counter} < {bound} && {} {{", cond.print());
+            let _ = writeln!(out, "{pad}    {counter} += 1;");
+            block(body, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        Stmt::Break(c) => {
+            let _ = writeln!(out, "{pad}if {} {{ break; }}", c.print());
+        }
+        Stmt::Continue(c) => {
+            let _ = writeln!(out, "{pad}if {} {{ continue; }}", c.print());
+        }
+        Stmt::Return(c, v) => {
+            let _ = writeln!(out, "{pad}if {} {{ return {}; }}", c.print(), e(v));
+        }
+    }
+}
+
+/// What is in scope while a body is drawn.
+#[derive(Clone, Default)]
+struct Scope {
+    floats: Vec<String>,
+    mutable: Vec<String>,
+    /// Local arrays (name, length) and slice parameters (name).
+    arrays: Vec<(String, usize)>,
+    slices: Vec<String>,
+    ints: Vec<String>,
+    /// Loop nesting, for `break` and `continue`.
+    loops: usize,
+}
+
+/// Draws programs.
+pub struct Generator {
+    pub rng: Rng,
+    pub config: Config,
+    next_name: usize,
+    /// The functions drawn so far: callable by the next ones.
+    signatures: Vec<(String, Vec<Param>)>,
+}
+
+impl Generator {
+    pub fn new(seed: u64, config: Config) -> Generator {
+        Generator {
+            rng: Rng(seed),
+            config,
+            next_name: 0,
+            signatures: Vec::new(),
+        }
+    }
+
+    /// A program of `config.functions` functions, named `{prefix}0`, `{prefix}1`, ...
+    pub fn program(seed: u64, config: &Config, prefix: &str) -> Program {
+        let mut g = Generator::new(seed, config.clone());
+        let functions = (0..config.functions)
+            .map(|k| g.function(&format!("{prefix}{k}")))
+            .collect();
+        Program { seed, functions }
+    }
+
+    fn fresh(&mut self, stem: &str) -> String {
+        self.next_name += 1;
+        format!("{stem}{}", self.next_name)
+    }
+
+    fn function(&mut self, name: &str) -> Function {
+        self.next_name = 0;
+        let mut params = Vec::new();
+        let floats = 1 + self.rng.below(3);
+        for k in 0..floats {
+            params.push(Param::Float(format!("x{k}")));
+        }
+        if self.config.arrays && self.rng.chance(0.5) {
+            params.push(Param::Slice("v".into()));
+        }
+        if self.config.loops && self.rng.chance(0.6) {
+            params.push(Param::Int("n".into()));
+        }
+        let mut scope = Scope::default();
+        for p in &params {
+            match p {
+                Param::Float(n) => scope.floats.push(n.clone()),
+                Param::Slice(n) => scope.slices.push(n.clone()),
+                Param::Int(n) => scope.ints.push(n.clone()),
+            }
+        }
+        let body = self.block(&mut scope, 0, false);
+        let ret = self.expr(&scope, self.config.depth);
+        self.signatures.push((name.to_string(), params.clone()));
+        Function {
+            name: name.to_string(),
+            params,
+            body,
+            ret,
+        }
+    }
+
+    /// A block: statements drawn one by one; names declared inside stay inside.
+    fn block(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Vec<Stmt> {
+        let count = 1 + self.rng.below(self.config.statements);
+        let mut inner = scope.clone();
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let stmt = self.stmt(&mut inner, depth, in_loop);
+            out.push(stmt);
+        }
+        // Mutations of outer variables are visible after the block; declarations are not.
+        out
+    }
+
+    fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
+        let nested = depth < self.config.depth;
+        loop {
+            match self.rng.below(12) {
+                0 | 1 => {
+                    let name = self.fresh("a");
+                    let value = self.expr(scope, 2);
+                    let mutable = self.rng.chance(0.5);
+                    scope.floats.push(name.clone());
+                    if mutable {
+                        scope.mutable.push(name.clone());
+                    }
+                    return Stmt::Let {
+                        name,
+                        mutable,
+                        value,
+                    };
+                }
+                2 | 3 if !scope.mutable.is_empty() => {
+                    let name = self.rng.pick(&scope.mutable).clone();
+                    let op = *self.rng.pick(&[None, Some('+'), Some('-'), Some('*')]);
+                    let value = match op {
+                        // Products are squashed so that loops do not blow up.
+                        Some('*') => Expr::Unary("tanh", Box::new(self.expr(scope, 2))),
+                        None => Expr::Unary(
+                            ["sin", "tanh", "atan", "cos"][self.rng.below(4)],
+                            Box::new(self.expr(scope, 2)),
+                        ),
+                        _ => self.expr(scope, 2),
+                    };
+                    return Stmt::Assign { name, op, value };
+                }
+                4 if self.config.arrays => {
+                    let name = self.fresh("h");
+                    let len = 1 + self.rng.below(4);
+                    let init = self.expr(scope, 1);
+                    scope.arrays.push((name.clone(), len));
+                    return Stmt::Array {
+                        name,
+                        len,
+                        init,
+                        vec: self.rng.chance(0.5),
+                    };
+                }
+                5 if !scope.arrays.is_empty() => {
+                    let (array, len) = self.rng.pick(&scope.arrays).clone();
+                    let index = self.iexpr(scope);
+                    let op = *self.rng.pick(&[None, Some('+'), Some('-')]);
+                    let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
+                    return Stmt::Store {
+                        array,
+                        index,
+                        len: Len::Lit(len),
+                        op,
+                        value,
+                    };
+                }
+                6 if nested => {
+                    let cond = self.cond(scope);
+                    let then = self.block(scope, depth + 1, in_loop);
+                    let els = if self.rng.chance(0.5) {
+                        self.block(scope, depth + 1, in_loop)
+                    } else {
+                        Vec::new()
+                    };
+                    return Stmt::If { cond, then, els };
+                }
+                7 if nested && self.config.loops => {
+                    let var = self.fresh("i");
+                    let start = IExpr::Lit(self.rng.below(2));
+                    let end = match scope.ints.first() {
+                        Some(n) if self.rng.chance(0.5) => IExpr::Var(n.clone()),
+                        _ => IExpr::Lit(self.rng.below(5)),
+                    };
+                    let mut inner = scope.clone();
+                    inner.ints.push(var.clone());
+                    inner.loops += 1;
+                    let body = self.block(&mut inner, depth + 1, true);
+                    return Stmt::For {
+                        var,
+                        start,
+                        end,
+                        rev: self.rng.chance(0.3),
+                        body,
+                    };
+                }
+                8 if nested && self.config.loops => {
+                    let counter = self.fresh("k");
+                    let cond = self.cond(scope);
+                    let mut inner = scope.clone();
+                    inner.ints.push(counter.clone());
+                    inner.loops += 1;
+                    let body = self.block(&mut inner, depth + 1, true);
+                    return Stmt::While {
+                        counter,
+                        bound: 1 + self.rng.below(4),
+                        cond,
+                        body,
+                    };
+                }
+                9 if self.config.exits && in_loop && scope.loops > 0 => {
+                    let cond = self.cond(scope);
+                    return if self.rng.chance(0.5) {
+                        Stmt::Break(cond)
+                    } else {
+                        Stmt::Continue(cond)
+                    };
+                }
+                10 if self.config.exits && depth > 0 => {
+                    let cond = self.cond(scope);
+                    let value = self.expr(scope, 2);
+                    return Stmt::Return(cond, value);
+                }
+                11 if !scope.floats.is_empty() => {
+                    // A new mutable accumulator, updated from now on.
+                    let name = self.fresh("s");
+                    let value = Expr::Var(self.rng.pick(&scope.floats).clone());
+                    scope.floats.push(name.clone());
+                    scope.mutable.push(name.clone());
+                    return Stmt::Let {
+                        name,
+                        mutable: true,
+                        value,
+                    };
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn iexpr(&mut self, scope: &Scope) -> IExpr {
+        let base = match self.rng.below(4) {
+            0 | 1 if !scope.ints.is_empty() => IExpr::Var(self.rng.pick(&scope.ints).clone()),
+            2 if !scope.slices.is_empty() => IExpr::Len(self.rng.pick(&scope.slices).clone()),
+            _ => IExpr::Lit(self.rng.below(4)),
+        };
+        match self.rng.below(4) {
+            0 => IExpr::Add(Box::new(base), 1 + self.rng.below(3)),
+            1 => IExpr::Mul(Box::new(base), 2),
+            _ => base,
+        }
+    }
+
+    fn cond(&mut self, scope: &Scope) -> Cond {
+        match self.rng.below(6) {
+            0 if !scope.ints.is_empty() => {
+                let m = 2 + self.rng.below(2);
+                Cond::IntIs(
+                    IExpr::Var(self.rng.pick(&scope.ints).clone()),
+                    m,
+                    self.rng.below(m),
+                )
+            }
+            1 => Cond::And(
+                Box::new(self.simple_cond(scope)),
+                Box::new(self.simple_cond(scope)),
+            ),
+            2 => Cond::Or(
+                Box::new(self.simple_cond(scope)),
+                Box::new(self.simple_cond(scope)),
+            ),
+            3 => Cond::Not(Box::new(self.simple_cond(scope))),
+            _ => self.simple_cond(scope),
+        }
+    }
+
+    fn simple_cond(&mut self, scope: &Scope) -> Cond {
+        Cond::Less(
+            self.expr(scope, 1),
+            Expr::Lit(self.rng.float(-1.0, 1.0)),
+            self.rng.chance(0.5),
+        )
+    }
+
+    /// A float expression of depth at most `depth`.
+    fn expr(&mut self, scope: &Scope, depth: usize) -> Expr {
+        if depth == 0 || self.rng.chance(0.25) {
+            return self.leaf(scope);
+        }
+        let sub = |g: &mut Generator| Box::new(g.expr(scope, depth - 1));
+        match self.rng.below(14) {
+            0..=2 => Expr::Bin(*self.rng.pick(&['+', '-', '*']), sub(self), sub(self)),
+            3 => Expr::Div(sub(self), sub(self), self.rng.float(0.5, 2.0)),
+            4 => Expr::Neg(sub(self)),
+            5..=7 => Expr::Unary(UNARY[self.rng.below(UNARY.len())], sub(self)),
+            8 => Expr::Binary(BINARY[self.rng.below(BINARY.len())], sub(self), sub(self)),
+            9 => Expr::MulAdd(sub(self), sub(self), sub(self)),
+            10 if self.config.calls && !self.signatures.is_empty() => self.call(scope, depth),
+            11 => Expr::If(Box::new(self.cond(scope)), sub(self), sub(self)),
+            12 if !scope.ints.is_empty() => {
+                let arms = (0..2 + self.rng.below(2)).map(|_| *sub(self)).collect();
+                Expr::Match(IExpr::Var(self.rng.pick(&scope.ints).clone()), arms)
+            }
+            13 if !scope.ints.is_empty() => Expr::Bin(
+                '*',
+                Box::new(Expr::Cast(IExpr::Var(self.rng.pick(&scope.ints).clone()))),
+                sub(self),
+            ),
+            _ => self.leaf(scope),
+        }
+    }
+
+    fn leaf(&mut self, scope: &Scope) -> Expr {
+        match self.rng.below(5) {
+            0 => Expr::Lit(self.rng.float(-2.0, 2.0)),
+            1 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
+                let index = self.iexpr(scope);
+                let from_slice =
+                    !scope.slices.is_empty() && (scope.arrays.is_empty() || self.rng.chance(0.5));
+                if from_slice {
+                    let name = self.rng.pick(&scope.slices).clone();
+                    Expr::Index(name.clone(), index, Len::Of(name))
+                } else {
+                    let (name, len) = self.rng.pick(&scope.arrays).clone();
+                    Expr::Index(name, index, Len::Lit(len))
+                }
+            }
+            _ if !scope.floats.is_empty() => Expr::Var(self.rng.pick(&scope.floats).clone()),
+            _ => Expr::Lit(self.rng.float(-2.0, 2.0)),
+        }
+    }
+
+    fn call(&mut self, scope: &Scope, depth: usize) -> Expr {
+        let (name, params) = self.rng.pick(&self.signatures).clone();
+        let mut args = Vec::new();
+        for p in &params {
+            args.push(match p {
+                Param::Float(_) => Arg::Float(self.expr(scope, depth.saturating_sub(1).min(1))),
+                Param::Slice(_) => {
+                    let arrays: Vec<(String, bool)> = scope
+                        .arrays
+                        .iter()
+                        .map(|(n, _)| (n.clone(), true))
+                        .chain(scope.slices.iter().map(|n| (n.clone(), false)))
+                        .collect();
+                    if arrays.is_empty() {
+                        // No container at hand: a literal one.
+                        return Expr::Lit(self.rng.float(-1.0, 1.0));
+                    }
+                    let (name, local) = self.rng.pick(&arrays).clone();
+                    Arg::Slice(name, local)
+                }
+                Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
+            });
+        }
+        // Squashed: a callee's value may be large.
+        Expr::Unary("tanh", Box::new(Expr::Call(name, args)))
+    }
+}
+
+/// The arguments a test calls a function with: floats in `[-1.5, 1.5]`, slices of 3 such
+/// floats, integers in `0..4`.
+pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, Vec<usize>) {
+    let mut floats = Vec::new();
+    let mut slices = Vec::new();
+    let mut ints = Vec::new();
+    for p in params {
+        match p {
+            Param::Float(_) => floats.push(rng.float(-1.5, 1.5)),
+            Param::Slice(_) => slices.push((0..3).map(|_| rng.float(-1.5, 1.5)).collect()),
+            Param::Int(_) => ints.push(rng.below(4)),
+        }
+    }
+    (floats, slices, ints)
+}
