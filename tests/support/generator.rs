@@ -149,8 +149,9 @@ pub enum Stmt {
         then: Vec<Stmt>,
         els: Vec<Stmt>,
     },
-    /// `for var in start..end` (or `(start..end).rev()`).
+    /// `for var in start..end` (or `(start..end).rev()`), labelled `'label:` if `label`.
     For {
+        label: Option<String>,
         var: String,
         start: IExpr,
         end: IExpr,
@@ -169,6 +170,35 @@ pub enum Stmt {
     Break(Cond),
     Continue(Cond),
     Return(Cond, Expr),
+    /// `if cond { break 'label; }`, out of an enclosing labelled `for`.
+    BreakTo(String, Cond),
+    /// `let (s, c) = e.sin_cos();`
+    SinCos {
+        sin: String,
+        cos: String,
+        value: Expr,
+    },
+    /// `for &v in h.iter() { body }`, or with `.enumerate()` and an index name.
+    Iter {
+        var: String,
+        index: Option<String>,
+        array: String,
+        body: Vec<Stmt>,
+    },
+    /// `h.push(e)` onto a local `Vec`.
+    Push {
+        array: String,
+        value: Expr,
+    },
+    /// `let mut k = 0; let r = loop { k += 1; body; if k >= bound || cond { break e; } };`
+    LoopValue {
+        name: String,
+        counter: String,
+        bound: usize,
+        body: Vec<Stmt>,
+        cond: Cond,
+        value: Expr,
+    },
 }
 
 /// The length an index is taken modulo: a literal (local arrays) or `x.len()` (slices).
@@ -425,7 +455,11 @@ impl Cond {
 
 fn float(v: f64) -> String {
     let s = format!("{v:?}");
-    if v < 0.0 { format!("({s})") } else { s }
+    if v.is_sign_negative() {
+        format!("({s})")
+    } else {
+        s
+    }
 }
 
 impl Function {
@@ -529,6 +563,7 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             }
         }
         Stmt::For {
+            label,
             var,
             start,
             end,
@@ -541,7 +576,11 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             } else {
                 range
             };
-            let _ = writeln!(out, "{pad}for {var} in {range} {{");
+            let label = label
+                .as_ref()
+                .map(|l| format!("'{l}: "))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{pad}{label}for {var} in {range} {{");
             block(body, out);
             let _ = writeln!(out, "{pad}}}");
         }
@@ -566,6 +605,51 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
         Stmt::Return(c, v) => {
             let _ = writeln!(out, "{pad}if {} {{ return {}; }}", c.print(), e(v));
         }
+        Stmt::BreakTo(label, c) => {
+            let _ = writeln!(out, "{pad}if {} {{ break '{label}; }}", c.print());
+        }
+        Stmt::SinCos { sin, cos, value } => {
+            let _ = writeln!(out, "{pad}let ({sin}, {cos}) = {}.sin_cos();", e(value));
+        }
+        Stmt::Iter {
+            var,
+            index,
+            array,
+            body,
+        } => {
+            let _ = match index {
+                Some(i) => writeln!(
+                    out,
+                    "{pad}for ({i}, &{var}) in {array}.iter().enumerate() {{"
+                ),
+                None => writeln!(out, "{pad}for &{var} in {array}.iter() {{"),
+            };
+            block(body, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        Stmt::Push { array, value } => {
+            let _ = writeln!(out, "{pad}{array}.push({});", e(value));
+        }
+        Stmt::LoopValue {
+            name,
+            counter,
+            bound,
+            body,
+            cond,
+            value,
+        } => {
+            let _ = writeln!(out, "{pad}let mut {counter} = 0;");
+            let _ = writeln!(out, "{pad}let {name} = loop {{");
+            let _ = writeln!(out, "{pad}    {counter} += 1;");
+            block(body, out);
+            let _ = writeln!(
+                out,
+                "{pad}    if {counter} >= {bound} || {} {{ break {}; }}",
+                cond.print(),
+                e(value)
+            );
+            let _ = writeln!(out, "{pad}}};");
+        }
     }
 }
 
@@ -574,12 +658,16 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
 struct Scope {
     floats: Vec<String>,
     mutable: Vec<String>,
-    /// Local arrays (name, length) and slice parameters (name).
-    arrays: Vec<(String, usize)>,
+    /// Local arrays (name, length, whether a `Vec`) and slice parameters (name).
+    arrays: Vec<(String, usize, bool)>,
     slices: Vec<String>,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
     loops: usize,
+    /// Labels of the enclosing labelled loops.
+    labels: Vec<String>,
+    /// Arrays being iterated: not written (Rust would refuse the borrow).
+    frozen: Vec<String>,
 }
 
 /// Draws programs.
@@ -663,7 +751,7 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
-            match self.rng.below(12) {
+            match self.rng.below(18) {
                 0 | 1 => {
                     let name = self.fresh("a");
                     let value = self.expr(scope, 2);
@@ -696,16 +784,23 @@ impl Generator {
                     let name = self.fresh("h");
                     let len = 1 + self.rng.below(4);
                     let init = self.expr(scope, 1);
-                    scope.arrays.push((name.clone(), len));
+                    let vec = self.rng.chance(0.5);
+                    scope.arrays.push((name.clone(), len, vec));
                     return Stmt::Array {
                         name,
                         len,
                         init,
-                        vec: self.rng.chance(0.5),
+                        vec,
                     };
                 }
-                5 if !scope.arrays.is_empty() => {
-                    let (array, len) = self.rng.pick(&scope.arrays).clone();
+                5 if scope.arrays.iter().any(|a| !scope.frozen.contains(&a.0)) => {
+                    let writable: Vec<(String, usize, bool)> = scope
+                        .arrays
+                        .iter()
+                        .filter(|a| !scope.frozen.contains(&a.0))
+                        .cloned()
+                        .collect();
+                    let (array, len, _) = self.rng.pick(&writable).clone();
                     let index = self.iexpr(scope);
                     let op = *self.rng.pick(&[None, Some('+'), Some('-')]);
                     let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
@@ -729,6 +824,7 @@ impl Generator {
                 }
                 7 if nested && self.config.loops => {
                     let var = self.fresh("i");
+                    let label = self.rng.chance(0.3).then(|| self.fresh("l"));
                     let start = IExpr::Lit(self.rng.below(2));
                     let end = match scope.ints.first() {
                         Some(n) if self.rng.chance(0.5) => IExpr::Var(n.clone()),
@@ -737,8 +833,10 @@ impl Generator {
                     let mut inner = scope.clone();
                     inner.ints.push(var.clone());
                     inner.loops += 1;
+                    inner.labels.extend(label.clone());
                     let body = self.block(&mut inner, depth + 1, true);
                     return Stmt::For {
+                        label,
                         var,
                         start,
                         end,
@@ -784,6 +882,86 @@ impl Generator {
                         mutable: true,
                         value,
                     };
+                }
+                // Shadowing: a name in scope bound again, immutable from now on.
+                12 if !scope.floats.is_empty() => {
+                    let name = self.rng.pick(&scope.floats).clone();
+                    let value = self.expr(scope, 2);
+                    scope.mutable.retain(|m| *m != name);
+                    return Stmt::Let {
+                        name,
+                        mutable: false,
+                        value,
+                    };
+                }
+                13 => {
+                    let (sin, cos) = (self.fresh("sn"), self.fresh("cs"));
+                    let value = self.expr(scope, 2);
+                    scope.floats.push(sin.clone());
+                    scope.floats.push(cos.clone());
+                    return Stmt::SinCos { sin, cos, value };
+                }
+                14 if nested && (!scope.arrays.is_empty() || !scope.slices.is_empty()) => {
+                    let arrays: Vec<String> = scope
+                        .arrays
+                        .iter()
+                        .map(|a| a.0.clone())
+                        .chain(scope.slices.iter().cloned())
+                        .collect();
+                    let array = self.rng.pick(&arrays).clone();
+                    let var = self.fresh("e");
+                    let index = self.rng.chance(0.5).then(|| self.fresh("j"));
+                    let mut inner = scope.clone();
+                    inner.floats.push(var.clone());
+                    inner.ints.extend(index.clone());
+                    inner.frozen.push(array.clone());
+                    inner.loops += 1;
+                    let body = self.block(&mut inner, depth + 1, true);
+                    return Stmt::Iter {
+                        var,
+                        index,
+                        array,
+                        body,
+                    };
+                }
+                15 if scope
+                    .arrays
+                    .iter()
+                    .any(|a| a.2 && !scope.frozen.contains(&a.0)) =>
+                {
+                    let vecs: Vec<String> = scope
+                        .arrays
+                        .iter()
+                        .filter(|a| a.2 && !scope.frozen.contains(&a.0))
+                        .map(|a| a.0.clone())
+                        .collect();
+                    let array = self.rng.pick(&vecs).clone();
+                    let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
+                    return Stmt::Push { array, value };
+                }
+                16 if nested && self.config.loops => {
+                    let (name, counter) = (self.fresh("r"), self.fresh("k"));
+                    let mut inner = scope.clone();
+                    inner.ints.push(counter.clone());
+                    // No `break`/`continue` of this loop: its only exit is the `break value`.
+                    inner.loops = 0;
+                    inner.labels.clear();
+                    let body = self.block(&mut inner, depth + 1, false);
+                    let cond = self.cond(&inner);
+                    let value = self.expr(&inner, 2);
+                    scope.floats.push(name.clone());
+                    return Stmt::LoopValue {
+                        name,
+                        counter,
+                        bound: 1 + self.rng.below(4),
+                        body,
+                        cond,
+                        value,
+                    };
+                }
+                17 if self.config.exits && in_loop && !scope.labels.is_empty() => {
+                    let label = self.rng.pick(&scope.labels).clone();
+                    return Stmt::BreakTo(label, self.cond(scope));
                 }
                 _ => {}
             }
@@ -873,7 +1051,7 @@ impl Generator {
                     let name = self.rng.pick(&scope.slices).clone();
                     Expr::Index(name.clone(), index, Len::Of(name))
                 } else {
-                    let (name, len) = self.rng.pick(&scope.arrays).clone();
+                    let (name, len, _) = self.rng.pick(&scope.arrays).clone();
                     Expr::Index(name, index, Len::Lit(len))
                 }
             }
@@ -892,7 +1070,7 @@ impl Generator {
                     let arrays: Vec<(String, bool)> = scope
                         .arrays
                         .iter()
-                        .map(|(n, _)| (n.clone(), true))
+                        .map(|(n, _, _)| (n.clone(), true))
                         .chain(scope.slices.iter().map(|n| (n.clone(), false)))
                         .collect();
                     if arrays.is_empty() {

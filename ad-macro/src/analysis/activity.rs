@@ -28,13 +28,29 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
     for (param, sig_param) in func.params.iter().zip(&sig.params) {
         varied[param.value.index()] = sig_param.active;
     }
+    // Both analyses are fixpoints over the whole function: each pass can only add, and one
+    // pass per loop level (not one per iteration of every enclosing loop's fixpoint) keeps
+    // the cost linear in the nesting depth. Errors are reported by a last forward pass.
+    loop {
+        let before = varied.clone();
+        forward(func, &func.body, sig, &mut varied, &mut None);
+        if varied == before {
+            break;
+        }
+    }
     forward(func, &func.body, sig, &mut varied, &mut Some(errors));
 
     let mut useful = vec![false; func.values.len()];
     for &v in &func.body.yields {
         useful[v.index()] = true;
     }
-    backward(func, &func.body, sig, &mut useful);
+    loop {
+        let before = useful.clone();
+        backward(func, &func.body, sig, &mut useful);
+        if useful == before {
+            break;
+        }
+    }
 
     for (info, (v, u)) in func.values.iter_mut().zip(varied.into_iter().zip(useful)) {
         info.active = v && u;
@@ -108,26 +124,14 @@ fn forward(
                 let Some((init, args, yields)) = carried(&op.kind) else {
                     continue;
                 };
-                for (&a, &i) in args.iter().zip(init) {
-                    varied[a.index()] = varied[i.index()];
-                }
-                // Iterate to the fixpoint silently, then once more reporting errors.
-                loop {
-                    forward(func, body, sig, varied, &mut None);
-                    let mut changed = false;
-                    for (&a, &y) in args.iter().zip(yields) {
-                        if varied[y.index()] && !varied[a.index()] {
-                            varied[a.index()] = true;
-                            changed = true;
-                        }
-                    }
-                    if !changed {
-                        break;
-                    }
+                // An argument is varied if the initial value is, or the yield of the previous
+                // iteration (as the last pass left it).
+                for ((&a, &i), &y) in args.iter().zip(init).zip(yields) {
+                    varied[a.index()] = varied[i.index()] || varied[y.index()];
                 }
                 forward(func, body, sig, varied, errors);
-                for (&r, &a) in op.results.iter().zip(args) {
-                    varied[r.index()] = varied[a.index()];
+                for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
+                    varied[r.index()] = varied[a.index()] || varied[y.index()];
                 }
                 continue;
             }
@@ -204,24 +208,14 @@ fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
                 let Some((init, args, yields)) = carried(&op.kind) else {
                     continue;
                 };
-                for (&r, &y) in op.results.iter().zip(yields) {
-                    if useful[r.index()] {
+                // A yield is useful if the final value is, or the argument of the next
+                // iteration (as the last pass left it).
+                for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
+                    if useful[r.index()] || useful[a.index()] {
                         useful[y.index()] = true;
                     }
                 }
-                loop {
-                    backward(func, body, sig, useful);
-                    let mut changed = false;
-                    for (&a, &y) in args.iter().zip(yields) {
-                        if useful[a.index()] && !useful[y.index()] {
-                            useful[y.index()] = true;
-                            changed = true;
-                        }
-                    }
-                    if !changed {
-                        break;
-                    }
-                }
+                backward(func, body, sig, useful);
                 for (&i, &a) in init.iter().zip(args) {
                     if useful[a.index()] {
                         useful[i.index()] = true;

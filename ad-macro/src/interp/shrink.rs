@@ -117,11 +117,17 @@ fn edited_blocks(stmts: &[Stmt]) -> Vec<Vec<Stmt>> {
                     out.push(v);
                 }
             }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => {
+            Stmt::For { body, .. }
+            | Stmt::While { body, .. }
+            | Stmt::Iter { body, .. }
+            | Stmt::LoopValue { body, .. } => {
                 for edited in edited_blocks(body) {
                     let mut v = stmts.to_vec();
                     match &mut v[i] {
-                        Stmt::For { body, .. } | Stmt::While { body, .. } => *body = edited,
+                        Stmt::For { body, .. }
+                        | Stmt::While { body, .. }
+                        | Stmt::Iter { body, .. }
+                        | Stmt::LoopValue { body, .. } => *body = edited,
                         _ => {}
                     }
                     out.push(v);
@@ -161,8 +167,19 @@ fn edit_stmts(stmts: &mut [Stmt], target: usize, choice: usize, n: &mut usize) -
         Stmt::While { cond, body, .. } => {
             edit_cond(cond, target, choice, n) || edit_stmts(body, target, choice, n)
         }
-        Stmt::Break(c) | Stmt::Continue(c) => edit_cond(c, target, choice, n),
+        Stmt::Break(c) | Stmt::Continue(c) | Stmt::BreakTo(_, c) => edit_cond(c, target, choice, n),
         Stmt::Return(c, v) => edit_cond(c, target, choice, n) || edit_expr(v, target, choice, n),
+        Stmt::SinCos { value, .. } | Stmt::Push { value, .. } => {
+            edit_expr(value, target, choice, n)
+        }
+        Stmt::Iter { body, .. } => edit_stmts(body, target, choice, n),
+        Stmt::LoopValue {
+            body, cond, value, ..
+        } => {
+            edit_stmts(body, target, choice, n)
+                || edit_cond(cond, target, choice, n)
+                || edit_expr(value, target, choice, n)
+        }
     })
 }
 

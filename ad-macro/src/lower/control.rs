@@ -79,7 +79,7 @@ pub(super) enum Source {
 impl Lower<'_> {
     /// `if`, `match`, loops, `break`, `continue` and `return`.
     pub(super) fn control(&mut self, e: &Expr) -> R<Val> {
-        let span = e.span();
+        let span = super::op_span(e);
         match e {
             Expr::If(i) => {
                 let cond = self.value(&i.cond)?;
@@ -193,7 +193,7 @@ impl Lower<'_> {
             });
         }
         self.returns = true;
-        let span = block.span();
+        let span = block.brace_token.span.open();
         let no = self.lit_bool(false, span);
         self.declare(RET.to_string(), Binding::Val(no));
         let placeholder = self.placeholder(span);

@@ -849,6 +849,29 @@ fn op_span(e: &Expr) -> Span {
         Expr::Field(f) => f.member.span(),
         Expr::Index(i) => i.bracket_token.span.join(),
         Expr::Reference(r) => r.and_token.span,
+        // The first token of a compound expression, without walking it (`Spanned::span`
+        // prints the whole expression, which made lowering quadratic in its size).
+        Expr::Lit(l) => l.lit.span(),
+        Expr::Path(p) => p
+            .path
+            .segments
+            .first()
+            .map_or_else(|| p.span(), |s| s.ident.span()),
+        Expr::Paren(p) => p.paren_token.span.open(),
+        Expr::Tuple(t) => t.paren_token.span.open(),
+        Expr::Array(a) => a.bracket_token.span.open(),
+        Expr::Repeat(r) => r.bracket_token.span.open(),
+        Expr::Block(b) => b.block.brace_token.span.open(),
+        Expr::If(i) => i.if_token.span,
+        Expr::Match(m) => m.match_token.span,
+        Expr::ForLoop(f) => f.for_token.span,
+        Expr::While(w) => w.while_token.span,
+        Expr::Loop(l) => l.loop_token.span,
+        Expr::Return(r) => r.return_token.span,
+        Expr::Break(b) => b.break_token.span,
+        Expr::Continue(c) => c.continue_token.span,
+        Expr::Assign(a) => a.eq_token.span,
+        Expr::Group(g) => op_span(&g.expr),
         other => other.span(),
     }
 }
