@@ -165,3 +165,214 @@ fn regression_carried_value_overwritten_by_a_loop_that_may_not_run() {
         (0.5, 0.0)
     );
 }
+
+// ----- found by the end-to-end random programs (tests/random_programs.rs) -----
+
+/// The annotation of `let r: f64 = loop { .. }` was dropped in the emitted code (the loop's
+/// value is one of several results of the loop op), leaving `r.abs()` on an ambiguous
+/// `{float}`: the generated code did not compile.
+#[reverse]
+fn annotated_loop_value(x: f64, n: usize) -> f64 {
+    let mut k = 0;
+    let r: f64 = loop {
+        k += 1;
+        if k >= n || x > 0.5 {
+            break 0.5;
+        }
+    };
+    r.abs() * x + (x * r).sin()
+}
+
+#[test]
+fn regression_annotated_loop_value() {
+    for n in [1, 3] {
+        common::check1(
+            "annotated_loop_value",
+            |x| annotated_loop_value(x, n),
+            |x| annotated_loop_value_grad(x, n),
+            |x| 0.5 + 0.5 * (0.5 * x).cos(),
+            &[-1.0, 0.2, 0.7],
+        );
+    }
+}
+
+/// The same for a tuple annotation on an `if` yielding two values.
+#[reverse]
+fn annotated_if_tuple(x: f64, n: usize) -> f64 {
+    let (p, q): (f64, f64) = if n > 2 { (0.5, 1.0) } else { (1.5, x) };
+    p.abs() * x + q.sin()
+}
+
+#[test]
+fn regression_annotated_if_tuple() {
+    common::check1(
+        "annotated_if_tuple (n = 3)",
+        |x| annotated_if_tuple(x, 3),
+        |x| annotated_if_tuple_grad(x, 3),
+        |_| 0.5,
+        &[-1.0, 0.3],
+    );
+    common::check1(
+        "annotated_if_tuple (n = 0)",
+        |x| annotated_if_tuple(x, 0),
+        |x| annotated_if_tuple_grad(x, 0),
+        |x| 1.5 + x.cos(),
+        &[-1.0, 0.3],
+    );
+}
+
+/// The adjoint of a value of the outer loop's body, zero before the inner loop's reverse,
+/// was a placeholder whose type rustc could not infer where `dy + c` needed it (the value
+/// `y` was at hand only later): the generated code did not compile.
+#[reverse]
+fn zero_adjoint_of_an_outer_body_value(x: f64, n: usize) -> f64 {
+    for j in 1..n {
+        let y = x + x;
+        let mut k = 0;
+        while k < 2 {
+            k += 1;
+            let a = y;
+            if a > 0.5 {
+                return (if j % 3 == 1 { -1.93 } else { a }).tanh();
+            }
+        }
+    }
+    x
+}
+
+#[test]
+fn regression_zero_adjoint_of_an_outer_body_value() {
+    // n = 3: j = 1 returns tanh(-1.93) if 2x > 0.5 (a constant), else the value is x; n = 4:
+    // j = 1 first too. n = 1: no iteration, x.
+    for n in [1, 3, 4] {
+        common::check1(
+            "zero_adjoint_of_an_outer_body_value",
+            |x| zero_adjoint_of_an_outer_body_value(x, n),
+            |x| zero_adjoint_of_an_outer_body_value_grad(x, n),
+            |x| if n > 1 && 2.0 * x > 0.5 { 0.0 } else { 1.0 },
+            &[-0.7, 0.1, 0.6],
+        );
+    }
+}
+
+/// A loop that never reads a value it adds adjoints to: the carried adjoint starts as a
+/// placeholder, and `da + c` (and a rule applied to it) could not be typed.
+#[reverse]
+fn accumulation_onto_an_untyped_zero(x: f64, y: f64) -> f64 {
+    if y > 0.0 {
+        let mut a = y;
+        for _ in 0..3 {
+            if a > 0.6 {
+                return a.tan();
+            }
+            a += (y - x).round() * 0.1 + x * 0.25;
+        }
+    }
+    y
+}
+
+#[test]
+fn regression_accumulation_onto_an_untyped_zero() {
+    // At (x, y) = (0.1, 0.2): a = 0.2 + 0.025 k (round(0.1) = 0) stays below 0.6, so the
+    // value is y; at (0.3, 0.5): a = 0.5 + 0.075 = 0.575, then 0.65 > 0.6 after two steps:
+    // tan(y + 2 * 0.25 x) (round(0.2) = 0).
+    let (v, (dx, dy)) = accumulation_onto_an_untyped_zero_grad(0.1, 0.2);
+    assert_eq!(v, 0.2);
+    common::assert_close("dx", dx, 0.0);
+    common::assert_close("dy", dy, 1.0);
+    let (v, (dx, dy)) = accumulation_onto_an_untyped_zero_grad(0.3, 0.5);
+    assert_eq!(
+        v.to_bits(),
+        accumulation_onto_an_untyped_zero(0.3, 0.5).to_bits()
+    );
+    let sec2 = 1.0 / (0.5f64 + 0.15).cos().powi(2);
+    common::assert_close("dx", dx, 0.5 * sec2);
+    common::assert_close("dy", dy, sec2);
+    check::gradient(
+        |p| accumulation_onto_an_untyped_zero(p[0], p[1]),
+        &[0.3, 0.5],
+        &[dx, dy],
+    )
+    .assert_within(common::FD_TOL);
+}
+
+/// A `Vec` made in a loop body, read by a call inside an `if` arm and with an adjoint buffer:
+/// the arm and the body each stashed it, moving it twice (the generated code did not
+/// compile).
+#[reverse]
+fn weighted(a: f64, v: &[f64]) -> f64 {
+    a * v[0] + v[1] * v[1]
+}
+
+#[reverse]
+fn container_kept_by_an_arm_and_its_loop(x: f64, n: usize) -> f64 {
+    let mut s = 0.0;
+    for k in 0..n {
+        let c = x.cos();
+        let h = vec![1.0 + c, c * x];
+        if k % 2 == 0 {
+            s += weighted(x, &h);
+        }
+    }
+    s
+}
+
+#[test]
+fn regression_container_kept_by_an_arm_and_its_loop() {
+    // Per even k: x (1 + cos x) + x² cos² x.
+    let closed = |x: f64| {
+        let (s, c) = x.sin_cos();
+        1.0 + c - x * s + 2.0 * x * c * c - 2.0 * x * x * c * s
+    };
+    for n in [1usize, 4] {
+        let evens = n.div_ceil(2) as f64;
+        common::check1(
+            "container_kept_by_an_arm_and_its_loop",
+            |x| container_kept_by_an_arm_and_its_loop(x, n),
+            |x| container_kept_by_an_arm_and_its_loop_grad(x, n),
+            |x| evens * closed(x),
+            &[-0.8, 0.0, 1.3],
+        );
+    }
+}
+
+/// A `Vec` read inside nested `if` arms of a loop: each arm stashed it for its reverse,
+/// moving it twice (the generated code did not compile).
+#[reverse]
+#[allow(
+    clippy::useless_vec,
+    reason = "an array is `Copy`: the bug needs a `Vec`"
+)]
+fn container_read_by_nested_arms(x: f64, y: f64) -> f64 {
+    let mut s = 0.0;
+    let mut k = 0;
+    while k < 3 {
+        k += 1;
+        let h = vec![x.round(); 2];
+        if x > 5.0 {
+            continue;
+        }
+        if h[k % 2] < 0.5 {
+            s += x.cos();
+            continue;
+        }
+        if h[k % 2] > 0.5 {
+            s += y * x;
+        }
+    }
+    s
+}
+
+#[test]
+fn regression_container_read_by_nested_arms() {
+    common::check2(
+        "container_read_by_nested_arms",
+        container_read_by_nested_arms,
+        container_read_by_nested_arms_grad,
+        |x, y| match x.round() {
+            r if r < 0.5 => (-3.0 * x.sin(), 0.0),
+            _ => (3.0 * y, 3.0 * x),
+        },
+        &[(0.2, 0.7), (-1.3, 2.0), (1.2, -0.4), (3.3, 1.5)],
+    );
+}

@@ -332,6 +332,14 @@ pub fn pop<F>(buffer: &mut Vec<F>) -> F {
     }
 }
 
+/// `a + b`, for an accumulation whose first operand's type rustc has not inferred yet where
+/// the sum is written (a zero placeholder carried by a loop): a function call lets it unify
+/// the operands first, where the operator would need `a`'s type on the spot.
+#[inline(always)]
+pub fn add<F: core::ops::Add<Output = F>>(a: F, b: F) -> F {
+    a + b
+}
+
 /// The sum of the adjoints in a buffer.
 #[inline]
 pub fn sum<F: Zero + Copy>(buffer: &[F]) -> F {

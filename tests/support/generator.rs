@@ -308,13 +308,25 @@ pub const BINARY: &[&str] = &[
 impl Expr {
     /// The Rust source of the expression.
     pub fn print(&self, out: &mut String) {
+        self.print_as(out, false);
+    }
+
+    /// The source, with `f64` suffixes on literals if `typed`. A method receiver made of
+    /// literals only gets them: rustc cannot call a method on an unsuffixed `{float}`.
+    fn print_as(&self, out: &mut String, typed: bool) {
         let p = |e: &Expr| {
             let mut s = String::new();
-            e.print(&mut s);
+            e.print_as(&mut s, typed);
+            s
+        };
+        let r = |e: &Expr| {
+            let mut s = String::new();
+            e.print_as(&mut s, typed || e.is_constant());
             s
         };
         let text = match self {
             Expr::Var(n) => n.clone(),
+            Expr::Lit(v) if typed => float_typed(*v),
             Expr::Lit(v) => float(*v),
             Expr::Bin(op, a, b) => format!("({} {op} {})", p(a), p(b)),
             Expr::Div(a, b, c) => {
@@ -323,7 +335,7 @@ impl Expr {
             }
             Expr::Neg(a) => format!("(-{})", p(a)),
             Expr::Unary(name, a) => {
-                let a = p(a);
+                let a = r(a);
                 match *name {
                     // Kept inside the domain, and small enough not to overflow.
                     "tan" => format!("{a}.tanh().tan()"),
@@ -345,7 +357,7 @@ impl Expr {
                 }
             }
             Expr::Binary(name, a, b) => {
-                let (a, b) = (p(a), p(b));
+                let (a, b) = (r(a), r(b));
                 match *name {
                     "powf" => format!("({a} * {a} + 0.5).powf({b}.tanh())"),
                     "log" => format!("({a} * {a} + 0.5).log({b} * {b} + 1.5)"),
@@ -354,7 +366,7 @@ impl Expr {
                     _ => format!("{a}.{name}({b})"),
                 }
             }
-            Expr::MulAdd(a, b, c) => format!("{}.mul_add({}, {})", p(a), p(b), p(c)),
+            Expr::MulAdd(a, b, c) => format!("{}.mul_add({}, {})", r(a), p(b), p(c)),
             Expr::Index(array, index, len) => {
                 format!("{array}[{} % {}]", index.print(), len.print())
             }
@@ -377,6 +389,15 @@ impl Expr {
             Expr::Cast(i) => format!("({} as f64)", i.print()),
         };
         out.push_str(&text);
+    }
+
+    /// Made of literals only: its type is an unsuffixed `{float}` until something pins it.
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Expr::Lit(_) => true,
+            Expr::Var(_) | Expr::Index(..) | Expr::Call(..) | Expr::Cast(_) => false,
+            _ => self.children().into_iter().all(Expr::is_constant),
+        }
     }
 
     /// The sub-expressions, for shrinking.
@@ -453,6 +474,26 @@ impl Cond {
     }
 }
 
+/// A type annotation for a `let` of `value` if rustc needs one: `value` is made of literals
+/// only, and a method called on the variable would not compile with its type unknown.
+fn ty(value: &Expr, ty: &str) -> String {
+    if value.is_constant() {
+        format!(": {ty}")
+    } else {
+        String::new()
+    }
+}
+
+/// `v` with an `f64` suffix.
+fn float_typed(v: f64) -> String {
+    let s = format!("{v:?}_f64");
+    if v.is_sign_negative() {
+        format!("({s})")
+    } else {
+        s
+    }
+}
+
 fn float(v: f64) -> String {
     let s = format!("{v:?}");
     if v.is_sign_negative() {
@@ -516,7 +557,12 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             value,
         } => {
             let m = if *mutable { "mut " } else { "" };
-            let _ = writeln!(out, "{pad}let {m}{name} = {};", e(value));
+            let _ = writeln!(
+                out,
+                "{pad}let {m}{name}{} = {};",
+                ty(value, "f64"),
+                e(value)
+            );
         }
         Stmt::Assign { name, op, value } => {
             let op = op.map(String::from).unwrap_or_default();
@@ -528,10 +574,15 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             init,
             vec,
         } => {
-            let (open, close) = if *vec { ("vec![", "]") } else { ("[", "]") };
+            let (open, close, array) = if *vec {
+                ("vec![", "]", "Vec<f64>".to_string())
+            } else {
+                ("[", "]", format!("[f64; {len}]"))
+            };
             let _ = writeln!(
                 out,
-                "{pad}let mut {name} = {open}{}; {len}{close};",
+                "{pad}let mut {name}{} = {open}{}; {len}{close};",
+                ty(init, &array),
                 e(init)
             );
         }
@@ -609,7 +660,9 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             let _ = writeln!(out, "{pad}if {} {{ break '{label}; }}", c.print());
         }
         Stmt::SinCos { sin, cos, value } => {
-            let _ = writeln!(out, "{pad}let ({sin}, {cos}) = {}.sin_cos();", e(value));
+            let mut receiver = String::new();
+            value.print_as(&mut receiver, value.is_constant());
+            let _ = writeln!(out, "{pad}let ({sin}, {cos}) = {receiver}.sin_cos();");
         }
         Stmt::Iter {
             var,
@@ -639,7 +692,7 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             value,
         } => {
             let _ = writeln!(out, "{pad}let mut {counter} = 0;");
-            let _ = writeln!(out, "{pad}let {name} = loop {{");
+            let _ = writeln!(out, "{pad}let {name}{} = loop {{", ty(value, "f64"));
             let _ = writeln!(out, "{pad}    {counter} += 1;");
             block(body, out);
             let _ = writeln!(

@@ -30,6 +30,10 @@ pub(super) struct Body<'a> {
     pub(super) quiet: bool,
     /// The struct of each inline field read.
     pub(super) field_bases: HashMap<Value, Value>,
+    /// Values whose type rustc may not know yet where they are read: zero placeholders and
+    /// what carries them (region arguments and results). A sum with one of them as an operand
+    /// is written as a function call, which lets inference unify the operands first.
+    pub(super) untyped: HashSet<Value>,
 }
 
 impl<'a> Body<'a> {
@@ -44,7 +48,9 @@ impl<'a> Body<'a> {
             into: HashMap::new(),
             quiet: false,
             field_bases: HashMap::new(),
+            untyped: HashSet::new(),
         };
+        body.find_untyped(&func.body);
         body.find_written(&func.body);
         body.scan(&func.body);
         // Writing through a field (`&mut dp.w`) needs the struct `let mut`.
@@ -58,6 +64,51 @@ impl<'a> Body<'a> {
             }
         }
         body
+    }
+
+    /// Fills `untyped`, in program order: what rustc has seen typed by then decides.
+    fn find_untyped(&mut self, block: &Block) {
+        for op in &block.ops {
+            match &op.kind {
+                OpKind::Placeholder => self.untyped.extend(op.results.iter().copied()),
+                // A carried value is untyped through the body if its initial value is.
+                OpKind::For { init, body, .. } | OpKind::Loop { init, body, .. } => {
+                    let args = match op.kind {
+                        OpKind::For { .. } => body.args.get(1..).unwrap_or_default(),
+                        _ => &body.args[..],
+                    };
+                    for (j, v) in init.iter().enumerate() {
+                        if self.untyped.contains(v) {
+                            self.untyped.extend(args.get(j).copied());
+                            self.untyped.extend(op.results.get(j).copied());
+                        }
+                    }
+                    self.find_untyped(body);
+                }
+                // After an `if`, a result is typed if either arm's value is.
+                OpKind::If { then, els, .. } => {
+                    self.find_untyped(then);
+                    self.find_untyped(els);
+                    for (j, &r) in op.results.iter().enumerate() {
+                        let arm =
+                            |b: &Block| b.yields.get(j).is_some_and(|y| self.untyped.contains(y));
+                        if arm(then) && arm(els) {
+                            self.untyped.insert(r);
+                        }
+                    }
+                }
+                // A rule or an operator on untyped values only gives untyped values.
+                kind => {
+                    for inner in kind.blocks() {
+                        self.find_untyped(inner);
+                    }
+                    let operands = kind.operands();
+                    if !operands.is_empty() && operands.iter().all(|v| self.untyped.contains(v)) {
+                        self.untyped.extend(op.results.iter().copied());
+                    }
+                }
+            }
+        }
     }
 
     /// The containers stored into or pushed onto anywhere.
@@ -274,6 +325,16 @@ impl<'a> Body<'a> {
             .map(|&j| self.func.ident(op.results[j]))
             .collect();
         let inits: Vec<TokenStream> = scalars.iter().map(|&j| self.val(init[j])).collect();
+        let types: Vec<Option<TokenStream>> = scalars
+            .iter()
+            .map(|&j| {
+                self.func
+                    .info(op.results[j])
+                    .ty
+                    .as_ref()
+                    .map(|ty| quote!(: #ty))
+            })
+            .collect();
         let arg_pats: Vec<TokenStream> = scalars.iter().map(|&j| self.pattern(args[j])).collect();
         let yields: Vec<TokenStream> = scalars.iter().map(|&j| self.val(yields[j])).collect();
         let stmts = self.block_stmts(body);
@@ -306,7 +367,7 @@ impl<'a> Body<'a> {
             None => quote_spanned!(span=> loop { #iteration }),
         };
         quote! {
-            #(let mut #slots = #inits;)*
+            #(let mut #slots #types = #inits;)*
             #trip_decl
             #the_loop
         }
@@ -370,11 +431,15 @@ impl<'a> Body<'a> {
                 });
                 let patterns: Vec<TokenStream> =
                     kept.iter().map(|&j| self.pattern(op.results[j])).collect();
+                let kept: Vec<Value> = kept.iter().map(|&j| op.results[j]).collect();
+                let ty = self.annotation(op, &kept);
                 return match patterns.as_slice() {
                     [] => quote_spanned!(span=> if #cond #then_region #else_region),
-                    [one] => quote_spanned!(span=> let #one = if #cond #then_region #else_region;),
+                    [one] => {
+                        quote_spanned!(span=> let #one #ty = if #cond #then_region #else_region;)
+                    }
                     many => {
-                        quote_spanned!(span=> let (#(#many),*) = if #cond #then_region #else_region;)
+                        quote_spanned!(span=> let (#(#many),*) #ty = if #cond #then_region #else_region;)
                     }
                 };
             }
@@ -448,12 +513,37 @@ impl<'a> Body<'a> {
         } else {
             quote!()
         };
-        let ty = op.ty.as_ref().map(|ty| quote!(: #ty));
+        let ty = self.annotation(op, &op.results);
         match pattern.as_slice() {
             [] if ty.is_some() => quote_spanned!(span=> let _ #ty = #expr;),
             [] => quote_spanned!(span=> #expr;),
             [one] => quote_spanned!(span=> #allow_mut let #one #ty = #expr;),
             many => quote_spanned!(span=> let (#(#many),*) #ty = #expr;),
+        }
+    }
+
+    /// The type annotation of a `let` binding `results` of `op` (all of them or those
+    /// kept), from what the user wrote: `: T` or `: (T, _)`.
+    fn annotation(&self, op: &Op, results: &[Value]) -> Option<TokenStream> {
+        if let Some(ty) = &op.ty
+            && results == op.results
+        {
+            return Some(quote!(: #ty));
+        }
+        let types: Vec<Option<&syn::Type>> = results
+            .iter()
+            .map(|&r| self.func.info(r).ty.as_deref())
+            .collect();
+        if types.iter().all(Option::is_none) {
+            return None;
+        }
+        let types = types.iter().map(|ty| match ty {
+            Some(ty) => quote!(#ty),
+            None => quote!(_),
+        });
+        match results {
+            [_] => Some(quote!(: #(#types)*)),
+            _ => Some(quote!(: (#(#types),*))),
         }
     }
 
@@ -466,6 +556,11 @@ impl<'a> Body<'a> {
             OpKind::Prim(prim, args) => {
                 let args = self.vals(args);
                 match (prim.syntax, args.as_slice()) {
+                    (Syntax::Infix('+'), [a, b])
+                        if self.untyped.contains(&op.kind.operands()[0]) =>
+                    {
+                        quote_spanned!(span=> #krate::__private::add(#a, #b))
+                    }
                     (Syntax::Infix(c), [a, b]) => {
                         let op = Punct::new(c, Spacing::Alone);
                         quote_spanned!(span=> #a #op #b)

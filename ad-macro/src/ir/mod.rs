@@ -58,6 +58,10 @@ pub struct ValueInfo {
     /// For a field of an active parameter struct (a *place*, `p.w`): the struct and the field.
     /// Its adjoint is the same field of the struct's adjoint.
     pub place: Option<(Value, syn::Member)>,
+    /// A type annotation the user wrote on the binding of this value when it is one of
+    /// several results of an op (`let r: f64 = loop { .. }`, a carried value); a sole
+    /// result's annotation is on its op ([`Op::ty`]).
+    pub ty: Option<Box<syn::Type>>,
 }
 
 /// A function parameter.
@@ -699,6 +703,7 @@ impl Func {
             active: false,
             storage: None,
             place: None,
+            ty: None,
         });
         value
     }

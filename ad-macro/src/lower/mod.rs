@@ -436,8 +436,10 @@ impl Lower<'_> {
         if v.index() < first_new {
             return;
         }
-        if let Some(op) = self.ops.iter_mut().rev().find(|op| op.results == [v]) {
-            op.ty = Some(Box::new(ty.clone()));
+        match self.ops.iter_mut().rev().find(|op| op.results.contains(&v)) {
+            Some(op) if op.results == [v] => op.ty = Some(Box::new(ty.clone())),
+            Some(_) => self.func.values[v.index()].ty = Some(Box::new(ty.clone())),
+            None => {}
         }
     }
 

@@ -103,6 +103,8 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         buffer_ops: Vec::new(),
         active_storages: containers::active_storages(primal),
         mutated: containers::mutated_storages(primal),
+        untyped_zeros: Vec::new(),
+        typed_zeros: HashMap::new(),
     };
     let span = Span::call_site();
     // Seed the outputs' adjoints: values for floats, buffers for containers.
@@ -160,10 +162,25 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
     let reverse_start = body.ops.len();
     body.ops.extend(reverse);
     body.yields = yields;
+    type_zeros(&mut body, &sweep.typed_zeros);
     let mut func = sweep.func;
     func.body = body;
     func.reverse_start = reverse_start;
     func
+}
+
+/// Turns the placeholder zeros in `typed` into `zero_like` of the value each was typed by.
+fn type_zeros(block: &mut Block, typed: &HashMap<Value, Value>) {
+    for op in &mut block.ops {
+        if let (OpKind::Placeholder, [zero]) = (&op.kind, &op.results[..])
+            && let Some(&like) = typed.get(zero)
+        {
+            op.kind = OpKind::ZeroLike(like);
+        }
+        for inner in op.kind.blocks_mut() {
+            type_zeros(inner, typed);
+        }
+    }
 }
 
 /// The buffers lent to the container arguments of one call, and the temporaries of those
@@ -196,6 +213,13 @@ struct Sweep<'a> {
     /// Storages with an active version; storages written somewhere.
     active_storages: HashSet<Value>,
     mutated: HashSet<Value>,
+    /// Zeros made as placeholders because their primal was not at hand yet: (zero, primal,
+    /// depth of the region defining the primal). If that region ends up reading the primal
+    /// anyway, the zero becomes `zero_like` of it, so that rustc knows its type where an
+    /// accumulation (`dy + c`) needs it.
+    untyped_zeros: Vec<(Value, Value, usize)>,
+    /// Those zeros, with the value each is made like.
+    typed_zeros: HashMap<Value, Value>,
 }
 
 impl<'a> Sweep<'a> {
@@ -475,11 +499,18 @@ impl<'a> Sweep<'a> {
     /// (inside a region that would have to stash `v` only for its type) a zero whose type
     /// rustc infers from its uses.
     fn zero(&mut self, v: Value, span: Span) -> Value {
+        let zero = self.adjoint_value(v);
         let kind = match self.at_hand(v) {
             Some(source) => OpKind::ZeroLike(source),
-            None => OpKind::Placeholder,
+            None => {
+                if let Some(depth) = self.region_of(v)
+                    && self.primal.storage(v).is_none()
+                {
+                    self.untyped_zeros.push((zero, v, depth));
+                }
+                OpKind::Placeholder
+            }
         };
-        let zero = self.adjoint_value(v);
         self.out.push(Op {
             results: vec![zero],
             kind,

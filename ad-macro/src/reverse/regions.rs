@@ -79,6 +79,10 @@ impl<'a> Sweep<'a> {
 
     /// `capture`: a value an `if` arm reads may be kept by that arm (see [`Sweep::read`]).
     fn read_from(&mut self, v: Value, capture: bool) -> Value {
+        // A container is kept by its defining region, never by an arm: two arms reading it
+        // (nested, or one and the region making its adjoint buffer) would each stash it,
+        // moving it twice.
+        let capture = capture && self.primal.storage(v).is_none();
         for i in (0..self.contexts.len()).rev() {
             let cx = &mut self.contexts[i];
             if !cx.internal.contains(&v) {
@@ -238,6 +242,12 @@ impl<'a> Sweep<'a> {
         let Some(cx) = self.contexts.pop() else {
             return (Vec::new(), false);
         };
+        let depth = self.contexts.len();
+        for (zero, v, _) in self.untyped_zeros.extract_if(.., |z| z.2 == depth) {
+            if let Some(&like) = cx.map.get(&v) {
+                self.typed_zeros.insert(zero, like);
+            }
+        }
         // Versions of one container are one variable, kept once (as it is at the end of the
         // region): the stand-ins of the others are replaced by the first's.
         let mut first_of: HashMap<Value, Value> = HashMap::new();

@@ -1,0 +1,113 @@
+//! Writes the end-to-end layer of the differential tests: a few hundred random functions, each
+//! with `#[reverse]`, compiled by rustc with the real macro and checked by
+//! `tests/random_programs.rs` (see docs/testing.md).
+//!
+//! The programs come from `AD_FUZZ_SEED` if set, else from the clock, so every fresh build
+//! (every CI run) draws new ones; the seed is written into the output and printed by the test.
+
+#[path = "tests/support/generator.rs"]
+mod generator;
+
+use std::fmt::Write;
+
+/// Programs per build, of `Config::default().functions` functions each.
+const PROGRAMS: u64 = 100;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=AD_FUZZ_SEED");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=tests/support/generator.rs");
+    let seed = std::env::var("AD_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("random_programs.rs"), source(seed)).expect("OUT_DIR is writable");
+}
+
+/// The generated module: the functions, and one `Case` per function with its source, its
+/// parameters and monomorphic wrappers over the function and its `_grad`/`_vjp` that take
+/// the arguments grouped (floats, slices, integers) and return the gradient flat.
+fn source(seed: u64) -> String {
+    let config = generator::Config::default();
+    let mut functions = String::new();
+    let mut cases = String::new();
+    for k in 0..PROGRAMS {
+        let program_seed = seed.wrapping_add(k);
+        let program = generator::Generator::program(program_seed, &config, &format!("p{k}_f"));
+        for f in &program.functions {
+            functions.push_str(&f.print("#[reverse]\npub "));
+            functions.push('\n');
+            case(f, program_seed, &mut cases);
+        }
+    }
+    format!(
+        "/// The seed the programs below were drawn from.\n\
+         const SEED: u64 = {seed};\n\n\
+         #[allow(clippy::all, unused_parens, unused_variables, unused_mut, unused_assignments, unused_labels)]\n\
+         mod programs {{\n    use ad_runtime::reverse;\n\n{functions}}}\n\n\
+         /// One `Case` per generated function.\n\
+         const CASES: &[Case] = &[\n{cases}];\n"
+    )
+}
+
+fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
+    use generator::Param;
+    let (mut floats, mut slices, mut ints) = (0, 0, 0);
+    let mut args = Vec::new();
+    let mut kinds = Vec::new();
+    for p in &f.params {
+        match p {
+            Param::Float(_) => {
+                args.push(format!("a.x[{floats}]"));
+                floats += 1;
+                kinds.push("Kind::Float");
+            }
+            Param::Slice(_) => {
+                args.push(format!("&a.s[{slices}]"));
+                slices += 1;
+                kinds.push("Kind::Slice");
+            }
+            Param::Int(_) => {
+                args.push(format!("a.n[{ints}]"));
+                ints += 1;
+                kinds.push("Kind::Int");
+            }
+        }
+    }
+    // The gradient's shape: one component per active parameter in order, bare if only one.
+    let active: Vec<(String, bool)> = f
+        .params
+        .iter()
+        .filter(|p| !matches!(p, Param::Int(_)))
+        .enumerate()
+        .map(|(i, p)| (format!("g{i}"), matches!(p, Param::Slice(_))))
+        .collect();
+    let names: Vec<&str> = active.iter().map(|(n, _)| n.as_str()).collect();
+    let pattern = if names.len() == 1 {
+        names[0].to_string()
+    } else {
+        format!("({})", names.join(", "))
+    };
+    let parts: Vec<String> = active
+        .iter()
+        .map(|(name, slice)| match slice {
+            true => name.clone(),
+            false => format!("vec![{name}]"),
+        })
+        .collect();
+    let flatten = format!("[{}].concat()", parts.join(", "));
+    let name = &f.name;
+    let args = args.join(", ");
+    writeln!(
+        out,
+        "    Case {{\n        name: {name:?},\n        program_seed: {program_seed},\n        source: {source:?},\n        params: &[{kinds}],\n        call: |a| programs::{name}({args}),\n        grad: |a| {{\n            let (v, {pattern}) = programs::{name}_grad({args});\n            (v, {flatten})\n        }},\n        vjp: |a, seed| {{\n            let (v, {pattern}) = programs::{name}_vjp({args}, seed);\n            (v, {flatten})\n        }},\n    }},",
+        source = f.print(""),
+        kinds = kinds.join(", "),
+    )
+    .unwrap();
+}

@@ -1,0 +1,164 @@
+//! The end-to-end layer of the differential tests: random functions written by the build
+//! script (`build.rs`), compiled by rustc through the real `#[reverse]`, and checked at random
+//! points: `f_grad(..).0` is bitwise `f(..)`, `f_vjp` with a seed is the seed times the
+//! gradient, and the gradient matches central differences wherever the function is smooth.
+//!
+//! A failure prints the seed; `AD_FUZZ_SEED=<seed> cargo test --test random_programs`
+//! rebuilds the same functions (docs/testing.md).
+
+#[path = "support/generator.rs"]
+mod generator;
+
+use generator::{Param, Rng};
+
+/// A parameter's kind, as the generated wrappers take it.
+#[derive(Clone, Copy)]
+enum Kind {
+    Float,
+    Slice,
+    Int,
+}
+
+/// A function's arguments by kind, each in parameter order.
+#[derive(Clone)]
+struct Args {
+    x: Vec<f64>,
+    s: Vec<Vec<f64>>,
+    n: Vec<usize>,
+}
+
+/// The value and the gradient (or vector-Jacobian product), flat: floats, then slices.
+type Gradient = (f64, Vec<f64>);
+
+/// A generated function with wrappers taking its arguments grouped.
+struct Case {
+    name: &'static str,
+    program_seed: u64,
+    source: &'static str,
+    params: &'static [Kind],
+    call: fn(&Args) -> f64,
+    grad: fn(&Args) -> Gradient,
+    vjp: fn(&Args, f64) -> Gradient,
+}
+
+include!(concat!(env!("OUT_DIR"), "/random_programs.rs"));
+
+/// Points per function.
+const POINTS: usize = 3;
+
+#[test]
+fn random_programs_compile_and_differentiate_correctly() {
+    eprintln!(
+        "random programs: seed {SEED}, {} functions, {POINTS} points each",
+        CASES.len()
+    );
+    let mut checked = 0;
+    for (index, case) in CASES.iter().enumerate() {
+        let mut rng = Rng(SEED ^ (index as u64).wrapping_mul(0x9e37_79b9));
+        for _ in 0..POINTS {
+            match check(case, &mut rng) {
+                Ok(true) => checked += 1,
+                Ok(false) => {}
+                Err(failure) => panic!(
+                    "random program {} (program seed {}, build seed {SEED}) failed:\n{failure}\n\n{}\n\
+                     reproduce: AD_FUZZ_SEED={SEED} cargo test --test random_programs",
+                    case.name, case.program_seed, case.source
+                ),
+            }
+        }
+    }
+    assert!(
+        checked * 2 > CASES.len() * POINTS,
+        "most points must have finite values: {checked} of {}",
+        CASES.len() * POINTS
+    );
+}
+
+/// Checks `case` at a random point; `Ok(false)` when the value there is not finite or too
+/// large for the derivatives to be compared.
+fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
+    let params: Vec<Param> = case
+        .params
+        .iter()
+        .map(|k| match k {
+            Kind::Float => Param::Float(String::new()),
+            Kind::Slice => Param::Slice(String::new()),
+            Kind::Int => Param::Int(String::new()),
+        })
+        .collect();
+    let (x, s, n) = generator::arguments(&params, rng);
+    let args = Args { x, s, n };
+    let value = (case.call)(&args);
+    if !value.is_finite() || value.abs() > 1e6 {
+        return Ok(false);
+    }
+    let (v, gradient) = (case.grad)(&args);
+    if v.to_bits() != value.to_bits() {
+        return Err(format!("f_grad's value {v:e} differs from f's {value:e}"));
+    }
+    let seed = rng.float(-2.0, 2.0);
+    let (v, product) = (case.vjp)(&args, seed);
+    if v.to_bits() != value.to_bits() {
+        return Err(format!("f_vjp's value {v:e} differs from f's {value:e}"));
+    }
+    for (j, (&g, &p)) in gradient.iter().zip(&product).enumerate() {
+        if !agree(p, seed * g, 1e-10) {
+            return Err(format!(
+                "input {j}: f_vjp with seed {seed} gives {p:e}, the gradient times it {:e}",
+                seed * g
+            ));
+        }
+    }
+    // Central differences where the function is smooth: the one-sided slopes agree (no kink at
+    // the point) and so do two step sizes (no kink or jump nearby).
+    let at = |j: usize, delta: f64| {
+        let mut moved = args.clone();
+        let mut k = j;
+        if k < moved.x.len() {
+            moved.x[k] += delta;
+        } else {
+            k -= moved.x.len();
+            let slice = moved.s.iter_mut().find(|v| {
+                let here = k < v.len();
+                if !here {
+                    k -= v.len();
+                }
+                here
+            });
+            slice.expect("the gradient has one entry per float input")[k] += delta;
+        }
+        (case.call)(&moved)
+    };
+    let inputs: Vec<f64> = args
+        .x
+        .iter()
+        .chain(args.s.iter().flatten())
+        .copied()
+        .collect();
+    if gradient.len() != inputs.len() {
+        return Err(format!(
+            "the gradient has {} entries for {} float inputs",
+            gradient.len(),
+            inputs.len()
+        ));
+    }
+    for (j, &g) in gradient.iter().enumerate() {
+        let h = 1e-5 * inputs[j].abs().max(1.0);
+        let slopes = |h: f64| ((at(j, h) - value) / h, (value - at(j, -h)) / h);
+        let (ahead, behind) = slopes(h);
+        let (ahead2, behind2) = slopes(h / 2.0);
+        let (d1, d2) = ((ahead + behind) / 2.0, (ahead2 + behind2) / 2.0);
+        if agree(ahead, behind, 1e-3) && agree(d1, d2, 1e-5) && !agree(g, d2, 1e-4) {
+            return Err(format!(
+                "input {j} at {:?} {:?} {:?}: the gradient is {g:e}, central differences give {d2:e}",
+                args.x, args.s, args.n
+            ));
+        }
+    }
+    Ok(true)
+}
+
+/// `a` and `b` agree to `tol`, relative to their size (or both are NaN).
+fn agree(a: f64, b: f64, tol: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+}
