@@ -376,3 +376,44 @@ fn regression_container_read_by_nested_arms() {
         &[(0.2, 0.7), (-1.3, 2.0), (1.2, -0.4), (3.3, 1.5)],
     );
 }
+
+// ----- found by the fuzz pass over the macro's entry (ad-macro/src/fuzz.rs) -----
+
+/// An early `return` of a tuple (libm's `modff` from the registry): the returned value was
+/// kept in one placeholder, not one per element, and the function yielded nothing (an
+/// internal error).
+#[reverse]
+fn early_return_of_a_tuple(x: f64, n: usize) -> (f64, f64) {
+    let b: f64;
+    if n > 2 {
+        b = x * x;
+        return (x, b);
+    }
+    b = x.sin();
+    (x - b, b)
+}
+
+#[test]
+fn regression_early_return_of_a_tuple() {
+    let (s0, s1) = (0.7, -1.3);
+    for n in [0, 5] {
+        for x in [-0.9, 0.0, 1.4] {
+            let (value, dx) = early_return_of_a_tuple_vjp(x, n, (s0, s1));
+            let (a, b) = early_return_of_a_tuple(x, n);
+            assert_eq!(
+                (value.0.to_bits(), value.1.to_bits()),
+                (a.to_bits(), b.to_bits())
+            );
+            let want = match n {
+                5 => s0 + 2.0 * s1 * x,
+                _ => s0 * (1.0 - x.cos()) + s1 * x.cos(),
+            };
+            common::assert_close("dx", dx, want);
+            let scalar = |p: &[f64]| {
+                let (a, b) = early_return_of_a_tuple(p[0], n);
+                s0 * a + s1 * b
+            };
+            check::gradient(scalar, &[x], &[dx]).assert_within(common::FD_TOL);
+        }
+    }
+}

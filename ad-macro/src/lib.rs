@@ -28,6 +28,8 @@ mod derive;
 mod emit;
 mod errors;
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod interp;
 mod ir;
 mod lower;

@@ -147,6 +147,23 @@ fn l(%x.0 active, %n.1) {
     );
 }
 
+/// Found by the fuzz pass: a tuple with an element that never completes was lowered as a
+/// tuple, and the function yielded nothing (an internal error).
+#[test]
+fn regression_body_that_never_completes() {
+    for source in [
+        "fn f(x: f64) -> (f64, f64) { (loop {}, x) }",
+        "fn f(x: f64) -> (f64, f64) { let y = x; (y, loop {}) }",
+    ] {
+        let found = errors(source);
+        assert_eq!(found.len(), 1, "{source}: {found:?}");
+        assert!(
+            found[0].starts_with("this function never returns a value"),
+            "{found:?}"
+        );
+    }
+}
+
 #[test]
 fn errors_are_collected_in_source_order() {
     let found = errors(

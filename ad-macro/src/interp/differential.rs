@@ -276,7 +276,12 @@ impl Tangent for Dual {
 
 /// The seed of this run: `AD_DIFF_SEED` if set, else the time.
 pub fn run_seed() -> u64 {
-    std::env::var("AD_DIFF_SEED")
+    seed_from("AD_DIFF_SEED")
+}
+
+/// The seed in the environment variable `name` if set, else the time.
+pub fn seed_from(name: &str) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| {

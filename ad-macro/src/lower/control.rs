@@ -196,8 +196,16 @@ impl Lower<'_> {
         let span = block.brace_token.span.open();
         let no = self.lit_bool(false, span);
         self.declare(RET.to_string(), Binding::Val(no));
-        let placeholder = self.placeholder(span);
-        self.declare(RETVAL.to_string(), Binding::Val(Val::One(placeholder)));
+        // The returned value's shape: a tuple output returns a tuple of values.
+        let retval = match &self.sig.output {
+            crate::signature::Output::Tuple(types) => Val::Tuple(
+                (0..types.len())
+                    .map(|_| Val::One(self.placeholder(span)))
+                    .collect(),
+            ),
+            _ => Val::One(self.placeholder(span)),
+        };
+        self.declare(RETVAL.to_string(), Binding::Val(retval));
         let value = self.block(block)?;
         let (Some(Binding::Val(Val::One(ret))), Some(Binding::Val(retval))) =
             (self.lookup(RET).cloned(), self.lookup(RETVAL).cloned())
@@ -759,6 +767,7 @@ impl Lower<'_> {
             })
             .collect();
         let kept_init: Vec<Value> = kept.iter().map(|&j| init[j]).collect();
+        let kind_was_loop = matches!(kind, Kind::Loop);
         let kind = match kind {
             Kind::For { range, .. } => OpKind::For {
                 range,
@@ -789,6 +798,10 @@ impl Lower<'_> {
         for (name, shape) in &carried {
             let val = rebuild(shape, &mut finals);
             self.reassign(name, val);
+        }
+        // A `loop` nothing leaves does not complete (what follows it is unreachable).
+        if kind_was_loop && !scan.breaks_here && !scan.leaves && !scan.returns {
+            return Ok(Val::Never);
         }
         let value_var = format!("$value{id}");
         Ok(match self.lookup(&value_var) {

@@ -99,18 +99,30 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     let result = lower.function_body(&item.block);
     // The body yields the returned value(s), then the final version of each `&mut` output.
     let returned = match (result, &sig.output) {
+        (Ok(Val::Never), output) if !matches!(output, Output::Unit) => {
+            lower.errors.spanned(
+                &item.block,
+                "this function never returns a value (its body does not complete): there is nothing to differentiate",
+            );
+            None
+        }
         (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
         (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
             lower.is_container(v);
             Some(vec![v])
         }
-        (Ok(Val::Tuple(vals)), Output::Tuple(types)) if vals.len() == types.len() => vals
-            .iter()
-            .map(|v| match v {
-                Val::One(v) => Some(*v),
-                _ => None,
-            })
-            .collect(),
+        (Ok(Val::Tuple(vals)), Output::Tuple(types))
+            if vals.len() == types.len() && vals.iter().all(|v| matches!(v, Val::One(_))) =>
+        {
+            Some(
+                vals.iter()
+                    .filter_map(|v| match v {
+                        Val::One(v) => Some(*v),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        }
         (Ok(Val::Unit | Val::Never), Output::Unit) => Some(Vec::new()),
         (Ok(_), _) => {
             lower.errors.spanned(
@@ -499,8 +511,11 @@ impl Lower<'_> {
             Expr::Tuple(t) => {
                 let results: Vec<R<Val>> = t.elems.iter().map(|e| self.expr(e)).collect();
                 let vals = results.into_iter().collect::<R<Vec<Val>>>()?;
+                // A tuple with an element that does not complete (`(loop {}, x)`) does not.
                 Ok(if vals.is_empty() {
                     Val::Unit
+                } else if vals.iter().any(|v| matches!(v, Val::Never)) {
+                    Val::Never
                 } else {
                     Val::Tuple(vals)
                 })
