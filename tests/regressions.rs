@@ -417,3 +417,62 @@ fn regression_early_return_of_a_tuple() {
         }
     }
 }
+
+// ----- found by auditing the rules against the IR interpreter's dual numbers -----
+
+#[reverse]
+fn hypot_of(a: f64, b: f64) -> f64 {
+    a.hypot(b)
+}
+
+/// `dy / y` overflowed for a subnormal `y = hypot(a, b)`: the gradient at `(3, 4) · 1e-320`
+/// was infinite instead of `(0.6, 0.8)`.
+#[test]
+fn regression_hypot_of_subnormals() {
+    for scale in [1e-320, 1e-300, 1.0, 1e300] {
+        let (a, b) = (3.0 * scale, 4.0 * scale);
+        let (_, (da, db)) = hypot_of_grad(a, b);
+        common::assert_close("d hypot / da", da, 0.6);
+        common::assert_close("d hypot / db", db, 0.8);
+    }
+}
+
+#[reverse]
+fn angle(a: f64, b: f64) -> f64 {
+    a.atan2(b)
+}
+
+/// `a² + b²` underflowed to 0 for tiny points, which then got the origin's zero gradient, and
+/// overflowed for huge ones (a zero gradient again).
+#[test]
+fn regression_atan2_at_tiny_and_huge_points() {
+    for scale in [1e-170, 1e-5, 1.0, 1e170] {
+        let (a, b) = (3.0 * scale, 4.0 * scale);
+        let (_, (da, db)) = angle_grad(a, b);
+        // b / (a² + b²) = 4 s / (25 s²).
+        common::assert_close("d atan2 / da", da, 4.0 / (25.0 * scale));
+        common::assert_close("d atan2 / db", db, -3.0 / (25.0 * scale));
+    }
+    assert_eq!(angle_grad(0.0, 0.0).1, (0.0, 0.0));
+}
+
+#[reverse]
+fn acosh_of(x: f64) -> f64 {
+    x.acosh()
+}
+
+/// The derivative of `acosh` was finite for `x ≤ -1`, where `acosh` itself is NaN.
+#[test]
+fn regression_acosh_outside_its_domain() {
+    for x in [-3.0, -1.0, 0.5] {
+        let (v, dx) = acosh_of_grad(x);
+        assert!(v.is_nan() && dx.is_nan(), "acosh'({x}) = {dx}, value {v}");
+    }
+    common::check1(
+        "acosh",
+        acosh_of,
+        acosh_of_grad,
+        |x| 1.0 / (x * x - 1.0).sqrt(),
+        &[1.5, 3.0, 1e3],
+    );
+}

@@ -163,7 +163,7 @@ pub static PRIMS: &[Prim] = &[
     p("cosh",       Method,      &[F],       1, Rule, Operands),
     p("tanh",       Method,      &[F],       1, Rule, Results),
     p("asinh",      Method,      &[F],       1, Rule, Operands),
-    p("acosh",      Method,      &[F],       1, Rule, Operands),
+    p("acosh",      Method,      &[F],       1, Rule, All),
     p("atanh",      Method,      &[F],       1, Rule, All),
     p("to_degrees", Method,      &[F],       1, Rule, Nothing),
     p("to_radians", Method,      &[F],       1, Rule, Nothing),

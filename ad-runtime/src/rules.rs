@@ -32,8 +32,8 @@ fn c<F: Float>(v: f64) -> F {
     F::from(v).unwrap_or_else(F::nan)
 }
 
-/// `adjoint`, or NaN where the primal result `y` is NaN: the derivative formulas of `ln` and
-/// `atanh` stay finite outside their domains, but a function has no derivative where it has no
+/// `adjoint`, or NaN where the primal result `y` is NaN: the derivative formulas of `ln`,
+/// `acosh` and `atanh` stay finite outside their domains, but a function has no derivative where it has no
 /// value.
 #[inline]
 fn in_domain<F: Float>(y: F, adjoint: F) -> F {
@@ -164,8 +164,8 @@ pub fn hypot<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
     if y == F::zero() {
         (F::zero(), F::zero())
     } else {
-        let s = dy / y;
-        (s * a, s * b)
+        // `a / y` first: at most 1 in size, where `dy / y` overflows for a subnormal `y`.
+        (a / y * dy, b / y * dy)
     }
 }
 
@@ -268,13 +268,15 @@ pub fn atan<F: Float>(x: F, _y: F, dy: F) -> F {
 /// `(0, 0)` at the origin, where the angle jumps and no derivative exists.
 #[inline]
 pub fn atan2<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
-    let r2 = a * a + b * b;
-    if r2 == F::zero() {
-        (F::zero(), F::zero())
-    } else {
-        let s = dy / r2;
-        (s * b, -s * a)
+    if a == F::zero() && b == F::zero() {
+        return (F::zero(), F::zero());
     }
+    // Scaled by the larger magnitude `m`, so that `a² + b²` neither underflows (tiny points
+    // are not the origin) nor overflows: `b / (a² + b²) = (b / m) / (m ((a/m)² + (b/m)²))`.
+    let m = a.abs().max(b.abs());
+    let (a, b) = (a / m, b / m);
+    let s = dy / ((a * a + b * b) * m);
+    (s * b, -s * a)
 }
 
 /// `y = x.sinh()`: `dx = dy cosh x`.
@@ -301,10 +303,11 @@ pub fn asinh<F: Float>(x: F, _y: F, dy: F) -> F {
     dy / (x * x + F::one()).sqrt()
 }
 
-/// `y = x.acosh()`: `dx = dy / √(x² - 1)` (infinite at `x = 1`).
+/// `y = x.acosh()`: `dx = dy / √(x² - 1)` (infinite at `x = 1`, NaN for `x < 1`, where the
+/// formula alone would stay finite for `x ≤ -1`).
 #[inline]
-pub fn acosh<F: Float>(x: F, _y: F, dy: F) -> F {
-    dy / (x * x - F::one()).sqrt()
+pub fn acosh<F: Float>(x: F, y: F, dy: F) -> F {
+    in_domain(y, dy / (x * x - F::one()).sqrt())
 }
 
 /// `y = x.atanh()`: `dx = dy / (1 - x²)` (infinite at `x = ±1`, NaN for `|x| > 1`).
