@@ -274,6 +274,10 @@ pub fn atan2<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
     // Scaled by the larger magnitude `m`, so that `a² + b²` neither underflows (tiny points
     // are not the origin) nor overflows: `b / (a² + b²) = (b / m) / (m ((a/m)² + (b/m)²))`.
     let m = a.abs().max(b.abs());
+    if m.is_infinite() {
+        let s = dy / (a * a + b * b);
+        return (s * b, -s * a);
+    }
     let (a, b) = (a / m, b / m);
     let s = dy / ((a * a + b * b) * m);
     (s * b, -s * a)
