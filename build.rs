@@ -25,6 +25,10 @@ fn main() {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |d| d.as_nanos() as u64)
         });
+    // Shown by cargo in every build that draws new programs: the seed of this run.
+    println!(
+        "cargo:warning=random programs for tests/random_programs.rs drawn from AD_FUZZ_SEED={seed}"
+    );
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("random_programs.rs"), source(seed)).expect("OUT_DIR is writable");
 }
