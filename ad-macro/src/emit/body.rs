@@ -264,8 +264,10 @@ impl<'a> Body<'a> {
         let yields = self.vals(yields);
         match yields.as_slice() {
             [] => quote!({ #stmts }),
-            [one] => quote!({ #stmts #one }),
-            many => quote!({ #stmts (#(#many),*) }),
+            some => {
+                let value = one_or_tuple(some);
+                quote!({ #stmts #value })
+            }
         }
     }
 
@@ -397,10 +399,8 @@ impl<'a> Body<'a> {
                 }
                 let patterns: Vec<TokenStream> =
                     returned.iter().map(|&r| self.pattern(r)).collect();
-                return match patterns.as_slice() {
-                    [one] => quote_spanned!(span=> let #one = #expr;),
-                    many => quote_spanned!(span=> let (#(#many),*) = #expr;),
-                };
+                let pattern = one_or_tuple(&patterns);
+                return quote_spanned!(span=> let #pattern = #expr;);
             }
             OpKind::For {
                 range,
@@ -433,15 +433,12 @@ impl<'a> Body<'a> {
                     kept.iter().map(|&j| self.pattern(op.results[j])).collect();
                 let kept: Vec<Value> = kept.iter().map(|&j| op.results[j]).collect();
                 let ty = self.annotation(op, &kept);
-                return match patterns.as_slice() {
-                    [] => quote_spanned!(span=> if #cond #then_region #else_region),
-                    [one] => {
-                        quote_spanned!(span=> let #one #ty = if #cond #then_region #else_region;)
-                    }
-                    many => {
-                        quote_spanned!(span=> let (#(#many),*) #ty = if #cond #then_region #else_region;)
-                    }
-                };
+                let the_if = quote_spanned!(span=> if #cond #then_region #else_region);
+                if patterns.is_empty() {
+                    return the_if;
+                }
+                let pattern = one_or_tuple(&patterns);
+                return quote_spanned!(span=> let #pattern #ty = #the_if;);
             }
             OpKind::Store {
                 array,
@@ -483,11 +480,7 @@ impl<'a> Body<'a> {
             }
             OpKind::Push { stash, values } => {
                 let stash = stash_ident(*stash);
-                let values = self.vals(values);
-                let value = match values.as_slice() {
-                    [one] => one.clone(),
-                    many => quote!((#(#many),*)),
-                };
+                let value = one_or_tuple(&self.vals(values));
                 return quote_spanned!(span=> #stash.push(#value););
             }
             _ => {}
@@ -518,7 +511,10 @@ impl<'a> Body<'a> {
             [] if ty.is_some() => quote_spanned!(span=> let _ #ty = #expr;),
             [] => quote_spanned!(span=> #expr;),
             [one] => quote_spanned!(span=> #allow_mut let #one #ty = #expr;),
-            many => quote_spanned!(span=> let (#(#many),*) #ty = #expr;),
+            many => {
+                let pattern = one_or_tuple(many);
+                quote_spanned!(span=> let #pattern #ty = #expr;)
+            }
         }
     }
 
@@ -537,14 +533,15 @@ impl<'a> Body<'a> {
         if types.iter().all(Option::is_none) {
             return None;
         }
-        let types = types.iter().map(|ty| match ty {
-            Some(ty) => quote!(#ty),
-            None => quote!(_),
-        });
-        match results {
-            [_] => Some(quote!(: #(#types)*)),
-            _ => Some(quote!(: (#(#types),*))),
-        }
+        let types: Vec<TokenStream> = types
+            .iter()
+            .map(|ty| match ty {
+                Some(ty) => quote!(#ty),
+                None => quote!(_),
+            })
+            .collect();
+        let ty = one_or_tuple(&types);
+        Some(quote!(: #ty))
     }
 
     fn expr(&self, op: &Op) -> TokenStream {
@@ -890,4 +887,12 @@ fn callee(callee: &Callee, suffix: &str, args: &[TokenStream], span: Span) -> To
 
 fn stash_ident(i: usize) -> Ident {
     format_ident!("__ad_stash{}", i, span = Span::mixed_site())
+}
+
+/// `a` alone, or `(a, b, ..)`: a value or pattern of one or several parts.
+fn one_or_tuple(parts: &[TokenStream]) -> TokenStream {
+    match parts {
+        [one] => one.clone(),
+        many => quote!((#(#many),*)),
+    }
 }

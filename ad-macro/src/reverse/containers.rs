@@ -349,25 +349,9 @@ pub(super) fn active_storages(func: &Func) -> HashSet<Value> {
 /// The storages written (stored into, pushed onto, passed to a call that may write them)
 /// anywhere: loads from them cannot be recomputed later, since the element may have changed.
 pub(super) fn mutated_storages(func: &Func) -> HashSet<Value> {
-    fn walk(func: &Func, block: &Block, out: &mut HashSet<Value>) {
-        for op in &block.ops {
-            let written: Vec<Value> = match &op.kind {
-                OpKind::Store { array, .. } | OpKind::Append { array, .. } => vec![*array],
-                OpKind::Call(call) => call
-                    .args
-                    .iter()
-                    .filter(|a| a.pass.writes())
-                    .map(|a| a.value)
-                    .collect(),
-                _ => Vec::new(),
-            };
-            out.extend(written.into_iter().filter_map(|v| func.storage(v)));
-            for inner in op.kind.blocks() {
-                walk(func, inner, out);
-            }
-        }
-    }
     let mut out = HashSet::new();
-    walk(func, &func.body, &mut out);
+    for op in &func.body.ops {
+        writes(func, op, &mut out);
+    }
     out
 }
