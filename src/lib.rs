@@ -1,6 +1,11 @@
 //! The workspace's root package. It owns the integration tests (`tests/`), the examples and
 //! the benches, and compiles every Rust example of the Markdown documentation as a doc test,
 //! so the README and `docs/` cannot drift from the code.
+//!
+//! Its library holds what those share: the benchmark [`problems`] and the [`gradbench`] tool.
+
+pub mod gradbench;
+pub mod problems;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -1,0 +1,6 @@
+//! The benchmark problems, each written once as `#[reverse]` functions and used by the
+//! benches (`benches/`), the GradBench tool ([`crate::gradbench`]) and the tests. Where a
+//! bench compares against a hand-written adjoint, it sits next to the function it
+//! differentiates, and a test checks that the two agree.
+
+pub mod hello;
