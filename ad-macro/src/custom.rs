@@ -42,6 +42,7 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
         values: Vec::new(),
         stashes: Vec::new(),
         reverse_start: 0,
+        reversed_loops: Vec::new(),
     };
     let span = match custom {
         Custom::Rule(path) => syn::spanned::Spanned::span(path),

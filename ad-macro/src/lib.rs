@@ -154,9 +154,15 @@ fn finish(
         krate: &options.krate,
         items,
     };
-    let generated = emit::functions(&cx, adjoint);
+    // `f_grad`, `f_vjp` and `f_grad_into` run both sweeps at once: they get the program
+    // whose loops are fused with their reverses where that is possible.
+    let fused = primal.and_then(|_| reverse::fuse(adjoint));
+    if let Some(fused) = &fused {
+        verify(fused, "loop fusion")?;
+    }
+    let generated = emit::functions(&cx, adjoint, fused.as_ref());
     if options.dump {
-        dump(primal, adjoint, &generated);
+        dump(primal, fused.as_ref().unwrap_or(adjoint), &generated);
     }
     Ok(generated)
 }

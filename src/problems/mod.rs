@@ -4,3 +4,5 @@
 //! differentiates, and a test checks that the two agree.
 
 pub mod hello;
+pub mod mlp;
+pub mod rosenbrock;

@@ -38,14 +38,19 @@ pub struct Context<'a> {
 /// - `f_grad_into(args.., d<x>: &mut [F]..) -> output` (or `(output, scalar gradients)`) for
 ///   a float output and container parameters: their gradients go into caller buffers;
 /// - `f_jacobian(args..) -> (output, rows)` for any other output.
-pub fn functions(cx: &Context, adjoint: &Func) -> TokenStream {
+///
+/// `fused` (loops fused with their reverses, `reverse::fuse`), when given, is the program of
+/// the functions that run both sweeps in one call: `f_vjp`, `f_grad` and `f_grad_into`.
+pub fn functions(cx: &Context, adjoint: &Func, fused: Option<&Func>) -> TokenStream {
     let generated = Generated::new(cx, adjoint);
-    let mut out = generated.vjp();
+    let one_call = fused.map(|fused| Generated::new(cx, fused));
+    let one_call = one_call.as_ref().unwrap_or(&generated);
+    let mut out = one_call.vjp();
     out.extend(generated.pullback());
     if cx.sig.scalar_output() {
-        out.extend(generated.grad());
+        out.extend(one_call.grad());
         if cx.sig.active().any(|p| p.shape.has_buffer()) {
-            out.extend(generated.grad_into());
+            out.extend(one_call.grad_into());
         }
     } else {
         out.extend(generated.jacobian());

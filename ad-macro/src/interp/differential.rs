@@ -117,6 +117,28 @@ pub fn check_function(
         ));
     }
     let gradient = layout.gradient(&yields[1..])?;
+    // The same with the loops fused (what `f_grad` runs): the same value, bitwise, and the
+    // same gradient but for the order of summation.
+    if let Some(fused) = reverse::fuse(adjoint) {
+        fused.verify().map_err(|e| format!("fused IR: {e}"))?;
+        let mut args = layout.args::<f64>(&point, None);
+        args.push(V::F(1.0));
+        let yields = run(lib, &fused, args)?;
+        let fused_value = output(yields[..1].to_vec())?;
+        if fused_value.to_bits() != value.to_bits() {
+            return Err(format!(
+                "the fused program's value {fused_value:e} differs from the primal's {value:e}"
+            ));
+        }
+        let fused_gradient = layout.gradient(&yields[1..])?;
+        for (j, (a, b)) in gradient.iter().zip(&fused_gradient).enumerate() {
+            if !agree(*a, *b, 1e-9) {
+                return Err(format!(
+                    "input {j} at {point:?}: the fused program gives {b:e}, the unfused {a:e}"
+                ));
+            }
+        }
+    }
     // Forward mode: one dual-number run per input, for two inputs drawn at random (over
     // thousands of programs every input position is covered, at a third of the cost).
     let directions: Vec<usize> = match gradient.len() {

@@ -84,6 +84,10 @@ pub struct Func {
     pub stashes: Vec<StashKind>,
     /// In an adjoint program, the position of the first op of the reverse sweep in `body`.
     pub reverse_start: usize,
+    /// In an adjoint program, the `for` loops reversed by running their range backwards: the
+    /// index argument of the forward sweep's loop and that of its reverse (`reverse::fuse`
+    /// fuses such pairs).
+    pub reversed_loops: Vec<(Value, Value)>,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,

@@ -35,7 +35,10 @@
 
 mod containers;
 mod forward;
+mod fuse;
 mod regions;
+
+pub use fuse::fuse;
 
 use std::collections::{HashMap, HashSet};
 

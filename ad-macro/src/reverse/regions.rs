@@ -516,6 +516,9 @@ impl<'a> Sweep<'a> {
                 self.func.new_value(name)
             }),
         );
+        if let (Iteration::Reversed(_), Some(i)) = (&index, primal_index) {
+            self.func.reversed_loops.push((i, k));
+        }
         let index_stand_in = match &index {
             Iteration::Reversed(_) => primal_index.map(|i| (i, k)),
             Iteration::Counted(_) => primal_index.zip(at),

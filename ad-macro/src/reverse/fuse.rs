@@ -1,0 +1,551 @@
+//! Loop fusion: a `for` loop of the forward sweep and its reverse become one loop, when the
+//! reverse can run its iterations in the forward order.
+//!
+//! The reverse sweep runs a loop's iterations backwards because, in general, iteration `i`'s
+//! adjoints depend on those of the later iterations (`s = s * x[i]` carries `ds` through
+//! them). Many loops carry nothing backwards: a sum `s += term(x[i])` passes `ds` through
+//! unchanged, and the terms' adjoints only accumulate into buffers. The reverse of such a loop
+//! can run forwards, in the same iteration as the primal: that is the adjoint a person writes
+//! (one loop, each term's partials added where the term is computed), and it saves the second
+//! pass over memory and every stash (a pushed value is popped in the same iteration).
+//!
+//! A forward loop `F` and its reverse `R` (same block, `R`'s range is `F`'s reversed) fuse
+//! when:
+//! - every value `R` carries is **invariant** (yielded unchanged: `ds` through `add`'s or
+//!   `sub`'s rule) or an **accumulation** (`dv + contribution`, read nowhere else), so the
+//!   order of iterations does not matter but for rounding;
+//! - what `R` reads from outside is at hand before `F`, or made by pure ops between `F` and
+//!   `R` that can move before `F` (the seed's share through `add` rules, a zeroed buffer);
+//! - `R` only adds into the adjoint buffers it shares with the rest of the program, and no op
+//!   between `F` and `R` reads those buffers (reading would see `R`'s additions early);
+//! - every stash `F` pushes is popped in `R` and no other stash is: within one fused iteration
+//!   the pops take back that iteration's pushes, in the same order as before.
+//!
+//! The fused loop runs `F`'s body, then `R`'s, per iteration. Fusion applies to the functions
+//! that run both sweeps at once (`f_grad`, `f_vjp`, `f_grad_into`); `f_pullback` and
+//! `f_jacobian` keep the sweeps apart (the seed is not known during a pullback's forward
+//! sweep, and a Jacobian runs one forward sweep for many reverse sweeps).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Adaptor, Arg, Block, Func, Op, OpKind, Range, Rule, Value};
+
+/// The adjoint program with each fusable pair of loops fused, or `None` when nothing fused.
+pub fn fuse(adjoint: &Func) -> Option<Func> {
+    if adjoint.reversed_loops.is_empty() {
+        return None;
+    }
+    let mut func = adjoint.clone();
+    let pairs: HashMap<Value, Value> = adjoint.reversed_loops.iter().copied().collect();
+    let buffers = buffers(&adjoint.body);
+    let mut body = std::mem::take(&mut func.body);
+    let before = body.ops.len();
+    let fused = fuse_block(&mut body, &pairs, &buffers);
+    // Hoisted ops move from the reverse sweep into the forward one; `R` leaves the reverse.
+    func.reverse_start = func.reverse_start.saturating_sub(before - body.ops.len());
+    func.body = body;
+    fused.then_some(func)
+}
+
+/// The adjoint buffers anywhere in `block`: made by `buffer`, or used as one (a seed's).
+fn buffers(block: &Block) -> HashSet<Value> {
+    let mut out = HashSet::new();
+    walk(block, &mut |op| match &op.kind {
+        OpKind::Buffer(_) => out.extend(&op.results),
+        OpKind::BufferAdd { buffer, .. }
+        | OpKind::BufferTake { buffer, .. }
+        | OpKind::BufferAddAll { buffer, .. } => {
+            out.insert(*buffer);
+        }
+        OpKind::BufferPop(buffer) | OpKind::BufferSum(buffer) => {
+            out.insert(*buffer);
+        }
+        OpKind::AddTo { place, .. } => {
+            out.insert(*place);
+        }
+        OpKind::Pullback { args, .. } => out.extend(args.iter().filter_map(|a| match a {
+            Arg::Mut(v) => Some(*v),
+            _ => None,
+        })),
+        OpKind::CallPullback { slots, .. } => out.extend(slots.iter().filter_map(|s| s.value())),
+        _ => {}
+    });
+    out
+}
+
+/// Calls `f` on every op of `block`, nested ones included, outer first.
+fn walk(block: &Block, f: &mut impl FnMut(&Op)) {
+    for op in &block.ops {
+        f(op);
+        for inner in op.kind.blocks() {
+            walk(inner, f);
+        }
+    }
+}
+
+/// Fuses the pairs of `block` and of its nested blocks; whether any fused.
+fn fuse_block(block: &mut Block, pairs: &HashMap<Value, Value>, buffers: &HashSet<Value>) -> bool {
+    let mut fused = false;
+    for op in &mut block.ops {
+        for inner in op.kind.blocks_mut() {
+            fused |= fuse_block(inner, pairs, buffers);
+        }
+    }
+    let mut p = 0;
+    while p < block.ops.len() {
+        let partner = index_arg(&block.ops[p])
+            .and_then(|i| pairs.get(&i))
+            .and_then(|&k| (p + 1..block.ops.len()).find(|&q| index_arg(&block.ops[q]) == Some(k)));
+        if let Some(q) = partner
+            && let Some(at) = try_fuse(block, p, q, buffers)
+        {
+            fused = true;
+            // The fused body holds both loops' bodies: their inner pairs now share a block.
+            for inner in block.ops[at].kind.blocks_mut() {
+                fuse_block(inner, pairs, buffers);
+            }
+            p = at + 1;
+        } else {
+            p += 1;
+        }
+    }
+    fused
+}
+
+/// The index argument of a `for` op.
+fn index_arg(op: &Op) -> Option<Value> {
+    match &op.kind {
+        OpKind::For { body, .. } => body.args.first().copied(),
+        _ => None,
+    }
+}
+
+/// How the reverse loop carries one value.
+enum Carried {
+    /// Yielded unchanged: every iteration sees the initial value.
+    Invariant,
+    /// Added to, and read nowhere else.
+    Accumulated,
+}
+
+/// Fuses `block.ops[q]` (the reverse) into `block.ops[p]` (the forward loop) if it can;
+/// returns the fused loop's position.
+fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> Option<usize> {
+    let (forward, reverse) = (&block.ops[p], &block.ops[q]);
+    let (
+        OpKind::For {
+            range: f_range,
+            exits: false,
+            trips: false,
+            body: f_body,
+            ..
+        },
+        OpKind::For {
+            range: r_range,
+            init: r_init,
+            body: r_body,
+            exits: false,
+            trips: false,
+            ..
+        },
+    ) = (&forward.kind, &reverse.kind)
+    else {
+        return None;
+    };
+    if !reverses(f_range, r_range) {
+        return None;
+    }
+    // How each carried adjoint evolves.
+    let uses = use_counts(r_body);
+    let mut carried = Vec::new();
+    for (j, (&arg, &yielded)) in r_body.args[1..].iter().zip(&r_body.yields).enumerate() {
+        let kind = if invariant(r_body, arg, yielded) {
+            Carried::Invariant
+        } else if accumulated(r_body, &uses, arg, yielded) {
+            Carried::Accumulated
+        } else {
+            return None;
+        };
+        carried.push((j, kind));
+    }
+    // Stashes: `F` pushes exactly what `R` pops.
+    let (pushed, popped) = (stashes(f_body, true), stashes(r_body, false));
+    if pushed != popped {
+        return None;
+    }
+    // Outside values `R` reads (its range is `F`'s, at hand).
+    let mut inside = HashSet::new();
+    defined(r_body, &mut inside);
+    let mut free = Vec::new();
+    free_values(r_body, &inside, &mut free);
+    free.extend(r_init.iter().copied());
+    // `R` may only add into outside buffers.
+    if !adds_only(r_body, buffers, &inside) {
+        return None;
+    }
+    for op in &block.ops[p + 1..q] {
+        if touches_shared_buffer(op, buffers, &free) {
+            return None;
+        }
+    }
+    // What must move before `F`.
+    let position: HashMap<Value, usize> = block.ops[p..q]
+        .iter()
+        .enumerate()
+        .flat_map(|(at, op)| op.results.iter().map(move |&r| (r, p + at)))
+        .collect();
+    let mut hoist = HashSet::new();
+    let mut stack = free;
+    while let Some(v) = stack.pop() {
+        let Some(&at) = position.get(&v) else {
+            continue;
+        };
+        if !hoist.insert(at) {
+            continue;
+        }
+        let op = &block.ops[at];
+        if at == p || !hoistable(op) {
+            return None;
+        }
+        stack.extend(op.kind.operands());
+    }
+    if pushed
+        .iter()
+        .any(|s| stashes_between(&block.ops[p + 1..q], *s))
+    {
+        return None;
+    }
+
+    // Fuse: [.., hoisted.., F+R, rest of p..q without the hoisted, ..].
+    let reverse = block.ops.remove(q);
+    let OpKind::For {
+        init: r_init,
+        body: r_body,
+        ..
+    } = reverse.kind
+    else {
+        return None;
+    };
+    let mut substitute: HashMap<Value, Value> = HashMap::new();
+    let forward_index = index_arg(&block.ops[p])?;
+    substitute.insert(r_body.args[0], forward_index);
+    let mut after: HashMap<Value, Value> = HashMap::new();
+    let mut extra_init = Vec::new();
+    let mut extra_args = Vec::new();
+    let mut extra_yields = Vec::new();
+    let mut extra_results = Vec::new();
+    for (j, kind) in carried {
+        match kind {
+            Carried::Invariant => {
+                substitute.insert(r_body.args[1 + j], r_init[j]);
+                after.insert(reverse.results[j], r_init[j]);
+            }
+            Carried::Accumulated => {
+                extra_init.push(r_init[j]);
+                extra_args.push(r_body.args[1 + j]);
+                extra_yields.push(r_body.yields[j]);
+                extra_results.push(reverse.results[j]);
+            }
+        }
+    }
+    let mut r_ops = r_body.ops;
+    let mut r_yields = extra_yields;
+    for op in &mut r_ops {
+        rename_op(op, &substitute);
+    }
+    for v in &mut r_yields {
+        rename(v, &substitute);
+    }
+    let mut moved: Vec<usize> = hoist.into_iter().collect();
+    moved.sort_unstable();
+    let mut hoisted = Vec::new();
+    for &at in moved.iter().rev() {
+        hoisted.push(block.ops.remove(at));
+    }
+    hoisted.reverse();
+    let at = p + hoisted.len();
+    block.ops.splice(p..p, hoisted);
+    let fused = &mut block.ops[at];
+    fused.results.extend(extra_results);
+    if let OpKind::For {
+        init,
+        body,
+        reserve,
+        ..
+    } = &mut fused.kind
+    {
+        init.extend(extra_init);
+        body.args.extend(extra_args);
+        body.ops.extend(r_ops);
+        body.yields.extend(r_yields);
+        // Each iteration pops what it pushed: the stacks never hold more than one.
+        reserve.clear();
+    }
+    for op in &mut block.ops[at + 1..] {
+        rename_op(op, &after);
+    }
+    for v in &mut block.yields {
+        rename(v, &after);
+    }
+    Some(at)
+}
+
+/// Whether `reverse` visits `forward`'s indices backwards: the same bounds, one of the two
+/// reversed, no step.
+fn reverses(forward: &Range, reverse: &Range) -> bool {
+    let rev = |r: &Range| match r.adaptors.as_slice() {
+        [] => Some(false),
+        [Adaptor::Rev] => Some(true),
+        _ => None,
+    };
+    forward.start == reverse.start
+        && forward.end == reverse.end
+        && forward.inclusive == reverse.inclusive
+        && matches!((rev(forward), rev(reverse)), (Some(a), Some(b)) if a != b)
+}
+
+/// Whether `yielded` is `arg` passed through unchanged: directly, or as the result of `add`'s
+/// rule (both adjoints are the cotangent) or the first of `sub`'s.
+fn invariant(body: &Block, arg: Value, yielded: Value) -> bool {
+    let mut v = yielded;
+    for _ in 0..=body.ops.len() {
+        if v == arg {
+            return true;
+        }
+        let Some(op) = body.ops.iter().find(|op| op.results.contains(&v)) else {
+            return false;
+        };
+        let position = op.results.iter().position(|&r| r == v);
+        match (&op.kind, position) {
+            (
+                OpKind::Pullback {
+                    rule: Rule::Runtime("add"),
+                    args,
+                },
+                Some(0 | 1),
+            )
+            | (
+                OpKind::Pullback {
+                    rule: Rule::Runtime("sub"),
+                    args,
+                },
+                Some(0),
+            ) => match args.last() {
+                Some(Arg::Value(dy)) => v = *dy,
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether `yielded` is `arg` plus contributions, through `add`s at the top of `body`, with
+/// `arg` and every partial sum read only by the next addition.
+fn accumulated(body: &Block, uses: &HashMap<Value, usize>, arg: Value, yielded: Value) -> bool {
+    let mut v = yielded;
+    for _ in 0..=body.ops.len() {
+        if uses.get(&v).copied().unwrap_or(0) != 1 {
+            return false;
+        }
+        if v == arg {
+            return true;
+        }
+        let Some(op) = body.ops.iter().find(|op| op.results.contains(&v)) else {
+            return false;
+        };
+        match &op.kind {
+            OpKind::Prim(prim, operands) if prim.name == "add" && operands.len() == 2 => {
+                // The other operand cannot read `arg`: `arg`'s one use is this chain.
+                let (a, b) = (operands[0], operands[1]);
+                v = if chain_reaches(body, a, arg) { a } else { b };
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether following first operands of `add`s from `v` reaches `arg` (which of an addition's
+/// operands continues the chain).
+fn chain_reaches(body: &Block, mut v: Value, arg: Value) -> bool {
+    for _ in 0..=body.ops.len() {
+        if v == arg {
+            return true;
+        }
+        match body.ops.iter().find(|op| op.results.contains(&v)) {
+            Some(Op {
+                kind: OpKind::Prim(prim, operands),
+                ..
+            }) if prim.name == "add" && operands.len() == 2 => {
+                if chain_reaches(body, operands[1], arg) {
+                    return true;
+                }
+                v = operands[0];
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// How many times each value is read in `block` (nested blocks and yields included).
+fn use_counts(block: &Block) -> HashMap<Value, usize> {
+    let mut counts = HashMap::new();
+    count_uses(block, &mut counts);
+    counts
+}
+
+fn count_uses(block: &Block, counts: &mut HashMap<Value, usize>) {
+    for op in &block.ops {
+        for v in op.kind.operands() {
+            *counts.entry(v).or_default() += 1;
+        }
+        for inner in op.kind.blocks() {
+            count_uses(inner, counts);
+        }
+    }
+    for &v in &block.yields {
+        *counts.entry(v).or_default() += 1;
+    }
+}
+
+/// The stashes pushed (`push`) or popped (`!push`) anywhere in `block`.
+fn stashes(block: &Block, push: bool) -> HashSet<usize> {
+    let mut out = HashSet::new();
+    walk(block, &mut |op| match op.kind {
+        OpKind::Push { stash, .. } if push => {
+            out.insert(stash);
+        }
+        OpKind::Pop { stash } if !push => {
+            out.insert(stash);
+        }
+        _ => {}
+    });
+    out
+}
+
+/// Whether any of `ops` pushes or pops `stash`.
+fn stashes_between(ops: &[Op], stash: usize) -> bool {
+    let block = Block {
+        ops: ops.to_vec(),
+        ..Block::default()
+    };
+    stashes(&block, true).contains(&stash) || stashes(&block, false).contains(&stash)
+}
+
+/// The values defined in `block`: its arguments and its ops' results, nested ones included.
+fn defined(block: &Block, out: &mut HashSet<Value>) {
+    out.extend(&block.args);
+    for op in &block.ops {
+        out.extend(&op.results);
+        for inner in op.kind.blocks() {
+            defined(inner, out);
+        }
+    }
+}
+
+/// The values `block` reads that it does not define.
+fn free_values(block: &Block, inside: &HashSet<Value>, out: &mut Vec<Value>) {
+    let mut reads = Vec::new();
+    walk(block, &mut |op| reads.extend(op.kind.operands()));
+    fn yields(block: &Block, out: &mut Vec<Value>) {
+        out.extend(&block.yields);
+        for op in &block.ops {
+            for inner in op.kind.blocks() {
+                yields(inner, out);
+            }
+        }
+    }
+    yields(block, &mut reads);
+    out.extend(reads.into_iter().filter(|v| !inside.contains(v)));
+}
+
+/// Whether every use in `block` of a buffer defined outside it adds into the buffer.
+fn adds_only(block: &Block, buffers: &HashSet<Value>, inside: &HashSet<Value>) -> bool {
+    let outside = |v: &Value| buffers.contains(v) && !inside.contains(v);
+    let mut ok = true;
+    walk(block, &mut |op| {
+        let allowed: Vec<Value> = match &op.kind {
+            OpKind::BufferAdd { buffer, .. } | OpKind::BufferAddAll { buffer, .. } => {
+                vec![*buffer]
+            }
+            OpKind::AddTo { place, .. } => vec![*place],
+            OpKind::Pullback { args, .. } => args
+                .iter()
+                .filter_map(|a| match a {
+                    Arg::Mut(v) => Some(*v),
+                    _ => None,
+                })
+                .collect(),
+            OpKind::CallPullback { slots, .. } => slots.iter().filter_map(|s| s.value()).collect(),
+            _ => Vec::new(),
+        };
+        let mut operands = op.kind.operands();
+        for a in &allowed {
+            if let Some(i) = operands.iter().position(|v| v == a) {
+                operands.swap_remove(i);
+            }
+        }
+        if operands.iter().any(outside) {
+            ok = false;
+        }
+    });
+    ok
+}
+
+/// Whether `op` (between `F` and `R`) reads or writes a buffer `R` uses other than by adding.
+fn touches_shared_buffer(op: &Op, buffers: &HashSet<Value>, free: &[Value]) -> bool {
+    let shared: HashSet<Value> = free
+        .iter()
+        .copied()
+        .filter(|v| buffers.contains(v))
+        .collect();
+    let block = Block {
+        ops: vec![op.clone()],
+        ..Block::default()
+    };
+    !adds_only(&block, &shared, &HashSet::new())
+}
+
+/// Ops that can move before `F`: pure, and without regions.
+fn hoistable(op: &Op) -> bool {
+    match &op.kind {
+        OpKind::Lit(_)
+        | OpKind::Path(_)
+        | OpKind::Prim(..)
+        | OpKind::ZeroLike(_)
+        | OpKind::Buffer(_)
+        | OpKind::Placeholder
+        | OpKind::Cast(..)
+        | OpKind::Unary(..)
+        | OpKind::Binary(..)
+        | OpKind::Field(..)
+        | OpKind::Len(_) => true,
+        // A rule adding into buffers writes them.
+        OpKind::Pullback { args, .. } => !args.iter().any(|a| matches!(a, Arg::Mut(_))),
+        _ => false,
+    }
+}
+
+fn rename(v: &mut Value, map: &HashMap<Value, Value>) {
+    if let Some(&to) = map.get(v) {
+        *v = to;
+    }
+}
+
+/// Renames the values `op` reads, in its nested blocks too.
+fn rename_op(op: &mut Op, map: &HashMap<Value, Value>) {
+    if map.is_empty() {
+        return;
+    }
+    op.kind.operands_mut(&mut |v| rename(v, map));
+    for inner in op.kind.blocks_mut() {
+        for inner_op in &mut inner.ops {
+            rename_op(inner_op, map);
+        }
+        for v in &mut inner.yields {
+            rename(v, map);
+        }
+    }
+}
