@@ -3,4 +3,10 @@
 //! bench compares against a hand-written adjoint, it sits next to the function it
 //! differentiates, and a test checks that the two agree.
 
+pub mod det;
+pub mod dual;
 pub mod hello;
+pub mod kmeans;
+pub mod llsq;
+pub mod lse;
+pub mod ode;
