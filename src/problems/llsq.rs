@@ -19,8 +19,8 @@ pub fn objective(x: &[f64], n: usize) -> f64 {
             0.0
         };
         let mut power = 1.0;
-        for j in 0..x.len() {
-            r -= x[j] * power;
+        for &coefficient in x.iter() {
+            r -= coefficient * power;
             power *= t;
         }
         total += r * r;

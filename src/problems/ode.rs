@@ -128,3 +128,55 @@ fn rhs_transpose(x: &[f64], y: &[f64], dk: &[f64], dx: &mut [f64], dy: &mut [f64
         dy[i - 1] = dk[i] * x[i];
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// Deterministic values in [0, 1): a linear congruential sequence's high bits.
+    fn uniform(seed: u64, n: usize) -> Vec<f64> {
+        let mut state = seed.wrapping_mul(2) + 1;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                (state >> 11) as f64 / 2f64.powi(53)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hand_adjoint_equals_the_generated_gradient() {
+        for (seed, n, s) in [(1, 1, 1), (2, 3, 2), (3, 8, 10), (4, 30, 4), (5, 100, 10)] {
+            let x = uniform(seed, n);
+            let (value, gradient) = last_grad(&x, s);
+            let (hand_value, hand_gradient) = last_hand(&x, s);
+            assert_eq!(value, last(&x, s));
+            assert_relative_eq!(hand_value, value, max_relative = 1e-14);
+            for (h, g) in hand_gradient.iter().zip(&gradient) {
+                assert_relative_eq!(*h, *g, epsilon = 1e-300, max_relative = 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn rk4_is_exact_for_short_chains() {
+        // For n ≤ 4 the exact solution, y_i(t) = Π_{j≤i} x_j tⁱ⁺¹/(i+1)!, is a polynomial of
+        // degree ≤ 4 in t, which RK4 integrates exactly; ∂y_{n−1}/∂x_i = y_{n−1}/x_i.
+        let x = [1.0, 2.0, 3.0, 4.0];
+        for s in [1, 2, 10] {
+            let y = solve(&x, s);
+            for (got, want) in y.iter().zip([2.0, 4.0, 8.0, 16.0]) {
+                assert_relative_eq!(*got, want, max_relative = 1e-13);
+            }
+            let (value, gradient) = last_grad(&x, s);
+            let (_, hand) = last_hand(&x, s);
+            for i in 0..4 {
+                assert_relative_eq!(gradient[i], value / x[i], max_relative = 1e-13);
+                assert_relative_eq!(hand[i], value / x[i], max_relative = 1e-13);
+            }
+        }
+    }
+}
