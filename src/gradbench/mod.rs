@@ -8,13 +8,14 @@
 //! the last run's result is the output. Failures (unknown module or function, malformed
 //! input, a panic) are answered with `success: false` and the run goes on.
 
-#[allow(
-    dead_code,
-    reason = "readers for the evals being added; removed when they land"
-)]
 mod json;
 
+mod det;
 mod hello;
+mod kmeans;
+mod llsq;
+mod lse;
+mod ode;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -34,7 +35,14 @@ pub trait Job {
 type Prepare = fn(function: &str, input: &Value) -> Result<Box<dyn Job>, String>;
 
 /// The modules this tool implements, by GradBench name.
-const MODULES: &[(&str, Prepare)] = &[("hello", hello::prepare)];
+const MODULES: &[(&str, Prepare)] = &[
+    ("hello", hello::prepare),
+    ("lse", lse::prepare),
+    ("llsq", llsq::prepare),
+    ("det", det::prepare),
+    ("ode", ode::prepare),
+    ("kmeans", kmeans::prepare),
+];
 
 /// The GradBench modules this tool answers `define` for with success.
 pub fn modules() -> impl Iterator<Item = &'static str> {

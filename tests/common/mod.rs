@@ -1,7 +1,10 @@
 //! Shared assertions for gradient tests: every gradient is compared with a closed form
 //! (approx) and with central differences (`ad_runtime::check`), and every value with the
-//! original function, bit for bit.
+//! original function, bit for bit. [`gradbench`] drives the GradBench tool in process and
+//! compares its outputs as the evals do.
 #![allow(dead_code, reason = "each test crate uses a subset")]
+
+pub mod gradbench;
 
 use ad_runtime::check;
 use approx::relative_eq;

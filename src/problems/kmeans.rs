@@ -1,0 +1,118 @@
+//! GradBench's `kmeans`: the k-means cost and its Newton direction, gradient over Hessian
+//! diagonal, the Hessian's diagonal by forward over reverse.
+
+use ad_runtime::{Float, reverse};
+
+use super::dual::Dual;
+
+/// `Σ_i min_j ‖P_i − C_j‖²` for `n` points and `k` centroids of dimension `d`, row-major.
+/// A point belongs to its nearest centroid, the first one on ties.
+#[reverse(wrt(centroids))]
+pub fn cost<F: Float>(points: &[F], centroids: &[F], d: usize) -> F {
+    let n = points.len() / d;
+    let k = centroids.len() / d;
+    let mut total = F::zero();
+    for i in 0..n {
+        let mut best = F::infinity();
+        for j in 0..k {
+            let mut dist = F::zero();
+            for c in 0..d {
+                let e = points[i * d + c] - centroids[j * d + c];
+                dist = dist + e * e;
+            }
+            if dist < best {
+                best = dist;
+            }
+        }
+        total = total + best;
+    }
+    total
+}
+
+/// The Newton direction `J / diag H` elementwise (row-major `k × d`, like `centroids`),
+/// with `J` the gradient of [`cost`] with respect to the centroids and `H` its Hessian.
+///
+/// Forward over reverse: [`cost_grad`] runs on [`Dual`] numbers whose tangents are all ones
+/// for the centroids and zero for the points, so each gradient entry's tangent is `(H 1)_i`,
+/// which is `H_ii` since every point's cost involves one centroid only (`H` is diagonal).
+pub fn direction(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
+    let points: Vec<Dual> = points.iter().map(|&p| Dual::constant(p)).collect();
+    let centroids: Vec<Dual> = centroids.iter().map(|&c| Dual::new(c, 1.0)).collect();
+    let (_, gradient) = cost_grad(&points, &centroids, d);
+    gradient.iter().map(|g| g.v / g.d).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// Deterministic values in [0, 1) (SplitMix64), so that the tests need no RNG crate.
+    fn uniform(seed: u64, n: usize) -> Vec<f64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) as f64 / 2f64.powi(64)
+            })
+            .collect()
+    }
+
+    /// The closed form: a centroid's direction is itself minus the mean of its points.
+    fn closed_direction(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
+        let k = centroids.len() / d;
+        let (mut sums, mut counts) = (vec![0.0; k * d], vec![0usize; k]);
+        for p in points.chunks(d) {
+            let distance =
+                |j: usize| -> f64 { (0..d).map(|c| (p[c] - centroids[j * d + c]).powi(2)).sum() };
+            // First index wins ties, as in `cost`.
+            let nearest = (1..k).fold(0, |best, j| {
+                if distance(j) < distance(best) {
+                    j
+                } else {
+                    best
+                }
+            });
+            counts[nearest] += 1;
+            for c in 0..d {
+                sums[nearest * d + c] += p[c];
+            }
+        }
+        (0..k * d)
+            .map(|i| centroids[i] - sums[i] / counts[i / d] as f64)
+            .collect()
+    }
+
+    #[test]
+    fn forward_over_reverse_gives_the_hessian_diagonal() {
+        // GRADBENCH.md's example: gradient [[1,1],[-2,-4]], Hessian diagonal [[6,6],[4,4]].
+        let points = [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 5.0, 5.0, 6.0, 5.0];
+        let centroids = [0.5, 0.5, 5.0, 4.0];
+        let p: Vec<Dual> = points.iter().map(|&v| Dual::constant(v)).collect();
+        let c: Vec<Dual> = centroids.iter().map(|&v| Dual::new(v, 1.0)).collect();
+        let (value, gradient) = cost_grad(&p, &c, 2);
+        assert_eq!(value.v, 4.5);
+        let values: Vec<f64> = gradient.iter().map(|g| g.v).collect();
+        let diagonal: Vec<f64> = gradient.iter().map(|g| g.d).collect();
+        assert_eq!(values, [1.0, 1.0, -2.0, -4.0]);
+        assert_eq!(diagonal, [6.0, 6.0, 4.0, 4.0]);
+        // The value's tangent is the gradient summed (the derivative along the ones).
+        assert_eq!(value.d, -4.0);
+    }
+
+    #[test]
+    fn direction_is_the_centroid_minus_its_points_mean() {
+        for (seed, n, k, d) in [(1, 40, 3, 2), (2, 100, 7, 5), (3, 60, 10, 8)] {
+            let points = uniform(seed, n * d);
+            // Centroids are the last k points, as the eval sends: no cluster is empty.
+            let centroids = points[(n - k) * d..].to_vec();
+            let got = direction(&points, &centroids, d);
+            for (g, w) in got.iter().zip(closed_direction(&points, &centroids, d)) {
+                assert_relative_eq!(*g, w, epsilon = 1e-12);
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Driving the GradBench tool in process, as the eval does, and comparing its outputs as the
+//! eval does (GRADBENCH.md §3.1). Shared by `tests/gradbench*.rs`.
+
+use serde_json::{Value, json};
+
+/// The responses of [`ad_suite::gradbench::serve`] to `lines` (one message each), parsed.
+pub fn replay(lines: &[String]) -> Vec<Value> {
+    let mut input = String::new();
+    for line in lines {
+        input.push_str(line);
+        input.push('\n');
+    }
+    let mut output = Vec::new();
+    ad_suite::gradbench::serve(input.as_bytes(), &mut output).expect("in-memory I/O");
+    let text = String::from_utf8(output).expect("the tool writes UTF-8");
+    // Every response is one line ending in a newline: nothing else reaches the output.
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "unterminated output: {text}"
+    );
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// The one response to one message.
+pub fn exchange(message: &Value) -> Value {
+    let mut responses = replay(&[message.to_string()]);
+    assert_eq!(responses.len(), 1, "one response per message");
+    responses.remove(0)
+}
+
+/// A whole run as the eval starts it (`start`, `define module`), then one `evaluate` of
+/// `function` on `input`: checks the first two answers and returns the evaluate's response.
+pub fn evaluate(module: &str, function: &str, input: &Value) -> Value {
+    let messages = [
+        json!({"id": 0, "kind": "start", "eval": module}),
+        json!({"id": 1, "kind": "define", "module": module}),
+        json!({"id": 2, "kind": "evaluate", "module": module, "function": function, "input": input}),
+    ];
+    let lines: Vec<String> = messages.iter().map(Value::to_string).collect();
+    let responses = replay(&lines);
+    assert_eq!(responses.len(), 3);
+    assert_eq!(responses[0]["id"], 0);
+    assert_eq!(
+        responses[1],
+        json!({"id": 1, "success": true}),
+        "define {module}"
+    );
+    assert_eq!(responses[2]["id"], 2);
+    responses[2].clone()
+}
+
+/// The output of a successful evaluation, after checking its `timings` (one `"evaluate"`
+/// timing per run, integer nanoseconds, at least `min_runs` of them).
+pub fn output(module: &str, function: &str, input: &Value) -> Value {
+    let response = evaluate(module, function, input);
+    assert_eq!(
+        response["success"], true,
+        "{module}::{function} failed: {response}"
+    );
+    assert!(
+        response.get("error").is_none(),
+        "success with an error: {response}"
+    );
+    let timings = response["timings"].as_array().expect("timings");
+    let min_runs = input.get("min_runs").and_then(Value::as_u64).unwrap_or(1);
+    assert!(
+        timings.len() as u64 >= min_runs,
+        "{} timings",
+        timings.len()
+    );
+    for timing in timings {
+        assert_eq!(timing["name"], "evaluate");
+        assert!(timing["nanoseconds"].is_u64(), "timing {timing}");
+    }
+    response["output"].clone()
+}
+
+/// `input` with the repetition fields the evals add, set so that each function runs once.
+pub fn once(mut input: Value) -> Value {
+    input["min_runs"] = json!(1);
+    input["min_seconds"] = json!(0);
+    input
+}
+
+/// The eval's comparison (§3.1) of `ours` with `expected`: numbers mismatch when
+/// `|x − y| / max(1, |x| + |y|) > tolerance` (the eval uses 1e-4), arrays must have the same
+/// length, objects the same keys, anything else must be equal. Returns the mismatches' paths.
+pub fn mismatches(ours: &Value, expected: &Value, tolerance: f64) -> Vec<String> {
+    let mut found = Vec::new();
+    compare(ours, expected, tolerance, "", &mut found);
+    found
+}
+
+fn compare(ours: &Value, expected: &Value, tolerance: f64, path: &str, found: &mut Vec<String>) {
+    match (ours, expected) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (x - y).abs() / (x.abs() + y.abs()).max(1.0) > tolerance || x.is_nan() {
+                found.push(format!("{path}: {y} != {x}"));
+            }
+        }
+        (Value::Array(xs), Value::Array(ys)) => {
+            if xs.len() != ys.len() {
+                found.push(format!("{path}: length {} != {}", ys.len(), xs.len()));
+                return;
+            }
+            for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
+                compare(x, y, tolerance, &format!("{path}[{i}]"), found);
+            }
+        }
+        (Value::Object(xs), Value::Object(ys)) => {
+            let mut keys: Vec<&String> = xs.keys().chain(ys.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                match (xs.get(key), ys.get(key)) {
+                    (Some(x), Some(y)) => {
+                        compare(x, y, tolerance, &format!("{path}.{key}"), found);
+                    }
+                    (None, _) => found.push(format!("{path}.{key}: missing")),
+                    (_, None) => found.push(format!("{path}.{key}: extra")),
+                }
+            }
+        }
+        _ if ours == expected => {}
+        _ => found.push(format!("{path}: {expected} != {ours}")),
+    }
+}
+
+/// Asserts that `ours` passes the eval's check against `expected` (tolerance 1e-4) and, for
+/// values computed exactly or nearly so, the tighter `tight` too.
+#[track_caller]
+pub fn assert_matches(ours: &Value, expected: &Value, tight: f64) {
+    for tolerance in [1e-4, tight] {
+        let found = mismatches(ours, expected, tolerance);
+        assert!(
+            found.is_empty(),
+            "{} mismatches at {tolerance:e}: {found:?}\nours: {ours}",
+            found.len()
+        );
+    }
+}
+
+/// A JSON array of floats as a `Vec`.
+pub fn floats(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap_or_else(|| panic!("not a number: {v}")))
+        .collect()
+}
+
+/// Deterministic values in [0, 1) (SplitMix64): the tests' random points, like the evals'
+/// uniform inputs.
+pub fn uniform(seed: u64, n: usize) -> Vec<f64> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) as f64 / 2f64.powi(64)
+        })
+        .collect()
+}
