@@ -14,6 +14,7 @@
 )]
 mod json;
 
+mod ba;
 mod hello;
 
 use std::io::{self, BufRead, Write};
@@ -34,7 +35,7 @@ pub trait Job {
 type Prepare = fn(function: &str, input: &Value) -> Result<Box<dyn Job>, String>;
 
 /// The modules this tool implements, by GradBench name.
-const MODULES: &[(&str, Prepare)] = &[("hello", hello::prepare)];
+const MODULES: &[(&str, Prepare)] = &[("hello", hello::prepare), ("ba", ba::prepare)];
 
 /// The GradBench modules this tool answers `define` for with success.
 pub fn modules() -> impl Iterator<Item = &'static str> {
