@@ -16,6 +16,7 @@ mod json;
 
 mod ba;
 mod hello;
+mod ht;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -35,7 +36,11 @@ pub trait Job {
 type Prepare = fn(function: &str, input: &Value) -> Result<Box<dyn Job>, String>;
 
 /// The modules this tool implements, by GradBench name.
-const MODULES: &[(&str, Prepare)] = &[("hello", hello::prepare), ("ba", ba::prepare)];
+const MODULES: &[(&str, Prepare)] = &[
+    ("hello", hello::prepare),
+    ("ba", ba::prepare),
+    ("ht", ht::prepare),
+];
 
 /// The GradBench modules this tool answers `define` for with success.
 pub fn modules() -> impl Iterator<Item = &'static str> {

@@ -5,3 +5,4 @@
 
 pub mod ba;
 pub mod hello;
+pub mod ht;
