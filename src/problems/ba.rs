@@ -216,7 +216,7 @@ pub fn block(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2]) -> Block {
 /// each); row `2p + i`: its weight error (one nonzero, by AD of [`weight_error`]).
 pub fn jacobian_with(
     problem: &Problem,
-    block: impl Fn(&[f64; 11], &[f64; 3], f64, &[f64; 2]) -> Block,
+    mut block: impl FnMut(&[f64; 11], &[f64; 3], f64, &[f64; 2]) -> Block,
 ) -> Csr {
     let p = problem.observations();
     let nonzeros = 2 * p * ROW_NONZEROS + p;
