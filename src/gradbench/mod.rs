@@ -16,6 +16,8 @@ mod kmeans;
 mod llsq;
 mod lse;
 mod ode;
+mod ba;
+mod ht;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -42,6 +44,8 @@ const MODULES: &[(&str, Prepare)] = &[
     ("det", det::prepare),
     ("ode", ode::prepare),
     ("kmeans", kmeans::prepare),
+    ("ba", ba::prepare),
+    ("ht", ht::prepare),
 ];
 
 /// The GradBench modules this tool answers `define` for with success.

@@ -11,3 +11,6 @@ pub mod lse;
 pub mod mlp;
 pub mod ode;
 pub mod rosenbrock;
+
+pub mod ba;
+pub mod ht;
