@@ -14,7 +14,9 @@
 )]
 mod json;
 
+mod gmm;
 mod hello;
+mod lstm;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -34,7 +36,11 @@ pub trait Job {
 type Prepare = fn(function: &str, input: &Value) -> Result<Box<dyn Job>, String>;
 
 /// The modules this tool implements, by GradBench name.
-const MODULES: &[(&str, Prepare)] = &[("hello", hello::prepare)];
+const MODULES: &[(&str, Prepare)] = &[
+    ("hello", hello::prepare),
+    ("gmm", gmm::prepare),
+    ("lstm", lstm::prepare),
+];
 
 /// The GradBench modules this tool answers `define` for with success.
 pub fn modules() -> impl Iterator<Item = &'static str> {

@@ -3,4 +3,6 @@
 //! bench compares against a hand-written adjoint, it sits next to the function it
 //! differentiates, and a test checks that the two agree.
 
+pub mod gmm;
 pub mod hello;
+pub mod lstm;
