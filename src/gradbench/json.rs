@@ -17,6 +17,11 @@ pub(super) fn field<'a>(input: &'a Value, key: &str) -> Result<&'a Value, String
         .ok_or_else(|| format!("input has no `{key}` field"))
 }
 
+/// The float field `key`.
+pub(super) fn float(input: &Value, key: &str) -> Result<f64, String> {
+    number(field(input, key)?, key)
+}
+
 /// The non-negative integer field `key`.
 pub(super) fn count(input: &Value, key: &str) -> Result<usize, String> {
     let value = field(input, key)?;

@@ -10,14 +10,16 @@
 
 mod json;
 
+mod ba;
 mod det;
+mod gmm;
 mod hello;
+mod ht;
 mod kmeans;
 mod llsq;
 mod lse;
+mod lstm;
 mod ode;
-mod ba;
-mod ht;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -46,6 +48,8 @@ const MODULES: &[(&str, Prepare)] = &[
     ("kmeans", kmeans::prepare),
     ("ba", ba::prepare),
     ("ht", ht::prepare),
+    ("gmm", gmm::prepare),
+    ("lstm", lstm::prepare),
 ];
 
 /// The GradBench modules this tool answers `define` for with success.
