@@ -105,9 +105,9 @@ pub fn objective(
         }
     }
 
-    let mut beta = vec![0.0; k];
     let mut data_term = 0.0;
     for i in 0..n {
+        let mut beta = vec![0.0; k];
         for c in 0..k {
             let mut squared = 0.0;
             for r in 0..d {

@@ -152,7 +152,7 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
     else {
         return None;
     };
-    if !reverses(f_range, r_range) {
+    if !reverses(block, f_range, r_range) {
         return None;
     }
     // How each carried adjoint evolves.
@@ -292,16 +292,30 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
 
 /// Whether `reverse` visits `forward`'s indices backwards: the same bounds, one of the two
 /// reversed, no step.
-fn reverses(forward: &Range, reverse: &Range) -> bool {
+fn reverses(block: &Block, forward: &Range, reverse: &Range) -> bool {
     let rev = |r: &Range| match r.adaptors.as_slice() {
         [] => Some(false),
         [Adaptor::Rev] => Some(true),
         _ => None,
     };
-    forward.start == reverse.start
-        && forward.end == reverse.end
+    same(block, forward.start, reverse.start)
+        && same(block, forward.end, reverse.end)
         && forward.inclusive == reverse.inclusive
         && matches!((rev(forward), rev(reverse)), (Some(a), Some(b)) if a != b)
+}
+
+/// Whether `a` and `b` are the same value, or equal literals of `block` (a reverse region
+/// recomputes the literal bounds of its loops).
+fn same(block: &Block, a: Value, b: Value) -> bool {
+    let literal = |v: Value| {
+        block.ops.iter().find_map(|op| match &op.kind {
+            OpKind::Lit(lit) if op.results == [v] => {
+                Some(quote::ToTokens::to_token_stream(lit).to_string())
+            }
+            _ => None,
+        })
+    };
+    a == b || literal(a).is_some_and(|a| literal(b) == Some(a))
 }
 
 /// Whether `yielded` is `arg` passed through unchanged: directly, or as the result of `add`'s
