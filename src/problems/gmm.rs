@@ -113,7 +113,10 @@ pub fn objective(
             for r in 0..d {
                 let mut z = diagonal[c * d + r] * (x[i * d + r] - means[c * d + r]);
                 for col in 0..r {
-                    z += l[c * t + lower_index(d, r, col)] * (x[i * d + col] - means[c * d + col]);
+                    // lower_index(d, r, col), inline: integer arithmetic the reverse sweep
+                    // recomputes, where a call's result would be kept for it.
+                    let at = col * d - col * (col + 1) / 2 + r - col - 1;
+                    z += l[c * t + at] * (x[i * d + col] - means[c * d + col]);
                 }
                 squared += z * z;
             }

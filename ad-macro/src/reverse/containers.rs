@@ -320,6 +320,46 @@ fn writes(func: &Func, op: &Op, out: &mut HashSet<Value>) {
     }
 }
 
+/// The container versions made at the function's top level that are never written after they
+/// are made: never the base of a store, push or writing call, never carried into a loop or
+/// yielded by a region (where a later write could reach them). Their elements are those of the
+/// storage until the function returns, so a load from one can be recomputed in the reverse
+/// sweep, like a load from a container that is never written. (Versions made inside regions
+/// are left out: a load recomputed from one would need the version kept per run.)
+pub(super) fn final_versions(func: &Func) -> HashSet<Value> {
+    fn passed_on(block: &Block, out: &mut HashSet<Value>) {
+        out.extend(&block.yields);
+        for op in &block.ops {
+            match &op.kind {
+                OpKind::Store { array, .. } | OpKind::Append { array, .. } => {
+                    out.insert(*array);
+                }
+                OpKind::Call(call) => {
+                    out.extend(
+                        call.args
+                            .iter()
+                            .filter(|a| a.pass.writes())
+                            .map(|a| a.value),
+                    );
+                }
+                OpKind::For { init, .. } | OpKind::Loop { init, .. } => out.extend(init),
+                _ => {}
+            }
+            for inner in op.kind.blocks() {
+                passed_on(inner, out);
+            }
+        }
+    }
+    let mut passed = HashSet::new();
+    passed_on(&func.body, &mut passed);
+    func.body
+        .ops
+        .iter()
+        .flat_map(|op| op.results.iter().copied())
+        .filter(|&v| func.storage(v).is_some() && !passed.contains(&v))
+        .collect()
+}
+
 /// The storages made inside `op`'s regions: made anew each time a region runs.
 fn made_in(func: &Func, op: &Op) -> HashSet<Value> {
     let mut out = HashSet::new();

@@ -106,6 +106,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         buffer_ops: Vec::new(),
         active_storages: containers::active_storages(primal),
         mutated: containers::mutated_storages(primal),
+        final_versions: containers::final_versions(primal),
         untyped_zeros: Vec::new(),
         typed_zeros: HashMap::new(),
     };
@@ -216,6 +217,8 @@ struct Sweep<'a> {
     /// Storages with an active version; storages written somewhere.
     active_storages: HashSet<Value>,
     mutated: HashSet<Value>,
+    /// Container versions never written after they are made (`containers::final_versions`).
+    final_versions: HashSet<Value>,
     /// Zeros made as placeholders because their primal was not at hand yet: (zero, primal,
     /// depth of the region defining the primal). If that region ends up reading the primal
     /// anyway, the zero becomes `zero_like` of it, so that rustc knows its type where an

@@ -730,6 +730,7 @@ pub(super) struct Cost<'c> {
     sig: &'c Signature,
     primal: &'c Func,
     mutated: &'c HashSet<Value>,
+    final_versions: &'c HashSet<Value>,
 }
 
 impl<'a> Sweep<'a> {
@@ -738,6 +739,7 @@ impl<'a> Sweep<'a> {
             sig: self.sig,
             primal: self.primal,
             mutated: &self.mutated,
+            final_versions: &self.final_versions,
         }
     }
 }
@@ -748,9 +750,11 @@ impl Cost<'_> {
     /// are never written; not transcendental functions).
     fn is_cheap(&self, op: &Op) -> bool {
         let loads_constant = |array: &Value| {
-            self.primal
-                .storage(*array)
-                .is_some_and(|s| !self.mutated.contains(&s))
+            self.final_versions.contains(array)
+                || self
+                    .primal
+                    .storage(*array)
+                    .is_some_and(|s| !self.mutated.contains(&s))
         };
         match &op.kind {
             OpKind::Index(array, _) if self.primal.storage(*array).is_some() => {
