@@ -3,7 +3,7 @@
 
 Generates a throwaway crate in a temporary directory, depending on this repository's
 `ad-runtime` by path, with N functions of a realistic size (a loop over a slice with a branch,
-transcendental calls, about 60 IR ops each), once annotated with `#[reverse]` and once plain.
+transcendental calls, about 50 IR ops each), once annotated with `#[reverse]` and once plain.
 For each N and each build mode (`cargo check`, `cargo build`, `cargo build --release`) it times
 a rebuild of that crate alone (its dependencies are built once, up front) and reports the time
 `#[reverse]` adds per function: (annotated - plain) / N at the largest N.
