@@ -28,6 +28,8 @@ mod derive;
 mod emit;
 mod errors;
 #[cfg(test)]
+mod expand_cost;
+#[cfg(test)]
 mod fuzz;
 #[cfg(test)]
 mod interp;

@@ -1,5 +1,6 @@
 //! Writing an adjoint program's ops as Rust statements.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
@@ -34,6 +35,9 @@ pub(super) struct Body<'a> {
     /// what carries them (region arguments and results). A sum with one of them as an operand
     /// is written as a function call, which lets inference unify the operands first.
     pub(super) untyped: HashSet<Value>,
+    /// Each value's identifier, made on first use: the same value is named at its
+    /// definition and at every use, and formatting a name is a large part of emitting.
+    pub(super) idents: Vec<OnceCell<Ident>>,
 }
 
 impl<'a> Body<'a> {
@@ -49,6 +53,7 @@ impl<'a> Body<'a> {
             quiet: false,
             field_bases: HashMap::new(),
             untyped: HashSet::new(),
+            idents: vec![OnceCell::new(); func.values.len()],
         };
         body.find_untyped(&func.body);
         body.find_written(&func.body);
@@ -211,7 +216,15 @@ impl<'a> Body<'a> {
     pub(super) fn val(&self, v: Value) -> TokenStream {
         match self.inline.get(&v) {
             Some(tokens) => tokens.clone(),
-            None => self.func.ident(v).to_token_stream(),
+            None => self.ident(v).to_token_stream(),
+        }
+    }
+
+    /// The identifier of `v` ([`Func::ident`]).
+    pub(super) fn ident(&self, v: Value) -> Ident {
+        match self.idents.get(v.index()) {
+            Some(cell) => cell.get_or_init(|| self.func.ident(v)).clone(),
+            None => self.func.ident(v),
         }
     }
 
@@ -241,7 +254,7 @@ impl<'a> Body<'a> {
 
     /// How a value is bound: `_` if nothing reads it, `mut x` if something writes it.
     pub(super) fn binding(&self, v: Value) -> TokenStream {
-        let ident = self.func.ident(v);
+        let ident = self.ident(v);
         match (self.used.contains(&v), self.mutable.contains(&v)) {
             (false, _) => quote!(_),
             (true, true) => quote!(mut #ident),
@@ -254,7 +267,7 @@ impl<'a> Body<'a> {
         if !self.used.contains(&r) {
             quote!(_)
         } else {
-            self.func.ident(r).to_token_stream()
+            self.ident(r).to_token_stream()
         }
     }
 
@@ -309,7 +322,7 @@ impl<'a> Body<'a> {
         trips: bool,
     ) -> TokenStream {
         let span = op.span;
-        let trip = trips.then(|| self.func.ident(op.results[init.len()]));
+        let trip = trips.then(|| self.ident(op.results[init.len()]));
         let (index, args) = match header {
             Some(_) => (body.args.first().copied(), &body.args[1..]),
             None => (None, &body.args[..]),
@@ -322,10 +335,7 @@ impl<'a> Body<'a> {
         let scalars: Vec<usize> = (0..init.len())
             .filter(|&j| self.func.storage(op.results[j]).is_none())
             .collect();
-        let slots: Vec<Ident> = scalars
-            .iter()
-            .map(|&j| self.func.ident(op.results[j]))
-            .collect();
+        let slots: Vec<Ident> = scalars.iter().map(|&j| self.ident(op.results[j])).collect();
         let inits: Vec<TokenStream> = scalars.iter().map(|&j| self.val(init[j])).collect();
         let types: Vec<Option<TokenStream>> = scalars
             .iter()
@@ -375,14 +385,38 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// In a pullback, a side effect left out: a call or method call made for its effect, or a
+    /// macro such as `println!`.
+    fn quieted(&self, op: &Op) -> bool {
+        let statement =
+            op.results.is_empty() && matches!(op.kind, OpKind::Method { .. } | OpKind::Call(_));
+        self.quiet && (statement || matches!(op.kind, OpKind::Effect { .. }))
+    }
+
+    /// Whether this body writes `op` (or an op nested in it) differently from a body with no
+    /// caller buffers (`into`) that keeps side effects (not `quiet`): if not, statements
+    /// written once for the one serve the other.
+    pub(super) fn writes_differently(&self, op: &Op) -> bool {
+        let buffer = matches!(op.kind, OpKind::Buffer(_))
+            && op
+                .results
+                .first()
+                .is_some_and(|r| self.into.contains_key(r));
+        buffer
+            || self.quieted(op)
+            || op
+                .kind
+                .blocks()
+                .into_iter()
+                .any(|b| b.ops.iter().any(|o| self.writes_differently(o)))
+    }
+
     pub(super) fn op(&self, op: &Op) -> TokenStream {
         if op.results.iter().any(|r| self.inline.contains_key(r)) {
             return TokenStream::new();
         }
         let span = op.span;
-        let statement =
-            op.results.is_empty() && matches!(op.kind, OpKind::Method { .. } | OpKind::Call(_));
-        if self.quiet && (statement || matches!(op.kind, OpKind::Effect { .. })) {
+        if self.quieted(op) {
             return TokenStream::new();
         }
         match &op.kind {
@@ -494,10 +528,10 @@ impl<'a> Body<'a> {
                 if !self.used.contains(&r) {
                     quote!(_)
                 } else if self.mutable.contains(&r) {
-                    let ident = self.func.ident(r);
+                    let ident = self.ident(r);
                     quote!(mut #ident)
                 } else {
-                    self.func.ident(r).to_token_stream()
+                    self.ident(r).to_token_stream()
                 }
             })
             .collect();
@@ -507,15 +541,20 @@ impl<'a> Body<'a> {
             quote!()
         };
         let ty = self.annotation(op, &op.results);
-        match pattern.as_slice() {
-            [] if ty.is_some() => quote_spanned!(span=> let _ #ty = #expr;),
-            [] => quote_spanned!(span=> #expr;),
-            [one] => quote_spanned!(span=> #allow_mut let #one #ty = #expr;),
+        // The expression is moved into the statement rather than interpolated, which would
+        // copy every token of it.
+        let mut statement = match pattern.as_slice() {
+            [] if ty.is_some() => quote_spanned!(span=> let _ #ty =),
+            [] => TokenStream::new(),
+            [one] => quote_spanned!(span=> #allow_mut let #one #ty =),
             many => {
                 let pattern = one_or_tuple(many);
-                quote_spanned!(span=> let #pattern #ty = #expr;)
+                quote_spanned!(span=> let #pattern #ty =)
             }
-        }
+        };
+        statement.extend(expr);
+        statement.extend(quote_spanned!(span=> ;));
+        statement
     }
 
     /// The type annotation of a `let` binding `results` of `op` (all of them or those
@@ -833,7 +872,7 @@ impl Body<'_> {
             .zip(&call.args)
             .filter(|(r, _)| self.used.contains(r))
             .map(|(&r, arg)| {
-                let (r, like) = (self.func.ident(r), self.val(arg.value));
+                let (r, like) = (self.ident(r), self.val(arg.value));
                 let check = located_at(quote!(#krate::__private::adjoint(#like, #r)), span);
                 quote_spanned!(span=> let #r = #check;)
             });

@@ -9,6 +9,7 @@ impl Func {
         let mut checker = Checker {
             func: self,
             defined: vec![false; self.values.len()],
+            visible: vec![false; self.values.len()],
             scopes: vec![Vec::new()],
         };
         for p in &self.params {
@@ -24,7 +25,11 @@ impl Func {
 struct Checker<'a> {
     func: &'a Func,
     defined: Vec<bool>,
-    /// The values visible in each enclosing region, innermost last.
+    /// Whether each value is defined in the current region or an enclosing one: a lookup per
+    /// operand, so that verifying stays linear in the size of the function.
+    visible: Vec<bool>,
+    /// The values defined in each enclosing region, innermost last: they stop being visible
+    /// when their region ends.
     scopes: Vec<Vec<Value>>,
 }
 
@@ -35,6 +40,7 @@ impl Checker<'_> {
             Some(true) => return Err(format!("{v} is defined twice")),
             Some(d) => *d = true,
         }
+        self.visible[v.index()] = true;
         if let Some(scope) = self.scopes.last_mut() {
             scope.push(v);
         }
@@ -42,7 +48,7 @@ impl Checker<'_> {
     }
 
     fn visible(&self, v: Value) -> bool {
-        self.scopes.iter().any(|s| s.contains(&v))
+        self.visible.get(v.index()).copied().unwrap_or(false)
     }
 
     fn block(&mut self, block: &Block) -> Result<(), String> {
@@ -70,7 +76,9 @@ impl Checker<'_> {
         for b in op.kind.blocks() {
             self.scopes.push(Vec::new());
             let result = self.block(b);
-            self.scopes.pop();
+            for v in self.scopes.pop().unwrap_or_default() {
+                self.visible[v.index()] = false;
+            }
             result?;
         }
         let (results, yields) = (op.results.len(), |b: &Block| b.yields.len());

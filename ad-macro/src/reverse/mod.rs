@@ -98,7 +98,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         primal,
         sig,
         func,
-        adjoints: HashMap::new(),
+        adjoints: Adjoints::default(),
         out: Vec::new(),
         contexts: Vec::new(),
         plans: HashMap::new(),
@@ -196,13 +196,60 @@ struct Lending {
 }
 
 /// The state of the reverse sweep being built.
+/// The current adjoint of each primal value, with an undo log: the arms of an `if` each start
+/// from the adjoints before it, and a loop's body from the loop's, restored by undoing the
+/// changes since then rather than by copying the map, which would make differentiating a
+/// function quadratic in its number of branches and loops.
+#[derive(Default)]
+struct Adjoints {
+    map: HashMap<Value, Value>,
+    /// Each insertion's key and the value it replaced, in order.
+    log: Vec<(Value, Option<Value>)>,
+}
+
+impl Adjoints {
+    fn get(&self, v: &Value) -> Option<&Value> {
+        self.map.get(v)
+    }
+
+    fn insert(&mut self, v: Value, adjoint: Value) {
+        let previous = self.map.insert(v, adjoint);
+        self.log.push((v, previous));
+    }
+
+    /// The point to come back to with [`Adjoints::undo`].
+    fn mark(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Restores the adjoints as they were at `mark`; returns the values changed since then,
+    /// each with the adjoint it had before the undo.
+    fn undo(&mut self, mark: usize) -> HashMap<Value, Value> {
+        let mut changed = HashMap::new();
+        while self.log.len() > mark {
+            let Some((v, previous)) = self.log.pop() else {
+                break;
+            };
+            let last = match previous {
+                Some(previous) => self.map.insert(v, previous),
+                None => self.map.remove(&v),
+            };
+            // Undone latest first: the first undo of a value holds its final adjoint.
+            if let Some(last) = last {
+                changed.entry(v).or_insert(last);
+            }
+        }
+        changed
+    }
+}
+
 struct Sweep<'a> {
     primal: &'a Func,
     sig: &'a Signature,
     /// The adjoint program: its value table grows as values are created.
     func: Func,
     /// The current adjoint of each primal value that has received a contribution.
-    adjoints: HashMap<Value, Value>,
+    adjoints: Adjoints,
     /// The ops of the reverse region being built, in execution order.
     out: Vec<Op>,
     /// The primal regions whose reverse is being built, innermost last (`regions.rs`).

@@ -387,10 +387,9 @@ impl<'a> Sweep<'a> {
             .filter_map(|(j, r)| self.adjoints.get(r).map(|&a| (j, a)))
             .collect();
         let inside = defined_in_op(op);
-        let before = self.adjoints.clone();
+        let before = self.adjoints.mark();
         let mut arms = Vec::new();
         for (region, block) in [then, els].into_iter().enumerate() {
-            self.adjoints = before.clone();
             let outer_ops = std::mem::take(&mut self.out);
             self.enter(op, region, block, None);
             for &(j, seed) in &seeds {
@@ -403,16 +402,16 @@ impl<'a> Sweep<'a> {
             let (mut ops, _) = self.leave();
             ops.append(&mut self.out);
             self.out = outer_ops;
-            arms.push((ops, std::mem::take(&mut self.adjoints)));
+            // Back to the adjoints before the `if`, keeping those the arm changed.
+            arms.push((ops, self.adjoints.undo(before)));
         }
         // The outside values either arm added to.
         let touched: BTreeSet<Value> = arms
             .iter()
             .flat_map(|(_, after)| after.iter())
-            .filter(|&(v, a)| !inside.contains(v) && before.get(v) != Some(a))
+            .filter(|&(v, a)| !inside.contains(v) && self.adjoints.get(v) != Some(a))
             .map(|(v, _)| *v)
             .collect();
-        self.adjoints = before;
         // An arm that did not touch a value yields its adjoint from before the `if`, or zero.
         let mut blocks = Vec::new();
         for (mut ops, after) in arms {
@@ -533,7 +532,7 @@ impl<'a> Sweep<'a> {
             .into_iter()
             .map(|v| self.adjoint_value(v))
             .collect();
-        let before = self.adjoints.clone();
+        let before = self.adjoints.mark();
         let outer_ops = std::mem::take(&mut self.out);
         self.enter(op, 0, body, index_stand_in);
         for (i, &v) in outside.iter().enumerate() {
@@ -563,7 +562,7 @@ impl<'a> Sweep<'a> {
         }
         let (mut prologue, index_read) = self.leave();
         let reverse_ops = std::mem::replace(&mut self.out, outer_ops);
-        self.adjoints = before;
+        self.adjoints.undo(before);
         let range = match index {
             Iteration::Reversed(range) => reversed(self.read_range(&range)),
             Iteration::Counted(trips) => {
