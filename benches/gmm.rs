@@ -18,11 +18,9 @@ use ad_suite::problems::gmm::{
 };
 use criterion::{BenchmarkId, Criterion};
 
-#[path = "support/real.rs"]
-mod real;
 mod support;
 
-use real::Real;
+use support::real::{self, Real, assert_gradient};
 
 const N: usize = 1000;
 const SIZES: [(usize, usize); 12] = [
@@ -154,15 +152,6 @@ fn logsumexp<T: Real>(v: &[T]) -> T {
         sum = sum + (x - shift).exp();
     }
     shift + sum.ln()
-}
-
-/// Panics unless `got` equals `want` to a relative `tolerance` (absolute below 1).
-fn assert_gradient(name: &str, got: &[f64], want: &[f64], tolerance: f64) {
-    assert_eq!(got.len(), want.len(), "{name}: length");
-    for (i, (a, b)) in got.iter().zip(want).enumerate() {
-        let error = (a - b).abs() / a.abs().max(b.abs()).max(1.0);
-        assert!(error <= tolerance, "{name}[{i}]: {a} against ours {b}");
-    }
 }
 
 fn label(d: usize, k: usize) -> String {

@@ -15,11 +15,9 @@ use std::hint::black_box;
 use ad_suite::problems::lstm::{objective, objective_grad, objective_hand};
 use criterion::{BenchmarkId, Criterion};
 
-#[path = "support/real.rs"]
-mod real;
 mod support;
 
-use real::Real;
+use support::real::{self, Real, assert_gradient};
 
 const LAYERS: usize = 2;
 const B: usize = 14;
@@ -122,15 +120,6 @@ impl Input {
             }
         }
         -total / T::constant(((self.c - 1) * B) as f64)
-    }
-}
-
-/// Panics unless `got` equals `want` to `tolerance` (relative, absolute below 1).
-fn assert_gradient(name: &str, got: &[f64], want: &[f64], tolerance: f64) {
-    assert_eq!(got.len(), want.len(), "{name}: length");
-    for (i, (a, b)) in got.iter().zip(want).enumerate() {
-        let error = (a - b).abs() / a.abs().max(b.abs()).max(1.0);
-        assert!(error <= tolerance, "{name}[{i}]: {a} against ours {b}");
     }
 }
 

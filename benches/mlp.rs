@@ -6,12 +6,13 @@
 
 use std::hint::black_box;
 
-use ad_runtime::Float;
 use ad_suite::problems::mlp::{Shape, loss, loss_grad, loss_hand};
 use criterion::{BenchmarkId, Criterion};
-use easy_ml::differentiation::{Record, WengertList};
+use easy_ml::differentiation::WengertList;
 
 mod support;
+
+use support::real::{self, Real, assert_gradient};
 
 const SHAPES: [(&str, Shape); 2] = [
     (
@@ -38,13 +39,9 @@ const SHAPES: [(&str, Shape); 2] = [
 /// worth of work a gradient takes long enough to dominate the run.
 const EASY_ML_MAX_BATCH: usize = 32;
 
-/// The loss over flattened parameters `[w1, b1, w2, b2]`, for a peer's scalar type, with the
-/// number operations `T` offers (`tanh` written through `exp` for easy-ml, which has no tanh).
-fn loss_scalar<T>(params: &[T], x: &[f64], y: &[f64], shape: Shape, tanh: impl Fn(T) -> T) -> T
-where
-    T: Clone + std::ops::Add<Output = T> + std::ops::Mul<Output = T> + std::ops::Sub<Output = T>,
-    T: From64,
-{
+/// The loss over flattened parameters `[w1, b1, w2, b2]`, for a peer's number type: the same
+/// loops as ours.
+fn loss_peer<T: Real>(params: &[T], x: &[f64], y: &[f64], shape: Shape) -> T {
     let Shape {
         batch,
         inputs,
@@ -54,93 +51,27 @@ where
     let (w1, rest) = params.split_at(inputs * hidden);
     let (b1, rest) = rest.split_at(hidden);
     let (w2, b2) = rest.split_at(hidden * outputs);
-    let mut total = T::from64(0.0);
+    let mut total = T::constant(0.0);
     let mut h = Vec::with_capacity(hidden);
     for r in 0..batch {
         h.clear();
         for c in 0..hidden {
-            let mut z = b1[c].clone();
+            let mut z = b1[c];
             for k in 0..inputs {
-                z = z + w1[k * hidden + c].clone() * T::from64(x[r * inputs + k]);
+                z = z + w1[k * hidden + c] * T::constant(x[r * inputs + k]);
             }
-            h.push(tanh(z));
+            h.push(z.tanh());
         }
         for c in 0..outputs {
-            let mut z = b2[c].clone();
+            let mut z = b2[c];
             for k in 0..hidden {
-                z = z + h[k].clone() * w2[k * outputs + c].clone();
+                z = z + h[k] * w2[k * outputs + c];
             }
-            let e = z - T::from64(y[r * outputs + c]);
-            total = total + e.clone() * e;
+            let e = z - T::constant(y[r * outputs + c]);
+            total = total + e * e;
         }
     }
-    total * T::from64(1.0 / batch as f64)
-}
-
-/// Constants of a peer's scalar type.
-trait From64 {
-    fn from64(v: f64) -> Self;
-}
-
-impl<T: echidna::Scalar<Float = f64>> From64 for T {
-    fn from64(v: f64) -> Self {
-        T::from_f(v)
-    }
-}
-
-/// easy-ml's `Record` (a newtype, since `Record` is not an echidna scalar).
-#[derive(Clone)]
-struct EasyMl<'a>(Record<'a, f64>);
-
-impl From64 for EasyMl<'_> {
-    fn from64(v: f64) -> Self {
-        EasyMl(Record::constant(v))
-    }
-}
-
-impl<'a> std::ops::Add for EasyMl<'a> {
-    type Output = EasyMl<'a>;
-    fn add(self, other: Self) -> Self {
-        EasyMl(self.0 + other.0)
-    }
-}
-
-impl<'a> std::ops::Sub for EasyMl<'a> {
-    type Output = EasyMl<'a>;
-    fn sub(self, other: Self) -> Self {
-        EasyMl(self.0 - other.0)
-    }
-}
-
-impl<'a> std::ops::Mul for EasyMl<'a> {
-    type Output = EasyMl<'a>;
-    fn mul(self, other: Self) -> Self {
-        EasyMl(self.0 * other.0)
-    }
-}
-
-/// `tanh z = 1 - 2 / (e^{2z} + 1)` on easy-ml's records.
-fn easy_ml_tanh(z: EasyMl) -> EasyMl {
-    use easy_ml::numeric::extra::Exp;
-    let e = (z.0 * 2.0).exp();
-    EasyMl(Record::constant(1.0) - Record::constant(2.0) / (e + 1.0))
-}
-
-fn easy_ml_gradient(
-    list: &WengertList<f64>,
-    params: &[f64],
-    x: &[f64],
-    y: &[f64],
-    shape: Shape,
-) -> Vec<f64> {
-    list.clear();
-    let vars: Vec<EasyMl> = params
-        .iter()
-        .map(|&p| EasyMl(Record::variable(p, list)))
-        .collect();
-    let value = loss_scalar(&vars, x, y, shape, easy_ml_tanh);
-    let derivatives = value.0.derivatives();
-    vars.iter().map(|v| derivatives[&v.0]).collect()
+    total * T::constant(1.0 / batch as f64)
 }
 
 /// Deterministic values in [-1, 1).
@@ -154,16 +85,6 @@ fn values(n: usize, seed: u64) -> Vec<f64> {
             (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
         })
         .collect()
-}
-
-fn assert_close(what: &str, got: &[f64], expected: &[f64]) {
-    assert_eq!(got.len(), expected.len(), "{what}: length");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-9 * g.abs().max(e.abs()).max(1.0),
-            "{what}[{i}]: {g} vs {e}"
-        );
-    }
 }
 
 fn bench_mlp(c: &mut Criterion) {
@@ -182,10 +103,11 @@ fn bench_mlp(c: &mut Criterion) {
         let (_, grads) = loss_grad(&w1, &b1, &w2, &b2, &x, &y, batch, inputs);
         let expected: Vec<f64> = [&grads.0[..], &grads.1, &grads.2, &grads.3].concat();
         let (_, hand) = loss_hand((&w1, &b1, &w2, &b2), &x, &y, shape);
-        assert_close(
+        assert_gradient(
             "hand",
             &[&hand.0[..], &hand.1, &hand.2, &hand.3].concat(),
             &expected,
+            1e-9,
         );
 
         group.bench_function(BenchmarkId::new("primal", label), |b| {
@@ -197,32 +119,23 @@ fn bench_mlp(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("hand", label), |b| {
             b.iter(|| loss_hand((black_box(&w1), &b1, &w2, &b2), &x, &y, shape))
         });
-        let echidna_loss =
-            |p: &[_]| loss_scalar(p, &x, &y, shape, |z: echidna::Reverse<f64>| z.tanh());
-        assert_close(
-            "echidna_grad",
-            &echidna::grad(echidna_loss, &flat),
-            &expected,
-        );
+        let peer = |p: &[_]| loss_peer(p, &x, &y, shape);
+        assert_gradient("echidna_grad", &echidna::grad(peer, &flat), &expected, 1e-9);
         group.bench_function(BenchmarkId::new("echidna_grad", label), |b| {
-            b.iter(|| echidna::grad(echidna_loss, black_box(&flat)))
+            b.iter(|| echidna::grad(peer, black_box(&flat)))
         });
-        let recorded =
-            |p: &[_]| loss_scalar(p, &x, &y, shape, |z: echidna::BReverse<f64>| z.tanh());
-        let (mut tape, _) = echidna::record(recorded, &flat);
-        assert_close("echidna_tape", &tape.gradient(&flat), &expected);
+        let (mut tape, _) = echidna::record(|p| loss_peer(p, &x, &y, shape), &flat);
+        assert_gradient("echidna_tape", &tape.gradient(&flat), &expected, 1e-9);
         group.bench_function(BenchmarkId::new("echidna_tape", label), |b| {
             b.iter(|| tape.gradient(black_box(&flat)))
         });
         if batch <= EASY_ML_MAX_BATCH {
             let list = WengertList::new();
-            assert_close(
-                "easy_ml",
-                &easy_ml_gradient(&list, &flat, &x, &y, shape),
-                &expected,
-            );
+            let peer =
+                |p: &[f64]| real::easy_ml_gradient_on(&list, |q| loss_peer(q, &x, &y, shape), p);
+            assert_gradient("easy_ml", &peer(&flat), &expected, 1e-9);
             group.bench_function(BenchmarkId::new("easy_ml", label), |b| {
-                b.iter(|| easy_ml_gradient(&list, black_box(&flat), &x, &y, shape))
+                b.iter(|| peer(black_box(&flat)))
             });
         }
     }

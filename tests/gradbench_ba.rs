@@ -2,11 +2,13 @@
 //! values; the Jacobian blocks against central differences, the hand-written blocks and the
 //! closed-form identities the spec lists; the sparse structure against its formula.
 
+mod common;
+
 use ad_runtime::check::central_differences;
-use ad_suite::gradbench::serve;
 use ad_suite::problems::ba::{
     self, Observation, Problem, block, block_hand, reprojection_error, weight_error_grad,
 };
+use common::gradbench::{Rng, assert_floats, evaluate, floats};
 use serde_json::{Value, json};
 
 const CAM: [f64; 11] = [
@@ -17,59 +19,15 @@ const X: [f64; 3] = [7.203245, 0.001144, 3.023326];
 const W: f64 = 0.417022;
 const FEAT: [f64; 2] = [271.760969, 834.209256];
 
-/// The eval's messages for one `ba` evaluation, answered by the tool in-process; returns
-/// the evaluate response.
-fn evaluate(function: &str, input: Value) -> Value {
-    let messages = [
-        json!({"id": 0, "kind": "start", "eval": "ba"}),
-        json!({"id": 1, "kind": "define", "module": "ba"}),
-        json!({"id": 2, "kind": "evaluate", "module": "ba", "function": function, "input": input}),
-    ];
-    let text: String = messages.iter().map(|m| format!("{m}\n")).collect();
-    let mut output = Vec::new();
-    serve(text.as_bytes(), &mut output).expect("serve");
-    let responses: Vec<Value> = String::from_utf8(output)
-        .expect("utf-8")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-        .collect();
-    assert_eq!(responses.len(), 3);
-    assert_eq!(responses[0], json!({"id": 0, "tool": "ad"}));
-    assert_eq!(responses[1], json!({"id": 1, "success": true}));
-    responses[2].clone()
-}
-
 /// The worked example's input: the data values with n = 2, m = 3, p = 16.
 fn example_input() -> Value {
     json!({"n": 2, "m": 3, "p": 16, "cam": CAM, "x": X, "w": W, "feat": FEAT,
            "min_runs": 2, "min_seconds": 0})
 }
 
-/// `|x − y| / max(1, |x| + |y|)`, the eval's mismatch measure (§3.1).
-fn mismatch(x: f64, y: f64) -> f64 {
-    (x - y).abs() / (x.abs() + y.abs()).max(1.0)
-}
-
-#[track_caller]
-fn assert_floats(what: &str, got: &Value, want: &[f64], tolerance: f64) {
-    let got: Vec<f64> = got
-        .as_array()
-        .unwrap_or_else(|| panic!("{what}: not an array: {got}"))
-        .iter()
-        .map(|v| v.as_f64().expect("a number"))
-        .collect();
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            mismatch(g, w) <= tolerance,
-            "{what}[{i}]: got {g}, want {w}"
-        );
-    }
-}
-
 #[test]
 fn objective_matches_the_worked_example() {
-    let response = evaluate("objective", example_input());
+    let response = evaluate("ba", "objective", &example_input());
     assert_eq!(response["id"], 2);
     assert_eq!(response["success"], true);
     assert_eq!(response["timings"].as_array().map(Vec::len), Some(2));
@@ -86,14 +44,14 @@ fn objective_matches_the_worked_example() {
     );
     assert_floats(
         "reproj_error.elements",
-        &output["reproj_error"]["elements"],
+        &floats(&output["reproj_error"]["elements"]),
         &[0.10133583791446145, -0.06896776592448106],
         1e-9,
     );
     assert_eq!(output["reproj_error"]["repeated"], 16);
     assert_floats(
         "w_err.element",
-        &json!([output["w_err"]["element"]]),
+        &floats(&json!([output["w_err"]["element"]])),
         &[0.826092651516],
         1e-9,
     );
@@ -102,7 +60,7 @@ fn objective_matches_the_worked_example() {
 
 #[test]
 fn jacobian_matches_the_worked_example() {
-    let response = evaluate("jacobian", example_input());
+    let response = evaluate("ba", "jacobian", &example_input());
     assert_eq!(response["success"], true);
     let output = &response["output"];
     assert_eq!(output.as_object().unwrap().len(), 3);
@@ -148,44 +106,30 @@ fn jacobian_matches_the_worked_example() {
         -0.16538160078960118,
         -0.834044,
     ];
-    assert_floats("vals", &output["vals"], &vals, 1e-9);
+    assert_floats("vals", &floats(&output["vals"]), &vals, 1e-9);
 }
 
 #[test]
 fn bad_inputs_and_functions_fail_without_stopping() {
-    let response = evaluate("gradient", example_input());
+    let response = evaluate("ba", "gradient", &example_input());
     assert_eq!(response["success"], false);
     assert!(response["error"].as_str().unwrap().contains("gradient"));
     let mut short = example_input();
     short["cam"] = json!([1.0, 2.0]);
-    let response = evaluate("objective", short);
+    let response = evaluate("ba", "objective", &short);
     assert_eq!(response["success"], false);
     assert!(response["error"].as_str().unwrap().contains("cam"));
 }
 
-/// A small deterministic generator of test points (an LCG: the tests need variety, not
-/// statistical quality).
-struct Points(u64);
-
-impl Points {
-    fn uniform(&mut self, low: f64, high: f64) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        low + (high - low) * ((self.0 >> 11) as f64 / (1u64 << 53) as f64)
+/// An observation near the data's, drawn from `points`: the camera in front of the point, so
+/// the projection is well defined.
+fn observation(points: &mut Rng) -> Observation {
+    let mut cam = CAM;
+    for c in &mut cam {
+        *c *= points.uniform(0.7, 1.3);
     }
-
-    /// An observation near the data's: the camera in front of the point, so the projection
-    /// is well defined.
-    fn observation(&mut self) -> Observation {
-        let mut cam = CAM;
-        for c in &mut cam {
-            *c *= self.uniform(0.7, 1.3);
-        }
-        let x = X.map(|x| x + self.uniform(-1.0, 1.0));
-        (cam, x, self.uniform(0.2, 1.5), FEAT)
-    }
+    let x = X.map(|x| x + points.uniform(-1.0, 1.0));
+    (cam, x, points.uniform(0.2, 1.5), FEAT)
 }
 
 /// The block of one observation by central differences on [`reprojection_error`].
@@ -223,11 +167,12 @@ fn assert_blocks(what: &str, got: &ba::Block, want: &ba::Block, tolerance: f64) 
 /// The data's observation, random ones, and cameras with a zero rotation (Rodrigues'
 /// exact `θ² = 0` branch).
 fn observations() -> Vec<Observation> {
-    let mut points = Points(7);
+    // Test points need variety, not statistical quality: an LCG.
+    let mut points = Rng::lcg(7);
     let mut all = vec![(CAM, X, W, FEAT)];
-    all.extend((0..6).map(|_| points.observation()));
+    all.extend((0..6).map(|_| observation(&mut points)));
     for k in 0..2 {
-        let (mut cam, x, w, feat) = points.observation();
+        let (mut cam, x, w, feat) = observation(&mut points);
         cam[..3].fill(0.0);
         all.push((cam, x, w + k as f64, feat));
     }
@@ -284,7 +229,7 @@ fn the_full_jacobian_has_the_documented_structure() {
     let (n, m, p) = (3, 4, 10);
     let mut problem = Problem::replicated(n, m, p, &CAM, &X, W, &FEAT);
     // Distinct cameras, points and weights, so that a wrong index shows in the values.
-    let mut points = Points(11);
+    let mut points = Rng::lcg(11);
     for value in problem
         .cams
         .iter_mut()

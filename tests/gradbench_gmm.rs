@@ -1,75 +1,14 @@
 //! The `gmm` eval (GRADBENCH.md §4.7) through the protocol, against the spec's worked
 //! examples, central differences and the hand-written adjoint.
 
+mod common;
+
 use ad_runtime::check;
-use ad_suite::gradbench::serve;
 use ad_suite::problems::gmm::{
     Gradient, ln_gamma_half_integer, objective, objective_grad, objective_hand, triangle,
 };
+use common::gradbench::{Rng, assert_matches, assert_relative, output, session};
 use serde_json::{Value, json};
-
-/// The responses to `messages`, one per line, from an in-process session.
-fn session(messages: &[Value]) -> Vec<Value> {
-    let input: String = messages.iter().map(|m| format!("{m}\n")).collect();
-    let mut output = Vec::new();
-    serve(input.as_bytes(), &mut output).expect("in-memory I/O does not fail");
-    String::from_utf8(output)
-        .expect("responses are UTF-8")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each response is JSON"))
-        .collect()
-}
-
-/// The output of evaluating `function` on `input` after `start` and `define`.
-fn evaluate(function: &str, input: Value) -> Value {
-    let responses = session(&[
-        json!({"id": 0, "kind": "start", "eval": "gmm"}),
-        json!({"id": 1, "kind": "define", "module": "gmm"}),
-        json!({"id": 2, "kind": "evaluate", "module": "gmm", "function": function, "input": input}),
-    ]);
-    assert_eq!(responses[1], json!({"id": 1, "success": true}));
-    let response = &responses[2];
-    assert_eq!(response["id"], 2);
-    assert_eq!(response["success"], true, "{response}");
-    let timings = response["timings"].as_array().expect("timings");
-    assert!(!timings.is_empty() && timings.iter().all(|t| t["name"] == "evaluate"));
-    response["output"].clone()
-}
-
-/// Walks `actual` and `expected` together as the eval does (§3.1), with numbers compared by
-/// `|x − y| / max(1, |x| + |y|) ≤ tolerance`; objects must have exactly the same keys.
-fn assert_matches(path: &str, actual: &Value, expected: &Value, tolerance: f64) {
-    match (actual, expected) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            let error = (x - y).abs() / 1f64.max(x.abs() + y.abs());
-            assert!(error <= tolerance, "{path}: expected {y}, got {x}");
-        }
-        (Value::Array(xs), Value::Array(ys)) => {
-            assert_eq!(xs.len(), ys.len(), "{path}: length");
-            for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
-                assert_matches(&format!("{path}[{i}]"), x, y, tolerance);
-            }
-        }
-        (Value::Object(xs), Value::Object(ys)) => {
-            let mut keys: Vec<_> = xs.keys().collect();
-            let mut expected_keys: Vec<_> = ys.keys().collect();
-            keys.sort();
-            expected_keys.sort();
-            assert_eq!(keys, expected_keys, "{path}: keys");
-            for (key, y) in ys {
-                assert_matches(&format!("{path}.{key}"), &xs[key], y, tolerance);
-            }
-        }
-        _ => panic!("{path}: expected {expected}, got {actual}"),
-    }
-}
-
-/// Both the eval's rule and a tighter one, since the spec gives the values to full precision.
-fn assert_matches_spec(actual: &Value, expected: &Value) {
-    assert_matches("output", actual, expected, 1e-4);
-    assert_matches("output", actual, expected, 1e-9);
-}
 
 fn example_1() -> Value {
     json!({
@@ -97,31 +36,31 @@ fn example_2() -> Value {
 
 #[test]
 fn example_1_objective() {
-    let output = evaluate("objective", example_1());
-    assert_matches_spec(&output, &json!(-14.53523148243055));
+    let output = output("gmm", "objective", &example_1());
+    assert_matches(&output, &json!(-14.53523148243055), 1e-9);
 }
 
 #[test]
 fn example_1_jacobian() {
-    let output = evaluate("jacobian", example_1());
+    let output = output("gmm", "jacobian", &example_1());
     let expected = json!({
         "alpha": [0.1226421923899157, -0.1226421923899157],
         "mu": [[0.3569799493374582, 0.509713578062487], [-0.0016435456578850968, 1.165922715642004]],
         "q": [[-1.147939792603065, 0.8335741984362964], [-0.16164405890092076, -1.6471232285486266]],
         "l": [[-0.427605263589409], [0.1263003396125624]]
     });
-    assert_matches_spec(&output, &expected);
+    assert_matches(&output, &expected, 1e-9);
 }
 
 #[test]
 fn example_2_objective() {
-    let output = evaluate("objective", example_2());
-    assert_matches_spec(&output, &json!(-38.270276338718446));
+    let output = output("gmm", "objective", &example_2());
+    assert_matches(&output, &json!(-38.270276338718446), 1e-9);
 }
 
 #[test]
 fn example_2_jacobian() {
-    let output = evaluate("jacobian", example_2());
+    let output = output("gmm", "jacobian", &example_2());
     let expected = json!({
         "alpha": [-0.11832954758988512, 0.11832954758988534],
         "mu": [[1.242712085211653, 0.30199329758845717, -0.2842528797932309],
@@ -131,7 +70,7 @@ fn example_2_jacobian() {
         "l": [[-0.4610669395050665, 0.231619940699883, 0.21130817809317443],
               [-0.1507296293203627, -0.10156056663418213, -0.05572729880888616]]
     });
-    assert_matches_spec(&output, &expected);
+    assert_matches(&output, &expected, 1e-9);
 }
 
 #[test]
@@ -154,21 +93,6 @@ fn unknown_function_and_bad_input_fail_without_ending_the_session() {
     assert_eq!(responses[4]["success"], true);
 }
 
-/// A seeded xorshift generator of floats in [−1, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-    fn vec(&mut self, len: usize) -> Vec<f64> {
-        (0..len).map(|_| self.next()).collect()
-    }
-}
-
 /// A random problem's arrays (its dimensions are the caller's).
 struct Random {
     alpha: Vec<f64>,
@@ -179,13 +103,13 @@ struct Random {
 }
 
 fn random(seed: u64, d: usize, k: usize, n: usize) -> Random {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::xorshift(seed);
     Random {
-        alpha: rng.vec(k),
-        means: rng.vec(k * d),
-        q: rng.vec(k * d),
-        l: rng.vec(k * triangle(d)),
-        x: rng.vec(n * d),
+        alpha: rng.vec(k, -1.0, 1.0),
+        means: rng.vec(k * d, -1.0, 1.0),
+        q: rng.vec(k * d, -1.0, 1.0),
+        l: rng.vec(k * triangle(d), -1.0, 1.0),
+        x: rng.vec(n * d, -1.0, 1.0),
     }
 }
 
@@ -220,15 +144,6 @@ fn gradient_matches_central_differences() {
     }
 }
 
-/// `a` and `b` agree to a relative 1e-12 (absolute below 1).
-fn assert_same(what: &str, a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len(), "{what}: length");
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        let error = (x - y).abs() / 1f64.max(x.abs().max(y.abs()));
-        assert!(error <= 1e-12, "{what}[{i}]: {x} against {y}");
-    }
-}
-
 #[test]
 fn hand_written_adjoint_equals_generated() {
     for (seed, d, k, n, m, gamma) in SHAPES.into_iter().chain([(5, 10, 5, 20, 3, 1.0)]) {
@@ -237,11 +152,11 @@ fn hand_written_adjoint_equals_generated() {
             objective_grad(&p.alpha, &p.means, &p.q, &p.l, &p.x, d, k, n, m, gamma);
         let (hand_value, Gradient { alpha, means, q, l }) =
             objective_hand(&p.alpha, &p.means, &p.q, &p.l, &p.x, d, k, n, m, gamma);
-        assert_same("value", &[value], &[hand_value]);
-        assert_same("alpha", &da, &alpha);
-        assert_same("means", &dm, &means);
-        assert_same("q", &dq, &q);
-        assert_same("l", &dl, &l);
+        assert_relative("value", &[value], &[hand_value], 1e-12);
+        assert_relative("alpha", &da, &alpha, 1e-12);
+        assert_relative("means", &dm, &means, 1e-12);
+        assert_relative("q", &dq, &q, 1e-12);
+        assert_relative("l", &dl, &l, 1e-12);
     }
 }
 

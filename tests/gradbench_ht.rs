@@ -3,9 +3,11 @@
 //! `objective_jacobian` (one reverse sweep of the whole objective per row), central
 //! differences and the closed form `∂err/∂u0 = pos_c − pos_a`, `∂err/∂u1 = pos_c − pos_b`.
 
+mod common;
+
 use ad_runtime::check::central_differences;
-use ad_suite::gradbench::serve;
 use ad_suite::problems::ht::{self, Model};
+use common::gradbench::{assert_floats, floats, output, session};
 use serde_json::{Value, json};
 
 const BONES: usize = 22;
@@ -107,56 +109,6 @@ const SIMPLE: [usize; 2] = [0, 3];
 const COMPLICATED: [usize; 2] = [0, 1];
 const US: [[f64; 2]; 2] = [[0.2, 0.3], [0.5, 0.25]];
 
-/// One `ht` evaluation answered by the tool in-process, after `start` and `define`.
-fn evaluate(function: &str, input: Value) -> Value {
-    let messages = [
-        json!({"id": 0, "kind": "start", "eval": "ht"}),
-        json!({"id": 1, "kind": "define", "module": "ht"}),
-        json!({"id": 2, "kind": "evaluate", "module": "ht", "function": function, "input": input}),
-        json!({"id": 3, "kind": "analysis", "of": 2, "valid": true}),
-    ];
-    let text: String = messages.iter().map(|m| format!("{m}\n")).collect();
-    let mut output = Vec::new();
-    serve(text.as_bytes(), &mut output).expect("serve");
-    let responses: Vec<Value> = String::from_utf8(output)
-        .expect("utf-8")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-        .collect();
-    assert_eq!(responses.len(), 4);
-    assert_eq!(responses[1], json!({"id": 1, "success": true}));
-    assert_eq!(responses[3], json!({"id": 3}));
-    let response = responses[2].clone();
-    assert_eq!(response["id"], 2);
-    assert_eq!(response["success"], true, "{response}");
-    response["output"].clone()
-}
-
-/// `|x − y| / max(1, |x| + |y|)`, the eval's mismatch measure (§3.1).
-fn mismatch(x: f64, y: f64) -> f64 {
-    (x - y).abs() / (x.abs() + y.abs()).max(1.0)
-}
-
-fn floats(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("not an array: {value}"))
-        .iter()
-        .map(|v| v.as_f64().expect("a number"))
-        .collect()
-}
-
-#[track_caller]
-fn assert_floats(what: &str, got: &[f64], want: &[f64], tolerance: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            mismatch(g, w) <= tolerance,
-            "{what}[{i}]: got {g}, want {w}"
-        );
-    }
-}
-
 /// `values` followed by `count` zeros.
 fn then_zeros(values: &[f64], count: usize) -> Vec<f64> {
     let mut all = values.to_vec();
@@ -174,7 +126,7 @@ fn rows(output: &Value, columns: usize) -> Vec<Vec<f64>> {
 
 #[test]
 fn simple_objective_matches_the_worked_example() {
-    let output = evaluate("objective", input(&SIMPLE, &[]));
+    let output = output("ht", "objective", &input(&SIMPLE, &[]));
     let want = [
         -0.0440577622872583,
         -0.23857109283968228,
@@ -188,7 +140,7 @@ fn simple_objective_matches_the_worked_example() {
 
 #[test]
 fn simple_jacobian_matches_the_worked_example() {
-    let rows = rows(&evaluate("jacobian", input(&SIMPLE, &[])), 26);
+    let rows = rows(&output("ht", "jacobian", &input(&SIMPLE, &[])), 26);
     let row0 = then_zeros(
         &[
             -0.026509755466969463,
@@ -226,7 +178,7 @@ fn simple_jacobian_matches_the_worked_example() {
 
 #[test]
 fn complicated_objective_matches_the_worked_example() {
-    let output = evaluate("objective", input(&COMPLICATED, &US));
+    let output = output("ht", "objective", &input(&COMPLICATED, &US));
     let want = [
         -0.019676364512822356,
         -0.3317413527125722,
@@ -240,7 +192,7 @@ fn complicated_objective_matches_the_worked_example() {
 
 #[test]
 fn complicated_jacobian_matches_the_worked_example() {
-    let rows = rows(&evaluate("jacobian", input(&COMPLICATED, &US)), 28);
+    let rows = rows(&output("ht", "jacobian", &input(&COMPLICATED, &US)), 28);
     let du = [
         [0.0011602448896637085, 0.08436531228722305],
         [0.013071088954735022, -0.2757112956970066],
@@ -279,22 +231,12 @@ fn complicated_jacobian_matches_the_worked_example() {
 
 #[test]
 fn unknown_functions_and_bad_inputs_fail() {
-    let text = [
+    let responses = session(&[
         json!({"id": 0, "kind": "evaluate", "module": "ht", "function": "hessian",
                "input": input(&SIMPLE, &[])}),
         json!({"id": 1, "kind": "evaluate", "module": "ht", "function": "objective",
                "input": input(&[0, 7], &[])}),
-    ]
-    .iter()
-    .map(|m| format!("{m}\n"))
-    .collect::<String>();
-    let mut output = Vec::new();
-    serve(text.as_bytes(), &mut output).unwrap();
-    let responses: Vec<Value> = String::from_utf8(output)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    ]);
     assert_eq!(responses[0]["success"], false);
     assert!(responses[0]["error"].as_str().unwrap().contains("hessian"));
     assert_eq!(responses[1]["success"], false);

@@ -1,41 +1,12 @@
 //! The `lstm` eval (GRADBENCH.md §4.10) through the protocol, against the spec's worked
 //! example, central differences and the hand-written adjoint.
 
+mod common;
+
 use ad_runtime::check;
-use ad_suite::gradbench::serve;
 use ad_suite::problems::lstm::{objective, objective_grad, objective_hand};
+use common::gradbench::{Rng, assert_matches, assert_relative, output, session};
 use serde_json::{Value, json};
-
-/// The responses to `messages`, one per line, from an in-process session.
-fn session(messages: &[Value]) -> Vec<Value> {
-    let input: String = messages.iter().map(|m| format!("{m}\n")).collect();
-    let mut output = Vec::new();
-    serve(input.as_bytes(), &mut output).expect("in-memory I/O does not fail");
-    String::from_utf8(output)
-        .expect("responses are UTF-8")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each response is JSON"))
-        .collect()
-}
-
-/// The output of evaluating `function` on `input` after `start` and `define`.
-fn evaluate(function: &str, input: Value) -> Value {
-    let responses = session(&[
-        json!({"id": 0, "kind": "start", "eval": "lstm"}),
-        json!({"id": 1, "kind": "define", "module": "lstm"}),
-        json!({"id": 2, "kind": "evaluate", "module": "lstm", "function": function, "input": input}),
-    ]);
-    assert_eq!(responses[1], json!({"id": 1, "success": true}));
-    let response = &responses[2];
-    assert_eq!(response["success"], true, "{response}");
-    response["output"].clone()
-}
-
-/// The eval's number rule, `|x − y| / max(1, |x| + |y|) ≤ tolerance`.
-fn assert_number(what: &str, x: f64, y: f64, tolerance: f64) {
-    let error = (x - y).abs() / 1f64.max(x.abs() + y.abs());
-    assert!(error <= tolerance, "{what}: expected {y}, got {x}");
-}
 
 fn example() -> Value {
     json!({
@@ -50,11 +21,8 @@ fn example() -> Value {
 
 #[test]
 fn example_objective() {
-    let output = evaluate("objective", example());
-    let value = output.as_f64().expect("a number");
-    for tolerance in [1e-4, 1e-9] {
-        assert_number("objective", value, 0.9609585731947796, tolerance);
-    }
+    let output = output("lstm", "objective", &example());
+    assert_matches(&output, &json!(0.9609585731947796), 1e-9);
 }
 
 #[test]
@@ -83,15 +51,8 @@ fn example_jacobian() {
         -0.296472483051044,
         -0.035063575198080954,
     ];
-    let output = evaluate("jacobian", example());
-    let output = output.as_array().expect("a flat array");
-    assert_eq!(output.len(), expected.len());
-    for (i, (x, &y)) in output.iter().zip(&expected).enumerate() {
-        let x = x.as_f64().expect("numbers");
-        for tolerance in [1e-4, 1e-9] {
-            assert_number(&format!("jacobian[{i}]"), x, y, tolerance);
-        }
-    }
+    let output = output("lstm", "jacobian", &example());
+    assert_matches(&output, &json!(expected), 1e-9);
 }
 
 #[test]
@@ -111,33 +72,17 @@ fn malformed_input_and_unknown_function_fail() {
     assert_eq!(responses[4]["output"].as_array().map(Vec::len), Some(22));
 }
 
-/// A seeded xorshift generator of floats in [0, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn vec(&mut self, len: usize) -> Vec<f64> {
-        (0..len).map(|_| self.next()).collect()
-    }
-    /// `len` bits as 0.0 / 1.0.
-    fn bits(&mut self, len: usize) -> Vec<f64> {
-        (0..len).map(|_| (self.next() < 0.5) as u8 as f64).collect()
-    }
-}
-
 /// `(main_params, extra_params, state, sequence)` for `layers`, `b`, `c`.
 fn random(seed: u64, layers: usize, b: usize, c: usize) -> [Vec<f64>; 4] {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::xorshift(seed);
     [
-        rng.vec(8 * layers * b),
-        rng.vec(3 * b),
-        rng.vec(2 * layers * b),
-        rng.bits(c * b),
+        rng.vec(8 * layers * b, 0.0, 1.0),
+        rng.vec(3 * b, 0.0, 1.0),
+        rng.vec(2 * layers * b, 0.0, 1.0),
+        // `c * b` bits as 0.0 / 1.0.
+        (0..c * b)
+            .map(|_| (rng.uniform(0.0, 1.0) < 0.5) as u8 as f64)
+            .collect(),
     ]
 }
 
@@ -173,12 +118,6 @@ fn hand_written_adjoint_equals_generated() {
         let (hand_value, hand) = objective_hand(&main, &extra, &state, &sequence, layers, b, c);
         let ours = [dmain, dextra].concat();
         assert!((value - hand_value).abs() <= 1e-12 * value.abs().max(1.0));
-        assert_eq!(ours.len(), hand.len());
-        for (i, (x, y)) in ours.iter().zip(&hand).enumerate() {
-            assert!(
-                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0),
-                "gradient[{i}]: {x} against the hand-written {y}"
-            );
-        }
+        assert_relative("gradient against the hand-written", &ours, &hand, 1e-12);
     }
 }

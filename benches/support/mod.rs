@@ -1,11 +1,14 @@
-//! What every bench shares: criterion's settings, and the table of medians and ratios that
-//! each bench prints after its measurements, read back from criterion's own estimates so the
-//! ratios come from the same run.
+//! What every bench shares: criterion's settings, the table of medians and ratios that each
+//! bench prints after its measurements (read back from criterion's own estimates so the
+//! ratios come from the same run), and [`real`], the number trait the peers' versions of the
+//! problems are written with.
 //!
 //! Use it from a bench with `mod support;` and a `main` that calls [`criterion`], runs the
 //! groups, then [`report`] for each.
 
 #![allow(dead_code, reason = "each bench uses the part it needs")]
+
+pub mod real;
 
 use std::fmt::Display;
 use std::path::PathBuf;

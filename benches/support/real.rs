@@ -10,7 +10,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use easy_ml::differentiation::Record;
+use easy_ml::differentiation::{Record, WengertList};
 use echidna::{BReverse, Reverse, Scalar};
 use num_dual::{Dual64, DualNum};
 
@@ -136,10 +136,30 @@ pub fn easy_ml_gradient(
     f: impl for<'a> Fn(&[Record<'a, f64>]) -> Record<'a, f64>,
     x: &[f64],
 ) -> Vec<f64> {
-    let list = easy_ml::differentiation::WengertList::new();
-    let inputs: Vec<Record<f64>> = x.iter().map(|&v| Record::variable(v, &list)).collect();
+    easy_ml_gradient_on(&WengertList::new(), f, x)
+}
+
+/// The gradient of `f` at `x` on `list`, cleared first as easy-ml prescribes for a new pass
+/// (so that a bench reuses one list's allocation).
+pub fn easy_ml_gradient_on(
+    list: &WengertList<f64>,
+    f: impl for<'a> Fn(&[Record<'a, f64>]) -> Record<'a, f64>,
+    x: &[f64],
+) -> Vec<f64> {
+    list.clear();
+    let inputs: Vec<Record<f64>> = x.iter().map(|&v| Record::variable(v, list)).collect();
     let derivatives = f(&inputs).derivatives();
     inputs.iter().map(|r| derivatives[r]).collect()
+}
+
+/// Panics unless `got` equals `want` to `tolerance` (relative, absolute below 1).
+#[track_caller]
+pub fn assert_gradient(name: &str, got: &[f64], want: &[f64], tolerance: f64) {
+    assert_eq!(got.len(), want.len(), "{name}: length");
+    for (i, (a, b)) in got.iter().zip(want).enumerate() {
+        let error = (a - b).abs() / a.abs().max(b.abs()).max(1.0);
+        assert!(error <= tolerance, "{name}[{i}]: {a} against ours {b}");
+    }
 }
 
 /// The gradient of `f` at `x` by central differences, `2n` calls of `f`.

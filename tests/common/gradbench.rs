@@ -23,6 +23,12 @@ pub fn replay(lines: &[String]) -> Vec<Value> {
         .collect()
 }
 
+/// The responses to `messages`, sent one per line in one run.
+pub fn session(messages: &[Value]) -> Vec<Value> {
+    let lines: Vec<String> = messages.iter().map(Value::to_string).collect();
+    replay(&lines)
+}
+
 /// The one response to one message.
 pub fn exchange(message: &Value) -> Value {
     let mut responses = replay(&[message.to_string()]);
@@ -30,24 +36,24 @@ pub fn exchange(message: &Value) -> Value {
     responses.remove(0)
 }
 
-/// A whole run as the eval starts it (`start`, `define module`), then one `evaluate` of
-/// `function` on `input`: checks the first two answers and returns the evaluate's response.
+/// A whole run as the eval has it (`start`, `define module`), one `evaluate` of `function`
+/// on `input` and its `analysis`: checks the other answers and returns the evaluate's response.
 pub fn evaluate(module: &str, function: &str, input: &Value) -> Value {
-    let messages = [
+    let responses = session(&[
         json!({"id": 0, "kind": "start", "eval": module}),
         json!({"id": 1, "kind": "define", "module": module}),
         json!({"id": 2, "kind": "evaluate", "module": module, "function": function, "input": input}),
-    ];
-    let lines: Vec<String> = messages.iter().map(Value::to_string).collect();
-    let responses = replay(&lines);
-    assert_eq!(responses.len(), 3);
-    assert_eq!(responses[0]["id"], 0);
+        json!({"id": 3, "kind": "analysis", "of": 2, "valid": true}),
+    ]);
+    assert_eq!(responses.len(), 4);
+    assert_eq!(responses[0], json!({"id": 0, "tool": "ad"}));
     assert_eq!(
         responses[1],
         json!({"id": 1, "success": true}),
         "define {module}"
     );
     assert_eq!(responses[2]["id"], 2);
+    assert_eq!(responses[3], json!({"id": 3}));
     responses[2].clone()
 }
 
@@ -84,6 +90,11 @@ pub fn once(mut input: Value) -> Value {
     input
 }
 
+/// `|x − y| / max(1, |x| + |y|)`, the eval's mismatch measure (§3.1).
+pub fn mismatch(x: f64, y: f64) -> f64 {
+    (x - y).abs() / (x.abs() + y.abs()).max(1.0)
+}
+
 /// The eval's comparison (§3.1) of `ours` with `expected`: numbers mismatch when
 /// `|x − y| / max(1, |x| + |y|) > tolerance` (the eval uses 1e-4), arrays must have the same
 /// length, objects the same keys, anything else must be equal. Returns the mismatches' paths.
@@ -97,7 +108,7 @@ fn compare(ours: &Value, expected: &Value, tolerance: f64, path: &str, found: &m
     match (ours, expected) {
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            if (x - y).abs() / (x.abs() + y.abs()).max(1.0) > tolerance || x.is_nan() {
+            if mismatch(x, y) > tolerance || x.is_nan() {
                 found.push(format!("{path}: {y} != {x}"));
             }
         }
@@ -143,6 +154,32 @@ pub fn assert_matches(ours: &Value, expected: &Value, tight: f64) {
     }
 }
 
+/// Asserts that `got` and `want` have the same length and every pair passes the eval's
+/// measure ([`mismatch`]) at `tolerance`.
+#[track_caller]
+pub fn assert_floats(what: &str, got: &[f64], want: &[f64], tolerance: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            mismatch(g, w) <= tolerance,
+            "{what}[{i}]: got {g}, want {w}"
+        );
+    }
+}
+
+/// Asserts that `got` and `want` have the same length and agree elementwise to a relative
+/// `tolerance` (absolute below 1): `|x − y| ≤ tolerance · max(1, |x|, |y|)`.
+#[track_caller]
+pub fn assert_relative(what: &str, got: &[f64], want: &[f64], tolerance: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&x, &y)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (x - y).abs() <= tolerance * x.abs().max(y.abs()).max(1.0),
+            "{what}[{i}]: {x} against {y}"
+        );
+    }
+}
+
 /// A JSON array of floats as a `Vec`.
 pub fn floats(value: &Value) -> Vec<f64> {
     value
@@ -166,4 +203,44 @@ pub fn uniform(seed: u64, n: usize) -> Vec<f64> {
             (z ^ (z >> 31)) as f64 / 2f64.powi(64)
         })
         .collect()
+}
+
+/// A seeded stream of floats `low + (high − low) u`, `u = (state >> 11) / 2⁵³` in [0, 1), for
+/// the tests that draw their points from a xorshift64 or an LCG state.
+pub struct Rng {
+    state: u64,
+    step: fn(u64) -> u64,
+}
+
+impl Rng {
+    /// Marsaglia's xorshift64 (13, 7, 17).
+    pub fn xorshift(seed: u64) -> Self {
+        let step = |mut s: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        Rng { state: seed, step }
+    }
+
+    /// Knuth's MMIX linear congruential generator.
+    pub fn lcg(seed: u64) -> Self {
+        let step = |s: u64| {
+            s.wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407)
+        };
+        Rng { state: seed, step }
+    }
+
+    /// The next value in [`low`, `high`).
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        self.state = (self.step)(self.state);
+        low + (high - low) * ((self.state >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    /// The next `len` values in [`low`, `high`).
+    pub fn vec(&mut self, len: usize, low: f64, high: f64) -> Vec<f64> {
+        (0..len).map(|_| self.uniform(low, high)).collect()
+    }
 }
