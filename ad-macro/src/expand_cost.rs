@@ -185,13 +185,15 @@ fn staged(item: &TokenStream) -> (Stages, usize) {
     lap(&mut times.reverse);
     adjoint.verify().expect("adjoint verifies");
     lap(&mut times.verify);
+    let fused = reverse::fuse(&adjoint);
+    lap(&mut times.reverse);
     let cx = emit::Context {
         item: &func,
         sig: &sig,
         krate: &options.krate,
         items: &items,
     };
-    let generated = emit::functions(&cx, &adjoint);
+    let generated = emit::functions(&cx, &adjoint, fused.as_ref());
     lap(&mut times.emit);
     let text = generated.to_string();
     lap(&mut times.print);
