@@ -380,3 +380,87 @@ fn f(%w.0 active, %x.1 active) {
         "{adjoint}"
     );
 }
+
+/// The printed adjoint IR of `source`, and that of its loops fused (`None`: nothing fused).
+fn fused(source: &str) -> (String, Option<String>) {
+    let item: syn::ItemFn = syn::parse_str(source).expect("test source parses");
+    let mut errors = Errors::new();
+    let sig = Signature::analyze(&item.sig, &crate::options::Options::default(), &mut errors)
+        .expect("valid signature");
+    let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
+    analysis::activity::analyze(&mut primal, &sig, &mut errors);
+    errors.finish().expect("no errors");
+    let adjoint = reverse::differentiate(&primal, &sig, format_ident!("seed"));
+    let fused = reverse::fuse(&adjoint);
+    if let Some(fused) = &fused {
+        fused.verify().expect("the fused program verifies");
+    }
+    (adjoint.to_string(), fused.map(|f| f.to_string()))
+}
+
+#[test]
+fn reduction_loop_fuses_with_its_reverse() {
+    let (adjoint, fused) = fused(
+        "fn f(x: &[f64], a: f64) -> f64 {
+            let mut s = 0.0;
+            for i in 0..x.len() { let t = (a * x[i]).sin(); s += t * t; }
+            s
+        }",
+    );
+    // Unfused: a forward loop keeping `sin`'s operand, and a reversed loop popping it.
+    assert_eq!(adjoint.matches("= for ").count(), 2, "{adjoint}");
+    assert!(adjoint.contains(" rev "), "{adjoint}");
+    // Fused: one loop, forward, its stack taken back in the same iteration; `a`'s adjoint is
+    // accumulated by the loop.
+    let fused = fused.expect("the loop fuses");
+    assert_eq!(fused.matches("= for ").count(), 1, "{fused}");
+    assert!(!fused.contains(" rev "), "{fused}");
+    assert!(!fused.contains("reserve"), "{fused}");
+    assert!(
+        fused.contains("push @0") && fused.contains("pop @0"),
+        "{fused}"
+    );
+}
+
+#[test]
+fn loops_that_carry_adjoints_backwards_are_not_fused() {
+    // The product's adjoint changes from iteration to iteration.
+    let (_, product) =
+        fused("fn f(x: &[f64]) -> f64 { let mut s = 1.0; for i in 0..x.len() { s *= x[i]; } s }");
+    assert!(product.is_none(), "{product:?}");
+    // The sum's adjoint comes from `sin`'s rule, which reads the loop's result.
+    let (_, read_after) = fused(
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { s += x[i]; } s.sin() }",
+    );
+    assert!(read_after.is_none(), "{read_after:?}");
+    // An element written in one iteration and read in the next.
+    let (_, recurrence) = fused(
+        "fn f(x: &[f64]) -> f64 {
+            let mut y = vec![0.0; x.len() + 1];
+            for i in 0..x.len() { y[i + 1] = y[i] * 0.5 + x[i]; }
+            y[x.len()]
+        }",
+    );
+    assert!(recurrence.is_none(), "{recurrence:?}");
+}
+
+#[test]
+fn loads_from_a_table_never_written_again_are_recomputed() {
+    // `e` is filled by the first loop and only read after it: the second loop's reverse reads
+    // `e[i]` again instead of keeping it (it keeps only the carried `s`, for `sin`).
+    let (adjoint, _) = fused(
+        "fn f(q: &[f64], x: &[f64]) -> f64 {
+            let mut e = vec![0.0; q.len()];
+            for j in 0..q.len() { e[j] = q[j].exp(); }
+            let mut s = 0.0;
+            for i in 0..x.len() { s = (s + e[i] * x[i]).sin(); }
+            s
+        }",
+    );
+    let pushes: Vec<&str> = adjoint.lines().filter(|l| l.contains("push @")).collect();
+    assert_eq!(pushes.len(), 2, "{adjoint}");
+    assert!(
+        pushes.iter().all(|p| p.matches('%').count() == 1),
+        "one value each: {adjoint}"
+    );
+}
