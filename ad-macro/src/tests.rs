@@ -96,7 +96,7 @@ fn g(%x.0 active, %n.1) {
         adjoint.ends_with(
             "\
     %da.11, %dk.12 = pullback sub %seed.10, %seed.10, %seed.10, %seed.10
-    %da.13, %14 = pullback mul %a.3, %4, %da.11, %da.11
+    %da.13, %14 = pullback mul %da.11, %4, %da.11, %da.11
     %dx.15, %16 = pullback add %da.13, %da.13, %da.13, %da.13
     yield %9, %dx.15
 }
@@ -463,4 +463,19 @@ fn loads_from_a_table_never_written_again_are_recomputed() {
         pushes.iter().all(|p| p.matches('%').count() == 1),
         "one value each: {adjoint}"
     );
+}
+
+#[test]
+fn products_and_quotients_by_constants_do_not_keep_the_other_operand() {
+    // `0.5 * x[i].sin()`: the sine's adjoint is `0.5 dy`, so the sine itself is not kept
+    // (its own rule reads only its operand, which is recomputed); likewise the quotient of
+    // `/ c`, which only `c`'s adjoint would read.
+    let (adjoint, _) = fused(
+        "fn f(x: &[f64], c: usize) -> f64 {
+            let mut s = 0.0;
+            for i in 0..x.len() { s = s + 0.5 * x[i].sin() + x[i].cos() / c as f64; }
+            s
+        }",
+    );
+    assert!(!adjoint.contains("push"), "{adjoint}");
 }
