@@ -26,15 +26,15 @@
 )]
 
 use std::hint::black_box;
-use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use ad_suite::problems::ba::{self, Block, Csr, Problem};
 use criterion::{BenchmarkId, Criterion};
-use easy_ml::differentiation::{Record, WengertList};
-use echidna::{BReverse, Reverse};
-use num_dual::{Dual64, DualNum};
+use easy_ml::differentiation::WengertList;
+use num_dual::Dual64;
 
 mod support;
+
+use support::real::Real;
 
 // GradBench's data values, replicated into every problem.
 const CAM: [f64; 11] = [
@@ -69,89 +69,13 @@ fn problem(p: usize) -> Problem {
     problem
 }
 
-/// The number types the peers differentiate with: what the projection needs of them.
-trait Number:
-    Copy
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
-{
-    fn lift(c: f64) -> Self;
-    fn primal(self) -> f64;
-    fn sin(self) -> Self;
-    fn cos(self) -> Self;
-    fn sqrt(self) -> Self;
-}
-
-macro_rules! float_number {
-    ($($t:ty),*) => {$(
-        impl Number for $t {
-            fn lift(c: f64) -> Self {
-                <$t as echidna::Scalar>::from_f(c)
-            }
-            fn primal(self) -> f64 {
-                echidna::Scalar::value(&self)
-            }
-            fn sin(self) -> Self {
-                ad_runtime::Float::sin(self)
-            }
-            fn cos(self) -> Self {
-                ad_runtime::Float::cos(self)
-            }
-            fn sqrt(self) -> Self {
-                ad_runtime::Float::sqrt(self)
-            }
-        }
-    )*};
-}
-
-float_number!(f64, Reverse<f64>, BReverse<f64>);
-
-impl<'a> Number for Record<'a, f64> {
-    fn lift(c: f64) -> Self {
-        Record::constant(c)
-    }
-    fn primal(self) -> f64 {
-        self.number
-    }
-    fn sin(self) -> Self {
-        easy_ml::numeric::extra::Sin::sin(self)
-    }
-    fn cos(self) -> Self {
-        easy_ml::numeric::extra::Cos::cos(self)
-    }
-    fn sqrt(self) -> Self {
-        easy_ml::numeric::extra::Sqrt::sqrt(self)
-    }
-}
-
-impl Number for Dual64 {
-    fn lift(c: f64) -> Self {
-        Dual64::from_re(c)
-    }
-    fn primal(self) -> f64 {
-        self.re
-    }
-    fn sin(self) -> Self {
-        DualNum::sin(&self)
-    }
-    fn cos(self) -> Self {
-        DualNum::cos(&self)
-    }
-    fn sqrt(self) -> Self {
-        DualNum::sqrt(&self)
-    }
-}
-
 /// The projection residual of `ba::reprojection_error`, for a peer's number type; `v` is
 /// the camera (11), the point (3) and the weight.
-fn residual<T: Number>(v: &[T], feat: &[f64; 2]) -> [T; 2] {
-    let c = T::lift;
+fn residual<T: Real>(v: &[T], feat: &[f64; 2]) -> [T; 2] {
+    let c = T::constant;
     let (r, x, w) = (&v[..3], [v[11] - v[3], v[12] - v[4], v[13] - v[5]], v[14]);
     let theta2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
-    let xc = if theta2.primal() != 0.0 {
+    let xc = if theta2.value() != 0.0 {
         let theta = theta2.sqrt();
         let (s, co) = (theta.sin(), theta.cos());
         let k = [r[0] / theta, r[1] / theta, r[2] / theta];

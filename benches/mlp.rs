@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use ad_suite::problems::mlp::{Shape, loss, loss_grad, loss_hand};
+use ad_suite::problems::mlp::{Shape, loss, loss_grad, loss_hand, problem};
 use criterion::{BenchmarkId, Criterion};
 use easy_ml::differentiation::WengertList;
 
@@ -74,31 +74,11 @@ fn loss_peer<T: Real>(params: &[T], x: &[f64], y: &[f64], shape: Shape) -> T {
     total * T::constant(1.0 / batch as f64)
 }
 
-/// Deterministic values in [-1, 1).
-fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
-}
-
 fn bench_mlp(c: &mut Criterion) {
     let mut group = c.benchmark_group("mlp");
     for (label, shape) in SHAPES {
-        let Shape {
-            batch,
-            inputs,
-            hidden,
-            outputs,
-        } = shape;
-        let (w1, b1) = (values(inputs * hidden, 1), values(hidden, 2));
-        let (w2, b2) = (values(hidden * outputs, 3), values(outputs, 4));
-        let (x, y) = (values(batch * inputs, 5), values(batch * outputs, 6));
+        let (batch, inputs) = (shape.batch, shape.inputs);
+        let [w1, b1, w2, b2, x, y] = problem(shape, 1);
         let flat: Vec<f64> = [&w1[..], &b1, &w2, &b2].concat();
         let (_, grads) = loss_grad(&w1, &b1, &w2, &b2, &x, &y, batch, inputs);
         let expected: Vec<f64> = [&grads.0[..], &grads.1, &grads.2, &grads.3].concat();

@@ -6,8 +6,9 @@
 mod common;
 
 use ad_runtime::check;
+use ad_suite::problems::uniform;
 use common::gradbench::{
-    assert_matches, evaluate, exchange, floats, mismatches, once, output, replay, uniform,
+    assert_matches, evaluate, exchange, floats, mismatches, once, output, replay,
 };
 use serde_json::{Value, json};
 

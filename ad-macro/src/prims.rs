@@ -52,6 +52,10 @@ pub enum Reads {
     All,
     /// One flag per operand, then per result.
     Mask(&'static [bool]),
+    /// Per operand, then per result: the operands whose adjoints need it. What only the
+    /// adjoint of an operand that is not differentiated needs is not read (`c * x` with `c`
+    /// constant does not need `x`).
+    For(&'static [&'static [usize]]),
 }
 
 /// One primitive.
@@ -70,21 +74,27 @@ pub struct Prim {
 }
 
 impl Prim {
-    /// Whether the rule reads argument `i` (operands first, then results).
-    pub fn reads(&self, i: usize) -> bool {
+    /// Whether the rule reads argument `i` (operands first, then results), when `active`
+    /// says which operands are differentiated.
+    pub fn reads(&self, i: usize, active: &[bool]) -> bool {
         match self.reads {
             Reads::Nothing => false,
             Reads::Operands => i < self.operands.len(),
             Reads::Results => i >= self.operands.len(),
             Reads::All => true,
             Reads::Mask(mask) => mask.get(i).copied().unwrap_or(true),
+            Reads::For(needed_by) => needed_by.get(i).is_none_or(|operands| {
+                operands
+                    .iter()
+                    .any(|&o| active.get(o).copied().unwrap_or(true))
+            }),
         }
     }
 }
 
 use Derivative::{Rule, Zero};
 use Operand::{Array as A, Float as F, Other as I};
-use Reads::{All, Mask, Nothing, Operands, Results};
+use Reads::{All, For, Mask, Nothing, Operands, Results};
 use Syntax::{Infix, Method, Prefix};
 
 const fn p(
@@ -129,8 +139,8 @@ pub static PRIMS: &[Prim] = &[
     // arithmetic
     p("add",        Infix('+'),  &[F, F],    1, Rule, Nothing),
     p("sub",        Infix('-'),  &[F, F],    1, Rule, Nothing),
-    p("mul",        Infix('*'),  &[F, F],    1, Rule, Operands),
-    p("div",        Infix('/'),  &[F, F],    1, Rule, Mask(&[false, true, true])),
+    p("mul",        Infix('*'),  &[F, F],    1, Rule, For(&[&[1], &[0], &[]])),
+    p("div",        Infix('/'),  &[F, F],    1, Rule, For(&[&[], &[0, 1], &[1]])),
     p("rem",        Infix('%'),  &[F, F],    1, Rule, Operands),
     p("neg",        Prefix('-'), &[F],       1, Rule, Nothing),
     p("mul_add",    Method,      &[F, F, F], 1, Rule, Mask(&[true, true, false, false])),

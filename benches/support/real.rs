@@ -33,6 +33,12 @@ pub trait Real:
     fn ln(self) -> Self;
     /// The hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// The sine.
+    fn sin(self) -> Self;
+    /// The cosine.
+    fn cos(self) -> Self;
+    /// The square root.
+    fn sqrt(self) -> Self;
 }
 
 impl Real for f64 {
@@ -50,6 +56,15 @@ impl Real for f64 {
     }
     fn tanh(self) -> Self {
         f64::tanh(self)
+    }
+    fn sin(self) -> Self {
+        f64::sin(self)
+    }
+    fn cos(self) -> Self {
+        f64::cos(self)
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
     }
 }
 
@@ -71,6 +86,15 @@ macro_rules! echidna_real {
             }
             fn tanh(self) -> Self {
                 ad_runtime::Float::tanh(self)
+            }
+            fn sin(self) -> Self {
+                ad_runtime::Float::sin(self)
+            }
+            fn cos(self) -> Self {
+                ad_runtime::Float::cos(self)
+            }
+            fn sqrt(self) -> Self {
+                ad_runtime::Float::sqrt(self)
             }
         }
     };
@@ -98,6 +122,15 @@ impl<'a> Real for Record<'a, f64> {
         let one = Record::constant(1.0);
         one - Record::constant(2.0) / ((self + self).exp() + one)
     }
+    fn sin(self) -> Self {
+        easy_ml::numeric::extra::Sin::sin(self)
+    }
+    fn cos(self) -> Self {
+        easy_ml::numeric::extra::Cos::cos(self)
+    }
+    fn sqrt(self) -> Self {
+        easy_ml::numeric::extra::Sqrt::sqrt(self)
+    }
 }
 
 impl Real for Dual64 {
@@ -115,6 +148,15 @@ impl Real for Dual64 {
     }
     fn tanh(self) -> Self {
         DualNum::tanh(&self)
+    }
+    fn sin(self) -> Self {
+        DualNum::sin(&self)
+    }
+    fn cos(self) -> Self {
+        DualNum::cos(&self)
+    }
+    fn sqrt(self) -> Self {
+        DualNum::sqrt(&self)
     }
 }
 

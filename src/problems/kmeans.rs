@@ -47,19 +47,7 @@ mod tests {
     use super::*;
     use approx::assert_relative_eq;
 
-    /// Deterministic values in [0, 1) (SplitMix64), so that the tests need no RNG crate.
-    fn uniform(seed: u64, n: usize) -> Vec<f64> {
-        let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                (z ^ (z >> 31)) as f64 / 2f64.powi(64)
-            })
-            .collect()
-    }
+    use crate::problems::uniform;
 
     /// The closed form: a centroid's direction is itself minus the mean of its points.
     fn closed_direction(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {

@@ -137,40 +137,42 @@ pub fn loss_hand(
     (total / batch as f64, (dw1, db1, dw2, db2))
 }
 
+/// Deterministic values in [-1, 1).
+fn values(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}
+
+/// A deterministic problem of `shape`, for the benches and tests: `[w1, b1, w2, b2, x, y]`,
+/// each entry in [-1, 1), from seeds `seed` to `seed + 5`.
+pub fn problem(shape: Shape, seed: u64) -> [Vec<f64>; 6] {
+    let Shape {
+        batch,
+        inputs,
+        hidden,
+        outputs,
+    } = shape;
+    [
+        values(inputs * hidden, seed),
+        values(hidden, seed + 1),
+        values(hidden * outputs, seed + 2),
+        values(outputs, seed + 3),
+        values(batch * inputs, seed + 4),
+        values(batch * outputs, seed + 5),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
-
-    /// Deterministic values in [-1, 1).
-    fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-            })
-            .collect()
-    }
-
-    fn problem(shape: Shape, seed: u64) -> [Vec<f64>; 6] {
-        let Shape {
-            batch,
-            inputs,
-            hidden,
-            outputs,
-        } = shape;
-        [
-            values(inputs * hidden, seed),
-            values(hidden, seed + 1),
-            values(hidden * outputs, seed + 2),
-            values(outputs, seed + 3),
-            values(batch * inputs, seed + 4),
-            values(batch * outputs, seed + 5),
-        ]
-    }
 
     const SHAPES: [Shape; 2] = [
         Shape {

@@ -190,21 +190,6 @@ pub fn floats(value: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// Deterministic values in [0, 1) (SplitMix64): the tests' random points, like the evals'
-/// uniform inputs.
-pub fn uniform(seed: u64, n: usize) -> Vec<f64> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) as f64 / 2f64.powi(64)
-        })
-        .collect()
-}
-
 /// A seeded stream of floats `low + (high − low) u`, `u = (state >> 11) / 2⁵³` in [0, 1), for
 /// the tests that draw their points from a xorshift64 or an LCG state.
 pub struct Rng {

@@ -37,7 +37,7 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
     }
     let mut func = adjoint.clone();
     let pairs: HashMap<Value, Value> = adjoint.reversed_loops.iter().copied().collect();
-    let buffers = buffers(&adjoint.body);
+    let buffers = buffers(&adjoint.body.ops);
     let mut body = std::mem::take(&mut func.body);
     let before = body.ops.len();
     let fused = fuse_block(&mut body, &pairs, &buffers);
@@ -47,38 +47,47 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
     fused.then_some(func)
 }
 
-/// The adjoint buffers anywhere in `block`: made by `buffer`, or used as one (a seed's).
-fn buffers(block: &Block) -> HashSet<Value> {
+/// The adjoint buffers anywhere in `ops`: made by `buffer`, or used as one (a seed's).
+fn buffers(ops: &[Op]) -> HashSet<Value> {
     let mut out = HashSet::new();
-    walk(block, &mut |op| match &op.kind {
-        OpKind::Buffer(_) => out.extend(&op.results),
-        OpKind::BufferAdd { buffer, .. }
-        | OpKind::BufferTake { buffer, .. }
-        | OpKind::BufferAddAll { buffer, .. } => {
-            out.insert(*buffer);
+    walk(ops, &mut |op| {
+        out.extend(added_into(op));
+        match &op.kind {
+            OpKind::Buffer(_) => out.extend(&op.results),
+            OpKind::BufferTake { buffer, .. }
+            | OpKind::BufferPop(buffer)
+            | OpKind::BufferSum(buffer) => {
+                out.insert(*buffer);
+            }
+            _ => {}
         }
-        OpKind::BufferPop(buffer) | OpKind::BufferSum(buffer) => {
-            out.insert(*buffer);
-        }
-        OpKind::AddTo { place, .. } => {
-            out.insert(*place);
-        }
-        OpKind::Pullback { args, .. } => out.extend(args.iter().filter_map(|a| match a {
-            Arg::Mut(v) => Some(*v),
-            _ => None,
-        })),
-        OpKind::CallPullback { slots, .. } => out.extend(slots.iter().filter_map(|s| s.value())),
-        _ => {}
     });
     out
 }
 
-/// Calls `f` on every op of `block`, nested ones included, outer first.
-fn walk(block: &Block, f: &mut impl FnMut(&Op)) {
-    for op in &block.ops {
+/// The buffers `op` adds into (and does nothing else with).
+fn added_into(op: &Op) -> Vec<Value> {
+    match &op.kind {
+        OpKind::BufferAdd { buffer, .. } | OpKind::BufferAddAll { buffer, .. } => vec![*buffer],
+        OpKind::AddTo { place, .. } => vec![*place],
+        OpKind::Pullback { args, .. } => args
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Mut(v) => Some(*v),
+                _ => None,
+            })
+            .collect(),
+        OpKind::CallPullback { slots, .. } => slots.iter().filter_map(|s| s.value()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Calls `f` on every op of `ops`, nested ones included, outer first.
+fn walk(ops: &[Op], f: &mut impl FnMut(&Op)) {
+    for op in ops {
         f(op);
         for inner in op.kind.blocks() {
-            walk(inner, f);
+            walk(&inner.ops, f);
         }
     }
 }
@@ -169,7 +178,7 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
         carried.push((j, kind));
     }
     // Stashes: `F` pushes exactly what `R` pops.
-    let (pushed, popped) = (stashes(f_body, true), stashes(r_body, false));
+    let (pushed, popped) = (stashes(&f_body.ops, true), stashes(&r_body.ops, false));
     if pushed != popped {
         return None;
     }
@@ -179,14 +188,22 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
     let mut free = Vec::new();
     free_values(r_body, &inside, &mut free);
     free.extend(r_init.iter().copied());
-    // `R` may only add into outside buffers.
-    if !adds_only(r_body, buffers, &inside) {
+    // `R` may only add into outside buffers, and what runs between `F` and `R` may only add
+    // into those `R` uses, and not push or pop `F`'s stashes.
+    if !adds_only(&r_body.ops, &|v| buffers.contains(v) && !inside.contains(v)) {
         return None;
     }
-    for op in &block.ops[p + 1..q] {
-        if touches_shared_buffer(op, buffers, &free) {
-            return None;
-        }
+    let shared: HashSet<Value> = free
+        .iter()
+        .copied()
+        .filter(|v| buffers.contains(v))
+        .collect();
+    let between = &block.ops[p + 1..q];
+    if !adds_only(between, &|v| shared.contains(v))
+        || !pushed.is_disjoint(&stashes(between, true))
+        || !pushed.is_disjoint(&stashes(between, false))
+    {
+        return None;
     }
     // What must move before `F`.
     let position: HashMap<Value, usize> = block.ops[p..q]
@@ -208,12 +225,6 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
             return None;
         }
         stack.extend(op.kind.operands());
-    }
-    if pushed
-        .iter()
-        .any(|s| stashes_between(&block.ops[p + 1..q], *s))
-    {
-        return None;
     }
 
     // Fuse: [.., hoisted.., F+R, rest of p..q without the hoisted, ..].
@@ -354,48 +365,26 @@ fn invariant(body: &Block, arg: Value, yielded: Value) -> bool {
     false
 }
 
-/// Whether `yielded` is `arg` plus contributions, through `add`s at the top of `body`, with
-/// `arg` and every partial sum read only by the next addition.
+/// Whether `yielded` is `arg` plus contributions: from `arg`, each value's one use is an
+/// `add` at the top of `body`, up to `yielded`. (Nothing else reads `arg` or a partial sum,
+/// so no contribution depends on them.)
 fn accumulated(body: &Block, uses: &HashMap<Value, usize>, arg: Value, yielded: Value) -> bool {
-    let mut v = yielded;
+    let mut v = arg;
     for _ in 0..=body.ops.len() {
-        if uses.get(&v).copied().unwrap_or(0) != 1 {
+        if uses.get(&v).copied() != Some(1) {
             return false;
         }
-        if v == arg {
+        if v == yielded {
             return true;
         }
-        let Some(op) = body.ops.iter().find(|op| op.results.contains(&v)) else {
-            return false;
-        };
-        match &op.kind {
-            OpKind::Prim(prim, operands) if prim.name == "add" && operands.len() == 2 => {
-                // The other operand cannot read `arg`: `arg`'s one use is this chain.
-                let (a, b) = (operands[0], operands[1]);
-                v = if chain_reaches(body, a, arg) { a } else { b };
-            }
-            _ => return false,
-        }
-    }
-    false
-}
-
-/// Whether following first operands of `add`s from `v` reaches `arg` (which of an addition's
-/// operands continues the chain).
-fn chain_reaches(body: &Block, mut v: Value, arg: Value) -> bool {
-    for _ in 0..=body.ops.len() {
-        if v == arg {
-            return true;
-        }
-        match body.ops.iter().find(|op| op.results.contains(&v)) {
+        let next = body.ops.iter().find(|op| op.kind.operands().contains(&v));
+        match next {
             Some(Op {
                 kind: OpKind::Prim(prim, operands),
+                results,
                 ..
-            }) if prim.name == "add" && operands.len() == 2 => {
-                if chain_reaches(body, operands[1], arg) {
-                    return true;
-                }
-                v = operands[0];
+            }) if prim.name == "add" && operands.len() == 2 && results.len() == 1 => {
+                v = results[0];
             }
             _ => return false,
         }
@@ -424,10 +413,10 @@ fn count_uses(block: &Block, counts: &mut HashMap<Value, usize>) {
     }
 }
 
-/// The stashes pushed (`push`) or popped (`!push`) anywhere in `block`.
-fn stashes(block: &Block, push: bool) -> HashSet<usize> {
+/// The stashes pushed (`push`) or popped (`!push`) anywhere in `ops`.
+fn stashes(ops: &[Op], push: bool) -> HashSet<usize> {
     let mut out = HashSet::new();
-    walk(block, &mut |op| match op.kind {
+    walk(ops, &mut |op| match op.kind {
         OpKind::Push { stash, .. } if push => {
             out.insert(stash);
         }
@@ -437,15 +426,6 @@ fn stashes(block: &Block, push: bool) -> HashSet<usize> {
         _ => {}
     });
     out
-}
-
-/// Whether any of `ops` pushes or pops `stash`.
-fn stashes_between(ops: &[Op], stash: usize) -> bool {
-    let block = Block {
-        ops: ops.to_vec(),
-        ..Block::default()
-    };
-    stashes(&block, true).contains(&stash) || stashes(&block, false).contains(&stash)
 }
 
 /// The values defined in `block`: its arguments and its ops' results, nested ones included.
@@ -462,7 +442,7 @@ fn defined(block: &Block, out: &mut HashSet<Value>) {
 /// The values `block` reads that it does not define.
 fn free_values(block: &Block, inside: &HashSet<Value>, out: &mut Vec<Value>) {
     let mut reads = Vec::new();
-    walk(block, &mut |op| reads.extend(op.kind.operands()));
+    walk(&block.ops, &mut |op| reads.extend(op.kind.operands()));
     fn yields(block: &Block, out: &mut Vec<Value>) {
         out.extend(&block.yields);
         for op in &block.ops {
@@ -475,51 +455,19 @@ fn free_values(block: &Block, inside: &HashSet<Value>, out: &mut Vec<Value>) {
     out.extend(reads.into_iter().filter(|v| !inside.contains(v)));
 }
 
-/// Whether every use in `block` of a buffer defined outside it adds into the buffer.
-fn adds_only(block: &Block, buffers: &HashSet<Value>, inside: &HashSet<Value>) -> bool {
-    let outside = |v: &Value| buffers.contains(v) && !inside.contains(v);
+/// Whether `ops` use the buffers `shared` only by adding into them.
+fn adds_only(ops: &[Op], shared: &impl Fn(&Value) -> bool) -> bool {
     let mut ok = true;
-    walk(block, &mut |op| {
-        let allowed: Vec<Value> = match &op.kind {
-            OpKind::BufferAdd { buffer, .. } | OpKind::BufferAddAll { buffer, .. } => {
-                vec![*buffer]
-            }
-            OpKind::AddTo { place, .. } => vec![*place],
-            OpKind::Pullback { args, .. } => args
-                .iter()
-                .filter_map(|a| match a {
-                    Arg::Mut(v) => Some(*v),
-                    _ => None,
-                })
-                .collect(),
-            OpKind::CallPullback { slots, .. } => slots.iter().filter_map(|s| s.value()).collect(),
-            _ => Vec::new(),
-        };
+    walk(ops, &mut |op| {
         let mut operands = op.kind.operands();
-        for a in &allowed {
-            if let Some(i) = operands.iter().position(|v| v == a) {
+        for added in added_into(op) {
+            if let Some(i) = operands.iter().position(|&v| v == added) {
                 operands.swap_remove(i);
             }
         }
-        if operands.iter().any(outside) {
-            ok = false;
-        }
+        ok &= !operands.iter().any(shared);
     });
     ok
-}
-
-/// Whether `op` (between `F` and `R`) reads or writes a buffer `R` uses other than by adding.
-fn touches_shared_buffer(op: &Op, buffers: &HashSet<Value>, free: &[Value]) -> bool {
-    let shared: HashSet<Value> = free
-        .iter()
-        .copied()
-        .filter(|v| buffers.contains(v))
-        .collect();
-    let block = Block {
-        ops: vec![op.clone()],
-        ..Block::default()
-    };
-    !adds_only(&block, &shared, &HashSet::new())
 }
 
 /// Ops that can move before `F`: pure, and without regions.

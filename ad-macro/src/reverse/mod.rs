@@ -187,18 +187,6 @@ fn type_zeros(block: &mut Block, typed: &HashMap<Value, Value>) {
     }
 }
 
-/// Whether argument `i` (operands, then results) of `prim`'s rule is read only for the
-/// adjoint of an operand that is not differentiated, so that a stand-in can replace it and the
-/// value need not be kept: `c * x` with `c` constant does not need `x` (only `dy * c`), `x / c`
-/// needs neither `x` nor the quotient.
-fn read_only_for_inactive(prim: &prims::Prim, i: usize, active: &[bool]) -> bool {
-    match (prim.name, i) {
-        ("mul", 0 | 1) => active.len() == 2 && !active[1 - i],
-        ("div", 2) => active.len() == 2 && !active[1],
-        _ => false,
-    }
-}
-
 /// The buffers lent to the container arguments of one call, and the temporaries of those
 /// passed twice.
 #[derive(Default)]
@@ -354,8 +342,7 @@ impl<'a> Sweep<'a> {
         let active: Vec<bool> = operands.iter().map(|&v| self.primal.is_active(v)).collect();
         let mut args: Vec<Arg> = Vec::new();
         for (i, (&v, kind)) in operands.iter().chain(&op.results).zip(kinds).enumerate() {
-            let read = (prim.reads(i) && !read_only_for_inactive(prim, i, &active))
-                || *kind == Operand::Other;
+            let read = prim.reads(i, &active) || *kind == Operand::Other;
             args.push(match (kind, read, adjoints[0]) {
                 (Operand::Array, true, _) => Arg::Ref(self.read(v)),
                 (Operand::Array, false, _) => Arg::EmptyRef,
