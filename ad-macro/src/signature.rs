@@ -242,11 +242,20 @@ impl Signature {
         }
         if wrt.is_none() {
             for arg in &sig.inputs {
-                if let FnArg::Typed(t) = arg
-                    && let Pat::Wild(_) = &*t.pat
-                    && is_differentiable(&shape(&t.ty, &float_generics), &float_generics)
+                let FnArg::Typed(t) = arg else { continue };
+                let shape = shape(&t.ty, &float_generics);
+                if let Pat::Wild(_) = &*t.pat
+                    && is_differentiable(&shape, &float_generics)
                 {
                     errors.spanned(t, "a float parameter named `_` cannot be active: give it a name (`_x` if it is unused), or list the active parameters in `wrt(...)`");
+                }
+                // Floats in a shape that is not differentiated would be constants without a
+                // word: the user must say so.
+                if !is_differentiable(&shape, &float_generics)
+                    && mentions_float(&t.ty, &float_generics)
+                {
+                    let name = quote::ToTokens::to_token_stream(&t.pat).to_string();
+                    errors.spanned(&t.ty, format!("`{name}` holds floats in a shape #[reverse] does not differentiate (a nested container, a tuple, a reference to a float, ...), so its derivative would be lost: flatten it (`&[f64]`, indexed `x[i * n + j]`), pass the floats as separate parameters, or list the parameters to differentiate in `wrt(...)` to make `{name}` a constant"));
                 }
             }
         }
@@ -407,6 +416,37 @@ fn output(ty: &Type, float_generics: &[Ident]) -> Option<Output> {
         },
         Type::Paren(t) => output(&t.elem, float_generics),
         _ => None,
+    }
+}
+
+/// Whether a float type appears anywhere in `ty` (`&[[f64; 3]]`, `Option<T>`, `&f64`).
+fn mentions_float(ty: &Type, float_generics: &[Ident]) -> bool {
+    let any = |tys: &mut dyn Iterator<Item = &Type>| {
+        let mut found = false;
+        for t in tys {
+            found |= mentions_float(t, float_generics);
+        }
+        found
+    };
+    match ty {
+        _ if is_float(ty, float_generics) => true,
+        Type::Reference(r) => mentions_float(&r.elem, float_generics),
+        Type::Ptr(p) => mentions_float(&p.elem, float_generics),
+        Type::Slice(s) => mentions_float(&s.elem, float_generics),
+        Type::Array(a) => mentions_float(&a.elem, float_generics),
+        Type::Paren(t) => mentions_float(&t.elem, float_generics),
+        Type::Group(t) => mentions_float(&t.elem, float_generics),
+        Type::Tuple(t) => any(&mut t.elems.iter()),
+        Type::Path(p) => p.path.segments.iter().any(|s| match &s.arguments {
+            syn::PathArguments::AngleBracketed(args) => {
+                any(&mut args.args.iter().filter_map(|a| match a {
+                    syn::GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                }))
+            }
+            _ => false,
+        }),
+        _ => false,
     }
 }
 

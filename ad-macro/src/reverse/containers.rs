@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 
 use super::Sweep;
-use crate::ir::{ArrayInit, Block, Func, Op, OpKind, Pass, Value};
+use crate::ir::{ArrayInit, Block, Func, Op, OpKind, Value};
 
 impl<'a> Sweep<'a> {
     /// Reverses `op` if it is a container op; `false` otherwise.
@@ -288,7 +288,7 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
                     }
                     if arg.pass.writes() {
                         arg.entry = Some(copy(func, arg.value, false, &mut ops));
-                    } else if arg.pass != Pass::Moved && written(func, arg.value) {
+                    } else if written(func, arg.value) {
                         arg.value = copy(func, arg.value, true, &mut ops);
                     }
                 }
