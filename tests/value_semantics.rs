@@ -59,3 +59,239 @@ fn by_value_argument_in_a_loop_is_its_contents_at_each_call() {
         &[-2.0, -0.3, 0.0, 1.1],
     );
 }
+
+/// Whole assignment of an array in a loop: the new elements replace the old ones.
+#[ad_runtime::reverse]
+fn whole_array_assignment(x: f64, n: usize) -> f64 {
+    let mut p = [1.0, 0.0];
+    for _ in 0..n {
+        p = [p[0] * x, p[1] + x];
+    }
+    p[0] + p[1]
+}
+
+#[test]
+fn whole_array_assignment_in_a_loop() {
+    // p = [x³, 3x]
+    check1(
+        "whole_array_assignment",
+        |x| whole_array_assignment(x, 3),
+        |x| whole_array_assignment_grad(x, 3),
+        |x| 3.0 * x * x + 3.0,
+        &[-1.2, 0.0, 0.4, 2.0],
+    );
+}
+
+/// The same with a `Vec`, its elements swapped each step.
+#[ad_runtime::reverse]
+fn whole_vec_assignment(x: f64, n: usize) -> f64 {
+    let mut v = vec![1.0, 0.5];
+    for _ in 0..n {
+        v = vec![v[1], v[0] * x];
+    }
+    v[0] + v[1]
+}
+
+#[test]
+fn whole_vec_assignment_in_a_loop() {
+    // [1, ½] → [½, x] → [x, ½x] → [½x, x²]
+    check1(
+        "whole_vec_assignment",
+        |x| whole_vec_assignment(x, 3),
+        |x| whole_vec_assignment_grad(x, 3),
+        |x| 0.5 + 2.0 * x,
+        &[-0.7, 0.0, 1.3],
+    );
+}
+
+/// Under a `while` whose condition reads the container, a whole assignment that was ignored
+/// never ended the loop.
+#[ad_runtime::reverse]
+fn whole_assignment_under_while(x: f64) -> f64 {
+    let mut p = [x, 1.0];
+    while p[0] < 10.0 {
+        p = [p[0] * 2.0, p[1] + p[0]];
+    }
+    p[1]
+}
+
+#[test]
+fn whole_assignment_under_while_ends_the_loop() {
+    // For x in [1.25, 2.5): three steps, p[1] = 1 + x + 2x + 4x.
+    check1(
+        "whole_assignment_under_while",
+        whole_assignment_under_while,
+        whole_assignment_under_while_grad,
+        |_| 7.0,
+        &[1.3, 1.5, 2.4],
+    );
+}
+
+/// `p = q;` of arrays copies: writing `q` afterwards leaves `p` as it was.
+#[ad_runtime::reverse]
+fn assignment_copies(x: f64) -> f64 {
+    let mut p = [1.0, 2.0];
+    let mut q = [x, x * x];
+    let before = p[0] + p[1];
+    p = q;
+    q[0] = 5.0;
+    p[0] * q[0] + p[1] * q[1] + before
+}
+
+#[test]
+fn whole_assignment_copies_the_source() {
+    // 5x + x⁴ + 3
+    check1(
+        "assignment_copies",
+        assignment_copies,
+        assignment_copies_grad,
+        |x| 5.0 + 4.0 * x * x * x,
+        &[-1.0, 0.0, 0.6, 1.7],
+    );
+}
+
+/// `let prev = u;` of an array copies it: the writes to `u` after it do not reach `prev`.
+#[ad_runtime::reverse]
+fn rotate(x: f64, n: usize) -> f64 {
+    let mut u = [1.0, x];
+    for _ in 0..n {
+        let prev = u;
+        u[0] = prev[1] * x;
+        u[1] = prev[0];
+    }
+    u[0] + 2.0 * u[1]
+}
+
+#[test]
+fn let_of_an_array_copies_it() {
+    // n = 2: [1, x] → [x², 1] → [x, x²]; n = 3: → [x³, x].
+    check1(
+        "rotate(2)",
+        |x| rotate(x, 2),
+        |x| rotate_grad(x, 2),
+        |x| 1.0 + 4.0 * x,
+        &[-0.8, 0.0, 1.1],
+    );
+    check1(
+        "rotate(3)",
+        |x| rotate(x, 3),
+        |x| rotate_grad(x, 3),
+        |x| 3.0 * x * x + 2.0,
+        &[-0.8, 0.0, 1.1],
+    );
+}
+
+/// `let mut u = u0;` of a by-value array parameter, then writes to both through the copy.
+#[ad_runtime::reverse]
+fn copy_of_a_parameter(u0: [f64; 2], x: f64) -> f64 {
+    let mut u = u0;
+    u[0] = u[0] * x;
+    let prev = u;
+    u[1] = u[1] * x;
+    prev[1] + u[0] + u[1] + u0[0]
+}
+
+#[test]
+fn let_of_an_array_parameter_copies_it() {
+    for (u0, x) in [([0.5, 0.7], 1.3), ([-2.0, 0.25], -0.5), ([0.0, 0.0], 0.0)] {
+        let (value, (du, dx)) = copy_of_a_parameter_grad(u0, x);
+        assert_eq!(value.to_bits(), copy_of_a_parameter(u0, x).to_bits());
+        // u0[1] + u0[0] x + u0[1] x + u0[0]
+        common::assert_close("du0", du[0], x + 1.0);
+        common::assert_close("du1", du[1], 1.0 + x);
+        common::assert_close("dx", dx, u0[0] + u0[1]);
+        let f = |p: &[f64]| copy_of_a_parameter([p[0], p[1]], p[2]);
+        ad_runtime::check::gradient(f, &[u0[0], u0[1], x], &[du[0], du[1], dx])
+            .assert_within(common::FD_TOL);
+    }
+}
+
+/// `clone()` and `to_vec()` copy.
+#[ad_runtime::reverse]
+fn clones(x: &[f64]) -> f64 {
+    let mut a = x.to_vec();
+    let b = a.clone();
+    a[0] = a[0] * a[1];
+    a[0] + b[0] + b[1]
+}
+
+#[test]
+fn clone_and_to_vec_copy() {
+    for x in [[0.3, -1.2], [2.0, 0.5], [0.0, 0.0]] {
+        let (value, dx) = clones_grad(&x);
+        assert_eq!(value.to_bits(), clones(&x).to_bits());
+        common::assert_close("dx0", dx[0], x[1] + 1.0);
+        common::assert_close("dx1", dx[1], x[0] + 1.0);
+        ad_runtime::check::gradient(clones, &x, &dx).assert_within(common::FD_TOL);
+    }
+}
+
+/// The arms of an `if` give different containers: the variable is one of them.
+#[ad_runtime::reverse]
+fn containers_from_the_arms(x: f64, c: bool) -> f64 {
+    let z = if c { [x, 2.0 * x] } else { [x * x, x] };
+    let mut w;
+    if c {
+        w = vec![z[0], 1.0];
+    } else {
+        w = vec![1.0, z[1], z[0]];
+    }
+    w[0] = w[0] * x;
+    z[0] * z[1] + w[0] + w[w.len() - 1]
+}
+
+#[test]
+fn containers_made_in_the_arms_of_an_if() {
+    // c: 2x² + x² + 1; not c: x³ + x + x².
+    check1(
+        "containers_from_the_arms(true)",
+        |x| containers_from_the_arms(x, true),
+        |x| containers_from_the_arms_grad(x, true),
+        |x| 6.0 * x,
+        &[-1.0, 0.0, 0.5, 2.0],
+    );
+    check1(
+        "containers_from_the_arms(false)",
+        |x| containers_from_the_arms(x, false),
+        |x| containers_from_the_arms_grad(x, false),
+        |x| 3.0 * x * x + 1.0 + 2.0 * x,
+        &[-1.0, 0.0, 0.5, 2.0],
+    );
+}
+
+/// A simulation step written the way people write it: the next state made whole, then
+/// swapped in.
+#[ad_runtime::reverse]
+fn explicit_euler(u0: &[f64], k: f64, steps: usize) -> f64 {
+    let mut u = u0.to_vec();
+    for _ in 0..steps {
+        let mut next = vec![0.0; u.len()];
+        for i in 0..u.len() {
+            next[i] = u[i] - k * u[i];
+        }
+        u = next;
+    }
+    u.iter().sum()
+}
+
+#[test]
+fn state_replaced_by_the_next_step() {
+    // u = (1 - k)^steps u0, summed.
+    let u0 = [0.5, -1.0, 2.0];
+    for (k, steps) in [(0.1, 4), (0.5, 1), (-0.2, 3)] {
+        let (value, (du, dk)) = explicit_euler_grad(&u0, k, steps);
+        assert_eq!(value.to_bits(), explicit_euler(&u0, k, steps).to_bits());
+        let total: f64 = u0.iter().sum();
+        let n = steps as i32;
+        for d in &du {
+            common::assert_close("du0", *d, (1.0 - k).powi(n));
+        }
+        common::assert_close("dk", dk, -f64::from(n) * (1.0 - k).powi(n - 1) * total);
+        let mut p = u0.to_vec();
+        p.push(k);
+        let mut g = du.clone();
+        g.push(dk);
+        ad_runtime::check::gradient(|p| explicit_euler(&p[..3], p[3], steps), &p, &g)
+            .assert_within(common::FD_TOL);
+    }
+}

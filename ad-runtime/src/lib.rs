@@ -110,8 +110,9 @@ pub mod __private {
     pub use crate::calls::{Adjoint, IntoSlot, NotDifferentiated, Skip, SlotBuffer, adjoint, slot};
     pub use crate::params::{field, into_params};
     pub use crate::stash::{
-        AdjointBuffer, Bits, Flatten, Progression, Slot, Stack, add, add_all, add_to, basis_array,
-        basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, sum, take,
+        AdjointBuffer, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all, add_to,
+        basis_array, basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, reset,
+        sum, take,
     };
     pub use num_traits::Float;
 

@@ -346,6 +346,32 @@ pub fn sum<F: Zero + Copy>(buffer: &[F]) -> F {
     buffer.iter().fold(F::zero(), |acc, &x| acc + x)
 }
 
+/// Makes `buffer` `len` zeros: the adjoint of a container's elements before a whole
+/// assignment overwrote them (a `Vec` may have had another length; an array has its own).
+#[inline]
+pub fn reset<B: Reset + ?Sized>(buffer: &mut B, len: usize) {
+    buffer.__ad_reset(len);
+}
+
+/// An adjoint buffer that [`reset`] can zero: `Vec<F>` and `[F; N]`.
+pub trait Reset {
+    /// Makes `self` `len` zeros (an array keeps its length).
+    fn __ad_reset(&mut self, len: usize);
+}
+
+impl<F: Zero + Copy> Reset for Vec<F> {
+    fn __ad_reset(&mut self, len: usize) {
+        self.clear();
+        self.resize(len, F::zero());
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> Reset for [F; N] {
+    fn __ad_reset(&mut self, _len: usize) {
+        self.fill(F::zero());
+    }
+}
+
 /// `buffer[i] += from[i]`: a container's adjoint collected in a second buffer.
 #[inline]
 pub fn add_all<F: Zero + Copy>(buffer: &mut [F], from: &[F]) {

@@ -69,8 +69,11 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
             ArrayInit::Repeat { value, .. } => vec![*value],
             ArrayInit::List { values, .. } => values.clone(),
             ArrayInit::Empty { .. } => Vec::new(),
-            ArrayInit::Copy(v) => vec![*v],
+            ArrayInit::Copy { source, .. } => vec![*source],
+            ArrayInit::Uninit => Vec::new(),
         },
+        // The old elements are overwritten: only the new ones' derivative flows.
+        OpKind::Assign { from, .. } => vec![*from],
         OpKind::Prim(prim, args) if prim.derivative == Derivative::Rule => args
             .iter()
             .zip(prim.operands)

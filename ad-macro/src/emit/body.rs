@@ -119,7 +119,10 @@ impl<'a> Body<'a> {
     /// The containers stored into or pushed onto anywhere.
     fn find_written(&mut self, block: &Block) {
         for op in &block.ops {
-            if let OpKind::Store { array, .. } | OpKind::Append { array, .. } = &op.kind {
+            if let OpKind::Store { array, .. }
+            | OpKind::Append { array, .. }
+            | OpKind::Assign { array, .. } = &op.kind
+            {
                 self.written
                     .insert(self.func.storage(*array).unwrap_or(*array));
             }
@@ -147,11 +150,14 @@ impl<'a> Body<'a> {
                     self.mutable.insert(*recv);
                 }
                 // Containers written in place, and adjoint buffers, are `let mut`.
-                OpKind::Store { array, .. } | OpKind::Append { array, .. } => {
+                OpKind::Store { array, .. }
+                | OpKind::Append { array, .. }
+                | OpKind::Assign { array, .. } => {
                     self.mutable
                         .insert(self.func.storage(*array).unwrap_or(*array));
                 }
                 OpKind::BufferAdd { buffer, .. }
+                | OpKind::BufferReset { buffer, .. }
                 | OpKind::BufferTake { buffer, .. }
                 | OpKind::BufferAddAll { buffer, .. }
                 | OpKind::AddTo { place: buffer, .. }
@@ -486,6 +492,26 @@ impl<'a> Body<'a> {
                 let (array, value) = (self.val(*array), self.val(*value));
                 return quote_spanned!(span=> #array.push(#value););
             }
+            OpKind::Array(ArrayInit::Uninit) => {
+                let ident = self.ident(op.results[0]);
+                return quote_spanned!(span=> let mut #ident;);
+            }
+            // The first assignment of an uninitialized storage initializes it; later ones
+            // reuse its allocation.
+            OpKind::Assign { array, from, len } => {
+                let (array, from) = (self.val(*array), self.val(*from));
+                return match len {
+                    None => quote_spanned!(span=> #array = ::core::clone::Clone::clone(&#from);),
+                    Some(_) => {
+                        quote_spanned!(span=> ::core::clone::Clone::clone_from(&mut #array, &#from);)
+                    }
+                };
+            }
+            OpKind::BufferReset { buffer, len } => {
+                let (buffer, len) = (self.val(*buffer), self.val(*len));
+                let krate = self.krate;
+                return quote_spanned!(span=> #krate::__private::reset(&mut #buffer, #len););
+            }
             OpKind::BufferAdd {
                 buffer,
                 index,
@@ -759,11 +785,17 @@ impl<'a> Body<'a> {
                         quote_spanned!(span=> [#(#values),*])
                     }
                 }
-                // A `Vec` for a slice or a `Vec`, an array for an array.
-                ArrayInit::Copy(v) => {
-                    let v = self.val(*v);
-                    quote_spanned!(span=> #v.to_owned())
+                // `to_owned`: a `Vec` for a slice or a `Vec`, an array for an array.
+                ArrayInit::Copy { source, vec } => {
+                    let v = self.val(*source);
+                    if *vec {
+                        quote_spanned!(span=> #v.to_vec())
+                    } else {
+                        quote_spanned!(span=> #v.to_owned())
+                    }
                 }
+                // Declared by `op` without a value.
+                ArrayInit::Uninit => quote!(),
                 ArrayInit::Empty { capacity: None } => {
                     quote_spanned!(span=> ::std::vec::Vec::new())
                 }
@@ -803,8 +835,10 @@ impl<'a> Body<'a> {
             | OpKind::Push { .. }
             | OpKind::Store { .. }
             | OpKind::Append { .. }
+            | OpKind::Assign { .. }
             | OpKind::BufferAdd { .. }
             | OpKind::BufferAddAll { .. }
+            | OpKind::BufferReset { .. }
             | OpKind::AddTo { .. }
             | OpKind::CheckLen { .. } => quote!(),
         }

@@ -325,6 +325,15 @@ impl<N: Num> Machine<'_, N> {
                 c.borrow_mut().push(self.get(*value)?.float()?);
                 one(V::C(c))
             }
+            OpKind::Assign { array, from, .. } => {
+                let (c, from) = (
+                    self.get(*array)?.container()?,
+                    self.get(*from)?.container()?,
+                );
+                let elements = from.borrow().clone();
+                *c.borrow_mut() = elements;
+                one(V::C(c))
+            }
             OpKind::Len(a) => one(V::I(self.get(*a)?.container()?.borrow().len() as i64)),
             OpKind::Ref { value, .. } => one(self.get(*value)?),
             OpKind::Call(call) => self.call(op, call),
@@ -405,6 +414,12 @@ impl<N: Num> Machine<'_, N> {
                 for (a, b) in to.borrow_mut().iter_mut().zip(from) {
                     *a = add(*a, b);
                 }
+                Ok(Vec::new())
+            }
+            OpKind::BufferReset { buffer, len } => {
+                let c = self.get(*buffer)?.container()?;
+                let len = usize::try_from(self.get(*len)?.int()?).map_err(|_| "negative length")?;
+                *c.borrow_mut() = vec![N::lit(0.0); len];
                 Ok(Vec::new())
             }
             OpKind::CheckLen { .. } => Ok(Vec::new()),
@@ -523,7 +538,8 @@ impl<N: Num> Machine<'_, N> {
                 .map(|&v| self.get(v)?.float())
                 .collect::<Result<_, _>>()?,
             ArrayInit::Empty { .. } => Vec::new(),
-            ArrayInit::Copy(v) => return self.get(*v)?.copied(),
+            ArrayInit::Copy { source, .. } => return self.get(*source)?.copied(),
+            ArrayInit::Uninit => Vec::new(),
         };
         Ok(V::C(Rc::new(RefCell::new(data))))
     }

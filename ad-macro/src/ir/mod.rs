@@ -217,6 +217,15 @@ pub enum OpKind {
     },
     /// `x.push(v)`: the result is the new version of `x`.
     Append { array: Value, value: Value },
+    /// `x = from` as a whole (`p = [p[0] * a, p[1]]`, `cur = next`): the result is the new
+    /// version of `x`, holding a copy of `from`'s elements; `from` keeps its own storage.
+    /// `len` is `x`'s length before, for the reverse sweep to reset its buffer to (`None`
+    /// when `x` had no contents yet: an [`ArrayInit::Uninit`]).
+    Assign {
+        array: Value,
+        from: Value,
+        len: Option<Value>,
+    },
     /// `x.len()`.
     Len(Value),
     /// `&x` or `&mut x`.
@@ -280,6 +289,9 @@ pub enum OpKind {
     BufferSum(Value),
     /// `buffer[i] += from[i]` for every `i`.
     BufferAddAll { buffer: Value, from: Value },
+    /// `buffer` made `len` zeros: the adjoint of a container's contents before a whole
+    /// assignment overwrote them.
+    BufferReset { buffer: Value, len: Value },
     /// Panics, naming the cotangent parameter `name`, unless `seed` is as long as `like`.
     CheckLen {
         seed: Value,
@@ -447,9 +459,14 @@ pub enum ArrayInit {
     List { values: Vec<Value>, vec: bool },
     /// `Vec::new()` or `Vec::with_capacity(n)`.
     Empty { capacity: Option<Value> },
-    /// `x.to_vec()`: a snapshot of a container that is written later, for a rule that reads
-    /// it in the reverse sweep.
-    Copy(Value),
+    /// A copy of a container's elements, a storage of its own: `let b = a;` of an owned
+    /// container, `a.clone()` (`to_owned`, the same type), `a.to_vec()` (`vec`: a `Vec`), or
+    /// a snapshot of a container that is written later, for a rule that reads it in the
+    /// reverse sweep.
+    Copy { source: Value, vec: bool },
+    /// A storage declared without contents (`let mut z;`), which every path then assigns
+    /// ([`OpKind::Assign`]): the variable an `if` merges containers made in its arms into.
+    Uninit,
 }
 
 /// The length of a repeat: a value (for `vec!`) or a constant expression (for arrays).
@@ -504,7 +521,8 @@ impl OpKind {
                 },
                 ArrayInit::List { values, .. } => values.clone(),
                 ArrayInit::Empty { capacity } => capacity.iter().copied().collect(),
-                ArrayInit::Copy(v) => vec![*v],
+                ArrayInit::Copy { source, .. } => vec![*source],
+                ArrayInit::Uninit => Vec::new(),
             },
             OpKind::Store {
                 array,
@@ -512,6 +530,11 @@ impl OpKind {
                 value,
             } => vec![*array, *index, *value],
             OpKind::Append { array, value } => vec![*array, *value],
+            OpKind::Assign { array, from, len } => {
+                let mut vs = vec![*array, *from];
+                vs.extend(len);
+                vs
+            }
             OpKind::Len(v) | OpKind::Buffer(v) | OpKind::BufferPop(v) | OpKind::BufferSum(v) => {
                 vec![*v]
             }
@@ -522,6 +545,7 @@ impl OpKind {
             } => vec![*buffer, *index, *value],
             OpKind::BufferTake { buffer, index } => vec![*buffer, *index],
             OpKind::BufferAddAll { buffer, from } => vec![*buffer, *from],
+            OpKind::BufferReset { buffer, len } => vec![*buffer, *len],
             OpKind::AddTo { place, value } => vec![*place, *value],
             OpKind::CheckLen { seed, like, .. } => vec![*seed, *like],
         }
@@ -613,7 +637,8 @@ impl OpKind {
                 }
                 ArrayInit::List { values, .. } => values.iter_mut().for_each(f),
                 ArrayInit::Empty { capacity } => capacity.iter_mut().for_each(f),
-                ArrayInit::Copy(v) => f(v),
+                ArrayInit::Copy { source, .. } => f(source),
+                ArrayInit::Uninit => {}
             },
             OpKind::Store {
                 array,
@@ -627,6 +652,11 @@ impl OpKind {
             OpKind::Append { array, value } => {
                 f(array);
                 f(value);
+            }
+            OpKind::Assign { array, from, len } => {
+                f(array);
+                f(from);
+                len.iter_mut().for_each(f);
             }
             OpKind::Len(v) | OpKind::Buffer(v) | OpKind::BufferPop(v) | OpKind::BufferSum(v) => {
                 f(v);
@@ -647,6 +677,10 @@ impl OpKind {
             OpKind::BufferAddAll { buffer, from } => {
                 f(buffer);
                 f(from);
+            }
+            OpKind::BufferReset { buffer, len } => {
+                f(buffer);
+                f(len);
             }
             OpKind::AddTo { place, value } => {
                 f(place);

@@ -309,10 +309,11 @@ impl Func {
                     self.write_values(out, values)?;
                     out.write_str("]")?;
                 }
-                ArrayInit::Copy(v) => {
-                    out.write_str("copy ")?;
-                    self.write_value(out, *v)?;
+                ArrayInit::Copy { source, vec } => {
+                    out.write_str(if *vec { "to_vec " } else { "copy " })?;
+                    self.write_value(out, *source)?;
                 }
+                ArrayInit::Uninit => out.write_str("uninit")?,
                 ArrayInit::Empty { capacity } => {
                     out.write_str("vec []")?;
                     if let Some(n) = capacity {
@@ -364,6 +365,18 @@ impl Func {
             OpKind::BufferAddAll { buffer, from } => {
                 out.write_str("buffer_add_all ")?;
                 self.write_values(out, &[*buffer, *from])?;
+            }
+            OpKind::BufferReset { buffer, len } => {
+                out.write_str("buffer_reset ")?;
+                self.write_values(out, &[*buffer, *len])?;
+            }
+            OpKind::Assign { array, from, len } => {
+                out.write_str("assign ")?;
+                self.write_values(out, &[*array, *from])?;
+                if let Some(len) = len {
+                    out.write_str(" len ")?;
+                    self.write_value(out, *len)?;
+                }
             }
             OpKind::AddTo { place, value } => {
                 out.write_str("add_to ")?;

@@ -14,7 +14,7 @@ use proc_macro2::Span;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
-use super::{Lower, R, Val};
+use super::{Binding, Lower, R, Val};
 use crate::ir::{ArrayInit, Len, OpKind, Value};
 
 impl Lower<'_> {
@@ -31,6 +31,130 @@ impl Lower<'_> {
     pub(super) fn inherit_storage(&mut self, new: Value, like: Value) {
         let storage = self.func.storage(like);
         self.func.values[new.index()].storage = storage;
+    }
+
+    /// The value a new binding takes from `val`, the value of `e` (whose ops are numbered from
+    /// `first_new` on): Rust's value semantics. A container that existed before is copied, as
+    /// `let b = a;` copies an array (and moves a `Vec`, whose old owner is then dead, so a copy
+    /// is the same); one made by `e` itself is the binding's own. A borrowed container (a
+    /// `&[F]` parameter) is shared, as the reference is: nothing can write it.
+    ///
+    /// Before: `let b = a;` (an array `a`)
+    /// After:  `%b.5 = copy %a.2` (its own storage, emitted `a.to_owned()`)
+    pub(super) fn owned(&mut self, val: Val, first_new: usize, e: &Expr) -> R<Val> {
+        match val {
+            Val::One(v) => {
+                let Some(root) = self.func.storage(v) else {
+                    // A call's result not yet known to be a container: bound twice, its
+                    // writes would show through both names (see `check_unshared`).
+                    if v.index() < first_new && self.maybe_containers.contains(&v) {
+                        self.shared_unknown.insert(v);
+                    }
+                    return Ok(Val::One(v));
+                };
+                let fresh = root.index() >= first_new && self.func.info(root).place.is_none();
+                if fresh {
+                    return Ok(Val::One(v));
+                }
+                match self.borrowed_param(root) {
+                    Some(false) => Ok(Val::One(v)),
+                    Some(true) => Err(self.error(
+                        e,
+                        "a `&mut` container parameter cannot be bound to another name: its writes would go through both; write through the parameter itself",
+                    )),
+                    None => {
+                        let init = ArrayInit::Copy {
+                            source: v,
+                            vec: false,
+                        };
+                        Ok(Val::One(self.version(OpKind::Array(init), super::op_span(e), None)))
+                    }
+                }
+            }
+            Val::Tuple(vals) => {
+                let vals: Vec<R<Val>> = vals
+                    .into_iter()
+                    .map(|v| self.owned(v, first_new, e))
+                    .collect();
+                vals.into_iter().collect::<R<Vec<Val>>>().map(Val::Tuple)
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// `name = rhs` where `name` holds a container (`val` is `rhs` lowered, its ops numbered
+    /// from `first_new` on): a whole assignment, which writes a copy of the new elements into
+    /// the variable's own storage, so that every path (the arms of an `if`, the iterations of
+    /// a loop) keeps one storage per variable. `None` when done; otherwise the value to bind as
+    /// for any assignment.
+    ///
+    /// Before: `p = [p[0] * x, p[1]];`
+    /// After:  `%7 = array [%5, %6]; %8 = len %p.4; %p.9 = assign %p.4, %7 len %8`
+    pub(super) fn whole_assignment(
+        &mut self,
+        place: &Expr,
+        rhs: &Expr,
+        val: Val,
+        first_new: usize,
+    ) -> R<Option<Val>> {
+        let Some(name) = local_name(place) else {
+            return Ok(Some(val));
+        };
+        let old = match self.lookup(&name).cloned() {
+            Some(Binding::Val(Val::One(old))) if self.func.storage(old).is_some() => old,
+            // `let z; z = a;` binds as `let z = a;` would.
+            Some(Binding::Unassigned) => return self.owned(val, first_new, rhs).map(Some),
+            _ => return Ok(Some(val)),
+        };
+        if let Expr::Reference(_) = strip(rhs) {
+            return Err(self.error(rhs, format!("`{name}` holds a container: assigning it a borrow rebinds a reference, which #[reverse] does not model; bind the borrow to a new name")));
+        }
+        let root = self.func.storage(old).unwrap_or(old);
+        if self.borrowed_param(root).is_some() {
+            return Err(self.error(place, format!("`{name}` borrows a parameter's elements: assigning it rebinds the reference, which #[reverse] does not model; bind the other container to a new name")));
+        }
+        let Val::One(from) = val else {
+            return Err(self.error(
+                rhs,
+                format!("`{name}` holds a container: assign it one container"),
+            ));
+        };
+        if !self.is_container(from) {
+            return Err(self.error(rhs, format!("`{name}` holds a container: assign it a container (`[..]`, `vec![..]`, another container variable)")));
+        }
+        if self.func.storage(from) == Some(root) {
+            return Ok(Some(Val::One(from)));
+        }
+        self.check_unshared(old, place)?;
+        let span = super::op_span(place);
+        let len = self.push(OpKind::Len(old), span, 1)[0];
+        let assign = OpKind::Assign {
+            array: old,
+            from,
+            len: Some(len),
+        };
+        let version = self.version(assign, span, Some(old));
+        self.reassign(&name, Val::One(version));
+        Ok(None)
+    }
+
+    /// `Some(mutable)` if `root` is a container parameter taken by reference.
+    fn borrowed_param(&self, root: Value) -> Option<bool> {
+        let position = self.func.params.iter().position(|p| p.value == root)?;
+        match &self.sig.params.get(position)?.ty {
+            syn::Type::Reference(r) => Some(r.mutability.is_some()),
+            _ => None,
+        }
+    }
+
+    /// An error if `array`'s storage is a call's result that two names were bound to before
+    /// it was known to be a container: a write through one would show through the other.
+    pub(super) fn check_unshared(&mut self, array: Value, at: &impl quote::ToTokens) -> R<()> {
+        let root = self.func.storage(array).unwrap_or(array);
+        if self.shared_unknown.contains(&root) {
+            return Err(self.error(at, "this container was bound to a second name before it was used as a container, so #[reverse] could not copy it there, and this write would show through both names: bind the copy with `.to_owned()` (`let b = a.to_owned();`)"));
+        }
+        Ok(())
     }
 
     /// `x[i]`.
@@ -69,6 +193,7 @@ impl Lower<'_> {
             ));
         }
         let index = self.value(&e.index)?;
+        self.check_unshared(array, &e.expr)?;
         Ok((name, array, index))
     }
 
@@ -256,7 +381,8 @@ impl Lower<'_> {
         Some(Ok(self.push1(OpKind::Prim(sum, vec![array]), span)))
     }
 
-    /// `x.push(v)`, `x.len()`, `x.is_empty()` on a container; `None` for other methods.
+    /// `x.push(v)`, `x.len()`, `x.is_empty()`, and the copies `x.clone()`, `x.to_owned()`,
+    /// `x.to_vec()` on a container; `None` for other methods.
     pub(super) fn container_method(
         &mut self,
         m: &syn::ExprMethodCall,
@@ -265,10 +391,26 @@ impl Lower<'_> {
         span: Span,
     ) -> Option<R<Val>> {
         let method = m.method.to_string();
-        if !matches!(method.as_str(), "len" | "is_empty" | "push") || !self.is_container(recv) {
+        let known = ["len", "is_empty", "push", "clone", "to_owned", "to_vec"];
+        if !known.contains(&method.as_str()) || !self.is_container(recv) {
             return None;
         }
-        match (m.method.to_string().as_str(), args) {
+        match (method.as_str(), args) {
+            // `clone` of a borrowed container copies the reference.
+            ("clone", [])
+                if self
+                    .borrowed_param(self.func.storage(recv).unwrap_or(recv))
+                    .is_some() =>
+            {
+                Some(Ok(Val::One(recv)))
+            }
+            ("clone" | "to_owned" | "to_vec", []) => {
+                let init = ArrayInit::Copy {
+                    source: recv,
+                    vec: method == "to_vec",
+                };
+                Some(Ok(Val::One(self.version(OpKind::Array(init), span, None))))
+            }
             ("len", []) => Some(Ok(self.push1(OpKind::Len(recv), span))),
             ("is_empty", []) => {
                 let len = self.push(OpKind::Len(recv), span, 1)[0];
@@ -290,6 +432,9 @@ impl Lower<'_> {
                         "`push` onto a container variable: `v.push(x)`",
                     )));
                 };
+                if let Err(e) = self.check_unshared(recv, &m.receiver) {
+                    return Some(Err(e));
+                }
                 let version = self.version(
                     OpKind::Append {
                         array: recv,
@@ -303,5 +448,22 @@ impl Lower<'_> {
             }
             _ => None,
         }
+    }
+}
+
+/// The local variable `place` names: `x`, `(x)`.
+fn local_name(place: &Expr) -> Option<String> {
+    match strip(place) {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    }
+}
+
+/// `e` without parentheses and invisible groups.
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        other => other,
     }
 }

@@ -27,7 +27,7 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Binding, Lower, R, Val};
 use crate::errors::Reported;
-use crate::ir::{Adaptor, Block, Op, OpKind, Range, Value};
+use crate::ir::{Adaptor, ArrayInit, Block, Op, OpKind, Range, Value};
 
 const RET: &str = "$ret";
 const RETVAL: &str = "$retval";
@@ -350,10 +350,13 @@ impl Lower<'_> {
         let results: Vec<Value> = (0..yields[0].len())
             .map(|_| self.func.new_value(None))
             .collect();
-        // A container merged from the arms is a version of the same container.
-        for (&r, (&a, &b)) in results.iter().zip(yields[0].iter().zip(&yields[1])) {
-            let like = if self.func.storage(a).is_some() { a } else { b };
-            self.inherit_storage(r, like);
+        // A container merged from the arms is a version of one storage: the arms' own if
+        // they share it, else a new one each arm assigns.
+        for (j, &r) in results.iter().enumerate() {
+            let [then_arm, else_arm] = &mut arms;
+            let ops = [&mut then_arm.1, &mut else_arm.1];
+            let storage = self.merge_storages(j, ops, &mut yields, span)?;
+            self.func.values[r.index()].storage = storage;
         }
         let [(_, then_ops, _), (_, else_ops, _)] = arms;
         let [then_yields, else_yields] = yields;
@@ -389,6 +392,75 @@ impl Lower<'_> {
             self.scopes[depth].insert(name, binding);
         }
         Ok(value)
+    }
+
+    /// The storage the `j`-th results of an `if` belong to, if they are containers. Arms that
+    /// yield versions of one storage keep it; arms that yield different ones (`let z = if c {
+    /// [a, b] } else { [b, a] };`) each assign theirs to a new storage declared before the
+    /// `if`, since emitted code changes containers in place and a container made in an arm
+    /// would not outlive it.
+    ///
+    /// Before: `%z.9 = if %c { %4 = array [..]; yield %4 } else { %7 = array [..]; yield %7 }`
+    /// After:  `%8 = uninit; %z.9 = if %c { ..; %10 = assign %8, %4; yield %10 } else { .. }`
+    fn merge_storages(
+        &mut self,
+        j: usize,
+        ops: [&mut Vec<Op>; 2],
+        yields: &mut [Vec<Value>; 2],
+        span: Span,
+    ) -> R<Option<Value>> {
+        let (a, b) = (yields[0][j], yields[1][j]);
+        let container = |this: &mut Self, v: Value| {
+            if this.maybe_containers.contains(&v) && this.func.storage(v).is_none() {
+                // A call's result meeting a container: it is one.
+                return None;
+            }
+            this.func.storage(v)
+        };
+        let (sa, sb) = (container(self, a), container(self, b));
+        match (sa, sb) {
+            (None, None) => return Ok(None),
+            (Some(s), Some(t)) if s == t => return Ok(Some(s)),
+            (Some(_), Some(_)) => {}
+            (Some(_), None) if self.is_container(b) => {}
+            (None, Some(_)) if self.is_container(a) => {}
+            _ => {
+                return Err(self.errors.push(syn::Error::new(span, "one path through this branch gives a container and another gives none (it exits early, or gives a scalar): declare the container before the branch (`let mut z = vec![..];`) and assign it on every path")));
+            }
+        }
+        for &v in [a, b].iter() {
+            let root = self.func.storage(v).unwrap_or(v);
+            if self.func.params.iter().zip(&self.sig.params).any(|(p, s)| {
+                p.value == root
+                    && matches!(&s.ty, syn::Type::Reference(r) if r.mutability.is_some())
+            }) {
+                return Err(self.errors.push(syn::Error::new(span, "a branch giving a `&mut` container parameter as its value would bind it to a second name: write through the parameter itself")));
+            }
+        }
+        let merged = self.func.new_value(None);
+        self.func.values[merged.index()].storage = Some(merged);
+        self.ops.push(Op {
+            results: vec![merged],
+            kind: OpKind::Array(ArrayInit::Uninit),
+            span,
+            ty: None,
+        });
+        for (ops, yields) in ops.into_iter().zip(yields.iter_mut()) {
+            let version = self.func.new_value(None);
+            self.func.values[version.index()].storage = Some(merged);
+            ops.push(Op {
+                results: vec![version],
+                kind: OpKind::Assign {
+                    array: merged,
+                    from: yields[j],
+                    len: None,
+                },
+                span,
+                ty: None,
+            });
+            yields[j] = version;
+        }
+        Ok(Some(merged))
     }
 
     /// Appends the leaves of `val` (of the shape `shape`) to `yields`; where `val` has no
@@ -740,6 +812,23 @@ impl Lower<'_> {
         };
         self.loops.pop();
         body_result?;
+        // A carried container stays in its storage (whole assignments write into it); one
+        // that gets another (declared without a value, or the value of `break`) would not
+        // outlive the iteration in emitted code.
+        for (j, &arg) in args.iter().enumerate() {
+            let yielded = body_block.yields[flag_slot + j];
+            if let Some(storage) = self.func.storage(yielded)
+                && self.func.storage(arg) != Some(storage)
+            {
+                let name = self.func.info(arg).name.clone().unwrap_or_default();
+                let message = match name.as_str() {
+                    "retval" => "returning a container from inside a loop is not supported yet: assign it to a variable declared before the loop, `break`, and return the variable".to_string(),
+                    _ if name.starts_with("value") => "`break` with a container value is not supported yet: assign it to a variable declared before the loop and `break`".to_string(),
+                    _ => format!("`{name}` is given a container inside this loop but has none before it: declare it with a value before the loop (`let mut {name} = vec![..];`) and assign it inside"),
+                };
+                return Err(self.errors.push(syn::Error::new(span, message)));
+            }
+        }
 
         // Prune the variables the body left unchanged.
         let offset = usize::from(index.is_some());

@@ -80,6 +80,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         returns: false,
         next_loop: 0,
         maybe_containers: HashSet::new(),
+        shared_unknown: HashSet::new(),
         places: HashMap::new(),
         hoisted: Vec::new(),
     };
@@ -169,6 +170,8 @@ struct Lower<'a> {
     next_loop: usize,
     /// The values calls returned, and places: containers once used as containers.
     maybe_containers: HashSet<Value>,
+    /// Calls' results bound to a second name before they were known to be containers.
+    shared_unknown: HashSet<Value>,
     /// The places read so far, by struct and field, and the ops that make them (they open
     /// the function body).
     places: HashMap<(Value, String), Value>,
@@ -327,7 +330,14 @@ impl Lower<'_> {
                 }
                 let first_new = self.func.values.len();
                 let val = match &local.init {
-                    Some(init) => self.let_init(&init.expr).map(Some),
+                    // `let b = a;` of a container binds a copy (a borrow `&a` binds `a`).
+                    Some(init) if matches!(&*init.expr, Expr::Reference(_)) => {
+                        self.let_init(&init.expr).map(Some)
+                    }
+                    Some(init) => self
+                        .expr(&init.expr)
+                        .and_then(|val| self.owned(val, first_new, &init.expr))
+                        .map(Some),
                     None => Ok(None),
                 };
                 if let Ok(Some(Val::Never)) = val {
@@ -534,8 +544,11 @@ impl Lower<'_> {
             }
             Expr::Binary(b) => self.binary(b, span),
             Expr::Assign(a) => {
+                let first_new = self.func.values.len();
                 let val = self.expr(&a.right)?;
-                self.assign(&a.left, val)?;
+                if let Some(val) = self.whole_assignment(&a.left, &a.right, val, first_new)? {
+                    self.assign(&a.left, val)?;
+                }
                 Ok(Val::Unit)
             }
             Expr::Cast(c) => {

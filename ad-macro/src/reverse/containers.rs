@@ -54,6 +54,29 @@ impl<'a> Sweep<'a> {
                     self.take_into(*value, OpKind::BufferTake { buffer, index }, span);
                 }
             }
+            OpKind::Assign { array, from, len } => {
+                // `x = from`: `from`'s elements receive `x`'s adjoints, and `x`'s old
+                // elements, overwritten, start at zero (as many as there were: a `Vec` may
+                // change length).
+                if self.active_storage(*array) {
+                    let buffer = self.buffer(*array, span);
+                    if self.primal.is_active(*from) {
+                        let into = self.buffer(*from, span);
+                        self.emit(
+                            OpKind::BufferAddAll {
+                                buffer: into,
+                                from: buffer,
+                            },
+                            span,
+                            Vec::new(),
+                        );
+                    }
+                    if let Some(len) = len {
+                        let len = self.read(*len);
+                        self.emit(OpKind::BufferReset { buffer, len }, span, Vec::new());
+                    }
+                }
+            }
             OpKind::Append { array, value } => {
                 // Every push pops, active or not, so that buffer positions stay aligned.
                 if self.active_storage(*array) {
@@ -77,8 +100,8 @@ impl<'a> Sweep<'a> {
                                 self.take_into(value, OpKind::BufferTake { buffer, index }, span);
                             }
                         }
-                        ArrayInit::Empty { .. } => {}
-                        ArrayInit::Copy(source) => {
+                        ArrayInit::Empty { .. } | ArrayInit::Uninit => {}
+                        ArrayInit::Copy { source, .. } => {
                             if self.primal.is_active(*source) {
                                 let into = self.buffer(*source, span);
                                 self.emit(
@@ -266,7 +289,10 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
             func.values[copy.index()].active = active && func.is_active(v);
             ops.push(Op {
                 results: vec![copy],
-                kind: OpKind::Array(ArrayInit::Copy(v)),
+                kind: OpKind::Array(ArrayInit::Copy {
+                    source: v,
+                    vec: false,
+                }),
                 span: op.span,
                 ty: None,
             });
@@ -303,7 +329,9 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
 /// Adds the storages `op` (and the ops in its regions) may write.
 fn writes(func: &Func, op: &Op, out: &mut HashSet<Value>) {
     let written: Vec<Value> = match &op.kind {
-        OpKind::Store { array, .. } | OpKind::Append { array, .. } => vec![*array],
+        OpKind::Store { array, .. }
+        | OpKind::Append { array, .. }
+        | OpKind::Assign { array, .. } => vec![*array],
         OpKind::Call(call) => call
             .args
             .iter()
@@ -331,7 +359,9 @@ pub(super) fn final_versions(func: &Func) -> HashSet<Value> {
         out.extend(&block.yields);
         for op in &block.ops {
             match &op.kind {
-                OpKind::Store { array, .. } | OpKind::Append { array, .. } => {
+                OpKind::Store { array, .. }
+                | OpKind::Append { array, .. }
+                | OpKind::Assign { array, .. } => {
                     out.insert(*array);
                 }
                 OpKind::Call(call) => {

@@ -55,6 +55,7 @@ fn buffers(ops: &[Op]) -> HashSet<Value> {
         match &op.kind {
             OpKind::Buffer(_) => out.extend(&op.results),
             OpKind::BufferTake { buffer, .. }
+            | OpKind::BufferReset { buffer, .. }
             | OpKind::BufferPop(buffer)
             | OpKind::BufferSum(buffer) => {
                 out.insert(*buffer);

@@ -34,7 +34,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Sweep;
 use crate::analysis::activity::{carried, differentiable_operands, is_struct};
-use crate::ir::{Adaptor, Block, Func, Op, OpKind, Range, StashKind, Value};
+use crate::ir::{Adaptor, ArrayInit, Block, Func, Op, OpKind, Range, StashKind, Value};
 use crate::prims::Derivative;
 use crate::signature::Signature;
 
@@ -282,11 +282,34 @@ impl<'a> Sweep<'a> {
         let span = cx.owner.span;
         if !values.is_empty() {
             let id = self.new_stash(kind);
+            // A container that outlives the region (made before it, written in it) is kept
+            // as a copy: the stash must not take the variable later code still uses.
+            let mut pushed = Vec::with_capacity(values.len());
+            for &v in &values {
+                match self.primal.storage(v) {
+                    Some(root) if !cx.internal.contains(&root) => {
+                        let copy = self.func.new_value(None);
+                        self.func.values[copy.index()].storage = Some(copy);
+                        let init = ArrayInit::Copy {
+                            source: v,
+                            vec: false,
+                        };
+                        pushes.push(Op {
+                            results: vec![copy],
+                            kind: OpKind::Array(init),
+                            span,
+                            ty: None,
+                        });
+                        pushed.push(copy);
+                    }
+                    _ => pushed.push(v),
+                }
+            }
             pushes.push(Op {
                 results: Vec::new(),
                 kind: OpKind::Push {
                     stash: id,
-                    values: values.clone(),
+                    values: pushed,
                 },
                 span,
                 ty: None,
