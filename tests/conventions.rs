@@ -11,6 +11,11 @@ fn abs(x: f64) -> f64 {
 }
 
 #[reverse]
+fn copysign(x: f64, s: f64) -> f64 {
+    x.copysign(s)
+}
+
+#[reverse]
 fn max(x: f64, y: f64) -> f64 {
     x.max(y)
 }
@@ -76,6 +81,26 @@ fn abs_at_zero_is_zero() {
     assert_eq!(abs_grad(-0.0).1, 0.0);
     assert_eq!(abs_grad(-2.0), (2.0, -1.0));
     assert_eq!(abs_grad(2.0), (2.0, 1.0));
+}
+
+#[test]
+fn copysign_at_zero_is_zero_and_constant_in_the_sign() {
+    // copysign(x, s) = |x| sign(s): at x = ±0, 0 as abs at 0, whatever the sign.
+    for x in [0.0, -0.0] {
+        for s in [1.0, -1.0, 0.0, -0.0, f64::NAN, -f64::NAN] {
+            let (value, d) = copysign_grad(x, s);
+            assert_eq!(
+                value.to_bits(),
+                x.copysign(s).to_bits(),
+                "copysign({x}, {s})"
+            );
+            assert_eq!(d, (0.0, 0.0), "copysign({x}, {s})");
+        }
+    }
+    // The sign's adjoint is 0 also at the jump s = ±0; -0.0 counts as negative.
+    assert_eq!(copysign_grad(2.0, 0.0), (2.0, (1.0, 0.0)));
+    assert_eq!(copysign_grad(2.0, -0.0), (-2.0, (-1.0, 0.0)));
+    assert_eq!(copysign_grad(-2.0, -0.0), (-2.0, (1.0, 0.0)));
 }
 
 #[test]

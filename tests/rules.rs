@@ -354,6 +354,164 @@ mod binary {
     }
 }
 
+/// `x.copysign(s) = |x| sign(s)`, `sign(s)` from the sign bit of `s` (so `-0.0` and a NaN
+/// with the bit set are negative): `∂x = signum(x) sign(s)`, `∂s = 0`.
+mod copysign {
+    use super::*;
+
+    #[reverse]
+    fn method(x: f64, s: f64) -> f64 {
+        x.copysign(s)
+    }
+    #[reverse]
+    fn inherent_path(x: f64, s: f64) -> f64 {
+        f64::copysign(x, s)
+    }
+    #[reverse]
+    fn trait_path(x: f64, s: f64) -> f64 {
+        Float::copysign(x, s)
+    }
+    #[reverse]
+    fn generic_path<T: Float>(x: T, s: T) -> T {
+        T::copysign(x, s)
+    }
+    #[reverse]
+    fn qualified_path<T>(x: T, s: T) -> T
+    where
+        T: ad_runtime::Float,
+    {
+        <T as Float>::copysign(x, s)
+    }
+    #[reverse]
+    fn single(x: f32, s: f32) -> f32 {
+        x.copysign(s)
+    }
+    /// The sign computed from the input: its adjoint must be 0 and nothing flows into `x`
+    /// through it.
+    #[reverse]
+    fn sign_from_input(x: f64) -> f64 {
+        (2.0 * x).copysign(x - 1.0) + x * x
+    }
+
+    /// `∂x`, written from `|x| sign(s)`: the sign bit of `s` as ±1.
+    fn closed(x: f64, s: f64) -> (f64, f64) {
+        let sign = if s.is_sign_negative() { -1.0 } else { 1.0 };
+        (x.signum() * sign, 0.0)
+    }
+
+    type Value = fn(f64, f64) -> f64;
+    type Grad = fn(f64, f64) -> (f64, (f64, f64));
+    /// Each spelling: its name, the original and its `_grad`.
+    type Form = (&'static str, Value, Grad);
+    const FORMS: [Form; 5] = [
+        ("method", method, method_grad),
+        ("inherent_path", inherent_path, inherent_path_grad),
+        ("trait_path", trait_path, trait_path_grad),
+        (
+            "generic_path",
+            generic_path::<f64>,
+            generic_path_grad::<f64>,
+        ),
+        (
+            "qualified_path",
+            qualified_path::<f64>,
+            qualified_path_grad::<f64>,
+        ),
+    ];
+
+    /// Negative and positive `x` and `s`, away from `x = 0` (the kink) and `s = 0` (the jump),
+    /// so that central differences are valid in both operands.
+    const PAIRS: &[(f64, f64)] = &[
+        (2.9, 1.7),
+        (2.9, -0.4),
+        (-3.7, 1.7),
+        (-0.25, -2.5),
+        (0.4, -1e3),
+        (-1e3, 0.3),
+    ];
+
+    #[test]
+    fn all_forms_away_from_zero() {
+        for (name, f, grad) in FORMS {
+            check2(name, f, grad, closed, PAIRS);
+        }
+    }
+
+    /// `s = ±0` and NaN signs: the value bitwise, `∂x` by the sign bit, `∂s` exactly 0, and
+    /// central differences in `x` only (in `s` the function jumps at 0, and a NaN has no
+    /// neighbourhood).
+    #[test]
+    fn signed_zero_and_nan_signs() {
+        let nan_neg = -f64::NAN;
+        assert!(nan_neg.is_sign_negative());
+        for s in [-0.0, 0.0, f64::NAN, nan_neg] {
+            for (name, f, grad) in FORMS {
+                for x in [-3.7, -0.25, 0.4, 2.9] {
+                    let (value, (_, ds)) = grad(x, s);
+                    assert_eq!(value.to_bits(), f(x, s).to_bits(), "{name}({x}, {s})");
+                    assert_eq!(ds.to_bits(), 0f64.to_bits(), "{name}({x}, {s}): ds");
+                }
+                check1(
+                    name,
+                    |x| f(x, s),
+                    |x| {
+                        let (value, (dx, _)) = grad(x, s);
+                        (value, dx)
+                    },
+                    |x| closed(x, s).0,
+                    &[-3.7, -0.25, 0.4, 2.9],
+                );
+            }
+        }
+        // -0.0 is negative: copysign(2, -0.0) = -2, slope -1.
+        assert_eq!(method_grad(2.0, -0.0), (-2.0, (-1.0, 0.0)));
+        assert_eq!(method_grad(-2.0, -0.0), (-2.0, (1.0, 0.0)));
+        assert_eq!(method_grad(-2.0, 0.0), (2.0, (-1.0, 0.0)));
+    }
+
+    #[test]
+    fn f32_and_generic_f32() {
+        let points: [(f32, f32); 5] = [
+            (2.5, 1.5),
+            (2.5, -0.4),
+            (-0.25, 0.4),
+            (-2.5, -1.5),
+            (0.4, -0.0),
+        ];
+        for (x, s) in points {
+            let want = closed(f64::from(x), f64::from(s)).0;
+            for (value, (dx, ds)) in [single_grad(x, s), generic_path_grad::<f32>(x, s)] {
+                assert_eq!(
+                    value.to_bits(),
+                    x.copysign(s).to_bits(),
+                    "copysign({x}, {s})"
+                );
+                assert_eq!((f64::from(dx), ds), (want, 0.0), "copysign({x}, {s})");
+            }
+            let report =
+                ad_runtime::check::gradient(|p| single(p[0], s), &[x], &[single_grad(x, s).1.0]);
+            assert!(
+                report.is_within(5e-3),
+                "copysign({x}, {s}) in f32:\n{report}"
+            );
+        }
+    }
+
+    #[test]
+    fn sign_computed_from_the_input() {
+        // f(x) = |2x| sign(x - 1) + x²: f'(x) = 2 signum(x) sign(x - 1) + 2x, the sign's own
+        // derivative contributing nothing.
+        let want = |x: f64| 2.0 * closed(x, x - 1.0).0 + 2.0 * x;
+        check1(
+            "sign_from_input",
+            sign_from_input,
+            sign_from_input_grad,
+            want,
+            &[-2.5, -0.3, 0.4, 1.6, 3.0],
+        );
+    }
+}
+
 mod ternary {
     use super::*;
 

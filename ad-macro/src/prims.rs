@@ -179,6 +179,8 @@ pub static PRIMS: &[Prim] = &[
     p("to_radians", Method,      &[F],       1, Rule, Nothing),
     // piecewise
     p("abs",        Method,      &[F],       1, Rule, Operands),
+    // |x| sign(s): x and s are read for x's adjoint only; s's adjoint is always 0.
+    p("copysign",   Method,      &[F, F],    1, Rule, For(&[&[0], &[0], &[]])),
     p("max",        Method,      &[F, F],    1, Rule, All),
     p("min",        Method,      &[F, F],    1, Rule, All),
     p("clamp",      Method,      &[F, F, F], 1, Rule, Mask(&[true, true, false, true])),

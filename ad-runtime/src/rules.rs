@@ -19,7 +19,8 @@
 //! - a point where the function is finite but its derivative is not (`sqrt`, `cbrt` and
 //!   `hypot` at 0) gives a zero adjoint, so that norms of zero vectors have gradient 0 rather
 //!   than NaN;
-//! - `abs` at 0 gives 0 (the midpoint of the subdifferential `[-1, 1]`);
+//! - `abs` at 0 gives 0 (the midpoint of the subdifferential `[-1, 1]`), and so does
+//!   `copysign(x, s) = |x| sign(s)` at `x = 0`; its `s` adjoint is 0 everywhere;
 //! - `max`/`min` on a tie split the adjoint evenly between the operands;
 //! - outside a domain the IEEE result flows through: `sqrt(-1)` is NaN and so is its adjoint.
 
@@ -345,6 +346,24 @@ pub fn abs<F: Float>(x: F, _y: F, dy: F) -> F {
     } else {
         dy * x.signum()
     }
+}
+
+/// `y = x.copysign(s) = |x| sign(s)`, where `sign(s)` is `-1` if the sign bit of `s` is set
+/// (`-0.0` and NaNs with the bit set included) and `+1` otherwise:
+/// `dx = dy signum(x) sign(s)`, and 0 at `x = 0` (as [`abs`]); `ds = 0` everywhere, since the
+/// result is piecewise constant in `s` (it jumps at `s = ±0`, where no derivative exists, and
+/// 0 is the one-sided value on both sides).
+///
+/// Only the sign bit of `s` is read: a NaN `s` gives a finite adjoint, a NaN `x` a NaN one.
+#[inline]
+pub fn copysign<F: Float>(x: F, s: F, _y: F, dy: F) -> (F, F) {
+    let dx = if x == F::zero() {
+        F::zero()
+    } else {
+        // `signum(x) sign(s)` is exactly ±1 (or NaN for a NaN `x`): no rounding.
+        dy * (x.signum() * F::one().copysign(s))
+    };
+    (dx, F::zero())
 }
 
 /// `y = a.max(b)`: the adjoint goes to the operand that was returned; on a tie it is split
@@ -692,6 +711,13 @@ mod tests {
                 let h = a.hypot(b);
                 let got = hypot(a, b, h, dy);
                 assert!(close(got.0, dy * a / h) && close(got.1, dy * b / h));
+                // copysign(a, b) = |a| sign(b): for nonzero a and b, ∂a = signum(a) signum(b).
+                let got = copysign(a, b, a.copysign(b), dy);
+                assert_eq!(
+                    got,
+                    (dy * a.signum() * b.signum(), 0.0),
+                    "copysign({a}, {b})"
+                );
                 if a > 0.0 {
                     let y = a.powf(b);
                     let got = powf(a, b, y, dy);
@@ -765,6 +791,49 @@ mod tests {
         assert_eq!(powf(0.0, 2.0, 0.0, 1.0), (0.0, 0.0));
         assert_eq!(powf(0.0, 1.0, 0.0, 1.0), (1.0, 0.0));
         assert_eq!(powf(3.0, 0.0, 1.0, 1.0).0, 0.0);
+    }
+
+    #[test]
+    fn copysign_conventions_and_sign_bits() {
+        let nan_pos = f64::from_bits(0x7ff8_0000_0000_0000);
+        let nan_neg = -nan_pos;
+        assert!(nan_pos.is_sign_positive() && nan_neg.is_sign_negative());
+        // x = ±0: 0, as abs at 0, whatever the incoming adjoint; the sign's adjoint is 0.
+        for x in [0.0, -0.0] {
+            for s in [2.0, -2.0, 0.0, -0.0, nan_pos, nan_neg] {
+                for dy in [1.0, -3.0, f64::INFINITY] {
+                    let got = copysign(x, s, x.copysign(s), dy);
+                    assert_eq!(got, (0.0, 0.0), "copysign({x}, {s}), dy {dy}");
+                }
+            }
+        }
+        // The sign is that of the sign bit: -0.0 and a NaN with the bit set count as negative.
+        let cases = [
+            (3.0, 0.0, 1.0),
+            (3.0, -0.0, -1.0),
+            (-3.0, 0.0, -1.0),
+            (-3.0, -0.0, 1.0),
+            (3.0, nan_pos, 1.0),
+            (3.0, nan_neg, -1.0),
+            (-3.0, nan_neg, 1.0),
+            (f64::INFINITY, -1.0, -1.0),
+            (f64::NEG_INFINITY, -1.0, 1.0),
+            (5e-324, -1.0, -1.0),
+            (2.0, f64::NEG_INFINITY, -1.0),
+        ];
+        for (x, s, slope) in cases {
+            let y = x.copysign(s);
+            assert_eq!(
+                copysign(x, s, y, 2.5),
+                (2.5 * slope, 0.0),
+                "copysign({x}, {s})"
+            );
+        }
+        // A NaN x: no derivative; a NaN incoming adjoint leaves the sign's adjoint 0.
+        let (dx, ds) = copysign(f64::NAN, 1.0, f64::NAN, 1.0);
+        assert!(dx.is_nan() && ds == 0.0);
+        let (dx, ds) = copysign(2.0, 1.0, 2.0, f64::NAN);
+        assert!(dx.is_nan() && ds == 0.0);
     }
 
     #[test]
@@ -862,5 +931,7 @@ mod tests {
         assert!((exp2(x, x.exp2(), 1.0) - x.exp2() * core::f32::consts::LN_2).abs() < 1e-6);
         assert_eq!(cast::<f32, f64>(x, f64::from(x), 2.0), 2.0f32);
         assert_eq!(cast::<f64, f32>(0.25, 0.25, 3.0), 3.0f64);
+        assert_eq!(copysign(-x, -0.0f32, x.copysign(-0.0), 2.0), (2.0, 0.0));
+        assert_eq!(copysign(x, -1.0f32, -x, 2.0), (-2.0, 0.0));
     }
 }

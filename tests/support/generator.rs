@@ -302,7 +302,7 @@ pub const UNARY: &[&str] = &[
 
 /// Binary primitives.
 pub const BINARY: &[&str] = &[
-    "atan2", "hypot", "max", "min", "powf", "log", "rem", "clamp",
+    "atan2", "hypot", "max", "min", "powf", "log", "rem", "clamp", "copysign",
 ];
 
 impl Expr {
@@ -363,6 +363,14 @@ impl Expr {
                     "log" => format!("({a} * {a} + 0.5).log({b} * {b} + 1.5)"),
                     "rem" => format!("({a} % ({b} * {b} + 0.5))"),
                     "clamp" => format!("{a}.clamp(-0.5, {b}.abs() + 0.5)"),
+                    // Both operands of either sign and at least 0.5 away from 0: the value
+                    // (a² + 0.5) sign(s) has no kink in a, even where signum(a) flips x's
+                    // sign, and jumps only where b crosses 0 (as `signum` does).
+                    "copysign" => {
+                        let x = format!("{a}.signum() * ({a} * {a} + 0.5)");
+                        let s = format!("{b}.signum() * ({b} * {b} + 0.5)");
+                        format!("({x}).copysign({s})")
+                    }
                     _ => format!("{a}.{name}({b})"),
                 }
             }

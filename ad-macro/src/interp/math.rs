@@ -83,6 +83,7 @@ pub fn primal(name: &str, args: &[f64]) -> Vec<f64> {
         ("to_radians", &[x]) => x.to_radians(),
         // piecewise
         ("abs", &[x]) => x.abs(),
+        ("copysign", &[x, s]) => x.copysign(s),
         ("max", &[a, b]) => a.max(b),
         ("min", &[a, b]) => a.min(b),
         ("clamp", &[x, lo, hi]) => x.clamp(lo, hi),
@@ -138,9 +139,10 @@ pub struct Dual {
 ///
 /// The tangent formulas are derived here from calculus, independently of
 /// `ad_runtime::rules`, with the conventions of `docs/semantics.md` at kinks and singular
-/// points (abs at 0, max/min ties and NaN operands, clamp at a bound, sqrt/cbrt/hypot/atan2 at
-/// the origin, powf/powi exponent 0 and base 0, NaN where a logarithm has no value, zero for
-/// the piecewise-constant functions, one for `fract`). Where a formula is known to lose
+/// points (abs and copysign at 0, max/min ties and NaN operands, clamp at a bound,
+/// sqrt/cbrt/hypot/atan2 at the origin, powf/powi exponent 0 and base 0, NaN where a logarithm
+/// has no value, zero for the piecewise-constant functions and copysign's sign, one for
+/// `fract`). Where a formula is known to lose
 /// precision in floating point, an equivalent better-conditioned form is used (`exp_m1`,
 /// `tanh`, `asin`, `acos`, `asinh`, `acosh`, `atanh`, `atan2`), so that a rule's rounding
 /// problem shows up as a disagreement rather than being reproduced.
@@ -310,6 +312,21 @@ fn tangents(name: &str, args: &[Dual], results: &[f64]) -> Vec<f64> {
                 term(x.v.signum(), x.d)
             }
         }
+        // copysign returns x when x and s have the same sign bit and -x otherwise, so its
+        // slope in x is ±1 by that comparison (NaN for a NaN x, as abs); at x = ±0 the
+        // result is ±0 either way and the slope is 0, as abs at 0. In s it is piecewise
+        // constant (a jump at s = ±0): s contributes nothing, whatever its tangent.
+        ("copysign", &[x, s]) => {
+            if x.v == 0.0 {
+                0.0
+            } else if x.v.is_nan() {
+                term(f64::NAN, x.d)
+            } else if x.v.is_sign_negative() == s.v.is_sign_negative() {
+                x.d
+            } else {
+                -x.d
+            }
+        }
         ("max", &[a, b]) => selected(a, b, a.v > b.v),
         ("min", &[a, b]) => selected(a, b, a.v < b.v),
         ("clamp", &[x, lo, hi]) => {
@@ -457,6 +474,7 @@ pub fn rule(name: &str, args: &[f64]) -> Vec<f64> {
         ("to_radians", &[x, y, dy]) => vec![r::to_radians(x, y, dy)],
         // piecewise
         ("abs", &[x, y, dy]) => vec![r::abs(x, y, dy)],
+        ("copysign", &[x, s, y, dy]) => pair(r::copysign(x, s, y, dy)),
         ("max", &[a, b, y, dy]) => pair(r::max(a, b, y, dy)),
         ("min", &[a, b, y, dy]) => pair(r::min(a, b, y, dy)),
         ("clamp", &[x, lo, hi, y, dy]) => {
@@ -825,6 +843,31 @@ mod tests {
         assert_eq!(unit("abs", 0.0), 0.0);
         assert_eq!(unit("abs", -0.0), 0.0);
         assert_eq!(unit("abs", -2.0), -1.0);
+        // copysign(x, s) = |x| sign(s): 0 at x = ±0 as abs, ±1 elsewhere by the sign bits
+        // (-0.0 and a NaN with its sign bit set are negative), 0 in s everywhere.
+        for s in [1.0, -1.0, 0.0, -0.0, NAN, -NAN] {
+            assert_eq!(
+                partials("copysign", &[0.0, s]),
+                [0.0, 0.0],
+                "copysign(0, {s})"
+            );
+            assert_eq!(
+                partials("copysign", &[-0.0, s]),
+                [0.0, 0.0],
+                "copysign(-0, {s})"
+            );
+        }
+        assert_eq!(partials("copysign", &[2.0, -0.0]), [-1.0, 0.0]);
+        assert_eq!(partials("copysign", &[-2.0, -0.0]), [1.0, 0.0]);
+        assert_eq!(partials("copysign", &[-2.0, 0.0]), [-1.0, 0.0]);
+        assert_eq!(partials("copysign", &[2.0, -NAN]), [-1.0, 0.0]);
+        assert_eq!(partials("copysign", &[-INF, 3.0]), [-1.0, 0.0]);
+        assert!(partials("copysign", &[NAN, 3.0])[0].is_nan());
+        let d = forward(
+            "copysign",
+            &[Dual { v: 2.0, d: 0.0 }, Dual { v: -1.0, d: NAN }],
+        );
+        assert_eq!(d[0].d, 0.0, "a NaN tangent of the sign is cut");
         assert_eq!(partials("max", &[2.0, 2.0]), [0.5, 0.5]);
         assert_eq!(partials("min", &[0.0, -0.0]), [0.5, 0.5]);
         assert_eq!(forward("max", &[Dual { v: 1.0, d: 1.0 }; 2])[0].d, 1.0);
