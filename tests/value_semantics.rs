@@ -185,9 +185,9 @@ fn let_of_an_array_copies_it() {
 #[ad_runtime::reverse]
 fn copy_of_a_parameter(u0: [f64; 2], x: f64) -> f64 {
     let mut u = u0;
-    u[0] = u[0] * x;
+    u[0] *= x;
     let prev = u;
-    u[1] = u[1] * x;
+    u[1] *= x;
     prev[1] + u[0] + u[1] + u0[0]
 }
 
@@ -211,7 +211,7 @@ fn let_of_an_array_parameter_copies_it() {
 fn clones(x: &[f64]) -> f64 {
     let mut a = x.to_vec();
     let b = a.clone();
-    a[0] = a[0] * a[1];
+    a[0] *= a[1];
     a[0] + b[0] + b[1]
 }
 
@@ -236,7 +236,7 @@ fn containers_from_the_arms(x: f64, c: bool) -> f64 {
     } else {
         w = vec![1.0, z[1], z[0]];
     }
-    w[0] = w[0] * x;
+    w[0] *= x;
     z[0] * z[1] + w[0] + w[w.len() - 1]
 }
 
