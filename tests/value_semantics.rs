@@ -295,3 +295,137 @@ fn state_replaced_by_the_next_step() {
             .assert_within(common::FD_TOL);
     }
 }
+
+/// A loss chosen by an enum whose variants carry parameters.
+#[derive(Clone, Copy, Debug)]
+pub enum Loss {
+    Huber(f64),
+    Scaled { scale: f64, offset: f64 },
+    L2,
+}
+
+/// `match` arms bind the payloads of enum variants as Rust does, shadowing outer names, in
+/// every arm (the last one too) and in guards.
+#[ad_runtime::reverse]
+fn loss(x: f64, loss: Loss) -> f64 {
+    let delta = 100.0;
+    let scale = -3.0;
+    match loss {
+        Loss::Huber(delta) if x.abs() <= delta => 0.5 * x * x,
+        Loss::L2 => 0.5 * x * x * delta / 100.0,
+        Loss::Scaled { scale, offset } => scale * x + offset,
+        Loss::Huber(delta) => delta * (x.abs() - 0.5 * delta) + 0.0 * scale,
+    }
+}
+
+#[test]
+fn match_arms_bind_enum_payloads() {
+    for (l, closed) in [
+        (
+            Loss::Huber(0.5),
+            (|x: f64| if x.abs() <= 0.5 { x } else { 0.5 * x.signum() }) as fn(f64) -> f64,
+        ),
+        (Loss::L2, |x| x),
+        (
+            Loss::Scaled {
+                scale: 2.5,
+                offset: 1.0,
+            },
+            |_| 2.5,
+        ),
+    ] {
+        check1(
+            &format!("loss({l:?})"),
+            |x| loss(x, l),
+            |x| loss_grad(x, l),
+            closed,
+            &[-2.0, -0.3, 0.2, 1.7],
+        );
+    }
+}
+
+/// The payload bound in the last arm, after arms that test other variants.
+#[ad_runtime::reverse(wrt(x))]
+fn last_arm_binds(x: f64, o: Option<f64>) -> f64 {
+    let d = 3.0;
+    match o {
+        None => x * d,
+        Some(d) => x * d,
+    }
+}
+
+#[test]
+fn the_last_arm_binds_its_names() {
+    check1(
+        "last_arm_binds(None)",
+        |x| last_arm_binds(x, None),
+        |x| last_arm_binds_grad(x, None),
+        |_| 3.0,
+        &[-1.0, 0.5],
+    );
+    check1(
+        "last_arm_binds(Some(0.25))",
+        |x| last_arm_binds(x, Some(0.25)),
+        |x| last_arm_binds_grad(x, Some(0.25)),
+        |_| 0.25,
+        &[-1.0, 0.5],
+    );
+}
+
+#[allow(
+    non_upper_case_globals,
+    reason = "a lowercase constant is what this test is about"
+)]
+const two: usize = 2;
+
+/// Whether a name in a pattern is a binding or a constant is rustc's decision, not the
+/// case of its first letter: a lowercase constant tests, an uppercase name binds.
+#[ad_runtime::reverse]
+#[allow(
+    non_upper_case_globals,
+    reason = "`two` is a lowercase constant on purpose"
+)]
+fn names_in_patterns(x: f64, n: usize) -> f64 {
+    let first = match n {
+        two => x * x,
+        _ => x,
+    };
+    #[allow(
+        non_snake_case,
+        reason = "an uppercase binding is what this test is about"
+    )]
+    let second = match n + 1 {
+        1 => x,
+        M => x * M as f64,
+    };
+    let third = match n {
+        mut m if m > 1 => {
+            m += 1;
+            x * m as f64
+        }
+        _ => 0.0,
+    };
+    let fourth = match n {
+        ref k if *k == 0 => x,
+        _ => 2.0 * x,
+    };
+    first + second + third + fourth
+}
+
+#[test]
+fn names_in_patterns_are_bound_or_compared_as_rust_does() {
+    // n = 2: x² + 3x + 3x + 2x;  n = 0: x + x + 0 + x;  n = 5: x + 6x + 6x + 2x.
+    for (n, closed) in [
+        (2, (|x: f64| 2.0 * x + 8.0) as fn(f64) -> f64),
+        (0, |_| 3.0),
+        (5, |_| 15.0),
+    ] {
+        check1(
+            &format!("names_in_patterns(n = {n})"),
+            |x| names_in_patterns(x, n),
+            |x| names_in_patterns_grad(x, n),
+            closed,
+            &[-1.5, 0.0, 0.75],
+        );
+    }
+}

@@ -164,6 +164,15 @@ fn forward(
                 OpKind::Field(..) | OpKind::Index(..) => Some(
                     "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`".to_string(),
                 ),
+                // A name binds the value (or is a constant compared with it): a test like `==`.
+                OpKind::Matches(_, pat)
+                    if matches!(&**pat, syn::Pat::Ident(p) if p.subpat.is_none()) =>
+                {
+                    None
+                }
+                OpKind::Bind { .. } => Some(
+                    "this pattern takes parts of a value that depends on an active parameter: active values are floats, containers of floats and parameter structs; bind the whole value (`v =>`) and test it with a guard (`v if v < 1.0 =>`)".to_string(),
+                ),
                 OpKind::Matches(..) => Some(
                     "`match` on a value that depends on an active parameter compares floats with patterns; use guards instead (`v if v < 1.0 => ..`), or an `if`".to_string(),
                 ),

@@ -748,9 +748,37 @@ impl<'a> Body<'a> {
                 quote_spanned!(span=> #krate::__private::zero_like(#v))
             }
             OpKind::Placeholder => quote_spanned!(span=> #krate::__private::placeholder()),
+            // Not `matches!`: its arms cannot carry the lints a pattern's names may raise.
             OpKind::Matches(v, pat) => {
                 let v = self.val(*v);
-                quote_spanned!(span=> ::core::matches!(#v, #pat))
+                quote_spanned! {span=>
+                    match #v {
+                        #[allow(unused_variables, unused_mut)]
+                        #pat => true,
+                        #[allow(unreachable_patterns)]
+                        _ => false,
+                    }
+                }
+            }
+            OpKind::Bind {
+                scrutinee,
+                pat,
+                names,
+            } => {
+                let v = self.val(*scrutinee);
+                let names = names
+                    .iter()
+                    .map(ToTokens::to_token_stream)
+                    .collect::<Vec<_>>();
+                let names = one_or_tuple(&names);
+                quote_spanned! {span=>
+                    match #v {
+                        #[allow(unused_variables, unused_mut)]
+                        #pat => #names,
+                        #[allow(unreachable_patterns)]
+                        _ => ::core::unreachable!(),
+                    }
+                }
             }
             OpKind::Pop { stash } => {
                 let stash = stash_ident(*stash);

@@ -424,6 +424,7 @@ impl<N: Num> Machine<'_, N> {
             }
             OpKind::CheckLen { .. } => Ok(Vec::new()),
             OpKind::Method { method, .. } => Err(format!("unsupported method `{method}`")),
+            OpKind::Bind { .. } => Err("pattern bindings are not interpreted".into()),
             OpKind::AddTo { .. } | OpKind::Original(_) => {
                 Err("parameter structs and given derivatives are not interpreted".into())
             }
@@ -712,6 +713,12 @@ fn literal<N: Num>(lit: &syn::Lit) -> Result<V<N>, String> {
 
 /// Whether the integer `v` matches `pat` (literals, ranges, `|`, `_`, bindings).
 fn matches<N: Num>(v: &V<N>, pat: &syn::Pat) -> Result<bool, String> {
+    if let syn::Pat::Ident(p) = pat {
+        return match &p.subpat {
+            Some((_, sub)) => matches(v, sub),
+            None => Ok(true),
+        };
+    }
     let x = v.int()?;
     let int = |e: &syn::Expr| -> Result<i64, String> {
         match e {
@@ -723,7 +730,7 @@ fn matches<N: Num>(v: &V<N>, pat: &syn::Pat) -> Result<bool, String> {
         }
     };
     Ok(match pat {
-        syn::Pat::Wild(_) | syn::Pat::Ident(_) => true,
+        syn::Pat::Wild(_) => true,
         syn::Pat::Lit(l) => x == int(&syn::Expr::Lit(l.clone()))?,
         syn::Pat::Or(o) => {
             for case in &o.cases {

@@ -200,8 +200,16 @@ pub enum OpKind {
     /// where it has none yet (what a `break v` will set, before it has run), or an adjoint that
     /// is zero where the primal value giving its type is not at hand.
     Placeholder,
-    /// `matches!(x, pattern)`: a `match` arm's test, on an inactive scalar.
+    /// `matches!(x, pattern)`: a `match` arm's test, the pattern as the user wrote it.
     Matches(Value, Box<syn::Pat>),
+    /// The values the names of a `match` arm's pattern have in the arm: `match x { pattern =>
+    /// (names..), _ => unreachable }`, one result per name. A name the pattern binds gives
+    /// the part of `x` it binds; a name that is a constant (rustc decides), the constant.
+    Bind {
+        scrutinee: Value,
+        pat: Box<syn::Pat>,
+        names: Vec<Ident>,
+    },
     /// `x.field` or `x.0` of a value that is not a tuple of the IR (an inactive struct).
     Field(Value, syn::Member),
     /// `x[i]`: an element of a container (or an indexing of an inactive value).
@@ -501,6 +509,7 @@ impl OpKind {
             | OpKind::ZeroLike(v)
             | OpKind::Logic { lhs: v, .. }
             | OpKind::Matches(v, _)
+            | OpKind::Bind { scrutinee: v, .. }
             | OpKind::If { cond: v, .. } => vec![*v],
             OpKind::Binary(_, a, b) | OpKind::Index(a, b) | OpKind::At(a, b) => vec![*a, *b],
             OpKind::Method { recv, args, .. } => {
@@ -614,6 +623,7 @@ impl OpKind {
             | OpKind::ZeroLike(v)
             | OpKind::Logic { lhs: v, .. }
             | OpKind::Matches(v, _)
+            | OpKind::Bind { scrutinee: v, .. }
             | OpKind::If { cond: v, .. } => f(v),
             OpKind::Binary(_, a, b) | OpKind::Index(a, b) | OpKind::At(a, b) => {
                 f(a);

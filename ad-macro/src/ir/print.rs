@@ -191,6 +191,16 @@ impl Func {
                 self.write_value(out, *v)?;
                 write!(out, ", {}", tokens(pat))?;
             }
+            OpKind::Bind {
+                scrutinee,
+                pat,
+                names,
+            } => {
+                out.write_str("bind ")?;
+                self.write_value(out, *scrutinee)?;
+                let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+                write!(out, ", {} => ({})", tokens(pat), names.join(", "))?;
+            }
             OpKind::Field(v, member) => {
                 out.write_str("field ")?;
                 self.write_value(out, *v)?;

@@ -111,7 +111,9 @@ impl Checker<'_> {
             | OpKind::BufferAdd { .. }
             | OpKind::BufferAddAll { .. }
             | OpKind::AddTo { .. }
+            | OpKind::BufferReset { .. }
             | OpKind::CheckLen { .. } => results == 0,
+            OpKind::Bind { names, .. } => results == names.len(),
             OpKind::Pop { .. } => results > 0,
             OpKind::Pullback { .. } => true,
             OpKind::Call(call) => {

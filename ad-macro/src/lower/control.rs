@@ -523,10 +523,17 @@ impl Lower<'_> {
 
     /// The arms of a `match`: the first whose pattern (and guard) accepts the scrutinee; the
     /// last is taken when no other is (rustc checked the `match` is exhaustive).
+    ///
+    /// Each test is the arm's pattern exactly as written (`matches!(s, pattern)`), so that rustc
+    /// decides, as it does in the original, whether a name in it is a binding or a constant.
+    /// The names a pattern may bind are bound in the guard and the body ([`Lower::bind_arm`]).
     fn arms(&mut self, scrutinee: Value, arms: &[syn::Arm]) -> R<Val> {
         let Some((arm, rest)) = arms.split_first() else {
             return Ok(Val::Never);
         };
+        if let Some(bad) = unsupported_pattern(&arm.pat) {
+            return Err(self.error(bad, "this pattern is not supported in a `match` arm: match with literals, ranges, paths, names, tuples, slices, and tuple-struct and struct patterns of those"));
+        }
         if rest.is_empty() {
             return self.arm_body(scrutinee, arm);
         }
@@ -544,39 +551,64 @@ impl Lower<'_> {
 
     fn arm_body(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Val> {
         self.scoped(|this| {
-            if let Some(name) = arm_binding(split_guard(&arm.pat).0) {
-                this.declare(name, Binding::Val(Val::One(scrutinee)));
-            }
+            this.bind_arm(scrutinee, split_guard(&arm.pat).0)?;
             this.expr(&arm.body)
         })
     }
 
-    /// The test of an arm: `None` if it accepts everything.
-    fn arm_test(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Option<Value>> {
-        let (pat, guard) = split_guard(&arm.pat);
-        let pattern = match pat {
-            Pat::Wild(_) => None,
-            Pat::Ident(p) if p.subpat.is_none() && arm_binding(pat).is_some() => None,
-            Pat::Ident(p) if p.subpat.is_some() => p.subpat.as_ref().map(|(_, sub)| &**sub),
-            other => Some(other),
-        };
-        if let Some(pattern) = pattern
-            && let Some(bad) = binding_inside(pattern)
+    /// Binds the names `pat` may bind, as the arm's guard and body see them. A pattern that is
+    /// a name (`v =>`, `v @ 1..=3 =>`) binds the scrutinee itself, differentiated through if
+    /// it is active; the names inside a pattern (`Some(d)`, `Loss::Huber { delta }`, `ref n`)
+    /// are taken out of the scrutinee by one `bind` op, which evaluates each name in the
+    /// arm: a binding's value, or, for a name that is a constant, the constant, which is what
+    /// the original's body sees under that name either way.
+    fn bind_arm(&mut self, scrutinee: Value, pat: &Pat) -> R<()> {
+        if let Pat::Ident(p) = pat
+            && p.by_ref.is_none()
         {
-            return Err(self.error(bad, "patterns that bind parts of a value are not supported: match a scalar against literals, ranges and constants, and bind it whole (`n @ 1..=3`)"));
+            self.declare(p.ident.to_string(), Binding::Val(Val::One(scrutinee)));
+            return match &p.subpat {
+                Some((_, sub)) => self.bind_arm(scrutinee, sub),
+                None => Ok(()),
+            };
+        }
+        let mut names = Vec::new();
+        pattern_names(pat, &mut names);
+        if names.is_empty() {
+            return Ok(());
         }
         let span = pat.span();
-        let test =
-            pattern.map(|p| self.push(OpKind::Matches(scrutinee, Box::new(p.clone())), span, 1)[0]);
+        let results = self.push(
+            OpKind::Bind {
+                scrutinee,
+                pat: Box::new(pat.clone()),
+                names: names.clone(),
+            },
+            span,
+            names.len(),
+        );
+        for (name, value) in names.iter().zip(results) {
+            self.declare(name.to_string(), Binding::Val(Val::One(value)));
+        }
+        Ok(())
+    }
+
+    /// The test of an arm: `None` if it accepts everything (`_`, without a guard).
+    fn arm_test(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Option<Value>> {
+        let (pat, guard) = split_guard(&arm.pat);
+        let span = pat.span();
+        let test = match pat {
+            Pat::Wild(_) => None,
+            other => {
+                Some(self.push(OpKind::Matches(scrutinee, Box::new(other.clone())), span, 1)[0])
+            }
+        };
         let Some(guard) = guard else {
             return Ok(test);
         };
-        let binding = arm_binding(pat);
         let lower_guard = |this: &mut Self| {
             this.scoped(|this| {
-                if let Some(name) = binding {
-                    this.declare(name, Binding::Val(Val::One(scrutinee)));
-                }
+                this.bind_arm(scrutinee, pat)?;
                 this.expr(guard)
             })
         };
@@ -969,29 +1001,57 @@ fn split_guard(pat: &Pat) -> (&Pat, Option<&Expr>) {
     }
 }
 
-/// The name an arm binds the scrutinee to: `n =>`, `n @ 1..=3 =>`. A capitalized name is a
-/// constant or unit variant to compare with (rustc resolves the difference; naming style is
-/// what the macro can see).
-fn arm_binding(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() => {
-            let name = p.ident.to_string();
-            let constant = p.subpat.is_none() && name.starts_with(|c: char| c.is_uppercase());
-            (!constant).then_some(name)
+/// The names `pat` may bind, in order (one per name: the cases of an `|` bind the same
+/// ones). Whether each is a binding or a constant is rustc's to decide.
+fn pattern_names(pat: &Pat, out: &mut Vec<proc_macro2::Ident>) {
+    let mut push = |ident: &proc_macro2::Ident| {
+        if !out.contains(ident) {
+            out.push(ident.clone());
         }
-        _ => None,
+    };
+    match pat {
+        Pat::Ident(p) => {
+            push(&p.ident);
+            if let Some((_, sub)) = &p.subpat {
+                pattern_names(sub, out);
+            }
+        }
+        Pat::Or(p) => {
+            if let Some(first) = p.cases.first() {
+                pattern_names(first, out);
+            }
+        }
+        Pat::Paren(p) => pattern_names(&p.pat, out),
+        Pat::Reference(p) => pattern_names(&p.pat, out),
+        Pat::Type(p) => pattern_names(&p.pat, out),
+        Pat::Tuple(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
+        Pat::Slice(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
+        Pat::Struct(p) => p.fields.iter().for_each(|f| pattern_names(&f.pat, out)),
+        _ => {}
     }
 }
 
-/// A sub-pattern that binds a variable, if any (bindings inside a test pattern).
-fn binding_inside(pat: &Pat) -> Option<&Pat> {
+/// A sub-pattern an arm cannot have, if any: macros and verbatim tokens, whose bindings are
+/// not visible, and `const` blocks.
+fn unsupported_pattern(pat: &Pat) -> Option<&Pat> {
     match pat {
-        Pat::Ident(_) if arm_binding(pat).is_some() => Some(pat),
-        Pat::Ident(p) => p.subpat.as_ref().and_then(|(_, sub)| binding_inside(sub)),
-        Pat::Or(p) => p.cases.iter().find_map(binding_inside),
-        Pat::Paren(p) => binding_inside(&p.pat),
-        Pat::Lit(_) | Pat::Range(_) | Pat::Path(_) | Pat::Wild(_) => None,
-        other => Some(other),
+        Pat::Macro(_) | Pat::Verbatim(_) | Pat::Const(_) => Some(pat),
+        Pat::Ident(p) => p
+            .subpat
+            .as_ref()
+            .and_then(|(_, sub)| unsupported_pattern(sub)),
+        Pat::Or(p) => p.cases.iter().find_map(unsupported_pattern),
+        Pat::Paren(p) => unsupported_pattern(&p.pat),
+        Pat::Reference(p) => unsupported_pattern(&p.pat),
+        Pat::Type(p) => unsupported_pattern(&p.pat),
+        Pat::Tuple(p) => p.elems.iter().find_map(unsupported_pattern),
+        Pat::TupleStruct(p) => p.elems.iter().find_map(unsupported_pattern),
+        Pat::Slice(p) => p.elems.iter().find_map(unsupported_pattern),
+        Pat::Struct(p) => p.fields.iter().find_map(|f| unsupported_pattern(&f.pat)),
+        Pat::Guard(p) => unsupported_pattern(&p.pat),
+        Pat::Lit(_) | Pat::Range(_) | Pat::Path(_) | Pat::Wild(_) | Pat::Rest(_) => None,
+        _ => Some(pat),
     }
 }
 
