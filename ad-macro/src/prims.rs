@@ -39,6 +39,10 @@ pub enum Derivative {
     /// Piecewise constant (`floor`, `signum`) or not a float at all (`is_nan`): the results
     /// are constants to the reverse sweep and no rule exists.
     Zero,
+    /// Not a float, yet all of the operand (`to_bits`): no rule exists, and a value computed
+    /// from the result must not reach the output, since the derivative through it would be
+    /// lost (`analysis::activity` reports it).
+    Bits,
 }
 
 /// Which primal values a rule reads, among its operands and results. What it does not read
@@ -92,7 +96,7 @@ impl Prim {
     }
 }
 
-use Derivative::{Rule, Zero};
+use Derivative::{Bits, Rule, Zero};
 use Operand::{Array as A, Float as F, Other as I};
 use Reads::{All, For, Mask, Nothing, Operands, Results};
 use Syntax::{Infix, Method, Prefix};
@@ -198,7 +202,7 @@ pub static PRIMS: &[Prim] = &[
     p("is_sign_positive", Method, &[F], 1, Zero, Nothing),
     p("is_sign_negative", Method, &[F], 1, Zero, Nothing),
     p("classify",         Method, &[F], 1, Zero, Nothing),
-    p("to_bits",          Method, &[F], 1, Zero, Nothing),
+    p("to_bits",          Method, &[F], 1, Bits, Nothing),
     // linear algebra: `linalg::name(..)`; `sum` also as `x.iter().sum()`
     linalg("dot",       &[A, A],          false, Operands),
     linalg("sum",       &[A],             false, Nothing),

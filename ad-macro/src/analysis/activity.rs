@@ -52,8 +52,80 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
         }
     }
 
+    launderings(func, &varied, &useful, errors);
     for (info, (v, u)) in func.values.iter_mut().zip(varied.into_iter().zip(useful)) {
         info.active = v && u;
+    }
+}
+
+/// Reports every op that brings the bits of an active float (`x.to_bits()`, and what is
+/// computed from them) back into the computation of the output (`f64::from_bits(b) * y`): the
+/// derivative through them would be lost. Bits compared or printed are fine; integers from
+/// `as`, `floor` or comparisons are piecewise constant, so their derivative is zero indeed.
+fn launderings(func: &Func, varied: &[bool], useful: &[bool], errors: &mut Errors) {
+    let mut bits = vec![false; func.values.len()];
+    loop {
+        let before = bits.clone();
+        taint(&func.body, varied, &mut bits);
+        if bits == before {
+            break;
+        }
+    }
+    report_launderings(&func.body, &bits, useful, errors);
+}
+
+/// Forward: the bits of a varied float, and every value computed from them.
+fn taint(block: &Block, varied: &[bool], bits: &mut [bool]) {
+    for op in &block.ops {
+        match &op.kind {
+            OpKind::If { then, els, .. } => {
+                taint(then, varied, bits);
+                taint(els, varied, bits);
+                for (j, &r) in op.results.iter().enumerate() {
+                    bits[r.index()] |= bits[then.yields[j].index()] || bits[els.yields[j].index()];
+                }
+                continue;
+            }
+            OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
+                if let Some((init, args, yields)) = carried(&op.kind) {
+                    for ((&a, &i), &y) in args.iter().zip(init).zip(yields) {
+                        bits[a.index()] |= bits[i.index()] || bits[y.index()];
+                    }
+                    taint(body, varied, bits);
+                    for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
+                        bits[r.index()] |= bits[a.index()] || bits[y.index()];
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        for inner in op.kind.blocks() {
+            taint(inner, varied, bits);
+        }
+        let operands = op.kind.operands();
+        let source = matches!(&op.kind, OpKind::Prim(prim, _) if prim.derivative == Derivative::Bits)
+            && operands.iter().any(|v| varied[v.index()]);
+        if source || operands.iter().any(|v| bits[v.index()]) {
+            for &r in &op.results {
+                bits[r.index()] = true;
+            }
+        }
+    }
+}
+
+fn report_launderings(block: &Block, bits: &[bool], useful: &[bool], errors: &mut Errors) {
+    for op in &block.ops {
+        for inner in op.kind.blocks() {
+            report_launderings(inner, bits, useful, errors);
+        }
+        // Branching on bits is fine: the derivative is that of the branch taken.
+        let region = !op.kind.blocks().is_empty();
+        let tainted = op.kind.operands().iter().any(|v| bits[v.index()]);
+        if !region && tainted && op.results.iter().any(|r| useful[r.index()]) {
+            errors.push(syn::Error::new(op.span, "this value is computed from the bits of a float that depends on an active parameter (`to_bits`), and the output depends on it: the derivative through the bits would be lost; compute with the float itself"));
+            return;
+        }
     }
 }
 

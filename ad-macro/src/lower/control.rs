@@ -1062,6 +1062,13 @@ pub(super) fn may_exit(stmt: &Stmt) -> bool {
     scan.returns || scan.leaves
 }
 
+/// Whether an expression may leave the statement it is in (see [`may_exit`]).
+pub(super) fn expr_may_exit(e: &Expr) -> bool {
+    let mut scan = Scan::default();
+    scan.visit_expr(e);
+    scan.returns || scan.leaves
+}
+
 /// What a piece of syntax does to control flow.
 #[derive(Default)]
 struct Scan {

@@ -16,6 +16,7 @@ mod calls;
 mod containers;
 mod control;
 mod effect;
+mod exits;
 mod iteration;
 mod places;
 
@@ -98,6 +99,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
             lower.scopes[0].insert(name, Binding::Val(Val::One(value)));
         }
     }
+    exits::check(&item.block, lower.errors);
     let result = lower.function_body(&item.block);
     // The body yields the returned value(s), then the final version of each `&mut` output.
     let returned = match (result, &sig.output) {
@@ -546,9 +548,12 @@ impl Lower<'_> {
             Expr::Assign(a) => {
                 let first_new = self.func.values.len();
                 let val = self.expr(&a.right)?;
-                if let Some(val) = self.whole_assignment(&a.left, &a.right, val, first_new)? {
-                    self.assign(&a.left, val)?;
-                }
+                self.assign_guarded(&a.right, |this| {
+                    if let Some(val) = this.whole_assignment(&a.left, &a.right, val, first_new)? {
+                        this.assign(&a.left, val)?;
+                    }
+                    Ok(())
+                })?;
                 Ok(Val::Unit)
             }
             Expr::Cast(c) => {
@@ -694,8 +699,15 @@ impl Lower<'_> {
             let (name, array, index) = self.place(place)?;
             return self.update(&name, array, index, b, span);
         }
-        let lhs = self.value(&b.left);
-        let rhs = self.value(&b.right);
+        // A compound assignment of primitives evaluates its right side first (the Rust
+        // reference, "Compound assignment expressions"): `s += { s = 1.0; s }` adds to 1.
+        let (lhs, rhs) = if is_compound(&b.op) || compound_prim(&b.op).is_some() {
+            let rhs = self.value(&b.right);
+            (self.value(&b.left), rhs)
+        } else {
+            let lhs = self.value(&b.left);
+            (lhs, self.value(&b.right))
+        };
         let (lhs, rhs) = (lhs?, rhs?);
         let arithmetic = |c: char| prims::infix(c).map(|p| (p, false));
         let compound = |c: char| prims::infix(c).map(|p| (p, true));
@@ -716,18 +728,28 @@ impl Lower<'_> {
             Some((prim, false)) => Ok(self.push1(OpKind::Prim(prim, vec![lhs, rhs]), span)),
             Some((prim, true)) => {
                 let val = self.push1(OpKind::Prim(prim, vec![lhs, rhs]), span);
-                self.assign(&b.left, val)?;
+                self.assign_guarded(&b.right, |this| this.assign(&b.left, val))?;
                 Ok(Val::Unit)
             }
             None if is_compound(&b.op) => {
                 // `a <<= b` and friends: integer-only, rebuilt as `a = a << b`.
                 let op = uncompound(b.op);
                 let val = self.push1(OpKind::Binary(op, lhs, rhs), span);
-                self.assign(&b.left, val)?;
+                self.assign_guarded(&b.right, |this| this.assign(&b.left, val))?;
                 Ok(Val::Unit)
             }
             None => Ok(self.push1(OpKind::Binary(b.op, lhs, rhs), span)),
         }
+    }
+
+    /// Runs `effect` (the write of an assignment whose right side is `rhs`) only on the paths
+    /// where `rhs` did not exit (`s *= match k { 0 => x, _ => continue };`, exits.rs).
+    fn assign_guarded(&mut self, rhs: &Expr, effect: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
+        if !control::expr_may_exit(rhs) {
+            return effect(self);
+        }
+        self.guarded(|this| effect(this).map(|()| Val::Unit))
+            .map(|_| ())
     }
 
     /// `container[index] op= b.right`: read, combine, write.
@@ -745,7 +767,11 @@ impl Lower<'_> {
             Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
             None => self.push1(OpKind::Binary(uncompound(b.op), old, rhs), span),
         };
-        self.store(container, array, index, new, span)?;
+        self.assign_guarded(&b.right, |this| {
+            // The container's version after the right side (its exits may have merged it).
+            let array = this.container(container, &b.left)?;
+            this.store(container, array, index, new, span)
+        })?;
         Ok(Val::Unit)
     }
 

@@ -820,7 +820,7 @@ fn is_cheap(op: &Op, sig: &Signature) -> bool {
             | OpKind::Binary(..)
             | OpKind::Matches(..) => true,
             OpKind::Prim(prim, _) => {
-                prim.derivative == Derivative::Zero || CHEAP.contains(&prim.name)
+                prim.derivative != Derivative::Rule || CHEAP.contains(&prim.name)
             }
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
             OpKind::Call(call) => call

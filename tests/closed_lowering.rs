@@ -1,0 +1,104 @@
+//! Programs the lowering once accepted without modeling them, found by auditing every syntax
+//! kind it meets (docs/design.md, "What the lowering accepts"): each compiled and gave a wrong
+//! value or gradient. Every test checks the value bit for bit against the original and the
+//! gradient against a closed form and central differences.
+
+mod common;
+
+use common::check1;
+
+/// An exit inside an operand: the rest of the statement (the product, the assignment) must
+/// not run on the path that leaves.
+#[ad_runtime::reverse]
+#[allow(clippy::assign_op_pattern, reason = "the plain assignment is the form under test")]
+fn break_inside_a_product(x: f64, n: usize) -> f64 {
+    let mut s = x;
+    for i in 0..n {
+        s = s * (if i == 2 { break } else { x });
+    }
+    s
+}
+
+#[ad_runtime::reverse]
+fn continue_inside_a_compound_assignment(x: f64, n: usize) -> f64 {
+    let mut s = 1.0;
+    for i in 0..n {
+        s *= match i % 3 {
+            0 => x.sin(),
+            1 => x * x,
+            _ => continue,
+        };
+    }
+    s
+}
+
+#[test]
+fn exits_inside_operands_leave_the_rest_of_the_statement() {
+    // s = x · x · x, then the break.
+    check1(
+        "break_inside_a_product",
+        |x| break_inside_a_product(x, 4),
+        |x| break_inside_a_product_grad(x, 4),
+        |x| 3.0 * x * x,
+        &[-1.2, 0.0, 1.5],
+    );
+    // n = 5: sin x · x² · (skipped) · sin x · x² = sin² x · x⁴.
+    check1(
+        "continue_inside_a_compound_assignment",
+        |x| continue_inside_a_compound_assignment(x, 5),
+        |x| continue_inside_a_compound_assignment_grad(x, 5),
+        |x| 2.0 * x.sin() * x.cos() * x.powi(4) + 4.0 * x.sin().powi(2) * x.powi(3),
+        &[-1.2, 0.3, 1.5],
+    );
+}
+
+/// A `return` inside the right side of a store: the output keeps its old contents.
+#[ad_runtime::reverse]
+fn return_inside_a_store(x: f64, out: &mut [f64]) -> f64 {
+    out[0] = if x > 0.0 { return x * 2.0 } else { x * x };
+    x
+}
+
+#[test]
+fn return_inside_a_store_does_not_store() {
+    for x in [1.5, -1.5] {
+        let (mut out, mut expected) = ([7.0], [7.0]);
+        let (value, jacobian) = return_inside_a_store_jacobian(x, &mut out);
+        let want = return_inside_a_store(x, &mut expected);
+        assert_eq!(value.to_bits(), want.to_bits());
+        assert_eq!(out, expected);
+        // Rows: the value, then out[0]; columns: x, then out[0].
+        let rows = if x > 0.0 {
+            vec![vec![2.0, 0.0], vec![0.0, 1.0]]
+        } else {
+            vec![vec![1.0, 0.0], vec![2.0 * x, 0.0]]
+        };
+        assert_eq!(jacobian, rows, "x = {x}");
+    }
+}
+
+/// A compound assignment of primitives evaluates its right side first.
+#[ad_runtime::reverse]
+#[allow(
+    unused_assignments,
+    reason = "the first value of `s` is overwritten on purpose"
+)]
+fn compound_assignment_right_side_first(x: f64) -> f64 {
+    let mut s = x;
+    s += {
+        s = 2.0 * x;
+        s
+    };
+    s
+}
+
+#[test]
+fn compound_assignment_evaluates_its_right_side_first() {
+    check1(
+        "compound_assignment_right_side_first",
+        compound_assignment_right_side_first,
+        compound_assignment_right_side_first_grad,
+        |_| 4.0,
+        &[-1.0, 0.0, 2.5],
+    );
+}
