@@ -10,7 +10,10 @@ use common::check1;
 /// An exit inside an operand: the rest of the statement (the product, the assignment) must
 /// not run on the path that leaves.
 #[ad_runtime::reverse]
-#[allow(clippy::assign_op_pattern, reason = "the plain assignment is the form under test")]
+#[allow(
+    clippy::assign_op_pattern,
+    reason = "the plain assignment is the form under test"
+)]
 fn break_inside_a_product(x: f64, n: usize) -> f64 {
     let mut s = x;
     for i in 0..n {

@@ -450,14 +450,44 @@ fn mentions_float(ty: &Type, float_generics: &[Ident]) -> bool {
     }
 }
 
-/// `f32`, `f64` or one of the `Float`-bounded generic parameters.
+/// `f32`, `f64` (also as `core::primitive::f64`) or one of the `Float`-bounded generic
+/// parameters.
 fn is_float(ty: &Type, float_generics: &[Ident]) -> bool {
     match ty {
         Type::Paren(t) => is_float(&t.elem, float_generics),
         Type::Group(t) => is_float(&t.elem, float_generics),
-        Type::Path(t) if t.qself.is_none() => t.path.get_ident().is_some_and(|ident| {
-            ident == "f32" || ident == "f64" || float_generics.contains(ident)
-        }),
+        Type::Path(t) if t.qself.is_none() => match t.path.get_ident() {
+            Some(ident) => ident == "f32" || ident == "f64" || float_generics.contains(ident),
+            None => primitive(&t.path).is_some_and(|name| name == "f32" || name == "f64"),
+        },
+        _ => false,
+    }
+}
+
+/// The name of a primitive type written as a path: `f64`, `core::primitive::f64`,
+/// `std::primitive::usize`.
+fn primitive(path: &syn::Path) -> Option<String> {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match names.as_slice() {
+        [name] => Some(name.clone()),
+        [root, module, name] if (root == "core" || root == "std") && module == "primitive" => {
+            Some(name.clone())
+        }
+        _ => None,
+    }
+}
+
+/// An integer type (a cast of a float to one is piecewise constant).
+pub fn is_integer(ty: &Type) -> bool {
+    const INTEGERS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    ];
+    match ty {
+        Type::Paren(t) => is_integer(&t.elem),
+        Type::Group(t) => is_integer(&t.elem),
+        Type::Path(t) if t.qself.is_none() => {
+            primitive(&t.path).is_some_and(|name| INTEGERS.contains(&name.as_str()))
+        }
         _ => false,
     }
 }

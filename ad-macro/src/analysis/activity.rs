@@ -231,6 +231,19 @@ fn forward(
                         format!("cannot differentiate through `{path}`: a standard-library function with no derivative rule; use the differentiable `Float` methods (docs/supported.md), or write the computation in a `#[reverse]` function")
                     })
                 }
+                // A float made an integer is piecewise constant; any other target (`as _`, an
+                // alias of `f64`) the macro cannot classify.
+                OpKind::Cast(_, ty) if !sig.is_float(ty) && !crate::signature::is_integer(ty) => {
+                    Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "")))
+                }
+                OpKind::Ref { value, .. }
+                    if func.storage(*value).is_none() && !is_struct_base(func, sig, *value) =>
+                {
+                    Some("a reference to a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself (`x`, not `&x`)".to_string())
+                }
+                OpKind::Unary(syn::UnOp::Deref(_), _) => Some(
+                    "`*` of a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself".to_string(),
+                ),
                 OpKind::Index(array, _) if func.storage(*array).is_some() => None,
                 OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,
                 OpKind::Field(..) | OpKind::Index(..) => Some(

@@ -1175,7 +1175,7 @@ impl<'ast> Visit<'ast> for Scan {
         visit::visit_expr_assign(self, e);
     }
     fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
-        if is_assignment(&e.op)
+        if super::is_assignment(&e.op)
             && let Some(name) = assigned_name(&e.left)
         {
             self.assigned.push(name);
@@ -1217,21 +1217,4 @@ fn assigned_name(place: &Expr) -> Option<String> {
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => assigned_name(&u.expr),
         _ => None,
     }
-}
-
-fn is_assignment(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
 }

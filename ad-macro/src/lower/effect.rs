@@ -45,6 +45,7 @@ impl Lower<'_> {
                 format!("macro `{name}!` is not supported: inside #[reverse] functions only side-effect macros (print!, println!, eprint!, eprintln!, assert!, assert_eq!, assert_ne!, debug_assert!...) are; compute the value without the macro"),
             ));
         };
+        self.check_arguments(mac)?;
         let mut uses = Vec::new();
         let mut tokens = self.rename(mac.tokens.clone(), &mut uses)?;
         tokens.extend(self.captured_arguments(&tokens, format_position, &mut uses)?);
@@ -57,6 +58,25 @@ impl Lower<'_> {
             .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
         self.push(OpKind::Effect { mac, uses }, span, 0);
         Ok(())
+    }
+
+    /// An error if the macro's arguments do more than read: the tokens are kept as they are,
+    /// so an assignment, a `&mut`, a mutating method or an exit in them would happen without
+    /// the lowering seeing it.
+    fn check_arguments(&mut self, mac: &syn::Macro) -> R<()> {
+        let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+        let args = match syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
+            Ok(args) => args,
+            Err(error) => return Err(self.errors.push(error)),
+        };
+        let mut check = ReadOnly { found: None };
+        for arg in &args {
+            syn::visit::Visit::visit_expr(&mut check, arg);
+        }
+        match check.found {
+            Some((tokens, what)) => Err(self.error(tokens, format!("{what} inside the arguments of a side-effect macro is not supported: the macro's tokens are kept as written, so it would happen unseen by #[reverse]; do it in a statement of its own and print or check the result"))),
+            None => Ok(()),
+        }
     }
 
     /// Renames variable references in `tokens` to the identifiers of their values.
@@ -216,4 +236,78 @@ mod tests {
         assert_eq!(captures("{:width$.prec$} {a:1$}"), ["width", "prec", "a"]);
         assert!(captures("no braces {{}}").is_empty());
     }
+}
+
+/// Finds the first part of a macro argument that does more than read.
+struct ReadOnly {
+    found: Option<(TokenStream, &'static str)>,
+}
+
+/// Methods that change their receiver, as far as a name tells.
+const MUTATING: &[&str] = &[
+    "push",
+    "pop",
+    "insert",
+    "remove",
+    "clear",
+    "truncate",
+    "swap",
+    "sort",
+    "sort_by",
+    "sort_by_key",
+    "sort_unstable",
+    "sort_unstable_by",
+    "reverse",
+    "fill",
+    "extend",
+    "retain",
+    "dedup",
+    "resize",
+    "drain",
+    "append",
+    "split_off",
+    "iter_mut",
+    "get_mut",
+    "first_mut",
+    "last_mut",
+    "as_mut",
+    "as_mut_slice",
+    "take",
+    "replace",
+    "set",
+    "push_str",
+    "next",
+    "add_assign",
+    "sub_assign",
+    "mul_assign",
+    "div_assign",
+    "rem_assign",
+];
+
+impl<'ast> syn::visit::Visit<'ast> for ReadOnly {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if self.found.is_some() {
+            return;
+        }
+        let what = match e {
+            Expr::Assign(_) => Some("an assignment"),
+            Expr::Binary(b) if super::is_assignment(&b.op) => Some("an assignment"),
+            Expr::Reference(r) if r.mutability.is_some() => Some("a `&mut` borrow"),
+            Expr::MethodCall(m) if MUTATING.contains(&m.method.to_string().as_str()) => {
+                Some("a method that may change its receiver")
+            }
+            Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) | Expr::Try(_) => Some("an exit"),
+            Expr::Closure(_) | Expr::Async(_) | Expr::Await(_) | Expr::Unsafe(_) => {
+                Some("this expression")
+            }
+            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => Some("a loop"),
+            _ => None,
+        };
+        match what {
+            Some(what) => self.found = Some((quote!(#e), what)),
+            None => syn::visit::visit_expr(self, e),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }

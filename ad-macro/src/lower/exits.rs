@@ -97,7 +97,7 @@ impl<'ast> Visit<'ast> for Walk<'_> {
                     self.visit_expr(&b.left);
                     self.impure(&b.right);
                 }
-                _ if is_assignment(&b.op) => {
+                _ if super::is_assignment(&b.op) => {
                     self.impure(&b.left);
                     self.visit_expr(&b.right);
                 }
@@ -178,21 +178,4 @@ impl<'ast> Visit<'ast> for Walk<'_> {
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
-}
-
-fn is_assignment(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
 }

@@ -12,6 +12,7 @@
 //! Unsupported syntax is reported with its span and lowering goes on with the next statement,
 //! so one compilation shows every error of the function.
 
+mod attrs;
 mod calls;
 mod containers;
 mod control;
@@ -99,6 +100,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
             lower.scopes[0].insert(name, Binding::Val(Val::One(value)));
         }
     }
+    attrs::check(&item.block, lower.errors);
     exits::check(&item.block, lower.errors);
     let result = lower.function_body(&item.block);
     // The body yields the returned value(s), then the final version of each `&mut` output.
@@ -352,6 +354,37 @@ impl Lower<'_> {
                 result.map(|()| Val::Unit)
             }
             Stmt::Item(item) => {
+                // Each generated function declares the body's items again: state (a
+                // `static`) would not be shared, and an `impl` would be defined twice.
+                let message = match item {
+                    syn::Item::Static(_) => Some(
+                        "a `static` declared inside a #[reverse] function would be a different one in each generated function: declare it outside the function",
+                    ),
+                    syn::Item::Impl(_) => Some(
+                        "an `impl` inside a #[reverse] function would be repeated in each generated function: write it outside the function",
+                    ),
+                    syn::Item::Macro(m)
+                        if m.ident.is_some()
+                            && m.attrs.iter().any(|a| a.path().is_ident("macro_export")) =>
+                    {
+                        Some(
+                            "an exported macro inside a #[reverse] function would be exported by each generated function: declare it outside the function",
+                        )
+                    }
+                    _ => None,
+                };
+                let attrs: &[syn::Attribute] = match item {
+                    syn::Item::Fn(f) => &f.attrs,
+                    _ => &[],
+                };
+                let exported = attrs.iter().any(|a| {
+                    ["no_mangle", "export_name", "unsafe"]
+                        .iter()
+                        .any(|name| a.path().is_ident(name))
+                });
+                if let Some(message) = message.or(exported.then_some("an item with an exported symbol inside a #[reverse] function would be defined once per generated function: declare it outside the function")) {
+                    return Err(self.error(item, message));
+                }
                 self.items.push(item.clone());
                 Ok(Val::Unit)
             }
@@ -701,7 +734,7 @@ impl Lower<'_> {
         }
         // A compound assignment of primitives evaluates its right side first (the Rust
         // reference, "Compound assignment expressions"): `s += { s = 1.0; s }` adds to 1.
-        let (lhs, rhs) = if is_compound(&b.op) || compound_prim(&b.op).is_some() {
+        let (lhs, rhs) = if is_assignment(&b.op) {
             let rhs = self.value(&b.right);
             (self.value(&b.left), rhs)
         } else {
@@ -943,6 +976,11 @@ fn compound_prim(op: &BinOp) -> Option<&'static prims::Prim> {
         BinOp::RemAssign(_) => prims::infix('%'),
         _ => None,
     }
+}
+
+/// `=` excluded, every assignment operator: `+=`, `<<=`, ...
+pub(super) fn is_assignment(op: &BinOp) -> bool {
+    is_compound(op) || compound_prim(op).is_some()
 }
 
 fn is_compound(op: &BinOp) -> bool {
