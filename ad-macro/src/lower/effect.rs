@@ -71,7 +71,14 @@ impl Lower<'_> {
         };
         let mut check = ReadOnly { found: None };
         for arg in &args {
-            syn::visit::Visit::visit_expr(&mut check, arg);
+            // A named format argument, `width = 12`, reads its right side.
+            let read = match arg {
+                Expr::Assign(a) if matches!(&*a.left, Expr::Path(p) if p.path.get_ident().is_some()) => {
+                    &a.right
+                }
+                other => other,
+            };
+            syn::visit::Visit::visit_expr(&mut check, read);
         }
         match check.found {
             Some((tokens, what)) => Err(self.error(tokens, format!("{what} inside the arguments of a side-effect macro is not supported: the macro's tokens are kept as written, so it would happen unseen by #[reverse]; do it in a statement of its own and print or check the result"))),
@@ -226,18 +233,6 @@ fn is_identifier(s: &str) -> bool {
         && s != "_"
 }
 
-#[cfg(test)]
-mod tests {
-    use super::captures;
-
-    #[test]
-    fn finds_implicit_captures() {
-        assert_eq!(captures("{x} {} {y:?} {{z}} {0} {w:>8.3}"), ["x", "y", "w"]);
-        assert_eq!(captures("{:width$.prec$} {a:1$}"), ["width", "prec", "a"]);
-        assert!(captures("no braces {{}}").is_empty());
-    }
-}
-
 /// Finds the first part of a macro argument that does more than read.
 struct ReadOnly {
     found: Option<(TokenStream, &'static str)>,
@@ -310,4 +305,16 @@ impl<'ast> syn::visit::Visit<'ast> for ReadOnly {
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::captures;
+
+    #[test]
+    fn finds_implicit_captures() {
+        assert_eq!(captures("{x} {} {y:?} {{z}} {0} {w:>8.3}"), ["x", "y", "w"]);
+        assert_eq!(captures("{:width$.prec$} {a:1$}"), ["width", "prec", "a"]);
+        assert!(captures("no braces {{}}").is_empty());
+    }
 }
