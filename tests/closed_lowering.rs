@@ -2,6 +2,7 @@
 //! kind it meets (docs/design.md, "What the lowering accepts"): each compiled and gave a wrong
 //! value or gradient. Every test checks the value bit for bit against the original and the
 //! gradient against a closed form and central differences.
+#![allow(clippy::useless_vec, reason = "a `Vec` is the container under test")]
 
 mod common;
 
@@ -104,4 +105,117 @@ fn compound_assignment_evaluates_its_right_side_first() {
         |_| 4.0,
         &[-1.0, 0.0, 2.5],
     );
+}
+
+/// Methods that change their receiver in place (`reverse`, `swap`, `fill`), and `&mut` lent
+/// to a function: the reverse sweep must read what the forward sweep read before them.
+#[ad_runtime::reverse]
+fn weight_read_before_reverse(x: f64) -> f64 {
+    let mut w = vec![2.0, 3.0];
+    let y = x * w[0];
+    w.reverse();
+    y + 0.0 * w[0]
+}
+
+#[ad_runtime::reverse]
+fn index_read_before_swap(x: &[f64]) -> f64 {
+    let mut idx = vec![0usize, 1];
+    let a = x[idx[0]];
+    idx.swap(0, 1);
+    a * a
+}
+
+#[ad_runtime::reverse]
+fn local_read_before_mem_swap(x: f64) -> f64 {
+    let mut c = 2.0;
+    let mut d = 3.0;
+    let y = x * c;
+    std::mem::swap(&mut c, &mut d);
+    y + 0.0 * c
+}
+
+fn bump(k: &mut usize) {
+    *k += 1;
+}
+
+#[ad_runtime::reverse]
+fn index_changed_by_a_helper(x: &[f64], n: usize) -> f64 {
+    let mut k = 0usize;
+    let mut s = 0.0;
+    for i in 0..n {
+        let j = k + i;
+        s += x[j] * x[j];
+        bump(&mut k);
+    }
+    s
+}
+
+#[ad_runtime::reverse]
+fn buffer_refilled_each_iteration(x: f64, n: usize) -> f64 {
+    let mut buf = vec![0.0; 1];
+    let mut s = 1.0;
+    for i in 0..n {
+        buf.fill(i as f64 + 1.0);
+        s *= x * buf[0];
+    }
+    s
+}
+
+/// The same changes inside a called function, whose pullback runs its forward sweep again.
+#[ad_runtime::reverse]
+fn callee_reverses_its_weights(x: f64) -> f64 {
+    let mut w = vec![2.0, 3.0];
+    w.reverse();
+    let mut c = 2.0;
+    std::ops::AddAssign::add_assign(&mut c, 1.0);
+    x * w[0] * c
+}
+
+#[ad_runtime::reverse]
+fn caller_of_a_changing_callee(x: f64) -> f64 {
+    callee_reverses_its_weights(x) * x
+}
+
+#[test]
+fn changes_in_place_are_seen_where_they_happen() {
+    check1(
+        "weight_read_before_reverse",
+        weight_read_before_reverse,
+        weight_read_before_reverse_grad,
+        |_| 2.0,
+        &[-1.0, 1.5],
+    );
+    check1(
+        "local_read_before_mem_swap",
+        local_read_before_mem_swap,
+        local_read_before_mem_swap_grad,
+        |_| 2.0,
+        &[-1.0, 1.5],
+    );
+    // x · 1 · x · 2 · x · 3
+    check1(
+        "buffer_refilled_each_iteration",
+        |x| buffer_refilled_each_iteration(x, 3),
+        |x| buffer_refilled_each_iteration_grad(x, 3),
+        |x| 18.0 * x * x,
+        &[-1.0, 0.5, 1.5],
+    );
+    // 9x²
+    check1(
+        "caller_of_a_changing_callee",
+        caller_of_a_changing_callee,
+        caller_of_a_changing_callee_grad,
+        |x| 18.0 * x,
+        &[-1.0, 0.5, 1.5],
+    );
+    let x = [1.5, 2.5, 3.0];
+    let (value, g) = index_read_before_swap_grad(&x);
+    assert_eq!(value.to_bits(), index_read_before_swap(&x).to_bits());
+    assert_eq!(g, vec![3.0, 0.0, 0.0]);
+    // j = 0, then 1 + 1: x0² + x2².
+    let (value, g) = index_changed_by_a_helper_grad(&x, 2);
+    assert_eq!(value.to_bits(), index_changed_by_a_helper(&x, 2).to_bits());
+    assert_eq!(g, vec![3.0, 0.0, 6.0]);
+    ad_runtime::check::gradient(|p| index_changed_by_a_helper(p, 2), &x, &g)
+        .assert_within(common::FD_TOL);
 }

@@ -146,6 +146,9 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
         },
         // The old elements are overwritten: only the new ones' derivative flows.
         OpKind::Assign { from, .. } => vec![*from],
+        // Varied in, varied out: the method changing the value reports the error.
+        OpKind::Touched { array, .. } => vec![*array],
+        OpKind::Fresh(v) => vec![*v],
         OpKind::Prim(prim, args) if prim.derivative == Derivative::Rule => args
             .iter()
             .zip(prim.operands)

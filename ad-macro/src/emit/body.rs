@@ -35,6 +35,9 @@ pub(super) struct Body<'a> {
     /// what carries them (region arguments and results). A sum with one of them as an operand
     /// is written as a function call, which lets inference unify the operands first.
     pub(super) untyped: HashSet<Value>,
+    /// Locals an op changes in place (the copies `fresh` makes, and `&mut` of them): a
+    /// pullback must run what changes them again, since what follows reads them.
+    pub(super) changed_locals: HashSet<Value>,
     /// Each value's identifier, made on first use: the same value is named at its
     /// definition and at every use, and formatting a name is a large part of emitting.
     pub(super) idents: Vec<OnceCell<Ident>>,
@@ -53,6 +56,7 @@ impl<'a> Body<'a> {
             quiet: false,
             field_bases: HashMap::new(),
             untyped: HashSet::new(),
+            changed_locals: HashSet::new(),
             idents: vec![OnceCell::new(); func.values.len()],
         };
         body.find_untyped(&func.body);
@@ -121,6 +125,7 @@ impl<'a> Body<'a> {
         for op in &block.ops {
             if let OpKind::Store { array, .. }
             | OpKind::Append { array, .. }
+            | OpKind::Touched { array, .. }
             | OpKind::Assign { array, .. } = &op.kind
             {
                 self.written
@@ -143,11 +148,21 @@ impl<'a> Body<'a> {
         for op in &block.ops {
             match &op.kind {
                 OpKind::Method { recv, .. }
+                | OpKind::Fresh(recv)
                 | OpKind::Ref {
                     mutable: true,
                     value: recv,
                 } => {
-                    self.mutable.insert(*recv);
+                    self.mutable
+                        .insert(self.func.storage(*recv).unwrap_or(*recv));
+                    let local = match &op.kind {
+                        OpKind::Fresh(v) => !self.func.params.iter().any(|p| p.value == *v),
+                        OpKind::Ref { value, .. } => self.changed_locals.contains(value),
+                        _ => false,
+                    };
+                    if local {
+                        self.changed_locals.extend(op.results.iter().copied());
+                    }
                 }
                 // Containers written in place, and adjoint buffers, are `let mut`.
                 OpKind::Store { array, .. }
@@ -393,9 +408,17 @@ impl<'a> Body<'a> {
 
     /// In a pullback, a side effect left out: a call or method call made for its effect, or a
     /// macro such as `println!`.
+    /// One that changes a local of the function in place is not (what follows reads it).
     fn quieted(&self, op: &Op) -> bool {
-        let statement =
-            op.results.is_empty() && matches!(op.kind, OpKind::Method { .. } | OpKind::Call(_));
+        let changes_local = || {
+            op.kind
+                .operands()
+                .iter()
+                .any(|v| self.changed_locals.contains(v))
+        };
+        let statement = op.results.is_empty()
+            && matches!(op.kind, OpKind::Method { .. } | OpKind::Call(_))
+            && !changes_local();
         self.quiet && (statement || matches!(op.kind, OpKind::Effect { .. }))
     }
 
@@ -492,6 +515,8 @@ impl<'a> Body<'a> {
                 let (array, value) = (self.val(*array), self.val(*value));
                 return quote_spanned!(span=> #array.push(#value););
             }
+            // The container changed in place already.
+            OpKind::Touched { .. } => return TokenStream::new(),
             OpKind::Array(ArrayInit::Uninit) => {
                 let ident = self.ident(op.results[0]);
                 return quote_spanned!(span=> let mut #ident;);
@@ -836,6 +861,7 @@ impl<'a> Body<'a> {
                 let v = self.val(*v);
                 quote_spanned!(span=> #v.len())
             }
+            OpKind::Fresh(v) => self.val(*v),
             OpKind::Buffer(v) => match op.results.first().and_then(|r| self.into.get(r)) {
                 Some(buffer) => buffer.clone(),
                 None => {
@@ -864,6 +890,7 @@ impl<'a> Body<'a> {
             | OpKind::Store { .. }
             | OpKind::Append { .. }
             | OpKind::Assign { .. }
+            | OpKind::Touched { .. }
             | OpKind::BufferAdd { .. }
             | OpKind::BufferAddAll { .. }
             | OpKind::BufferReset { .. }

@@ -334,6 +334,8 @@ impl<N: Num> Machine<'_, N> {
                 *c.borrow_mut() = elements;
                 one(V::C(c))
             }
+            OpKind::Fresh(v) => one(self.get(*v)?),
+            OpKind::Touched { array, .. } => one(V::C(self.get(*array)?.container()?)),
             OpKind::Len(a) => one(V::I(self.get(*a)?.container()?.borrow().len() as i64)),
             OpKind::Ref { value, .. } => one(self.get(*value)?),
             OpKind::Call(call) => self.call(op, call),

@@ -236,6 +236,15 @@ pub enum OpKind {
     },
     /// `x.len()`.
     Len(Value),
+    /// A new version of `array`'s storage, which the op before changed in place (a method
+    /// such as `sort` or `truncate`, which the macro does not model): only its existence
+    /// matters, so that nothing reads the old elements after the change. `len` is the length
+    /// before, for the reverse sweep to reset the buffer to.
+    Touched { array: Value, len: Value },
+    /// A copy of a local that the next op changes in place (`&mut k` passed to a function, a
+    /// method that may change its receiver): the variable's new value, so that the old one,
+    /// which the reverse sweep may read, stays as it was. `let mut k2 = k;`
+    Fresh(Value),
     /// `&x` or `&mut x`.
     Ref { mutable: bool, value: Value },
     /// A call of a function by its path. With active arguments, the reverse sweep calls the
@@ -544,9 +553,14 @@ impl OpKind {
                 vs.extend(len);
                 vs
             }
-            OpKind::Len(v) | OpKind::Buffer(v) | OpKind::BufferPop(v) | OpKind::BufferSum(v) => {
+            OpKind::Len(v)
+            | OpKind::Fresh(v)
+            | OpKind::Buffer(v)
+            | OpKind::BufferPop(v)
+            | OpKind::BufferSum(v) => {
                 vec![*v]
             }
+            OpKind::Touched { array, len } => vec![*array, *len],
             OpKind::BufferAdd {
                 buffer,
                 index,
@@ -668,8 +682,16 @@ impl OpKind {
                 f(from);
                 len.iter_mut().for_each(f);
             }
-            OpKind::Len(v) | OpKind::Buffer(v) | OpKind::BufferPop(v) | OpKind::BufferSum(v) => {
+            OpKind::Len(v)
+            | OpKind::Fresh(v)
+            | OpKind::Buffer(v)
+            | OpKind::BufferPop(v)
+            | OpKind::BufferSum(v) => {
                 f(v);
+            }
+            OpKind::Touched { array, len } => {
+                f(array);
+                f(len);
             }
             OpKind::BufferAdd {
                 buffer,

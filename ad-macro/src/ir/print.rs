@@ -348,6 +348,16 @@ impl Func {
                 out.write_str("len ")?;
                 self.write_value(out, *v)?;
             }
+            OpKind::Fresh(v) => {
+                out.write_str("fresh ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Touched { array, len } => {
+                out.write_str("touched ")?;
+                self.write_value(out, *array)?;
+                out.write_str(" len ")?;
+                self.write_value(out, *len)?;
+            }
             OpKind::Buffer(v) => {
                 out.write_str("buffer ")?;
                 self.write_value(out, *v)?;

@@ -85,8 +85,49 @@ impl Lower<'_> {
         };
         let arg = arg_of;
         if !container {
+            let span = super::op_span(e);
             let value = match reference {
-                Some(mutable) => self.push(OpKind::Ref { mutable, value }, super::op_span(e), 1)[0],
+                // The callee changes the variable: it gets a new value, the one lent (`fresh`,
+                // see `Lower::method`), and the old one stays as it was.
+                Some(true) => {
+                    let lent = match inner {
+                        Expr::Path(p) if p.qself.is_none() => {
+                            p.path.get_ident().map(ToString::to_string)
+                        }
+                        _ => None,
+                    };
+                    let lent = match lent {
+                        Some(name)
+                            if matches!(
+                                self.lookup(&name),
+                                Some(super::Binding::Val(Val::One(_)))
+                            ) =>
+                        {
+                            let fresh = self.push(OpKind::Fresh(value), span, 1)[0];
+                            self.reassign(&name, Val::One(fresh));
+                            fresh
+                        }
+                        _ => {
+                            return Err(self.error(inner, "a `&mut` argument must be a variable, so that #[reverse] sees its new value: lend `&mut v`"));
+                        }
+                    };
+                    self.push(
+                        OpKind::Ref {
+                            mutable: true,
+                            value: lent,
+                        },
+                        span,
+                        1,
+                    )[0]
+                }
+                Some(false) => self.push(
+                    OpKind::Ref {
+                        mutable: false,
+                        value,
+                    },
+                    span,
+                    1,
+                )[0],
                 None => value,
             };
             return Ok((arg(value, Pass::Value), None));

@@ -106,7 +106,7 @@ impl Lower<'_> {
             Some(Binding::Unassigned) => return self.owned(val, first_new, rhs).map(Some),
             _ => return Ok(Some(val)),
         };
-        if let Expr::Reference(_) = strip(rhs) {
+        if let Expr::Reference(_) = super::unparen(rhs) {
             return Err(self.error(rhs, format!("`{name}` holds a container: assigning it a borrow rebinds a reference, which #[reverse] does not model; bind the borrow to a new name")));
         }
         let root = self.func.storage(old).unwrap_or(old);
@@ -453,17 +453,8 @@ impl Lower<'_> {
 
 /// The local variable `place` names: `x`, `(x)`.
 fn local_name(place: &Expr) -> Option<String> {
-    match strip(place) {
+    match super::unparen(place) {
         Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
         _ => None,
-    }
-}
-
-/// `e` without parentheses and invisible groups.
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip(&p.expr),
-        Expr::Group(g) => strip(&g.expr),
-        other => other,
     }
 }

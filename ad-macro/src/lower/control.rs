@@ -748,6 +748,12 @@ impl Lower<'_> {
         let mut init = Vec::new();
         for name in names {
             let val = match self.lookup(&name).cloned() {
+                // A parameter struct is never changed: its methods are `#[reverse]` calls.
+                Some(Binding::Val(Val::One(v)))
+                    if self.has_methods(v) && self.func.params.iter().any(|p| p.value == v) =>
+                {
+                    continue;
+                }
                 Some(Binding::Val(val)) => val,
                 Some(Binding::Unassigned) => Val::One(self.placeholder(span)),
                 _ => continue,
@@ -1195,8 +1201,9 @@ impl<'ast> Visit<'ast> for Scan {
         visit::visit_expr_call(self, e);
     }
     fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
-        // `v.push(x)` makes a new version of `v`.
-        if e.method == "push"
+        // `v.push(x)` makes a new version of `v`; a method that may change its receiver
+        // gives it a new value (`Lower::method`).
+        if (e.method == "push" || !super::read_only(&e.method.to_string()))
             && let Some(name) = assigned_name(&e.receiver)
         {
             self.assigned.push(name);

@@ -238,47 +238,6 @@ struct ReadOnly {
     found: Option<(TokenStream, &'static str)>,
 }
 
-/// Methods that change their receiver, as far as a name tells.
-const MUTATING: &[&str] = &[
-    "push",
-    "pop",
-    "insert",
-    "remove",
-    "clear",
-    "truncate",
-    "swap",
-    "sort",
-    "sort_by",
-    "sort_by_key",
-    "sort_unstable",
-    "sort_unstable_by",
-    "reverse",
-    "fill",
-    "extend",
-    "retain",
-    "dedup",
-    "resize",
-    "drain",
-    "append",
-    "split_off",
-    "iter_mut",
-    "get_mut",
-    "first_mut",
-    "last_mut",
-    "as_mut",
-    "as_mut_slice",
-    "take",
-    "replace",
-    "set",
-    "push_str",
-    "next",
-    "add_assign",
-    "sub_assign",
-    "mul_assign",
-    "div_assign",
-    "rem_assign",
-];
-
 impl<'ast> syn::visit::Visit<'ast> for ReadOnly {
     fn visit_expr(&mut self, e: &'ast Expr) {
         if self.found.is_some() {
@@ -288,7 +247,13 @@ impl<'ast> syn::visit::Visit<'ast> for ReadOnly {
             Expr::Assign(_) => Some("an assignment"),
             Expr::Binary(b) if super::is_assignment(&b.op) => Some("an assignment"),
             Expr::Reference(r) if r.mutability.is_some() => Some("a `&mut` borrow"),
-            Expr::MethodCall(m) if MUTATING.contains(&m.method.to_string().as_str()) => {
+            Expr::MethodCall(m)
+                if !super::read_only(&m.method.to_string())
+                    && matches!(
+                        &*m.receiver,
+                        Expr::Path(_) | Expr::Field(_) | Expr::Index(_)
+                    ) =>
+            {
                 Some("a method that may change its receiver")
             }
             Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) | Expr::Try(_) => Some("an exit"),

@@ -624,15 +624,7 @@ impl Lower<'_> {
                         let operands = std::iter::once(recv).chain(args).collect();
                         self.prim(Some(prim), operands, span, e)
                     }
-                    None => Ok(self.push1(
-                        OpKind::Method {
-                            recv,
-                            method: m.method.clone(),
-                            turbofish: m.turbofish.clone(),
-                            args,
-                        },
-                        span,
-                    )),
+                    None => self.method(m, recv, args, span),
                 }
             }
             Expr::Call(call) => {
@@ -690,6 +682,62 @@ impl Lower<'_> {
             }
             _ => Err(self.unsupported(e)),
         }
+    }
+
+    /// A method with no rule (on inactive values: activity reports the others). One that may
+    /// change its receiver (not [`read_only`]) called on a variable gives the variable a new
+    /// value: a container a new version (`touched`), so that nothing reads the old elements
+    /// after; any other value a copy the method then changes (`fresh`), so that the old value,
+    /// which the reverse sweep may read, stays as it was.
+    ///
+    /// Before: `let y = x * c; c.add_assign(1.0);`  (`c` a local)
+    /// After:  `%y.4 = mul %x.0, %c.2; %c.5 = fresh %c.2; %6 = method %c.5.add_assign(..)`
+    fn method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        recv: Value,
+        args: Vec<Value>,
+        span: Span,
+    ) -> R<Val> {
+        let call = |recv| OpKind::Method {
+            recv,
+            method: m.method.clone(),
+            turbofish: m.turbofish.clone(),
+            args,
+        };
+        if read_only(&m.method.to_string()) {
+            return Ok(self.push1(call(recv), span));
+        }
+        let receiver = unparen(&m.receiver);
+        let variable = match receiver {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        match variable.as_ref().and_then(|name| self.lookup(name)) {
+            Some(Binding::Val(Val::One(_))) => {}
+            Some(Binding::Element { .. }) => {
+                return Err(self.error(receiver, format!("`{}` may change the element it is called on, which #[reverse] does not model: compute the new value and assign it (`*v = ..`)", m.method)));
+            }
+            _ if root_variable(receiver).is_some_and(|name| self.lookup(&name).is_some()) => {
+                return Err(self.error(receiver, format!("`{}` may change the field it is called on, which #[reverse] does not model: call it on a variable of its own", m.method)));
+            }
+            _ => return Ok(self.push1(call(recv), span)),
+        }
+        let Some(name) = variable else {
+            return Ok(self.push1(call(recv), span));
+        };
+        if self.func.storage(recv).is_some() {
+            self.check_unshared(recv, receiver)?;
+            let len = self.push(OpKind::Len(recv), span, 1)[0];
+            let result = self.push1(call(recv), span);
+            let version = self.push(OpKind::Touched { array: recv, len }, span, 1)[0];
+            self.inherit_storage(version, recv);
+            self.reassign(&name, Val::One(version));
+            return Ok(result);
+        }
+        let fresh = self.push(OpKind::Fresh(recv), span, 1)[0];
+        self.reassign(&name, Val::One(fresh));
+        Ok(self.push1(call(fresh), span))
     }
 
     /// Pushes a primitive; `None` (no primitive for this operator) is reported on `e`.
@@ -917,6 +965,123 @@ impl Lower<'_> {
             _ => "this expression is not supported by #[reverse]",
         };
         self.error(e, message)
+    }
+}
+
+/// Methods that only read their receiver, as far as their names tell (the macro sees no
+/// types): any other method called on a variable is taken to change it.
+const READ_ONLY_METHODS: &[&str] = &[
+    "len",
+    "is_empty",
+    "iter",
+    "into_iter",
+    "contains",
+    "contains_key",
+    "get",
+    "first",
+    "last",
+    "clone",
+    "to_owned",
+    "to_vec",
+    "to_string",
+    "binary_search",
+    "starts_with",
+    "ends_with",
+    "as_slice",
+    "as_str",
+    "as_ref",
+    "as_bytes",
+    "chars",
+    "bytes",
+    "lines",
+    "trim",
+    "parse",
+    "unwrap",
+    "expect",
+    "unwrap_or",
+    "unwrap_or_default",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "ok",
+    "err",
+    "copied",
+    "cloned",
+    "pow",
+    "abs",
+    "min",
+    "max",
+    "count_ones",
+    "count_zeros",
+    "leading_zeros",
+    "trailing_zeros",
+    "is_power_of_two",
+    "checked_add",
+    "checked_sub",
+    "checked_mul",
+    "checked_div",
+    "wrapping_add",
+    "wrapping_sub",
+    "wrapping_mul",
+    "saturating_add",
+    "saturating_sub",
+    "saturating_mul",
+    "rem_euclid",
+    "div_euclid",
+    "abs_diff",
+    "partial_cmp",
+    "cmp",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "windows",
+    "chunks",
+    "chunks_exact",
+    "keys",
+    "values",
+    "rev",
+    "enumerate",
+    "zip",
+    "step_by",
+    "skip",
+    "count",
+    "is_positive",
+    "is_negative",
+    "signum",
+    "to_le_bytes",
+    "to_be_bytes",
+    "to_ne_bytes",
+    "is_ascii",
+    "is_alphabetic",
+    "is_numeric",
+    "to_digit",
+];
+
+/// Whether a method with no rule only reads its receiver (by its name).
+pub(super) fn read_only(method: &str) -> bool {
+    READ_ONLY_METHODS.contains(&method) || prims::PRIMS.iter().any(|p| p.name == method)
+}
+
+/// `e` without parentheses and invisible groups.
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        Expr::Group(g) => unparen(&g.expr),
+        other => other,
+    }
+}
+
+/// The variable a field path starts from: `st` of `st.rng.state`.
+fn root_variable(e: &Expr) -> Option<String> {
+    match unparen(e) {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        Expr::Field(f) => root_variable(&f.base),
+        Expr::Index(i) => root_variable(&i.expr),
+        _ => None,
     }
 }
 

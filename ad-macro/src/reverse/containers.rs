@@ -77,6 +77,15 @@ impl<'a> Sweep<'a> {
                     }
                 }
             }
+            // Changed in place by an op with no model, on inactive elements: only the buffer's
+            // length needs restoring.
+            OpKind::Touched { array, len } => {
+                if self.active_storage(*array) {
+                    let buffer = self.buffer(*array, span);
+                    let len = self.read(*len);
+                    self.emit(OpKind::BufferReset { buffer, len }, span, Vec::new());
+                }
+            }
             OpKind::Append { array, value } => {
                 // Every push pops, active or not, so that buffer positions stay aligned.
                 if self.active_storage(*array) {
@@ -331,6 +340,7 @@ fn writes(func: &Func, op: &Op, out: &mut HashSet<Value>) {
     let written: Vec<Value> = match &op.kind {
         OpKind::Store { array, .. }
         | OpKind::Append { array, .. }
+        | OpKind::Touched { array, .. }
         | OpKind::Assign { array, .. } => vec![*array],
         OpKind::Call(call) => call
             .args
@@ -361,6 +371,7 @@ pub(super) fn final_versions(func: &Func) -> HashSet<Value> {
             match &op.kind {
                 OpKind::Store { array, .. }
                 | OpKind::Append { array, .. }
+                | OpKind::Touched { array, .. }
                 | OpKind::Assign { array, .. } => {
                     out.insert(*array);
                 }

@@ -816,9 +816,10 @@ fn is_cheap(op: &Op, sig: &Signature) -> bool {
             | OpKind::Path(_)
             | OpKind::Placeholder
             | OpKind::Cast(..)
-            | OpKind::Unary(..)
             | OpKind::Binary(..)
             | OpKind::Matches(..) => true,
+            // `*r` reads memory that may have changed since: kept, not read again.
+            OpKind::Unary(op, _) => !matches!(op, syn::UnOp::Deref(_)),
             OpKind::Prim(prim, _) => {
                 prim.derivative != Derivative::Rule || CHEAP.contains(&prim.name)
             }
