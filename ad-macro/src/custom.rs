@@ -43,6 +43,7 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
         stashes: Vec::new(),
         reverse_start: 0,
         reversed_loops: Vec::new(),
+        written_paths: std::collections::HashMap::new(),
     };
     let span = match custom {
         Custom::Rule(path) => syn::spanned::Spanned::span(path),

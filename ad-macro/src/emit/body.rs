@@ -662,7 +662,19 @@ impl<'a> Body<'a> {
                             crate::prims::Operand::Array => quote!(&#a),
                             _ => a.clone(),
                         });
-                        quote_spanned!(span=> #krate::linalg::#name(#(#args),*))
+                        let function = quote_spanned!(span=> #krate::linalg::#name);
+                        let function = match op
+                            .results
+                            .first()
+                            .and_then(|r| self.func.written_paths.get(r))
+                        {
+                            // Where the user wrote it: the path must name this function.
+                            Some(path) => {
+                                quote_spanned!(span=> #krate::__private::same_fn(#function, #path))
+                            }
+                            None => function,
+                        };
+                        quote_spanned!(span=> #function(#(#args),*))
                     }
                     (_, [recv, rest @ ..]) => {
                         let method = Ident::new(prim.name, span);
@@ -724,7 +736,13 @@ impl<'a> Body<'a> {
                 // again.
                 let again = op.results.iter().any(|&r| self.func.is_active(r));
                 let args = self.call_args(call, again);
-                callee(&call.callee, "", &args, span)
+                match &call.callee {
+                    // `stop_gradient` by the user's path, which must name the runtime's.
+                    Callee::Path(path) if !call.differentiable => {
+                        quote_spanned!(span=> #krate::__private::same_fn(#krate::stop_gradient, #path)(#(#args),*))
+                    }
+                    _ => callee(&call.callee, "", &args, span),
+                }
             }
             OpKind::Method {
                 recv,

@@ -88,6 +88,10 @@ pub struct Func {
     /// index argument of the forward sweep's loop and that of its reverse (`reverse::fuse`
     /// fuses such pairs).
     pub reversed_loops: Vec<(Value, Value)>,
+    /// The paths the user wrote for `linalg` primitives, by the op's result: the emitted call
+    /// checks that the path is the runtime's function (a module of the user's named `linalg`
+    /// would otherwise be differentiated by the runtime's rule).
+    pub written_paths: std::collections::HashMap<Value, syn::ExprPath>,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,

@@ -342,10 +342,12 @@ impl Lower<'_> {
             return Some(Err(e));
         }
         let kind = OpKind::Prim(prim, operands);
-        Some(Ok(Val::One(match prim.array_result {
+        let result = match prim.array_result {
             true => self.version(kind, span, None),
             false => self.push(kind, span, 1)[0],
-        })))
+        };
+        self.func.written_paths.insert(result, func.clone());
+        Some(Ok(Val::One(result)))
     }
 
     /// A container argument: `x`, `&x` or `&mut x` of a container.
