@@ -219,3 +219,56 @@ fn changes_in_place_are_seen_where_they_happen() {
     ad_runtime::check::gradient(|p| index_changed_by_a_helper(p, 2), &x, &g)
         .assert_within(common::FD_TOL);
 }
+
+/// A block statement whose value is a variable assigned in it.
+#[ad_runtime::reverse]
+#[allow(
+    unused_assignments,
+    reason = "the first value of `s` is overwritten on purpose"
+)]
+fn block_statement_ending_in_a_variable(x: f64) -> f64 {
+    let mut s = 0.0;
+    {
+        s = x * x;
+        s
+    };
+    s
+}
+
+/// A field of a `&mut` parameter read before a method changes it.
+pub struct Scale {
+    pub a: f64,
+}
+
+impl Scale {
+    pub fn set(&mut self, a: f64) {
+        self.a = a;
+    }
+}
+
+#[ad_runtime::reverse(wrt(x))]
+fn field_read_before_a_setter(x: f64, s: &mut Scale) -> f64 {
+    let y = x * s.a;
+    s.set(5.0);
+    y + 0.0 * s.a
+}
+
+#[test]
+fn reads_before_changes_keep_their_values() {
+    check1(
+        "block_statement_ending_in_a_variable",
+        block_statement_ending_in_a_variable,
+        block_statement_ending_in_a_variable_grad,
+        |x| 2.0 * x,
+        &[-1.0, 0.0, 1.5],
+    );
+    for x in [-1.0, 1.5] {
+        let (mut s, mut t) = (Scale { a: 2.0 }, Scale { a: 2.0 });
+        let (value, dx) = field_read_before_a_setter_grad(x, &mut s);
+        assert_eq!(
+            value.to_bits(),
+            field_read_before_a_setter(x, &mut t).to_bits()
+        );
+        assert_eq!((dx, s.a), (2.0, 5.0));
+    }
+}

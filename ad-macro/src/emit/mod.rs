@@ -152,6 +152,7 @@ impl<'a> Generated<'a> {
             #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seeds")]
             #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
             #[allow(clippy::redundant_closure_call, reason = "the body of a function with a given derivative runs as a closure")]
+            #[allow(clippy::clone_on_copy, reason = "fields behind a `&mut` parameter are read as clones, whatever their type")]
             #[allow(
                 clippy::needless_range_loop,
                 clippy::manual_memcpy,

@@ -393,7 +393,9 @@ impl Lower<'_> {
                 let start = self.ops.len();
                 let val = self.expr(e)?;
                 // A value computed only to be dropped (`v.push(1);`): emit it as a statement.
+                // (Not when a variable holds it: `{ s = x * x; s };`.)
                 if let Val::One(v) = val
+                    && self.func.info(v).name.is_none()
                     && let Some(op) = self.ops[start..].last_mut()
                     && op.results == [v]
                     && !matches!(op.kind, OpKind::If { .. })
@@ -662,7 +664,26 @@ impl Lower<'_> {
                     (Val::One(v), member) if self.is_struct(v) => {
                         Ok(Val::One(self.field_place(v, member, span)))
                     }
-                    (Val::One(v), member) => Ok(self.push1(OpKind::Field(v, member.clone()), span)),
+                    (Val::One(v), member) => {
+                        let field = self.push1(OpKind::Field(v, member.clone()), span);
+                        // Behind a `&mut` parameter, the field may change later (a method of
+                        // the parameter): the value read here is kept, a clone bound now.
+                        match (field, root_variable(&f.base)) {
+                            (Val::One(field), Some(name)) if self.mut_param(&name) => {
+                                let clone = syn::Ident::new("clone", span);
+                                Ok(self.push1(
+                                    OpKind::Method {
+                                        recv: field,
+                                        method: clone,
+                                        turbofish: None,
+                                        args: Vec::new(),
+                                    },
+                                    span,
+                                ))
+                            }
+                            (field, _) => Ok(field),
+                        }
+                    }
                     _ => Err(self.error(&f.member, "no such field")),
                 }
             }
@@ -727,6 +748,11 @@ impl Lower<'_> {
         let Some(name) = variable else {
             return Ok(self.push1(call(recv), span));
         };
+        // A `&mut` parameter is changed where it points: its fields are read into values of
+        // their own (see `Expr::Field`), so the reference itself stays.
+        if self.mut_param(&name) {
+            return Ok(self.push1(call(recv), span));
+        }
         if self.func.storage(recv).is_some() {
             self.check_unshared(recv, receiver)?;
             let len = self.push(OpKind::Len(recv), span, 1)[0];
@@ -739,6 +765,17 @@ impl Lower<'_> {
         let fresh = self.push(OpKind::Fresh(recv), span, 1)[0];
         self.reassign(&name, Val::One(fresh));
         Ok(self.push1(call(fresh), span))
+    }
+
+    /// Whether `name` is, here, a parameter taken as `&mut T` (not a container).
+    fn mut_param(&self, name: &str) -> bool {
+        let innermost = self.scopes.iter().rposition(|s| s.contains_key(name));
+        innermost == Some(0)
+            && self.sig.params.iter().any(|p| {
+                p.ident.as_ref().is_some_and(|i| i == name)
+                    && !p.shape.is_container()
+                    && matches!(&p.ty, syn::Type::Reference(r) if r.mutability.is_some())
+            })
     }
 
     /// Pushes a primitive; `None` (no primitive for this operator) is reported on `e`.
