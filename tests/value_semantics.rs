@@ -429,3 +429,40 @@ fn names_in_patterns_are_bound_or_compared_as_rust_does() {
         );
     }
 }
+
+/// Whole assignment of a by-value parameter: the gradient is with respect to its contents on
+/// entry, in `f_grad`, `f_grad_into` (the caller's buffer) and a caller's pullback.
+#[ad_runtime::reverse]
+fn assigned_parameter(mut a: [f64; 2], v: Vec<f64>, x: f64) -> f64 {
+    a = [a[1] * x, a[0]];
+    // A `Vec` parameter may change length: it is assigned through a local copy.
+    let mut v = v;
+    v = vec![v[1] * x, v[0], x];
+    a[0] + 2.0 * a[1] + v[0] * v[1] + v[2]
+}
+
+#[ad_runtime::reverse]
+fn caller_of_assigned_parameter(v: &[f64], x: f64) -> f64 {
+    assigned_parameter([v[0], v[1]], v.to_vec(), x)
+}
+
+#[test]
+fn whole_assignment_of_a_parameter() {
+    let (a, v, x) = ([1.0, 2.0], vec![0.5, -1.5], 1.25);
+    // a1 x + 2 a0 + v1 x v0 + x
+    let (value, (da, dv, dx)) = assigned_parameter_grad(a, v.clone(), x);
+    assert_eq!(
+        value.to_bits(),
+        assigned_parameter(a, v.clone(), x).to_bits()
+    );
+    assert_eq!(da, [2.0, x]);
+    assert_eq!(dv, vec![v[1] * x, v[0] * x]);
+    common::assert_close("dx", dx, a[1] + v[0] * v[1] + 1.0);
+    let (mut da2, mut dv2) = ([9.0; 2], vec![9.0; 2]);
+    let (_, dx2) = assigned_parameter_grad_into(a, v.clone(), x, &mut da2, &mut dv2);
+    assert_eq!((da2, dv2, dx2), (da, dv.clone(), dx));
+    let w = [1.0, 2.0];
+    let (_, (dw, dx3)) = caller_of_assigned_parameter_grad(&w, x);
+    assert_eq!(dw, vec![2.0 + w[1] * x, x + w[0] * x]);
+    common::assert_close("dx", dx3, w[1] + w[0] * w[1] + 1.0);
+}

@@ -159,6 +159,14 @@ impl<T: ?Sized, O: BorrowMut<T>> DerefMut for SlotBuffer<'_, T, O> {
     }
 }
 
+impl<T: crate::stash::Reset + ?Sized, O: BorrowMut<T>> crate::stash::Reset
+    for SlotBuffer<'_, T, O>
+{
+    fn __ad_reset(&mut self, len: usize) {
+        (**self).__ad_reset(len);
+    }
+}
+
 /// The buffer of a slot: the caller's, or zeros shaped like `like`.
 #[inline]
 pub fn slot<'a, T: ?Sized, L: AdjointBuffer + ?Sized>(

@@ -372,6 +372,20 @@ impl<F: Zero + Copy, const N: usize> Reset for [F; N] {
     }
 }
 
+/// The caller's buffer of a parameter (`f_grad_into`, a pullback's slot): its length is the
+/// parameter's.
+impl<F: Zero + Copy> Reset for [F] {
+    fn __ad_reset(&mut self, _len: usize) {
+        self.fill(F::zero());
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for &mut T {
+    fn __ad_reset(&mut self, len: usize) {
+        (**self).__ad_reset(len);
+    }
+}
+
 /// `buffer[i] += from[i]`: a container's adjoint collected in a second buffer.
 #[inline]
 pub fn add_all<F: Zero + Copy>(buffer: &mut [F], from: &[F]) {

@@ -110,6 +110,9 @@ impl Lower<'_> {
             return Err(self.error(rhs, format!("`{name}` holds a container: assigning it a borrow rebinds a reference, which #[reverse] does not model; bind the borrow to a new name")));
         }
         let root = self.func.storage(old).unwrap_or(old);
+        if self.vec_param(root) {
+            return Err(self.error(place, format!("`{name}` is a `Vec` parameter: assigning it whole may change its length, and its gradient is shaped like its contents on entry; assign a local copy instead (`let mut {name} = {name};` first)")));
+        }
         if self.borrowed_param(root).is_some() {
             return Err(self.error(place, format!("`{name}` borrows a parameter's elements: assigning it rebinds the reference, which #[reverse] does not model; bind the other container to a new name")));
         }
@@ -136,6 +139,17 @@ impl Lower<'_> {
         let version = self.version(assign, span, Some(old));
         self.reassign(&name, Val::One(version));
         Ok(None)
+    }
+
+    /// Whether `root` is a `Vec` parameter taken by value.
+    fn vec_param(&self, root: Value) -> bool {
+        let Some(position) = self.func.params.iter().position(|p| p.value == root) else {
+            return false;
+        };
+        self.sig.params.get(position).is_some_and(|p| {
+            matches!(p.shape, crate::signature::Shape::Slice { .. })
+                && !matches!(p.ty, syn::Type::Reference(_))
+        })
     }
 
     /// `Some(mutable)` if `root` is a container parameter taken by reference.
