@@ -117,6 +117,18 @@ pub struct Library {
     pub adjoints: HashMap<String, Func>,
 }
 
+std::thread_local! {
+    /// Whether a float the machine computed was not finite since [`take_overflowed`].
+    static OVERFLOWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a run on this thread computed a float that was not finite (an overflow or a
+/// NaN inside the trace) since the last call; clears the flag. Derivatives through such a
+/// trace are IEEE products like `0 * inf`, which reverse and forward mode order differently.
+pub fn take_overflowed() -> bool {
+    OVERFLOWED.replace(false)
+}
+
 /// Runs `func` on `args` (its parameters, in order); returns its yields.
 pub fn run<N: Num>(lib: &Library, func: &Func, args: Vec<V<N>>) -> Result<Vec<V<N>>, String> {
     let mut machine = Machine {
@@ -159,6 +171,11 @@ impl<N: Num> Machine<'_, N> {
     }
 
     fn set(&mut self, v: Value, x: V<N>) {
+        if let V::F(f) = &x
+            && !f.value().is_finite()
+        {
+            OVERFLOWED.set(true);
+        }
         if v.index() >= self.values.len() {
             self.values.resize(v.index() + 1, None);
         }
