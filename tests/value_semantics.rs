@@ -466,3 +466,283 @@ fn whole_assignment_of_a_parameter() {
     assert_eq!(dw, vec![2.0 + w[1] * x, x + w[0] * x]);
     common::assert_close("dx", dx3, w[1] + w[0] * w[1] + 1.0);
 }
+
+/// A container replaced in an `if` whose condition does not depend on the inputs' values:
+/// the reverse sweep still passes through the arm, where the old contents' gradient is cut
+/// and the buffer takes the old length back.
+#[ad_runtime::reverse]
+fn replaced_under_a_constant_condition(x: f64, c: bool) -> f64 {
+    let mut h = vec![1.0];
+    h.push(x);
+    let t = h[1] * 2.0;
+    if c {
+        h = vec![0.5; 3];
+    }
+    t + h[0] * x
+}
+
+#[test]
+fn container_replaced_in_an_inactive_if() {
+    for c in [false, true] {
+        let k = if c { 0.5 } else { 1.0 };
+        check1(
+            "replaced_under_a_constant_condition",
+            |x| replaced_under_a_constant_condition(x, c),
+            |x| replaced_under_a_constant_condition_grad(x, c),
+            |_| 2.0 + k,
+            &[-1.0, 0.0, 3.0],
+        );
+    }
+}
+
+/// The same with the replacement in both arms of an inner `if` under an outer one.
+#[ad_runtime::reverse]
+fn replaced_in_nested_arms(x: f64, c: bool, d: bool) -> f64 {
+    let mut p = [x, 2.0 * x];
+    let s = p[0] * p[1];
+    if c {
+        if d {
+            p = [0.5, 1.0];
+        } else {
+            p = [1.5, x];
+        }
+    }
+    s + p[0] + p[1]
+}
+
+#[test]
+fn container_replaced_in_nested_arms() {
+    for (c, d) in [(false, false), (true, true), (true, false)] {
+        // 2x² + (3x, or nothing, or x)
+        let tail = match (c, d) {
+            (false, _) => 3.0,
+            (true, true) => 0.0,
+            (true, false) => 1.0,
+        };
+        check1(
+            "replaced_in_nested_arms",
+            |x| replaced_in_nested_arms(x, c, d),
+            |x| replaced_in_nested_arms_grad(x, c, d),
+            |x| 4.0 * x + tail,
+            &[-1.0, 0.5, 2.0],
+        );
+    }
+}
+
+/// A callee writes its by-value array parameter: that is its own copy, the caller's
+/// gradient of the array it passed stays its own.
+#[ad_runtime::reverse]
+fn overwrites_its_copy(mut y: [f64; 1]) -> f64 {
+    y[0] = 1.0;
+    y[0]
+}
+
+#[ad_runtime::reverse]
+fn scales_its_copy(mut y: [f64; 2]) -> f64 {
+    y[0] *= y[1];
+    y[0] + y[1]
+}
+
+#[ad_runtime::reverse]
+fn passes_to_a_callee_that_writes(x: f64) -> f64 {
+    let y = [x];
+    let z = [x, 3.0 * x];
+    overwrites_its_copy(y) + y[0] + scales_its_copy(z) * z[0]
+}
+
+#[test]
+fn callee_writing_its_by_value_parameter() {
+    // 1 + x + (3x² + 3x) x = 1 + x + 3x³ + 3x²
+    check1(
+        "passes_to_a_callee_that_writes",
+        passes_to_a_callee_that_writes,
+        passes_to_a_callee_that_writes_grad,
+        |x| 1.0 + 9.0 * x * x + 6.0 * x,
+        &[-1.0, 0.0, 0.5, 2.0],
+    );
+}
+
+/// A container declared with its type and assigned in both arms.
+#[allow(clippy::needless_late_init, reason = "the form under test")]
+#[ad_runtime::reverse]
+fn declared_then_assigned(x: f64, c: bool) -> f64 {
+    let w: [f64; 2];
+    if c {
+        w = [0.5, x];
+    } else {
+        w = [1.5, x * x];
+    }
+    w[0] * w[1]
+}
+
+#[test]
+fn container_declared_with_its_type_then_assigned_in_both_arms() {
+    for c in [false, true] {
+        check1(
+            "declared_then_assigned",
+            |x| declared_then_assigned(x, c),
+            |x| declared_then_assigned_grad(x, c),
+            |x| if c { 0.5 } else { 3.0 * x },
+            &[-1.0, 0.0, 2.0],
+        );
+    }
+}
+
+/// The replacement is never read: the arm does nothing the gradient needs, yet the reverse
+/// sweep must not see the new length where the old contents' gradient lives.
+#[allow(
+    unused_assignments,
+    reason = "the replacement is never read: that is the point"
+)]
+#[ad_runtime::reverse]
+fn replaced_and_never_read(x: f64) -> f64 {
+    let mut h = vec![1.0];
+    h.push(x);
+    let t = h[1] * 2.0;
+    if x < 10.0 {
+        h = vec![0.5; 3];
+    }
+    t
+}
+
+#[allow(
+    unused_assignments,
+    reason = "the replacement is never read: that is the point"
+)]
+#[ad_runtime::reverse]
+fn replaced_in_nested_arms_never_read(x: f64) -> f64 {
+    let mut p = [x, 2.0 * x];
+    let s = p[0] * p[1];
+    if x < 10.0 {
+        if x > 0.0 {
+            p = [0.5, 1.0];
+        } else {
+            p = [1.5, 3.0];
+        }
+    }
+    s
+}
+
+#[test]
+fn replacement_never_read() {
+    check1(
+        "replaced_and_never_read",
+        replaced_and_never_read,
+        replaced_and_never_read_grad,
+        |_| 2.0,
+        &[-1.0, 0.0, 3.0, 11.0],
+    );
+    check1(
+        "replaced_in_nested_arms_never_read",
+        replaced_in_nested_arms_never_read,
+        replaced_in_nested_arms_never_read_grad,
+        |x| 4.0 * x,
+        &[-1.0, 0.5, 3.0, 11.0],
+    );
+}
+
+/// Constant contents in both arms: the declared type is the elements' type.
+#[allow(clippy::needless_late_init, reason = "the form under test")]
+#[ad_runtime::reverse]
+fn declared_constant_then_assigned(x: f64) -> f64 {
+    let w: [f64; 1];
+    if x > 0.0 {
+        w = [0.5];
+    } else {
+        w = [1.5];
+    }
+    x * w[0]
+}
+
+#[test]
+fn constant_container_declared_with_its_type() {
+    check1(
+        "declared_constant_then_assigned",
+        declared_constant_then_assigned,
+        declared_constant_then_assigned_grad,
+        |x| if x > 0.0 { 0.5 } else { 1.5 },
+        &[-1.0, 0.5, 3.0],
+    );
+}
+
+/// Pushes in a loop whose results nothing reads: the reverse sweep still pops them, so the
+/// pop of the first push finds its own adjoint.
+#[ad_runtime::reverse]
+fn pushed_after_the_last_read(x: f64, n: usize) -> f64 {
+    let mut h = Vec::new();
+    h.push(x);
+    let t = h[0] * 2.0;
+    for k in 0..n {
+        h.push(k as f64);
+    }
+    let mut m = 0;
+    while m < n {
+        h.push(1.0);
+        m += 1;
+    }
+    t
+}
+
+#[test]
+fn pushes_nothing_reads() {
+    for n in [0, 1, 3] {
+        check1(
+            "pushed_after_the_last_read",
+            |x| pushed_after_the_last_read(x, n),
+            |x| pushed_after_the_last_read_grad(x, n),
+            |_| 2.0,
+            &[-1.0, 0.0, 3.0],
+        );
+    }
+}
+
+/// A container assigned on every path that goes on, where another path returns first.
+#[allow(clippy::needless_late_init, reason = "the form under test")]
+#[ad_runtime::reverse]
+fn assigned_where_the_other_path_returns(x: f64) -> f64 {
+    let w;
+    if x > 0.0 {
+        w = [2.0 * x];
+    } else {
+        if x < -5.0 {
+            return 0.0;
+        }
+        w = [3.0 * x];
+    }
+    w[0] * x
+}
+
+/// A returned container, and an early return of another.
+#[ad_runtime::reverse]
+fn returns_a_container_early(x: f64) -> Vec<f64> {
+    let mut v = vec![x, 2.0];
+    if x > 3.0 {
+        return vec![x * x];
+    }
+    v[1] *= x;
+    v
+}
+
+#[test]
+fn containers_on_paths_that_return_early() {
+    check1(
+        "assigned_where_the_other_path_returns",
+        assigned_where_the_other_path_returns,
+        assigned_where_the_other_path_returns_grad,
+        |x| match x {
+            x if x > 0.0 => 4.0 * x,
+            x if x < -5.0 => 0.0,
+            x => 6.0 * x,
+        },
+        &[-6.0, -1.0, 0.5, 2.0],
+    );
+    for x in [1.0, 2.5, 4.0] {
+        let (value, jacobian) = returns_a_container_early_jacobian(x);
+        assert_eq!(value, returns_a_container_early(x));
+        let want: Vec<Vec<f64>> = match x > 3.0 {
+            true => vec![vec![2.0 * x]],
+            false => vec![vec![1.0], vec![2.0]],
+        };
+        assert_eq!(jacobian, want, "at {x}");
+    }
+}

@@ -17,7 +17,7 @@
 use core::borrow::BorrowMut;
 use core::ops::{Deref, DerefMut};
 
-use num_traits::Float;
+use num_traits::{Float, Zero};
 
 use crate::stash::AdjointBuffer;
 
@@ -182,6 +182,64 @@ where
     }
 }
 
+/// The adjoint buffer of a container parameter the function takes by value and changes.
+/// Its reverse sweep works in zeros of its own, not in the caller's buffer: that holds the
+/// caller's adjoints of the same contents, which the callee's resets (of an element it
+/// overwrote, of a whole assignment) must not touch. Dropped at the end of the reverse sweep,
+/// when it holds the adjoint of the contents on entry, it adds them into the caller's.
+pub struct OwnBuffer<'a, F: Zero + Copy, O: BorrowMut<[F]>> {
+    target: Option<&'a mut [F]>,
+    own: O,
+}
+
+impl<F: Zero + Copy, O: BorrowMut<[F]>> Deref for OwnBuffer<'_, F, O> {
+    type Target = O;
+
+    #[inline]
+    fn deref(&self) -> &O {
+        &self.own
+    }
+}
+
+impl<F: Zero + Copy, O: BorrowMut<[F]>> DerefMut for OwnBuffer<'_, F, O> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut O {
+        &mut self.own
+    }
+}
+
+impl<F: Zero + Copy, O: BorrowMut<[F]> + crate::stash::Reset> crate::stash::Reset
+    for OwnBuffer<'_, F, O>
+{
+    fn __ad_reset(&mut self, len: usize) {
+        self.own.__ad_reset(len);
+    }
+}
+
+impl<F: Zero + Copy, O: BorrowMut<[F]>> Drop for OwnBuffer<'_, F, O> {
+    fn drop(&mut self) {
+        if let Some(target) = self.target.take() {
+            crate::stash::add_all(target, self.own.borrow());
+        }
+    }
+}
+
+/// The buffer of a parameter taken by value and changed: zeros like `like`, added into `slot`
+/// (when the caller passed one) at the end.
+#[inline]
+pub fn own_slot<'a, F: Zero + Copy, L: AdjointBuffer + ?Sized>(
+    slot: Option<&'a mut [F]>,
+    like: &L,
+) -> OwnBuffer<'a, F, L::Buffer>
+where
+    L::Buffer: BorrowMut<[F]>,
+{
+    OwnBuffer {
+        target: slot,
+        own: like.__ad_zeros(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +259,20 @@ mod tests {
         own[2] += 1.0;
         assert_eq!(&*own, &[0.0, 0.0, 1.0]);
         assert_eq!(adjoint(1.0, 2.5f32), 2.5);
+    }
+
+    #[test]
+    fn an_own_buffer_adds_into_the_callers_when_dropped() {
+        let x = vec![1.0f64, 2.0];
+        let mut caller = vec![5.0f64, 7.0];
+        {
+            let mut buffer = own_slot(Some(&mut caller[..]), &x);
+            buffer.push(3.0);
+            buffer[0] += 1.0;
+            // What the callee resets is its own, not the caller's adjoint.
+            crate::stash::Reset::__ad_reset(&mut buffer, 2);
+            buffer[1] += 2.0;
+        }
+        assert_eq!(caller, [5.0, 9.0]);
     }
 }

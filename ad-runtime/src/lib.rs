@@ -107,12 +107,14 @@ pub fn stop_gradient<T>(x: T) -> T {
 /// What only generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::calls::{Adjoint, IntoSlot, NotDifferentiated, Skip, SlotBuffer, adjoint, slot};
+    pub use crate::calls::{
+        Adjoint, IntoSlot, NotDifferentiated, OwnBuffer, Skip, SlotBuffer, adjoint, own_slot, slot,
+    };
     pub use crate::params::{field, into_params};
     pub use crate::stash::{
         AdjointBuffer, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all, add_to,
         basis_array, basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, reset,
-        sum, take,
+        sum, take, vacant,
     };
     pub use num_traits::Float;
 

@@ -268,6 +268,31 @@ pub fn placeholder<T: Zero>() -> T {
     T::zero()
 }
 
+/// What a container declared without a value holds until it is assigned: an empty `Vec`,
+/// an array of zeros. Never read.
+pub trait Vacant {
+    /// The value.
+    fn __ad_vacant() -> Self;
+}
+
+impl<T> Vacant for Vec<T> {
+    fn __ad_vacant() -> Self {
+        Vec::new()
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> Vacant for [F; N] {
+    fn __ad_vacant() -> Self {
+        [F::zero(); N]
+    }
+}
+
+/// A [`Vacant`] container.
+#[inline]
+pub fn vacant<T: Vacant>() -> T {
+    T::__ad_vacant()
+}
+
 /// The adjoint buffer of a container: zeros shaped like it (`Vec<F>` for slices and `Vec`s,
 /// `[F; N]` for arrays), so that a parameter's buffer is its gradient.
 #[diagnostic::on_unimplemented(

@@ -519,7 +519,11 @@ impl<'a> Body<'a> {
             OpKind::Touched { .. } => return TokenStream::new(),
             OpKind::Array(ArrayInit::Uninit) => {
                 let ident = self.ident(op.results[0]);
-                return quote_spanned!(span=> let mut #ident;);
+                // Initialized (an empty `Vec`, an array of zeros) although every path that
+                // reads it assigns it first: rustc cannot see that a path that skips the
+                // assignment is one that exits.
+                let krate = self.krate;
+                return quote_spanned!(span=> let mut #ident = #krate::__private::vacant(););
             }
             // The first assignment of an uninitialized storage initializes it; later ones
             // reuse its allocation.
@@ -551,7 +555,7 @@ impl<'a> Body<'a> {
             OpKind::BufferAddAll { buffer, from } => {
                 let (buffer, from) = (self.val(*buffer), self.val(*from));
                 let krate = self.krate;
-                return quote_spanned!(span=> #krate::__private::add_all(&mut #buffer, &#from););
+                return quote_spanned!(span=> #krate::__private::add_all(&mut #buffer[..], &#from[..]););
             }
             OpKind::AddTo { place, value } => {
                 let (place, value) = (self.val(*place), self.val(*value));
@@ -567,6 +571,10 @@ impl<'a> Body<'a> {
                 let stash = stash_ident(*stash);
                 let value = one_or_tuple(&self.vals(values));
                 return quote_spanned!(span=> #stash.push(#value););
+            }
+            // A placeholder nothing reads would have no type to infer.
+            OpKind::Placeholder if !self.used.contains(&op.results[0]) => {
+                return TokenStream::new();
             }
             _ => {}
         }
@@ -897,7 +905,7 @@ impl<'a> Body<'a> {
             }
             OpKind::BufferSum(v) => {
                 let v = self.val(*v);
-                quote_spanned!(span=> #krate::__private::sum(&#v))
+                quote_spanned!(span=> #krate::__private::sum(&#v[..]))
             }
             // Emitted as statements by `op`.
             OpKind::CallPullback { .. }

@@ -69,18 +69,32 @@ struct Generated<'a> {
     ops: Vec<TokenStream>,
     /// The adjoint program's parameters after the primal's: the cotangents.
     seeds: &'a [crate::ir::Param],
+    /// The container parameters taken by value that the function changes: their reverse
+    /// sweep works in a buffer of its own, added into the caller's at the end.
+    changed_copies: Vec<bool>,
 }
 
 impl<'a> Generated<'a> {
     fn new(cx: &'a Context<'a>, adjoint: &'a Func) -> Generated<'a> {
         let primal_params = cx.sig.params.len();
         let body = Body::new(adjoint, cx.krate);
+        let mutated = adjoint.mutated_storages();
+        let changed_copies = cx
+            .sig
+            .params
+            .iter()
+            .zip(&adjoint.params)
+            .map(|(param, p)| {
+                param.shape.is_container() && !param.is_output() && mutated.contains(&p.value)
+            })
+            .collect();
         Generated {
             cx,
             adjoint,
             ops: adjoint.body.ops.iter().map(|op| body.op(op)).collect(),
             body,
             seeds: &adjoint.params[primal_params..],
+            changed_copies,
         }
     }
 
@@ -297,6 +311,7 @@ impl<'a> Generated<'a> {
         let into_slot = quote!(#krate::__private::IntoSlot);
         // The caller's buffer of each container parameter, or zeros.
         let slot_of = |slot: &Ident, like: TokenStream| quote!(#krate::__private::slot(#into_slot::as_slot(&mut #slot), &#like));
+        let own_slot_of = |slot: &Ident, like: TokenStream| quote!(#krate::__private::own_slot(#into_slot::as_slot(&mut #slot), &#like));
         let grads = &self.adjoint.body.yields[self.returned()..];
         let mut into_map = HashMap::new();
         let mut entry = Vec::new();
@@ -311,7 +326,10 @@ impl<'a> Generated<'a> {
             match (&param.shape, param.elem_if_active(), &param.ident) {
                 (Shape::Slice { .. } | Shape::Array { .. }, Some(elem), Some(ident)) => {
                     slot_params.push(quote!(mut #slot: impl #into_slot<[#elem]>));
-                    let buffer = slot_of(&slot, quote!(#ident));
+                    let buffer = match self.changed_copies[i] {
+                        true => own_slot_of(&slot, quote!(#ident)),
+                        false => slot_of(&slot, quote!(#ident)),
+                    };
                     if param.is_output() {
                         // The cotangent of the final contents is the caller's buffer, which
                         // the reverse sweep turns into that of the contents on entry.
@@ -402,16 +420,22 @@ impl<'a> Generated<'a> {
         // The gradient buffer of each container parameter is the caller's.
         let mut buffers = HashMap::new();
         let grads = &self.adjoint.body.yields[self.returned()..];
-        for (param, &grad) in self.cx.sig.active().zip(grads) {
+        let active =
+            (self.cx.sig.params.iter().zip(&self.changed_copies)).filter(|(p, _)| p.active);
+        for ((param, &changed), &grad) in active.zip(grads) {
             let Some(ident) = &param.ident else { continue };
             let buffer = format_ident!("d{}", ident);
             let name = buffer.to_string();
             match &param.shape {
                 Shape::Slice { elem, .. } | Shape::Array { elem, .. } => {
                     params.push(quote!(#buffer: &mut [#elem]));
+                    let into = quote!(#krate::__private::into_buffer(#buffer, &#ident, #name));
                     buffers.insert(
                         grad,
-                        quote!(#krate::__private::into_buffer(#buffer, &#ident, #name)),
+                        match changed {
+                            true => quote!(#krate::__private::own_slot(::core::option::Option::Some(#into), &#ident)),
+                            false => into,
+                        },
                     );
                 }
                 Shape::Struct { ty } => {

@@ -783,6 +783,40 @@ impl Func {
     }
 
     /// The storage `v` is a version of, if it is a container.
+    /// Adds the storages `op` (and the ops in its regions) may write.
+    pub fn writes(&self, op: &Op, out: &mut HashSet<Value>) {
+        let written: Vec<Value> = match &op.kind {
+            OpKind::Store { array, .. }
+            | OpKind::Append { array, .. }
+            | OpKind::Touched { array, .. }
+            | OpKind::Assign { array, .. } => vec![*array],
+            OpKind::Call(call) => call
+                .args
+                .iter()
+                .filter(|a| a.pass.writes())
+                .map(|a| a.value)
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.extend(written.into_iter().filter_map(|v| self.storage(v)));
+        for block in op.kind.blocks() {
+            for inner in &block.ops {
+                self.writes(inner, out);
+            }
+        }
+    }
+
+    /// The storages written (stored into, pushed onto, passed to a call that may write them)
+    /// anywhere: loads from them cannot be recomputed later, since the element may have
+    /// changed, and a parameter among them taken by value needs an adjoint buffer of its own.
+    pub fn mutated_storages(&self) -> HashSet<Value> {
+        let mut out = HashSet::new();
+        for op in &self.body.ops {
+            self.writes(op, &mut out);
+        }
+        out
+    }
+
     pub fn storage(&self, v: Value) -> Option<Value> {
         self.values.get(v.index()).and_then(|i| i.storage)
     }

@@ -276,7 +276,9 @@ impl Lower<'_> {
     }
 
     fn placeholder(&mut self, span: Span) -> Value {
-        self.push(OpKind::Placeholder, span, 1)[0]
+        let p = self.push(OpKind::Placeholder, span, 1)[0];
+        self.vacant.insert(p);
+        p
     }
 
     /// Runs `f` in a fresh scope and op list: the ops of a region.
@@ -418,14 +420,18 @@ impl Lower<'_> {
             this.func.storage(v)
         };
         let (sa, sb) = (container(self, a), container(self, b));
+        let (vacant_a, vacant_b) = (self.vacant.contains(&a), self.vacant.contains(&b));
         match (sa, sb) {
             (None, None) => return Ok(None),
             (Some(s), Some(t)) if s == t => return Ok(Some(s)),
             (Some(_), Some(_)) => {}
-            (Some(_), None) if self.is_container(b) => {}
-            (None, Some(_)) if self.is_container(a) => {}
+            (Some(_), None) if vacant_b || self.is_container(b) => {}
+            (None, Some(_)) if vacant_a || self.is_container(a) => {}
             _ => {
-                return Err(self.errors.push(syn::Error::new(span, "one path through this branch gives a container and another gives none (it exits early, or gives a scalar): declare the container before the branch (`let mut z = vec![..];`) and assign it on every path")));
+                return Err(self.errors.push(syn::Error::new(
+                    span,
+                    "one path through this branch gives a container and another gives a scalar",
+                )));
             }
         }
         for &v in [a, b].iter() {
@@ -446,6 +452,14 @@ impl Lower<'_> {
             ty: None,
         });
         for (ops, yields) in ops.into_iter().zip(yields.iter_mut()) {
+            // A path with no container (it exits, or never assigns one) gives the storage
+            // as it was declared.
+            if self.vacant.contains(&yields[j]) {
+                let p = yields[j];
+                ops.retain(|op| op.results != [p]);
+                yields[j] = merged;
+                continue;
+            }
             let version = self.func.new_value(None);
             self.func.values[version.index()].storage = Some(merged);
             ops.push(Op {
@@ -482,6 +496,7 @@ impl Lower<'_> {
             }
             (Val::Never, Val::One(_)) => {
                 let p = self.func.new_value(None);
+                self.vacant.insert(p);
                 ops.push(Op {
                     results: vec![p],
                     kind: OpKind::Placeholder,

@@ -83,6 +83,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         returns: false,
         next_loop: 0,
         maybe_containers: HashSet::new(),
+        vacant: HashSet::new(),
         shared_unknown: HashSet::new(),
         places: HashMap::new(),
         hoisted: Vec::new(),
@@ -175,6 +176,9 @@ struct Lower<'a> {
     next_loop: usize,
     /// The values calls returned, and places: containers once used as containers.
     maybe_containers: HashSet<Value>,
+    /// Placeholders: what a variable holds on a path where it has no value yet (it exits
+    /// first, or assigns it later). Never read.
+    vacant: HashSet<Value>,
     /// Calls' results bound to a second name before they were known to be containers.
     shared_unknown: HashSet<Value>,
     /// The places read so far, by struct and field, and the ops that make them (they open

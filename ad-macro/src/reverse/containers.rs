@@ -177,6 +177,21 @@ impl<'a> Sweep<'a> {
     }
 
     /// Whether any version of `array`'s storage is active: it has a buffer.
+    /// Whether `op` is a region that may change the length of a container with a buffer.
+    /// Such a region is reversed even when nothing it yields is useful: its reverse gives the
+    /// buffer back the length it had before the region (the container's gradient before is
+    /// shaped like the container before).
+    pub(super) fn resizes_active(&self, op: &Op) -> bool {
+        op.kind.blocks().iter().any(|block| {
+            block.ops.iter().any(|inner| match &inner.kind {
+                OpKind::Assign { array, .. }
+                | OpKind::Touched { array, .. }
+                | OpKind::Append { array, .. } => self.active_storage(*array),
+                _ => self.resizes_active(inner),
+            })
+        })
+    }
+
     pub(super) fn active_storage(&self, array: Value) -> bool {
         self.primal
             .storage(array)
@@ -272,7 +287,7 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
     let mut after = vec![later.clone(); block.ops.len() + 1];
     for (i, op) in block.ops.iter().enumerate().rev() {
         let mut written = after[i + 1].clone();
-        writes(func, op, &mut written);
+        func.writes(op, &mut written);
         after[i] = written;
     }
     let mut ops = Vec::with_capacity(block.ops.len());
@@ -282,7 +297,7 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
         let mut inner_later = later.clone();
         if matches!(op.kind, OpKind::For { .. } | OpKind::Loop { .. }) {
             let mut repeated = HashSet::new();
-            writes(func, &op, &mut repeated);
+            func.writes(&op, &mut repeated);
             let made = made_in(func, &op);
             inner_later.extend(repeated.difference(&made).copied());
         }
@@ -333,29 +348,6 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
         ops.push(op);
     }
     block.ops = ops;
-}
-
-/// Adds the storages `op` (and the ops in its regions) may write.
-fn writes(func: &Func, op: &Op, out: &mut HashSet<Value>) {
-    let written: Vec<Value> = match &op.kind {
-        OpKind::Store { array, .. }
-        | OpKind::Append { array, .. }
-        | OpKind::Touched { array, .. }
-        | OpKind::Assign { array, .. } => vec![*array],
-        OpKind::Call(call) => call
-            .args
-            .iter()
-            .filter(|a| a.pass.writes())
-            .map(|a| a.value)
-            .collect(),
-        _ => Vec::new(),
-    };
-    out.extend(written.into_iter().filter_map(|v| func.storage(v)));
-    for block in op.kind.blocks() {
-        for inner in &block.ops {
-            writes(func, inner, out);
-        }
-    }
 }
 
 /// The container versions made at the function's top level that are never written after they
@@ -425,14 +417,4 @@ pub(super) fn active_storages(func: &Func) -> HashSet<Value> {
         .filter(|info| info.active)
         .filter_map(|info| info.storage)
         .collect()
-}
-
-/// The storages written (stored into, pushed onto, passed to a call that may write them)
-/// anywhere: loads from them cannot be recomputed later, since the element may have changed.
-pub(super) fn mutated_storages(func: &Func) -> HashSet<Value> {
-    let mut out = HashSet::new();
-    for op in &func.body.ops {
-        writes(func, op, &mut out);
-    }
-    out
 }

@@ -105,7 +105,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         buffers: HashMap::new(),
         buffer_ops: Vec::new(),
         active_storages: containers::active_storages(primal),
-        mutated: containers::mutated_storages(primal),
+        mutated: primal.mutated_storages(),
         final_versions: containers::final_versions(primal),
         untyped_zeros: Vec::new(),
         typed_zeros: HashMap::new(),
@@ -286,7 +286,7 @@ impl<'a> Sweep<'a> {
         if self.reverse_container(op) {
             return;
         }
-        if !op.results.iter().any(|&r| self.primal.is_active(r)) {
+        if !op.results.iter().any(|&r| self.primal.is_active(r)) && !self.resizes_active(op) {
             return;
         }
         match &op.kind {
