@@ -556,3 +556,31 @@ mod items_and_visibility {
         assert_eq!(inner::crate_visible_grad(1.0), (1.0, 1.0));
     }
 }
+
+/// A function a `macro_rules!` writes: the `$e:expr` it splices in reaches the macro as an
+/// invisible group (`syn::Expr::Group`; the parameter's name comes from the call, for
+/// hygiene), which lowers as its content (a precedence group:
+/// `2.0 * $e` is `2.0 * (x + 1.0)`).
+macro_rules! doubled_square {
+    ($x:ident, $e:expr) => {
+        #[ad_runtime::reverse]
+        fn doubled_square($x: f64) -> f64 {
+            let y = 2.0 * $e;
+            y * y
+        }
+    };
+}
+
+doubled_square!(x, x + 1.0);
+
+#[test]
+fn expressions_spliced_by_macro_rules_are_groups() {
+    // 4 (x + 1)²
+    common::check1(
+        "doubled_square",
+        doubled_square,
+        doubled_square_grad,
+        |x| 8.0 * (x + 1.0),
+        &[-2.0, 0.0, 1.5],
+    );
+}

@@ -746,3 +746,49 @@ fn containers_on_paths_that_return_early() {
         assert_eq!(jacobian, want, "at {x}");
     }
 }
+
+/// The pattern kinds of `match` arms a user writes: alternatives, ranges, parenthesized
+/// patterns, slices with a rest, and an item declared in the body.
+#[ad_runtime::reverse(wrt(x))]
+fn patterns_of_every_kind(x: f64, n: i32, w: [f64; 3]) -> f64 {
+    const SCALE: f64 = 1.5;
+    let a = match &n {
+        &(0 | 1) => x * SCALE,
+        2..=4 => x * x,
+        5 => 3.0 * x,
+        _ => x,
+    };
+    let b = match w {
+        [first, .., last] if first < last => x * first + last,
+        [.., middle, _] => x * middle,
+    };
+    a + b
+}
+
+#[test]
+fn arms_with_every_kind_of_pattern() {
+    for (n, w) in [
+        (0, [1.0, 0.0, 2.0]),
+        (1, [3.0, 4.0, 2.0]),
+        (3, [1.0, 0.0, 2.0]),
+        (5, [3.0, 4.0, 2.0]),
+        (9, [1.0, 0.0, 2.0]),
+    ] {
+        let b = if w[0] < w[2] { w[0] } else { w[1] };
+        check1(
+            &format!("patterns_of_every_kind(n = {n})"),
+            |x| patterns_of_every_kind(x, n, w),
+            |x| patterns_of_every_kind_grad(x, n, w),
+            |x| {
+                let a = match n {
+                    0 | 1 => 1.5,
+                    2..=4 => 2.0 * x,
+                    5 => 3.0,
+                    _ => 1.0,
+                };
+                a + b
+            },
+            &[-1.0, 0.5, 2.0],
+        );
+    }
+}

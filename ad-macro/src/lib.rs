@@ -31,6 +31,7 @@ mod errors;
 mod expand_cost;
 #[cfg(test)]
 mod fuzz;
+mod groups;
 #[cfg(test)]
 mod interp;
 mod ir;
@@ -65,7 +66,7 @@ pub fn reverse(
 }
 
 fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let item: syn::ItemFn = match syn::parse2(item.clone()) {
+    let mut item: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(item) => item,
         Err(error) => {
             let message = "#[reverse] applies to functions: `fn f(x: f64) -> f64 { .. }`";
@@ -73,6 +74,7 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #error);
         }
     };
+    groups::parenthesize(&mut item);
     let mut errors = Errors::new();
     let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
     let custom = options.as_ref().and_then(|o| o.custom.as_ref());

@@ -24,8 +24,10 @@ use generator::{Function, Param, Program, Rng};
 pub fn compile(source: &str) -> Result<(Func, Func), String> {
     let item: syn::ItemFn = syn::parse_str(source).map_err(|e| format!("parse: {e}"))?;
     let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, &Options::default(), &mut errors)
-        .ok_or("the signature was rejected")?;
+    let Some(sig) = Signature::analyze(&item.sig, &Options::default(), &mut errors) else {
+        let reported = errors.finish().err().map(|e| e.to_string());
+        return Err(format!("the signature was rejected: {reported:?}"));
+    };
     let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
     analysis::activity::analyze(&mut primal, &sig, &mut errors);
     errors

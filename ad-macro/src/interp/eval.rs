@@ -416,8 +416,9 @@ impl<N: Num> Machine<'_, N> {
                 one(V::F(x))
             }
             OpKind::BufferPop(b) => {
+                // The runtime's `pop` panics on an empty buffer: a push without its pop.
                 let x = self.get(*b)?.container()?.borrow_mut().pop();
-                one(V::F(x.unwrap_or(N::lit(0.0))))
+                one(V::F(x.ok_or("buffer_pop of an empty buffer")?))
             }
             OpKind::BufferSum(b) => {
                 let c = self.get(*b)?.container()?;

@@ -2,6 +2,8 @@
 //! shared generator go through the pipeline, and an interpreter of the IR compares the
 //! adjoint program's gradient with forward mode (dual numbers) and central differences.
 
+#[cfg(test)]
+mod coverage;
 pub mod differential;
 pub mod eval;
 #[path = "../../../tests/support/generator.rs"]
