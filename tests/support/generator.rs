@@ -79,6 +79,10 @@ pub struct Config {
     /// before `w` is assigned. Off: the macro rejects them ("one path through this branch
     /// gives a container and another gives none"); turn on once it accepts them.
     pub exits_before_init: bool,
+    /// `let w: [f64; 2]; if c { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms of a
+    /// declared container literals only. Off: the macro's code does not compile (rustc: "can't
+    /// call method on ambiguous numeric type `{float}`"); turn on once it does.
+    pub literal_arms: bool,
 }
 
 impl Default for Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             values: true,
             array_params: true,
             exits_before_init: false,
+            literal_arms: false,
         }
     }
 }
@@ -1283,7 +1288,14 @@ impl Generator {
                         (Vec::new(), Vec::new())
                     };
                     let (then, then_len) = self.container(scope, vec, len, None);
-                    let (els, els_len) = self.container(scope, vec, len, None);
+                    let (mut els, mut els_len) = self.container(scope, vec, len, None);
+                    while declared
+                        && !self.config.literal_arms
+                        && then.is_constant()
+                        && els.is_constant()
+                    {
+                        (els, els_len) = self.container(scope, vec, len, None);
+                    }
                     let name = self.fresh("w");
                     let mutable = self.rng.chance(0.5);
                     let local = Local {
@@ -1385,6 +1397,16 @@ impl Generator {
         }
         // A `Vec` may grow.
         let len = if vec { len + self.rng.below(2) } else { len };
+        // Literals only: a value with no derivative replacing one that has one.
+        if self.rng.chance(0.2) {
+            return if self.rng.chance(0.5) {
+                let items = (0..len).map(|_| Expr::Lit(self.rng.float(-2.0, 2.0)));
+                (Container::List(items.collect(), vec), len)
+            } else {
+                let item = Expr::Lit(self.rng.float(-2.0, 2.0));
+                (Container::Repeat(item, len, vec), len)
+            };
+        }
         if self.rng.chance(0.15) {
             return (Container::Repeat(self.element(scope, None), len, vec), len);
         }
