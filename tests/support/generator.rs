@@ -79,9 +79,10 @@ pub struct Config {
     /// before `w` is assigned. Off: the macro rejects them ("one path through this branch
     /// gives a container and another gives none"); turn on once it accepts them.
     pub exits_before_init: bool,
-    /// `let w: [f64; 2]; if c { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms of a
-    /// declared container literals only. Off: the macro's code does not compile (rustc: "can't
-    /// call method on ambiguous numeric type `{float}`"); turn on once it does.
+    /// `let w: [f64; 2] = if c { [0.5, 1.0] } else { [1.5; 2] };` and `let w: [f64; 2]; if c
+    /// { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms literals only. Off: the macro
+    /// drops the annotation and its code does not compile (rustc: "can't call method on
+    /// ambiguous numeric type `{float}`"); turn on once it does.
     pub literal_arms: bool,
 }
 
@@ -990,7 +991,32 @@ impl Generator {
                 Param::Int(n) => scope.ints.push(n.clone()),
             }
         }
-        let body = self.block(&mut scope, 0, false);
+        let mut body = self.block(&mut scope, 0, false);
+        // A `mut` array parameter written (an element, or the whole) somewhere in the body.
+        if let Some(y) = scope
+            .writable()
+            .into_iter()
+            .next()
+            .filter(|_| self.rng.chance(0.6))
+        {
+            let write = if self.rng.chance(0.3) && self.config.values {
+                let (value, _) = self.container(&scope, false, y.len, Some(&y));
+                Stmt::AssignWhole {
+                    array: y.name,
+                    value,
+                }
+            } else {
+                Stmt::Store {
+                    index: self.iexpr(&scope),
+                    len: Len::Lit(y.len),
+                    op: *self.rng.pick(&[None, Some('+'), Some('*')]),
+                    value: Expr::Unary("tanh", Box::new(self.expr(&scope, 2))),
+                    array: y.name,
+                }
+            };
+            let at = self.rng.below(body.len() + 1);
+            body.insert(at, write);
+        }
         let ret = self.expr(&scope, self.config.depth);
         self.signatures.push((name.to_string(), params.clone()));
         Function {
@@ -1289,11 +1315,7 @@ impl Generator {
                     };
                     let (then, then_len) = self.container(scope, vec, len, None);
                     let (mut els, mut els_len) = self.container(scope, vec, len, None);
-                    while declared
-                        && !self.config.literal_arms
-                        && then.is_constant()
-                        && els.is_constant()
-                    {
+                    while !self.config.literal_arms && then.is_constant() && els.is_constant() {
                         (els, els_len) = self.container(scope, vec, len, None);
                     }
                     let name = self.fresh("w");
@@ -1321,16 +1343,16 @@ impl Generator {
                         els,
                     };
                 }
-                // A local array passed by value, written after the call and read again:
-                // `let r = g(y); y[0] = ..; let a = r + y[0];`.
+                // A local array passed by value, written after the call (if mutable) and read
+                // again: `let r = g(y); y[0] = ..; let a = r + y[0];`.
                 21 if self.config.array_params && self.config.calls => {
                     let mut options = Vec::new();
                     for (name, params) in &self.signatures {
                         for p in params {
                             if let Param::Array(_, len, _) = p {
-                                for a in scope.writable() {
+                                for a in &scope.arrays {
                                     if !a.vec && a.len == *len {
-                                        options.push((name.clone(), params.clone(), a));
+                                        options.push((name.clone(), params.clone(), a.clone()));
                                     }
                                 }
                             }
@@ -1346,13 +1368,15 @@ impl Generator {
                         Expr::Index(target.name.clone(), index.clone(), Len::Lit(target.len));
                     let (r, sum) = (self.fresh("r"), self.fresh("a"));
                     let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
-                    self.pending.push(Stmt::Store {
-                        array: target.name.clone(),
-                        index,
-                        len: Len::Lit(target.len),
-                        op: *self.rng.pick(&[None, Some('+')]),
-                        value,
-                    });
+                    if target.mutable && !scope.frozen.contains(&target.name) {
+                        self.pending.push(Stmt::Store {
+                            array: target.name.clone(),
+                            index,
+                            len: Len::Lit(target.len),
+                            op: *self.rng.pick(&[None, Some('+')]),
+                            value,
+                        });
+                    }
                     self.pending.push(Stmt::Let {
                         name: sum.clone(),
                         mutable: false,
