@@ -67,33 +67,40 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     use generator::Param;
     let (mut floats, mut slices, mut ints) = (0, 0, 0);
     let mut args = Vec::new();
-    let mut kinds = Vec::new();
+    let mut kinds: Vec<String> = Vec::new();
     for p in &f.params {
         match p {
             Param::Float(_) => {
                 args.push(format!("a.x[{floats}]"));
                 floats += 1;
-                kinds.push("Kind::Float");
+                kinds.push("Kind::Float".into());
             }
             Param::Slice(_) => {
                 args.push(format!("&a.s[{slices}]"));
                 slices += 1;
-                kinds.push("Kind::Slice");
+                kinds.push("Kind::Slice".into());
+            }
+            Param::Array(_, len, _) => {
+                args.push(format!(
+                    "<[f64; {len}]>::try_from(&a.s[{slices}][..]).unwrap()"
+                ));
+                slices += 1;
+                kinds.push(format!("Kind::Array({len})"));
             }
             Param::Int(_) => {
                 args.push(format!("a.n[{ints}]"));
                 ints += 1;
-                kinds.push("Kind::Int");
+                kinds.push("Kind::Int".into());
             }
         }
     }
     // The gradient's shape: one component per active parameter in order, bare if only one.
-    let active: Vec<(String, bool)> = f
+    let active: Vec<(String, &Param)> = f
         .params
         .iter()
         .filter(|p| !matches!(p, Param::Int(_)))
         .enumerate()
-        .map(|(i, p)| (format!("g{i}"), matches!(p, Param::Slice(_))))
+        .map(|(i, p)| (format!("g{i}"), p))
         .collect();
     let names: Vec<&str> = active.iter().map(|(n, _)| n.as_str()).collect();
     let pattern = if names.len() == 1 {
@@ -103,9 +110,10 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     };
     let parts: Vec<String> = active
         .iter()
-        .map(|(name, slice)| match slice {
-            true => name.clone(),
-            false => format!("vec![{name}]"),
+        .map(|(name, p)| match p {
+            Param::Slice(_) => name.clone(),
+            Param::Array(..) => format!("{name}.to_vec()"),
+            _ => format!("vec![{name}]"),
         })
         .collect();
     let flatten = format!("[{}].concat()", parts.join(", "));

@@ -16,10 +16,12 @@ use generator::{Param, Rng};
 enum Kind {
     Float,
     Slice,
+    /// `[f64; len]` by value.
+    Array(usize),
     Int,
 }
 
-/// A function's arguments by kind, each in parameter order.
+/// A function's arguments by kind, each in parameter order (slices and arrays in `s`).
 #[derive(Clone)]
 struct Args {
     x: Vec<f64>,
@@ -83,6 +85,7 @@ fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
         .map(|k| match k {
             Kind::Float => Param::Float(String::new()),
             Kind::Slice => Param::Slice(String::new()),
+            Kind::Array(len) => Param::Array(String::new(), *len, false),
             Kind::Int => Param::Int(String::new()),
         })
         .collect();

@@ -68,6 +68,22 @@ pub struct Config {
     pub calls: bool,
     /// `break`, `continue`, early `return`.
     pub exits: bool,
+    /// Containers as values: whole assignment (`p = [p[1], p[0] * x];`, `p = q;`,
+    /// `v = vec![..];`), copies (`let prev = u;`, `let w = v.clone();`), containers yielded by
+    /// `if` (`let w = if c { [a, b] } else { q };`, `let w; if c { w = .. } else { w = .. }`).
+    pub values: bool,
+    /// By-value array parameters (`y: [f64; 2]`, `mut y: [f64; 2]` written in the callee), and
+    /// callers that pass a local array and write it after the call.
+    pub array_params: bool,
+    /// `break`, `continue`, `return` in the arms of `let w; if c { ..; w = .. } else { .. }`
+    /// before `w` is assigned. Off: the macro rejects them ("one path through this branch
+    /// gives a container and another gives none"); turn on once it accepts them.
+    pub exits_before_init: bool,
+    /// `let w: [f64; 2] = if c { [0.5, 1.0] } else { [1.5; 2] };` and `let w: [f64; 2]; if c
+    /// { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms literals only. Off: the macro
+    /// drops the annotation and its code does not compile (rustc: "can't call method on
+    /// ambiguous numeric type `{float}`"); turn on once it does.
+    pub literal_arms: bool,
 }
 
 impl Default for Config {
@@ -80,6 +96,10 @@ impl Default for Config {
             arrays: true,
             calls: true,
             exits: true,
+            values: true,
+            array_params: true,
+            exits_before_init: false,
+            literal_arms: false,
         }
     }
 }
@@ -99,19 +119,21 @@ pub struct Function {
     pub ret: Expr,
 }
 
-/// A parameter: a float, a slice of floats (`&[f64]`, never empty), or a small integer
-/// (`usize`, a loop bound).
+/// A parameter: a float, a slice of floats (`&[f64]`, never empty), an array of floats by
+/// value (`[f64; len]`, `mut` if the callee writes it), or a small integer (`usize`, a loop
+/// bound).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Param {
     Float(String),
     Slice(String),
+    Array(String, usize, bool),
     Int(String),
 }
 
 impl Param {
     pub fn name(&self) -> &str {
         match self {
-            Param::Float(n) | Param::Slice(n) | Param::Int(n) => n,
+            Param::Float(n) | Param::Slice(n) | Param::Array(n, ..) | Param::Int(n) => n,
         }
     }
 }
@@ -199,6 +221,84 @@ pub enum Stmt {
         cond: Cond,
         value: Expr,
     },
+    /// `p = [e, ..];`, `v = vec![..];`, `p = q;`, `v = w.clone();`: the whole container.
+    AssignWhole {
+        array: String,
+        value: Container,
+    },
+    /// `let [mut] w = value;`: a copy (`u`, `v.clone()`) or a new container.
+    LetContainer {
+        name: String,
+        mutable: bool,
+        /// `[f64; N]` or `Vec<f64>`, printed if `typed`.
+        ty: String,
+        typed: bool,
+        value: Container,
+    },
+    /// `let [mut] w = if cond { then } else { els };` (`declared: false`), or
+    /// `let [mut] w; if cond { then_body; w = then; } else { els_body; w = els; }`.
+    LetIf {
+        name: String,
+        mutable: bool,
+        ty: String,
+        typed: bool,
+        declared: bool,
+        cond: Cond,
+        then_body: Vec<Stmt>,
+        then: Container,
+        els_body: Vec<Stmt>,
+        els: Container,
+    },
+}
+
+/// A container value: a list (`[a, b]`, `vec![a, b]`), a repetition (`vec![e; k]`), or a copy
+/// of another container (`q` of an array, `q.clone()` of a `Vec`).
+#[derive(Clone, Debug)]
+pub enum Container {
+    List(Vec<Expr>, bool),
+    Repeat(Expr, usize, bool),
+    Copy(String, bool),
+}
+
+impl Container {
+    pub fn print(&self) -> String {
+        let e = |e: &Expr| {
+            let mut s = String::new();
+            e.print(&mut s);
+            s
+        };
+        match self {
+            Container::List(items, vec) => {
+                let items: Vec<String> = items.iter().map(e).collect();
+                let open = if *vec { "vec![" } else { "[" };
+                format!("{open}{}]", items.join(", "))
+            }
+            Container::Repeat(item, len, vec) => {
+                let open = if *vec { "vec![" } else { "[" };
+                format!("{open}{}; {len}]", e(item))
+            }
+            Container::Copy(name, true) => format!("{name}.clone()"),
+            Container::Copy(name, false) => name.clone(),
+        }
+    }
+
+    /// Made of literals only: its element type is an unsuffixed `{float}`.
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Container::List(items, _) => items.iter().all(Expr::is_constant),
+            Container::Repeat(item, ..) => item.is_constant(),
+            Container::Copy(..) => false,
+        }
+    }
+
+    /// The element expressions, for shrinking.
+    pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Container::List(items, _) => items.iter_mut().collect(),
+            Container::Repeat(item, ..) => vec![item],
+            Container::Copy(..) => Vec::new(),
+        }
+    }
 }
 
 /// The length an index is taken modulo: a literal (local arrays) or `x.len()` (slices).
@@ -259,6 +359,8 @@ pub enum Arg {
     Float(Expr),
     /// `&h` of a local array or `x` of a slice parameter.
     Slice(String, bool),
+    /// An array by value: `h` of a local array (a copy), or `[a, b]`.
+    Array(Container),
     Int(IExpr),
 }
 
@@ -417,9 +519,11 @@ impl Expr {
             Expr::MulAdd(a, b, c) => vec![a, b, c],
             Expr::Call(_, args) => args
                 .iter()
-                .filter_map(|a| match a {
-                    Arg::Float(e) => Some(e),
-                    _ => None,
+                .flat_map(|a| match a {
+                    Arg::Float(e) => vec![e],
+                    Arg::Array(Container::List(items, _)) => items.iter().collect(),
+                    Arg::Array(Container::Repeat(item, ..)) => vec![item],
+                    _ => Vec::new(),
                 })
                 .collect(),
             Expr::If(_, a, b) => vec![a, b],
@@ -438,6 +542,7 @@ impl Arg {
             }
             Arg::Slice(name, true) => format!("&{name}"),
             Arg::Slice(name, false) => name.clone(),
+            Arg::Array(c) => c.print(),
             Arg::Int(i) => i.print(),
         }
     }
@@ -521,6 +626,8 @@ impl Function {
             .map(|p| match p {
                 Param::Float(n) => format!("{n}: f64"),
                 Param::Slice(n) => format!("{n}: &[f64]"),
+                Param::Array(n, len, true) => format!("mut {n}: [f64; {len}]"),
+                Param::Array(n, len, false) => format!("{n}: [f64; {len}]"),
                 Param::Int(n) => format!("{n}: usize"),
             })
             .collect();
@@ -711,6 +818,61 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             );
             let _ = writeln!(out, "{pad}}};");
         }
+        Stmt::AssignWhole { array, value } => {
+            let _ = writeln!(out, "{pad}{array} = {};", value.print());
+        }
+        Stmt::LetContainer {
+            name,
+            mutable,
+            ty,
+            typed,
+            value,
+        } => {
+            let m = if *mutable { "mut " } else { "" };
+            let ty = if *typed {
+                format!(": {ty}")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "{pad}let {m}{name}{ty} = {};", value.print());
+        }
+        Stmt::LetIf {
+            name,
+            mutable,
+            ty,
+            typed,
+            declared,
+            cond,
+            then_body,
+            then,
+            els_body,
+            els,
+        } => {
+            let m = if *mutable { "mut " } else { "" };
+            let ty = if *typed {
+                format!(": {ty}")
+            } else {
+                String::new()
+            };
+            if *declared {
+                let _ = writeln!(out, "{pad}let {m}{name}{ty};");
+                let _ = writeln!(out, "{pad}if {} {{", cond.print());
+                block(then_body, out);
+                let _ = writeln!(out, "{pad}    {name} = {};", then.print());
+                let _ = writeln!(out, "{pad}}} else {{");
+                block(els_body, out);
+                let _ = writeln!(out, "{pad}    {name} = {};", els.print());
+                let _ = writeln!(out, "{pad}}}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{pad}let {m}{name}{ty} = if {} {{ {} }} else {{ {} }};",
+                    cond.print(),
+                    then.print(),
+                    els.print()
+                );
+            }
+        }
     }
 }
 
@@ -719,8 +881,9 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
 struct Scope {
     floats: Vec<String>,
     mutable: Vec<String>,
-    /// Local arrays (name, length, whether a `Vec`) and slice parameters (name).
-    arrays: Vec<(String, usize, bool)>,
+    /// Local containers and by-value array parameters.
+    arrays: Vec<Local>,
+    /// Slice parameters.
     slices: Vec<String>,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
@@ -731,6 +894,36 @@ struct Scope {
     frozen: Vec<String>,
 }
 
+/// A container variable: an array `[f64; len]` or a `Vec` at least `len` long.
+#[derive(Clone)]
+struct Local {
+    name: String,
+    len: usize,
+    vec: bool,
+    mutable: bool,
+}
+
+impl Local {
+    fn ty(&self) -> String {
+        if self.vec {
+            "Vec<f64>".into()
+        } else {
+            format!("[f64; {}]", self.len)
+        }
+    }
+}
+
+impl Scope {
+    /// The containers that may be written here.
+    fn writable(&self) -> Vec<Local> {
+        self.arrays
+            .iter()
+            .filter(|a| a.mutable && !self.frozen.contains(&a.name))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Draws programs.
 pub struct Generator {
     pub rng: Rng,
@@ -738,6 +931,8 @@ pub struct Generator {
     next_name: usize,
     /// The functions drawn so far: callable by the next ones.
     signatures: Vec<(String, Vec<Param>)>,
+    /// Statements drawn with the last one, to follow it.
+    pending: Vec<Stmt>,
 }
 
 impl Generator {
@@ -747,6 +942,7 @@ impl Generator {
             config,
             next_name: 0,
             signatures: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -774,6 +970,10 @@ impl Generator {
         if self.config.arrays && self.rng.chance(0.5) {
             params.push(Param::Slice("v".into()));
         }
+        if self.config.array_params && self.rng.chance(0.4) {
+            let len = 1 + self.rng.below(3);
+            params.push(Param::Array("y".into(), len, self.rng.chance(0.5)));
+        }
         if self.config.loops && self.rng.chance(0.6) {
             params.push(Param::Int("n".into()));
         }
@@ -782,10 +982,41 @@ impl Generator {
             match p {
                 Param::Float(n) => scope.floats.push(n.clone()),
                 Param::Slice(n) => scope.slices.push(n.clone()),
+                Param::Array(n, len, mutable) => scope.arrays.push(Local {
+                    name: n.clone(),
+                    len: *len,
+                    vec: false,
+                    mutable: *mutable,
+                }),
                 Param::Int(n) => scope.ints.push(n.clone()),
             }
         }
-        let body = self.block(&mut scope, 0, false);
+        let mut body = self.block(&mut scope, 0, false);
+        // A `mut` array parameter written (an element, or the whole) somewhere in the body.
+        if let Some(y) = scope
+            .writable()
+            .into_iter()
+            .next()
+            .filter(|_| self.rng.chance(0.6))
+        {
+            let write = if self.rng.chance(0.3) && self.config.values {
+                let (value, _) = self.container(&scope, false, y.len, Some(&y));
+                Stmt::AssignWhole {
+                    array: y.name,
+                    value,
+                }
+            } else {
+                Stmt::Store {
+                    index: self.iexpr(&scope),
+                    len: Len::Lit(y.len),
+                    op: *self.rng.pick(&[None, Some('+'), Some('*')]),
+                    value: Expr::Unary("tanh", Box::new(self.expr(&scope, 2))),
+                    array: y.name,
+                }
+            };
+            let at = self.rng.below(body.len() + 1);
+            body.insert(at, write);
+        }
         let ret = self.expr(&scope, self.config.depth);
         self.signatures.push((name.to_string(), params.clone()));
         Function {
@@ -804,6 +1035,8 @@ impl Generator {
         for _ in 0..count {
             let stmt = self.stmt(&mut inner, depth, in_loop);
             out.push(stmt);
+            // The statements that go with it (a write after a call).
+            out.append(&mut self.pending);
         }
         // Mutations of outer variables are visible after the block; declarations are not.
         out
@@ -812,7 +1045,7 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
-            match self.rng.below(18) {
+            match self.rng.below(22) {
                 0 | 1 => {
                     let name = self.fresh("a");
                     let value = self.expr(scope, 2);
@@ -846,7 +1079,12 @@ impl Generator {
                     let len = 1 + self.rng.below(4);
                     let init = self.expr(scope, 1);
                     let vec = self.rng.chance(0.5);
-                    scope.arrays.push((name.clone(), len, vec));
+                    scope.arrays.push(Local {
+                        name: name.clone(),
+                        len,
+                        vec,
+                        mutable: true,
+                    });
                     return Stmt::Array {
                         name,
                         len,
@@ -854,14 +1092,11 @@ impl Generator {
                         vec,
                     };
                 }
-                5 if scope.arrays.iter().any(|a| !scope.frozen.contains(&a.0)) => {
-                    let writable: Vec<(String, usize, bool)> = scope
-                        .arrays
-                        .iter()
-                        .filter(|a| !scope.frozen.contains(&a.0))
-                        .cloned()
-                        .collect();
-                    let (array, len, _) = self.rng.pick(&writable).clone();
+                5 if !scope.writable().is_empty() => {
+                    let writable = scope.writable();
+                    let Local {
+                        name: array, len, ..
+                    } = self.rng.pick(&writable).clone();
                     let index = self.iexpr(scope);
                     let op = *self.rng.pick(&[None, Some('+'), Some('-')]);
                     let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
@@ -966,7 +1201,7 @@ impl Generator {
                     let arrays: Vec<String> = scope
                         .arrays
                         .iter()
-                        .map(|a| a.0.clone())
+                        .map(|a| a.name.clone())
                         .chain(scope.slices.iter().cloned())
                         .collect();
                     let array = self.rng.pick(&arrays).clone();
@@ -985,16 +1220,12 @@ impl Generator {
                         body,
                     };
                 }
-                15 if scope
-                    .arrays
-                    .iter()
-                    .any(|a| a.2 && !scope.frozen.contains(&a.0)) =>
-                {
+                15 if scope.writable().iter().any(|a| a.vec) => {
                     let vecs: Vec<String> = scope
-                        .arrays
-                        .iter()
-                        .filter(|a| a.2 && !scope.frozen.contains(&a.0))
-                        .map(|a| a.0.clone())
+                        .writable()
+                        .into_iter()
+                        .filter(|a| a.vec)
+                        .map(|a| a.name)
                         .collect();
                     let array = self.rng.pick(&vecs).clone();
                     let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
@@ -1024,9 +1255,211 @@ impl Generator {
                     let label = self.rng.pick(&scope.labels).clone();
                     return Stmt::BreakTo(label, self.cond(scope));
                 }
+                // The whole container replaced: by new elements (often from its old ones),
+                // or by a copy of another container.
+                18 if self.config.values && !scope.writable().is_empty() => {
+                    let writable = scope.writable();
+                    let target = self.rng.pick(&writable).clone();
+                    let (value, _) = self.container(scope, target.vec, target.len, Some(&target));
+                    return Stmt::AssignWhole {
+                        array: target.name,
+                        value,
+                    };
+                }
+                // A copy: `let prev = u;`, `let mut w = v.clone();`.
+                19 if self.config.values && !scope.arrays.is_empty() => {
+                    let from = self.rng.pick(&scope.arrays).clone();
+                    let name = self.fresh("w");
+                    let mutable = self.rng.chance(0.6);
+                    let local = Local {
+                        name: name.clone(),
+                        mutable,
+                        ..from.clone()
+                    };
+                    scope.arrays.push(local);
+                    return Stmt::LetContainer {
+                        name,
+                        mutable,
+                        ty: from.ty(),
+                        typed: self.rng.chance(0.3),
+                        value: Container::Copy(from.name, from.vec),
+                    };
+                }
+                // A container yielded by `if`, or declared and assigned in both arms.
+                20 if self.config.values && self.config.arrays && nested => {
+                    let vec = self.rng.chance(0.5);
+                    let lens: Vec<usize> = scope
+                        .arrays
+                        .iter()
+                        .filter(|a| a.vec == vec)
+                        .map(|a| a.len)
+                        .collect();
+                    let len = if !lens.is_empty() && self.rng.chance(0.7) {
+                        *self.rng.pick(&lens)
+                    } else {
+                        1 + self.rng.below(3)
+                    };
+                    let cond = self.cond(scope);
+                    let declared = self.rng.chance(0.5);
+                    let (then_body, els_body) = if declared && self.rng.chance(0.5) {
+                        let exits = self.config.exits;
+                        self.config.exits &= self.config.exits_before_init;
+                        let bodies = (
+                            self.block(scope, depth + 1, in_loop),
+                            self.block(scope, depth + 1, in_loop),
+                        );
+                        self.config.exits = exits;
+                        bodies
+                    } else {
+                        (Vec::new(), Vec::new())
+                    };
+                    let (then, then_len) = self.container(scope, vec, len, None);
+                    let (mut els, mut els_len) = self.container(scope, vec, len, None);
+                    while !self.config.literal_arms && then.is_constant() && els.is_constant() {
+                        (els, els_len) = self.container(scope, vec, len, None);
+                    }
+                    let name = self.fresh("w");
+                    let mutable = self.rng.chance(0.5);
+                    let local = Local {
+                        name: name.clone(),
+                        len: then_len.min(els_len),
+                        vec,
+                        mutable,
+                    };
+                    let ty = local.ty();
+                    scope.arrays.push(local);
+                    // Literal elements only: the type is needed (a `{float}` has no methods).
+                    let typed = (then.is_constant() && els.is_constant()) || self.rng.chance(0.3);
+                    return Stmt::LetIf {
+                        name,
+                        mutable,
+                        ty,
+                        typed,
+                        declared,
+                        cond,
+                        then_body,
+                        then,
+                        els_body,
+                        els,
+                    };
+                }
+                // A local array passed by value, written after the call (if mutable) and read
+                // again: `let r = g(y); y[0] = ..; let a = r + y[0];`.
+                21 if self.config.array_params && self.config.calls => {
+                    let mut options = Vec::new();
+                    for (name, params) in &self.signatures {
+                        for p in params {
+                            if let Param::Array(_, len, _) = p {
+                                for a in &scope.arrays {
+                                    if !a.vec && a.len == *len {
+                                        options.push((name.clone(), params.clone(), a.clone()));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if options.is_empty() {
+                        continue;
+                    }
+                    let (callee, params, target) = self.rng.pick(&options).clone();
+                    let call = self.call_of(scope, 2, callee, &params, Some(&target));
+                    let index = IExpr::Lit(self.rng.below(target.len));
+                    let element =
+                        Expr::Index(target.name.clone(), index.clone(), Len::Lit(target.len));
+                    let (r, sum) = (self.fresh("r"), self.fresh("a"));
+                    let value = Expr::Unary("tanh", Box::new(self.expr(scope, 2)));
+                    if target.mutable && !scope.frozen.contains(&target.name) {
+                        self.pending.push(Stmt::Store {
+                            array: target.name.clone(),
+                            index,
+                            len: Len::Lit(target.len),
+                            op: *self.rng.pick(&[None, Some('+')]),
+                            value,
+                        });
+                    }
+                    self.pending.push(Stmt::Let {
+                        name: sum.clone(),
+                        mutable: false,
+                        value: Expr::Bin('+', Box::new(Expr::Var(r.clone())), Box::new(element)),
+                    });
+                    scope.floats.push(r.clone());
+                    scope.floats.push(sum);
+                    return Stmt::Let {
+                        name: r,
+                        mutable: false,
+                        value: call,
+                    };
+                }
                 _ => {}
             }
         }
+    }
+
+    /// A container value of kind `vec` and length `len` (at least `len` for a `Vec`), with
+    /// the length it is sure to have: new elements (often from the old ones of `from`, the
+    /// container it replaces), a repetition, or a copy of another container.
+    fn container(
+        &mut self,
+        scope: &Scope,
+        vec: bool,
+        len: usize,
+        from: Option<&Local>,
+    ) -> (Container, usize) {
+        let copies: Vec<Local> = scope
+            .arrays
+            .iter()
+            .filter(|a| {
+                a.vec == vec
+                    && from.is_none_or(|f| f.name != a.name)
+                    && if vec { a.len >= len } else { a.len == len }
+            })
+            .cloned()
+            .collect();
+        if !copies.is_empty() && self.rng.chance(0.3) {
+            let a = self.rng.pick(&copies).clone();
+            return (Container::Copy(a.name, vec), a.len);
+        }
+        // A `Vec` may grow.
+        let len = if vec { len + self.rng.below(2) } else { len };
+        // Literals only: a value with no derivative replacing one that has one.
+        if self.rng.chance(0.2) {
+            return if self.rng.chance(0.5) {
+                let items = (0..len).map(|_| Expr::Lit(self.rng.float(-2.0, 2.0)));
+                (Container::List(items.collect(), vec), len)
+            } else {
+                let item = Expr::Lit(self.rng.float(-2.0, 2.0));
+                (Container::Repeat(item, len, vec), len)
+            };
+        }
+        if self.rng.chance(0.15) {
+            return (Container::Repeat(self.element(scope, None), len, vec), len);
+        }
+        let items = (0..len).map(|_| self.element(scope, from)).collect();
+        (Container::List(items, vec), len)
+    }
+
+    /// An element of a new container value: often from an old element of `from`
+    /// (`p[1] * e.tanh()`, `p[0] + e.sin()`, `p[1]`), a literal, or a squashed expression.
+    fn element(&mut self, scope: &Scope, from: Option<&Local>) -> Expr {
+        if let Some(a) = from.filter(|_| self.rng.chance(0.6)) {
+            let old = Expr::Index(
+                a.name.clone(),
+                IExpr::Lit(self.rng.below(a.len)),
+                Len::Lit(a.len),
+            );
+            let squashed =
+                |g: &mut Generator, f| Box::new(Expr::Unary(f, Box::new(g.expr(scope, 1))));
+            return match self.rng.below(3) {
+                0 => Expr::Bin('*', Box::new(old), squashed(self, "tanh")),
+                1 => Expr::Bin('+', Box::new(old), squashed(self, "sin")),
+                _ => old,
+            };
+        }
+        if self.rng.chance(0.15) {
+            return Expr::Lit(self.rng.float(-2.0, 2.0));
+        }
+        let f = *self.rng.pick(&["tanh", "sin", "atan"]);
+        Expr::Unary(f, Box::new(self.expr(scope, 2)))
     }
 
     fn iexpr(&mut self, scope: &Scope) -> IExpr {
@@ -1112,7 +1545,7 @@ impl Generator {
                     let name = self.rng.pick(&scope.slices).clone();
                     Expr::Index(name.clone(), index, Len::Of(name))
                 } else {
-                    let (name, len, _) = self.rng.pick(&scope.arrays).clone();
+                    let Local { name, len, .. } = self.rng.pick(&scope.arrays).clone();
                     Expr::Index(name, index, Len::Lit(len))
                 }
             }
@@ -1123,15 +1556,28 @@ impl Generator {
 
     fn call(&mut self, scope: &Scope, depth: usize) -> Expr {
         let (name, params) = self.rng.pick(&self.signatures).clone();
+        self.call_of(scope, depth, name, &params, None)
+    }
+
+    /// A call of `name`, passing `given` (a local array) to its array parameters of that
+    /// length, if any.
+    fn call_of(
+        &mut self,
+        scope: &Scope,
+        depth: usize,
+        name: String,
+        params: &[Param],
+        given: Option<&Local>,
+    ) -> Expr {
         let mut args = Vec::new();
-        for p in &params {
+        for p in params {
             args.push(match p {
                 Param::Float(_) => Arg::Float(self.expr(scope, depth.saturating_sub(1).min(1))),
                 Param::Slice(_) => {
                     let arrays: Vec<(String, bool)> = scope
                         .arrays
                         .iter()
-                        .map(|(n, _, _)| (n.clone(), true))
+                        .map(|a| (a.name.clone(), true))
                         .chain(scope.slices.iter().map(|n| (n.clone(), false)))
                         .collect();
                     if arrays.is_empty() {
@@ -1140,6 +1586,28 @@ impl Generator {
                     }
                     let (name, local) = self.rng.pick(&arrays).clone();
                     Arg::Slice(name, local)
+                }
+                Param::Array(_, len, _) => {
+                    let fits: Vec<String> = given
+                        .filter(|a| a.len == *len)
+                        .map(|a| vec![a.name.clone()])
+                        .unwrap_or_else(|| {
+                            scope
+                                .arrays
+                                .iter()
+                                .filter(|a| !a.vec && a.len == *len)
+                                .map(|a| a.name.clone())
+                                .collect()
+                        });
+                    if fits.is_empty() || (given.is_none() && self.rng.chance(0.3)) {
+                        let depth = depth.saturating_sub(1).min(1);
+                        Arg::Array(Container::List(
+                            (0..*len).map(|_| self.expr(scope, depth)).collect(),
+                            false,
+                        ))
+                    } else {
+                        Arg::Array(Container::Copy(self.rng.pick(&fits).clone(), false))
+                    }
                 }
                 Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
             });
@@ -1150,7 +1618,8 @@ impl Generator {
 }
 
 /// The arguments a test calls a function with: floats in `[-1.5, 1.5]`, slices of 3 such
-/// floats, integers in `0..4`.
+/// floats, arrays of such floats, integers in `0..4`. Slices and arrays are in parameter
+/// order.
 pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, Vec<usize>) {
     let mut floats = Vec::new();
     let mut slices = Vec::new();
@@ -1159,6 +1628,9 @@ pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, V
         match p {
             Param::Float(_) => floats.push(rng.float(-1.5, 1.5)),
             Param::Slice(_) => slices.push((0..3).map(|_| rng.float(-1.5, 1.5)).collect()),
+            Param::Array(_, len, _) => {
+                slices.push((0..*len).map(|_| rng.float(-1.5, 1.5)).collect());
+            }
             Param::Int(_) => ints.push(rng.below(4)),
         }
     }

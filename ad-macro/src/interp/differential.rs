@@ -219,7 +219,7 @@ impl Layout<'_> {
                     next_float += 1;
                     V::F(num(next_float - 1))
                 }
-                Param::Slice(_) => {
+                Param::Slice(_) | Param::Array(..) => {
                     let len = self.slice_lens[slice_index];
                     slice_index += 1;
                     let data = (next_slice..next_slice + len).map(num).collect();
@@ -245,7 +245,7 @@ impl Layout<'_> {
                     Some(V::F(x)) => floats.push(*x),
                     other => return Err(format!("gradient of a float: {other:?}")),
                 },
-                Param::Slice(_) => match grads.next() {
+                Param::Slice(_) | Param::Array(..) => match grads.next() {
                     Some(V::C(c)) => slices.extend(c.borrow().iter().copied()),
                     other => return Err(format!("gradient of a slice: {other:?}")),
                 },
@@ -326,7 +326,8 @@ pub fn seed_from(name: &str) -> u64 {
 
 /// Checks the `count` programs drawn from seeds `seed`, `seed + 1`, ..., spread over the
 /// machine's cores; on the first failure, shrinks it and panics with its seed, the failure
-/// and the smallest failing function.
+/// and the smallest failing function. With `AD_DIFF_KEEP_GOING` set (a hunt), every failing
+/// program is shrunk and reported, and the panic lists them all.
 pub fn check_many(seed: u64, count: usize, config: &generator::Config) -> (usize, usize) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunks: Vec<Result<(usize, usize), String>> = std::thread::scope(|scope| {
@@ -339,14 +340,25 @@ pub fn check_many(seed: u64, count: usize, config: &generator::Config) -> (usize
             .collect()
     });
     let (mut checked, mut skipped) = (0, 0);
+    let mut reports = Vec::new();
     for chunk in chunks {
         match chunk {
             Ok((c, s)) => {
                 checked += c;
                 skipped += s;
             }
-            Err(report) => panic!("{report}"),
+            Err(report) => reports.push(report),
         }
+    }
+    if !reports.is_empty() {
+        let failures = reports
+            .iter()
+            .map(|r| r.matches("differential test failed").count());
+        panic!(
+            "{}\n\n{} failing programs",
+            reports.join("\n\n"),
+            failures.sum::<usize>()
+        );
     }
     (checked, skipped)
 }
@@ -356,6 +368,8 @@ fn check_chunk(
     ks: impl Iterator<Item = usize>,
     config: &generator::Config,
 ) -> Result<(usize, usize), String> {
+    let keep_going = std::env::var_os("AD_DIFF_KEEP_GOING").is_some();
+    let mut failures = Vec::new();
     let (mut checked, mut skipped) = (0, 0);
     for k in ks {
         let program_seed = seed.wrapping_add(k as u64);
@@ -370,12 +384,19 @@ fn check_chunk(
             }
             Err(failure) => {
                 let small = shrink::shrink(&program, program_seed, fd);
-                return Err(format!(
+                failures.push(format!(
                     "differential test failed for program seed {program_seed} (run seed {seed}, program {k}):\n{failure}\n\nshrunk to:\n{}\n\nreproduce: AD_DIFF_SEED={program_seed} AD_DIFF_PROGRAMS=1 cargo test -p ad-macro --lib random_programs",
                     small.print("")
                 ));
+                if !keep_going {
+                    break;
+                }
             }
         }
     }
-    Ok((checked, skipped))
+    if failures.is_empty() {
+        Ok((checked, skipped))
+    } else {
+        Err(failures.join("\n\n"))
+    }
 }
