@@ -792,3 +792,26 @@ fn arms_with_every_kind_of_pattern() {
         );
     }
 }
+
+/// Declared with a type, assigned later: the declaration's type is the value's, in the
+/// generated code too (a literal alone would be an ambiguous `{float}`).
+#[ad_runtime::reverse]
+#[allow(clippy::needless_late_init, reason = "the form under test")]
+fn declared_types_of_late_values(x: f64) -> f64 {
+    let s: f32;
+    s = 2.25;
+    let w: [f64; 1];
+    w = [0.25];
+    x * f64::from(s.sqrt()) * w[0].sqrt()
+}
+
+#[test]
+fn late_values_keep_their_declared_types() {
+    check1(
+        "declared_types_of_late_values",
+        declared_types_of_late_values,
+        declared_types_of_late_values_grad,
+        |_| 0.75,
+        &[-1.0, 2.0],
+    );
+}

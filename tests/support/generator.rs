@@ -76,13 +76,10 @@ pub struct Config {
     /// callers that pass a local array and write it after the call.
     pub array_params: bool,
     /// `break`, `continue`, `return` in the arms of `let w; if c { ..; w = .. } else { .. }`
-    /// before `w` is assigned. Off: the macro rejects them ("one path through this branch
-    /// gives a container and another gives none"); turn on once it accepts them.
+    /// before `w` is assigned.
     pub exits_before_init: bool,
     /// `let w: [f64; 2] = if c { [0.5, 1.0] } else { [1.5; 2] };` and `let w: [f64; 2]; if c
-    /// { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms literals only. Off: the macro
-    /// drops the annotation and its code does not compile (rustc: "can't call method on
-    /// ambiguous numeric type `{float}`"); turn on once it does.
+    /// { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms literals only.
     pub literal_arms: bool,
 }
 
@@ -98,8 +95,8 @@ impl Default for Config {
             exits: true,
             values: true,
             array_params: true,
-            exits_before_init: false,
-            literal_arms: false,
+            exits_before_init: true,
+            literal_arms: true,
         }
     }
 }

@@ -103,7 +103,13 @@ impl Lower<'_> {
         let old = match self.lookup(&name).cloned() {
             Some(Binding::Val(Val::One(old))) if self.func.storage(old).is_some() => old,
             // `let z; z = a;` binds as `let z = a;` would.
-            Some(Binding::Unassigned) => return self.owned(val, first_new, rhs).map(Some),
+            Some(Binding::Unassigned(super::Declared(ty))) => {
+                let val = self.owned(val, first_new, rhs)?;
+                if let (Some(ty), Val::One(v)) = (ty, &val) {
+                    self.annotate(*v, &ty, first_new);
+                }
+                return Ok(Some(val));
+            }
             _ => return Ok(Some(val)),
         };
         if let Expr::Reference(_) = super::unparen(rhs) {

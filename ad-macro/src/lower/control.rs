@@ -323,8 +323,8 @@ impl Lower<'_> {
                 }
                 let merged = match (a, b) {
                     (Binding::Val(a), Binding::Val(b)) => merge(a, b),
-                    (Binding::Val(v), Binding::Unassigned)
-                    | (Binding::Unassigned, Binding::Val(v)) => Some(v.clone()),
+                    (Binding::Val(v), Binding::Unassigned(_))
+                    | (Binding::Unassigned(_), Binding::Val(v)) => Some(v.clone()),
                     _ => None,
                 };
                 changed.push((depth, name.clone(), merged));
@@ -770,7 +770,7 @@ impl Lower<'_> {
                     continue;
                 }
                 Some(Binding::Val(val)) => val,
-                Some(Binding::Unassigned) => Val::One(self.placeholder(span)),
+                Some(Binding::Unassigned(_)) => Val::One(self.placeholder(span)),
                 _ => continue,
             };
             leaves(&val, &mut init);

@@ -44,10 +44,27 @@ enum Binding {
         container: String,
         index: Value,
     },
-    /// Declared without a value: `let x;`.
-    Unassigned,
+    /// Declared without a value: `let x;`, or `let x: T;` with its type, which the first
+    /// assignment's value gets (rustc reads the type from the declaration; the generated code
+    /// has none).
+    Unassigned(Declared),
     /// Its `let` had an error, already reported: uses stay silent instead of cascading.
     Poisoned,
+}
+
+/// The type a variable was declared with, if any. Equal only to itself: bindings compare
+/// to find what an arm changed, and a declaration changes nothing.
+#[derive(Clone)]
+pub(super) struct Declared(Option<std::rc::Rc<syn::Type>>);
+
+impl PartialEq for Declared {
+    fn eq(&self, other: &Declared) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::rc::Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
 }
 
 /// The lowering-time value of an expression.
@@ -232,7 +249,7 @@ impl Lower<'_> {
                 Ok(Some(Val::One(load)))
             }
             Some(Binding::Poisoned) => Err(Reported),
-            Some(Binding::Unassigned) => {
+            Some(Binding::Unassigned(_)) => {
                 Err(self.error(ident, format!("`{ident}` is used before it is assigned")))
             }
         }
@@ -451,7 +468,7 @@ impl Lower<'_> {
                 }
                 let binding = match val {
                     Some(val) => Binding::Val(val),
-                    None => Binding::Unassigned,
+                    None => Binding::Unassigned(Declared(ty.cloned().map(std::rc::Rc::new))),
                 };
                 self.declare(p.ident.to_string(), binding);
                 Ok(())
