@@ -54,21 +54,44 @@ fn random_programs_compile_and_differentiate_correctly() {
         "random programs: seed {SEED}, {} functions, {POINTS} points each",
         CASES.len()
     );
+    // A hunt (`AD_FUZZ_KEEP_GOING` set) reports every failing function, not the first.
+    let keep_going = std::env::var_os("AD_FUZZ_KEEP_GOING").is_some();
+    let mut failures = Vec::new();
     let mut checked = 0;
     for (index, case) in CASES.iter().enumerate() {
         let mut rng = Rng(SEED ^ (index as u64).wrapping_mul(0x9e37_79b9));
         for _ in 0..POINTS {
-            match check(case, &mut rng) {
+            // A panic of the generated code (an index out of bounds, an empty stash) is a
+            // failure of this function, reported with its source.
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(case, &mut rng)))
+                    .unwrap_or_else(|panic| {
+                        let message = (panic.downcast_ref::<String>().cloned())
+                            .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string));
+                        Err(format!("panicked: {}", message.unwrap_or_default()))
+                    });
+            match result {
                 Ok(true) => checked += 1,
                 Ok(false) => {}
-                Err(failure) => panic!(
-                    "random program {} (program seed {}, build seed {SEED}) failed:\n{failure}\n\n{}\n\
-                     reproduce: AD_FUZZ_SEED={SEED} cargo test --test random_programs",
-                    case.name, case.program_seed, case.source
-                ),
+                Err(failure) => {
+                    failures.push(format!(
+                        "random program {} (program seed {}, build seed {SEED}) failed:\n{failure}\n\n{}",
+                        case.name, case.program_seed, case.source
+                    ));
+                    break;
+                }
             }
         }
+        if !failures.is_empty() && !keep_going {
+            break;
+        }
     }
+    assert!(
+        failures.is_empty(),
+        "{}\n{} failing functions\nreproduce: AD_FUZZ_SEED={SEED} cargo test --test random_programs",
+        failures.join("\n\n"),
+        failures.len()
+    );
     assert!(
         checked * 2 > CASES.len() * POINTS,
         "most points must have finite values: {checked} of {}",

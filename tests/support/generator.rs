@@ -989,13 +989,19 @@ impl Generator {
             }
         }
         let mut body = self.block(&mut scope, 0, false);
-        // A `mut` array parameter written (an element, or the whole) somewhere in the body.
+        // A `mut` array parameter written (an element, or the whole) somewhere in the body,
+        // and often read by the value returned.
+        let mut ret = self.expr(&scope, self.config.depth);
         if let Some(y) = scope
             .writable()
             .into_iter()
             .next()
             .filter(|_| self.rng.chance(0.6))
         {
+            if self.rng.chance(0.5) {
+                let element = Expr::Index(y.name.clone(), self.iexpr(&scope), Len::Lit(y.len));
+                ret = Expr::Bin('+', Box::new(ret), Box::new(element));
+            }
             let write = if self.rng.chance(0.3) && self.config.values {
                 let (value, _) = self.container(&scope, false, y.len, Some(&y));
                 Stmt::AssignWhole {
@@ -1014,7 +1020,6 @@ impl Generator {
             let at = self.rng.below(body.len() + 1);
             body.insert(at, write);
         }
-        let ret = self.expr(&scope, self.config.depth);
         self.signatures.push((name.to_string(), params.clone()));
         Function {
             name: name.to_string(),
@@ -1042,7 +1047,7 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
-            match self.rng.below(22) {
+            match self.rng.below(23) {
                 0 | 1 => {
                     let name = self.fresh("a");
                     let value = self.expr(scope, 2);
@@ -1073,9 +1078,21 @@ impl Generator {
                 }
                 4 if self.config.arrays => {
                     let name = self.fresh("h");
-                    let len = 1 + self.rng.below(4);
-                    let init = self.expr(scope, 1);
+                    // Often an array fit for an array parameter of a callee.
+                    let fits: Vec<usize> = (self.signatures.iter())
+                        .flat_map(|(_, params)| params)
+                        .filter_map(|p| match p {
+                            Param::Array(_, len, _) => Some(*len),
+                            _ => None,
+                        })
+                        .collect();
                     let vec = self.rng.chance(0.5);
+                    let len = if !vec && !fits.is_empty() && self.rng.chance(0.6) {
+                        *self.rng.pick(&fits)
+                    } else {
+                        1 + self.rng.below(4)
+                    };
+                    let init = self.expr(scope, 1);
                     scope.arrays.push(Local {
                         name: name.clone(),
                         len,
@@ -1342,7 +1359,7 @@ impl Generator {
                 }
                 // A local array passed by value, written after the call (if mutable) and read
                 // again: `let r = g(y); y[0] = ..; let a = r + y[0];`.
-                21 if self.config.array_params && self.config.calls => {
+                21 | 22 if self.config.array_params && self.config.calls => {
                     let mut options = Vec::new();
                     for (name, params) in &self.signatures {
                         for p in params {
