@@ -41,7 +41,11 @@ fn main() {
 /// parameters and monomorphic wrappers over the function and its `_grad`/`_vjp` that take
 /// the arguments grouped (floats, slices, integers) and return the gradient flat.
 fn source(seed: u64) -> String {
-    let config = generator::Config::default();
+    // rustc runs what the IR interpreter cannot: the idioms too.
+    let config = generator::Config {
+        idioms: true,
+        ..generator::Config::default()
+    };
     let mut functions = String::new();
     let mut cases = String::new();
     for k in 0..PROGRAMS {

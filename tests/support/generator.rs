@@ -81,6 +81,12 @@ pub struct Config {
     /// `let w: [f64; 2] = if c { [0.5, 1.0] } else { [1.5; 2] };` and `let w: [f64; 2]; if c
     /// { w = [0.5, 1.0]; } else { w = [1.5; 2]; }`: both arms literals only.
     pub literal_arms: bool,
+    /// Forms only rustc runs (the end-to-end layer; the IR interpreter has no enums, items
+    /// or methods without a rule), on inactive values next to active ones: an enum declared
+    /// in the body and matched with payload bindings, a constant path, a method that changes
+    /// an integer array, `&mut` of a counter lent to a helper declared in the body, a branch
+    /// on the bits of an active float, a side-effect macro.
+    pub idioms: bool,
 }
 
 impl Default for Config {
@@ -97,6 +103,7 @@ impl Default for Config {
             array_params: true,
             exits_before_init: true,
             literal_arms: true,
+            idioms: false,
         }
     }
 }
@@ -217,6 +224,13 @@ pub enum Stmt {
         body: Vec<Stmt>,
         cond: Cond,
         value: Expr,
+    },
+    /// One of [`Config::idioms`], printed as is: statements that read and assign the float
+    /// variable `target` (mutable), numbered `n` for the names of the items it declares.
+    Idiom {
+        kind: usize,
+        target: String,
+        n: usize,
     },
     /// `p = [e, ..];`, `v = vec![..];`, `p = q;`, `v = w.clone();`: the whole container.
     AssignWhole {
@@ -771,6 +785,11 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
         Stmt::BreakTo(label, c) => {
             let _ = writeln!(out, "{pad}if {} {{ break '{label}; }}", c.print());
         }
+        Stmt::Idiom { kind, target, n } => {
+            for line in idiom(*kind, target, *n).lines() {
+                let _ = writeln!(out, "{pad}{line}");
+            }
+        }
         Stmt::SinCos { sin, cos, value } => {
             let mut receiver = String::new();
             value.print_as(&mut receiver, value.is_constant());
@@ -1204,6 +1223,16 @@ impl Generator {
                         value,
                     };
                 }
+                13 if self.config.idioms && !scope.mutable.is_empty() && self.rng.chance(0.5) => {
+                    let target = self.rng.pick(&scope.mutable).clone();
+                    self.next_name += 1;
+                    let n = self.next_name;
+                    return Stmt::Idiom {
+                        kind: self.rng.below(IDIOMS),
+                        target,
+                        n,
+                    };
+                }
                 13 => {
                     let (sin, cos) = (self.fresh("sn"), self.fresh("cs"));
                     let value = self.expr(scope, 2);
@@ -1634,6 +1663,42 @@ impl Generator {
 /// The arguments a test calls a function with: floats in `[-1.5, 1.5]`, slices of 3 such
 /// floats, arrays of such floats, integers in `0..4`. Slices and arrays are in parameter
 /// order.
+/// How many kinds of [`Stmt::Idiom`] there are.
+const IDIOMS: usize = 6;
+
+/// The statements of idiom `kind` on the float variable `a`, their names numbered `n`.
+fn idiom(kind: usize, a: &str, n: usize) -> String {
+    match kind {
+        // An enum declared in the body; payloads bound by the arms (inactive) scale or shift
+        // the active `a`.
+        0 => format!(
+            "#[derive(Clone, Copy)]\n\
+             enum Mode{n} {{ Scale(f64), Shift(f64, f64), Keep }}\n\
+             let m{n} = if {a} > 0.3 {{ Mode{n}::Scale(0.75) }} else if {a} < -0.4 {{ Mode{n}::Shift(0.25, 2.0) }} else {{ Mode{n}::Keep }};\n\
+             {a} = match m{n} {{\n    Mode{n}::Scale(s) => {a} * s,\n    Mode{n}::Shift(by, _) => ({a} + by).tanh(),\n    Mode{n}::Keep => {a},\n}};"
+        ),
+        // A constant path.
+        1 => format!("{a} = ({a} * std::f64::consts::FRAC_PI_4).sin();"),
+        // A method that changes an integer array, read after.
+        2 => format!(
+            "let mut idx{n} = [1usize, 0, 2];\n\
+             idx{n}.swap(0, 2);\n\
+             {a} = ({a} * (idx{n}[0] as f64 + 0.5)).tanh();"
+        ),
+        // `&mut` of a counter lent to a helper declared in the body.
+        3 => format!(
+            "fn bump{n}(k: &mut usize) {{\n    *k += 2;\n}}\n\
+             let mut k{n} = 1usize;\n\
+             bump{n}(&mut k{n});\n\
+             {a} = ({a} * (k{n} as f64)).atan();"
+        ),
+        // A branch on the bits of an active float (its derivative is the branch taken's).
+        4 => format!("if {a}.to_bits() > 0x3fd0_0000_0000_0000 {{\n    {a} = {a} * 0.5;\n}}"),
+        // A side-effect macro reading the active value.
+        _ => format!("assert!({a}.is_finite() || !{a}.is_finite(), \"{a} = {{}}\", {a});"),
+    }
+}
+
 pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, Vec<usize>) {
     let mut floats = Vec::new();
     let mut slices = Vec::new();
