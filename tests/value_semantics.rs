@@ -815,3 +815,31 @@ fn late_values_keep_their_declared_types() {
         &[-1.0, 2.0],
     );
 }
+
+/// A typed `let` of a container an `if` gives, both arms literals: the type is the merged
+/// container's.
+#[ad_runtime::reverse]
+fn typed_literal_arms(x: f64) -> f64 {
+    let w: Vec<f64> = if x > 0.0 {
+        vec![0.25; 3]
+    } else {
+        vec![2.25; 2]
+    };
+    let p: [f64; 2] = if x > 1.0 { [0.5, 1.0] } else { [1.5; 2] };
+    x * w[0].sqrt() + p[1].sqrt() * x
+}
+
+#[test]
+fn typed_containers_from_literal_arms() {
+    check1(
+        "typed_literal_arms",
+        typed_literal_arms,
+        typed_literal_arms_grad,
+        |x| {
+            let w: f64 = if x > 0.0 { 0.5 } else { 1.5 };
+            let p: f64 = if x > 1.0 { 1.0 } else { 1.5f64.sqrt() };
+            w + p
+        },
+        &[-1.0, 0.5, 2.0],
+    );
+}

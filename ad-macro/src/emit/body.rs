@@ -523,7 +523,8 @@ impl<'a> Body<'a> {
                 // reads it assigns it first: rustc cannot see that a path that skips the
                 // assignment is one that exits.
                 let krate = self.krate;
-                return quote_spanned!(span=> let mut #ident = #krate::__private::vacant(););
+                let ty = op.ty.as_ref().map(|ty| quote!(: #ty));
+                return quote_spanned!(span=> let mut #ident #ty = #krate::__private::vacant(););
             }
             // The first assignment of an uninitialized storage initializes it; later ones
             // reuse its allocation.

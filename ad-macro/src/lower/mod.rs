@@ -28,7 +28,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
 use crate::errors::{Errors, Reported};
-use crate::ir::{Block, Callee, Func, Op, OpKind, Param, Value};
+use crate::ir::{ArrayInit, Block, Callee, Func, Op, OpKind, Param, Value};
 use crate::prims;
 use crate::signature::{Output, Signature};
 
@@ -522,6 +522,14 @@ impl Lower<'_> {
             Some(op) if op.results == [v] => op.ty = Some(Box::new(ty.clone())),
             Some(_) => self.func.values[v.index()].ty = Some(Box::new(ty.clone())),
             None => {}
+        }
+        // A container an `if` merged lives in a storage declared before it (`uninit`), which
+        // the generated code declares: the type goes there too.
+        if let Some(storage) = self.func.storage(v).filter(|&s| s != v)
+            && let Some(op) = self.ops.iter_mut().rev().find(|op| op.results == [storage])
+            && matches!(op.kind, OpKind::Array(ArrayInit::Uninit))
+        {
+            op.ty = Some(Box::new(ty.clone()));
         }
     }
 
