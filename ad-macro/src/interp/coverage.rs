@@ -87,16 +87,10 @@ fn random_programs_cover_what_the_lowering_models() {
         missing.is_empty(),
         "docs/design.md says the lowering models {missing:?}, but no random program has them: generate them (tests/support/generator.rs)"
     );
-    let stale: Vec<&str> = SYNTAX_NOT_GENERATED
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| syntax.0.contains(*n) || !modeled.contains(*n))
-        .collect();
-    let untested: Vec<&str> = SYNTAX_NOT_GENERATED
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| !hand_syntax.0.contains(*n))
-        .collect();
+    let stale = listed(SYNTAX_NOT_GENERATED, |n| {
+        syntax.0.contains(n) || !modeled.contains(n)
+    });
+    let untested = listed(SYNTAX_NOT_GENERATED, |n| !hand_syntax.0.contains(n));
     assert!(
         untested.is_empty(),
         "neither generated nor in a hand-written test: {untested:?}"
@@ -115,16 +109,8 @@ fn random_programs_cover_what_the_lowering_models() {
         missing.is_empty(),
         "no random program lowers to or differentiates into {missing:?}: generate what makes them"
     );
-    let stale: Vec<&str> = OPS_NOT_GENERATED
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| ops.contains(n))
-        .collect();
-    let untested: Vec<&str> = OPS_NOT_GENERATED
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| !hand_ops.contains(n))
-        .collect();
+    let stale = listed(OPS_NOT_GENERATED, |n| ops.contains(n));
+    let untested = listed(OPS_NOT_GENERATED, |n| !hand_ops.contains(n));
     assert!(
         untested.is_empty(),
         "op kinds neither generated nor made by a hand-written test: {untested:?}"
@@ -133,6 +119,11 @@ fn random_programs_cover_what_the_lowering_models() {
         stale.is_empty(),
         "generated now: take {stale:?} off OPS_NOT_GENERATED"
     );
+}
+
+/// The names on `list` for which `pick` holds.
+fn listed<'a>(list: &[(&'a str, &str)], pick: impl Fn(&str) -> bool) -> Vec<&'a str> {
+    list.iter().map(|(n, _)| *n).filter(|n| pick(n)).collect()
 }
 
 /// The syntax and op kinds of the `#[reverse]` functions in the root package's tests.
