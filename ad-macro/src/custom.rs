@@ -19,7 +19,7 @@
 use proc_macro2::Ident;
 
 use crate::errors::Errors;
-use crate::ir::{Arg, Block, Func, Op, OpKind, Param, Rule, Value};
+use crate::ir::{Arg, Block, Func, Op, OpId, OpKind, Param, Rule, Value};
 use crate::options::Custom;
 use crate::signature::{Output, Shape, Signature};
 
@@ -37,13 +37,7 @@ pub fn check(sig: &Signature, errors: &mut Errors) {
 pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident: Ident) -> Func {
     let mut func = Func {
         name: format!("{}_vjp", item.sig.ident),
-        params: Vec::new(),
-        body: Block::default(),
-        values: Vec::new(),
-        stashes: Vec::new(),
-        reverse_start: 0,
-        reversed_loops: Vec::new(),
-        written_paths: std::collections::HashMap::new(),
+        ..Func::default()
     };
     let span = match custom {
         Custom::Rule(path) => syn::spanned::Spanned::span(path),
@@ -159,6 +153,7 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
                 },
                 span,
                 ty: Some(Box::new(ty)),
+                id: OpId::NONE,
             });
             results
         }
@@ -212,6 +207,7 @@ fn push(
         kind,
         span,
         ty: None,
+        id: OpId::NONE,
     });
     v
 }

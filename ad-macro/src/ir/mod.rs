@@ -73,7 +73,7 @@ pub struct Param {
 }
 
 /// A function: parameters, a body whose yields are the returned values, and the value table.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Func {
     pub name: String,
     pub params: Vec<Param>,
@@ -92,6 +92,8 @@ pub struct Func {
     /// checks that the path is the runtime's function (a module of the user's named `linalg`
     /// would otherwise be differentiated by the runtime's rule).
     pub written_paths: std::collections::HashMap<Value, syn::ExprPath>,
+    /// The number of op ids lowering gave out ([`Func::number_ops`]).
+    pub op_ids: u32,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,
@@ -130,20 +132,22 @@ pub enum Adaptor {
 }
 
 impl Range {
-    pub fn values(&self) -> Vec<Value> {
-        let mut vs = vec![self.start, self.end];
-        vs.extend(self.adaptors.iter().filter_map(|a| match a {
-            Adaptor::StepBy(k) => Some(*k),
-            Adaptor::Rev => None,
-        }));
-        vs
-    }
-
     /// Whether `.rev()` of this range is an iterator for every integer type (only `a..b` and
     /// `a..=b` with at most one `.rev()`; `step_by` needs `ExactSizeIterator` to reverse).
     pub fn is_simple(&self) -> bool {
         matches!(self.adaptors[..], [] | [Adaptor::Rev])
     }
+}
+
+/// The identity of a primal op, given by lowering: the key of the side tables the stages
+/// keep about ops (the forward sweep's plan of each region op). An op of the adjoint program
+/// that copies a primal op keeps its id; one of its own has [`OpId::NONE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpId(pub u32);
+
+impl OpId {
+    /// The id of ops that are no primal op's copy.
+    pub const NONE: OpId = OpId(u32::MAX);
 }
 
 /// One operation. It keeps the span of the user's syntax it came from, so that emitted code
@@ -153,6 +157,7 @@ pub struct Op {
     pub results: Vec<Value>,
     pub kind: OpKind,
     pub span: Span,
+    pub id: OpId,
     /// A type annotation the user wrote on the binding (`let a: f32 = 2.0;`), kept so that
     /// type inference in the emitted code sees what it saw in the original.
     pub ty: Option<Box<syn::Type>>,
@@ -345,22 +350,6 @@ pub enum Arg {
     EmptyMut,
 }
 
-impl Arg {
-    pub fn value(&self) -> Option<Value> {
-        match self {
-            Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) => Some(*v),
-            Arg::EmptyRef | Arg::EmptyMut => None,
-        }
-    }
-
-    fn value_mut(&mut self) -> Option<&mut Value> {
-        match self {
-            Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) => Some(v),
-            Arg::EmptyRef | Arg::EmptyMut => None,
-        }
-    }
-}
-
 /// A call of a function: `path(args)`, or a method of a parameter struct.
 #[derive(Clone)]
 pub struct Call {
@@ -441,16 +430,6 @@ pub enum Seed {
     Buffer(Value),
 }
 
-impl Seed {
-    pub fn values(&self) -> Vec<Value> {
-        match self {
-            Seed::None => Vec::new(),
-            Seed::Value(v) | Seed::Buffer(v) => vec![*v],
-            Seed::Tuple(vs) => vs.clone(),
-        }
-    }
-}
-
 /// Where a call's pullback adds the adjoint of one argument.
 #[derive(Clone, Copy)]
 pub enum Slot {
@@ -497,24 +476,52 @@ pub enum Len {
     Const(Box<syn::Expr>),
 }
 
-impl OpKind {
-    /// The values this op reads directly (not those read inside its nested blocks).
-    pub fn operands(&self) -> Vec<Value> {
-        match self {
+/// The one list of which fields of each op kind are operands, read (`&OpKind`, `&Value`) or
+/// written (`&mut OpKind`, `&mut Value`): default binding modes make the same arms serve both,
+/// so [`OpKind::operands`] and [`OpKind::operands_mut`] cannot drift apart.
+macro_rules! each_operand {
+    ($kind:expr, $f:ident $(, $m:tt)?) => {
+        match $kind {
             OpKind::Lit(_)
             | OpKind::Path(_)
             | OpKind::Placeholder
             | OpKind::Pop { .. }
-            | OpKind::Original(_) => Vec::new(),
-            OpKind::Prim(_, args) | OpKind::Push { values: args, .. } => args.clone(),
-            OpKind::Call(call) => call.operands(),
-            OpKind::CallPullback { call, seed, slots } => {
-                let mut vs = call.operands();
-                vs.extend(seed.values());
-                vs.extend(slots.iter().filter_map(|s| s.value()));
-                vs
+            | OpKind::Original(_)
+            | OpKind::Array(ArrayInit::Uninit) => {}
+            OpKind::Prim(_, vs)
+            | OpKind::Push { values: vs, .. }
+            | OpKind::Effect { uses: vs, .. }
+            | OpKind::Loop { init: vs, .. }
+            | OpKind::Array(ArrayInit::List { values: vs, .. }) => {
+                for v in vs {
+                    $f(v);
+                }
             }
-            OpKind::Pullback { args, .. } => args.iter().filter_map(Arg::value).collect(),
+            OpKind::Pullback { args, .. } => {
+                for arg in args {
+                    if let Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) = arg {
+                        $f(v);
+                    }
+                }
+            }
+            OpKind::Call(call) => each_operand!(@call call, $f $(, $m)?),
+            OpKind::CallPullback { call, seed, slots } => {
+                each_operand!(@call call, $f $(, $m)?);
+                match seed {
+                    Seed::None => {}
+                    Seed::Value(v) | Seed::Buffer(v) => $f(v),
+                    Seed::Tuple(vs) => {
+                        for v in vs {
+                            $f(v);
+                        }
+                    }
+                }
+                for slot in slots {
+                    if let Slot::Buffer(v) | Slot::Struct(v) = slot {
+                        $f(v);
+                    }
+                }
+            }
             OpKind::Cast(v, _)
             | OpKind::Unary(_, v)
             | OpKind::Field(v, _)
@@ -523,59 +530,107 @@ impl OpKind {
             | OpKind::Logic { lhs: v, .. }
             | OpKind::Matches(v, _)
             | OpKind::Bind { scrutinee: v, .. }
-            | OpKind::If { cond: v, .. } => vec![*v],
-            OpKind::Binary(_, a, b) | OpKind::Index(a, b) | OpKind::At(a, b) => vec![*a, *b],
-            OpKind::Method { recv, args, .. } => {
-                std::iter::once(*recv).chain(args.iter().copied()).collect()
-            }
-            OpKind::Effect { uses, .. } => uses.clone(),
-            OpKind::For { range, init, .. } => {
-                let mut vs = range.values();
-                vs.extend(init);
-                vs
-            }
-            OpKind::Loop { init, .. } => init.clone(),
-            OpKind::Progression(range) => range.values(),
-            OpKind::Array(init) => match init {
-                ArrayInit::Repeat { value, len, .. } => match len {
-                    Len::Value(n) => vec![*value, *n],
-                    Len::Const(_) => vec![*value],
-                },
-                ArrayInit::List { values, .. } => values.clone(),
-                ArrayInit::Empty { capacity } => capacity.iter().copied().collect(),
-                ArrayInit::Copy { source, .. } => vec![*source],
-                ArrayInit::Uninit => Vec::new(),
-            },
-            OpKind::Store {
-                array,
-                index,
-                value,
-            } => vec![*array, *index, *value],
-            OpKind::Append { array, value } => vec![*array, *value],
-            OpKind::Assign { array, from, len } => {
-                let mut vs = vec![*array, *from];
-                vs.extend(len);
-                vs
-            }
-            OpKind::Len(v)
+            | OpKind::If { cond: v, .. }
+            | OpKind::Len(v)
             | OpKind::Fresh(v)
             | OpKind::Buffer(v)
             | OpKind::BufferPop(v)
-            | OpKind::BufferSum(v) => {
-                vec![*v]
+            | OpKind::BufferSum(v)
+            | OpKind::Array(ArrayInit::Copy { source: v, .. }) => $f(v),
+            OpKind::Binary(_, a, b)
+            | OpKind::Index(a, b)
+            | OpKind::At(a, b)
+            | OpKind::Append { array: a, value: b }
+            | OpKind::Touched { array: a, len: b }
+            | OpKind::BufferTake { buffer: a, index: b }
+            | OpKind::BufferAddAll { buffer: a, from: b }
+            | OpKind::BufferReset { buffer: a, len: b }
+            | OpKind::AddTo { place: a, value: b }
+            | OpKind::CheckLen { seed: a, like: b, .. } => {
+                $f(a);
+                $f(b);
             }
-            OpKind::Touched { array, len } => vec![*array, *len],
-            OpKind::BufferAdd {
-                buffer,
-                index,
-                value,
-            } => vec![*buffer, *index, *value],
-            OpKind::BufferTake { buffer, index } => vec![*buffer, *index],
-            OpKind::BufferAddAll { buffer, from } => vec![*buffer, *from],
-            OpKind::BufferReset { buffer, len } => vec![*buffer, *len],
-            OpKind::AddTo { place, value } => vec![*place, *value],
-            OpKind::CheckLen { seed, like, .. } => vec![*seed, *like],
+            OpKind::Store {
+                array: a,
+                index: b,
+                value: c,
+            }
+            | OpKind::BufferAdd {
+                buffer: a,
+                index: b,
+                value: c,
+            } => {
+                $f(a);
+                $f(b);
+                $f(c);
+            }
+            OpKind::Method { recv, args, .. } => {
+                $f(recv);
+                for v in args {
+                    $f(v);
+                }
+            }
+            OpKind::For { range, init, .. } => {
+                each_operand!(@range range, $f $(, $m)?);
+                for v in init {
+                    $f(v);
+                }
+            }
+            OpKind::Progression(range) => each_operand!(@range range, $f $(, $m)?),
+            OpKind::Array(ArrayInit::Repeat { value, len, .. }) => {
+                $f(value);
+                if let Len::Value(n) = len {
+                    $f(n);
+                }
+            }
+            OpKind::Array(ArrayInit::Empty { capacity }) => {
+                if let Some(n) = capacity {
+                    $f(n);
+                }
+            }
+            OpKind::Assign { array, from, len } => {
+                $f(array);
+                $f(from);
+                if let Some(n) = len {
+                    $f(n);
+                }
+            }
         }
+    };
+    // A call's arguments, then the copies of the containers it writes.
+    (@call $call:ident, $f:ident $(, $m:tt)?) => {{
+        for arg in & $($m)? $call.args {
+            $f(& $($m)? arg.value);
+        }
+        for arg in & $($m)? $call.args {
+            if let Some(entry) = & $($m)? arg.entry {
+                $f(entry);
+            }
+        }
+    }};
+    (@range $range:ident, $f:ident $(, $m:tt)?) => {{
+        $f(& $($m)? $range.start);
+        $f(& $($m)? $range.end);
+        for adaptor in & $($m)? $range.adaptors {
+            if let Adaptor::StepBy(k) = adaptor {
+                $f(k);
+            }
+        }
+    }};
+}
+
+impl OpKind {
+    /// The values this op reads directly (not those read inside its nested blocks).
+    pub fn operands(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut f = |v: &Value| out.push(*v);
+        each_operand!(self, f);
+        out
+    }
+
+    /// Calls `f` on every value this op reads directly, mutably.
+    pub fn operands_mut(&mut self, f: &mut impl FnMut(&mut Value)) {
+        each_operand!(self, f, mut);
     }
 
     /// The regions this op owns.
@@ -595,158 +650,6 @@ impl OpKind {
             OpKind::If { then, els, .. } => vec![then, els],
             OpKind::For { body, .. } | OpKind::Loop { body, .. } => vec![body],
             _ => Vec::new(),
-        }
-    }
-
-    /// Calls `f` on every value this op reads directly, mutably.
-    pub fn operands_mut(&mut self, f: &mut impl FnMut(&mut Value)) {
-        let range_values = |range: &mut Range, f: &mut dyn FnMut(&mut Value)| {
-            f(&mut range.start);
-            f(&mut range.end);
-            for a in &mut range.adaptors {
-                if let Adaptor::StepBy(k) = a {
-                    f(k);
-                }
-            }
-        };
-        match self {
-            OpKind::Lit(_)
-            | OpKind::Path(_)
-            | OpKind::Placeholder
-            | OpKind::Pop { .. }
-            | OpKind::Original(_) => {}
-            OpKind::Pullback { args, .. } => args.iter_mut().filter_map(Arg::value_mut).for_each(f),
-            OpKind::Call(call) => call.operands_mut(f),
-            OpKind::CallPullback { call, seed, slots } => {
-                call.operands_mut(f);
-                match seed {
-                    Seed::None => {}
-                    Seed::Value(v) | Seed::Buffer(v) => f(v),
-                    Seed::Tuple(vs) => vs.iter_mut().for_each(&mut *f),
-                }
-                for slot in slots {
-                    if let Slot::Buffer(v) | Slot::Struct(v) = slot {
-                        f(v);
-                    }
-                }
-            }
-            OpKind::Prim(_, args)
-            | OpKind::Push { values: args, .. }
-            | OpKind::Effect { uses: args, .. }
-            | OpKind::Loop { init: args, .. } => args.iter_mut().for_each(f),
-            OpKind::Cast(v, _)
-            | OpKind::Unary(_, v)
-            | OpKind::Field(v, _)
-            | OpKind::Ref { value: v, .. }
-            | OpKind::ZeroLike(v)
-            | OpKind::Logic { lhs: v, .. }
-            | OpKind::Matches(v, _)
-            | OpKind::Bind { scrutinee: v, .. }
-            | OpKind::If { cond: v, .. } => f(v),
-            OpKind::Binary(_, a, b) | OpKind::Index(a, b) | OpKind::At(a, b) => {
-                f(a);
-                f(b);
-            }
-            OpKind::Method { recv, args, .. } => {
-                f(recv);
-                args.iter_mut().for_each(f);
-            }
-            OpKind::For { range, init, .. } => {
-                range_values(range, f);
-                init.iter_mut().for_each(f);
-            }
-            OpKind::Progression(range) => range_values(range, f),
-            OpKind::Array(init) => match init {
-                ArrayInit::Repeat { value, len, .. } => {
-                    f(value);
-                    if let Len::Value(n) = len {
-                        f(n);
-                    }
-                }
-                ArrayInit::List { values, .. } => values.iter_mut().for_each(f),
-                ArrayInit::Empty { capacity } => capacity.iter_mut().for_each(f),
-                ArrayInit::Copy { source, .. } => f(source),
-                ArrayInit::Uninit => {}
-            },
-            OpKind::Store {
-                array,
-                index,
-                value,
-            } => {
-                f(array);
-                f(index);
-                f(value);
-            }
-            OpKind::Append { array, value } => {
-                f(array);
-                f(value);
-            }
-            OpKind::Assign { array, from, len } => {
-                f(array);
-                f(from);
-                len.iter_mut().for_each(f);
-            }
-            OpKind::Len(v)
-            | OpKind::Fresh(v)
-            | OpKind::Buffer(v)
-            | OpKind::BufferPop(v)
-            | OpKind::BufferSum(v) => {
-                f(v);
-            }
-            OpKind::Touched { array, len } => {
-                f(array);
-                f(len);
-            }
-            OpKind::BufferAdd {
-                buffer,
-                index,
-                value,
-            } => {
-                f(buffer);
-                f(index);
-                f(value);
-            }
-            OpKind::BufferTake { buffer, index } => {
-                f(buffer);
-                f(index);
-            }
-            OpKind::BufferAddAll { buffer, from } => {
-                f(buffer);
-                f(from);
-            }
-            OpKind::BufferReset { buffer, len } => {
-                f(buffer);
-                f(len);
-            }
-            OpKind::AddTo { place, value } => {
-                f(place);
-                f(value);
-            }
-            OpKind::CheckLen { seed, like, .. } => {
-                f(seed);
-                f(like);
-            }
-        }
-    }
-}
-
-impl Call {
-    /// The arguments' values, then the copies of written containers.
-    fn operands(&self) -> Vec<Value> {
-        let values = self.args.iter().map(|a| a.value);
-        values
-            .chain(self.args.iter().filter_map(|a| a.entry))
-            .collect()
-    }
-
-    fn operands_mut(&mut self, f: &mut impl FnMut(&mut Value)) {
-        for arg in &mut self.args {
-            f(&mut arg.value);
-        }
-        for arg in &mut self.args {
-            if let Some(entry) = &mut arg.entry {
-                f(entry);
-            }
         }
     }
 }
@@ -770,6 +673,22 @@ impl Block {
 }
 
 impl Func {
+    /// Gives every op its [`OpId`], in program order (lowering's last step).
+    pub fn number_ops(&mut self) {
+        fn walk(block: &mut Block, next: &mut u32) {
+            for op in &mut block.ops {
+                op.id = OpId(*next);
+                *next += 1;
+                for inner in op.kind.blocks_mut() {
+                    walk(inner, next);
+                }
+            }
+        }
+        let mut next = 0;
+        walk(&mut self.body, &mut next);
+        self.op_ids = next;
+    }
+
     pub fn new_value(&mut self, name: Option<String>) -> Value {
         let value = Value(self.values.len() as u32);
         self.values.push(ValueInfo {

@@ -27,7 +27,7 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Binding, Lower, R, Val};
 use crate::errors::Reported;
-use crate::ir::{Adaptor, ArrayInit, Block, Op, OpKind, Range, Value};
+use crate::ir::{Adaptor, ArrayInit, Block, Op, OpId, OpKind, Range, Value};
 
 const RET: &str = "$ret";
 const RETVAL: &str = "$retval";
@@ -379,6 +379,7 @@ impl Lower<'_> {
             },
             span,
             ty: None,
+            id: OpId::NONE,
         });
         let mut results = results.into_iter();
         let value = rebuild(&shape, &mut results);
@@ -450,6 +451,7 @@ impl Lower<'_> {
             kind: OpKind::Array(ArrayInit::Uninit),
             span,
             ty: None,
+            id: OpId::NONE,
         });
         for (ops, yields) in ops.into_iter().zip(yields.iter_mut()) {
             // A path with no container (it exits, or never assigns one) gives the storage
@@ -471,6 +473,7 @@ impl Lower<'_> {
                 },
                 span,
                 ty: None,
+                id: OpId::NONE,
             });
             yields[j] = version;
         }
@@ -502,6 +505,7 @@ impl Lower<'_> {
                     kind: OpKind::Placeholder,
                     span,
                     ty: None,
+                    id: OpId::NONE,
                 });
                 yields.push(p);
             }
@@ -930,6 +934,7 @@ impl Lower<'_> {
             kind,
             span,
             ty: None,
+            id: OpId::NONE,
         });
 
         // After the loop, each variable holds its last value (its old one, if pruned).

@@ -28,7 +28,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
 use crate::errors::{Errors, Reported};
-use crate::ir::{ArrayInit, Block, Callee, Func, Op, OpKind, Param, Value};
+use crate::ir::{ArrayInit, Callee, Func, Op, OpId, OpKind, Param, Value};
 use crate::prims;
 use crate::signature::{Output, Signature};
 
@@ -83,13 +83,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     let mut lower = Lower {
         func: Func {
             name: item.sig.ident.to_string(),
-            params: Vec::new(),
-            body: Block::default(),
-            values: Vec::new(),
-            stashes: Vec::new(),
-            reverse_start: 0,
-            reversed_loops: Vec::new(),
-            written_paths: HashMap::new(),
+            ..Func::default()
         },
         ops: Vec::new(),
         scopes: vec![HashMap::new()],
@@ -174,6 +168,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     let mut ops = std::mem::take(&mut lower.hoisted);
     ops.append(&mut lower.ops);
     lower.func.body.ops = ops;
+    lower.func.number_ops();
     (lower.func, lower.items)
 }
 
@@ -214,6 +209,7 @@ impl Lower<'_> {
             kind,
             span,
             ty: None,
+            id: OpId::NONE,
         });
         results
     }

@@ -11,7 +11,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 
 use super::Lower;
-use crate::ir::{Op, OpKind, Value};
+use crate::ir::{Op, OpId, OpKind, Value};
 use crate::signature::Shape;
 
 impl Lower<'_> {
@@ -53,6 +53,7 @@ impl Lower<'_> {
             kind: OpKind::Field(base, member.clone()),
             span,
             ty: None,
+            id: OpId::NONE,
         });
         self.places.insert(key, place);
         self.maybe_containers.insert(place);

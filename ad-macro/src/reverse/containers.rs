@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 
 use super::Sweep;
-use crate::ir::{ArrayInit, Block, Func, Op, OpKind, Value};
+use crate::ir::{ArrayInit, Block, Func, Op, OpId, OpKind, Value};
 
 impl<'a> Sweep<'a> {
     /// Reverses `op` if it is a container op; `false` otherwise.
@@ -173,6 +173,7 @@ impl<'a> Sweep<'a> {
             kind,
             span,
             ty: None,
+            id: OpId::NONE,
         });
     }
 
@@ -213,6 +214,7 @@ impl<'a> Sweep<'a> {
             },
             span,
             ty: None,
+            id: OpId::NONE,
         });
     }
 
@@ -232,6 +234,7 @@ impl<'a> Sweep<'a> {
                 kind: OpKind::Field(parent, member),
                 span,
                 ty: None,
+                id: OpId::NONE,
             });
             return buffer;
         }
@@ -252,6 +255,7 @@ impl<'a> Sweep<'a> {
                     kind: OpKind::Buffer(like),
                     span,
                     ty: None,
+                    id: OpId::NONE,
                 });
             }
             None => self.buffer_ops.push(Op {
@@ -259,6 +263,7 @@ impl<'a> Sweep<'a> {
                 kind: OpKind::Buffer(root),
                 span,
                 ty: None,
+                id: OpId::NONE,
             }),
         }
         buffer
@@ -319,6 +324,7 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
                 }),
                 span: op.span,
                 ty: None,
+                id: OpId::NONE,
             });
             copy
         };

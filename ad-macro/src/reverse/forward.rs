@@ -42,7 +42,7 @@ impl Sweep<'_> {
     }
 
     fn forward_op(&self, op: &Op) -> Op {
-        let plan = self.plans.get(&std::ptr::from_ref(op));
+        let plan = self.plans.get(&op.id);
         let mut copy = op.clone();
         let regions = op.kind.blocks();
         for (i, (region, original)) in copy.kind.blocks_mut().into_iter().zip(regions).enumerate() {

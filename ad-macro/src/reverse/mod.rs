@@ -36,6 +36,7 @@
 mod containers;
 mod forward;
 mod fuse;
+mod plan;
 mod regions;
 
 pub use fuse::fuse;
@@ -45,7 +46,9 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::{Ident, Span};
 
 use crate::analysis::activity::{has_pullback, is_struct};
-use crate::ir::{Arg, Block, Call, CallArg, Func, Op, OpKind, Param, Pass, Seed, Slot, Value};
+use crate::ir::{
+    Arg, Block, Call, CallArg, Func, Op, OpId, OpKind, Param, Pass, Seed, Slot, Value,
+};
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::{Output, Signature};
 
@@ -127,6 +130,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
                             kind: OpKind::Field(seed, member),
                             span,
                             ty: None,
+                            id: OpId::NONE,
                         });
                         sweep.adjoints.insert(y, field);
                     }
@@ -254,9 +258,8 @@ struct Sweep<'a> {
     out: Vec<Op>,
     /// The primal regions whose reverse is being built, innermost last (`regions.rs`).
     contexts: Vec<regions::Context<'a>>,
-    /// What the forward sweep must add to each region op (`forward.rs`), by the op's address
-    /// in the primal, which is borrowed for the whole differentiation.
-    plans: HashMap<*const Op, forward::Plan>,
+    /// What the forward sweep must add to each region op of the primal (`forward.rs`).
+    plans: HashMap<OpId, forward::Plan>,
     /// The adjoint buffer of each container storage, and the ops making those of the
     /// function's scope (they open the reverse sweep).
     buffers: HashMap<Value, Value>,
@@ -380,6 +383,7 @@ impl<'a> Sweep<'a> {
             kind: OpKind::Buffer(like),
             span,
             ty: None,
+            id: OpId::NONE,
         });
         lending.temporaries.push((buffer, temporary));
         temporary
@@ -395,6 +399,7 @@ impl<'a> Sweep<'a> {
                 },
                 span,
                 ty: None,
+                id: OpId::NONE,
             });
         }
     }
@@ -478,6 +483,7 @@ impl<'a> Sweep<'a> {
             },
             span,
             ty: None,
+            id: OpId::NONE,
         });
         for (&(v, active), adjoint) in inputs.iter().zip(results) {
             if active {
@@ -505,6 +511,7 @@ impl<'a> Sweep<'a> {
             },
             span,
             ty: None,
+            id: OpId::NONE,
         });
         for (&(v, active), contribution) in inputs.iter().zip(results) {
             if active {
@@ -532,6 +539,7 @@ impl<'a> Sweep<'a> {
                     kind: OpKind::Prim(prims::add(), vec![previous, contribution]),
                     span,
                     ty: None,
+                    id: OpId::NONE,
                 });
                 sum
             }
@@ -570,6 +578,7 @@ impl<'a> Sweep<'a> {
             kind,
             span,
             ty: None,
+            id: OpId::NONE,
         });
         zero
     }
@@ -582,6 +591,7 @@ impl<'a> Sweep<'a> {
             kind: OpKind::ZeroLike(source),
             span,
             ty: None,
+            id: OpId::NONE,
         });
         zero
     }

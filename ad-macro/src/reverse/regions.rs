@@ -3,20 +3,10 @@
 //! **Reading primal values.** The reverse of a region runs where the region's own values are
 //! out of scope (inside an `if` arm, or in a later iteration of the reversed loop). So while the
 //! reverse of a region is built, every read of a value the region defines goes through its
-//! [`Context`], which hands out a stand-in and records the read. When the region is done, each
-//! value read is either
-//!
-//! - **recomputed** at the start of the reversed region, if its op is cheap and pure and its
-//!   operands are available anyway: values from outside the region, the loop index (found
-//!   again from the range), literals, or values kept for another reason; or
-//! - **stashed**: the forward sweep pushes it at the end of the region and the reversed region
-//!   pops it. Outside loops a region runs at most once, so a `Slot` holds its values; a loop
-//!   body pushes one tuple per iteration onto a `Stack`, and branch conditions a bit each onto
-//!   `Bits`.
-//!
-//! "Recompute before you stash" (ARCHITECTURE.md): memory traffic, not arithmetic, decides
-//! the speed of a reverse loop. A loop that only accumulates (`s += c * x`) reads nothing of
-//! its own and stashes nothing.
+//! [`Context`], which hands out a stand-in and records the read. When the region is done, the
+//! stash plan (`plan.rs`) decides how each value read gets there (recomputed or stashed), and
+//! [`Sweep::leave`] applies the decision: pushes at the end of the forward region, pops and
+//! recomputations at the start of the reversed one.
 //!
 //! **Branches.** `if c { A } else { B }` reverses to `if c { A' } else { B' }`: each arm seeds
 //! the adjoints of its yields with the adjoints of the `if`'s results, runs its ops backwards,
@@ -33,35 +23,41 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Sweep;
+use super::plan::{self, RegionPlan};
 use crate::analysis::activity::{carried, differentiable_operands, is_struct};
-use crate::ir::{Adaptor, ArrayInit, Block, Func, Op, OpKind, Range, StashKind, Value};
-use crate::prims::Derivative;
-use crate::signature::Signature;
+use crate::ir::{Adaptor, ArrayInit, Block, Op, OpId, OpKind, Range, StashKind, Value};
 
 /// The primal region whose reverse is being built.
 pub(super) struct Context<'a> {
     /// The op owning the region, and the region's position among its blocks.
-    owner: &'a Op,
-    region: usize,
+    pub(super) owner: &'a Op,
+    pub(super) region: usize,
     /// Whether the region runs more than once per call (it is, or is inside, a loop body).
-    in_loop: bool,
+    pub(super) in_loop: bool,
     /// The values the region defines: its arguments and its ops' results.
-    internal: HashSet<Value>,
+    pub(super) internal: HashSet<Value>,
     /// The op defining each value among the region's own ops.
-    definers: HashMap<Value, (usize, &'a Op)>,
+    pub(super) definers: HashMap<Value, (usize, &'a Op)>,
     /// Conditions of the region's `if`s: booleans, stashed as bits.
-    conditions: HashSet<Value>,
+    pub(super) conditions: HashSet<Value>,
     /// The stand-in of each value read, and the order of first reads.
-    map: HashMap<Value, Value>,
-    order: Vec<Value>,
+    pub(super) map: HashMap<Value, Value>,
+    pub(super) order: Vec<Value>,
     /// The loop index: its primal value and its stand-in (given by the reversed loop).
-    index: Option<(Value, Value)>,
-    index_read: bool,
+    pub(super) index: Option<(Value, Value)>,
+    pub(super) index_read: bool,
     /// Values of an enclosing region this `if` arm stashes for it (see [`Sweep::read`]).
-    captured: HashSet<Value>,
+    pub(super) captured: HashSet<Value>,
     /// The adjoint buffers of containers made in the region, made at the start of its
     /// reverse.
     pub(super) buffers: Vec<Op>,
+}
+
+impl Context<'_> {
+    /// Whether `v` is the loop index of this region (a loop body's first argument).
+    pub(super) fn is_index(&self, v: Value) -> bool {
+        self.index.is_some_and(|(i, _)| i == v)
+    }
 }
 
 impl<'a> Sweep<'a> {
@@ -189,55 +185,31 @@ impl<'a> Sweep<'a> {
         });
     }
 
-    /// Ends the reverse of the innermost region: decides, for every value it read, whether to
-    /// recompute or stash it; records the pushes for the forward sweep; returns the prologue
-    /// of the reversed region (pops, then recomputations, in primal order).
+    /// Ends the reverse of the innermost region: asks the stash plan how each value its
+    /// reverse read gets there ([`plan::region`]), then applies it: the pushes go to the
+    /// forward sweep's plan of the owning op; the returned prologue of the reversed region
+    /// pops, recomputes (in primal order) and makes the buffers of containers made in it.
+    /// Also returns whether the reverse read the loop index.
     fn leave(&mut self) -> (Vec<Op>, bool) {
         let Some(cx) = self.contexts.last() else {
             return (Vec::new(), false);
         };
-        // Values read by the reverse ops. Those no cheap op computes must be stashed; the
-        // others are recomputed if they can be from stashed and outside values, else stashed
-        // themselves (one stash either way).
-        let forced: HashSet<Value> = cx
-            .order
+        let mut plan = plan::region(cx, &self.cost());
+        // Reading a recomputed op's operands gives them stand-ins: those of the region are
+        // in the plan already; those of enclosing regions are read from them, or kept by
+        // this arm (see [`Sweep::read`]), which then stashes them too.
+        let read_before = cx.order.len();
+        let operands: Vec<Value> = plan
+            .recompute
             .iter()
-            .copied()
-            .filter(|v| {
-                cx.captured.contains(v)
-                    || !cx
-                        .definers
-                        .get(v)
-                        .is_some_and(|(_, op)| self.cost().is_cheap(op))
-            })
+            .filter_map(|v| cx.definers.get(v))
+            .flat_map(|(_, op)| op.kind.operands())
             .collect();
-        let mut recompute: Vec<Value> = Vec::new();
-        let mut stash: Vec<Value> = Vec::new();
-        let mut memo = HashMap::new();
-        let mut next = 0;
-        loop {
-            let (v, recomputed, operands) = {
-                let Some(cx) = self.contexts.last() else {
-                    break;
-                };
-                let Some(&v) = cx.order.get(next) else { break };
-                let recomputed = !forced.contains(&v)
-                    && !cx.captured.contains(&v)
-                    && covered(cx, &self.cost(), v, &forced, &mut memo);
-                let operands = cx.definers.get(&v).map(|(_, op)| op.kind.operands());
-                (v, recomputed, operands.unwrap_or_default())
-            };
-            next += 1;
-            if recomputed {
-                // Reading the operands gives them stand-ins (those of the region are queued:
-                // covered too, or stashed).
-                for u in operands {
-                    self.read(u);
-                }
-                recompute.push(v);
-            } else {
-                stash.push(v);
-            }
+        for u in operands {
+            self.read(u);
+        }
+        if let Some(cx) = self.contexts.last() {
+            plan.stash_captured(cx, &cx.order[read_before..]);
         }
         let Some(cx) = self.contexts.pop() else {
             return (Vec::new(), false);
@@ -248,104 +220,8 @@ impl<'a> Sweep<'a> {
                 self.typed_zeros.insert(zero, like);
             }
         }
-        // Versions of one container are one variable, kept once (as it is at the end of the
-        // region): the stand-ins of the others are replaced by the first's.
-        let mut first_of: HashMap<Value, Value> = HashMap::new();
-        let mut aliases = Vec::new();
-        stash.retain(|&v| {
-            let Some(root) = self.primal.storage(v) else {
-                return true;
-            };
-            match first_of.get(&root) {
-                Some(first) => {
-                    aliases.push((cx.map[&v], cx.map[first]));
-                    false
-                }
-                None => {
-                    first_of.insert(root, v);
-                    true
-                }
-            }
-        });
-
-        let mut prologue = Vec::new();
-        let kind = if cx.in_loop {
-            StashKind::Stack
-        } else {
-            StashKind::Slot
-        };
-        let (bits, values): (Vec<Value>, Vec<Value>) = match kind {
-            StashKind::Stack => stash.iter().partition(|v| cx.conditions.contains(v)),
-            _ => (Vec::new(), stash.clone()),
-        };
-        let mut pushes = Vec::new();
-        let span = cx.owner.span;
-        if !values.is_empty() {
-            let id = self.new_stash(kind);
-            // A container that outlives the region (made before it, written in it) is kept
-            // as a copy: the stash must not take the variable later code still uses.
-            let mut pushed = Vec::with_capacity(values.len());
-            for &v in &values {
-                match self.primal.storage(v) {
-                    Some(root) if !cx.internal.contains(&root) => {
-                        let copy = self.func.new_value(None);
-                        self.func.values[copy.index()].storage = Some(copy);
-                        let init = ArrayInit::Copy {
-                            source: v,
-                            vec: false,
-                        };
-                        pushes.push(Op {
-                            results: vec![copy],
-                            kind: OpKind::Array(init),
-                            span,
-                            ty: None,
-                        });
-                        pushed.push(copy);
-                    }
-                    _ => pushed.push(v),
-                }
-            }
-            pushes.push(Op {
-                results: Vec::new(),
-                kind: OpKind::Push {
-                    stash: id,
-                    values: pushed,
-                },
-                span,
-                ty: None,
-            });
-            prologue.push(Op {
-                results: values.iter().map(|v| cx.map[v]).collect(),
-                kind: OpKind::Pop { stash: id },
-                span,
-                ty: None,
-            });
-        }
-        if !bits.is_empty() {
-            let id = self.new_stash(StashKind::Bits);
-            for &b in &bits {
-                pushes.push(Op {
-                    results: Vec::new(),
-                    kind: OpKind::Push {
-                        stash: id,
-                        values: vec![b],
-                    },
-                    span,
-                    ty: None,
-                });
-            }
-            // Last pushed, first popped.
-            for &b in bits.iter().rev() {
-                prologue.push(Op {
-                    results: vec![cx.map[&b]],
-                    kind: OpKind::Pop { stash: id },
-                    span,
-                    ty: None,
-                });
-            }
-        }
-        recompute.sort_by_key(|v| cx.definers.get(v).map(|(position, _)| *position));
-        for v in recompute {
+        let (pushes, mut prologue) = self.stash_ops(&cx, &plan);
+        for &v in &plan.recompute {
             let Some(&(_, op)) = cx.definers.get(&v) else {
                 continue;
             };
@@ -365,32 +241,81 @@ impl<'a> Sweep<'a> {
             self.buffers.retain(|_, b| !buffer.results.contains(b));
         }
         prologue.extend(cx.buffers.iter().cloned());
-        let plan = self.plans.entry(std::ptr::from_ref(cx.owner)).or_default();
+        let forward = self.plans.entry(cx.owner.id).or_default();
         if matches!(cx.owner.kind, OpKind::For { .. }) {
-            plan.reserve
+            forward
+                .reserve
                 .extend(pushes.iter().filter_map(|p| match p.kind {
                     OpKind::Push { stash, .. } => Some(stash),
                     _ => None,
                 }));
-            plan.reserve.dedup();
+            forward.reserve.dedup();
         }
-        plan.pushes_mut(cx.region).extend(pushes);
+        forward.pushes_mut(cx.region).extend(pushes);
+        // A stashed container's other versions read the one stashed.
         let mut reversed = Block {
-            args: Vec::new(),
             ops: prologue,
-            yields: Vec::new(),
+            ..Block::default()
         };
         let mut rest = Block {
-            args: Vec::new(),
             ops: std::mem::take(&mut self.out),
-            yields: Vec::new(),
+            ..Block::default()
         };
-        for (alias, first) in aliases {
-            reversed.replace_uses(alias, first);
-            rest.replace_uses(alias, first);
+        for &(alias, first) in &plan.aliases {
+            reversed.replace_uses(cx.map[&alias], cx.map[&first]);
+            rest.replace_uses(cx.map[&alias], cx.map[&first]);
         }
         self.out = rest.ops;
         (reversed.ops, cx.index_read)
+    }
+
+    /// The ops applying a region's stash plan: the pushes closing the region in the forward
+    /// sweep, and the pops opening its reverse (last pushed, first popped).
+    fn stash_ops(&mut self, cx: &Context, plan: &RegionPlan) -> (Vec<Op>, Vec<Op>) {
+        let span = cx.owner.span;
+        let op = |kind, results| Op {
+            results,
+            kind,
+            span,
+            ty: None,
+            id: OpId::NONE,
+        };
+        let (mut pushes, mut pops) = (Vec::new(), Vec::new());
+        if !plan.stash.is_empty() {
+            let stash = self.new_stash(plan.kind);
+            // A container that outlives the region (made before it, written in it) is kept
+            // as a copy: the stash must not take the variable later code still uses.
+            let mut values = Vec::with_capacity(plan.stash.len());
+            for &v in &plan.stash {
+                match self.primal.storage(v) {
+                    Some(root) if !cx.internal.contains(&root) => {
+                        let copy = self.func.new_value(None);
+                        self.func.values[copy.index()].storage = Some(copy);
+                        let init = ArrayInit::Copy {
+                            source: v,
+                            vec: false,
+                        };
+                        pushes.push(op(OpKind::Array(init), vec![copy]));
+                        values.push(copy);
+                    }
+                    _ => values.push(v),
+                }
+            }
+            pushes.push(op(OpKind::Push { stash, values }, Vec::new()));
+            let results = plan.stash.iter().map(|v| cx.map[v]).collect();
+            pops.push(op(OpKind::Pop { stash }, results));
+        }
+        if !plan.bits.is_empty() {
+            let stash = self.new_stash(StashKind::Bits);
+            for &b in &plan.bits {
+                let values = vec![b];
+                pushes.push(op(OpKind::Push { stash, values }, Vec::new()));
+            }
+            for &b in plan.bits.iter().rev() {
+                pops.push(op(OpKind::Pop { stash }, vec![cx.map[&b]]));
+            }
+        }
+        (pushes, pops)
     }
 
     fn new_stash(&mut self, kind: StashKind) -> usize {
@@ -467,6 +392,7 @@ impl<'a> Sweep<'a> {
             kind: OpKind::If { cond, then, els },
             span,
             ty: None,
+            id: OpId::NONE,
         });
         for (v, r) in touched.into_iter().zip(results) {
             self.adjoints.insert(v, r);
@@ -512,7 +438,7 @@ impl<'a> Sweep<'a> {
             } if range.is_simple() => Iteration::Reversed(range.clone()),
             _ => {
                 let trips = self.func.new_value(Some("trips".into()));
-                self.plans.entry(std::ptr::from_ref(op)).or_default().trips = Some(trips);
+                self.plans.entry(op.id).or_default().trips = Some(trips);
                 if let Some(cx) = self.contexts.last_mut() {
                     cx.internal.insert(trips);
                 }
@@ -596,6 +522,7 @@ impl<'a> Sweep<'a> {
                         kind: OpKind::Progression(range),
                         span,
                         ty: None,
+                        id: OpId::NONE,
                     });
                     prologue.insert(
                         0,
@@ -604,6 +531,7 @@ impl<'a> Sweep<'a> {
                             kind: OpKind::At(progression, k),
                             span,
                             ty: None,
+                            id: OpId::NONE,
                         },
                     );
                 }
@@ -614,6 +542,7 @@ impl<'a> Sweep<'a> {
                     kind: OpKind::Lit(lit),
                     span,
                     ty: None,
+                    id: OpId::NONE,
                 });
                 Range {
                     start: zero,
@@ -649,6 +578,7 @@ impl<'a> Sweep<'a> {
             },
             span,
             ty: None,
+            id: OpId::NONE,
         });
         for (i, &v) in outside.iter().enumerate() {
             self.adjoints.insert(v, results[active.len() + i]);
@@ -745,119 +675,4 @@ fn defined_in_op(op: &Op) -> HashSet<Value> {
         walk(block, &mut out);
     }
     out
-}
-
-/// What deciding between recomputing and stashing needs to know.
-pub(super) struct Cost<'c> {
-    sig: &'c Signature,
-    primal: &'c Func,
-    mutated: &'c HashSet<Value>,
-    final_versions: &'c HashSet<Value>,
-}
-
-impl<'a> Sweep<'a> {
-    fn cost(&self) -> Cost<'_> {
-        Cost {
-            sig: self.sig,
-            primal: self.primal,
-            mutated: &self.mutated,
-            final_versions: &self.final_versions,
-        }
-    }
-}
-
-impl Cost<'_> {
-    /// Whether `op` is worth recomputing rather than stashing its result: pure, one result,
-    /// and a few cycles at most (arithmetic, comparisons, casts, loads from containers that
-    /// are never written; not transcendental functions).
-    fn is_cheap(&self, op: &Op) -> bool {
-        let loads_constant = |array: &Value| {
-            self.final_versions.contains(array)
-                || self
-                    .primal
-                    .storage(*array)
-                    .is_some_and(|s| !self.mutated.contains(&s))
-        };
-        match &op.kind {
-            OpKind::Index(array, _) if self.primal.storage(*array).is_some() => {
-                loads_constant(array)
-            }
-            // A length changes when the container is pushed onto.
-            OpKind::Len(array) => loads_constant(array),
-            _ => is_cheap(op, self.sig),
-        }
-    }
-}
-
-/// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
-/// a few cycles at most (arithmetic, comparisons, casts; not transcendental functions).
-fn is_cheap(op: &Op, sig: &Signature) -> bool {
-    const CHEAP: &[&str] = &[
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "rem",
-        "neg",
-        "mul_add",
-        "recip",
-        "abs",
-        "max",
-        "min",
-        "clamp",
-        "fract",
-        "powi",
-        "to_degrees",
-        "to_radians",
-    ];
-    op.results.len() == 1
-        && match &op.kind {
-            OpKind::Lit(_)
-            | OpKind::Path(_)
-            | OpKind::Placeholder
-            | OpKind::Cast(..)
-            | OpKind::Binary(..)
-            | OpKind::Matches(..) => true,
-            // `*r` reads memory that may have changed since: kept, not read again.
-            OpKind::Unary(op, _) => !matches!(op, syn::UnOp::Deref(_)),
-            OpKind::Prim(prim, _) => {
-                prim.derivative != Derivative::Rule || CHEAP.contains(&prim.name)
-            }
-            // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
-            OpKind::Call(call) => call
-                .callee
-                .path()
-                .is_some_and(|p| sig.is_float_constructor(p)),
-            OpKind::Method { method, args, .. } => method == "unwrap" && args.is_empty(),
-            _ => false,
-        }
-}
-
-/// Whether `v` can be recomputed in the reversed region from what is there anyway: it is
-/// not the region's (an outer value), it is the loop index, it is in `stashed`, or a cheap op
-/// computes it from such values.
-fn covered(
-    cx: &Context,
-    cost: &Cost,
-    v: Value,
-    stashed: &HashSet<Value>,
-    memo: &mut HashMap<Value, bool>,
-) -> bool {
-    if !cx.internal.contains(&v) || cx.index.is_some_and(|(i, _)| i == v) || stashed.contains(&v) {
-        return true;
-    }
-    if let Some(&known) = memo.get(&v) {
-        return known;
-    }
-    memo.insert(v, false);
-    let covered = cx.definers.get(&v).is_some_and(|(_, op)| {
-        cost.is_cheap(op)
-            && op
-                .kind
-                .operands()
-                .into_iter()
-                .all(|u| covered(cx, cost, u, stashed, memo))
-    });
-    memo.insert(v, covered);
-    covered
 }
