@@ -86,13 +86,13 @@ fn taint(block: &Block, varied: &[bool], bits: &mut [bool]) {
                 }
                 continue;
             }
-            OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
-                if let Some((init, args, yields)) = carried(&op.kind) {
-                    for ((&a, &i), &y) in args.iter().zip(init).zip(yields) {
+            OpKind::For { .. } | OpKind::Loop { .. } => {
+                if let Some(l) = op.kind.as_loop() {
+                    for ((&a, &i), &y) in l.carried.iter().zip(l.init).zip(l.next) {
                         bits[a.index()] |= bits[i.index()] || bits[y.index()];
                     }
-                    taint(body, varied, bits);
-                    for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
+                    taint(l.body, varied, bits);
+                    for ((&r, &a), &y) in op.results.iter().zip(l.carried).zip(l.next) {
                         bits[r.index()] |= bits[a.index()] || bits[y.index()];
                     }
                 }
@@ -168,17 +168,6 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
     }
 }
 
-/// A loop's carried values: (initial values, region arguments, yields), aligned.
-pub fn carried(kind: &OpKind) -> Option<(&[Value], &[Value], &[Value])> {
-    match kind {
-        OpKind::For {
-            init, body, exits, ..
-        } => Some((init, &body.args[1..], &body.yields[usize::from(*exits)..])),
-        OpKind::Loop { init, body, .. } => Some((init, &body.args[..], &body.yields[1..])),
-        _ => None,
-    }
-}
-
 fn forward(
     func: &Func,
     block: &Block,
@@ -198,10 +187,11 @@ fn forward(
                 }
                 continue;
             }
-            OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
-                let Some((init, args, yields)) = carried(&op.kind) else {
+            OpKind::For { .. } | OpKind::Loop { .. } => {
+                let Some(l) = op.kind.as_loop() else {
                     continue;
                 };
+                let (init, args, yields, body) = (l.init, l.carried, l.next, l.body);
                 // An argument is varied if the initial value is, or the yield of the previous
                 // iteration (as the last pass left it).
                 for ((&a, &i), &y) in args.iter().zip(init).zip(yields) {
@@ -304,10 +294,11 @@ fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
                 backward(func, then, sig, useful);
                 backward(func, els, sig, useful);
             }
-            OpKind::For { body, .. } | OpKind::Loop { body, .. } => {
-                let Some((init, args, yields)) = carried(&op.kind) else {
+            OpKind::For { .. } | OpKind::Loop { .. } => {
+                let Some(l) = op.kind.as_loop() else {
                     continue;
                 };
+                let (init, args, yields, body) = (l.init, l.carried, l.next, l.body);
                 // A yield is useful if the final value is, or the argument of the next
                 // iteration (as the last pass left it).
                 for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
@@ -322,7 +313,7 @@ fn backward(func: &Func, block: &Block, sig: &Signature, useful: &mut [bool]) {
                     }
                 }
                 // A `for` may run no iteration: its results are then its initial values.
-                if matches!(op.kind, OpKind::For { .. }) {
+                if l.range.is_some() {
                     for (&r, &i) in op.results.iter().zip(init) {
                         if useful[r.index()] {
                             useful[i.index()] = true;

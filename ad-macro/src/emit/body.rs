@@ -7,8 +7,8 @@ use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
-    Slot, StashKind, Value,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, LoopView, Op, OpKind, Pass, Range,
+    Rule, Seed, Slot, StashKind, Value,
 };
 use crate::prims::Syntax;
 
@@ -81,18 +81,17 @@ impl<'a> Body<'a> {
             match &op.kind {
                 OpKind::Placeholder => self.untyped.extend(op.results.iter().copied()),
                 // A carried value is untyped through the body if its initial value is.
-                OpKind::For { init, body, .. } | OpKind::Loop { init, body, .. } => {
-                    let args = match op.kind {
-                        OpKind::For { .. } => body.args.get(1..).unwrap_or_default(),
-                        _ => &body.args[..],
+                OpKind::For { .. } | OpKind::Loop { .. } => {
+                    let Some(parts) = op.kind.as_loop() else {
+                        continue;
                     };
-                    for (j, v) in init.iter().enumerate() {
+                    for (j, v) in parts.init.iter().enumerate() {
                         if self.untyped.contains(v) {
-                            self.untyped.extend(args.get(j).copied());
+                            self.untyped.extend(parts.carried.get(j).copied());
                             self.untyped.extend(op.results.get(j).copied());
                         }
                     }
-                    self.find_untyped(body);
+                    self.find_untyped(parts.body);
                 }
                 // After an `if`, a result is typed if either arm's value is.
                 OpKind::If { then, els, .. } => {
@@ -333,25 +332,12 @@ impl<'a> Body<'a> {
 
     /// A loop: the carried values live in `let mut` slots named after the loop's results;
     /// each iteration binds the region's arguments from them and writes its yields back.
-    fn loop_op(
-        &self,
-        op: &Op,
-        header: Option<(&Range, &[usize])>,
-        init: &[Value],
-        body: &Block,
-        exits: bool,
-        trips: bool,
-    ) -> TokenStream {
+    fn loop_op(&self, op: &Op, parts: LoopView, reserve: &[usize]) -> TokenStream {
         let span = op.span;
-        let trip = trips.then(|| self.ident(op.results[init.len()]));
-        let (index, args) = match header {
-            Some(_) => (body.args.first().copied(), &body.args[1..]),
-            None => (None, &body.args[..]),
-        };
-        let (go_on, yields) = match exits || header.is_none() {
-            true => (body.yields.first().map(|&v| self.val(v)), &body.yields[1..]),
-            false => (None, &body.yields[..]),
-        };
+        let LoopView { init, body, .. } = parts;
+        let trip = parts.trip_count(&op.results).map(|t| self.ident(t));
+        let (args, yields) = (parts.carried, parts.next);
+        let go_on = parts.go_on.map(|v| self.val(v));
         // Containers are carried in place: only the other values need slots.
         let scalars: Vec<usize> = (0..init.len())
             .filter(|&j| self.func.storage(op.results[j]).is_none())
@@ -381,9 +367,9 @@ impl<'a> Body<'a> {
             #leave
         };
         let trip_decl = trip.as_ref().map(|t| quote!(let mut #t: usize = 0;));
-        let the_loop = match header {
-            Some((range, reserve)) => {
-                let index = index.map_or_else(|| quote!(_), |i| self.pattern(i));
+        let the_loop = match parts.range {
+            Some(range) => {
+                let index = parts.index.map_or_else(|| quote!(_), |i| self.pattern(i));
                 let range = self.range(range, None);
                 if reserve.is_empty() {
                     quote_spanned!(span=> for #index in #range { #iteration })
@@ -465,18 +451,15 @@ impl<'a> Body<'a> {
                 let pattern = one_or_tuple(&patterns);
                 return quote_spanned!(span=> let #pattern = #expr;);
             }
-            OpKind::For {
-                range,
-                init,
-                body,
-                exits,
-                trips,
-                reserve,
-            } => {
-                return self.loop_op(op, Some((range, reserve)), init, body, *exits, *trips);
+            OpKind::For { reserve, .. } => {
+                if let Some(parts) = op.kind.as_loop() {
+                    return self.loop_op(op, parts, reserve);
+                }
             }
-            OpKind::Loop { init, body, trips } => {
-                return self.loop_op(op, None, init, body, true, *trips);
+            OpKind::Loop { .. } => {
+                if let Some(parts) = op.kind.as_loop() {
+                    return self.loop_op(op, parts, &[]);
+                }
             }
             OpKind::If { cond, then, els } => {
                 let cond = self.val(*cond);

@@ -163,6 +163,19 @@ pub struct Op {
     pub ty: Option<Box<syn::Type>>,
 }
 
+impl Op {
+    /// An op with no type annotation that is no primal op's copy: the adjoint program's own.
+    pub fn new(results: Vec<Value>, kind: OpKind, span: Span) -> Op {
+        Op {
+            results,
+            kind,
+            span,
+            ty: None,
+            id: OpId::NONE,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub enum OpKind {
     /// A literal: `2.5`, `3`, `true`.
@@ -474,6 +487,78 @@ pub enum ArrayInit {
 pub enum Len {
     Value(Value),
     Const(Box<syn::Expr>),
+}
+
+/// A loop op (`for` or `loop`) by the names of its parts: the one place that knows how a
+/// loop body's arguments and yields are laid out.
+#[derive(Clone, Copy)]
+pub struct LoopView<'a> {
+    /// The range of a `for`.
+    pub range: Option<&'a Range>,
+    /// The carried values' initial values.
+    pub init: &'a [Value],
+    pub body: &'a Block,
+    /// The index of a `for`: the body's first argument.
+    pub index: Option<Value>,
+    /// The carried values at the start of an iteration: the body's other arguments.
+    pub carried: &'a [Value],
+    /// Whether the next iteration runs: the body's first yield, for a `loop` and for a `for`
+    /// with early exits.
+    pub go_on: Option<Value>,
+    /// The carried values at the end of an iteration: the body's other yields.
+    pub next: &'a [Value],
+    /// Whether the op has the trip count as a last result (the forward sweep of an adjoint
+    /// program records it for the reverse loop).
+    pub trips: bool,
+}
+
+impl LoopView<'_> {
+    /// The trip count, among the op's `results`, if it is recorded.
+    pub fn trip_count(&self, results: &[Value]) -> Option<Value> {
+        self.trips.then(|| results[self.init.len()])
+    }
+}
+
+impl OpKind {
+    /// This op's parts by name, if it is a loop.
+    pub fn as_loop(&self) -> Option<LoopView<'_>> {
+        let (range, init, body, go_on_first, trips) = match self {
+            OpKind::For {
+                range,
+                init,
+                body,
+                exits,
+                trips,
+                ..
+            } => (Some(range), init, body, *exits, *trips),
+            OpKind::Loop { init, body, trips } => (None, init, body, true, *trips),
+            _ => return None,
+        };
+        let (index, carried) = match range {
+            Some(_) => (
+                body.args.first().copied(),
+                body.args.get(1..).unwrap_or_default(),
+            ),
+            None => (None, &body.args[..]),
+        };
+        let (go_on, next) = match go_on_first {
+            true => (
+                body.yields.first().copied(),
+                body.yields.get(1..).unwrap_or_default(),
+            ),
+            false => (None, &body.yields[..]),
+        };
+        Some(LoopView {
+            range,
+            init,
+            body,
+            index,
+            carried,
+            go_on,
+            next,
+            trips,
+        })
+    }
 }
 
 /// The one list of which fields of each op kind are operands, read (`&OpKind`, `&Value`) or

@@ -124,10 +124,7 @@ fn fuse_block(block: &mut Block, pairs: &HashMap<Value, Value>, buffers: &HashSe
 
 /// The index argument of a `for` op.
 fn index_arg(op: &Op) -> Option<Value> {
-    match &op.kind {
-        OpKind::For { body, .. } => body.args.first().copied(),
-        _ => None,
-    }
+    op.kind.as_loop().and_then(|l| l.index)
 }
 
 /// How the reverse loop carries one value.
@@ -168,7 +165,8 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
     // How each carried adjoint evolves.
     let uses = use_counts(r_body);
     let mut carried = Vec::new();
-    for (j, (&arg, &yielded)) in r_body.args[1..].iter().zip(&r_body.yields).enumerate() {
+    let r_loop = reverse.kind.as_loop()?;
+    for (j, (&arg, &yielded)) in r_loop.carried.iter().zip(r_loop.next).enumerate() {
         let kind = if invariant(r_body, arg, yielded) {
             Carried::Invariant
         } else if accumulated(r_body, &uses, arg, yielded) {
@@ -230,6 +228,7 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
 
     // Fuse: [.., hoisted.., F+R, rest of p..q without the hoisted, ..].
     let reverse = block.ops.remove(q);
+    let reverse_index = index_arg(&reverse)?;
     let OpKind::For {
         init: r_init,
         body: r_body,
@@ -240,7 +239,7 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
     };
     let mut substitute: HashMap<Value, Value> = HashMap::new();
     let forward_index = index_arg(&block.ops[p])?;
-    substitute.insert(r_body.args[0], forward_index);
+    substitute.insert(reverse_index, forward_index);
     let mut after: HashMap<Value, Value> = HashMap::new();
     let mut extra_init = Vec::new();
     let mut extra_args = Vec::new();

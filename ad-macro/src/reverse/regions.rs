@@ -24,8 +24,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Sweep;
 use super::plan::{self, RegionPlan};
-use crate::analysis::activity::{carried, differentiable_operands, is_struct};
-use crate::ir::{Adaptor, ArrayInit, Block, Op, OpId, OpKind, Range, StashKind, Value};
+use crate::analysis::activity::{differentiable_operands, is_struct};
+use crate::ir::{Adaptor, ArrayInit, Block, LoopView, Op, OpId, OpKind, Range, StashKind, Value};
 
 /// The primal region whose reverse is being built.
 pub(super) struct Context<'a> {
@@ -399,43 +399,72 @@ impl<'a> Sweep<'a> {
         }
     }
 
-    /// A `for` or `loop` reversed.
+    /// A `for` or `loop` reversed: a `for` over the same iterations backwards, carrying the
+    /// adjoints of the differentiated carried values and of the outside values the body adds
+    /// to.
     pub(super) fn reverse_loop(&mut self, op: &'a Op) {
-        let (OpKind::For { body, .. } | OpKind::Loop { body, .. }) = &op.kind else {
-            return;
-        };
-        let Some((init, args, yields)) = carried(&op.kind) else {
+        let Some(l) = op.kind.as_loop() else {
             return;
         };
         let span = op.span;
-        let inside = defined_in_op(op);
-        // The loop-carried values that are differentiated, and the outside values whose
-        // adjoints the body adds to.
-        let active: Vec<usize> = (0..args.len())
-            .filter(|&j| self.primal.is_active(args[j]) || self.primal.is_active(op.results[j]))
-            .filter(|&j| self.primal.storage(args[j]).is_none())
+        let carried = self.carried_adjoints(op, &l);
+        // The initial adjoints: of the results, and of the outside values so far.
+        let init: Vec<Value> = carried
+            .of(op.results.as_slice())
+            .into_iter()
+            .map(|v| self.adjoint_or_zero(v, span))
+            .collect();
+        let visit = self.visit(op, &l);
+        let (mut body, index_read) = self.reversed_body(op, &l, &carried, &visit);
+        let range = self.reversed_range(op, &l, &visit, index_read, &mut body);
+        let results: Vec<Value> = carried
+            .of(l.init)
+            .into_iter()
+            .map(|v| self.adjoint_value(v))
+            .collect();
+        let kind = OpKind::For {
+            range,
+            init,
+            body,
+            exits: false,
+            trips: false,
+            reserve: Vec::new(),
+        };
+        self.out.push(Op::new(results.clone(), kind, span));
+        let n = carried.active.len();
+        for (i, &v) in carried.outside.iter().enumerate() {
+            self.adjoints.insert(v, results[n + i]);
+        }
+        for (i, &j) in carried.active.iter().enumerate() {
+            if self.primal.is_active(l.init[j]) {
+                self.accumulate(l.init[j], results[i], span);
+            }
+        }
+    }
+
+    /// What the reverse of loop `op` carries.
+    fn carried_adjoints(&self, op: &Op, l: &LoopView) -> Carried {
+        let active = (0..l.carried.len())
+            .filter(|&j| {
+                self.primal.is_active(l.carried[j]) || self.primal.is_active(op.results[j])
+            })
+            .filter(|&j| self.primal.storage(l.carried[j]).is_none())
             .collect();
         let mut outside = BTreeSet::new();
-        self.outside_targets(body, &inside, &mut outside);
-        let outside: Vec<Value> = outside.into_iter().collect();
-
-        // The initial adjoints: of the results, and of the outside values so far.
-        let mut carried_init: Vec<Value> = active
-            .iter()
-            .map(|&j| self.adjoint_or_zero(op.results[j], span))
-            .collect();
-        for &v in &outside {
-            let adjoint = self.adjoint_or_zero(v, span);
-            carried_init.push(adjoint);
+        self.outside_targets(l.body, &defined_in_op(op), &mut outside);
+        Carried {
+            active,
+            outside: outside.into_iter().collect(),
         }
+    }
 
-        // How the reversed loop visits the iterations.
-        let index = match &op.kind {
-            OpKind::For {
-                range,
-                exits: false,
-                ..
-            } if range.is_simple() => Iteration::Reversed(range.clone()),
+    /// How the reverse of loop `op` visits its iterations: the range reversed when that is an
+    /// iterator, else the recorded trip count counted down.
+    fn visit(&mut self, op: &Op, l: &LoopView) -> Visit {
+        let order = match l.range {
+            Some(range) if l.go_on.is_none() && range.is_simple() => {
+                Iteration::Reversed(range.clone())
+            }
             _ => {
                 let trips = self.func.new_value(Some("trips".into()));
                 self.plans.entry(op.id).or_default().trips = Some(trips);
@@ -445,148 +474,109 @@ impl<'a> Sweep<'a> {
                 Iteration::Counted(self.read(trips))
             }
         };
-        let primal_index = match &op.kind {
-            OpKind::For { .. } => body.args.first().copied(),
-            _ => None,
-        };
-        // The reversed loop's variable: the index itself when the range is reversed, the
-        // iteration number `k` when iterations are counted.
-        let k_name = match (&index, primal_index) {
+        let k_name = match (&order, l.index) {
             (Iteration::Reversed(_), Some(i)) => self.primal.info(i).name.clone(),
             _ => Some("k".into()),
         };
         let k = self.func.new_value(k_name);
-        // With a counted loop, the index is found again from the range: `at(progression, k)`.
-        let (progression, at) = (
-            self.func.new_value(None),
-            primal_index.map(|i| {
-                let name = self.primal.info(i).name.clone();
-                self.func.new_value(name)
-            }),
-        );
-        if let (Iteration::Reversed(_), Some(i)) = (&index, primal_index) {
+        let progression = self.func.new_value(None);
+        let at = l.index.map(|i| {
+            let name = self.primal.info(i).name.clone();
+            self.func.new_value(name)
+        });
+        if let (Iteration::Reversed(_), Some(i)) = (&order, l.index) {
             self.func.reversed_loops.push((i, k));
         }
-        let index_stand_in = match &index {
-            Iteration::Reversed(_) => primal_index.map(|i| (i, k)),
-            Iteration::Counted(_) => primal_index.zip(at),
+        let index = match &order {
+            Iteration::Reversed(_) => l.index.map(|i| (i, k)),
+            Iteration::Counted(_) => l.index.zip(at),
         };
+        Visit {
+            order,
+            k,
+            progression,
+            at,
+            index,
+        }
+    }
 
-        // The reversed body.
-        let carried_args: Vec<Value> = active
-            .iter()
-            .map(|&j| args[j])
-            .chain(outside.iter().copied())
-            .collect::<Vec<_>>()
+    /// The body of the reversed loop, and whether it reads the primal index.
+    fn reversed_body(
+        &mut self,
+        op: &'a Op,
+        l: &LoopView<'a>,
+        carried: &Carried,
+        visit: &Visit,
+    ) -> (Block, bool) {
+        let span = op.span;
+        let n = carried.active.len();
+        let args: Vec<Value> = carried
+            .of(l.carried)
             .into_iter()
             .map(|v| self.adjoint_value(v))
             .collect();
         let before = self.adjoints.mark();
         let outer_ops = std::mem::take(&mut self.out);
-        self.enter(op, 0, body, index_stand_in);
-        for (i, &v) in outside.iter().enumerate() {
-            self.adjoints.insert(v, carried_args[active.len() + i]);
+        self.enter(op, 0, l.body, visit.index);
+        for (i, &v) in carried.outside.iter().enumerate() {
+            self.adjoints.insert(v, args[n + i]);
         }
-        for (i, &j) in active.iter().enumerate() {
-            if self.primal.is_active(yields[j]) {
-                self.accumulate(yields[j], carried_args[i], span);
+        // Each iteration turns the adjoints of the yields into those of the arguments.
+        for (i, &j) in carried.active.iter().enumerate() {
+            if self.primal.is_active(l.next[j]) {
+                self.accumulate(l.next[j], args[i], span);
             }
         }
-        self.reverse_block(body);
-        let mut body_yields = Vec::new();
-        for (i, &j) in active.iter().enumerate() {
-            let adjoint = match self.adjoints.get(&args[j]) {
+        self.reverse_block(l.body);
+        let mut yields = Vec::new();
+        for (i, &j) in carried.active.iter().enumerate() {
+            let adjoint = match self.adjoints.get(&l.carried[j]) {
                 Some(&a) => a,
-                None => self.zero_like(args[j], carried_args[i], span),
+                None => self.zero_like(l.carried[j], args[i], span),
             };
-            body_yields.push(adjoint);
+            yields.push(adjoint);
         }
-        for (i, &v) in outside.iter().enumerate() {
-            body_yields.push(
-                self.adjoints
-                    .get(&v)
-                    .copied()
-                    .unwrap_or(carried_args[active.len() + i]),
-            );
+        for (i, v) in carried.outside.iter().enumerate() {
+            yields.push(self.adjoints.get(v).copied().unwrap_or(args[n + i]));
         }
-        let (mut prologue, index_read) = self.leave();
-        let reverse_ops = std::mem::replace(&mut self.out, outer_ops);
+        let (mut ops, index_read) = self.leave();
+        ops.append(&mut std::mem::replace(&mut self.out, outer_ops));
         self.adjoints.undo(before);
-        let range = match index {
-            Iteration::Reversed(range) => reversed(self.read_range(&range)),
-            Iteration::Counted(trips) => {
-                if index_read && let (OpKind::For { range, .. }, Some(at)) = (&op.kind, at) {
-                    let range = self.read_range(range);
-                    self.out.push(Op {
-                        results: vec![progression],
-                        kind: OpKind::Progression(range),
-                        span,
-                        ty: None,
-                        id: OpId::NONE,
-                    });
-                    prologue.insert(
-                        0,
-                        Op {
-                            results: vec![at],
-                            kind: OpKind::At(progression, k),
-                            span,
-                            ty: None,
-                            id: OpId::NONE,
-                        },
-                    );
-                }
-                let zero = self.func.new_value(None);
-                let lit = syn::Lit::Int(syn::LitInt::new("0", span));
-                self.out.push(Op {
-                    results: vec![zero],
-                    kind: OpKind::Lit(lit),
-                    span,
-                    ty: None,
-                    id: OpId::NONE,
-                });
-                Range {
-                    start: zero,
-                    end: trips,
-                    inclusive: false,
-                    adaptors: vec![Adaptor::Rev],
-                }
-            }
+        let args = std::iter::once(visit.k).chain(args).collect();
+        (Block { args, ops, yields }, index_read)
+    }
+
+    /// The range of the reversed loop; with counted iterations, the index found again from
+    /// the primal range's progression where the reversed `body` reads it.
+    fn reversed_range(
+        &mut self,
+        op: &Op,
+        l: &LoopView,
+        visit: &Visit,
+        index_read: bool,
+        body: &mut Block,
+    ) -> Range {
+        let span = op.span;
+        let trips = match &visit.order {
+            Iteration::Reversed(range) => return reversed(self.read_range(range)),
+            Iteration::Counted(trips) => *trips,
         };
-        let results: Vec<Value> = active
-            .iter()
-            .map(|&j| init[j])
-            .chain(outside.iter().copied())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|v| self.adjoint_value(v))
-            .collect();
-        prologue.extend(reverse_ops);
-        let body = Block {
-            args: std::iter::once(k).chain(carried_args).collect(),
-            ops: prologue,
-            yields: body_yields,
-        };
-        self.out.push(Op {
-            results: results.clone(),
-            kind: OpKind::For {
-                range,
-                init: carried_init,
-                body,
-                exits: false,
-                trips: false,
-                reserve: Vec::new(),
-            },
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
-        for (i, &v) in outside.iter().enumerate() {
-            self.adjoints.insert(v, results[active.len() + i]);
+        if index_read && let (Some(range), Some(at)) = (l.range, visit.at) {
+            let range = self.read_range(range);
+            let progression = OpKind::Progression(range);
+            self.out
+                .push(Op::new(vec![visit.progression], progression, span));
+            let index = OpKind::At(visit.progression, visit.k);
+            body.ops.insert(0, Op::new(vec![at], index, span));
         }
-        for (i, &j) in active.iter().enumerate() {
-            if self.primal.is_active(init[j]) {
-                self.accumulate(init[j], results[i], span);
-            }
+        let zero = self.func.new_value(None);
+        let lit = syn::Lit::Int(syn::LitInt::new("0", span));
+        self.out.push(Op::new(vec![zero], OpKind::Lit(lit), span));
+        Range {
+            start: zero,
+            end: trips,
+            inclusive: false,
+            adaptors: vec![Adaptor::Rev],
         }
     }
 
@@ -615,8 +605,8 @@ impl<'a> Sweep<'a> {
                 continue;
             }
             candidates.extend(differentiable_operands(&op.kind, self.sig, self.primal));
-            if let Some((init, _, _)) = carried(&op.kind) {
-                candidates.extend(init);
+            if let Some(l) = op.kind.as_loop() {
+                candidates.extend(l.init);
             }
             for inner in op.kind.blocks() {
                 self.outside_targets(inner, inside, out);
@@ -630,6 +620,35 @@ impl<'a> Sweep<'a> {
                 && !is_struct(self.primal, self.sig, *v)
         }));
     }
+}
+
+/// The adjoints the reverse of a loop carries: those of the differentiated carried values
+/// (by position), then those of the outside values the body adds to.
+struct Carried {
+    active: Vec<usize>,
+    outside: Vec<Value>,
+}
+
+impl Carried {
+    /// The values of the differentiated positions of `per_position`, then the outside values.
+    fn of(&self, per_position: &[Value]) -> Vec<Value> {
+        let active = self.active.iter().map(|&j| per_position[j]);
+        active.chain(self.outside.iter().copied()).collect()
+    }
+}
+
+/// How a reversed loop visits the primal loop's iterations.
+struct Visit {
+    order: Iteration,
+    /// The reversed loop's variable: the primal index itself when the range is reversed, the
+    /// iteration number `k` when iterations are counted.
+    k: Value,
+    /// With counted iterations, the range's arithmetic progression and the primal index found
+    /// again from it, `at(progression, k)`, made if the reversed body reads the index.
+    progression: Value,
+    at: Option<Value>,
+    /// The primal index and its stand-in in the reversed body.
+    index: Option<(Value, Value)>,
 }
 
 enum Iteration {
