@@ -18,7 +18,7 @@
 //! method or function the table does not know) is reported.
 
 use crate::errors::Errors;
-use crate::ir::{ArrayInit, Block, Call, Func, OpKind, Value};
+use crate::ir::{ArrayInit, Block, Func, Number, OpKind, Through, Value};
 use crate::prims::{Derivative, Operand};
 use crate::signature::{Shape, Signature};
 
@@ -155,8 +155,8 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
             .filter(|(_, kind)| **kind != Operand::Other)
             .map(|(v, _)| *v)
             .collect(),
-        OpKind::Cast(v, ty) if sig.is_float(ty) => vec![*v],
-        OpKind::Call(call) if has_pullback(call, sig) => {
+        OpKind::Cast(v, _, Number::Float) => vec![*v],
+        OpKind::Call(call) if call.through == Through::Pullback => {
             call.args.iter().map(|a| a.value).collect()
         }
         // A field of a parameter struct.
@@ -216,9 +216,9 @@ fn forward(
                 OpKind::Method { method, .. } => Some(format!(
                     "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
                 )),
-                OpKind::Call(call) if call.differentiable && !has_pullback(call, sig) => {
+                OpKind::Call(call) if matches!(call.through, Through::Constructor | Through::Std) => {
                     let path = call.callee.path().map(path_text).unwrap_or_default();
-                    Some(if call.callee.path().is_some_and(|p| sig.is_float_constructor(p)) {
+                    Some(if call.through == Through::Constructor {
                         format!("cannot differentiate through `{path}`: convert between float types with `as` (`x as f64`), which is differentiated")
                     } else {
                         format!("cannot differentiate through `{path}`: a standard-library function with no derivative rule; use the differentiable `Float` methods (docs/supported.md), or write the computation in a `#[reverse]` function")
@@ -226,7 +226,7 @@ fn forward(
                 }
                 // A float made an integer is piecewise constant; any other target (`as _`, an
                 // alias of `f64`) the macro cannot classify.
-                OpKind::Cast(_, ty) if !sig.is_float(ty) && !crate::signature::is_integer(ty) => {
+                OpKind::Cast(_, ty, Number::Unknown) => {
                     Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "")))
                 }
                 OpKind::Ref { value, .. }
@@ -347,18 +347,6 @@ pub fn is_struct(func: &Func, sig: &Signature, v: Value) -> bool {
 /// Whether fields of `v` are places: `v` is a parameter struct or a place.
 fn is_struct_base(func: &Func, sig: &Signature, v: Value) -> bool {
     func.info(v).place.is_some() || is_struct(func, sig, v)
-}
-
-/// Whether a call is reversed by the callee's generated pullback: a differentiable call of a
-/// function that is not in the standard library and is not a float constructor.
-pub fn has_pullback(call: &Call, sig: &Signature) -> bool {
-    let Some(path) = call.callee.path() else {
-        return call.differentiable;
-    };
-    let std = path.path.segments.first().is_some_and(|s| {
-        ["std", "core", "alloc", "num_traits"].contains(&s.ident.to_string().as_str())
-    });
-    call.differentiable && !std && !sig.is_float_constructor(path)
 }
 
 fn path_text(path: &syn::ExprPath) -> String {

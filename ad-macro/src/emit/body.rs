@@ -8,7 +8,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ir::{
     Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, LoopView, Op, OpKind, Pass, Range,
-    Rule, Seed, Slot, StashKind, Value,
+    Rule, Seed, Slot, StashKind, Through, Value,
 };
 use crate::prims::Syntax;
 
@@ -676,7 +676,7 @@ impl<'a> Body<'a> {
                     (_, []) => quote!(),
                 }
             }
-            OpKind::Cast(v, ty) => {
+            OpKind::Cast(v, ty, _) => {
                 let v = self.val(*v);
                 quote_spanned!(span=> #v as #ty)
             }
@@ -730,7 +730,7 @@ impl<'a> Body<'a> {
                 let args = self.call_args(call, again);
                 match &call.callee {
                     // `stop_gradient` by the user's path, which must name the runtime's.
-                    Callee::Path(path) if !call.differentiable => {
+                    Callee::Path(path) if call.through == Through::Stopped => {
                         quote_spanned!(span=> #krate::__private::same_fn(#krate::stop_gradient, #path)(#(#args),*))
                     }
                     _ => callee(&call.callee, "", &args, span),

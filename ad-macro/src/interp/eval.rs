@@ -14,8 +14,8 @@ use quote::ToTokens;
 
 use super::math::{self, Dual};
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
-    Slot, Value,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Number, Op, OpKind, Pass, Range, Rule,
+    Seed, Slot, Through, Value,
 };
 
 /// The numbers a program computes with: `f64`, or [`Dual`] for forward mode.
@@ -217,11 +217,10 @@ impl<N: Num> Machine<'_, N> {
                 }
             }
             OpKind::Prim(prim, args) => self.prim(prim.name, prim.syntax, args),
-            OpKind::Cast(v, ty) => {
+            OpKind::Cast(v, _, to) => {
                 let x = self.get(*v)?;
-                let ty = ty.to_token_stream().to_string();
-                match ty.as_str() {
-                    "f64" | "f32" => one(V::F(x.float()?)),
+                match to {
+                    Number::Float => one(V::F(x.float()?)),
                     _ => one(V::I(match x {
                         V::F(f) => f.value() as i64,
                         other => other.int()?,
@@ -581,7 +580,7 @@ impl<N: Num> Machine<'_, N> {
 
     fn call(&mut self, op: &Op, call: &Call) -> Result<Vec<V<N>>, String> {
         let args = self.arguments(call)?;
-        if !call.differentiable {
+        if call.through == Through::Stopped {
             // `stop_gradient(x)`: the value, a constant.
             let x = args
                 .into_iter()

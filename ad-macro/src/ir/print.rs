@@ -19,7 +19,7 @@ use quote::ToTokens;
 
 use super::{
     Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
-    Slot, Value,
+    Slot, Through, Value,
 };
 
 impl Func {
@@ -49,7 +49,7 @@ impl Func {
 
     /// `path(a, &b, &mut c entry %d)`.
     fn write_call(&self, out: &mut impl Write, call: &Call) -> fmt::Result {
-        if !call.differentiable {
+        if call.through == Through::Stopped {
             out.write_str("constant ")?;
         }
         match &call.callee {
@@ -128,7 +128,7 @@ impl Func {
                 write!(out, "{} ", prim.name)?;
                 self.write_values(out, vs)?;
             }
-            OpKind::Cast(v, ty) => {
+            OpKind::Cast(v, ty, _) => {
                 out.write_str("cast ")?;
                 self.write_value(out, *v)?;
                 write!(out, " as {}", tokens(ty))?;

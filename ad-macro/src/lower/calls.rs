@@ -16,7 +16,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::{Lower, R, Val};
-use crate::ir::{Call, CallArg, Callee, OpKind, Pass, Value};
+use crate::ir::{Call, CallArg, Callee, OpKind, Pass, Through, Value};
 
 impl Lower<'_> {
     /// `path(args)`, or `receiver.method(args)` of a parameter struct.
@@ -28,6 +28,7 @@ impl Lower<'_> {
         span: Span,
     ) -> R<Val> {
         let stop = callee.path().is_some_and(is_stop_gradient) && args.len() == 1;
+        let through = self.through(&callee, stop);
         // Lower every argument even after an error, to report all errors at once.
         let lowered: Vec<R<(CallArg, Option<String>)>> =
             args.iter().map(|arg| self.call_arg(arg)).collect();
@@ -48,7 +49,7 @@ impl Lower<'_> {
         let call = Call {
             callee,
             args: lowered.into_iter().map(|(arg, _)| arg).collect(),
-            differentiable: !stop,
+            through,
             returned: 1,
         };
         let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
@@ -218,6 +219,27 @@ fn arg_of(value: Value, pass: Pass) -> CallArg {
         value,
         pass,
         entry: None,
+    }
+}
+
+impl Lower<'_> {
+    /// How the reverse sweep treats a call of `callee`.
+    fn through(&self, callee: &Callee, stop: bool) -> Through {
+        let Some(path) = callee.path() else {
+            return Through::Pullback;
+        };
+        let std = path.path.segments.first().is_some_and(|s| {
+            ["std", "core", "alloc", "num_traits"].contains(&s.ident.to_string().as_str())
+        });
+        if stop {
+            Through::Stopped
+        } else if self.sig.is_float_constructor(path) {
+            Through::Constructor
+        } else if std {
+            Through::Std
+        } else {
+            Through::Pullback
+        }
     }
 }
 

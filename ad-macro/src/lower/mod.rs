@@ -28,7 +28,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
 use crate::errors::{Errors, Reported};
-use crate::ir::{ArrayInit, Callee, Func, Op, OpId, OpKind, Param, Value};
+use crate::ir::{ArrayInit, Callee, Func, Number, Op, OpId, OpKind, Param, Value};
 use crate::prims;
 use crate::signature::{Output, Signature};
 
@@ -619,7 +619,14 @@ impl Lower<'_> {
             }
             Expr::Cast(c) => {
                 let v = self.value(&c.expr)?;
-                Ok(self.push1(OpKind::Cast(v, c.ty.clone()), span))
+                let to = if self.sig.is_float(&c.ty) {
+                    Number::Float
+                } else if crate::signature::is_integer(&c.ty) {
+                    Number::Integer
+                } else {
+                    Number::Unknown
+                };
+                Ok(self.push1(OpKind::Cast(v, c.ty.clone(), to), span))
             }
             Expr::MethodCall(m) => {
                 if let Some(sum) = self.iter_sum(m, span) {

@@ -45,9 +45,10 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 
-use crate::analysis::activity::{has_pullback, is_struct};
+use crate::analysis::activity::is_struct;
 use crate::ir::{
-    Arg, Block, Call, CallArg, Func, Op, OpId, OpKind, Param, Pass, Seed, Slot, Value,
+    Arg, Block, Call, CallArg, Func, Number, Op, OpId, OpKind, Param, Pass, Seed, Slot, Through,
+    Value,
 };
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::{Output, Signature};
@@ -296,13 +297,13 @@ impl<'a> Sweep<'a> {
             OpKind::Prim(prim, operands) if prim.derivative == Derivative::Rule => {
                 self.reverse_prim(op, prim, operands);
             }
-            OpKind::Cast(v, ty) if self.sig.is_float(ty) => {
+            OpKind::Cast(v, _, Number::Float) => {
                 let dy = self.adjoint_or_zero(op.results[0], op.span);
                 // The operand is read for its type only; the result is not read.
                 let args = vec![Arg::Value(self.read(*v)), Arg::Value(dy), Arg::Value(dy)];
                 self.pullback("cast", args, &[(*v, self.primal.is_active(*v))], op.span);
             }
-            OpKind::Call(call) if has_pullback(call, self.sig) => self.reverse_call(op, call),
+            OpKind::Call(call) if call.through == Through::Pullback => self.reverse_call(op, call),
             OpKind::Field(..) if self.primal.info(op.results[0]).place.is_some() => {
                 self.reverse_place(op);
             }
@@ -471,7 +472,7 @@ impl<'a> Sweep<'a> {
         let call = Call {
             callee: call.callee.clone(),
             args,
-            differentiable: true,
+            through: Through::Pullback,
             returned: call.returned,
         };
         self.out.push(Op {

@@ -20,9 +20,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::Sweep;
 use super::regions::Context;
-use crate::ir::{Func, Op, OpKind, StashKind, Value};
+use crate::ir::{Func, Op, OpKind, StashKind, Through, Value};
 use crate::prims::Derivative;
-use crate::signature::Signature;
 
 /// The decision for one region. Values are the primal's; the region's context maps them to
 /// their stand-ins in the reversed region.
@@ -118,7 +117,6 @@ pub(super) fn region(cx: &Context, cost: &Cost) -> RegionPlan {
 
 /// What deciding between recomputing and stashing needs to know.
 pub(super) struct Cost<'c> {
-    sig: &'c Signature,
     primal: &'c Func,
     mutated: &'c HashSet<Value>,
     final_versions: &'c HashSet<Value>,
@@ -127,7 +125,6 @@ pub(super) struct Cost<'c> {
 impl Sweep<'_> {
     pub(super) fn cost(&self) -> Cost<'_> {
         Cost {
-            sig: self.sig,
             primal: self.primal,
             mutated: &self.mutated,
             final_versions: &self.final_versions,
@@ -153,14 +150,14 @@ impl Cost<'_> {
             }
             // A length changes when the container is pushed onto.
             OpKind::Len(array) => loads_constant(array),
-            _ => is_cheap(op, self.sig),
+            _ => is_cheap(op),
         }
     }
 }
 
 /// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
 /// a few cycles at most (arithmetic, comparisons, casts; not transcendental functions).
-fn is_cheap(op: &Op, sig: &Signature) -> bool {
+fn is_cheap(op: &Op) -> bool {
     const CHEAP: &[&str] = &[
         "add",
         "sub",
@@ -193,10 +190,7 @@ fn is_cheap(op: &Op, sig: &Signature) -> bool {
                 prim.derivative != Derivative::Rule || CHEAP.contains(&prim.name)
             }
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
-            OpKind::Call(call) => call
-                .callee
-                .path()
-                .is_some_and(|p| sig.is_float_constructor(p)),
+            OpKind::Call(call) => call.through == Through::Constructor,
             OpKind::Method { method, args, .. } => method == "unwrap" && args.is_empty(),
             _ => false,
         }
