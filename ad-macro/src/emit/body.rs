@@ -3,12 +3,12 @@
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ir::{
     Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, LoopView, Op, OpKind, Pass, Range,
-    Rule, Seed, Slot, StashKind, Through, Value,
+    Rule, Seed, Slot, StashKind, Through, Value, hole_index,
 };
 use crate::prims::Syntax;
 
@@ -246,6 +246,32 @@ impl<'a> Body<'a> {
             Some(cell) => cell.get_or_init(|| self.func.ident(v)).clone(),
             None => self.func.ident(v),
         }
+    }
+
+    /// The tokens of a verbatim macro with its holes ([`crate::ir::hole`]) filled with the
+    /// values in `uses`.
+    fn fill_holes(&self, tokens: TokenStream, uses: &[Value]) -> TokenStream {
+        tokens
+            .into_iter()
+            .map(|tree| match tree {
+                TokenTree::Group(g) => {
+                    let mut group = Group::new(g.delimiter(), self.fill_holes(g.stream(), uses));
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                TokenTree::Ident(ident) => match hole_index(&ident).and_then(|k| uses.get(k)) {
+                    // An inline value is an expression: grouped, it stays one.
+                    Some(&v) => match self.inline.get(&v) {
+                        Some(tokens) => {
+                            TokenTree::Group(Group::new(Delimiter::Parenthesis, tokens.clone()))
+                        }
+                        None => TokenTree::Ident(self.ident(v)),
+                    },
+                    None => TokenTree::Ident(ident),
+                },
+                other => other,
+            })
+            .collect()
     }
 
     pub(super) fn vals(&self, vs: &[Value]) -> Vec<TokenStream> {
@@ -745,7 +771,11 @@ impl<'a> Body<'a> {
                 let (recv, args) = (self.val(*recv), self.vals(args));
                 quote_spanned!(span=> #recv.#method #turbofish (#(#args),*))
             }
-            OpKind::Effect { mac, .. } => mac.to_token_stream(),
+            OpKind::Effect { mac, uses } => {
+                let mut mac = mac.clone();
+                mac.tokens = self.fill_holes(mac.tokens, uses);
+                mac.to_token_stream()
+            }
             // Typed by the op's annotation, the return type.
             OpKind::Original(block) => quote_spanned!(span=> (|| #block)()),
             OpKind::Pullback { rule, args } => {

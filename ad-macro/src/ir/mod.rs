@@ -280,8 +280,9 @@ pub enum OpKind {
         turbofish: Option<syn::AngleBracketedGenericArguments>,
         args: Vec<Value>,
     },
-    /// A side-effect macro (`println!`, `assert!`), its variables renamed to the values in
-    /// `uses`. Runs once, in the forward sweep.
+    /// A side-effect macro (`println!`, `assert!`) as the user wrote it, but for its variables:
+    /// the `k`-th is the hole [`hole`]`(k)`, which emit fills with the name of `uses[k]`. Runs
+    /// once, in the forward sweep.
     Effect { mac: syn::Macro, uses: Vec<Value> },
     /// The user's function body, unlowered, run as a closure of the parameters: the value of
     /// a function whose derivative the user gives (`#[reverse(rule = ..)]`).
@@ -348,6 +349,16 @@ pub enum Number {
     Integer,
     /// Anything else (`as _`, an alias): the macro cannot tell.
     Unknown,
+}
+
+/// The hole for the `k`-th value a verbatim macro uses ([`OpKind::Effect`]).
+pub fn hole(k: usize, span: Span) -> Ident {
+    format_ident!("__ad_use_{}", k, span = span)
+}
+
+/// Which value `ident` is the hole of, if it is one.
+pub fn hole_index(ident: &Ident) -> Option<usize> {
+    ident.to_string().strip_prefix("__ad_use_")?.parse().ok()
 }
 
 /// A rule: one of the runtime's, by name, or a user's function.

@@ -2,7 +2,8 @@
 //! variables renamed to the values they hold at that point.
 //!
 //! Before: `println!("{} {y:.3}", x);`
-//! After:  `println!("{} {y:.3}", __ad_x_4, y = __ad_y_7);`
+//! After:  `println!("{} {y:.3}", __ad_use_0, y = __ad_use_1);` with uses `[%x.4, %y.7]`, the
+//! holes filled by emit with whatever names those values have in the emitted code.
 //!
 //! An identifier in the macro's tokens is a variable reference unless it is a field or
 //! method name (after `.`), a path segment (next to `::`), a macro name (before `!`) or the
@@ -15,7 +16,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::{Lower, R, Val};
-use crate::ir::{OpKind, Value};
+use crate::ir::{OpKind, Value, hole};
 
 /// The macros allowed in a differentiated function, and the position of their format string.
 const EFFECTS: &[(&str, usize)] = &[
@@ -125,7 +126,7 @@ impl Lower<'_> {
             None => Ok(None),
             Some(Val::One(v)) => {
                 uses.push(v);
-                Ok(Some(self.func.ident(v)))
+                Ok(Some(hole(uses.len() - 1, ident.span())))
             }
             Some(_) => Err(self.error(
                 ident,
