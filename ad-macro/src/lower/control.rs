@@ -68,6 +68,14 @@ enum Kind<'e> {
     Loop,
 }
 
+/// The variables a loop carries, each with the shape of its value before the loop, and the
+/// values before the loop, flat.
+#[derive(Default)]
+struct Carried {
+    vars: Vec<(String, Val)>,
+    init: Vec<Value>,
+}
+
 /// What a name bound by a loop pattern is.
 pub(super) enum Source {
     /// The index (`for i in 0..n`, the `i` of `enumerate`).
@@ -689,6 +697,113 @@ impl Lower<'_> {
         span: Span,
     ) -> R<Val> {
         let scan = Scan::block(body, label.as_deref());
+        let id = self.open_loop(&kind, &scan, label, span);
+        let exits = self.leaving_flags(&scan, id);
+        let names = self.carried_names(&scan, &kind, &exits, id);
+        let carried = self.carry(names, span);
+        let index = matches!(kind, Kind::For { .. }).then(|| self.func.new_value(None));
+        let args = self.carried_args(&carried);
+
+        // The body, in its region.
+        let outer_ops = std::mem::take(&mut self.ops);
+        self.scopes.push(Default::default());
+        let continue_flag = self.loops.last().and_then(|cx| {
+            let cx: &LoopCx = cx;
+            cx.has_continue.then(|| cx.continue_flag())
+        });
+        if let Some(flag) = &continue_flag {
+            let no = self.lit_bool(false, span);
+            self.reassign(flag, no);
+        }
+        let body_result = self.loop_body(&kind, body, index, span);
+        let go_on = self.go_on(&kind, &body_result, &exits, span);
+        let mut yields: Vec<Value> = go_on.into_iter().collect();
+        let flag_slot = yields.len();
+        for (name, shape) in &carried.vars {
+            let val = match self.lookup(name) {
+                Some(Binding::Val(v)) => v.clone(),
+                _ => Val::Never,
+            };
+            let mut ops = std::mem::take(&mut self.ops);
+            self.flatten(&val, shape, &mut ops, &mut yields, span);
+            self.ops = ops;
+        }
+        self.scopes.pop();
+        let mut body_block = Block {
+            args: index.into_iter().chain(args.iter().copied()).collect(),
+            ops: std::mem::replace(&mut self.ops, outer_ops),
+            yields,
+        };
+        self.loops.pop();
+        body_result?;
+        self.check_carried_containers(&args, &body_block.yields[flag_slot..], span)?;
+
+        // Prune the variables the body left unchanged.
+        let kept: Vec<usize> = (0..args.len())
+            .filter(|&j| body_block.yields[flag_slot + j] != args[j])
+            .collect();
+        for (j, (&arg, &before)) in args.iter().zip(&carried.init).enumerate() {
+            if !kept.contains(&j) {
+                body_block.replace_uses(arg, before);
+            }
+        }
+        let keep = |vs: &[Value], offset: usize| -> Vec<Value> {
+            let kept_values = kept.iter().map(|&j| vs[offset + j]);
+            vs[..offset].iter().copied().chain(kept_values).collect()
+        };
+        body_block.args = keep(&body_block.args, usize::from(index.is_some()));
+        body_block.yields = keep(&body_block.yields, flag_slot);
+        let results: Vec<Value> = kept
+            .iter()
+            .map(|&j| {
+                let name = self.func.info(args[j]).name.clone();
+                let result = self.func.new_value(name);
+                self.inherit_storage(result, args[j]);
+                result
+            })
+            .collect();
+        let init: Vec<Value> = kept.iter().map(|&j| carried.init[j]).collect();
+        let plain = matches!(kind, Kind::Loop);
+        let kind = match kind {
+            Kind::For { range, .. } => OpKind::For {
+                range,
+                init,
+                body: body_block,
+                exits: flag_slot == 1,
+                trips: false,
+                reserve: Vec::new(),
+            },
+            Kind::While(_) | Kind::Loop => OpKind::Loop {
+                init,
+                body: body_block,
+                trips: false,
+            },
+        };
+        self.ops.push(Op::new(results.clone(), kind, span));
+
+        // After the loop, each variable holds its last value (its old one, if pruned).
+        let mut finals = (0..args.len()).map(|j| match kept.iter().position(|&k| k == j) {
+            Some(i) => results[i],
+            None => carried.init[j],
+        });
+        for (name, shape) in &carried.vars {
+            let val = rebuild(shape, &mut finals);
+            self.reassign(name, val);
+        }
+        // A `loop` nothing leaves does not complete (what follows it is unreachable).
+        if plain && !scan.breaks_here && !scan.leaves && !scan.returns {
+            return Ok(Val::Never);
+        }
+        let value_var = format!("$value{id}");
+        Ok(match self.lookup(&value_var) {
+            Some(Binding::Val(v)) if carried.vars.iter().any(|(n, _)| *n == value_var) => v.clone(),
+            _ => Val::Unit,
+        })
+    }
+
+    /// Enters a loop: declares its flags (and the variable of `break value`) before it and
+    /// pushes its context. Returns the loop's id.
+    fn open_loop(&mut self, kind: &Kind, scan: &Scan, label: Option<String>, span: Span) -> usize {
         let cx = LoopCx {
             label,
             id: self.next_loop,
@@ -711,11 +826,13 @@ impl Lower<'_> {
             let placeholder = self.placeholder(span);
             self.declare(cx.value_var(), Binding::Val(Val::One(placeholder)));
         }
-        let continue_flag = cx.has_continue.then(|| cx.continue_flag());
         let id = cx.id;
         self.loops.push(cx);
+        id
+    }
 
-        // The flags the body may set: those that leave the loop, and its own `continue`.
+    /// The flags the body of loop `id` may set that leave it.
+    fn leaving_flags(&self, scan: &Scan, id: usize) -> Vec<String> {
         let mut exits = Vec::new();
         if scan.returns {
             exits.push(RET.to_string());
@@ -729,33 +846,38 @@ impl Lower<'_> {
                 exits.push(cx.continue_flag());
             }
         }
+        exits
+    }
 
-        // The loop-carried variables and their values before the loop.
-        // A write through an element binding (`*v = ..`) is a write of its container.
+    /// The variables loop `id` carries: those its body may assign (a write through an element
+    /// binding, `*v = ..`, is a write of its container), `&mut` container parameters it passes
+    /// on, its exit flags, its own `continue` flag, and the values of `break 'label value`.
+    fn carried_names(&self, scan: &Scan, kind: &Kind, exits: &[String], id: usize) -> Vec<String> {
         let mut names: Vec<String> = scan
             .assigned
-            .into_iter()
-            .filter_map(|n| match self.lookup(&n) {
+            .iter()
+            .filter_map(|n| match self.lookup(n) {
                 Some(Binding::Element { container, .. }) => Some(container.clone()),
-                Some(_) => Some(n),
+                Some(_) => Some(n.clone()),
                 None => None,
             })
             .collect();
-        // A `&mut` container parameter passed on to a call may be written by it.
-        names.extend(scan.passed.into_iter().filter(|n| match self.lookup(n) {
+        let passed_on = |n: &&String| match self.lookup(n) {
             Some(Binding::Val(Val::One(v))) => self.is_mut_param(*v),
             _ => false,
-        }));
-        if let Kind::For { writes, .. } = &kind {
+        };
+        names.extend(scan.passed.iter().filter(passed_on).cloned());
+        if let Kind::For { writes, .. } = kind {
             names.extend(writes.iter().cloned());
         }
         names.extend(exits.iter().cloned());
-        names.extend(continue_flag.iter().cloned());
+        if let Some(cx) = self.loops.iter().find(|cx| cx.id == id && cx.has_continue) {
+            names.push(cx.continue_flag());
+        }
         if scan.returns {
             names.push(RETVAL.to_string());
         }
-        // The values of `break 'label value`: this loop's, and outer loops' if the body may
-        // leave to them.
+        // This loop's `break` value, and outer loops' if the body may leave to them.
         for cx in &self.loops {
             if cx.has_value && (cx.id == id || scan.leaves) {
                 names.push(cx.value_var());
@@ -763,8 +885,13 @@ impl Lower<'_> {
         }
         names.sort();
         names.dedup();
-        let mut carried: Vec<(String, Val)> = Vec::new();
-        let mut init = Vec::new();
+        names
+    }
+
+    /// The carried variables' values before the loop (a variable declared without one gets a
+    /// placeholder).
+    fn carry(&mut self, names: Vec<String>, span: Span) -> Carried {
+        let mut carried = Carried::default();
         for name in names {
             let val = match self.lookup(&name).cloned() {
                 // A parameter struct is never changed: its methods are `#[reverse]` calls.
@@ -777,13 +904,17 @@ impl Lower<'_> {
                 Some(Binding::Unassigned(_)) => Val::One(self.placeholder(span)),
                 _ => continue,
             };
-            leaves(&val, &mut init);
-            carried.push((name, val));
+            leaves(&val, &mut carried.init);
+            carried.vars.push((name, val));
         }
-        let index = matches!(kind, Kind::For { .. }).then(|| self.func.new_value(None));
-        // Each argument is named after the variable it carries.
+        carried
+    }
+
+    /// The region's arguments, one per carried value and named after its variable, which
+    /// from now on holds them.
+    fn carried_args(&mut self, carried: &Carried) -> Vec<Value> {
         let mut args = Vec::new();
-        for (name, shape) in &carried {
+        for (name, shape) in &carried.vars {
             let mut count = Vec::new();
             leaves(shape, &mut count);
             for _ in count {
@@ -792,23 +923,27 @@ impl Lower<'_> {
                 args.push(value);
             }
         }
-        for (&arg, &before) in args.iter().zip(&init) {
+        for (&arg, &before) in args.iter().zip(&carried.init) {
             self.inherit_storage(arg, before);
         }
         let mut arg_iter = args.iter().copied();
-        for (name, shape) in &carried {
+        for (name, shape) in &carried.vars {
             let val = rebuild(shape, &mut arg_iter);
             self.reassign(name, val);
         }
+        args
+    }
 
-        // The body, in its region.
-        let outer_ops = std::mem::take(&mut self.ops);
-        self.scopes.push(Default::default());
-        if let Some(flag) = &continue_flag {
-            let no = self.lit_bool(false, span);
-            self.reassign(flag, no);
-        }
-        let body_result = match &kind {
+    /// The loop body's statements, after the names a `for` pattern binds; for `while`, the
+    /// condition, then the body in a branch on it (the result is the condition).
+    fn loop_body(
+        &mut self,
+        kind: &Kind,
+        body: &syn::Block,
+        index: Option<Value>,
+        span: Span,
+    ) -> R<Val> {
+        match kind {
             Kind::For { bindings, .. } => {
                 if let Some(index) = index {
                     for (name, source) in bindings {
@@ -832,11 +967,14 @@ impl Lower<'_> {
                 self.branch(c, span, |this| this.block(body), |_| Ok(Val::Unit))?;
                 Ok(Val::One(c))
             }),
-        };
-        // Go on unless a flag that leaves this loop is set (and, for `while`, the condition
-        // held).
-        let leave = self.any(&exits, span);
-        let go_on = match (&kind, &body_result, leave) {
+        }
+    }
+
+    /// Whether the next iteration runs: unless a flag that leaves this loop is set (and, for
+    /// `while`, if the condition held). `None` for a `for` nothing leaves early.
+    fn go_on(&mut self, kind: &Kind, body: &R<Val>, exits: &[String], span: Span) -> Option<Value> {
+        let leave = self.any(exits, span);
+        match (kind, body, leave) {
             (Kind::While(_), Ok(Val::One(c)), Some(leave)) => {
                 let stay = self.not(leave, span);
                 let and = syn::BinOp::And(syn::Token![&&](span));
@@ -849,31 +987,14 @@ impl Lower<'_> {
                 _ => None,
             },
             (Kind::For { .. }, _, None) | (Kind::While(_), _, None) => None,
-        };
-        let mut yields: Vec<Value> = go_on.into_iter().collect();
-        let flag_slot = yields.len();
-        for (name, shape) in &carried {
-            let val = match self.lookup(name) {
-                Some(Binding::Val(v)) => v.clone(),
-                _ => Val::Never,
-            };
-            let mut ops = std::mem::take(&mut self.ops);
-            self.flatten(&val, shape, &mut ops, &mut yields, span);
-            self.ops = ops;
         }
-        self.scopes.pop();
-        let mut body_block = Block {
-            args: index.into_iter().chain(args.iter().copied()).collect(),
-            ops: std::mem::replace(&mut self.ops, outer_ops),
-            yields,
-        };
-        self.loops.pop();
-        body_result?;
-        // A carried container stays in its storage (whole assignments write into it); one
-        // that gets another (declared without a value, or the value of `break`) would not
-        // outlive the iteration in emitted code.
-        for (j, &arg) in args.iter().enumerate() {
-            let yielded = body_block.yields[flag_slot + j];
+    }
+
+    /// A carried container stays in its storage (whole assignments write into it); one that
+    /// gets another (declared without a value, or the value of `break`) would not outlive
+    /// the iteration in emitted code.
+    fn check_carried_containers(&mut self, args: &[Value], next: &[Value], span: Span) -> R<()> {
+        for (&arg, &yielded) in args.iter().zip(next) {
             if let Some(storage) = self.func.storage(yielded)
                 && self.func.storage(arg) != Some(storage)
             {
@@ -886,75 +1007,7 @@ impl Lower<'_> {
                 return Err(self.errors.push(syn::Error::new(span, message)));
             }
         }
-
-        // Prune the variables the body left unchanged.
-        let offset = usize::from(index.is_some());
-        let kept: Vec<usize> = (0..args.len())
-            .filter(|&j| body_block.yields[flag_slot + j] != args[j])
-            .collect();
-        for (j, (&arg, &before)) in args.iter().zip(&init).enumerate() {
-            if !kept.contains(&j) {
-                body_block.replace_uses(arg, before);
-            }
-        }
-        let keep = |vs: &[Value], offset: usize| -> Vec<Value> {
-            let kept_values = kept.iter().map(|&j| vs[offset + j]);
-            vs[..offset].iter().copied().chain(kept_values).collect()
-        };
-        body_block.args = keep(&body_block.args, offset);
-        body_block.yields = keep(&body_block.yields, flag_slot);
-        let results: Vec<Value> = kept
-            .iter()
-            .map(|&j| {
-                let name = self.func.info(args[j]).name.clone();
-                let result = self.func.new_value(name);
-                self.inherit_storage(result, args[j]);
-                result
-            })
-            .collect();
-        let kept_init: Vec<Value> = kept.iter().map(|&j| init[j]).collect();
-        let kind_was_loop = matches!(kind, Kind::Loop);
-        let kind = match kind {
-            Kind::For { range, .. } => OpKind::For {
-                range,
-                init: kept_init,
-                body: body_block,
-                exits: flag_slot == 1,
-                trips: false,
-                reserve: Vec::new(),
-            },
-            Kind::While(_) | Kind::Loop => OpKind::Loop {
-                init: kept_init,
-                body: body_block,
-                trips: false,
-            },
-        };
-        self.ops.push(Op {
-            results: results.clone(),
-            kind,
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
-
-        // After the loop, each variable holds its last value (its old one, if pruned).
-        let mut finals = (0..args.len()).map(|j| match kept.iter().position(|&k| k == j) {
-            Some(i) => results[i],
-            None => init[j],
-        });
-        for (name, shape) in &carried {
-            let val = rebuild(shape, &mut finals);
-            self.reassign(name, val);
-        }
-        // A `loop` nothing leaves does not complete (what follows it is unreachable).
-        if kind_was_loop && !scan.breaks_here && !scan.leaves && !scan.returns {
-            return Ok(Val::Never);
-        }
-        let value_var = format!("$value{id}");
-        Ok(match self.lookup(&value_var) {
-            Some(Binding::Val(v)) if carried.iter().any(|(n, _)| *n == value_var) => v.clone(),
-            _ => Val::Unit,
-        })
+        Ok(())
     }
 
     /// `lhs && rhs` (or `||`), with `rhs` lowered by `lower_rhs` in a region that runs only
