@@ -105,6 +105,9 @@ impl Pipeline {
     ) -> Result<Pipeline, Box<Failed>> {
         groups::parenthesize(&mut item);
         observe(Stage::Groups);
+        // Up to `activity`, a stage that fails reports into `errors` and the next goes on
+        // where it can (with the default options when the attribute's are malformed), so
+        // that the user fixes every error in one round.
         let mut errors = Errors::new();
         let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
         observe(Stage::Options);
@@ -143,6 +146,7 @@ impl Pipeline {
                 reason,
             }));
         };
+        // From here on nothing fails on user input: only the verifier, on a bug.
         let seed = seed_ident(&sig);
         let stages = match (&options.custom, lowered) {
             (Some(custom), _) => {
