@@ -54,17 +54,14 @@ fn problem(p: usize) -> Problem {
     let n = (49 * p).div_ceil(31_843);
     let m = (7_776 * p).div_ceil(31_843);
     let mut problem = Problem::replicated(n, m, p, &CAM, &X, W, &FEAT);
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut rng = fastrand::Rng::with_seed(p as u64);
     for value in problem
         .cams
         .iter_mut()
         .chain(&mut problem.points)
         .chain(&mut problem.weights)
     {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        *value *= 0.9 + 0.2 * (state >> 11) as f64 / (1u64 << 53) as f64;
+        *value *= 0.9 + 0.2 * rng.f64();
     }
     problem
 }

@@ -47,15 +47,10 @@ struct Input {
 }
 
 impl Input {
-    /// Deterministic values in [−0.5, 0.5) from a fixed-seed LCG.
+    /// Deterministic values in [−0.5, 0.5) from a fixed seed.
     fn new(d: usize, k: usize) -> Self {
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (d * 131 + k) as u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = fastrand::Rng::with_seed((d * 131 + k) as u64);
+        let mut next = move || rng.f64() - 0.5;
         let params = (0..k + 2 * k * d + k * triangle(d))
             .map(|_| next())
             .collect();

@@ -33,16 +33,11 @@ struct Input {
 }
 
 impl Input {
-    /// Deterministic values from a fixed-seed LCG: parameters and state in [0, 1) as the
-    /// eval draws them, the sequence as bits.
+    /// Deterministic values from a fixed seed: parameters and state in [0, 1) as the eval
+    /// draws them, the sequence as bits.
     fn new(c: usize) -> Self {
-        let mut s = 0x2545_F491_4F6C_DD1D_u64 ^ c as u64;
-        let mut next = move || {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = fastrand::Rng::with_seed(c as u64);
+        let mut next = move || rng.f64();
         let params = (0..8 * LAYERS * B + 3 * B).map(|_| next()).collect();
         let state = (0..2 * LAYERS * B).map(|_| next()).collect();
         let sequence = (0..c * B).map(|_| (next() < 0.5) as u8 as f64).collect();

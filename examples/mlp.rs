@@ -12,6 +12,8 @@
 )]
 
 use ad_runtime::{Params, reverse};
+// A seeded generator, so that every run prints the same.
+use fastrand::Rng;
 
 /// A fully connected layer, `W x + b`, with `W` row-major `outputs × inputs`.
 #[derive(Params, Clone)]
@@ -28,7 +30,7 @@ impl Dense {
         let limit = (6.0 / (inputs + outputs) as f64).sqrt();
         Dense {
             w: (0..inputs * outputs)
-                .map(|_| limit * (2.0 * rng.uniform() - 1.0))
+                .map(|_| limit * (2.0 * rng.f64() - 1.0))
                 .collect(),
             b: vec![0.0; outputs],
             inputs,
@@ -116,18 +118,6 @@ impl Adam {
     }
 }
 
-/// A small deterministic generator (xorshift64*), so that every run prints the same.
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// `n` points of each of two spirals, a half turn apart, with a little noise: `(points,
 /// labels)`, points flattened as `x0, y0, x1, y1, ..`.
 fn spirals(n: usize, rng: &mut Rng) -> (Vec<f64>, Vec<f64>) {
@@ -138,8 +128,8 @@ fn spirals(n: usize, rng: &mut Rng) -> (Vec<f64>, Vec<f64>) {
             let t = 0.1 + 0.9 * i as f64 / n as f64;
             let angle = 2.5 * std::f64::consts::PI * t + class as f64 * std::f64::consts::PI;
             let noise = 0.03;
-            points.push(2.0 * t * angle.cos() + noise * (rng.uniform() - 0.5));
-            points.push(2.0 * t * angle.sin() + noise * (rng.uniform() - 0.5));
+            points.push(2.0 * t * angle.cos() + noise * (rng.f64() - 0.5));
+            points.push(2.0 * t * angle.sin() + noise * (rng.f64() - 0.5));
             labels.push(class as f64);
         }
     }
@@ -154,7 +144,7 @@ fn accuracy(mlp: &Mlp, points: &[f64], labels: &[f64]) -> f64 {
 }
 
 fn main() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::with_seed(7);
     let (points, labels) = spirals(200, &mut rng);
     let hidden = 24;
     let mut mlp = Mlp {
@@ -177,11 +167,8 @@ fn main() {
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let (mut batch_points, mut batch_labels) = (Vec::new(), Vec::new());
     for epoch in 1..=60 {
-        // Shuffle (Fisher-Yates), then one Adam step per minibatch.
-        for i in (1..order.len()).rev() {
-            let j = (rng.uniform() * (i + 1) as f64) as usize;
-            order.swap(i, j.min(i));
-        }
+        // Shuffle, then one Adam step per minibatch.
+        rng.shuffle(&mut order);
         for chunk in order.chunks(batch) {
             batch_points.clear();
             batch_labels.clear();

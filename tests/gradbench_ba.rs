@@ -167,8 +167,7 @@ fn assert_blocks(what: &str, got: &ba::Block, want: &ba::Block, tolerance: f64) 
 /// The data's observation, random ones, and cameras with a zero rotation (Rodrigues'
 /// exact `θ² = 0` branch).
 fn observations() -> Vec<Observation> {
-    // Test points need variety, not statistical quality: an LCG.
-    let mut points = Rng::lcg(7);
+    let mut points = Rng::new(7);
     let mut all = vec![(CAM, X, W, FEAT)];
     all.extend((0..6).map(|_| observation(&mut points)));
     for k in 0..2 {
@@ -229,7 +228,7 @@ fn the_full_jacobian_has_the_documented_structure() {
     let (n, m, p) = (3, 4, 10);
     let mut problem = Problem::replicated(n, m, p, &CAM, &X, W, &FEAT);
     // Distinct cameras, points and weights, so that a wrong index shows in the values.
-    let mut points = Rng::lcg(11);
+    let mut points = Rng::new(11);
     for value in problem
         .cams
         .iter_mut()

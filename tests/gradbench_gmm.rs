@@ -103,7 +103,7 @@ struct Random {
 }
 
 fn random(seed: u64, d: usize, k: usize, n: usize) -> Random {
-    let mut rng = Rng::xorshift(seed);
+    let mut rng = Rng::new(seed);
     Random {
         alpha: rng.vec(k, -1.0, 1.0),
         means: rng.vec(k * d, -1.0, 1.0),

@@ -74,7 +74,7 @@ fn malformed_input_and_unknown_function_fail() {
 
 /// `(main_params, extra_params, state, sequence)` for `layers`, `b`, `c`.
 fn random(seed: u64, layers: usize, b: usize, c: usize) -> [Vec<f64>; 4] {
-    let mut rng = Rng::xorshift(seed);
+    let mut rng = Rng::new(seed);
     [
         rng.vec(8 * layers * b, 0.0, 1.0),
         rng.vec(3 * b, 0.0, 1.0),

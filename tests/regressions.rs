@@ -166,7 +166,7 @@ fn regression_carried_value_overwritten_by_a_loop_that_may_not_run() {
     );
 }
 
-// ----- found by the end-to-end random programs (tests/random_programs.rs) -----
+// ----- found by the end-to-end random programs (tests/random_programs/) -----
 
 /// The annotation of `let r: f64 = loop { .. }` was dropped in the emitted code (the loop's
 /// value is one of several results of the loop op), leaving `r.abs()` on an ambiguous
@@ -377,7 +377,7 @@ fn regression_container_read_by_nested_arms() {
     );
 }
 
-// ----- found by the fuzz pass over the macro's entry (ad-macro/src/fuzz.rs) -----
+// ----- found by the fuzz pass over the macro's entry (ad-macro/src/tests/fuzz.rs) -----
 
 /// An early `return` of a tuple (libm's `modff` from the registry): the returned value was
 /// kept in one placeholder, not one per element, and the function yielded nothing (an

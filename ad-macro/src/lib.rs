@@ -1,7 +1,8 @@
 //! The `#[reverse]` attribute of `ad-runtime`: reverse-mode automatic differentiation by
 //! source transformation. Users depend on `ad-runtime`, which re-exports it.
 //!
-//! The macro is a small compiler; [`expand`] is the whole pipeline:
+//! The macro is a small compiler. [`expand`] parses the function and hands it to the pipeline
+//! (`pipeline.rs`), which runs the stages one after another and keeps what each made:
 //!
 //! ```text
 //! options    #[reverse(wrt(..), float(..), rule = .., crate = "..", dump)]   options.rs
@@ -10,6 +11,7 @@
 //! activity   which values depend on the input and reach the output analysis/activity.rs
 //! reverse    ir::Func -> adjoint ir::Func (forward + reverse sweep) reverse/
 //!   or       a given derivative (rule = .., zero_derivative)       custom.rs
+//! fuse       loops fused with their reverses                      reverse/fuse.rs
 //! emit       adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..     emit/
 //! ```
 //!
@@ -21,33 +23,33 @@
 //! `ad_runtime::rules`, named by the table in `prims.rs`. Errors are collected across stages
 //! (`errors.rs`) and reported together, next to the untouched original function and stubs of
 //! the generated ones.
+//!
+//! Tests only: `tests.rs` and `tests/` (IR snapshots, the shared harness that runs the pipeline
+//! on source text, the fuzz test of [`expand`], its compile cost); `interp/` (an interpreter
+//! of the IR and the differential test on random programs).
 
 mod analysis;
 mod custom;
 mod derive;
 mod emit;
 mod errors;
-#[cfg(test)]
-mod expand_cost;
-#[cfg(test)]
-mod fuzz;
 mod groups;
 #[cfg(test)]
 mod interp;
 mod ir;
 mod lower;
 mod options;
+mod pipeline;
 mod prims;
 mod reverse;
 mod signature;
 #[cfg(test)]
 mod tests;
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::TokenStream;
+use quote::quote;
 
-use crate::errors::Errors;
-use crate::options::Options;
+use crate::pipeline::Pipeline;
 use crate::signature::Signature;
 
 /// Makes a struct a parameter struct (`ad_runtime::Params`); see the `ad-runtime` crate.
@@ -65,8 +67,11 @@ pub fn reverse(
     expand(args.into(), item.into()).into()
 }
 
+/// The expansion of `#[reverse(args)] item`: the item parsed as a function and run through
+/// the pipeline; the original and the generated functions, or the original, the errors and
+/// stubs of the generated functions.
 fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut item: syn::ItemFn = match syn::parse2(item.clone()) {
+    let item: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(item) => item,
         Err(error) => {
             let message = "#[reverse] applies to functions: `fn f(x: f64) -> f64 { .. }`";
@@ -74,48 +79,10 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #error);
         }
     };
-    groups::parenthesize(&mut item);
-    let mut errors = Errors::new();
-    let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
-    let custom = options.as_ref().and_then(|o| o.custom.as_ref());
-    let defaults = Options::default();
-    let sig = Signature::analyze(
-        &item.sig,
-        options.as_ref().unwrap_or(&defaults),
-        &mut errors,
-    );
-    let lowered = match (&sig, custom) {
-        (Some(sig), None) => {
-            let (mut func, items) = lower::lower(&item, sig, &mut errors);
-            analysis::activity::analyze(&mut func, sig, &mut errors);
-            Some((func, items))
-        }
-        (Some(sig), Some(_)) => {
-            custom::check(sig, &mut errors);
-            None
-        }
-        (None, _) => None,
-    };
-    if let Err(error) = errors.finish() {
-        return with_errors(&item, sig.as_ref(), error);
-    }
-    let (Some(options), Some(sig)) = (options, sig) else {
-        return with_errors(
-            &item,
-            None,
-            internal("a stage failed without reporting an error"),
-        );
-    };
-    let generated = match (&options.custom, lowered) {
-        (Some(custom), _) => {
-            let adjoint = custom::adjoint(&item, &sig, custom, seed_ident(&sig));
-            finish(&item, &options, &sig, None, &adjoint, &[])
-        }
-        (None, Some((primal, items))) => generate(&item, &options, &sig, &primal, &items),
-        (None, None) => Err(internal("lowering failed without reporting an error")),
-    };
-    match generated {
-        Ok(generated) => {
+    match Pipeline::run(args, item) {
+        Ok(pipeline) => {
+            let generated = pipeline.emit();
+            let item = &pipeline.item;
             // The original is emitted unchanged but for this lint: calling only `f_grad` is
             // a use of `f`, and users who only need gradients should not get a dead-code
             // warning (an error under `#![deny(warnings)]`).
@@ -125,79 +92,12 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 #generated
             }
         }
-        Err(error) => with_errors(&item, Some(&sig), error),
+        Err(failed) => with_errors(
+            &failed.item,
+            failed.sig.as_ref(),
+            failed.reason.into_error(),
+        ),
     }
-}
-
-/// Differentiates the verified primal and emits the generated functions.
-fn generate(
-    item: &syn::ItemFn,
-    options: &Options,
-    sig: &Signature,
-    primal: &ir::Func,
-    items: &[syn::Item],
-) -> syn::Result<TokenStream> {
-    verify(primal, "lowering")?;
-    let adjoint = reverse::differentiate(primal, sig, seed_ident(sig));
-    finish(item, options, sig, Some(primal), &adjoint, items)
-}
-
-/// Emits the generated functions of a verified adjoint program.
-fn finish(
-    item: &syn::ItemFn,
-    options: &Options,
-    sig: &Signature,
-    primal: Option<&ir::Func>,
-    adjoint: &ir::Func,
-    items: &[syn::Item],
-) -> syn::Result<TokenStream> {
-    verify(adjoint, "differentiation")?;
-    let cx = emit::Context {
-        item,
-        sig,
-        krate: &options.krate,
-        items,
-    };
-    // `f_grad`, `f_vjp` and `f_grad_into` run both sweeps at once: they get the program
-    // whose loops are fused with their reverses where that is possible.
-    let fused = primal.and_then(|_| reverse::fuse(adjoint));
-    if let Some(fused) = &fused {
-        verify(fused, "loop fusion")?;
-    }
-    let generated = emit::functions(&cx, adjoint, fused.as_ref());
-    if options.dump {
-        dump(primal, fused.as_ref().unwrap_or(adjoint), &generated);
-    }
-    Ok(generated)
-}
-
-/// The cotangent parameter of `f_vjp`: `seed`, unless the user has a parameter of that name.
-fn seed_ident(sig: &Signature) -> proc_macro2::Ident {
-    let taken = sig
-        .params
-        .iter()
-        .any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
-    format_ident!(
-        "{}",
-        if taken { "__ad_seed" } else { "seed" },
-        span = Span::mixed_site()
-    )
-}
-
-/// Runs the IR verifier in debug builds of the macro (the default for `cargo build`).
-fn verify(func: &ir::Func, stage: &str) -> syn::Result<()> {
-    if cfg!(debug_assertions) {
-        func.verify()
-            .map_err(|message| internal(&format!("invalid IR after {stage}: {message}\n{func}")))?;
-    }
-    Ok(())
-}
-
-fn internal(message: &str) -> syn::Error {
-    syn::Error::new(
-        Span::call_site(),
-        format!("ad-macro internal error, please report it with this function: {message}"),
-    )
 }
 
 /// The original function, the errors, and stubs of the generated functions.
@@ -205,21 +105,4 @@ fn with_errors(item: &syn::ItemFn, sig: Option<&Signature>, error: syn::Error) -
     let error = error.to_compile_error();
     let stubs = emit::stubs(item, sig);
     quote!(#item #error #stubs)
-}
-
-/// `#[reverse(dump)]`: prints the IR, the adjoint IR and the generated Rust to the compiler's
-/// standard error.
-fn dump(primal: Option<&ir::Func>, adjoint: &ir::Func, generated: &TokenStream) {
-    let rust = match syn::parse2::<syn::File>(generated.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
-        Err(_) => generated.to_string(),
-    };
-    let primal = primal.map_or_else(
-        || "(not lowered: the derivative is given)\n".into(),
-        ToString::to_string,
-    );
-    eprintln!(
-        "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}",
-        adjoint.name
-    );
 }

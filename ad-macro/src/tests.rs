@@ -1,43 +1,13 @@
-//! Snapshots of the printed IR: what lowering and differentiation produce for a few
-//! representative functions. A change in these strings is a change in generated code; review
-//! it as such.
+//! The macro's own tests. Here, snapshots of the printed IR: what lowering and differentiation
+//! produce for a few representative functions. A change in these strings is a change in
+//! generated code; review it as such. In `tests/`: the harness every test module of the crate
+//! runs the pipeline with (`harness.rs`), the fuzz test of `expand`, its compile cost.
 
-use proc_macro2::{Span, TokenStream};
-use quote::format_ident;
+mod expand_cost;
+mod fuzz;
+pub mod harness;
 
-use crate::errors::Errors;
-use crate::signature::Signature;
-use crate::{analysis, expand, lower, reverse};
-
-/// The printed primal and adjoint IR of `source`, both verified.
-fn ir(source: &str) -> (String, String) {
-    let item: syn::ItemFn = syn::parse_str(source).expect("test source parses");
-    let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, &crate::options::Options::default(), &mut errors)
-        .expect("valid signature");
-    let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
-    analysis::activity::analyze(&mut primal, &sig, &mut errors);
-    if let Err(e) = errors.finish() {
-        panic!("unexpected error: {e}");
-    }
-    primal.verify().expect("primal verifies");
-    let seed = format_ident!("seed", span = Span::call_site());
-    let adjoint = reverse::differentiate(&primal, &sig, seed);
-    if let Err(e) = adjoint.verify() {
-        panic!("the adjoint does not verify: {e}\n{adjoint}");
-    }
-    (primal.to_string(), adjoint.to_string())
-}
-
-/// The text of every error `expand` reports for `source`.
-fn errors(source: &str) -> Vec<String> {
-    let output = expand(TokenStream::new(), source.parse().expect("tokens"));
-    let text = output.to_string();
-    text.split("compile_error !")
-        .skip(1)
-        .map(|s| s.split('"').nth(1).unwrap_or_default().to_string())
-        .collect()
-}
+use harness::{errors, fused, ir};
 
 #[test]
 fn straight_line_with_fan_out() {
@@ -186,13 +156,9 @@ fn errors_are_collected_in_source_order() {
 
 #[test]
 fn verifier_rejects_broken_ir() {
-    let item: syn::ItemFn =
-        syn::parse_str("fn f(x: f64) -> f64 { x.sin().cos() }").expect("parses");
-    let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, &crate::options::Options::default(), &mut errors)
-        .expect("valid");
-    let (func, _) = lower::lower(&item, &sig, &mut errors);
-    errors.finish().expect("no errors");
+    let func = harness::accepted("fn f(x: f64) -> f64 { x.sin().cos() }")
+        .primal
+        .expect("lowered");
     func.verify().expect("valid as lowered");
 
     let mut twice = func.clone();
@@ -379,23 +345,6 @@ fn f(%w.0 active, %x.1 active) {
         adjoint.contains("pullback scale(&mut %11, %x.1) seed none slots (%dh."),
         "{adjoint}"
     );
-}
-
-/// The printed adjoint IR of `source`, and that of its loops fused (`None`: nothing fused).
-fn fused(source: &str) -> (String, Option<String>) {
-    let item: syn::ItemFn = syn::parse_str(source).expect("test source parses");
-    let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, &crate::options::Options::default(), &mut errors)
-        .expect("valid signature");
-    let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
-    analysis::activity::analyze(&mut primal, &sig, &mut errors);
-    errors.finish().expect("no errors");
-    let adjoint = reverse::differentiate(&primal, &sig, format_ident!("seed"));
-    let fused = reverse::fuse(&adjoint);
-    if let Some(fused) = &fused {
-        fused.verify().expect("the fused program verifies");
-    }
-    (adjoint.to_string(), fused.map(|f| f.to_string()))
 }
 
 #[test]

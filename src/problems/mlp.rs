@@ -139,14 +139,9 @@ pub fn loss_hand(
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
+    super::uniform(seed, n)
+        .into_iter()
+        .map(|u| 2.0 * u - 1.0)
         .collect()
 }
 

@@ -132,20 +132,8 @@ fn rhs_transpose(x: &[f64], y: &[f64], dk: &[f64], dx: &mut [f64], dy: &mut [f64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problems::uniform;
     use approx::assert_relative_eq;
-
-    /// Deterministic values in [0, 1): a linear congruential sequence's high bits.
-    fn uniform(seed: u64, n: usize) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(2) + 1;
-        (0..n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1);
-                (state >> 11) as f64 / 2f64.powi(53)
-            })
-            .collect()
-    }
 
     #[test]
     fn hand_adjoint_equals_the_generated_gradient() {

@@ -190,38 +190,18 @@ pub fn floats(value: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// A seeded stream of floats `low + (high − low) u`, `u = (state >> 11) / 2⁵³` in [0, 1), for
-/// the tests that draw their points from a xorshift64 or an LCG state.
-pub struct Rng {
-    state: u64,
-    step: fn(u64) -> u64,
-}
+/// A seeded stream of floats `low + (high − low) u`, `u` uniform in [0, 1) (`fastrand`, the
+/// workspace's one random number generator).
+pub struct Rng(fastrand::Rng);
 
 impl Rng {
-    /// Marsaglia's xorshift64 (13, 7, 17).
-    pub fn xorshift(seed: u64) -> Self {
-        let step = |mut s: u64| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
-        Rng { state: seed, step }
-    }
-
-    /// Knuth's MMIX linear congruential generator.
-    pub fn lcg(seed: u64) -> Self {
-        let step = |s: u64| {
-            s.wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407)
-        };
-        Rng { state: seed, step }
+    pub fn new(seed: u64) -> Self {
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
     /// The next value in [`low`, `high`).
     pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
-        self.state = (self.step)(self.state);
-        low + (high - low) * ((self.state >> 11) as f64 / (1u64 << 53) as f64)
+        low + (high - low) * self.0.f64()
     }
 
     /// The next `len` values in [`low`, `high`).

@@ -8,51 +8,15 @@
 //! values kept bounded (loops update through squashing functions). Everything is drawn from a
 //! seeded generator, so a program is reproduced from its seed and [`Config`].
 //!
-//! This file is shared (by `#[path]`) between the in-process differential test of the IR
-//! (`ad-macro`), the end-to-end test built by the root package's build script, and the fuzz
-//! test of the macro's entry; it depends on `std` only.
-
-#![allow(dead_code, reason = "each user of this file uses part of it")]
+//! This crate (`program-generator`, a dev-dependency) serves the in-process differential test
+//! of the IR and the fuzz test of the macro's entry (`ad-macro`), and the end-to-end test
+//! (`tests/random_programs/`, whose build script writes the programs).
 
 use std::fmt::Write;
 
-/// SplitMix64: small, fast, and good enough to draw programs.
-#[derive(Clone)]
-pub struct Rng(pub u64);
+mod rng;
 
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `[lo, hi)`, rounded to two decimals so that printed literals are short.
-    pub fn float(&mut self, lo: f64, hi: f64) -> f64 {
-        let v = lo + (hi - lo) * self.unit();
-        (v * 100.0).round() / 100.0
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
+pub use rng::{DEFAULT_SEED, Rng, seed_from};
 
 /// How big and how varied the programs are.
 #[derive(Clone, Debug)]
@@ -954,7 +918,7 @@ pub struct Generator {
 impl Generator {
     pub fn new(seed: u64, config: Config) -> Generator {
         Generator {
-            rng: Rng(seed),
+            rng: Rng::new(seed),
             config,
             next_name: 0,
             signatures: Vec::new(),

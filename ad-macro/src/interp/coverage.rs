@@ -8,16 +8,10 @@ use std::collections::BTreeSet;
 
 use syn::visit::Visit;
 
-use proc_macro2::Span;
-use quote::format_ident;
-
-use super::differential::compile;
 use super::generator::{Config, Generator};
-use crate::errors::Errors;
 use crate::ir::{Block, Func, OpKind};
-use crate::options::Options;
-use crate::signature::Signature;
-use crate::{analysis, custom, lower, reverse};
+use crate::pipeline::Pipeline;
+use crate::tests::harness;
 
 /// Modeled syntax the generator does not produce yet, and why. Each must at least appear in
 /// a hand-written `#[reverse]` function of the root package's tests (checked).
@@ -48,7 +42,7 @@ const OPS_NOT_GENERATED: &[(&str, &str)] = &[
 fn random_programs_cover_what_the_lowering_models() {
     let mut syntax = SyntaxSeen::default();
     let mut ops = BTreeSet::new();
-    // The IR layer's programs, and the end-to-end layer's (build.rs), which have the idioms.
+    // The IR layer's programs, and the end-to-end layer's (tests/random_programs/build.rs), which have the idioms.
     let layers = [
         Config::default(),
         Config {
@@ -63,9 +57,9 @@ fn random_programs_cover_what_the_lowering_models() {
             let item: syn::ItemFn = syn::parse_str(&source).expect("generated code parses");
             syntax.visit_item_fn(&item);
             // Functions the macro refuses are the fuzz tests' business; they are rare.
-            if let Ok((primal, adjoint)) = compile(&source) {
-                op_kinds(&primal, &mut ops);
-                op_kinds(&adjoint, &mut ops);
+            if let Ok(pipeline) = harness::pipeline(&source) {
+                pipeline.primal.iter().for_each(|f| op_kinds(f, &mut ops));
+                op_kinds(&pipeline.adjoint, &mut ops);
             }
         }
     }
@@ -175,29 +169,14 @@ fn with_options(f: &syn::ItemFn) -> Vec<Func> {
         syn::Meta::List(list) => list.tokens.clone(),
         _ => proc_macro2::TokenStream::new(),
     };
-    let Ok(options) = Options::parse(args) else {
-        return Vec::new();
-    };
-    let mut errors = Errors::new();
-    let Some(sig) = Signature::analyze(&f.sig, &options, &mut errors) else {
-        let _ = errors.finish();
-        return Vec::new();
-    };
-    let seed = format_ident!("seed", span = Span::call_site());
-    if let Some(custom) = &options.custom {
-        custom::check(&sig, &mut errors);
-        return match errors.finish() {
-            Ok(()) => vec![custom::adjoint(f, &sig, custom, seed)],
-            Err(_) => Vec::new(),
-        };
+    match Pipeline::run(args, f.clone()) {
+        Ok(pipeline) => pipeline
+            .primal
+            .into_iter()
+            .chain([pipeline.adjoint])
+            .collect(),
+        Err(_) => Vec::new(),
     }
-    let (mut primal, _) = lower::lower(f, &sig, &mut errors);
-    analysis::activity::analyze(&mut primal, &sig, &mut errors);
-    if errors.finish().is_err() {
-        return Vec::new();
-    }
-    let adjoint = reverse::differentiate(&primal, &sig, seed);
-    vec![primal, adjoint]
 }
 
 /// The syntax kinds (`Expr::If`, `Pat::Ident`, ...) the "modeled" column of docs/design.md's

@@ -1,62 +1,16 @@
-//! The in-process differential test: random programs (`tests/support/generator.rs`) go through
+//! The in-process differential test: random programs (`program-generator`) go through
 //! the macro's pipeline; the IR interpreter runs the primal, the adjoint program, and the
 //! primal again with dual numbers (forward mode), once per input. The reverse-mode gradient
 //! must match the forward-mode one to rounding, and central differences where the function
 //! is smooth enough for them to mean something. A failure is shrunk to a small function and
 //! reported with its seed.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-use proc_macro2::Span;
-use quote::format_ident;
-
 use super::eval::{self, Library, Num, V, run};
 use super::math::Dual;
 use super::{generator, shrink};
-use crate::errors::Errors;
 use crate::ir::Func;
-use crate::options::Options;
-use crate::signature::Signature;
-use crate::{analysis, lower, reverse};
+use crate::tests::harness;
 use generator::{Function, Param, Program, Rng};
-
-/// The primal and adjoint programs of a function's source, verified.
-pub fn compile(source: &str) -> Result<(Func, Func), String> {
-    let item: syn::ItemFn = syn::parse_str(source).map_err(|e| format!("parse: {e}"))?;
-    let mut errors = Errors::new();
-    let Some(sig) = Signature::analyze(&item.sig, &Options::default(), &mut errors) else {
-        let reported = errors.finish().err().map(|e| e.to_string());
-        return Err(format!("the signature was rejected: {reported:?}"));
-    };
-    let (mut primal, _) = lower::lower(&item, &sig, &mut errors);
-    analysis::activity::analyze(&mut primal, &sig, &mut errors);
-    errors
-        .finish()
-        .map_err(|e| format!("the macro reported: {e}"))?;
-    primal.verify().map_err(|e| format!("primal IR: {e}"))?;
-    let adjoint = reverse::differentiate(
-        &primal,
-        &sig,
-        format_ident!("seed", span = Span::call_site()),
-    );
-    adjoint.verify().map_err(|e| format!("adjoint IR: {e}"))?;
-    Ok((primal, adjoint))
-}
-
-/// Compiles `source`, turning a panic of the macro into an error.
-pub fn compile_caught(source: &str) -> Result<(Func, Func), String> {
-    match catch_unwind(AssertUnwindSafe(|| compile(source))) {
-        Ok(result) => result,
-        Err(panic) => Err(format!(
-            "the macro panicked: {}",
-            panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
-                .unwrap_or_default()
-        )),
-    }
-}
 
 /// What checking one function found.
 pub enum Outcome {
@@ -69,7 +23,7 @@ pub enum Outcome {
 /// first failure: a macro error or panic, an interpreter error, or a mismatch.
 pub fn check_program(program: &Program, seed: u64, fd: bool) -> Result<(usize, usize), String> {
     let mut lib = Library::default();
-    let mut rng = Rng(seed ^ 0x5eed);
+    let mut rng = Rng::new(seed ^ 0x5eed);
     let (mut checked, mut skipped) = (0, 0);
     for f in &program.functions {
         match check_function(&mut lib, f, &mut rng, fd)? {
@@ -87,9 +41,10 @@ pub fn check_function(
     rng: &mut Rng,
     fd: bool,
 ) -> Result<Outcome, String> {
-    let (primal, adjoint) = compile_caught(&f.print(""))?;
+    let pipeline = harness::pipeline_caught(&f.print(""))?;
+    let primal = pipeline.primal.ok_or("the body was not lowered")?;
     lib.primals.insert(f.name.clone(), primal);
-    lib.adjoints.insert(f.name.clone(), adjoint);
+    lib.adjoints.insert(f.name.clone(), pipeline.adjoint);
     let (floats, slices, ints) = generator::arguments(&f.params, rng);
     let mut point = floats.clone();
     for s in &slices {
@@ -122,11 +77,10 @@ pub fn check_function(
     let gradient = layout.gradient(&yields[1..])?;
     // The same with the loops fused (what `f_grad` runs): the same value, bitwise, and the
     // same gradient but for the order of summation.
-    if let Some(fused) = reverse::fuse(adjoint) {
-        fused.verify().map_err(|e| format!("fused IR: {e}"))?;
+    if let Some(fused) = &pipeline.fused {
         let mut args = layout.args::<f64>(&point, None);
         args.push(V::F(1.0));
-        let yields = run(lib, &fused, args)?;
+        let yields = run(lib, fused, args)?;
         let fused_value = output(yields[..1].to_vec())?;
         if fused_value.to_bits() != value.to_bits() {
             return Err(format!(
@@ -299,29 +253,9 @@ impl Tangent for Dual {
     }
 }
 
-/// The seed of this run: `AD_DIFF_SEED` (see [`seed_from`]).
+/// The seed of this run: `AD_DIFF_SEED` (see [`generator::seed_from`]).
 pub fn run_seed() -> u64 {
-    seed_from("AD_DIFF_SEED")
-}
-
-/// The seed a run draws from when its variable is unset: fixed, so that `cargo test` (and
-/// CI) checks the same programs every time and a failure is never a matter of luck. Hunts
-/// for new failures set the variable to `time` or to a number.
-pub const DEFAULT_SEED: u64 = 20_261_203;
-
-/// The seed in the environment variable `name`: a number, `time` for the clock, or
-/// [`DEFAULT_SEED`] when unset.
-pub fn seed_from(name: &str) -> u64 {
-    match std::env::var(name).ok().as_deref() {
-        None => DEFAULT_SEED,
-        Some("time") => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-        Some(s) => s
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number or `time`, not {s:?}")),
-    }
+    generator::seed_from("AD_DIFF_SEED")
 }
 
 /// Checks the `count` programs drawn from seeds `seed`, `seed + 1`, ..., spread over the

@@ -6,8 +6,7 @@
 mod coverage;
 pub mod differential;
 pub mod eval;
-#[path = "../../../tests/support/generator.rs"]
-pub mod generator;
+pub use program_generator as generator;
 pub mod math;
 pub mod shrink;
 

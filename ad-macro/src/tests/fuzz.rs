@@ -11,6 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 
+use super::harness::panic_message;
 use crate::expand;
 use crate::interp::generator::{self, Rng};
 
@@ -18,14 +19,7 @@ use crate::interp::generator::{self, Rng};
 fn problem(args: &TokenStream, item: &TokenStream) -> Option<String> {
     let output = match catch_unwind(AssertUnwindSafe(|| expand(args.clone(), item.clone()))) {
         Ok(output) => output,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
-                .unwrap_or_default();
-            return Some(format!("the macro panicked: {message}"));
-        }
+        Err(panic) => return Some(format!("the macro panicked: {}", panic_message(&*panic))),
     };
     let text = output.to_string();
     // The macro's own prefix: an input's string literals may say "internal error" too.
@@ -97,7 +91,7 @@ fn run(kind: &str, inputs: impl IntoIterator<Item = (TokenStream, TokenStream)>)
 }
 
 fn seed() -> u64 {
-    crate::interp::differential::seed_from("AD_FUZZ_SEED")
+    generator::seed_from("AD_FUZZ_SEED")
 }
 
 fn env_count(name: &str, default: usize) -> usize {
@@ -339,7 +333,7 @@ fn fuzz_real_world_functions() {
         return;
     }
     // A sample of the files, different in every run (reproducible from the seed).
-    let mut rng = Rng(seed());
+    let mut rng = Rng::new(seed());
     let wanted = env_count("AD_FUZZ_FILES", 400).min(files.len());
     let mut functions = Vec::new();
     for _ in 0..wanted {
@@ -370,7 +364,7 @@ fn fuzz_real_world_functions() {
 #[test]
 fn fuzz_mutated_random_programs() {
     let seed = seed();
-    let mut rng = Rng(seed ^ 0xf022);
+    let mut rng = Rng::new(seed ^ 0xf022);
     let config = generator::Config::default();
     let wanted = env_count("AD_FUZZ_MUTANTS", 4000);
     let mut inputs = Vec::new();

@@ -1,36 +1,29 @@
 //! Writes the end-to-end layer of the differential tests: a few hundred random functions, each
-//! with `#[reverse]`, compiled by rustc with the real macro and checked by
-//! `tests/random_programs.rs` (see docs/testing.md).
+//! with `#[reverse]`, compiled by rustc with the real macro and checked by `random_programs.rs`
+//! beside this file (see docs/testing.md). Only that test includes them.
 //!
 //! The programs come from `AD_FUZZ_SEED`: a fixed seed when unset (every CI run checks the
 //! same programs), a number, or `time`; the seed is written into the output and printed by
 //! the test.
 
-#[path = "tests/support/generator.rs"]
-mod generator;
-
 use std::fmt::Write;
+
+use program_generator as generator;
 
 /// Programs per build, of `Config::default().functions` functions each.
 const PROGRAMS: u64 = 100;
 
 fn main() {
+    // The generator is a build-dependency: cargo reruns this script when it changes.
     println!("cargo:rerun-if-env-changed=AD_FUZZ_SEED");
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=tests/support/generator.rs");
     // Fixed unless asked otherwise, so that every CI run checks the same programs; hunts set
     // AD_FUZZ_SEED to a number or to `time`.
-    let seed = match std::env::var("AD_FUZZ_SEED").ok().as_deref() {
-        None => 20_261_203,
-        Some("time") => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64),
-        Some(s) => s.parse().expect("AD_FUZZ_SEED is a number or `time`"),
-    };
+    let seed = generator::seed_from("AD_FUZZ_SEED");
     // Shown by cargo when a hunt draws other programs than CI's: the seed of this run.
     if std::env::var_os("AD_FUZZ_SEED").is_some() {
         println!(
-            "cargo:warning=random programs for tests/random_programs.rs drawn from AD_FUZZ_SEED={seed}"
+            "cargo:warning=random programs for the random-programs test drawn from AD_FUZZ_SEED={seed}"
         );
     }
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

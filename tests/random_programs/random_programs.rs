@@ -1,15 +1,12 @@
 //! The end-to-end layer of the differential tests: random functions written by the build
-//! script (`build.rs`), compiled by rustc through the real `#[reverse]`, and checked at random
+//! script (`build.rs` beside this file), compiled by rustc through the real `#[reverse]`, and checked at random
 //! points: `f_grad(..).0` is bitwise `f(..)`, `f_vjp` with a seed is the seed times the
 //! gradient, and the gradient matches central differences wherever the function is smooth.
 //!
-//! A failure prints the seed; `AD_FUZZ_SEED=<seed> cargo test --test random_programs`
-//! rebuilds the same functions (docs/testing.md).
+//! A failure prints the seed; `AD_FUZZ_SEED=<seed> cargo test -p random-programs` rebuilds the
+//! same functions (docs/testing.md).
 
-#[path = "support/generator.rs"]
-mod generator;
-
-use generator::{Param, Rng};
+use program_generator::{self as generator, Param, Rng};
 
 /// A parameter's kind, as the generated wrappers take it.
 #[derive(Clone, Copy)]
@@ -59,7 +56,7 @@ fn random_programs_compile_and_differentiate_correctly() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for (index, case) in CASES.iter().enumerate() {
-        let mut rng = Rng(SEED ^ (index as u64).wrapping_mul(0x9e37_79b9));
+        let mut rng = Rng::new(SEED ^ (index as u64).wrapping_mul(0x9e37_79b9));
         for _ in 0..POINTS {
             // A panic of the generated code (an index out of bounds, an empty stash) is a
             // failure of this function, reported with its source.
@@ -88,7 +85,7 @@ fn random_programs_compile_and_differentiate_correctly() {
     }
     assert!(
         failures.is_empty(),
-        "{}\n{} failing functions\nreproduce: AD_FUZZ_SEED={SEED} cargo test --test random_programs",
+        "{}\n{} failing functions\nreproduce: AD_FUZZ_SEED={SEED} cargo test -p random-programs",
         failures.join("\n\n"),
         failures.len()
     );

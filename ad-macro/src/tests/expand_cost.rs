@@ -14,14 +14,12 @@
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 
-use proc_macro2::{Span, TokenStream};
-use quote::format_ident;
+use proc_macro2::TokenStream;
 
-use crate::errors::Errors;
+use super::harness;
+use crate::expand;
 use crate::ir::Block;
-use crate::options::Options;
-use crate::signature::Signature;
-use crate::{analysis, emit, expand, lower, reverse};
+use crate::pipeline::{Pipeline, Stage};
 
 /// Straight-line code: each statement combines two earlier values (the previous one and one
 /// about half as old, so values fan out to distant uses) through a transcendental function.
@@ -109,17 +107,12 @@ fn count_ops(block: &Block) -> usize {
         .sum()
 }
 
-/// The primal's ops after lowering, with the signature it was lowered with.
+/// The primal's ops after lowering.
 fn lowered_ops(source: &str) -> usize {
-    let item: syn::ItemFn = syn::parse_str(source).expect("generated source parses");
-    let mut errors = Errors::new();
-    let sig = Signature::analyze(&item.sig, &Options::default(), &mut errors)
-        .expect("generated signature is valid");
-    let (func, _) = lower::lower(&item, &sig, &mut errors);
-    if let Err(e) = errors.finish() {
-        panic!("generated function rejected: {e}");
-    }
-    count_ops(&func.body)
+    let primal = harness::accepted(source)
+        .primal
+        .expect("the body is lowered");
+    count_ops(&primal.body)
 }
 
 /// The number of units (statements or sections) for which `make` produces about `target`
@@ -154,50 +147,48 @@ impl Stages {
             + self.emit
             + self.print
     }
+
+    /// The column a stage of the pipeline counts in.
+    fn column(&mut self, stage: Stage) -> &mut Duration {
+        match stage {
+            Stage::Groups | Stage::Options | Stage::Signature => &mut self.parse,
+            Stage::Lower => &mut self.lower,
+            Stage::Activity => &mut self.activity,
+            Stage::Verify => &mut self.verify,
+            Stage::Reverse | Stage::Fuse => &mut self.reverse,
+        }
+    }
 }
 
-/// Runs `expand`'s stages on `item` one by one, timing each. Printing the tokens stands for
-/// handing them to the compiler.
+/// Runs `expand`'s stages on `item`, timing each, and counts the lowered ops. Printing the
+/// tokens stands for handing them to the compiler.
 fn staged(item: &TokenStream) -> (Stages, usize) {
     let mut times = Stages::default();
     let mut clock = Instant::now();
-    let mut lap = |slot: &mut Duration| {
+    let mut lap = move || {
         let now = Instant::now();
-        *slot += now - clock;
+        let elapsed = now - clock;
         clock = now;
+        elapsed
     };
     let func: syn::ItemFn = syn::parse2(item.clone()).expect("generated function parses");
-    let options = Options::default();
-    let mut errors = Errors::new();
-    let sig = Signature::analyze(&func.sig, &options, &mut errors).expect("valid signature");
-    lap(&mut times.parse);
-    let (mut primal, items) = lower::lower(&func, &sig, &mut errors);
-    lap(&mut times.lower);
-    analysis::activity::analyze(&mut primal, &sig, &mut errors);
-    if let Err(e) = errors.finish() {
-        panic!("generated function rejected: {e}");
-    }
-    lap(&mut times.activity);
-    primal.verify().expect("primal verifies");
-    lap(&mut times.verify);
-    let seed = format_ident!("seed", span = Span::mixed_site());
-    let adjoint = reverse::differentiate(&primal, &sig, seed);
-    lap(&mut times.reverse);
-    adjoint.verify().expect("adjoint verifies");
-    lap(&mut times.verify);
-    let fused = reverse::fuse(&adjoint);
-    lap(&mut times.reverse);
-    let cx = emit::Context {
-        item: &func,
-        sig: &sig,
-        krate: &options.krate,
-        items: &items,
+    times.parse += lap();
+    let observed = Pipeline::run_observed(TokenStream::new(), func, &mut |stage| {
+        *times.column(stage) += lap();
+    });
+    let pipeline = match observed {
+        Ok(pipeline) => pipeline,
+        Err(failed) => panic!(
+            "generated function rejected: {}",
+            failed.reason.into_error()
+        ),
     };
-    let generated = emit::functions(&cx, &adjoint, fused.as_ref());
-    lap(&mut times.emit);
-    let text = generated.to_string();
-    lap(&mut times.print);
-    (times, text.len())
+    let generated = pipeline.emit();
+    times.emit += lap();
+    std::hint::black_box(generated.to_string());
+    times.print += lap();
+    let primal = pipeline.primal.expect("the body is lowered");
+    (times, count_ops(&primal.body))
 }
 
 /// Checks that `expand`'s output is the original function and the generated ones, with no
@@ -251,12 +242,14 @@ fn expansion_time_grows_linearly_with_ops() {
         for target in [100, 1_000, 10_000] {
             let repeats = set.unwrap_or(if target >= 10_000 { 1 } else { 3 }).max(1);
             let source = make(units_for(target, make));
-            let ops = lowered_ops(&source);
             let item: TokenStream = source.parse().expect("generated source tokenizes");
             let mut stages = Vec::new();
             let mut totals = Vec::new();
+            let mut ops = 0;
             for _ in 0..repeats {
-                stages.push(staged(&item).0);
+                let (times, lowered) = staged(&item);
+                stages.push(times);
+                ops = lowered;
                 let start = Instant::now();
                 let output = expand(TokenStream::new(), item.clone());
                 totals.push(start.elapsed());

@@ -1,0 +1,299 @@
+//! The pipeline: one function's way through the stages, each stage's result kept.
+//!
+//! ```text
+//! groups      `macro_rules!` groups in the item made parentheses       groups.rs
+//! options     #[reverse(wrt(..), float(..), rule = .., crate = "..", dump)]   options.rs
+//! signature   which parameters are active, what the output is          signature.rs
+//! lower       syn::ItemFn -> ir::Func (SSA, structured regions)         lower/
+//! activity    which values depend on the input and reach the output    analysis/activity.rs
+//!   or        a given derivative (rule = .., zero_derivative): checked custom.rs
+//! verify      SSA invariants (debug builds of the macro, and its tests) ir/verify.rs
+//! reverse     ir::Func -> adjoint ir::Func (forward + reverse sweep)    reverse/
+//!   or        a given derivative -> adjoint ir::Func                   custom.rs
+//! verify
+//! fuse        loops fused with their reverses, where they can be       reverse/fuse.rs
+//! verify
+//! emit        adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..        emit/
+//! ```
+//!
+//! Every stage up to `activity` reports into one collector (`errors.rs`), and goes on with
+//! defaults where an earlier one failed, so that the user sees every error at once; `reverse`
+//! and what follows cannot fail on user input, only by a bug the verifier catches.
+//!
+//! [`Pipeline::run`] runs every stage but `emit` and keeps what each made; [`Pipeline::emit`]
+//! writes the generated functions. `expand` (lib.rs) is the two calls; the macro's tests call
+//! the same to look at a stage's result (`tests/harness.rs`), and the compile-cost test times
+//! the stages through [`Pipeline::run_observed`].
+
+use proc_macro2::{Span, TokenStream};
+use quote::format_ident;
+
+use crate::errors::Errors;
+use crate::options::Options;
+use crate::signature::Signature;
+use crate::{analysis, custom, emit, groups, ir, lower, reverse};
+
+/// What each stage made of a function the macro accepts.
+pub struct Pipeline {
+    /// The user's function, `macro_rules!` groups made parentheses (what is emitted again).
+    pub item: syn::ItemFn,
+    pub options: Options,
+    pub sig: Signature,
+    /// The lowered function, its values marked active or not; `None` when the derivative is
+    /// given (`rule = ..`, `zero_derivative`): the body is not lowered.
+    pub primal: Option<ir::Func>,
+    /// Items declared in the body: declared again in each generated function.
+    pub items: Vec<syn::Item>,
+    /// The adjoint program: the forward sweep, then the reverse sweep.
+    pub adjoint: ir::Func,
+    /// The adjoint program with loops fused with their reverses (`None`: nothing fused), for
+    /// the generated functions that run both sweeps in one call.
+    pub fused: Option<ir::Func>,
+}
+
+/// A function the pipeline stopped on, and why.
+pub struct Failed {
+    pub item: syn::ItemFn,
+    /// The signature, if it was valid: the stubs of the generated functions need it.
+    pub sig: Option<Signature>,
+    pub reason: Reason,
+}
+
+pub enum Reason {
+    /// Errors in the user's function, every stage's, in source order.
+    Rejected(syn::Error),
+    /// A bug of the macro: the IR after a stage (`after`) breaks an invariant.
+    Invalid {
+        after: &'static str,
+        message: String,
+        ir: String,
+    },
+    /// A bug of the macro: a stage failed without reporting an error.
+    Unreported(&'static str),
+}
+
+/// The stages, as [`Pipeline::run_observed`] reports their ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Groups,
+    Options,
+    Signature,
+    Lower,
+    /// Activity analysis, or the check of a given derivative; the errors of every stage so
+    /// far are then reported.
+    Activity,
+    Verify,
+    Reverse,
+    Fuse,
+}
+
+/// Whether the IR is verified after each stage: in debug builds of the macro (the default
+/// for `cargo build`) and in its own tests.
+const VERIFY: bool = cfg!(any(debug_assertions, test));
+
+impl Pipeline {
+    /// Runs every stage but `emit` on `item` with the attribute's arguments `args`.
+    pub fn run(args: TokenStream, item: syn::ItemFn) -> Result<Pipeline, Box<Failed>> {
+        Self::run_observed(args, item, &mut |_| {})
+    }
+
+    /// [`Pipeline::run`], calling `observe` at the end of each stage.
+    pub fn run_observed(
+        args: TokenStream,
+        mut item: syn::ItemFn,
+        observe: &mut dyn FnMut(Stage),
+    ) -> Result<Pipeline, Box<Failed>> {
+        groups::parenthesize(&mut item);
+        observe(Stage::Groups);
+        // Up to `activity`, a stage that fails reports into `errors` and the next goes on
+        // where it can (with the default options when the attribute's are malformed), so
+        // that the user fixes every error in one round.
+        let mut errors = Errors::new();
+        let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
+        observe(Stage::Options);
+        let defaults = Options::default();
+        let sig = Signature::analyze(
+            &item.sig,
+            options.as_ref().unwrap_or(&defaults),
+            &mut errors,
+        );
+        observe(Stage::Signature);
+        let custom = options.as_ref().and_then(|o| o.custom.as_ref());
+        let lowered = match (&sig, custom) {
+            (Some(sig), None) => {
+                let (mut func, items) = lower::lower(&item, sig, &mut errors);
+                observe(Stage::Lower);
+                analysis::activity::analyze(&mut func, sig, &mut errors);
+                Some((func, items))
+            }
+            (Some(sig), Some(_)) => {
+                custom::check(sig, &mut errors);
+                None
+            }
+            (None, _) => None,
+        };
+        let reported = errors.finish();
+        observe(Stage::Activity);
+        if let Err(error) = reported {
+            let reason = Reason::Rejected(error);
+            return Err(Box::new(Failed { item, sig, reason }));
+        }
+        let (Some(options), Some(sig)) = (options, sig) else {
+            let reason = Reason::Unreported("a stage");
+            return Err(Box::new(Failed {
+                item,
+                sig: None,
+                reason,
+            }));
+        };
+        // From here on nothing fails on user input: only the verifier, on a bug.
+        let seed = seed_ident(&sig);
+        let stages = match (&options.custom, lowered) {
+            (Some(custom), _) => {
+                let adjoint = custom::adjoint(&item, &sig, custom, seed);
+                observe(Stage::Reverse);
+                verify(&adjoint, "differentiation", observe).map(|()| (None, vec![], adjoint, None))
+            }
+            (None, Some((primal, items))) => differentiate(&primal, &sig, seed, observe)
+                .map(|(adjoint, fused)| (Some(primal), items, adjoint, fused)),
+            (None, None) => Err(Reason::Unreported("lowering")),
+        };
+        match stages {
+            Ok((primal, items, adjoint, fused)) => Ok(Pipeline {
+                item,
+                options,
+                sig,
+                primal,
+                items,
+                adjoint,
+                fused,
+            }),
+            Err(reason) => Err(Box::new(Failed {
+                item,
+                sig: Some(sig),
+                reason,
+            })),
+        }
+    }
+
+    /// The generated functions (`emit` cannot fail); with `#[reverse(dump)]`, the stages are
+    /// printed too.
+    pub fn emit(&self) -> TokenStream {
+        let cx = emit::Context {
+            item: &self.item,
+            sig: &self.sig,
+            krate: &self.options.krate,
+            items: &self.items,
+        };
+        let generated = emit::functions(&cx, &self.adjoint, self.fused.as_ref());
+        if self.options.dump {
+            let adjoint = self.fused.as_ref().unwrap_or(&self.adjoint);
+            dump(self.primal.as_ref(), adjoint, &generated);
+        }
+        generated
+    }
+}
+
+/// Differentiates the primal and fuses the loops of the adjoint program, verifying each.
+fn differentiate(
+    primal: &ir::Func,
+    sig: &Signature,
+    seed: proc_macro2::Ident,
+    observe: &mut dyn FnMut(Stage),
+) -> Result<(ir::Func, Option<ir::Func>), Reason> {
+    verify(primal, "lowering", observe)?;
+    let adjoint = reverse::differentiate(primal, sig, seed);
+    observe(Stage::Reverse);
+    verify(&adjoint, "differentiation", observe)?;
+    // `f_grad`, `f_vjp` and `f_grad_into` run both sweeps at once: they get the program
+    // whose loops are fused with their reverses where that is possible.
+    let fused = reverse::fuse(&adjoint);
+    observe(Stage::Fuse);
+    if let Some(fused) = &fused {
+        verify(fused, "loop fusion", observe)?;
+    }
+    Ok((adjoint, fused))
+}
+
+/// Runs the IR verifier (see [`VERIFY`]).
+fn verify(
+    func: &ir::Func,
+    after: &'static str,
+    observe: &mut dyn FnMut(Stage),
+) -> Result<(), Reason> {
+    if VERIFY {
+        let verified = func.verify();
+        observe(Stage::Verify);
+        verified.map_err(|message| Reason::Invalid {
+            after,
+            message,
+            ir: func.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The cotangent parameter of `f_vjp`: `seed`, unless the user has a parameter of that name.
+fn seed_ident(sig: &Signature) -> proc_macro2::Ident {
+    let taken = sig
+        .params
+        .iter()
+        .any(|p| p.ident.as_ref().is_some_and(|i| i == "seed"));
+    format_ident!(
+        "{}",
+        if taken { "__ad_seed" } else { "seed" },
+        span = Span::mixed_site()
+    )
+}
+
+impl Reason {
+    /// The error the user sees.
+    pub fn into_error(self) -> syn::Error {
+        match self {
+            Reason::Rejected(error) => error,
+            Reason::Invalid { after, message, ir } => {
+                internal(&format!("invalid IR after {after}: {message}\n{ir}"))
+            }
+            Reason::Unreported(stage) => {
+                internal(&format!("{stage} failed without reporting an error"))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    /// One line for a bug (the IR left out), the user's errors as reported.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Reason::Rejected(error) => write!(f, "the macro reported: {error}"),
+            Reason::Invalid { after, message, .. } => {
+                write!(f, "invalid IR after {after}: {message}")
+            }
+            Reason::Unreported(stage) => write!(f, "{stage} failed without reporting an error"),
+        }
+    }
+}
+
+fn internal(message: &str) -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        format!("ad-macro internal error, please report it with this function: {message}"),
+    )
+}
+
+/// `#[reverse(dump)]`: prints the IR, the adjoint IR and the generated Rust to the compiler's
+/// standard error.
+fn dump(primal: Option<&ir::Func>, adjoint: &ir::Func, generated: &TokenStream) {
+    let rust = match syn::parse2::<syn::File>(generated.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => generated.to_string(),
+    };
+    let primal = primal.map_or_else(
+        || "(not lowered: the derivative is given)\n".into(),
+        ToString::to_string,
+    );
+    eprintln!(
+        "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}",
+        adjoint.name
+    );
+}
