@@ -191,8 +191,7 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
     func
 }
 
-/// Pushes an op with one result, active (it is on the path from the parameters to the
-/// output).
+/// Pushes an op with one result.
 fn push(
     func: &mut Func,
     ops: &mut Vec<Op>,
@@ -201,7 +200,6 @@ fn push(
     name: Option<String>,
 ) -> Value {
     let v = func.new_value(name);
-    func.values[v.index()].active = true;
     ops.push(Op {
         results: vec![v],
         kind,

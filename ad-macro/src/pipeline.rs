@@ -39,9 +39,12 @@ pub struct Pipeline {
     pub item: syn::ItemFn,
     pub options: Options,
     pub sig: Signature,
-    /// The lowered function, its values marked active or not; `None` when the derivative is
-    /// given (`rule = ..`, `zero_derivative`): the body is not lowered.
+    /// The lowered function; `None` when the derivative is given (`rule = ..`,
+    /// `zero_derivative`): the body is not lowered.
     pub primal: Option<ir::Func>,
+    /// Which values of the primal (and so of the adjoint program, which keeps their numbers)
+    /// are active.
+    pub activity: ir::Activity,
     /// Items declared in the body: declared again in each generated function.
     pub items: Vec<syn::Item>,
     /// The adjoint program: the forward sweep, then the reverse sweep.
@@ -121,10 +124,10 @@ impl Pipeline {
         let custom = options.as_ref().and_then(|o| o.custom.as_ref());
         let lowered = match (&sig, custom) {
             (Some(sig), None) => {
-                let (mut func, items) = lower::lower(&item, sig, &mut errors);
+                let (func, items) = lower::lower(&item, sig, &mut errors);
                 observe(Stage::Lower);
-                analysis::activity::analyze(&mut func, sig, &mut errors);
-                Some((func, items))
+                let activity = analysis::activity::analyze(&func, sig, &mut errors);
+                Some((func, activity, items))
             }
             (Some(sig), Some(_)) => {
                 custom::check(sig, &mut errors);
@@ -152,18 +155,24 @@ impl Pipeline {
             (Some(custom), _) => {
                 let adjoint = custom::adjoint(&item, &sig, custom, seed);
                 observe(Stage::Reverse);
-                verify(&adjoint, "differentiation", observe).map(|()| (None, vec![], adjoint, None))
+                verify(&adjoint, "differentiation", observe).map(|()| {
+                    let activity = ir::Activity::default();
+                    (None, activity, vec![], adjoint, None)
+                })
             }
-            (None, Some((primal, items))) => differentiate(&primal, &sig, seed, observe)
-                .map(|(adjoint, fused)| (Some(primal), items, adjoint, fused)),
+            (None, Some((primal, activity, items))) => {
+                differentiate(&primal, &activity, &sig, seed, observe)
+                    .map(|(adjoint, fused)| (Some(primal), activity, items, adjoint, fused))
+            }
             (None, None) => Err(Reason::Unreported("lowering")),
         };
         match stages {
-            Ok((primal, items, adjoint, fused)) => Ok(Pipeline {
+            Ok((primal, activity, items, adjoint, fused)) => Ok(Pipeline {
                 item,
                 options,
                 sig,
                 primal,
+                activity,
                 items,
                 adjoint,
                 fused,
@@ -188,7 +197,7 @@ impl Pipeline {
         let generated = emit::functions(&cx, &self.adjoint, self.fused.as_ref());
         if self.options.dump {
             let adjoint = self.fused.as_ref().unwrap_or(&self.adjoint);
-            dump(self.primal.as_ref(), adjoint, &generated);
+            dump(self.primal.as_ref(), &self.activity, adjoint, &generated);
         }
         generated
     }
@@ -197,12 +206,13 @@ impl Pipeline {
 /// Differentiates the primal and fuses the loops of the adjoint program, verifying each.
 fn differentiate(
     primal: &ir::Func,
+    activity: &ir::Activity,
     sig: &Signature,
     seed: proc_macro2::Ident,
     observe: &mut dyn FnMut(Stage),
 ) -> Result<(ir::Func, Option<ir::Func>), Reason> {
     verify(primal, "lowering", observe)?;
-    let adjoint = reverse::differentiate(primal, sig, seed);
+    let adjoint = reverse::differentiate(primal, activity, sig, seed);
     observe(Stage::Reverse);
     verify(&adjoint, "differentiation", observe)?;
     // `f_grad`, `f_vjp` and `f_grad_into` run both sweeps at once: they get the program
@@ -283,17 +293,23 @@ fn internal(message: &str) -> syn::Error {
 
 /// `#[reverse(dump)]`: prints the IR, the adjoint IR and the generated Rust to the compiler's
 /// standard error.
-fn dump(primal: Option<&ir::Func>, adjoint: &ir::Func, generated: &TokenStream) {
+fn dump(
+    primal: Option<&ir::Func>,
+    activity: &ir::Activity,
+    adjoint: &ir::Func,
+    generated: &TokenStream,
+) {
     let rust = match syn::parse2::<syn::File>(generated.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         Err(_) => generated.to_string(),
     };
     let primal = primal.map_or_else(
         || "(not lowered: the derivative is given)\n".into(),
-        ToString::to_string,
+        |primal| primal.marked(activity).to_string(),
     );
+    let adjoint_text = adjoint.marked(activity);
     eprintln!(
-        "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint}\n// generated Rust\n{rust}",
+        "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint_text}\n// generated Rust\n{rust}",
         adjoint.name
     );
 }

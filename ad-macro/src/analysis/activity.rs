@@ -18,12 +18,12 @@
 //! method or function the table does not know) is reported.
 
 use crate::errors::Errors;
-use crate::ir::{ArrayInit, Block, Func, Number, OpKind, Through, Value};
+use crate::ir::{Activity, ArrayInit, Block, Func, Number, OpKind, Through, Value};
 use crate::prims::{Derivative, Operand};
 use crate::signature::{Shape, Signature};
 
-/// Sets [`ValueInfo::active`](crate::ir::ValueInfo) on every value of `func`.
-pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
+/// Which values of `func` are active.
+pub fn analyze(func: &Func, sig: &Signature, errors: &mut Errors) -> Activity {
     let mut varied = vec![false; func.values.len()];
     for (param, sig_param) in func.params.iter().zip(&sig.params) {
         varied[param.value.index()] = sig_param.active;
@@ -53,9 +53,8 @@ pub fn analyze(func: &mut Func, sig: &Signature, errors: &mut Errors) {
     }
 
     launderings(func, &varied, &useful, errors);
-    for (info, (v, u)) in func.values.iter_mut().zip(varied.into_iter().zip(useful)) {
-        info.active = v && u;
-    }
+    let active = varied.into_iter().zip(useful).map(|(v, u)| v && u);
+    Activity::new(active.collect())
 }
 
 /// Reports every op that brings the bits of an active float (`x.to_bits()`, and what is

@@ -752,8 +752,7 @@ impl<'a> Body<'a> {
             OpKind::Call(call) => {
                 // An owned container the callee takes is cloned if the reverse sweep passes it
                 // again.
-                let again = op.results.iter().any(|&r| self.func.is_active(r));
-                let args = self.call_args(call, again);
+                let args = self.call_args(call, call.passed_again);
                 match &call.callee {
                     // `stop_gradient` by the user's path, which must name the runtime's.
                     Callee::Path(path) if call.through == Through::Stopped => {

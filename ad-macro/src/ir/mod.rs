@@ -49,8 +49,6 @@ impl Value {
 pub struct ValueInfo {
     /// The user's variable name it was bound to, for readable printing and generated names.
     pub name: Option<String>,
-    /// Depends on an active parameter *and* reaches the output (set by `analysis::activity`).
-    pub active: bool,
     /// For a container (a slice, `Vec` or array): the value that created it (a parameter or
     /// an `array` op). Every store makes a new SSA value, a *version*, of the same storage,
     /// which emitted code mutates in place.
@@ -62,6 +60,29 @@ pub struct ValueInfo {
     /// several results of an op (`let r: f64 = loop { .. }`, a carried value); a sole
     /// result's annotation is on its op ([`Op::ty`]).
     pub ty: Option<Box<syn::Type>>,
+}
+
+/// Which values of a function are active: depend on an active parameter *and* reach the
+/// output. Made by `analysis::activity`, kept beside the function (a side table, not in it);
+/// values made later (by the reverse sweep) are inactive unless set.
+#[derive(Clone, Default)]
+pub struct Activity(Vec<bool>);
+
+impl Activity {
+    pub fn new(active: Vec<bool>) -> Activity {
+        Activity(active)
+    }
+
+    pub fn is_active(&self, v: Value) -> bool {
+        self.0.get(v.index()).copied().unwrap_or(false)
+    }
+
+    pub fn set(&mut self, v: Value, active: bool) {
+        if self.0.len() <= v.index() {
+            self.0.resize(v.index() + 1, false);
+        }
+        self.0[v.index()] = active;
+    }
 }
 
 /// A function parameter.
@@ -395,6 +416,10 @@ pub struct Call {
     /// How many results the returned value is: 1, or the elements of a returned tuple that
     /// the caller destructures (`let (a, b) = g(x);`).
     pub returned: usize,
+    /// In an adjoint program, whether the reverse sweep passes the arguments again (to the
+    /// callee's pullback): owned containers the callee takes ([`Pass::Moved`]) are then
+    /// passed as clones.
+    pub passed_again: bool,
 }
 
 /// How a call is differentiated.
@@ -814,7 +839,6 @@ impl Func {
         let value = Value(self.values.len() as u32);
         self.values.push(ValueInfo {
             name,
-            active: false,
             storage: None,
             place: None,
             ty: None,
@@ -863,10 +887,6 @@ impl Func {
 
     pub fn info(&self, v: Value) -> &ValueInfo {
         &self.values[v.index()]
-    }
-
-    pub fn is_active(&self, v: Value) -> bool {
-        self.values[v.index()].active
     }
 
     /// The Rust identifier emitted code uses for `v`: the user's name for a parameter,

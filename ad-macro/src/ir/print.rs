@@ -11,33 +11,84 @@
 //! }
 //! ```
 //!
-//! `%s.4` is value 4, bound to the user's `s`; `|..|` are a region's arguments.
+//! `%s.4` is value 4, bound to the user's `s`; `|..|` are a region's arguments. The activity
+//! marks are printed when the activity is given ([`Func::marked`]); `Display` leaves them out.
 
 use std::fmt::{self, Write};
 
 use quote::ToTokens;
 
 use super::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range, Rule, Seed,
-    Slot, Through, Value,
+    Activity, Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range,
+    Rule, Seed, Slot, Through, Value,
 };
+
+/// Where the printer writes, and the activity it marks values with, if any.
+struct Out<'a> {
+    w: &'a mut dyn Write,
+    activity: Option<&'a Activity>,
+}
+
+impl Write for Out<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.w.write_str(s)
+    }
+}
+
+impl Out<'_> {
+    fn is_active(&self, v: Value) -> bool {
+        self.activity.is_some_and(|a| a.is_active(v))
+    }
+}
+
+/// A function printed with its values' activity marked.
+pub struct Marked<'a>(&'a Func, &'a Activity);
 
 impl Func {
     /// One op, on one line (its regions elided), for error messages.
     pub(super) fn op_line(&self, op: &Op) -> String {
         let mut s = String::new();
-        let _ = self.write_op(&mut s, op, 0);
+        let mut out = Out {
+            w: &mut s,
+            activity: None,
+        };
+        let _ = self.write_op(&mut out, op, 0);
         s.lines().next().unwrap_or_default().trim().to_string()
     }
 
-    fn write_value(&self, out: &mut impl Write, v: Value) -> fmt::Result {
+    /// This function printed with `activity` marked (`active` after a parameter, `// active`
+    /// after an op with an active result).
+    pub fn marked<'a>(&'a self, activity: &'a Activity) -> Marked<'a> {
+        Marked(self, activity)
+    }
+
+    fn write_func(&self, out: &mut Out<'_>) -> fmt::Result {
+        write!(out, "fn {}(", self.name)?;
+        for (i, p) in self.params.iter().enumerate() {
+            if i > 0 {
+                out.write_str(", ")?;
+            }
+            self.write_value(out, p.value)?;
+            if out.is_active(p.value) {
+                out.write_str(" active")?;
+            }
+        }
+        writeln!(out, ") {{")?;
+        for (i, kind) in self.stashes.iter().enumerate() {
+            writeln!(out, "    stash @{i}: {kind:?}")?;
+        }
+        self.write_block(out, &self.body, 1)?;
+        writeln!(out, "}}")
+    }
+
+    fn write_value(&self, out: &mut Out<'_>, v: Value) -> fmt::Result {
         match self.values.get(v.index()).and_then(|i| i.name.as_deref()) {
             Some(name) => write!(out, "%{name}.{}", v.0),
             None => write!(out, "%{}", v.0),
         }
     }
 
-    fn write_values(&self, out: &mut impl Write, vs: &[Value]) -> fmt::Result {
+    fn write_values(&self, out: &mut Out<'_>, vs: &[Value]) -> fmt::Result {
         for (i, &v) in vs.iter().enumerate() {
             if i > 0 {
                 out.write_str(", ")?;
@@ -48,7 +99,7 @@ impl Func {
     }
 
     /// `path(a, &b, &mut c entry %d)`.
-    fn write_call(&self, out: &mut impl Write, call: &Call) -> fmt::Result {
+    fn write_call(&self, out: &mut Out<'_>, call: &Call) -> fmt::Result {
         if call.through == Through::Stopped {
             out.write_str("constant ")?;
         }
@@ -76,7 +127,7 @@ impl Func {
         out.write_str(")")
     }
 
-    fn write_range(&self, out: &mut impl Write, range: &Range) -> fmt::Result {
+    fn write_range(&self, out: &mut Out<'_>, range: &Range) -> fmt::Result {
         self.write_value(out, range.start)?;
         out.write_str(if range.inclusive { "..=" } else { ".." })?;
         self.write_value(out, range.end)?;
@@ -93,7 +144,7 @@ impl Func {
     }
 
     /// `|args| {`, the ops, `yield ..`, `}` (without a newline after the brace).
-    fn write_region(&self, out: &mut impl Write, block: &Block, depth: usize) -> fmt::Result {
+    fn write_region(&self, out: &mut Out<'_>, block: &Block, depth: usize) -> fmt::Result {
         if !block.args.is_empty() {
             out.write_str("|")?;
             self.write_values(out, &block.args)?;
@@ -104,7 +155,7 @@ impl Func {
         write!(out, "{:1$}}}", "", depth * 4)
     }
 
-    fn write_block(&self, out: &mut impl Write, block: &Block, depth: usize) -> fmt::Result {
+    fn write_block(&self, out: &mut Out<'_>, block: &Block, depth: usize) -> fmt::Result {
         for op in &block.ops {
             self.write_op(out, op, depth)?;
         }
@@ -113,7 +164,7 @@ impl Func {
         writeln!(out)
     }
 
-    fn write_op(&self, out: &mut impl Write, op: &Op, depth: usize) -> fmt::Result {
+    fn write_op(&self, out: &mut Out<'_>, op: &Op, depth: usize) -> fmt::Result {
         let tokens = |t: &dyn ToTokens| t.to_token_stream().to_string();
         write!(out, "{:1$}", "", depth * 4)?;
         if !op.results.is_empty() {
@@ -407,11 +458,7 @@ impl Func {
                 self.write_value(out, *v)?;
             }
         }
-        if op
-            .results
-            .iter()
-            .any(|&r| self.values.get(r.index()).is_some_and(|i| i.active))
-        {
+        if op.results.iter().any(|&r| out.is_active(r)) {
             out.write_str("    // active")?;
         }
         writeln!(out)
@@ -426,21 +473,18 @@ impl fmt::Display for Value {
 
 impl fmt::Display for Func {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fn {}(", self.name)?;
-        for (i, p) in self.params.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            self.write_value(f, p.value)?;
-            if self.is_active(p.value) {
-                f.write_str(" active")?;
-            }
-        }
-        writeln!(f, ") {{")?;
-        for (i, kind) in self.stashes.iter().enumerate() {
-            writeln!(f, "    stash @{i}: {kind:?}")?;
-        }
-        self.write_block(f, &self.body, 1)?;
-        writeln!(f, "}}")
+        self.write_func(&mut Out {
+            w: f,
+            activity: None,
+        })
+    }
+}
+
+impl fmt::Display for Marked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_func(&mut Out {
+            w: f,
+            activity: Some(self.1),
+        })
     }
 }

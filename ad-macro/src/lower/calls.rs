@@ -51,6 +51,7 @@ impl Lower<'_> {
             args: lowered.into_iter().map(|(arg, _)| arg).collect(),
             through,
             returned: 1,
+            passed_again: false,
         };
         let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
         self.maybe_containers.insert(results[0]);

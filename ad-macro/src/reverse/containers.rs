@@ -19,13 +19,13 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 
 use super::Sweep;
-use crate::ir::{ArrayInit, Block, Func, Op, OpId, OpKind, Value};
+use crate::ir::{Activity, ArrayInit, Block, Func, Op, OpId, OpKind, Value};
 
 impl<'a> Sweep<'a> {
     /// Reverses `op` if it is a container op; `false` otherwise.
     pub(super) fn reverse_container(&mut self, op: &'a Op) -> bool {
         let span = op.span;
-        let active = op.results.iter().any(|&r| self.primal.is_active(r));
+        let active = op.results.iter().any(|&r| self.active(r));
         match &op.kind {
             OpKind::Index(array, index) if self.primal.storage(*array).is_some() => {
                 if active {
@@ -60,7 +60,7 @@ impl<'a> Sweep<'a> {
                 // change length).
                 if self.active_storage(*array) {
                     let buffer = self.buffer(*array, span);
-                    if self.primal.is_active(*from) {
+                    if self.active(*from) {
                         let into = self.buffer(*from, span);
                         self.emit(
                             OpKind::BufferAddAll {
@@ -111,7 +111,7 @@ impl<'a> Sweep<'a> {
                         }
                         ArrayInit::Empty { .. } | ArrayInit::Uninit => {}
                         ArrayInit::Copy { source, .. } => {
-                            if self.primal.is_active(*source) {
+                            if self.active(*source) {
                                 let into = self.buffer(*source, span);
                                 self.emit(
                                     OpKind::BufferAddAll {
@@ -155,7 +155,7 @@ impl<'a> Sweep<'a> {
     /// Emits `kind` (an op giving the adjoint of `value`) if `value` is active, and
     /// accumulates; emits it anyway if it changes the buffer.
     fn take_into(&mut self, value: Value, kind: OpKind, span: Span) {
-        let active = self.primal.is_active(value);
+        let active = self.active(value);
         let changes_buffer = matches!(kind, OpKind::BufferTake { .. } | OpKind::BufferPop(_));
         if !active && !changes_buffer {
             return;
@@ -280,14 +280,20 @@ impl<'a> Sweep<'a> {
 ///
 /// Only containers that may be written after the operation need one: by a later op, or, in a
 /// loop, by the next iterations (unless the container is made anew in each).
-pub fn snapshot_operands(func: &mut Func) {
+/// A snapshot is active if it replaces an active operand, and `activity` says so.
+pub fn snapshot_operands(func: &mut Func, activity: &mut Activity) {
     let mut body = std::mem::take(&mut func.body);
-    snapshot_block(func, &mut body, &HashSet::new());
+    snapshot_block(func, activity, &mut body, &HashSet::new());
     func.body = body;
 }
 
 /// `later`: the storages that may be written after `block` has run.
-fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
+fn snapshot_block(
+    func: &mut Func,
+    activity: &mut Activity,
+    block: &mut Block,
+    later: &HashSet<Value>,
+) {
     // after[i]: the storages that may be written once op `i - 1` has run.
     let mut after = vec![later.clone(); block.ops.len() + 1];
     for (i, op) in block.ops.iter().enumerate().rev() {
@@ -307,15 +313,19 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
             inner_later.extend(repeated.difference(&made).copied());
         }
         for inner in op.kind.blocks_mut() {
-            snapshot_block(func, inner, &inner_later);
+            snapshot_block(func, activity, inner, &inner_later);
         }
         let written = |func: &Func, v: Value| func.storage(v).is_some_and(|s| later.contains(&s));
         // A copy is differentiated through if it replaces the operand (`active`), not if it
         // only gives the pullback of a call the contents on entry.
-        let copy = |func: &mut Func, v: Value, active: bool, ops: &mut Vec<Op>| {
+        let copy = |func: &mut Func,
+                    activity: &mut Activity,
+                    v: Value,
+                    active: bool,
+                    ops: &mut Vec<Op>| {
             let copy = func.new_value(None);
             func.values[copy.index()].storage = Some(copy);
-            func.values[copy.index()].active = active && func.is_active(v);
+            activity.set(copy, active && activity.is_active(v));
             ops.push(Op {
                 results: vec![copy],
                 kind: OpKind::Array(ArrayInit::Copy {
@@ -328,12 +338,12 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
             });
             copy
         };
-        let active = op.results.iter().any(|&r| func.is_active(r));
+        let active = op.results.iter().any(|&r| activity.is_active(r));
         match &mut op.kind {
             OpKind::Prim(prim, operands) => {
                 for (operand, kind) in operands.iter_mut().zip(prim.operands) {
                     if *kind == crate::prims::Operand::Array && written(func, *operand) {
-                        *operand = copy(func, *operand, true, &mut ops);
+                        *operand = copy(func, activity, *operand, true, &mut ops);
                     }
                 }
             }
@@ -343,9 +353,9 @@ fn snapshot_block(func: &mut Func, block: &mut Block, later: &HashSet<Value>) {
                         continue;
                     }
                     if arg.pass.writes() {
-                        arg.entry = Some(copy(func, arg.value, false, &mut ops));
+                        arg.entry = Some(copy(func, activity, arg.value, false, &mut ops));
                     } else if written(func, arg.value) {
-                        arg.value = copy(func, arg.value, true, &mut ops);
+                        arg.value = copy(func, activity, arg.value, true, &mut ops);
                     }
                 }
             }
@@ -417,10 +427,10 @@ fn made_in(func: &Func, op: &Op) -> HashSet<Value> {
 }
 
 /// The storages some version of which is active.
-pub(super) fn active_storages(func: &Func) -> HashSet<Value> {
-    func.values
-        .iter()
-        .filter(|info| info.active)
-        .filter_map(|info| info.storage)
+pub(super) fn active_storages(func: &Func, activity: &Activity) -> HashSet<Value> {
+    (0..func.values.len() as u32)
+        .map(Value)
+        .filter(|&v| activity.is_active(v))
+        .filter_map(|v| func.storage(v))
         .collect()
 }

@@ -18,6 +18,8 @@ pub(super) struct Plan {
     pub pushes: Vec<Vec<Op>>,
     /// The stashes to reserve the trip count in before a `for` loop.
     pub reserve: Vec<usize>,
+    /// A call whose pullback the reverse sweep calls with the same arguments.
+    pub passed_again: bool,
 }
 
 impl Plan {
@@ -61,6 +63,9 @@ impl Sweep<'_> {
                 *trips = plan.trips.is_some();
             }
             copy.results.extend(plan.trips);
+            if let OpKind::Call(call) = &mut copy.kind {
+                call.passed_again = plan.passed_again;
+            }
         }
         copy
     }

@@ -47,8 +47,8 @@ use proc_macro2::{Ident, Span};
 
 use crate::analysis::activity::is_struct;
 use crate::ir::{
-    Arg, Block, Call, CallArg, Func, Number, Op, OpId, OpKind, Param, Pass, Seed, Slot, Through,
-    Value,
+    Activity, Arg, Block, Call, CallArg, Func, Number, Op, OpId, OpKind, Param, Pass, Seed, Slot,
+    Through, Value,
 };
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::{Output, Signature};
@@ -57,9 +57,10 @@ use crate::signature::{Output, Signature};
 /// cotangent of the returned value (`seed`, unless the function returns `()`), then one per
 /// `&mut` output (`seed_<name>`). It yields the returned value(s), then the gradient of each
 /// active parameter.
-pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
+pub fn differentiate(primal: &Func, activity: &Activity, sig: &Signature, seed: Ident) -> Func {
     let mut snapshotted = primal.clone();
-    containers::snapshot_operands(&mut snapshotted);
+    let mut activity = activity.clone();
+    containers::snapshot_operands(&mut snapshotted, &mut activity);
     let primal = &snapshotted;
     let mut func = primal.clone();
     func.name = format!("{}_vjp", primal.name);
@@ -100,6 +101,8 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
     }
     let mut sweep = Sweep {
         primal,
+        active_storages: containers::active_storages(primal, &activity),
+        activity,
         sig,
         func,
         adjoints: Adjoints::default(),
@@ -108,7 +111,6 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         plans: HashMap::new(),
         buffers: HashMap::new(),
         buffer_ops: Vec::new(),
-        active_storages: containers::active_storages(primal),
         mutated: primal.mutated_storages(),
         final_versions: containers::final_versions(primal),
         untyped_zeros: Vec::new(),
@@ -120,7 +122,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
         match &sig.output {
             Output::Tuple(_) => {
                 for (k, &y) in primal.body.yields[..returned].iter().enumerate() {
-                    if primal.is_active(y) {
+                    if sweep.active(y) {
                         let field = sweep.func.new_value(Some("seed".into()));
                         let member = syn::Member::Unnamed(syn::Index {
                             index: k as u32,
@@ -143,7 +145,7 @@ pub fn differentiate(primal: &Func, sig: &Signature, seed: Ident) -> Func {
             }
             _ => {
                 let output = primal.body.yields[0];
-                if primal.is_active(output) {
+                if sweep.active(output) {
                     sweep.adjoints.insert(output, seed);
                 }
             }
@@ -250,6 +252,8 @@ impl Adjoints {
 
 struct Sweep<'a> {
     primal: &'a Func,
+    /// Which values of the primal are active (its snapshots' too).
+    activity: Activity,
     sig: &'a Signature,
     /// The adjoint program: its value table grows as values are created.
     func: Func,
@@ -280,6 +284,10 @@ struct Sweep<'a> {
 }
 
 impl<'a> Sweep<'a> {
+    fn active(&self, v: Value) -> bool {
+        self.activity.is_active(v)
+    }
+
     fn reverse_block(&mut self, block: &'a Block) {
         for op in block.ops.iter().rev() {
             self.reverse(op);
@@ -290,7 +298,7 @@ impl<'a> Sweep<'a> {
         if self.reverse_container(op) {
             return;
         }
-        if !op.results.iter().any(|&r| self.primal.is_active(r)) && !self.resizes_active(op) {
+        if !op.results.iter().any(|&r| self.active(r)) && !self.resizes_active(op) {
             return;
         }
         match &op.kind {
@@ -301,7 +309,7 @@ impl<'a> Sweep<'a> {
                 let dy = self.adjoint_or_zero(op.results[0], op.span);
                 // The operand is read for its type only; the result is not read.
                 let args = vec![Arg::Value(self.read(*v)), Arg::Value(dy), Arg::Value(dy)];
-                self.pullback("cast", args, &[(*v, self.primal.is_active(*v))], op.span);
+                self.pullback("cast", args, &[(*v, self.active(*v))], op.span);
             }
             OpKind::Call(call) if call.through == Through::Pullback => self.reverse_call(op, call),
             OpKind::Field(..) if self.primal.info(op.results[0]).place.is_some() => {
@@ -322,7 +330,7 @@ impl<'a> Sweep<'a> {
             .iter()
             .zip(prim.operands)
             .filter(|(_, kind)| **kind == Operand::Float)
-            .map(|(&v, _)| (v, self.primal.is_active(v)))
+            .map(|(&v, _)| (v, self.active(v)))
             .collect();
         // The results' adjoints: values, or the buffer of a container result.
         let adjoints: Vec<Arg> = op
@@ -343,7 +351,7 @@ impl<'a> Sweep<'a> {
                 true => &Operand::Array,
                 false => &Operand::Float,
             }));
-        let active: Vec<bool> = operands.iter().map(|&v| self.primal.is_active(v)).collect();
+        let active: Vec<bool> = operands.iter().map(|&v| self.active(v)).collect();
         let mut args: Vec<Arg> = Vec::new();
         for (i, (&v, kind)) in operands.iter().chain(&op.results).zip(kinds).enumerate() {
             let read = prim.reads(i, &active) || *kind == Operand::Other;
@@ -358,7 +366,7 @@ impl<'a> Sweep<'a> {
         let mut lending = Lending::default();
         for (&v, kind) in operands.iter().zip(prim.operands) {
             if *kind == Operand::Array {
-                args.push(match self.primal.is_active(v) {
+                args.push(match self.active(v) {
                     false => Arg::EmptyMut,
                     true => Arg::Mut(self.lend(v, &mut lending, span)),
                 });
@@ -412,10 +420,11 @@ impl<'a> Sweep<'a> {
     /// call to the adjoint before it.
     fn reverse_call(&mut self, op: &'a Op, call: &'a Call) {
         let span = op.span;
+        self.plans.entry(op.id).or_default().passed_again = true;
         let returned = op.results[0];
         let elements = &op.results[..call.returned];
         let seed = if call.returned > 1 {
-            match elements.iter().any(|&r| self.primal.is_active(r)) {
+            match elements.iter().any(|&r| self.active(r)) {
                 true => Seed::Tuple(
                     elements
                         .iter()
@@ -429,7 +438,7 @@ impl<'a> Sweep<'a> {
                 true => Seed::Buffer(self.buffer(returned, span)),
                 false => Seed::None,
             }
-        } else if self.primal.is_active(returned) {
+        } else if self.active(returned) {
             Seed::Value(self.adjoint_or_zero(returned, span))
         } else {
             Seed::None
@@ -458,15 +467,12 @@ impl<'a> Sweep<'a> {
                 (true, _) if self.active_storage(a.value) => {
                     Slot::Buffer(self.lend(a.value, &mut lending, span))
                 }
-                (_, true) if self.primal.is_active(a.value) => {
+                (_, true) if self.active(a.value) => {
                     Slot::Struct(self.lend(a.value, &mut lending, span))
                 }
                 _ => Slot::Skip,
             });
-            inputs.push((
-                a.value,
-                !container && !structure && self.primal.is_active(a.value),
-            ));
+            inputs.push((a.value, !container && !structure && self.active(a.value)));
         }
         let results: Vec<Value> = inputs.iter().map(|&(v, _)| self.adjoint_value(v)).collect();
         let call = Call {
@@ -474,6 +480,7 @@ impl<'a> Sweep<'a> {
             args,
             through: Through::Pullback,
             returned: call.returned,
+            passed_again: true,
         };
         self.out.push(Op {
             results: results.clone(),

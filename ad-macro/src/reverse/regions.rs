@@ -342,7 +342,7 @@ impl<'a> Sweep<'a> {
             self.enter(op, region, block, None);
             for &(j, seed) in &seeds {
                 let y = block.yields[j];
-                if self.primal.is_active(y) {
+                if self.active(y) {
                     self.accumulate(y, seed, span);
                 }
             }
@@ -436,7 +436,7 @@ impl<'a> Sweep<'a> {
             self.adjoints.insert(v, results[n + i]);
         }
         for (i, &j) in carried.active.iter().enumerate() {
-            if self.primal.is_active(l.init[j]) {
+            if self.active(l.init[j]) {
                 self.accumulate(l.init[j], results[i], span);
             }
         }
@@ -445,9 +445,7 @@ impl<'a> Sweep<'a> {
     /// What the reverse of loop `op` carries.
     fn carried_adjoints(&self, op: &Op, l: &LoopView) -> Carried {
         let active = (0..l.carried.len())
-            .filter(|&j| {
-                self.primal.is_active(l.carried[j]) || self.primal.is_active(op.results[j])
-            })
+            .filter(|&j| self.active(l.carried[j]) || self.active(op.results[j]))
             .filter(|&j| self.primal.storage(l.carried[j]).is_none())
             .collect();
         let mut outside = BTreeSet::new();
@@ -523,7 +521,7 @@ impl<'a> Sweep<'a> {
         }
         // Each iteration turns the adjoints of the yields into those of the arguments.
         for (i, &j) in carried.active.iter().enumerate() {
-            if self.primal.is_active(l.next[j]) {
+            if self.active(l.next[j]) {
                 self.accumulate(l.next[j], args[i], span);
             }
         }
@@ -601,7 +599,7 @@ impl<'a> Sweep<'a> {
     fn outside_targets(&self, block: &Block, inside: &HashSet<Value>, out: &mut BTreeSet<Value>) {
         let mut candidates: Vec<Value> = block.yields.clone();
         for op in &block.ops {
-            if !op.results.iter().any(|&r| self.primal.is_active(r)) {
+            if !op.results.iter().any(|&r| self.active(r)) {
                 continue;
             }
             candidates.extend(differentiable_operands(&op.kind, self.sig, self.primal));
@@ -615,7 +613,7 @@ impl<'a> Sweep<'a> {
         // Containers' and structs' adjoints are buffers, changed in place, not carried.
         out.extend(candidates.into_iter().filter(|v| {
             !inside.contains(v)
-                && self.primal.is_active(*v)
+                && self.active(*v)
                 && self.primal.storage(*v).is_none()
                 && !is_struct(self.primal, self.sig, *v)
         }));

@@ -34,16 +34,24 @@ pub fn accepted(source: &str) -> Pipeline {
 /// The printed primal and adjoint IR of `source`.
 pub fn ir(source: &str) -> (String, String) {
     let pipeline = accepted(source);
-    let primal = pipeline.primal.expect("the body is lowered");
-    (primal.to_string(), pipeline.adjoint.to_string())
+    let activity = &pipeline.activity;
+    let primal = pipeline.primal.as_ref().expect("the body is lowered");
+    (
+        primal.marked(activity).to_string(),
+        pipeline.adjoint.marked(activity).to_string(),
+    )
 }
 
 /// The printed adjoint IR of `source`, and that of its loops fused (`None`: nothing fused).
 pub fn fused(source: &str) -> (String, Option<String>) {
     let pipeline = accepted(source);
+    let activity = &pipeline.activity;
     (
-        pipeline.adjoint.to_string(),
-        pipeline.fused.map(|f| f.to_string()),
+        pipeline.adjoint.marked(activity).to_string(),
+        pipeline
+            .fused
+            .as_ref()
+            .map(|f| f.marked(activity).to_string()),
     )
 }
 
