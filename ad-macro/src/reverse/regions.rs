@@ -14,7 +14,7 @@
 //!   body pushes one tuple per iteration onto a `Stack`, and branch conditions a bit each onto
 //!   `Bits`.
 //!
-//! "Recompute before you stash" (ARCHITECTURE.md): memory traffic, not arithmetic, decides
+//! Recompute before you stash: memory traffic, not arithmetic, decides
 //! the speed of a reverse loop. A loop that only accumulates (`s += c * x`) reads nothing of
 //! its own and stashes nothing.
 //!
