@@ -8,7 +8,8 @@
 //! Jacobians are `Vec`s of rows), a `&mut` output, loops whose reverse pops stashes (a
 //! `Stack` of values, `Bits` of branches, a `while` loop's trip count), container copies
 //! (`to_owned`, `to_vec`, snapshots before `linalg` calls), calls between `#[reverse]`
-//! functions, and a `#[derive(Params)]` struct with a method.
+//! functions, a derivative given by a rule (`rule = ..`), `stop_gradient`, and a
+//! `#[derive(Params)]` struct with a method.
 //!
 //! The tests (`tests/gradients.rs`, with `std`) check every gradient against its closed
 //! form. `cargo test -p ad-no-std` builds the runtime as a `no_std` user does, with `libm`
@@ -186,4 +187,28 @@ pub fn fit(line: &Line, xs: &[f64], ys: &[f64]) -> f64 {
         s += line.weights[i] * e * e;
     }
     s
+}
+
+/// A derivative given by a rule, with a container parameter: `Σ xᵢ² s`, whose rule adds
+/// `2 xᵢ s` into the buffer and returns `∂/∂s = Σ xᵢ²`.
+#[reverse(rule = scaled_norm_rule)]
+pub fn scaled_norm(x: &[f64], s: f64) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>() * s
+}
+
+/// The rule of [`scaled_norm`]: the parameters, the value, its cotangent, then the buffer of
+/// `x`; returns the adjoint of `s`.
+pub fn scaled_norm_rule(x: &[f64], s: f64, _value: f64, cotangent: f64, dx: &mut [f64]) -> f64 {
+    let mut ds = 0.0;
+    for (d, &v) in dx.iter_mut().zip(x) {
+        *d += cotangent * 2.0 * v * s;
+        ds += cotangent * v * v;
+    }
+    ds
+}
+
+/// A call of a function with a rule, and `stop_gradient`: `scaled_norm(x, s) + s · stop(s)`.
+#[reverse]
+pub fn uses_rule(x: &[f64], s: f64) -> f64 {
+    scaled_norm(x, s) + s * ad_runtime::stop_gradient(s)
 }

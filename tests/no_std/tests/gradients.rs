@@ -188,3 +188,16 @@ fn parameter_struct() {
     );
     close(dx, 0.5);
 }
+
+#[test]
+fn given_rule_and_stop_gradient() {
+    let (x, s) = ([1.0, -2.0], 3.0);
+    let (value, (dx, ds)) = scaled_norm_grad(&x, s);
+    close(value, 15.0);
+    all_close(&dx, &[6.0, -12.0]);
+    close(ds, 5.0);
+    let (value, (dx, ds)) = uses_rule_grad(&x, s);
+    close(value, 15.0 + 9.0);
+    all_close(&dx, &[6.0, -12.0]);
+    close(ds, 5.0 + 3.0);
+}
