@@ -1,4 +1,4 @@
-//! Bundle adjustment (GRADBENCH.md §4.8): the full sparse Jacobian of `p` observations, each
+//! Bundle adjustment (GradBench's `evals/ba`): the full sparse Jacobian of `p` observations, each
 //! a 2×15 block of the projection's derivatives, at sizes in the proportions of GradBench's
 //! ba1 (n = 49 cameras, m = 7,776 points, p = 31,843 observations) scaled to
 //! p ∈ {10³, 10⁴, 10⁵}.

@@ -1,4 +1,4 @@
-//! GradBench's `gmm` (GRADBENCH.md §4.7): the gradient of the GMM log-posterior, ours
+//! GradBench's `gmm` (GradBench's `evals/gmm`): the gradient of the GMM log-posterior, ours
 //! (`objective_grad`) against the hand-written adjoint, echidna, easy-ml, num-dual and central
 //! differences, each as a ratio to the primal in the same run. N = 1000 points, d ∈ {2, 10,
 //! 20, 64} × K ∈ {5, 10, 25} as in ADBench's table; peers that record a tape of every scalar
@@ -20,7 +20,8 @@ use criterion::{BenchmarkId, Criterion};
 
 mod support;
 
-use support::real::{self, Real, assert_gradient};
+use support::peers::{self, EasyMl, Peers};
+use support::real::{Real, assert_gradient};
 
 const N: usize = 1000;
 const SIZES: [(usize, usize); 12] = [
@@ -66,11 +67,6 @@ impl Input {
         (alpha, means, q, l)
     }
 
-    fn primal(&self, p: &[f64]) -> f64 {
-        let (alpha, means, q, l) = self.split(p);
-        objective(alpha, means, q, l, &self.x, self.d, self.k, N, 0, 1.0)
-    }
-
     fn grad(&self) -> Vec<f64> {
         let (alpha, means, q, l) = self.split(&self.params);
         let (_, (da, dm, dq, dl)) =
@@ -84,6 +80,13 @@ impl Input {
         [g.alpha, g.means, g.q, g.l].concat()
     }
 
+    /// The number of scalar operations a tape of the objective holds, roughly.
+    fn tape_size(&self) -> usize {
+        N * self.k * (self.d * (self.d + 1) / 2 * 4 + 4)
+    }
+}
+
+impl peers::Problem for Input {
     /// The objective with m = 0, γ = 1, written for a peer's number type: the same loops as
     /// ours.
     fn peer<T: Real>(&self, p: &[T]) -> T {
@@ -129,9 +132,9 @@ impl Input {
             - half * frobenius
     }
 
-    /// The number of scalar operations a tape of the objective holds, roughly.
-    fn tape_size(&self) -> usize {
-        N * self.k * (self.d * (self.d + 1) / 2 * 4 + 4)
+    fn primal(&self, p: &[f64]) -> f64 {
+        let (alpha, means, q, l) = self.split(p);
+        objective(alpha, means, q, l, &self.x, self.d, self.k, N, 0, 1.0)
     }
 }
 
@@ -162,50 +165,33 @@ fn bench_gmm(c: &mut Criterion) {
         let inputs = input.params.len();
         let tape_peers = input.tape_size() <= 6_000_000;
         let passes_affordable = inputs <= 100;
-        // Every variant's gradient agrees with ours before anything is timed.
-        assert!(
-            (input.peer(&input.params) - input.primal(&input.params)).abs()
-                < 1e-9 * input.primal(&input.params).abs()
-        );
         assert_gradient("hand", &input.hand(), &ours, 1e-10);
-        if tape_peers {
-            let g = echidna::grad(|p| input.peer(p), &input.params);
-            assert_gradient("echidna", &g, &ours, 1e-8);
-            let g = real::easy_ml_gradient(|p| input.peer(p), &input.params);
-            assert_gradient("easy_ml", &g, &ours, 1e-8);
-        }
-        if passes_affordable {
-            let g = real::num_dual_gradient(|p| input.peer(p), &input.params);
-            assert_gradient("num_dual", &g, &ours, 1e-8);
-            let g = real::central_differences(|p| input.primal(p), &input.params);
-            assert_gradient("fd", &g, &ours, 1e-5);
-        }
 
         group.bench_function(id("primal"), |b| {
-            b.iter(|| input.primal(black_box(&input.params)))
+            b.iter(|| peers::Problem::primal(&input, black_box(&input.params)))
         });
         group.bench_function(id("grad"), |b| b.iter(|| black_box(&input).grad()));
         group.bench_function(id("hand"), |b| b.iter(|| black_box(&input).hand()));
-        if tape_peers {
-            group.bench_function(id("echidna_grad"), |b| {
-                b.iter(|| echidna::grad(|p| input.peer(p), black_box(&input.params)))
-            });
-            let (mut tape, _) = echidna::record(|p| input.peer(p), &input.params);
-            group.bench_function(id("echidna_tape"), |b| {
-                b.iter(|| tape.gradient(black_box(&input.params)))
-            });
-            group.bench_function(id("easy_ml"), |b| {
-                b.iter(|| real::easy_ml_gradient(|p| input.peer(p), black_box(&input.params)))
-            });
-        }
-        if passes_affordable {
-            group.bench_function(id("num_dual"), |b| {
-                b.iter(|| real::num_dual_gradient(|p| input.peer(p), black_box(&input.params)))
-            });
-            group.bench_function(id("fd"), |b| {
-                b.iter(|| real::central_differences(|p| input.primal(p), black_box(&input.params)))
-            });
-        }
+        let peers = Peers {
+            echidna: tape_peers,
+            easy_ml: match tape_peers {
+                true => EasyMl::NewList,
+                false => EasyMl::Off,
+            },
+            num_dual: passes_affordable,
+            fd: passes_affordable,
+            tolerance: 1e-8,
+            fd_tolerance: 1e-5,
+            floor: 1.0,
+        };
+        peers::bench(
+            &mut group,
+            label(d, k),
+            &input,
+            &input.params,
+            &ours,
+            &peers,
+        );
     }
     group.finish();
 }
@@ -215,18 +201,5 @@ fn main() {
     bench_gmm(&mut c);
     c.final_summary();
     let sizes: Vec<String> = SIZES.iter().map(|&(d, k)| label(d, k)).collect();
-    support::report(
-        "gmm",
-        "primal",
-        &[
-            "grad",
-            "hand",
-            "echidna_grad",
-            "echidna_tape",
-            "easy_ml",
-            "num_dual",
-            "fd",
-        ],
-        &sizes,
-    );
+    peers::report("gmm", &["grad", "hand"], &sizes);
 }

@@ -1,4 +1,4 @@
-//! GradBench's `lstm` (GRADBENCH.md §4.10): the gradient of the diagonal LSTM's loss, ours
+//! GradBench's `lstm` (GradBench's `evals/lstm`): the gradient of the diagonal LSTM's loss, ours
 //! (`objective_grad`) against the hand-written adjoint, echidna, easy-ml and central
 //! differences (where its 2n primal calls take under half a second), each as a ratio to the primal in the same run. ℓ = 2 layers of b = 14 (the
 //! eval's character width), sequences of c ∈ {64, 256, 1024} characters. num-dual is left
@@ -17,7 +17,8 @@ use criterion::{BenchmarkId, Criterion};
 
 mod support;
 
-use support::real::{self, Real, assert_gradient};
+use support::peers::{self, EasyMl, Peers};
+use support::real::{Real, assert_gradient};
 
 const LAYERS: usize = 2;
 const B: usize = 14;
@@ -49,11 +50,6 @@ impl Input {
         }
     }
 
-    fn primal(&self, p: &[f64]) -> f64 {
-        let (main, extra) = p.split_at(8 * LAYERS * B);
-        objective(main, extra, &self.state, &self.sequence, LAYERS, B, self.c)
-    }
-
     fn grad(&self) -> Vec<f64> {
         let (main, extra) = self.params.split_at(8 * LAYERS * B);
         let (_, (dmain, dextra)) =
@@ -64,6 +60,13 @@ impl Input {
     fn hand(&self) -> Vec<f64> {
         let (main, extra) = self.params.split_at(8 * LAYERS * B);
         objective_hand(main, extra, &self.state, &self.sequence, LAYERS, B, self.c).1
+    }
+}
+
+impl peers::Problem for Input {
+    fn primal(&self, p: &[f64]) -> f64 {
+        let (main, extra) = p.split_at(8 * LAYERS * B);
+        objective(main, extra, &self.state, &self.sequence, LAYERS, B, self.c)
     }
 
     /// The loss written for a peer's number type: the same loops as ours.
@@ -127,42 +130,33 @@ fn bench_lstm(c: &mut Criterion) {
     for length in LENGTHS {
         let input = Input::new(length);
         let id = |function| BenchmarkId::new(function, label(length));
-        // Every variant's gradient agrees with ours before anything is timed.
         let ours = input.grad();
-        let value = input.primal(&input.params);
-        assert!((input.peer(&input.params) - value).abs() <= 1e-12 * value.abs().max(1.0));
         assert_gradient("hand", &input.hand(), &ours, 1e-12);
-        let g = echidna::grad(|p| input.peer(p), &input.params);
-        assert_gradient("echidna", &g, &ours, 1e-10);
-        let g = real::easy_ml_gradient(|p| input.peer(p), &input.params);
-        assert_gradient("easy_ml", &g, &ours, 1e-10);
-        // 532 primal calls: about a second at c = 1024, too slow to time there.
-        let fd_affordable = length <= 256;
-        if fd_affordable {
-            let g = real::central_differences(|p| input.primal(p), &input.params);
-            assert_gradient("fd", &g, &ours, 1e-7);
-        }
 
         group.bench_function(id("primal"), |b| {
-            b.iter(|| input.primal(black_box(&input.params)))
+            b.iter(|| peers::Problem::primal(&input, black_box(&input.params)))
         });
         group.bench_function(id("grad"), |b| b.iter(|| black_box(&input).grad()));
         group.bench_function(id("hand"), |b| b.iter(|| black_box(&input).hand()));
-        group.bench_function(id("echidna_grad"), |b| {
-            b.iter(|| echidna::grad(|p| input.peer(p), black_box(&input.params)))
-        });
-        let (mut tape, _) = echidna::record(|p| input.peer(p), &input.params);
-        group.bench_function(id("echidna_tape"), |b| {
-            b.iter(|| tape.gradient(black_box(&input.params)))
-        });
-        group.bench_function(id("easy_ml"), |b| {
-            b.iter(|| real::easy_ml_gradient(|p| input.peer(p), black_box(&input.params)))
-        });
-        if fd_affordable {
-            group.bench_function(id("fd"), |b| {
-                b.iter(|| real::central_differences(|p| input.primal(p), black_box(&input.params)))
-            });
-        }
+        let peers = Peers {
+            echidna: true,
+            easy_ml: EasyMl::NewList,
+            // 266 inputs are 266 forward passes.
+            num_dual: false,
+            // 532 primal calls: about a second at c = 1024, too slow to time there.
+            fd: length <= 256,
+            tolerance: 1e-10,
+            fd_tolerance: 1e-7,
+            floor: 1.0,
+        };
+        peers::bench(
+            &mut group,
+            label(length),
+            &input,
+            &input.params,
+            &ours,
+            &peers,
+        );
     }
     group.finish();
 }
@@ -172,17 +166,5 @@ fn main() {
     bench_lstm(&mut c);
     c.final_summary();
     let sizes: Vec<String> = LENGTHS.iter().map(|&c| label(c)).collect();
-    support::report(
-        "lstm",
-        "primal",
-        &[
-            "grad",
-            "hand",
-            "echidna_grad",
-            "echidna_tape",
-            "easy_ml",
-            "fd",
-        ],
-        &sizes,
-    );
+    peers::report("lstm", &["grad", "hand"], &sizes);
 }

@@ -8,11 +8,11 @@ use std::hint::black_box;
 
 use ad_suite::problems::mlp::{Shape, loss, loss_grad, loss_hand, problem};
 use criterion::{BenchmarkId, Criterion};
-use easy_ml::differentiation::WengertList;
 
 mod support;
 
-use support::real::{self, Real, assert_gradient};
+use support::peers::{self, EasyMl, Peers};
+use support::real::{Real, assert_gradient};
 
 const SHAPES: [(&str, Shape); 2] = [
     (
@@ -39,39 +39,49 @@ const SHAPES: [(&str, Shape); 2] = [
 /// worth of work a gradient takes long enough to dominate the run.
 const EASY_ML_MAX_BATCH: usize = 32;
 
-/// The loss over flattened parameters `[w1, b1, w2, b2]`, for a peer's number type: the same
-/// loops as ours.
-fn loss_peer<T: Real>(params: &[T], x: &[f64], y: &[f64], shape: Shape) -> T {
-    let Shape {
-        batch,
-        inputs,
-        hidden,
-        outputs,
-    } = shape;
-    let (w1, rest) = params.split_at(inputs * hidden);
-    let (b1, rest) = rest.split_at(hidden);
-    let (w2, b2) = rest.split_at(hidden * outputs);
-    let mut total = T::constant(0.0);
-    let mut h = Vec::with_capacity(hidden);
-    for r in 0..batch {
-        h.clear();
-        for c in 0..hidden {
-            let mut z = b1[c];
-            for k in 0..inputs {
-                z = z + w1[k * hidden + c] * T::constant(x[r * inputs + k]);
+/// A batch: the inputs `x` and targets `y`.
+struct Batch<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+    shape: Shape,
+}
+
+impl peers::Problem for Batch<'_> {
+    /// The loss over flattened parameters `[w1, b1, w2, b2]`, for a peer's number type: the
+    /// same loops as ours.
+    fn peer<T: Real>(&self, params: &[T]) -> T {
+        let Batch { x, y, shape } = *self;
+        let Shape {
+            batch,
+            inputs,
+            hidden,
+            outputs,
+        } = shape;
+        let (w1, rest) = params.split_at(inputs * hidden);
+        let (b1, rest) = rest.split_at(hidden);
+        let (w2, b2) = rest.split_at(hidden * outputs);
+        let mut total = T::constant(0.0);
+        let mut h = Vec::with_capacity(hidden);
+        for r in 0..batch {
+            h.clear();
+            for c in 0..hidden {
+                let mut z = b1[c];
+                for k in 0..inputs {
+                    z = z + w1[k * hidden + c] * T::constant(x[r * inputs + k]);
+                }
+                h.push(z.tanh());
             }
-            h.push(z.tanh());
-        }
-        for c in 0..outputs {
-            let mut z = b2[c];
-            for k in 0..hidden {
-                z = z + h[k] * w2[k * outputs + c];
+            for c in 0..outputs {
+                let mut z = b2[c];
+                for k in 0..hidden {
+                    z = z + h[k] * w2[k * outputs + c];
+                }
+                let e = z - T::constant(y[r * outputs + c]);
+                total = total + e * e;
             }
-            let e = z - T::constant(y[r * outputs + c]);
-            total = total + e * e;
         }
+        total * T::constant(1.0 / batch as f64)
     }
-    total * T::constant(1.0 / batch as f64)
 }
 
 fn bench_mlp(c: &mut Criterion) {
@@ -99,25 +109,24 @@ fn bench_mlp(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("hand", label), |b| {
             b.iter(|| loss_hand((black_box(&w1), &b1, &w2, &b2), &x, &y, shape))
         });
-        let peer = |p: &[_]| loss_peer(p, &x, &y, shape);
-        assert_gradient("echidna_grad", &echidna::grad(peer, &flat), &expected, 1e-9);
-        group.bench_function(BenchmarkId::new("echidna_grad", label), |b| {
-            b.iter(|| echidna::grad(peer, black_box(&flat)))
-        });
-        let (mut tape, _) = echidna::record(|p| loss_peer(p, &x, &y, shape), &flat);
-        assert_gradient("echidna_tape", &tape.gradient(&flat), &expected, 1e-9);
-        group.bench_function(BenchmarkId::new("echidna_tape", label), |b| {
-            b.iter(|| tape.gradient(black_box(&flat)))
-        });
-        if batch <= EASY_ML_MAX_BATCH {
-            let list = WengertList::new();
-            let peer =
-                |p: &[f64]| real::easy_ml_gradient_on(&list, |q| loss_peer(q, &x, &y, shape), p);
-            assert_gradient("easy_ml", &peer(&flat), &expected, 1e-9);
-            group.bench_function(BenchmarkId::new("easy_ml", label), |b| {
-                b.iter(|| peer(black_box(&flat)))
-            });
-        }
+        let peers = Peers {
+            echidna: true,
+            easy_ml: match batch <= EASY_ML_MAX_BATCH {
+                true => EasyMl::ReusedList,
+                false => EasyMl::Off,
+            },
+            num_dual: false,
+            fd: false,
+            tolerance: 1e-9,
+            fd_tolerance: 0.0,
+            floor: 1.0,
+        };
+        let problem = Batch {
+            x: &x,
+            y: &y,
+            shape,
+        };
+        peers::bench(&mut group, label, &problem, &flat, &expected, &peers);
     }
     group.finish();
 }
@@ -127,10 +136,5 @@ fn main() {
     bench_mlp(&mut c);
     c.final_summary();
     let labels: Vec<&str> = SHAPES.iter().map(|(label, _)| *label).collect();
-    support::report(
-        "mlp",
-        "primal",
-        &["grad", "hand", "echidna_grad", "echidna_tape", "easy_ml"],
-        &labels,
-    );
+    peers::report("mlp", &["grad", "hand"], &labels);
 }

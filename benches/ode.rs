@@ -6,26 +6,25 @@
 //! hand-written adjoint (`last_hand`); echidna (a tape recorded per call, and a bytecode tape
 //! recorded once and replayed); easy-ml's Wengert list; num-dual forward mode (one pass per
 //! input, n ≤ 100); central finite differences (2n primal calls, n ≤ 100). The peers run the
-//! same RK4, written once below for any number type with `+` and `×`.
+//! same RK4, written once below for the peers' number types (`support::real::Real`).
 //!
 //! An RK4 step carries information at most 4 components down the chain, so with `s` steps
 //! `y_{n−1}` and its gradient are exactly 0 for `n > 4s`: from n = 100 on every variant
 //! does its full work and returns zeros, as at all of GradBench's own ode workloads
-//! (GRADBENCH.md §4.5). The variants are therefore checked against ours, before anything is
+//! (GradBench's `evals/ode`). The variants are therefore checked against ours, before anything is
 //! timed, also at n = 40, the largest size with a non-zero gradient.
 //!
 //! Run: `cargo bench --bench ode`
 
 use std::hint::black_box;
-use std::ops::{Add, Mul};
 
 use ad_suite::problems::ode::{last, last_grad, last_hand};
 use criterion::{BenchmarkId, Criterion};
-use easy_ml::differentiation::{Record, WengertList};
-use echidna::{BReverse, Reverse, Scalar};
-use num_dual::Dual64;
 
 mod support;
+
+use support::peers::{self, Peers};
+use support::real::Real;
 
 /// RK4 steps per solve, as in the eval's middle workloads.
 const STEPS: usize = 10;
@@ -34,80 +33,42 @@ const SIZES: [usize; 4] = [10, 100, 1000, 10_000];
 /// The largest n at which forward mode and finite differences (n passes each) still run.
 const FORWARD_MAX: usize = 100;
 
-/// `y_{n−1}(2)` by RK4 for a peer's number type `T`; `constant` lifts an `f64` into it.
-fn rk4_last<T>(x: &[T], s: usize, constant: impl Fn(f64) -> T) -> T
-where
-    T: Copy + Add<Output = T> + Mul<Output = T>,
-{
-    let n = x.len();
-    let rhs = |y: &[T]| -> Vec<T> {
-        let mut k = vec![x[0]; n];
-        for i in 1..n {
-            k[i] = x[i] * y[i - 1];
+/// `y_{n−1}(2)` by RK4 with [`STEPS`] steps.
+struct Ode;
+
+impl peers::Problem for Ode {
+    fn peer<T: Real>(&self, x: &[T]) -> T {
+        let n = x.len();
+        let rhs = |y: &[T]| -> Vec<T> {
+            let mut k = vec![x[0]; n];
+            for i in 1..n {
+                k[i] = x[i] * y[i - 1];
+            }
+            k
+        };
+        let h = 2.0 / STEPS as f64;
+        let (half_h, full_h, sixth_h) =
+            (T::constant(0.5 * h), T::constant(h), T::constant(h / 6.0));
+        let two = T::constant(2.0);
+        let mut y = vec![T::constant(0.0); n];
+        for _ in 0..STEPS {
+            let k1 = rhs(&y);
+            let stage: Vec<T> = (0..n).map(|i| y[i] + half_h * k1[i]).collect();
+            let k2 = rhs(&stage);
+            let stage: Vec<T> = (0..n).map(|i| y[i] + half_h * k2[i]).collect();
+            let k3 = rhs(&stage);
+            let stage: Vec<T> = (0..n).map(|i| y[i] + full_h * k3[i]).collect();
+            let k4 = rhs(&stage);
+            for i in 0..n {
+                y[i] = y[i] + sixth_h * (k1[i] + two * k2[i] + two * k3[i] + k4[i]);
+            }
         }
-        k
-    };
-    let h = 2.0 / s as f64;
-    let (half_h, full_h, sixth_h) = (constant(0.5 * h), constant(h), constant(h / 6.0));
-    let two = constant(2.0);
-    let mut y = vec![constant(0.0); n];
-    for _ in 0..s {
-        let k1 = rhs(&y);
-        let stage: Vec<T> = (0..n).map(|i| y[i] + half_h * k1[i]).collect();
-        let k2 = rhs(&stage);
-        let stage: Vec<T> = (0..n).map(|i| y[i] + half_h * k2[i]).collect();
-        let k3 = rhs(&stage);
-        let stage: Vec<T> = (0..n).map(|i| y[i] + full_h * k3[i]).collect();
-        let k4 = rhs(&stage);
-        for i in 0..n {
-            y[i] = y[i] + sixth_h * (k1[i] + two * k2[i] + two * k3[i] + k4[i]);
-        }
+        y[n - 1]
     }
-    y[n - 1]
-}
 
-/// echidna, a reverse tape recorded at every call.
-fn echidna_grad(x: &[f64]) -> Vec<f64> {
-    echidna::grad(|x| rk4_last(x, STEPS, Reverse::from_f), x)
-}
-
-/// easy-ml: a Wengert list per call, then its backward pass.
-fn easy_ml_grad(x: &[f64]) -> Vec<f64> {
-    let list = WengertList::new();
-    let inputs: Vec<Record<f64>> = x.iter().map(|&v| Record::variable(v, &list)).collect();
-    let y = rk4_last(&inputs, STEPS, Record::constant);
-    let derivatives = y.derivatives();
-    inputs.iter().map(|v| derivatives[v]).collect()
-}
-
-/// num-dual forward mode: one pass per input, seeded with that input's basis vector.
-fn num_dual_grad(x: &[f64]) -> Vec<f64> {
-    (0..x.len())
-        .map(|j| {
-            let seeded: Vec<Dual64> = x
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 }))
-                .collect();
-            rk4_last(&seeded, STEPS, Dual64::from).eps
-        })
-        .collect()
-}
-
-/// Central differences of the primal, `2n` calls.
-fn fd_grad(x: &[f64]) -> Vec<f64> {
-    let mut p = x.to_vec();
-    (0..x.len())
-        .map(|i| {
-            let h = 1e-6 * x[i].abs().max(1.0);
-            p[i] = x[i] + h;
-            let up = last(&p, STEPS);
-            p[i] = x[i] - h;
-            let down = last(&p, STEPS);
-            p[i] = x[i];
-            (up - down) / (2.0 * h)
-        })
-        .collect()
+    fn primal(&self, x: &[f64]) -> f64 {
+        last(x, STEPS)
+    }
 }
 
 /// Inputs near 1, so the last component neither vanishes nor overflows at these sizes.
@@ -117,62 +78,49 @@ fn inputs(n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Every variant's gradient against ours, before anything is timed.
-fn assert_agree(name: &str, got: &[f64], want: &[f64], tolerance: f64) {
-    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tolerance * scale,
-            "{name}[{i}] = {g}, ours {w}"
-        );
+/// The peers at `n` inputs, checked relative to the largest entry of our gradient `ours`
+/// (its entries far down the chain are tiny): forward mode and finite differences only where
+/// n passes are affordable.
+fn peers(n: usize, ours: &[f64]) -> Peers {
+    Peers {
+        num_dual: n <= FORWARD_MAX,
+        fd: n <= FORWARD_MAX,
+        floor: ours.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300),
+        ..Peers::all(1e-10, 1e-6)
     }
-    assert_eq!(got.len(), want.len(), "{name}: length");
 }
 
-/// Every variant's gradient at `n` inputs equals ours: `(our gradient, echidna's tape)`.
-fn verify(n: usize) -> (Vec<f64>, echidna::BytecodeTape<f64>) {
+/// Our gradient at `n` inputs, checked against the hand-written adjoint.
+fn ours(n: usize) -> Vec<f64> {
     let x = inputs(n);
     let (value, ours) = last_grad(&x, STEPS);
     assert!(value.is_finite() && ours.iter().all(|g| g.is_finite()));
     let (hand_value, hand) = last_hand(&x, STEPS);
     assert!((hand_value - value).abs() <= 1e-13 * value.abs());
-    assert_agree("hand", &hand, &ours, 1e-12);
-    assert_agree("echidna_grad", &echidna_grad(&x), &ours, 1e-10);
-    let (mut tape, tape_value) = echidna::record(|x| rk4_last(x, STEPS, BReverse::from_f), &x);
-    assert!((tape_value - value).abs() <= 1e-12 * value.abs());
-    assert_agree("echidna_tape", &tape.gradient(&x), &ours, 1e-10);
-    assert_agree("easy_ml", &easy_ml_grad(&x), &ours, 1e-10);
-    if n <= FORWARD_MAX {
-        assert_agree("num_dual", &num_dual_grad(&x), &ours, 1e-10);
-        assert_agree("fd", &fd_grad(&x), &ours, 1e-6);
+    let scale = ours.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+    for (i, (h, o)) in hand.iter().zip(&ours).enumerate() {
+        assert!((h - o).abs() <= 1e-12 * scale, "hand[{i}] = {h}, ours {o}");
     }
-    (ours, tape)
+    ours
 }
 
 fn bench_ode(c: &mut Criterion) {
-    // The largest n whose gradient is not identically zero (see the module documentation).
-    let (nonzero, _) = verify(4 * STEPS);
+    // The largest n whose gradient is not identically zero (see the module documentation):
+    // every variant is checked there too.
+    let n = 4 * STEPS;
+    let nonzero = ours(n);
     assert!(nonzero.iter().all(|&g| g != 0.0));
+    peers::check(&Ode, &inputs(n), &nonzero, &peers(n, &nonzero));
     let mut group = c.benchmark_group("ode");
     for n in SIZES {
         let x = inputs(n);
-        let (_, mut tape) = verify(n);
+        let ours = ours(n);
 
         let id = |function: &str| BenchmarkId::new(function, n);
         group.bench_function(id("primal"), |b| b.iter(|| last(black_box(&x), STEPS)));
         group.bench_function(id("grad"), |b| b.iter(|| last_grad(black_box(&x), STEPS)));
         group.bench_function(id("hand"), |b| b.iter(|| last_hand(black_box(&x), STEPS)));
-        group.bench_function(id("echidna_grad"), |b| {
-            b.iter(|| echidna_grad(black_box(&x)))
-        });
-        group.bench_function(id("echidna_tape"), |b| {
-            b.iter(|| tape.gradient(black_box(&x)))
-        });
-        group.bench_function(id("easy_ml"), |b| b.iter(|| easy_ml_grad(black_box(&x))));
-        if n <= FORWARD_MAX {
-            group.bench_function(id("num_dual"), |b| b.iter(|| num_dual_grad(black_box(&x))));
-            group.bench_function(id("fd"), |b| b.iter(|| fd_grad(black_box(&x))));
-        }
+        peers::bench(&mut group, n, &Ode, &x, &ours, &peers(n, &ours));
     }
     group.finish();
 }
@@ -181,18 +129,5 @@ fn main() {
     let mut c = support::criterion();
     bench_ode(&mut c);
     c.final_summary();
-    support::report(
-        "ode",
-        "primal",
-        &[
-            "grad",
-            "hand",
-            "echidna_grad",
-            "echidna_tape",
-            "easy_ml",
-            "num_dual",
-            "fd",
-        ],
-        &SIZES,
-    );
+    peers::report("ode", &["grad", "hand"], &SIZES);
 }

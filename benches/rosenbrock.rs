@@ -11,11 +11,11 @@ use ad_suite::problems::rosenbrock::{
     rosenbrock, rosenbrock_grad, rosenbrock_grad_into, rosenbrock_hand, rosenbrock_pullback,
 };
 use criterion::{BenchmarkId, Criterion};
-use easy_ml::differentiation::WengertList;
 
 mod support;
 
-use support::real::{self, Real, assert_gradient};
+use support::peers::{self, EasyMl, Peers};
+use support::real::{Real, assert_gradient};
 
 const SIZES: [usize; 4] = [10, 1_000, 100_000, 1_000_000];
 
@@ -26,16 +26,23 @@ const EASY_ML_MAX: usize = 100_000;
 /// Forward mode and finite differences cost n primal-like passes: O(n²).
 const PER_INPUT_MAX: usize = 1_000;
 
-/// Rosenbrock for a peer's number type: echidna's `Reverse` for `grad` and `BReverse` for
-/// tapes, easy-ml's records, num-dual's duals (forward mode, one pass per input).
-fn rosenbrock_peer<T: Real>(x: &[T]) -> T {
-    let mut s = T::constant(0.0);
-    for i in 0..x.len() - 1 {
-        let a = x[i + 1] - x[i] * x[i];
-        let b = T::constant(1.0) - x[i];
-        s = s + T::constant(100.0) * a * a + b * b;
+/// Rosenbrock for the peers' number types.
+struct Rosenbrock;
+
+impl peers::Problem for Rosenbrock {
+    fn peer<T: Real>(&self, x: &[T]) -> T {
+        let mut s = T::constant(0.0);
+        for i in 0..x.len() - 1 {
+            let a = x[i + 1] - x[i] * x[i];
+            let b = T::constant(1.0) - x[i];
+            s = s + T::constant(100.0) * a * a + b * b;
+        }
+        s
     }
-    s
+
+    fn primal(&self, x: &[f64]) -> f64 {
+        rosenbrock(x)
+    }
 }
 
 /// The classic start (-1.2, 1, -1.2, 1, ...), away from the minimum.
@@ -74,46 +81,19 @@ fn bench_rosenbrock(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("hand", n), |b| {
             b.iter(|| rosenbrock_hand(black_box(&x), &mut grad))
         });
-        if n <= TAPE_MAX {
-            let g = echidna::grad(rosenbrock_peer, &x);
-            assert_gradient("echidna_grad", &g, &expected, 1e-12);
-            group.bench_function(BenchmarkId::new("echidna_grad", n), |b| {
-                b.iter(|| echidna::grad(rosenbrock_peer, black_box(&x)))
-            });
-            let (mut tape, _) = echidna::record(rosenbrock_peer, &x);
-            assert_gradient("echidna_tape", &tape.gradient(&x), &expected, 1e-12);
-            group.bench_function(BenchmarkId::new("echidna_tape", n), |b| {
-                b.iter(|| tape.gradient(black_box(&x)))
-            });
-        }
-        if n <= EASY_ML_MAX {
-            let list = WengertList::new();
-            let easy_ml = |x: &[f64]| real::easy_ml_gradient_on(&list, |p| rosenbrock_peer(p), x);
-            assert_gradient("easy_ml", &easy_ml(&x), &expected, 1e-12);
-            group.bench_function(BenchmarkId::new("easy_ml", n), |b| {
-                b.iter(|| easy_ml(black_box(&x)))
-            });
-        }
-        if n <= PER_INPUT_MAX {
-            assert_gradient(
-                "num_dual",
-                &real::num_dual_gradient(rosenbrock_peer, &x),
-                &expected,
-                1e-12,
-            );
-            group.bench_function(BenchmarkId::new("num_dual", n), |b| {
-                b.iter(|| real::num_dual_gradient(rosenbrock_peer, black_box(&x)))
-            });
-            assert_gradient(
-                "fd",
-                &real::central_differences(rosenbrock, &x),
-                &expected,
-                1e-5,
-            );
-            group.bench_function(BenchmarkId::new("fd", n), |b| {
-                b.iter(|| real::central_differences(rosenbrock, black_box(&x)))
-            });
-        }
+        let peers = Peers {
+            echidna: n <= TAPE_MAX,
+            easy_ml: match n <= EASY_ML_MAX {
+                true => EasyMl::ReusedList,
+                false => EasyMl::Off,
+            },
+            num_dual: n <= PER_INPUT_MAX,
+            fd: n <= PER_INPUT_MAX,
+            tolerance: 1e-12,
+            fd_tolerance: 1e-5,
+            floor: 1.0,
+        };
+        peers::bench(&mut group, n, &Rosenbrock, &x, &expected, &peers);
     }
     group.finish();
 }
@@ -122,20 +102,9 @@ fn main() {
     let mut c = support::criterion();
     bench_rosenbrock(&mut c);
     c.final_summary();
-    support::report(
+    peers::report(
         "rosenbrock",
-        "primal",
-        &[
-            "grad",
-            "grad_into",
-            "unfused",
-            "hand",
-            "echidna_grad",
-            "echidna_tape",
-            "easy_ml",
-            "num_dual",
-            "fd",
-        ],
+        &["grad", "grad_into", "unfused", "hand"],
         &SIZES,
     );
 }

@@ -1,6 +1,6 @@
-//! The GradBench tool driven in process with the exchanges the evals have (GRADBENCH.md): the
+//! The GradBench tool driven in process with the exchanges the evals have (GradBench's protocol): the
 //! protocol (the hello session, define, analysis, failures, repetitions), then for lse, llsq,
-//! det, ode and kmeans the worked examples of GRADBENCH.md, independent closed forms at random
+//! det, ode and kmeans worked examples, independent closed forms at random
 //! points, and the gradients against central differences of the tool's own primal.
 
 mod common;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 // ----- protocol -----
 
-/// The hello eval's session (§2.4): each input is the tool's previous output, as the eval
+/// The hello eval's session: each input is the tool's previous output, as the eval
 /// chains them; then the recorded messages replayed in one run give the same answers.
 #[test]
 fn hello_session_chains_the_tools_outputs() {
@@ -432,7 +432,7 @@ fn ode_worked_example() {
 
 /// RK4 is exact for n ≤ 4, where `y_{n−1}(2) = Π x_i 2ⁿ/n!` and its gradient is `y/x_i`;
 /// beyond, the gradient of the tool's RK4 primal's last component, by central differences
-/// (GradBench's closed form is the exact ODE's, not RK4's: GRADBENCH.md §4.5).
+/// (GradBench's closed form is the exact ODE's, not RK4's: GradBench's `evals/ode`).
 #[test]
 fn ode_gradient_of_the_last_component() {
     for (seed, n, s) in [(1, 1, 1), (2, 3, 1), (3, 4, 3)] {

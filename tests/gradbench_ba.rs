@@ -1,4 +1,4 @@
-//! GradBench's `ba` (GRADBENCH.md §4.8) through the protocol, against the worked example's
+//! GradBench's `ba` (GradBench's `evals/ba`) through the protocol, against the worked example's
 //! values; the Jacobian blocks against central differences, the hand-written blocks and the
 //! closed-form identities the spec lists; the sparse structure against its formula.
 
@@ -32,7 +32,7 @@ fn objective_matches_the_worked_example() {
     assert_eq!(response["success"], true);
     assert_eq!(response["timings"].as_array().map(Vec::len), Some(2));
     let output = &response["output"];
-    // Exactly the keys the validator expects (§3.1: extra keys are mismatches).
+    // Exactly the keys the validator expects (extra keys are mismatches).
     assert_eq!(
         output.as_object().unwrap().keys().collect::<Vec<_>>(),
         ["reproj_error", "w_err"]

@@ -1,4 +1,4 @@
-//! The `gmm` eval (GRADBENCH.md §4.7) through the protocol, against the spec's worked
+//! The `gmm` eval (GradBench's `evals/gmm`) through the protocol, against the spec's worked
 //! examples, central differences and the hand-written adjoint.
 
 mod common;

@@ -1,4 +1,4 @@
-//! GradBench's `ht` (GRADBENCH.md §4.9) through the protocol, on the synthetic model the
+//! GradBench's `ht` (GradBench's `evals/ht`) through the protocol, on the synthetic model the
 //! spec describes, against its worked values; the Jacobian against the generated
 //! `objective_jacobian` (one reverse sweep of the whole objective per row), central
 //! differences and the closed form `∂err/∂u0 = pos_c − pos_a`, `∂err/∂u1 = pos_c − pos_b`.

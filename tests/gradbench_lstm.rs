@@ -1,4 +1,4 @@
-//! The `lstm` eval (GRADBENCH.md §4.10) through the protocol, against the spec's worked
+//! The `lstm` eval (GradBench's `evals/lstm`) through the protocol, against the spec's worked
 //! example, central differences and the hand-written adjoint.
 
 mod common;

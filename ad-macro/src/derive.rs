@@ -205,7 +205,7 @@ fn expand(item: &DeriveInput) -> syn::Result<TokenStream> {
         }
 
         impl #impl_generics #private::Flatten<#scalar> for #ident #ty_generics #where_clause {
-            fn flatten_into(&self, row: &mut ::std::vec::Vec<#scalar>) {
+            fn flatten_into(&self, row: &mut #private::Vec<#scalar>) {
                 #krate::Params::for_each(self, &mut |v| row.push(v));
             }
         }

@@ -7,6 +7,7 @@
 
 use std::fmt::Display;
 
+use proc_macro2::Span;
 use quote::ToTokens;
 
 /// Marks a construct whose error is already recorded in [`Errors`]: lowering returns
@@ -46,10 +47,7 @@ impl Errors {
         self.finished = true;
         let mut errors = std::mem::take(&mut self.errors);
         // Stages find errors in their own order; the user reads them top to bottom.
-        errors.sort_by_key(|e| {
-            let start = e.span().start();
-            (start.line, start.column)
-        });
+        errors.sort_by_key(|e| position(e.span()));
         let mut errors = errors.into_iter();
         match errors.next() {
             None => Ok(()),
@@ -59,6 +57,25 @@ impl Errors {
             }
         }
     }
+}
+
+/// Where `span` starts, as (line, column): the compiler's own position inside a macro call
+/// (`proc_macro::Span::line`, stable since Rust 1.88, so that the macro does not need
+/// proc-macro2's `span-locations`, a cost for every user's build); proc-macro2's in the unit
+/// tests, which run the macro outside the compiler and enable `span-locations` as a
+/// dev-dependency. The sort is stable, so equal positions keep the order they were found in.
+fn position(span: Span) -> (usize, usize) {
+    if proc_macro::is_available() {
+        let span = span.unwrap();
+        return (span.line(), span.column());
+    }
+    #[cfg(test)]
+    {
+        let start = span.start();
+        (start.line, start.column)
+    }
+    #[cfg(not(test))]
+    (0, 0)
 }
 
 impl Drop for Errors {

@@ -58,7 +58,10 @@ pub fn params(item: proc_macro::TokenStream) -> proc_macro::TokenStream {
     derive::params(item.into()).into()
 }
 
-/// Differentiates a function in reverse mode; see the `ad-runtime` crate for the API.
+/// Differentiates a function in reverse mode: next to `f` it emits `f_vjp`, and `f_grad` (and
+/// `f_grad_into` with container parameters) for a float output or `f_jacobian` for any other,
+/// and the hidden `f_pullback` that calls between `#[reverse]` functions use. `ad-runtime`
+/// re-exports it and documents it in full.
 #[proc_macro_attribute]
 pub fn reverse(
     args: proc_macro::TokenStream,

@@ -299,10 +299,7 @@ fn dump(
     adjoint: &ir::Func,
     generated: &TokenStream,
 ) {
-    let rust = match syn::parse2::<syn::File>(generated.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
-        Err(_) => generated.to_string(),
-    };
+    let rust = format_rust(generated);
     let primal = primal.map_or_else(
         || "(not lowered: the derivative is given)\n".into(),
         |primal| primal.marked(activity).to_string(),
@@ -312,4 +309,96 @@ fn dump(
         "// #[reverse(dump)] of `{}`\n// IR\n{primal}\n// adjoint IR\n{adjoint_text}\n// generated Rust\n{rust}",
         adjoint.name
     );
+}
+
+/// The generated Rust as `prettyplease` formats it (feature `dump`).
+#[cfg(feature = "dump")]
+fn format_rust(generated: &TokenStream) -> String {
+    match syn::parse2::<syn::File>(generated.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => generated.to_string(),
+    }
+}
+
+/// The generated Rust with a line per statement and braces indented: readable enough without
+/// a formatter, which would be a build dependency of every user's crate (feature `dump` of
+/// `ad-runtime` brings `prettyplease`).
+#[cfg(not(feature = "dump"))]
+fn format_rust(generated: &TokenStream) -> String {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
+
+    fn newline(out: &mut String, depth: usize) {
+        out.truncate(out.trim_end_matches(' ').len());
+        out.push('\n');
+        out.push_str(&"    ".repeat(depth));
+    }
+    fn write(tokens: TokenStream, depth: usize, out: &mut String) {
+        let mut attribute = false;
+        for tree in tokens {
+            match tree {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                    out.push('{');
+                    newline(out, depth + 1);
+                    write(g.stream(), depth + 1, out);
+                    newline(out, depth);
+                    out.push('}');
+                    newline(out, depth);
+                }
+                TokenTree::Punct(p) if p.as_char() == ';' => {
+                    out.push(';');
+                    newline(out, depth);
+                }
+                TokenTree::Punct(p) => {
+                    out.push(p.as_char());
+                    attribute = p.as_char() == '#';
+                    if p.spacing() == Spacing::Alone && !attribute {
+                        out.push(' ');
+                    }
+                    continue;
+                }
+                TokenTree::Group(g) if attribute && g.delimiter() == Delimiter::Bracket => {
+                    out.push_str(&g.to_string());
+                    newline(out, depth);
+                }
+                other => {
+                    out.push_str(&other.to_string());
+                    out.push(' ');
+                }
+            }
+            attribute = false;
+        }
+    }
+    let mut out = String::new();
+    write(generated.clone(), 0, &mut out);
+    // Blank lines left where a brace and a `;` or another brace met.
+    out.lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(all(test, not(feature = "dump")))]
+mod format_tests {
+    #[test]
+    fn dump_without_prettyplease_has_a_line_per_statement() {
+        let tokens = quote::quote!(
+            #[inline]
+            fn f(x: f64) -> f64 {
+                let y = x * 2.0;
+                if y > 0.0 { y } else { -y }
+            }
+        );
+        let want = "\
+#[inline]
+fn f (x : f64) -> f64 {
+    let y = x * 2.0 ;
+    if y > 0.0 {
+        y
+    }
+    else {
+        - y
+    }
+}";
+        assert_eq!(super::format_rust(&tokens), want);
+    }
 }

@@ -88,10 +88,11 @@ impl Param {
         self.shape.elem().filter(|_| self.active)
     }
 
-    /// The type of this parameter's gradient.
-    pub fn grad_ty(&self) -> proc_macro2::TokenStream {
+    /// The type of this parameter's gradient (`krate`: the runtime's path, through which a
+    /// `Vec` is named, since the user's crate may be `no_std`).
+    pub fn grad_ty(&self, krate: &syn::Path) -> proc_macro2::TokenStream {
         match &self.shape {
-            Shape::Slice { elem, .. } => quote::quote!(::std::vec::Vec<#elem>),
+            Shape::Slice { elem, .. } => quote::quote!(#krate::__private::Vec<#elem>),
             Shape::Array { elem, len, .. } => quote::quote!([#elem; #len]),
             Shape::Struct { ty } => quote::ToTokens::to_token_stream(ty),
             _ => quote::ToTokens::to_token_stream(&self.ty),
@@ -121,6 +122,8 @@ pub struct Signature {
     pub ret: Type,
     /// Generic type parameters bounded by `Float`.
     pub float_generics: Vec<Ident>,
+    /// The runtime's path (`crate = ".."`), for the stubs' types.
+    pub krate: syn::Path,
 }
 
 impl Signature {
@@ -290,6 +293,7 @@ impl Signature {
             output: output?,
             ret: ret?,
             float_generics,
+            krate: options.krate.clone(),
         })
     }
 

@@ -32,6 +32,17 @@
 //!
 //! The supported subset of Rust, the semantics (traces, kinks, domains) and the design are
 //! described in the repository's `docs/`.
+//!
+//! # Features
+//!
+//! The crate is `no_std` (with `alloc`), and the code `#[reverse]` generates names only `core`
+//! and this crate, so it works in a `#![no_std]` crate too.
+//!
+//! - `std` (default): float math from the standard library;
+//! - `libm`: float math from `libm`, for `no_std` (`default-features = false, features =
+//!   ["libm"]`);
+//! - `dump`: `#[reverse(dump)]` formats the generated Rust with `prettyplease`, which the macro
+//!   otherwise does not build; without it, `dump` prints a statement per line.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -51,14 +62,25 @@ mod stash;
 /// On `fn f(x: f64, y: f64, n: usize) -> f64` it emits, next to the unchanged `f` and with the
 /// same visibility, generics and where-clauses:
 ///
-/// - `f_grad(x, y, n) -> (f64, (f64, f64))`: the value and the gradient with respect to the
-///   active parameters (a bare value when there is one, a tuple in parameter order otherwise);
-/// - `f_vjp(x, y, n, seed) -> (f64, (f64, f64))`: the value and the gradient scaled by the
-///   output cotangent `seed`.
+/// | generated | for | returns |
+/// |---|---|---|
+/// | `f_grad(x, y, n)` | a float output | `(f64, (f64, f64))`: the value and the gradient with respect to the active parameters |
+/// | `f_vjp(x, y, n, seed)` | every function | the value and the vector-Jacobian product: the gradient of the output's inner product with the cotangent `seed`, of the output's type |
+/// | `f_grad_into(x, y, n, dx..)` | a float output and container parameters | the value (and the scalars' gradients); each container `x`'s gradient is written into the caller's `dx: &mut [F]`, nothing is allocated for it |
+/// | `f_jacobian(x, y, n)` | a tuple, array or `Vec` output, or `&mut` outputs | `(output, Vec<Vec<F>>)`: one row per output component (one reverse sweep each), one column per component of the active parameters, flattened in order |
+///
+/// and a hidden `f_pullback`, the reverse of a call of `f` from another `#[reverse]` function
+/// (its protocol is internal: call `f_vjp` instead).
+///
+/// Gradients have the parameter's shape: a scalar for a float, `Vec<F>` for a slice or `Vec`,
+/// `[F; N]` for an array, the struct for a [`Params`] struct; one active parameter's gradient
+/// comes bare, several in a tuple in parameter order. An active `&mut` container is an input
+/// and an output: `f_vjp` takes its cotangent `seed_<name>` after `seed`, and the function has
+/// no `f_grad`.
 ///
 /// Active parameters are those of type `f32`, `f64` or a generic `T: Float`, and slices, `Vec`s
 /// and arrays of those; the others pass through. A `#[reverse]` function may call another; the
-/// callee's hidden `f_pullback` runs in the caller's reverse sweep. Options:
+/// callee's `f_pullback` runs in the caller's reverse sweep. Options:
 ///
 /// - `#[reverse(wrt(x, y))]`: only the named parameters are active (a struct deriving
 ///   [`Params`] named here is active too, as is a method's `self` by default);
@@ -67,9 +89,13 @@ mod stash;
 ///   [`rules`]' functions: `path(params.., value, cotangent, &mut buffers..) -> adjoints`;
 /// - `#[reverse(zero_derivative)]`: the derivative is zero;
 /// - `#[reverse(crate = "path::to::ad_runtime")]`: where generated code finds this crate;
-/// - `#[reverse(dump)]`: print the IR, the adjoint IR and the generated Rust while compiling.
+/// - `#[reverse(dump)]`: print the IR, the adjoint IR and the generated Rust while compiling
+///   (formatted by `prettyplease` with this crate's feature `dump`, a statement per line
+///   without it).
 ///
-/// Unsupported syntax is a compile error on the offending tokens.
+/// Generated code names only `core` and this crate, so it compiles in a `no_std` crate
+/// (this crate with `default-features = false, features = ["libm"]`). Unsupported syntax is a
+/// compile error on the offending tokens.
 pub use ad_macro::reverse;
 
 pub use crate::params::Params;
@@ -117,6 +143,12 @@ pub mod __private {
         sum, take, vacant,
     };
     pub use num_traits::Float;
+
+    /// What generated code needs from `alloc`, named here because the user's crate may be
+    /// `no_std` (no `::std`) without `extern crate alloc;` (no `::alloc`).
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
 
     /// `a`, if `b` is the same function: a path the user wrote for a function the macro gives
     /// the derivative of (`linalg::dot`, `stop_gradient`) must name the runtime's, or the

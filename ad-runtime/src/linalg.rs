@@ -3,7 +3,7 @@
 //! Call them by a path ending in `linalg::name` (`ad_runtime::linalg::dot(&x, &y)`, or
 //! `linalg::dot(&x, &y)` after `use ad_runtime::linalg;`): the macro recognizes that path and
 //! reverses the call with the matching rule in [`rules`](crate::rules), a loop over the
-//! buffers (the seed's transpose rules: for `C = A B`, `Ā += C̄ Bᵀ` and `B̄ += Aᵀ C̄`), not a
+//! buffers (the transposes of the local Jacobians: for `C = A B`, `Ā += C̄ Bᵀ` and `B̄ += Aᵀ C̄`), not a
 //! tape of scalar operations.
 //!
 //! Matrices are row-major slices with explicit dimensions: an `m × n` matrix `a` holds

@@ -287,7 +287,7 @@ impl<F: Zero + Copy, const N: usize> Vacant for [F; N] {
     }
 }
 
-/// A [`Vacant`] container.
+/// A `Vacant` container.
 #[inline]
 pub fn vacant<T: Vacant>() -> T {
     T::__ad_vacant()

@@ -1,13 +1,14 @@
 //! What every bench shares: criterion's settings, the table of medians and ratios that each
 //! bench prints after its measurements (read back from criterion's own estimates so the
-//! ratios come from the same run), and [`real`], the number trait the peers' versions of the
-//! problems are written with.
+//! ratios come from the same run), [`real`], the number trait the peers' versions of the
+//! problems are written with, and [`peers`], which checks and times every peer on a problem.
 //!
 //! Use it from a bench with `mod support;` and a `main` that calls [`criterion`], runs the
-//! groups, then [`report`] for each.
+//! groups, then [`report`] (or [`peers::report`]) for each.
 
 #![allow(dead_code, reason = "each bench uses the part it needs")]
 
+pub mod peers;
 pub mod real;
 
 use std::fmt::Display;
@@ -70,21 +71,27 @@ pub fn format_ns(ns: f64) -> String {
 
 /// Prints (and writes to `<criterion dir>/<group>/table.md`) a Markdown table with one row
 /// per parameter: the median of each of `functions`, and after it its ratio to the median of
-/// `baseline` (the first column) in the same run. Functions not measured show `-`.
+/// `baseline` (the first column) in the same run. Functions not measured at a parameter show
+/// `-`; functions measured at none are left out.
 pub fn report(group: &str, baseline: &str, functions: &[&str], parameters: &[impl Display]) {
+    let parameters: Vec<String> = parameters.iter().map(ToString::to_string).collect();
+    let functions: Vec<&str> = functions
+        .iter()
+        .copied()
+        .filter(|f| parameters.iter().any(|p| median_ns(group, f, p).is_some()))
+        .collect();
     let mut table = format!("| {group} | {baseline} |");
-    for function in functions {
+    for function in &functions {
         table += &format!(" {function} |");
     }
     table += "\n|---|---|";
     table += &"---|".repeat(functions.len());
     table += "\n";
-    for parameter in parameters {
-        let parameter = parameter.to_string();
-        let base = median_ns(group, baseline, &parameter);
+    for parameter in &parameters {
+        let base = median_ns(group, baseline, parameter);
         table += &format!("| {parameter} | {} |", base.map_or("-".into(), format_ns));
-        for function in functions {
-            let cell = match (median_ns(group, function, &parameter), base) {
+        for function in &functions {
+            let cell = match (median_ns(group, function, parameter), base) {
                 (Some(t), Some(b)) => format!("{} ({:.2}x)", format_ns(t), t / b),
                 (Some(t), None) => format_ns(t),
                 (None, _) => "-".into(),

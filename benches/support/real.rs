@@ -197,9 +197,16 @@ pub fn easy_ml_gradient_on(
 /// Panics unless `got` equals `want` to `tolerance` (relative, absolute below 1).
 #[track_caller]
 pub fn assert_gradient(name: &str, got: &[f64], want: &[f64], tolerance: f64) {
+    assert_close(name, got, want, tolerance, 1.0);
+}
+
+/// Panics unless `got` equals `want` to `tolerance`, relative to each element's magnitude or
+/// `floor`, whichever is larger.
+#[track_caller]
+pub fn assert_close(name: &str, got: &[f64], want: &[f64], tolerance: f64, floor: f64) {
     assert_eq!(got.len(), want.len(), "{name}: length");
     for (i, (a, b)) in got.iter().zip(want).enumerate() {
-        let error = (a - b).abs() / a.abs().max(b.abs()).max(1.0);
+        let error = (a - b).abs() / a.abs().max(b.abs()).max(floor);
         assert!(error <= tolerance, "{name}[{i}]: {a} against ours {b}");
     }
 }

@@ -1,4 +1,4 @@
-//! `ba`: bundle adjustment (GRADBENCH.md §4.8). The input is one camera, point, weight and
+//! `ba`: bundle adjustment (GradBench's `evals/ba`). The input is one camera, point, weight and
 //! feature, replicated into the full problem of `n` cameras, `m` points and `p`
 //! observations; every run computes all residuals (`objective`) or the whole sparse Jacobian
 //! (`jacobian`), of which the eval is sent a compressed summary.

@@ -1,4 +1,4 @@
-//! `ht`: hand tracking (GRADBENCH.md §4.9). An empty `us` selects the simple variant
+//! `ht`: hand tracking (GradBench's `evals/ht`). An empty `us` selects the simple variant
 //! (correspondences are vertices), a non-empty one the complicated variant (triangles and
 //! barycentric coordinates).
 

@@ -1,4 +1,4 @@
-//! GradBench's `ba`: bundle adjustment after ADBench (GRADBENCH.md §4.8).
+//! GradBench's `ba`: bundle adjustment after ADBench (GradBench's `evals/ba`).
 //!
 //! One observation projects a 3-D point `x` through a camera `cam` and compares the result
 //! with the observed feature, weighted by `w`. The camera is

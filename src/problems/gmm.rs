@@ -1,5 +1,5 @@
 //! GradBench's `gmm`: the log-posterior of a Gaussian mixture model with a Wishart prior on
-//! the precision matrices, after ADBench (GRADBENCH.md §4.7).
+//! the precision matrices, after ADBench (GradBench's `evals/gmm`).
 //!
 //! The mixture has `k` components in `d` dimensions, fitted to `n` points. Component `κ` has
 //! the weight logit `alpha[κ]`, the mean `means[κ d..(κ+1) d]` and the lower-triangular

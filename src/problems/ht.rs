@@ -1,4 +1,4 @@
-//! GradBench's `ht`: hand tracking after ADBench (GRADBENCH.md §4.9).
+//! GradBench's `ht`: hand tracking after ADBench (GradBench's `evals/ht`).
 //!
 //! A hand model of `B` bones skins its vertices by the pose `theta` (26 parameters: a global
 //! rotation and translation, and the fingers' joint angles); the residuals compare observed

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn forward_over_reverse_gives_the_hessian_diagonal() {
-        // GRADBENCH.md's example: gradient [[1,1],[-2,-4]], Hessian diagonal [[6,6],[4,4]].
+        // A worked example: gradient [[1,1],[-2,-4]], Hessian diagonal [[6,6],[4,4]].
         let points = [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 5.0, 5.0, 6.0, 5.0];
         let centroids = [0.5, 0.5, 5.0, 4.0];
         let p: Vec<Dual> = points.iter().map(|&v| Dual::constant(v)).collect();

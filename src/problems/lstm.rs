@@ -1,5 +1,5 @@
 //! GradBench's `lstm`: the loss of ADBench's LSTM, the variant with diagonal weights
-//! (GRADBENCH.md §4.10).
+//! (GradBench's `evals/lstm`).
 //!
 //! `layers` layers of hidden size `b` run over a `c`-step sequence of `b`-bit characters. All
 //! arrays are flat, row by row:

@@ -1,5 +1,5 @@
 //! Driving the GradBench tool in process, as the eval does, and comparing its outputs as the
-//! eval does (GRADBENCH.md §3.1). Shared by `tests/gradbench*.rs`.
+//! eval does (GradBench's generic comparison of outputs). Shared by `tests/gradbench*.rs`.
 
 use serde_json::{Value, json};
 
@@ -90,12 +90,12 @@ pub fn once(mut input: Value) -> Value {
     input
 }
 
-/// `|x − y| / max(1, |x| + |y|)`, the eval's mismatch measure (§3.1).
+/// `|x − y| / max(1, |x| + |y|)`, the eval's mismatch measure.
 pub fn mismatch(x: f64, y: f64) -> f64 {
     (x - y).abs() / (x.abs() + y.abs()).max(1.0)
 }
 
-/// The eval's comparison (§3.1) of `ours` with `expected`: numbers mismatch when
+/// The eval's comparison of `ours` with `expected`: numbers mismatch when
 /// `|x − y| / max(1, |x| + |y|) > tolerance` (the eval uses 1e-4), arrays must have the same
 /// length, objects the same keys, anything else must be equal. Returns the mismatches' paths.
 pub fn mismatches(ours: &Value, expected: &Value, tolerance: f64) -> Vec<String> {

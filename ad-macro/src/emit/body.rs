@@ -864,7 +864,7 @@ impl<'a> Body<'a> {
                         Len::Const(e) => e.to_token_stream(),
                     };
                     if *vec {
-                        quote_spanned!(span=> ::std::vec![#value; #len])
+                        quote_spanned!(span=> #krate::__private::vec![#value; #len])
                     } else {
                         quote_spanned!(span=> [#value; #len])
                     }
@@ -872,7 +872,7 @@ impl<'a> Body<'a> {
                 ArrayInit::List { values, vec } => {
                     let values = self.vals(values);
                     if *vec {
-                        quote_spanned!(span=> ::std::vec![#(#values),*])
+                        quote_spanned!(span=> #krate::__private::vec![#(#values),*])
                     } else {
                         quote_spanned!(span=> [#(#values),*])
                     }
@@ -883,17 +883,22 @@ impl<'a> Body<'a> {
                     if *vec {
                         quote_spanned!(span=> #v.to_vec())
                     } else {
-                        quote_spanned!(span=> #v.to_owned())
+                        // `ToOwned` is not in a `no_std` crate's prelude.
+                        quote_spanned!(span=> {
+                            #[allow(unused_imports, reason = "in the prelude of a crate with `std`")]
+                            use #krate::__private::ToOwned as _;
+                            #v.to_owned()
+                        })
                     }
                 }
                 // Declared by `op` without a value.
                 ArrayInit::Uninit => quote!(),
                 ArrayInit::Empty { capacity: None } => {
-                    quote_spanned!(span=> ::std::vec::Vec::new())
+                    quote_spanned!(span=> #krate::__private::Vec::new())
                 }
                 ArrayInit::Empty { capacity: Some(n) } => {
                     let n = self.val(*n);
-                    quote_spanned!(span=> ::std::vec::Vec::with_capacity(#n))
+                    quote_spanned!(span=> #krate::__private::Vec::with_capacity(#n))
                 }
             },
             OpKind::Len(v) => {

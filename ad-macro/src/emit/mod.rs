@@ -19,7 +19,7 @@ use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, Pat};
 
 use crate::ir::Func;
-use crate::signature::{Output, Param, Shape, Signature};
+use crate::signature::{Output, Shape, Signature};
 use body::Body;
 
 /// What the emitted functions need besides the adjoint program.
@@ -229,7 +229,7 @@ impl<'a> Generated<'a> {
             .sig
             .active()
             .filter(|p| !(into && p.shape.has_buffer()))
-            .map(crate::signature::Param::grad_ty)
+            .map(|p| p.grad_ty(self.cx.krate))
             .collect();
         tuple_or_single(&types)
     }
@@ -243,7 +243,7 @@ impl<'a> Generated<'a> {
             .params
             .iter()
             .filter(|p| p.is_output())
-            .map(|p| p.grad_ty());
+            .map(|p| p.grad_ty(self.cx.krate));
         match self.cx.sig.output {
             Output::Unit => outputs.collect(),
             _ => std::iter::once(quote!(#ret)).chain(outputs).collect(),
@@ -398,7 +398,7 @@ impl<'a> Generated<'a> {
         let seed_param = match (&sig.output, resolve.is_empty()) {
             (_, true) => quote!(_: impl #into<#option<()>>),
             (Output::Vec(elem), false) => {
-                quote!(mut #seed_in: impl #into_slot<::std::vec::Vec<#elem>>)
+                quote!(mut #seed_in: impl #into_slot<#krate::__private::Vec<#elem>>)
             }
             (Output::Array { elem, .. }, false) => quote!(mut #seed_in: impl #into_slot<[#elem]>),
             (_, false) => quote!(#seed_in: impl #into<#option<#seed_ty>>),
@@ -511,7 +511,7 @@ impl<'a> Generated<'a> {
             Output::Vec(elem) => {
                 let seed = seed_params.next().map(|p| self.body.binding(p.value));
                 let output = self.body.vals(returned).into_iter().next();
-                seeds.push(quote!(let #seed: ::std::vec::Vec<#elem> = #private::basis_vec(&mut #at, #output.len());));
+                seeds.push(quote!(let #seed: #private::Vec<#elem> = #private::basis_vec(&mut #at, #output.len());));
                 sizes.push(quote!(#output.len()));
             }
         }
@@ -519,7 +519,7 @@ impl<'a> Generated<'a> {
             let (Some(ident), seed) = (&param.ident, self.body.binding(seed.value)) else {
                 continue;
             };
-            let ty = param.grad_ty();
+            let ty = param.grad_ty(krate);
             seeds.push(match &param.shape {
                 Shape::Array { .. } => quote!(let #seed: #ty = #private::basis_array(&mut #at);),
                 _ => quote!(let #seed: #ty = #private::basis_vec(&mut #at, #ident.len());),
@@ -556,7 +556,7 @@ impl<'a> Generated<'a> {
             self.active_names()
         );
         let body = quote! {
-            let mut #rows: ::std::vec::Vec<::std::vec::Vec<#elem>> = ::std::vec::Vec::new();
+            let mut #rows: #private::Vec<#private::Vec<#elem>> = #private::Vec::new();
             #(#saved)*
             loop {
                 if !#rows.is_empty() {
@@ -567,7 +567,7 @@ impl<'a> Generated<'a> {
                 let #total: usize = 0 #(+ #sizes)*;
                 #(#seeds)*
                 #reverse
-                let mut #row = ::std::vec::Vec::new();
+                let mut #row = #private::Vec::new();
                 #(#private::Flatten::flatten_into(&#grads, &mut #row);)*
                 #rows.push(#row);
                 if #rows.len() >= #total {
@@ -581,7 +581,7 @@ impl<'a> Generated<'a> {
             "jacobian",
             &doc,
             &params,
-            quote!((#ret, ::std::vec::Vec<::std::vec::Vec<#elem>>)),
+            quote!((#ret, #private::Vec<#private::Vec<#elem>>)),
             body,
         )
     }
@@ -610,14 +610,14 @@ pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
     let functions: Vec<(&str, Vec<TokenStream>, TokenStream)> = match sig {
         Some(sig) => {
             let ret = &sig.ret;
-            let grads: Vec<TokenStream> = sig.active().map(Param::grad_ty).collect();
+            let grads: Vec<TokenStream> = sig.active().map(|p| p.grad_ty(&sig.krate)).collect();
             let grads = tuple_or_single(&grads);
             let mut seeds: Vec<TokenStream> = match sig.output {
                 Output::Unit => Vec::new(),
                 _ => vec![quote!(_: #ret)],
             };
             seeds.extend(sig.params.iter().filter(|p| p.is_output()).map(|p| {
-                let ty = p.grad_ty();
+                let ty = p.grad_ty(&sig.krate);
                 quote!(_: #ty)
             }));
             let mut functions = vec![("vjp", seeds, quote!((#ret, #grads)))];

@@ -14,7 +14,7 @@
 //! - an op has as many results as its kind defines (a primitive's `results`, a nested block's
 //!   yields).
 //!
-//! Names follow the seed's "Mutability" section: `x = x * x` defines a new value, so every
+//! Values are SSA's: `x = x * x` defines a new value, so every
 //! value has one definition and the reverse sweep can refer to any version of a variable.
 //! Control flow stays structured, as in MLIR's `scf` dialect and JAX's `cond`/`scan`: a nested
 //! [`Block`] is a region of the op that owns it (the arms of an `if`, the body of a loop, the

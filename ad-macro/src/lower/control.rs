@@ -18,7 +18,7 @@
 //! statement that may exit, the rest of the block runs in a region guarded by "no flag is
 //! set", and a loop's body yields "go on" unless a flag that leaves it is set. These flags are
 //! ordinary variables, merged and carried like any other, so the reverse pass only ever sees
-//! `if`s and loops (ARCHITECTURE.md: "lowered to this shape, not special-cased").
+//! `if`s and loops: early exits are lowered to this shape, not special-cased.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;

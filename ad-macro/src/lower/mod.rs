@@ -2,8 +2,8 @@
 //!
 //! A scoped environment maps each Rust name to its current value. `let` binds a name in the
 //! innermost scope (shadowing is a new binding), and every assignment binds the name to a new
-//! value in the scope that declared it, so `x = x * x` defines `x.1 = mul x.0, x.0` as in the
-//! seed's "Mutability" section. Expressions are flattened into ops whose operands are values;
+//! value in the scope that declared it, so `x = x * x` defines `x.1 = mul x.0, x.0`: a
+//! variable's versions are distinct values, as SSA has them. Expressions are flattened into ops whose operands are values;
 //! tuples (`(a, b)`, `x.sin_cos()`) exist only at lowering time, as [`Val::Tuple`].
 //!
 //! Control flow (`control.rs`) lowers to structured regions whose results merge the

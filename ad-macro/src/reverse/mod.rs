@@ -13,7 +13,7 @@
 //!
 //! Adjoints are SSA values too. The first contribution to a value's adjoint *is* its adjoint;
 //! each later one (fan-out: the value had several uses) adds to it, `dx.2 = add dx.1, dx.0`,
-//! as the seed's "Accumulation at Shared Inputs". A value with no contribution needs no zero:
+//! the accumulation at shared inputs of reverse mode. A value with no contribution needs no zero:
 //! activity analysis left only values that reach the output, so the zeros are the adjoints of
 //! active parameters the output does not depend on, of an unused result of a multi-result
 //! primitive, and of a variable on the path a branch did not take.
