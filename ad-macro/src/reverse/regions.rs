@@ -35,7 +35,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::Sweep;
 use crate::analysis::activity::{carried, differentiable_operands, is_struct};
 use crate::ir::{Adaptor, ArrayInit, Block, Func, Op, OpKind, Range, StashKind, Value};
-use crate::prims::Derivative;
+use crate::prims;
 use crate::signature::Signature;
 
 /// The primal region whose reverse is being built.
@@ -792,24 +792,6 @@ impl Cost<'_> {
 /// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
 /// a few cycles at most (arithmetic, comparisons, casts; not transcendental functions).
 fn is_cheap(op: &Op, sig: &Signature) -> bool {
-    const CHEAP: &[&str] = &[
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "rem",
-        "neg",
-        "mul_add",
-        "recip",
-        "abs",
-        "max",
-        "min",
-        "clamp",
-        "fract",
-        "powi",
-        "to_degrees",
-        "to_radians",
-    ];
     op.results.len() == 1
         && match &op.kind {
             OpKind::Lit(_)
@@ -820,9 +802,8 @@ fn is_cheap(op: &Op, sig: &Signature) -> bool {
             | OpKind::Matches(..) => true,
             // `*r` reads memory that may have changed since: kept, not read again.
             OpKind::Unary(op, _) => !matches!(op, syn::UnOp::Deref(_)),
-            OpKind::Prim(prim, _) => {
-                prim.derivative != Derivative::Rule || CHEAP.contains(&prim.name)
-            }
+            // The table's cost class (`prims.rs`).
+            OpKind::Prim(prim, _) => prim.cost == prims::Cost::Cheap,
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
             OpKind::Call(call) => call
                 .callee
