@@ -72,6 +72,11 @@ special_fn!(
     |x| FRAC_2_SQRT_PI * (-x * x).exp(),
     &[-2.5, -0.7, 0.0, 0.3, 1.2]
 );
+special_fn!(
+    erfc,
+    |x| -FRAC_2_SQRT_PI * (-x * x).exp(),
+    &[-2.5, -0.7, 0.0, 0.3, 1.2]
+);
 special_fn!(ln_gamma, special::digamma, &[0.2, 0.5, 1.0, 2.5, 7.0]);
 special_fn!(digamma, SpecialFloat::trigamma, &[0.2, 0.5, 1.0, 2.5, 7.0]);
 

@@ -273,6 +273,7 @@ pub static PRIMS: &[Prim] = &[
     linalg("axpy",      &[F, A, A],       true,  Mask(&[true, true, false, false])),
     // special functions: `special::name(x)`
     p("erf",        Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Real),
+    p("erfc",       Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Real),
     p("ln_gamma",   Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Positive),
     p("digamma",    Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Positive),
 ];

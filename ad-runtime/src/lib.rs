@@ -30,7 +30,7 @@
 //!   kinks.
 //! - [`check`]: gradient checking by central differences, for your own tests.
 //! - [`linalg`]: dot products, matrix products, norms, softmax, differentiable as calls.
-//! - [`special`]: the error function, `ln Γ` and digamma, differentiable as calls.
+//! - [`special`]: the error functions, `ln Γ` and digamma, differentiable as calls.
 //!
 //! The supported subset of Rust, the semantics (traces, kinks, domains) and the design are
 //! described in the repository's `docs/`.

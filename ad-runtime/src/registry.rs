@@ -353,6 +353,7 @@ pub static SCALARS: &[Scalar] = &[
     query("is_sign_negative", Float::is_sign_negative),
     // special functions
     unary("erf",         special::erf,     r::erf_jvp,        r::erf),
+    unary("erfc",        special::erfc,    r::erfc_jvp,       r::erfc),
     unary("ln_gamma",    special::ln_gamma, r::ln_gamma_jvp,  r::ln_gamma),
     unary("digamma",     special::digamma, r::digamma_jvp,    r::digamma),
 ];

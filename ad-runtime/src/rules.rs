@@ -41,7 +41,7 @@
 //! - `max`/`min` on a tie split the adjoint evenly between the operands;
 //! - outside a domain the IEEE result flows through: `sqrt(-1)` is NaN and so is its adjoint.
 //!
-//! The special functions of [`crate::special`] have their rules at the end: `erf`,
+//! The special functions of [`crate::special`] have their rules at the end: `erf`, `erfc`,
 //! `ln_gamma` (whose derivative is `digamma`) and `digamma` (trigamma).
 
 use num_traits::Float;
@@ -981,6 +981,21 @@ pub fn erf_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
 #[inline]
 pub fn erf<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
     dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
+}
+
+/// `y = special::erfc(x)`: `ẏ = −2/√π e^(−x²) ẋ`.
+#[inline]
+pub fn erfc_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+    term(
+        -c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
+        dx,
+    )
+}
+
+/// `y = special::erfc(x)`: `dx = −dy 2/√π / e^(x²)`.
+#[inline]
+pub fn erfc<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+    -dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
 }
 
 /// `y = special::ln_gamma(x) = ln |Γ(x)|`: `ẏ = ψ(x) ẋ`, the digamma function.

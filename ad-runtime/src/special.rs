@@ -1,5 +1,5 @@
 //! Special functions, differentiable inside `#[reverse]` functions: the error function, the
-//! logarithm of the gamma function and the digamma function.
+//! complementary error function, the logarithm of the gamma function and the digamma function.
 //!
 //! Call them by a path ending in `special::name` (`ad_runtime::special::erf(x)`, or
 //! `special::erf(x)` after `use ad_runtime::special;`): the macro recognizes that path, checks
@@ -28,7 +28,7 @@
 //! assert!((dw - 1.5 * phi / value.exp()).abs() < 1e-12);
 //! ```
 //!
-//! The functions are those of [`libm`](https://docs.rs/libm) (`erf`, `lgamma`) and of
+//! The functions are those of [`libm`](https://docs.rs/libm) (`erf`, `erfc`, `lgamma`) and of
 //! [`special`](https://docs.rs/special) (digamma and trigamma for positive arguments; the
 //! reflection formula below), pure Rust and `no_std`, so they are the same with and without
 //! the `std` feature. They are defined for `f32` and `f64` (the [`SpecialFloat`] trait), not for
@@ -37,7 +37,7 @@
 //! silently dropped.
 //!
 //! Derivatives (the rules in [`rules`](crate::rules)): `erf′(x) = 2/√π e^(−x²)`,
-//! `ln_gamma′ = digamma`, `digamma′ = trigamma`.
+//! `erfc′ = −erf′`, `ln_gamma′ = digamma`, `digamma′ = trigamma`.
 
 use num_traits::Float;
 
@@ -48,6 +48,9 @@ use num_traits::Float;
 pub trait SpecialFloat: Float {
     /// The error function `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt`.
     fn erf(self) -> Self;
+    /// The complementary error function `erfc(x) = 1 − erf(x)`, without the cancellation of
+    /// `1 − erf(x)` for large `x`.
+    fn erfc(self) -> Self;
     /// `ln |Γ(x)|`; `+∞` at the poles `0, −1, −2, …`.
     fn ln_gamma(self) -> Self;
     /// The digamma function `ψ(x) = Γ′(x) / Γ(x)`, the derivative of `ln |Γ(x)|`; NaN at the
@@ -98,6 +101,9 @@ impl SpecialFloat for f64 {
     fn erf(self) -> f64 {
         libm::erf(self)
     }
+    fn erfc(self) -> f64 {
+        libm::erfc(self)
+    }
     fn ln_gamma(self) -> f64 {
         libm::lgamma(self)
     }
@@ -114,6 +120,9 @@ impl SpecialFloat for f32 {
     fn erf(self) -> f32 {
         libm::erff(self)
     }
+    fn erfc(self) -> f32 {
+        libm::erfcf(self)
+    }
     fn ln_gamma(self) -> f32 {
         libm::lgammaf(self)
     }
@@ -129,6 +138,13 @@ impl SpecialFloat for f32 {
 #[inline]
 pub fn erf<F: SpecialFloat>(x: F) -> F {
     x.erf()
+}
+
+/// The complementary error function `erfc(x) = 1 − erf(x)`, accurate where `erf(x)` is
+/// close to 1 (`erfc(10) ≈ 2.1e-45`); its derivative is `−2/√π e^(−x²)`.
+#[inline]
+pub fn erfc<F: SpecialFloat>(x: F) -> F {
+    x.erfc()
 }
 
 /// `ln |Γ(x)|`, the logarithm of the absolute value of the gamma function; `+∞` at the poles
@@ -166,6 +182,20 @@ mod tests {
         assert!(close(erf(-2.0f64), -0.995_322_265_018_952_7, 1e-15));
         assert_eq!(erf(f64::INFINITY), 1.0);
         assert!(close(f64::from(erf(1.0f32)), 0.842_700_792_949_714_9, 1e-6));
+    }
+
+    #[test]
+    fn erfc_is_one_minus_erf() {
+        for x in [-3.0f64, -0.5, 0.0, 0.7, 2.0] {
+            assert!(close(erfc(x), 1.0 - erf(x), 1e-15), "erfc({x})");
+        }
+        // Where 1 − erf(x) has cancelled to 0, erfc keeps its digits.
+        assert!(close(erfc(10f64), 2.088_487_583_762_545e-45, 1e-14));
+        assert!(close(
+            f64::from(erfc(1.0f32)),
+            0.157_299_207_050_285_1,
+            1e-6
+        ));
     }
 
     #[test]
