@@ -92,9 +92,13 @@ pub enum Domain {
 /// result's adjoint in its place, so a wrong entry here gives wrong gradients in every test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reads {
+    /// Neither (`add`: the adjoints alone).
     Nothing,
+    /// The operands only.
     Operands,
+    /// The results only (`exp` reads `y`).
     Results,
+    /// Operands and results.
     All,
     /// One flag per operand, then per result.
     Mask(&'static [bool]),
@@ -110,15 +114,21 @@ pub struct Prim {
     /// The method or function name, and the name of the rules in the runtime
     /// (`rules::name`, `rules::name_jvp`).
     pub name: &'static str,
+    /// How it is written: an operator, a method, a runtime function.
     pub syntax: Syntax,
+    /// What each operand is, the receiver first.
     pub operands: &'static [Operand],
     /// Number of results (2 for `sin_cos`).
     pub results: usize,
+    /// Whether it has rules, and of what kind its results are.
     pub derivative: Derivative,
+    /// Which operands and results the pullback reads.
     pub reads: Reads,
     /// The result is a new container (`Vec<F>`) rather than a float.
     pub array_result: bool,
+    /// Recompute in the reverse sweep, or stash.
     pub cost: Cost,
+    /// Where the tests draw its arguments.
     pub domain: Domain,
 }
 
