@@ -118,7 +118,9 @@ pub mod __private {
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and
     /// the rule tests.
     pub mod registry {
-        pub use crate::registry::{Kind, SCALARS, Scalar, scalar};
+        pub use crate::registry::{
+            Arg, CONTAINERS, Container, Kind, Out, SCALARS, Scalar, container, scalar,
+        };
     }
     pub use crate::stash::{
         AdjointBuffer, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all, add_to,

@@ -1,5 +1,6 @@
 //! Every scalar primitive as three `f64` function pointers, primal, tangent rule and pullback,
-//! by name: what the macro's IR interpreter (its differential tests) and the rule tests run.
+//! by name: what the macro's IR interpreter (its differential tests) and the rule tests run;
+//! and every container primitive (`linalg`) as its function and pullback on argument lists.
 //!
 //! The macro's table of primitives (`ad-macro/src/prims.rs`) says how a primitive is written
 //! and what its operands are; this table says what it computes. Generated code never reads
@@ -357,3 +358,195 @@ pub static SCALARS: &[Scalar] = &[
     unary("ln_gamma",    special::ln_gamma, r::ln_gamma_jvp,  r::ln_gamma),
     unary("digamma",     special::digamma, r::digamma_jvp,    r::digamma),
 ];
+
+/// An argument of a container primitive (`linalg`) or of its pullback, as an interpreter holds
+/// it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    /// A float, passed by value (`axpy`'s `alpha`, a scalar result or its adjoint).
+    F(f64),
+    /// A dimension, passed by value (`m`, `n`, `k` of `matvec` and `matmul`).
+    I(usize),
+    /// A container passed as `&[f64]`: an operand, a vector result or its adjoint.
+    Slice(Vec<f64>),
+    /// An adjoint buffer passed as `&mut [f64]`: the rule adds into it, and the caller reads
+    /// it back from the argument list afterwards. Empty stands for "not differentiated".
+    Mut(Vec<f64>),
+}
+
+/// The result of a container primitive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Out {
+    /// A scalar (`dot`, `sum`, `norm2`, `logsumexp`).
+    F(f64),
+    /// A new container (`softmax`, `matvec`, `matmul`, `axpy`).
+    Vec(Vec<f64>),
+}
+
+/// A primitive on containers: its function and pullback on [`Arg`] lists, and operands at a
+/// generic point for tests. No tangent rules yet.
+#[derive(Clone, Copy, Debug)]
+pub struct Container {
+    /// The name, as in the macro's table and in `rules`.
+    pub name: &'static str,
+    /// The function, its arguments in its parameter order: containers as [`Arg::Slice`],
+    /// dimensions as [`Arg::I`], floats as [`Arg::F`].
+    pub primal: fn(&[Arg]) -> Out,
+    /// The pullback, its arguments in its parameter order (operands, result, result adjoint,
+    /// then one [`Arg::Mut`] buffer per container operand, which it adds into); returns the
+    /// adjoints of the float operands (`axpy`'s `alpha`), in order.
+    pub pullback: fn(&mut [Arg]) -> Vec<f64>,
+    /// Operands at a fixed, generic point: no ties, not the zero vector, dimensions that fit.
+    pub sample: fn() -> Vec<Arg>,
+}
+
+/// The container primitive `name`.
+pub fn container(name: &str) -> Option<&'static Container> {
+    CONTAINERS.iter().find(|c| c.name == name)
+}
+
+/// A call of a container primitive's function or rule with arguments of the wrong kinds.
+fn wrong(name: &str, args: &[Arg]) -> ! {
+    panic!("`{name}` does not take {args:?}")
+}
+
+/// Sample vectors and matrices for [`Container::sample`].
+fn x3() -> Vec<f64> {
+    vec![0.4, -1.3, 0.9]
+}
+fn y3() -> Vec<f64> {
+    vec![1.1, 0.2, -0.6]
+}
+fn a23() -> Vec<f64> {
+    (0..6).map(|i| 0.3 * f64::from(i) - 0.7).collect()
+}
+fn b34() -> Vec<f64> {
+    (0..12).map(|i| (f64::from(i) * 0.37).sin()).collect()
+}
+
+/// Every container primitive of `crate::linalg`: function, pullback, sample operands.
+pub static CONTAINERS: &[Container] = {
+    use crate::linalg as l;
+    use Arg::{F, I, Mut as M, Slice as S};
+    &[
+        Container {
+            name: "dot",
+            primal: |a| match a {
+                [S(x), S(y)] => Out::F(l::dot(x, y)),
+                _ => wrong("dot", a),
+            },
+            pullback: |a| match a {
+                [S(x), S(y), F(out), F(dout), M(dx), M(dy)] => {
+                    r::dot(x, y, *out, *dout, dx, dy);
+                    vec![]
+                }
+                _ => wrong("dot", a),
+            },
+            sample: || vec![S(x3()), S(y3())],
+        },
+        Container {
+            name: "sum",
+            primal: |a| match a {
+                [S(x)] => Out::F(l::sum(x)),
+                _ => wrong("sum", a),
+            },
+            pullback: |a| match a {
+                [S(x), F(out), F(dout), M(dx)] => {
+                    r::sum(x, *out, *dout, dx);
+                    vec![]
+                }
+                _ => wrong("sum", a),
+            },
+            sample: || vec![S(x3())],
+        },
+        Container {
+            name: "norm2",
+            primal: |a| match a {
+                [S(x)] => Out::F(l::norm2(x)),
+                _ => wrong("norm2", a),
+            },
+            pullback: |a| match a {
+                [S(x), F(out), F(dout), M(dx)] => {
+                    r::norm2(x, *out, *dout, dx);
+                    vec![]
+                }
+                _ => wrong("norm2", a),
+            },
+            sample: || vec![S(x3())],
+        },
+        Container {
+            name: "logsumexp",
+            primal: |a| match a {
+                [S(x)] => Out::F(l::logsumexp(x)),
+                _ => wrong("logsumexp", a),
+            },
+            pullback: |a| match a {
+                [S(x), F(out), F(dout), M(dx)] => {
+                    r::logsumexp(x, *out, *dout, dx);
+                    vec![]
+                }
+                _ => wrong("logsumexp", a),
+            },
+            sample: || vec![S(x3())],
+        },
+        Container {
+            name: "softmax",
+            primal: |a| match a {
+                [S(x)] => Out::Vec(l::softmax(x)),
+                _ => wrong("softmax", a),
+            },
+            pullback: |a| match a {
+                [S(x), S(y), S(dy), M(dx)] => {
+                    r::softmax(x, y, dy, dx);
+                    vec![]
+                }
+                _ => wrong("softmax", a),
+            },
+            sample: || vec![S(x3())],
+        },
+        Container {
+            name: "matvec",
+            primal: |a| match a {
+                [S(m), S(x), I(rows), I(cols)] => Out::Vec(l::matvec(m, x, *rows, *cols)),
+                _ => wrong("matvec", a),
+            },
+            pullback: |a| match a {
+                [S(m), S(x), I(rows), I(cols), S(y), S(dy), M(dm), M(dx)] => {
+                    r::matvec(m, x, *rows, *cols, y, dy, dm, dx);
+                    vec![]
+                }
+                _ => wrong("matvec", a),
+            },
+            sample: || vec![S(a23()), S(x3()), I(2), I(3)],
+        },
+        Container {
+            name: "matmul",
+            primal: |a| match a {
+                [S(p), S(q), I(m), I(k), I(n)] => Out::Vec(l::matmul(p, q, *m, *k, *n)),
+                _ => wrong("matmul", a),
+            },
+            pullback: |a| match a {
+                [S(p), S(q), I(m), I(k), I(n), S(c), S(dc), M(dp), M(dq)] => {
+                    r::matmul(p, q, *m, *k, *n, c, dc, dp, dq);
+                    vec![]
+                }
+                _ => wrong("matmul", a),
+            },
+            sample: || vec![S(a23()), S(b34()), I(2), I(3), I(4)],
+        },
+        Container {
+            name: "axpy",
+            primal: |a| match a {
+                [F(alpha), S(x), S(y)] => Out::Vec(l::axpy(*alpha, x, y)),
+                _ => wrong("axpy", a),
+            },
+            pullback: |a| match a {
+                [F(alpha), S(x), S(y), S(out), S(dout), M(dx), M(dy)] => {
+                    vec![r::axpy(*alpha, x, y, out, dout, dx, dy)]
+                }
+                _ => wrong("axpy", a),
+            },
+            sample: || vec![F(0.7), S(x3()), S(y3())],
+        },
+    ]
+};

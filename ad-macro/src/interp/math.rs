@@ -17,17 +17,15 @@
 //! - [`rule`]: the pullbacks, with the argument lists generated code passes, so the
 //!   interpreter's reverse sweep exercises the real rules.
 //!
-//! The `linalg` functions are not interpreted by programs (`eval.rs` reports them); their
-//! primal and pullbacks are adapted here by [`linalg_primal`] and [`linalg_rule`] for the
-//! tests below.
+//! The `linalg` functions are not interpreted by programs (`eval.rs` reports them); the
+//! runtime's registry declares them too (function, pullback, sample operands; no tangent
+//! rules yet), and [`linalg_primal`] and [`linalg_rule`] look them up for the tests below.
 //!
 //! Unknown names and wrong operand counts panic with a message naming them: this is test
 //! code, and a panic is the clearest report of an interpreter that reached a primitive it does
 //! not know.
 
 use ad_runtime::__private::registry::{self, Scalar};
-use ad_runtime::linalg;
-use ad_runtime::rules as r;
 
 /// The runtime's functions of the scalar primitive `name`.
 ///
@@ -131,51 +129,34 @@ pub fn rule(name: &str, args: &[f64]) -> Vec<f64> {
     scalar(name).pullback(args)
 }
 
-/// An argument of a `linalg` function or rule, as the interpreter holds it.
-#[derive(Clone, Debug)]
-pub enum LinArg {
-    /// A float, passed by value (`axpy`'s `alpha`, a scalar result or its adjoint).
-    F(f64),
-    /// A dimension, passed by value (`m`, `n`, `k` of `matvec` and `matmul`).
-    I(usize),
-    /// A container passed as `&[f64]`: an operand, a vector result or its adjoint.
-    Slice(Vec<f64>),
-    /// An adjoint buffer passed as `&mut [f64]`: the rule adds into it, and the caller reads
-    /// it back from the argument list afterwards. Empty stands for "not differentiated".
-    Mut(Vec<f64>),
-}
+/// An argument of a `linalg` function or rule, as the interpreter holds it (the runtime's).
+pub use ad_runtime::__private::registry::Arg as LinArg;
 
-/// The result of a `linalg` function.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LinOut {
-    /// A scalar (`dot`, `sum`, `norm2`, `logsumexp`).
-    F(f64),
-    /// A new container (`softmax`, `matvec`, `matmul`, `axpy`).
-    Vec(Vec<f64>),
+/// The result of a `linalg` function (the runtime's).
+pub use ad_runtime::__private::registry::Out as LinOut;
+
+/// The runtime's functions of the container primitive `name`.
+///
+/// # Panics
+///
+/// For a name the runtime does not declare.
+fn container(name: &str) -> &'static registry::Container {
+    registry::container(name).unwrap_or_else(|| {
+        panic!("interp::math: the runtime declares no container primitive `{name}`")
+    })
 }
 
 /// `ad_runtime::linalg::<name>` at `args`: containers as [`LinArg::Slice`], dimensions as
 /// [`LinArg::I`], `axpy`'s `alpha` as [`LinArg::F`], in the function's parameter order.
 ///
-/// Covers the eight `linalg` entries of `prims::PRIMS`.
+/// Covers the `linalg` entries of `prims::PRIMS`, by the runtime's registry.
 ///
 /// # Panics
 ///
 /// For an unknown name or arguments of the wrong kinds, and where the runtime's function
 /// panics (mismatched lengths).
 pub fn linalg_primal(name: &str, args: &[LinArg]) -> LinOut {
-    use LinArg::{F, I, Slice as S};
-    match (name, args) {
-        ("dot", [S(x), S(y)]) => LinOut::F(linalg::dot(x, y)),
-        ("sum", [S(x)]) => LinOut::F(linalg::sum(x)),
-        ("norm2", [S(x)]) => LinOut::F(linalg::norm2(x)),
-        ("logsumexp", [S(x)]) => LinOut::F(linalg::logsumexp(x)),
-        ("softmax", [S(x)]) => LinOut::Vec(linalg::softmax(x)),
-        ("matvec", [S(a), S(x), I(m), I(n)]) => LinOut::Vec(linalg::matvec(a, x, *m, *n)),
-        ("matmul", [S(a), S(b), I(m), I(k), I(n)]) => LinOut::Vec(linalg::matmul(a, b, *m, *k, *n)),
-        ("axpy", [F(alpha), S(x), S(y)]) => LinOut::Vec(linalg::axpy(*alpha, x, y)),
-        _ => panic!("interp::math::linalg_primal: no function `{name}` taking {args:?}"),
-    }
+    (container(name).primal)(args)
 }
 
 /// The reverse rule `ad_runtime::rules::<name>` of a `linalg` function, called with `args` in
@@ -191,41 +172,7 @@ pub fn linalg_primal(name: &str, args: &[LinArg]) -> LinOut {
 ///
 /// For an unknown name or arguments of the wrong kinds.
 pub fn linalg_rule(name: &str, args: &mut [LinArg]) -> Vec<f64> {
-    use LinArg::{F, I, Mut as M, Slice as S};
-    match (name, &mut *args) {
-        ("dot", [S(x), S(y), F(out), F(dout), M(dx), M(dy)]) => {
-            r::dot(x, y, *out, *dout, dx, dy);
-            vec![]
-        }
-        ("sum", [S(x), F(out), F(dout), M(dx)]) => {
-            r::sum(x, *out, *dout, dx);
-            vec![]
-        }
-        ("norm2", [S(x), F(out), F(dout), M(dx)]) => {
-            r::norm2(x, *out, *dout, dx);
-            vec![]
-        }
-        ("logsumexp", [S(x), F(out), F(dout), M(dx)]) => {
-            r::logsumexp(x, *out, *dout, dx);
-            vec![]
-        }
-        ("softmax", [S(x), S(y), S(dy), M(dx)]) => {
-            r::softmax(x, y, dy, dx);
-            vec![]
-        }
-        ("matvec", [S(a), S(x), I(m), I(n), S(y), S(dy), M(da), M(dx)]) => {
-            r::matvec(a, x, *m, *n, y, dy, da, dx);
-            vec![]
-        }
-        ("matmul", [S(a), S(b), I(m), I(k), I(n), S(c), S(dc), M(da), M(db)]) => {
-            r::matmul(a, b, *m, *k, *n, c, dc, da, db);
-            vec![]
-        }
-        ("axpy", [F(alpha), S(x), S(y), S(out), S(dout), M(dx), M(dy)]) => {
-            vec![r::axpy(*alpha, x, y, out, dout, dx, dy)]
-        }
-        _ => panic!("interp::math::linalg_rule: no rule `{name}` taking {args:?}"),
-    }
+    (container(name).pullback)(args)
 }
 
 #[cfg(test)]
@@ -586,12 +533,13 @@ mod tests {
     /// the same shapes: a row added to one fails here until the other has it.
     #[test]
     fn the_table_and_the_runtime_registry_agree() {
-        use ad_runtime::__private::registry::SCALARS;
+        use ad_runtime::__private::registry::{CONTAINERS, SCALARS};
         for prim in PRIMS {
             if prim.syntax == Syntax::Function("linalg") {
-                // Not in the registry (containers): covered by the linalg test below, which
-                // lists every name.
-                assert!(LINALG_NAMES.contains(&prim.name), "linalg {}", prim.name);
+                // A container primitive: the registry's other table.
+                let c = registry::container(prim.name)
+                    .unwrap_or_else(|| panic!("`{}` is not in the runtime's registry", prim.name));
+                assert_eq!((c.sample)().len(), prim.operands.len(), "{}", prim.name);
                 continue;
             }
             if matches!(prim.name, "classify" | "to_bits") {
@@ -622,6 +570,13 @@ mod tests {
                 scalar.name == "cast" || PRIMS.iter().any(|p| p.name == scalar.name),
                 "the runtime's `{}` is not in prims.rs",
                 scalar.name
+            );
+        }
+        for container in CONTAINERS {
+            assert!(
+                linalg_names().any(|name| name == container.name),
+                "the runtime's `{}` is not a linalg function in prims.rs",
+                container.name
             );
         }
     }
@@ -690,33 +645,18 @@ mod tests {
         );
     }
 
-    /// The names of every `linalg` case below.
-    const LINALG_NAMES: [&str; 8] = [
-        "dot",
-        "sum",
-        "norm2",
-        "logsumexp",
-        "softmax",
-        "matvec",
-        "matmul",
-        "axpy",
-    ];
+    /// The names of the table's `linalg` functions.
+    fn linalg_names() -> impl Iterator<Item = &'static str> {
+        PRIMS
+            .iter()
+            .filter(|p| p.syntax == Syntax::Function("linalg"))
+            .map(|p| p.name)
+    }
 
-    /// The operands of `linalg::<name>` at a fixed, generic point (no ties, no zero vector).
+    /// The operands of `linalg::<name>` at the runtime's fixed, generic point (no ties, no
+    /// zero vector).
     fn linalg_operands(name: &str) -> Vec<LinArg> {
-        use LinArg::{F, I, Slice as S};
-        let x = vec![0.4, -1.3, 0.9];
-        let y = vec![1.1, 0.2, -0.6];
-        let a: Vec<f64> = (0..6).map(|i| 0.3 * f64::from(i) - 0.7).collect();
-        let b: Vec<f64> = (0..12).map(|i| (f64::from(i) * 0.37).sin()).collect();
-        match name {
-            "dot" => vec![S(x), S(y)],
-            "sum" | "norm2" | "logsumexp" | "softmax" => vec![S(x)],
-            "matvec" => vec![S(a), S(x), I(2), I(3)],
-            "matmul" => vec![S(a), S(b), I(2), I(3), I(4)],
-            "axpy" => vec![F(0.7), S(x), S(y)],
-            _ => panic!("no linalg case `{name}`"),
-        }
+        (container(name).sample)()
     }
 
     /// The float parameters of `operands`, flattened in order (`F` and `Slice`).
@@ -776,7 +716,7 @@ mod tests {
     #[test]
     fn linalg_rules_match_central_differences() {
         const FILL: f64 = 0.25;
-        for name in LINALG_NAMES {
+        for name in linalg_names() {
             let operands = linalg_operands(name);
             let out = linalg_primal(name, &operands);
             let mut args = operands.clone();
