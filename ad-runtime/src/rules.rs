@@ -1379,6 +1379,36 @@ mod tests {
         assert_eq!(dx, [0.0, 0.0]);
     }
 
+    /// The tangent rules are generic too: in f32 they agree with f64 to f32's precision.
+    #[test]
+    fn tangent_rules_generic_over_f32() {
+        type Unary32 = fn(f32, f32, f32) -> f32;
+        type Unary64 = fn(f64, f64, f64) -> f64;
+        let cases: [(&str, Unary32, Unary64, f64); 5] = [
+            ("sin", sin_jvp, sin_jvp, f64::sin(0.7)),
+            ("tanh", tanh_jvp, tanh_jvp, f64::tanh(0.7)),
+            ("sqrt", sqrt_jvp, sqrt_jvp, f64::sqrt(0.7)),
+            ("erf", erf_jvp, erf_jvp, crate::special::erf(0.7)),
+            (
+                "digamma",
+                digamma_jvp,
+                digamma_jvp,
+                crate::special::digamma(0.7),
+            ),
+        ];
+        for (name, single, double, y) in cases {
+            let got = single(0.7, y as f32, 2.0);
+            let want = double(0.7, y, 2.0);
+            assert!(
+                (f64::from(got) - want).abs() < 1e-5 * (1.0 + want.abs()),
+                "{name}_jvp in f32: {got} vs {want}"
+            );
+        }
+        assert_eq!(powi_jvp(2.0f32, 3, 8.0, 1.0), 12.0);
+        assert_eq!(cast_jvp::<f32, f64>(0.5, 0.5, 2.0), 2.0);
+        assert_eq!(mul_jvp(2.0f32, 3.0, 6.0, 1.0, 0.0), 3.0);
+    }
+
     #[test]
     fn generic_over_f32() {
         let x = 0.5f32;
