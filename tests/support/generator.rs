@@ -429,14 +429,19 @@ pub fn binary() -> &'static [&'static str] {
 
 /// `name(args..)` as the table writes it (`a.name(b)`, `ad_runtime::special::name(a)`), each
 /// argument kept inside the primitive's domain: the form of a primitive `Expr::print` has no
-/// form of its own for.
+/// form of its own for. Its operands must be floats (an integer operand, as `powi`'s, needs a
+/// form of its own).
 fn table_form(name: &str, args: &[String]) -> String {
     use prims::{Domain, Syntax};
     let Some(p) = prims::PRIMS.iter().find(|p| p.name == name) else {
         panic!("generator: no primitive `{name}` in prims.rs");
     };
-    let args: Vec<String> = args
-        .iter()
+    // A primitive of more operands than the expression has (a ternary one drawn as binary)
+    // gets the last again.
+    let last = args.last().cloned().unwrap_or_default();
+    let padded = args.iter().cloned().chain(std::iter::repeat(last));
+    let args: Vec<String> = padded
+        .take(p.operands.len().max(args.len()))
         .map(|a| match p.domain {
             Domain::Real => a.clone(),
             Domain::Small => format!("({a}.tanh() * 2.0)"),
