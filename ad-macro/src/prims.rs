@@ -1,9 +1,17 @@
-//! The table of primitives: every operator and `Float` method the macro can differentiate.
+//! The table of primitives: every operator, `Float` method and runtime function the macro can
+//! differentiate, one row each.
 //!
 //! The macro knows only names and shapes; the math lives in the runtime. A differentiable
 //! entry named `sin` is reversed by a call to `<runtime>::rules::sin(operands.., results..,
-//! result adjoints..)`, which returns the adjoints of the float operands. Adding a primitive
-//! is one function in `ad-runtime/src/rules.rs` and one line here.
+//! result adjoints..)`, which returns the adjoints of the float operands; its tangent rule is
+//! `rules::sin_jvp`. Adding a primitive is a row here and, in the runtime, its function (for a
+//! [`Syntax::Function`]), its pullback and tangent rule in `rules.rs` and a row of the
+//! runtime's registry (`ad-runtime/src/registry.rs`), which gives the differential tests'
+//! interpreter its `f64` functions by name; a test of the interpreter checks that the two
+//! tables agree. Nothing else names primitives: the lowering recognizes the row's syntax, the
+//! reverse pass its operands and `reads`, the recompute-or-stash choice its `cost`, and the
+//! random program generator draws from this table (`tests/support/generator.rs`, which
+//! includes this file by `#[path]`: it must stay free of dependencies).
 
 /// How a primitive is written in the primal program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,8 +23,10 @@ pub enum Syntax {
     /// `a.name(b, ..)`, also accepted in path form `f64::name(a, b)`, `T::name(a, b)`,
     /// `Float::name(a, b)`.
     Method,
-    /// `linalg::name(a, b, ..)`: a function of `ad_runtime::linalg`.
-    Function,
+    /// `module::name(a, b, ..)`: the function `name` of the runtime's module `module`
+    /// (`linalg::dot`, `special::erf`), called by any path ending in those two segments; the
+    /// emitted code checks that the path names the runtime's function.
+    Function(&'static str),
 }
 
 /// What an operand is.
@@ -36,13 +46,45 @@ pub enum Operand {
 pub enum Derivative {
     /// Differentiable almost everywhere: reversed by `rules::<name>`.
     Rule,
-    /// Piecewise constant (`floor`, `signum`) or not a float at all (`is_nan`): the results
-    /// are constants to the reverse sweep and no rule exists.
+    /// Piecewise constant (`floor`, `signum`): the results are constants to the reverse sweep
+    /// and no rule exists.
     Zero,
+    /// Not a float at all (`is_nan`, `classify`): a constant to the reverse sweep, no rule.
+    Query,
     /// Not a float, yet all of the operand (`to_bits`): no rule exists, and a value computed
     /// from the result must not reach the output, since the derivative through it would be
     /// lost (`analysis::activity` reports it).
     Bits,
+}
+
+/// Whether recomputing the result in the reverse sweep is cheaper than stashing it: the
+/// reverse pass recomputes a value only from cheap ops (`reverse/regions.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// A few cycles: arithmetic, comparisons, the piecewise functions and queries.
+    Cheap,
+    /// Transcendental functions, special functions, loops over containers.
+    Expensive,
+}
+
+/// Where a primitive is smooth and tame, for the tests: the random program generator keeps
+/// each float argument of a primitive it draws inside (`(e * e + 0.5).ln()`), and
+/// `tests/rules.rs` checks the rules against central differences at points there. Not read by
+/// the macro.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// Every real (the tests step aside from kinks and jumps).
+    Real,
+    /// Every real, but growing exponentially: `|x| ≤ 2` (`exp`, `sinh`).
+    Small,
+    /// `-1 < x < 1` (`asin`, `atanh`; `tan`, away from its poles).
+    Unit,
+    /// `x > 0` (`ln`, `sqrt`, `ln_gamma`).
+    Positive,
+    /// `x > -1` (`ln_1p`).
+    AboveMinusOne,
+    /// `x > 1` (`acosh`).
+    AboveOne,
 }
 
 /// Which primal values a rule reads, among its operands and results. What it does not read
@@ -50,9 +92,13 @@ pub enum Derivative {
 /// result's adjoint in its place, so a wrong entry here gives wrong gradients in every test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reads {
+    /// Neither (`add`: the adjoints alone).
     Nothing,
+    /// The operands only.
     Operands,
+    /// The results only (`exp` reads `y`).
     Results,
+    /// Operands and results.
     All,
     /// One flag per operand, then per result.
     Mask(&'static [bool]),
@@ -65,16 +111,25 @@ pub enum Reads {
 /// One primitive.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Prim {
-    /// The method name, and the name of the rule in the runtime.
+    /// The method or function name, and the name of the rules in the runtime
+    /// (`rules::name`, `rules::name_jvp`).
     pub name: &'static str,
+    /// How it is written: an operator, a method, a runtime function.
     pub syntax: Syntax,
+    /// What each operand is, the receiver first.
     pub operands: &'static [Operand],
     /// Number of results (2 for `sin_cos`).
     pub results: usize,
+    /// Whether it has rules, and of what kind its results are.
     pub derivative: Derivative,
+    /// Which operands and results the pullback reads.
     pub reads: Reads,
     /// The result is a new container (`Vec<F>`) rather than a float.
     pub array_result: bool,
+    /// Recompute in the reverse sweep, or stash.
+    pub cost: Cost,
+    /// Where the tests draw its arguments.
+    pub domain: Domain,
 }
 
 impl Prim {
@@ -96,11 +151,18 @@ impl Prim {
     }
 }
 
-use Derivative::{Bits, Rule, Zero};
+use Cost::{Cheap, Expensive};
+use Derivative::{Bits, Query, Rule, Zero};
+use Domain::{AboveMinusOne, AboveOne, Positive, Real, Small, Unit};
 use Operand::{Array as A, Float as F, Other as I};
 use Reads::{All, For, Mask, Nothing, Operands, Results};
-use Syntax::{Infix, Method, Prefix};
+use Syntax::{Function, Infix, Method, Prefix};
 
+/// A scalar primitive.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one argument per column of the table"
+)]
 const fn p(
     name: &'static str,
     syntax: Syntax,
@@ -108,6 +170,8 @@ const fn p(
     results: usize,
     derivative: Derivative,
     reads: Reads,
+    cost: Cost,
+    domain: Domain,
 ) -> Prim {
     Prim {
         name,
@@ -117,6 +181,8 @@ const fn p(
         derivative,
         reads,
         array_result: false,
+        cost,
+        domain,
     }
 }
 
@@ -129,80 +195,83 @@ const fn linalg(
 ) -> Prim {
     Prim {
         name,
-        syntax: Syntax::Function,
+        syntax: Function("linalg"),
         operands,
         results: 1,
         derivative: Rule,
         reads,
         array_result,
+        cost: Expensive,
+        domain: Real,
     }
 }
 
 #[rustfmt::skip]
 pub static PRIMS: &[Prim] = &[
+    // name          syntax              operands  results derivative reads                cost       domain
     // arithmetic
-    p("add",        Infix('+'),  &[F, F],    1, Rule, Nothing),
-    p("sub",        Infix('-'),  &[F, F],    1, Rule, Nothing),
-    p("mul",        Infix('*'),  &[F, F],    1, Rule, For(&[&[1], &[0], &[]])),
-    p("div",        Infix('/'),  &[F, F],    1, Rule, For(&[&[], &[0, 1], &[1]])),
-    p("rem",        Infix('%'),  &[F, F],    1, Rule, Operands),
-    p("neg",        Prefix('-'), &[F],       1, Rule, Nothing),
-    p("mul_add",    Method,      &[F, F, F], 1, Rule, Mask(&[true, true, false, false])),
-    p("recip",      Method,      &[F],       1, Rule, Results),
+    p("add",        Infix('+'),         &[F, F],    1, Rule,  Nothing,                      Cheap,     Real),
+    p("sub",        Infix('-'),         &[F, F],    1, Rule,  Nothing,                      Cheap,     Real),
+    p("mul",        Infix('*'),         &[F, F],    1, Rule,  For(&[&[1], &[0], &[]]),      Cheap,     Real),
+    p("div",        Infix('/'),         &[F, F],    1, Rule,  For(&[&[], &[0, 1], &[1]]),   Cheap,     Real),
+    p("rem",        Infix('%'),         &[F, F],    1, Rule,  Operands,                     Cheap,     Real),
+    p("neg",        Prefix('-'),        &[F],       1, Rule,  Nothing,                      Cheap,     Real),
+    p("mul_add",    Method,             &[F, F, F], 1, Rule,  Mask(&[true, true, false, false]), Cheap, Real),
+    p("recip",      Method,             &[F],       1, Rule,  Results,                      Cheap,     Positive),
     // powers and roots
-    p("sqrt",       Method,      &[F],       1, Rule, Results),
-    p("cbrt",       Method,      &[F],       1, Rule, Results),
-    p("powi",       Method,      &[F, I],    1, Rule, Operands),
-    p("powf",       Method,      &[F, F],    1, Rule, All),
-    p("hypot",      Method,      &[F, F],    1, Rule, All),
+    p("sqrt",       Method,             &[F],       1, Rule,  Results,                      Expensive, Positive),
+    p("cbrt",       Method,             &[F],       1, Rule,  Results,                      Expensive, Real),
+    p("powi",       Method,             &[F, I],    1, Rule,  Operands,                     Cheap,     Real),
+    p("powf",       Method,             &[F, F],    1, Rule,  All,                          Expensive, Positive),
+    p("hypot",      Method,             &[F, F],    1, Rule,  All,                          Expensive, Real),
     // exponentials and logarithms
-    p("exp",        Method,      &[F],       1, Rule, Results),
-    p("exp2",       Method,      &[F],       1, Rule, Results),
-    p("exp_m1",     Method,      &[F],       1, Rule, Results),
-    p("ln",         Method,      &[F],       1, Rule, All),
-    p("log",        Method,      &[F, F],    1, Rule, All),
-    p("log10",      Method,      &[F],       1, Rule, All),
-    p("log2",       Method,      &[F],       1, Rule, All),
-    p("ln_1p",      Method,      &[F],       1, Rule, All),
+    p("exp",        Method,             &[F],       1, Rule,  Results,                      Expensive, Small),
+    p("exp2",       Method,             &[F],       1, Rule,  Results,                      Expensive, Small),
+    p("exp_m1",     Method,             &[F],       1, Rule,  Results,                      Expensive, Small),
+    p("ln",         Method,             &[F],       1, Rule,  All,                          Expensive, Positive),
+    p("log",        Method,             &[F, F],    1, Rule,  All,                          Expensive, AboveOne),
+    p("log10",      Method,             &[F],       1, Rule,  All,                          Expensive, Positive),
+    p("log2",       Method,             &[F],       1, Rule,  All,                          Expensive, Positive),
+    p("ln_1p",      Method,             &[F],       1, Rule,  All,                          Expensive, AboveMinusOne),
     // trigonometry
-    p("sin",        Method,      &[F],       1, Rule, Operands),
-    p("cos",        Method,      &[F],       1, Rule, Operands),
-    p("tan",        Method,      &[F],       1, Rule, Results),
-    p("sin_cos",    Method,      &[F],       2, Rule, Results),
-    p("asin",       Method,      &[F],       1, Rule, Operands),
-    p("acos",       Method,      &[F],       1, Rule, Operands),
-    p("atan",       Method,      &[F],       1, Rule, Operands),
-    p("atan2",      Method,      &[F, F],    1, Rule, Operands),
-    p("sinh",       Method,      &[F],       1, Rule, Operands),
-    p("cosh",       Method,      &[F],       1, Rule, Operands),
-    p("tanh",       Method,      &[F],       1, Rule, Results),
-    p("asinh",      Method,      &[F],       1, Rule, Operands),
-    p("acosh",      Method,      &[F],       1, Rule, All),
-    p("atanh",      Method,      &[F],       1, Rule, All),
-    p("to_degrees", Method,      &[F],       1, Rule, Nothing),
-    p("to_radians", Method,      &[F],       1, Rule, Nothing),
+    p("sin",        Method,             &[F],       1, Rule,  Operands,                     Expensive, Real),
+    p("cos",        Method,             &[F],       1, Rule,  Operands,                     Expensive, Real),
+    p("tan",        Method,             &[F],       1, Rule,  Results,                      Expensive, Unit),
+    p("sin_cos",    Method,             &[F],       2, Rule,  Results,                      Expensive, Real),
+    p("asin",       Method,             &[F],       1, Rule,  Operands,                     Expensive, Unit),
+    p("acos",       Method,             &[F],       1, Rule,  Operands,                     Expensive, Unit),
+    p("atan",       Method,             &[F],       1, Rule,  Operands,                     Expensive, Real),
+    p("atan2",      Method,             &[F, F],    1, Rule,  Operands,                     Expensive, Real),
+    p("sinh",       Method,             &[F],       1, Rule,  Operands,                     Expensive, Small),
+    p("cosh",       Method,             &[F],       1, Rule,  Operands,                     Expensive, Small),
+    p("tanh",       Method,             &[F],       1, Rule,  Results,                      Expensive, Real),
+    p("asinh",      Method,             &[F],       1, Rule,  Operands,                     Expensive, Real),
+    p("acosh",      Method,             &[F],       1, Rule,  All,                          Expensive, AboveOne),
+    p("atanh",      Method,             &[F],       1, Rule,  All,                          Expensive, Unit),
+    p("to_degrees", Method,             &[F],       1, Rule,  Nothing,                      Cheap,     Real),
+    p("to_radians", Method,             &[F],       1, Rule,  Nothing,                      Cheap,     Real),
     // piecewise
-    p("abs",        Method,      &[F],       1, Rule, Operands),
+    p("abs",        Method,             &[F],       1, Rule,  Operands,                     Cheap,     Real),
     // |x| sign(s): x and s are read for x's adjoint only; s's adjoint is always 0.
-    p("copysign",   Method,      &[F, F],    1, Rule, For(&[&[0], &[0], &[]])),
-    p("max",        Method,      &[F, F],    1, Rule, All),
-    p("min",        Method,      &[F, F],    1, Rule, All),
-    p("clamp",      Method,      &[F, F, F], 1, Rule, Mask(&[true, true, false, true])),
-    p("fract",      Method,      &[F],       1, Rule, Nothing),
-    p("floor",      Method,      &[F],       1, Zero, Nothing),
-    p("ceil",       Method,      &[F],       1, Zero, Nothing),
-    p("round",      Method,      &[F],       1, Zero, Nothing),
-    p("trunc",      Method,      &[F],       1, Zero, Nothing),
-    p("signum",     Method,      &[F],       1, Zero, Nothing),
+    p("copysign",   Method,             &[F, F],    1, Rule,  For(&[&[0], &[0], &[]]),      Expensive, Real),
+    p("max",        Method,             &[F, F],    1, Rule,  All,                          Cheap,     Real),
+    p("min",        Method,             &[F, F],    1, Rule,  All,                          Cheap,     Real),
+    p("clamp",      Method,             &[F, F, F], 1, Rule,  Mask(&[true, true, false, true]), Cheap, Real),
+    p("fract",      Method,             &[F],       1, Rule,  Nothing,                      Cheap,     Real),
+    p("floor",      Method,             &[F],       1, Zero,  Nothing,                      Cheap,     Real),
+    p("ceil",       Method,             &[F],       1, Zero,  Nothing,                      Cheap,     Real),
+    p("round",      Method,             &[F],       1, Zero,  Nothing,                      Cheap,     Real),
+    p("trunc",      Method,             &[F],       1, Zero,  Nothing,                      Cheap,     Real),
+    p("signum",     Method,             &[F],       1, Zero,  Nothing,                      Cheap,     Real),
     // queries: their results are not floats
-    p("is_nan",           Method, &[F], 1, Zero, Nothing),
-    p("is_infinite",      Method, &[F], 1, Zero, Nothing),
-    p("is_finite",        Method, &[F], 1, Zero, Nothing),
-    p("is_normal",        Method, &[F], 1, Zero, Nothing),
-    p("is_sign_positive", Method, &[F], 1, Zero, Nothing),
-    p("is_sign_negative", Method, &[F], 1, Zero, Nothing),
-    p("classify",         Method, &[F], 1, Zero, Nothing),
-    p("to_bits",          Method, &[F], 1, Bits, Nothing),
+    p("is_nan",           Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("is_infinite",      Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("is_finite",        Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("is_normal",        Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("is_sign_positive", Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("is_sign_negative", Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("classify",         Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("to_bits",          Method,       &[F],       1, Bits,  Nothing,                      Cheap,     Real),
     // linear algebra: `linalg::name(..)`; `sum` also as `x.iter().sum()`
     linalg("dot",       &[A, A],          false, Operands),
     linalg("sum",       &[A],             false, Nothing),
@@ -212,6 +281,11 @@ pub static PRIMS: &[Prim] = &[
     linalg("matvec",    &[A, A, I, I],    true,  Operands),
     linalg("matmul",    &[A, A, I, I, I], true,  Operands),
     linalg("axpy",      &[F, A, A],       true,  Mask(&[true, true, false, false])),
+    // special functions: `special::name(x)`
+    p("erf",        Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Real),
+    p("erfc",       Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Real),
+    p("ln_gamma",   Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Positive),
+    p("digamma",    Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Positive),
 ];
 
 /// The primitive for method `name` called with `operands` operands (receiver included).
@@ -226,11 +300,13 @@ pub fn infix(op: char) -> Option<&'static Prim> {
     PRIMS.iter().find(|p| p.syntax == Infix(op))
 }
 
-/// The function `linalg::name` taking `operands` arguments.
-pub fn function(name: &str, operands: usize) -> Option<&'static Prim> {
-    PRIMS
-        .iter()
-        .find(|p| p.syntax == Syntax::Function && p.name == name && p.operands.len() == operands)
+/// The function `module::name` of the runtime taking `operands` arguments.
+pub fn function(module: &str, name: &str, operands: usize) -> Option<&'static Prim> {
+    PRIMS.iter().find(|p| {
+        matches!(p.syntax, Function(m) if m == module)
+            && p.name == name
+            && p.operands.len() == operands
+    })
 }
 
 /// `+`, which the reverse sweep uses to add contributions to an adjoint.
@@ -261,5 +337,18 @@ mod tests {
         assert_eq!(infix('*').map(|p| p.name), Some("mul"));
         assert_eq!(prefix('-').map(|p| p.name), Some("neg"));
         assert_eq!(add().name, "add");
+        assert_eq!(function("special", "erf", 1).map(|p| p.name), Some("erf"));
+        assert_eq!(function("linalg", "erf", 1), None);
+        assert_eq!(function("linalg", "dot", 2).map(|p| p.name), Some("dot"));
+    }
+
+    /// What has no rule costs a few cycles (a comparison, a rounding, a bit test): recomputing
+    /// it never costs more than stashing it, as `reverse/regions.rs` assumed before the table
+    /// had a cost column.
+    #[test]
+    fn primitives_without_a_rule_are_cheap() {
+        for p in PRIMS.iter().filter(|p| p.derivative != Rule) {
+            assert_eq!(p.cost, Cheap, "{}", p.name);
+        }
     }
 }

@@ -26,9 +26,11 @@
 //! - [`reverse`]: the attribute, and what it generates.
 //! - [`Params`]: structs of parameters (`#[derive(Params)]`), differentiated as a whole.
 //! - [`stop_gradient`]: a value that differentiation treats as a constant.
-//! - [`rules`]: the pullback of every primitive, with the conventions at kinks.
+//! - [`rules`]: the pullback and the tangent rule of every primitive, with the conventions at
+//!   kinks.
 //! - [`check`]: gradient checking by central differences, for your own tests.
 //! - [`linalg`]: dot products, matrix products, norms, softmax, differentiable as calls.
+//! - [`special`]: the error functions, `ln Γ` and digamma, differentiable as calls.
 //!
 //! The supported subset of Rust, the semantics (traces, kinks, domains) and the design are
 //! described in the repository's `docs/`.
@@ -54,7 +56,9 @@ mod calls;
 pub mod check;
 pub mod linalg;
 mod params;
+mod registry;
 pub mod rules;
+pub mod special;
 mod stash;
 
 /// Differentiates a function in reverse mode.
@@ -137,6 +141,13 @@ pub mod __private {
         Adjoint, IntoSlot, NotDifferentiated, OwnBuffer, Skip, SlotBuffer, adjoint, own_slot, slot,
     };
     pub use crate::params::{field, into_params};
+    /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and
+    /// the rule tests.
+    pub mod registry {
+        pub use crate::registry::{
+            Arg, CONTAINERS, Container, Kind, Out, SCALARS, Scalar, container, scalar,
+        };
+    }
     pub use crate::stash::{
         AdjointBuffer, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all, add_to,
         basis_array, basis_scalar, basis_vec, check_seed, into_buffer, placeholder, pop, reset,

@@ -1,7 +1,8 @@
-//! The pullback of every primitive `#[reverse]` knows.
+//! The derivative rules of every primitive `#[reverse]` knows: for each, a pullback (reverse
+//! mode) and a tangent rule (forward mode), side by side.
 //!
-//! A pullback maps the adjoint of a primitive's result to the adjoints of its operands: it
-//! multiplies by the transpose of the local Jacobian. Every function here has the same shape,
+//! A **pullback** maps the adjoint of a primitive's result to the adjoints of its operands: it
+//! multiplies by the transpose of the local Jacobian. Every pullback has the same shape,
 //!
 //! ```text
 //! rule(operands..., results..., result adjoints...) -> adjoint of each float operand
@@ -13,8 +14,24 @@
 //! (the `i32` of `powi`) are passed but get no adjoint. The generated code calls these
 //! functions; they are public so that their math is documented and reusable in custom code.
 //!
-//! Conventions at kinks and singular points (the full table with reasons is in
-//! `docs/semantics.md`):
+//! A **tangent rule** `<name>_jvp` (Jacobian-vector product) maps the tangents of the float
+//! operands to the tangents of the results, the derivative along one direction:
+//!
+//! ```text
+//! rule_jvp(operands..., results..., tangent of each float operand...) -> result tangents
+//! ```
+//!
+//! so `ẏ = rules::sin_jvp(x, y, ẋ)` and `ẏ = rules::mul_jvp(a, b, y, ȧ, ḃ)`. Forward mode
+//! will call them; today the differential tests do (the IR interpreter's dual numbers), and
+//! since each tangent rule is written on its own, from calculus, not from the pullback next to
+//! it, a wrong pullback shows up as a disagreement instead of being copied. An operand whose
+//! tangent is exactly zero contributes nothing, even where its partial derivative is infinite
+//! or NaN: `x + (-1.0).ln()` has tangent 1 along `x`, as its gradient has (an operand that does
+//! not vary gets no adjoint in the reverse sweep either). For the same reason a tangent rule
+//! may use a form better conditioned than its pullback's (`tanh` as `1 / cosh²`, not `1 - y²`).
+//!
+//! Conventions at kinks and singular points, the same in both directions (the full table with
+//! reasons is in `docs/semantics.md`):
 //!
 //! - a point where the function is finite but its derivative is not (`sqrt`, `cbrt` and
 //!   `hypot` at 0) gives a zero adjoint, so that norms of zero vectors have gradient 0 rather
@@ -23,8 +40,13 @@
 //!   `copysign(x, s) = |x| sign(s)` at `x = 0`; its `s` adjoint is 0 everywhere;
 //! - `max`/`min` on a tie split the adjoint evenly between the operands;
 //! - outside a domain the IEEE result flows through: `sqrt(-1)` is NaN and so is its adjoint.
+//!
+//! The special functions of [`crate::special`] have their rules at the end: `erf`, `erfc`,
+//! `ln_gamma` (whose derivative is `digamma`) and `digamma` (trigamma).
 
 use num_traits::Float;
+
+use crate::special::SpecialFloat;
 
 /// The float constant `2`, `3`, ... in any `Float` type.
 #[inline]
@@ -41,12 +63,42 @@ fn in_domain<F: Float>(y: F, adjoint: F) -> F {
     if y.is_nan() { F::nan() } else { adjoint }
 }
 
+/// One operand's contribution `partial · tangent` to a result's tangent, nothing when the
+/// tangent is zero: an infinite or NaN partial of an operand that does not vary must not
+/// poison the result (`∞ · 0 = NaN`).
+#[inline]
+fn term<F: Float>(partial: F, tangent: F) -> F {
+    if tangent == F::zero() {
+        F::zero()
+    } else {
+        partial * tangent
+    }
+}
+
+/// `1 - x²` as `(1 - x)(1 + x)`, which does not cancel near `x = ±1`.
+#[inline]
+fn one_minus_square<F: Float>(x: F) -> F {
+    (F::one() - x) * (F::one() + x)
+}
+
 // ----- arithmetic -----
+
+/// `y = a + b`: `ẏ = ȧ + ḃ`.
+#[inline]
+pub fn add_jvp<F: Float>(_a: F, _b: F, _y: F, da: F, db: F) -> F {
+    da + db
+}
 
 /// `y = a + b`: `(da, db) = (dy, dy)`.
 #[inline]
 pub fn add<F: Float>(_a: F, _b: F, _y: F, dy: F) -> (F, F) {
     (dy, dy)
+}
+
+/// `y = a - b`: `ẏ = ȧ - ḃ`.
+#[inline]
+pub fn sub_jvp<F: Float>(_a: F, _b: F, _y: F, da: F, db: F) -> F {
+    da - db
 }
 
 /// `y = a - b`: `(da, db) = (dy, -dy)`.
@@ -55,10 +107,23 @@ pub fn sub<F: Float>(_a: F, _b: F, _y: F, dy: F) -> (F, F) {
     (dy, -dy)
 }
 
+/// `y = a * b`: `ẏ = b ȧ + a ḃ` (the product rule).
+#[inline]
+pub fn mul_jvp<F: Float>(a: F, b: F, _y: F, da: F, db: F) -> F {
+    term(b, da) + term(a, db)
+}
+
 /// `y = a * b`: `(da, db) = (dy b, dy a)`.
 #[inline]
 pub fn mul<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
     (dy * b, dy * a)
+}
+
+/// `y = a / b`: `ẏ = ȧ / b - (y / b) ḃ`; `-y / b` rather than `-a / b²`, which overflows
+/// through `b²` first.
+#[inline]
+pub fn div_jvp<F: Float>(_a: F, b: F, y: F, da: F, db: F) -> F {
+    term(b.recip(), da) + term(-y / b, db)
 }
 
 /// `y = a / b`: `da = dy / b`, `db = -dy a / b² = -da y`.
@@ -68,10 +133,22 @@ pub fn div<F: Float>(_a: F, b: F, y: F, dy: F) -> (F, F) {
     (da, -da * y)
 }
 
+/// `y = a % b = a - b q` with `q = trunc(a / b)` locally constant: `ẏ = ȧ - q ḃ`.
+#[inline]
+pub fn rem_jvp<F: Float>(a: F, b: F, _y: F, da: F, db: F) -> F {
+    da + term(-(a / b).trunc(), db)
+}
+
 /// `y = a % b = a - b trunc(a / b)`: `(da, db) = (dy, -dy trunc(a / b))`.
 #[inline]
 pub fn rem<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
     (dy, -dy * (a / b).trunc())
+}
+
+/// `y = -a`: `ẏ = -ȧ`.
+#[inline]
+pub fn neg_jvp<F: Float>(_a: F, _y: F, da: F) -> F {
+    -da
 }
 
 /// `y = -a`: `da = -dy`.
@@ -80,16 +157,39 @@ pub fn neg<F: Float>(_a: F, _y: F, dy: F) -> F {
     -dy
 }
 
+/// `y = a.mul_add(b, c)`: `ẏ = b ȧ + a ḃ + ċ`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, tangents: the rule shape"
+)]
+#[inline]
+pub fn mul_add_jvp<F: Float>(a: F, b: F, _c: F, _y: F, da: F, db: F, dc: F) -> F {
+    term(b, da) + term(a, db) + dc
+}
+
 /// `y = a.mul_add(b, c) = a b + c` (one rounding): `(da, db, dc) = (dy b, dy a, dy)`.
 #[inline]
 pub fn mul_add<F: Float>(a: F, b: F, _c: F, _y: F, dy: F) -> (F, F, F) {
     (dy * b, dy * a, dy)
 }
 
+/// `y = x.recip()`: `ẏ = -(y / x) ẋ`, which does not overflow through `1 / x²` first.
+#[inline]
+pub fn recip_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    term(-y / x, dx)
+}
+
 /// `y = x.recip() = 1 / x`: `dx = -dy y²`.
 #[inline]
 pub fn recip<F: Float>(_x: F, y: F, dy: F) -> F {
     -dy * y * y
+}
+
+/// `y = x as D` between float types: `ẏ = ẋ as D`.
+#[inline]
+pub fn cast_jvp<S: Float, D: Float>(_x: S, _y: D, dx: S) -> D {
+    // A float-to-float `NumCast` never fails (out of range saturates to infinity).
+    D::from(dx).unwrap_or_else(D::nan)
 }
 
 /// `y = x as D` between float types: `dx = dy as S`.
@@ -100,6 +200,16 @@ pub fn cast<S: Float, D: Float>(_x: S, _y: D, dy: D) -> S {
 }
 
 // ----- powers and roots -----
+
+/// `y = x.sqrt()`: `ẏ = ẋ / (2 y)`, and 0 at `x = 0` (the convention of [`sqrt`]).
+#[inline]
+pub fn sqrt_jvp<F: Float>(_x: F, y: F, dx: F) -> F {
+    if y == F::zero() {
+        F::zero()
+    } else {
+        term(c::<F>(0.5) / y, dx)
+    }
+}
 
 /// `y = x.sqrt()`: `dx = dy / (2 y)`, and 0 at `x = 0` (where the derivative is infinite).
 ///
@@ -114,6 +224,16 @@ pub fn sqrt<F: Float>(_x: F, y: F, dy: F) -> F {
     }
 }
 
+/// `y = x.cbrt()`: `ẏ = ẋ / (3 y²)`, and 0 at `x = 0`.
+#[inline]
+pub fn cbrt_jvp<F: Float>(_x: F, y: F, dx: F) -> F {
+    if y == F::zero() {
+        F::zero()
+    } else {
+        term((c::<F>(3.0) * y * y).recip(), dx)
+    }
+}
+
 /// `y = x.cbrt()`: `dx = dy / (3 y²)`, and 0 at `x = 0` (as [`sqrt`]).
 #[inline]
 pub fn cbrt<F: Float>(_x: F, y: F, dy: F) -> F {
@@ -122,6 +242,21 @@ pub fn cbrt<F: Float>(_x: F, y: F, dy: F) -> F {
     } else {
         dy / (c::<F>(3.0) * y * y)
     }
+}
+
+/// `y = x.powi(n)`: `ẏ = n xⁿ⁻¹ ẋ`, and 0 for `n = 0` (`x⁰` is constant, also at 0); the
+/// integer exponent has no tangent.
+#[inline]
+pub fn powi_jvp<F: Float>(x: F, n: i32, _y: F, dx: F) -> F {
+    if n == 0 {
+        return F::zero();
+    }
+    // For n = i32::MIN, n - 1 is not an i32: a powf with the exactly representable n - 1.
+    let x_n_minus_1 = match n.checked_sub(1) {
+        Some(m) => x.powi(m),
+        None => x.powf(c::<F>(f64::from(n) - 1.0)),
+    };
+    term(c::<F>(f64::from(n)) * x_n_minus_1, dx)
 }
 
 /// `y = x.powi(n)`: `dx = dy n xⁿ⁻¹`; the integer exponent gets no adjoint.
@@ -137,6 +272,23 @@ pub fn powi<F: Float>(x: F, n: i32, _y: F, dy: F) -> F {
         None => x.powi(n) / x,
     };
     dy * c::<F>(f64::from(n)) * x_n_minus_1
+}
+
+/// `y = x.powf(p)`: `ẏ = p xᵖ⁻¹ ẋ + y ln x ṗ`; the first term is 0 for `p = 0` (`x⁰` is
+/// constant) and the second where `y = 0` (`0ᵖ` is constant in `p`; `0 · ln 0` would be NaN).
+#[inline]
+pub fn powf_jvp<F: Float>(x: F, p: F, y: F, dx: F, dp: F) -> F {
+    let from_x = if p == F::zero() {
+        F::zero()
+    } else {
+        term(p * x.powf(p - F::one()), dx)
+    };
+    let from_p = if y == F::zero() {
+        F::zero()
+    } else {
+        term(y * x.ln(), dp)
+    };
+    from_x + from_p
 }
 
 /// `y = x.powf(p)`: `dx = dy p xᵖ⁻¹`, `dp = dy y ln x`.
@@ -158,6 +310,16 @@ pub fn powf<F: Float>(x: F, p: F, y: F, dy: F) -> (F, F) {
     (dx, dp)
 }
 
+/// `y = a.hypot(b)`: `ẏ = (a ȧ + b ḃ) / y`, and 0 at the origin (the norm's subgradient 0).
+#[inline]
+pub fn hypot_jvp<F: Float>(a: F, b: F, y: F, da: F, db: F) -> F {
+    if a == F::zero() && b == F::zero() {
+        F::zero()
+    } else {
+        term(a / y, da) + term(b / y, db)
+    }
+}
+
 /// `y = a.hypot(b) = √(a² + b²)`: `(da, db) = (dy a / y, dy b / y)`, and `(0, 0)` at the
 /// origin (as [`sqrt`] at 0).
 #[inline]
@@ -172,10 +334,22 @@ pub fn hypot<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
 
 // ----- exponentials and logarithms -----
 
+/// `y = x.exp()`: `ẏ = y ẋ`.
+#[inline]
+pub fn exp_jvp<F: Float>(_x: F, y: F, dx: F) -> F {
+    term(y, dx)
+}
+
 /// `y = x.exp()`: `dx = dy y`.
 #[inline]
 pub fn exp<F: Float>(_x: F, y: F, dy: F) -> F {
     dy * y
+}
+
+/// `y = x.exp2()`: `ẏ = y ln 2 ẋ`.
+#[inline]
+pub fn exp2_jvp<F: Float>(_x: F, y: F, dx: F) -> F {
+    term(y * c::<F>(core::f64::consts::LN_2), dx)
 }
 
 /// `y = x.exp2()`: `dx = dy y ln 2`.
@@ -184,16 +358,35 @@ pub fn exp2<F: Float>(_x: F, y: F, dy: F) -> F {
     dy * y * c::<F>(core::f64::consts::LN_2)
 }
 
+/// `y = x.exp_m1()`: `ẏ = eˣ ẋ`, from `x` (`y + 1` cancels for very negative `x`).
+#[inline]
+pub fn exp_m1_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(x.exp(), dx)
+}
+
 /// `y = x.exp_m1() = eˣ - 1`: `dx = dy (y + 1)`.
 #[inline]
 pub fn exp_m1<F: Float>(_x: F, y: F, dy: F) -> F {
     dy * (y + F::one())
 }
 
+/// `y = x.ln()`: `ẏ = ẋ / x` (NaN where `y` is NaN: no value, no derivative).
+#[inline]
+pub fn ln_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    term(in_domain(y, x.recip()), dx)
+}
+
 /// `y = x.ln()`: `dx = dy / x` (NaN for `x < 0`, where `y` is NaN).
 #[inline]
 pub fn ln<F: Float>(x: F, y: F, dy: F) -> F {
     in_domain(y, dy / x)
+}
+
+/// `y = x.log(b) = ln x / ln b`: `ẏ = ẋ / (x ln b) - y ḃ / (b ln b)`.
+#[inline]
+pub fn log_jvp<F: Float>(x: F, b: F, y: F, dx: F, db: F) -> F {
+    let ln_b = b.ln();
+    term(in_domain(y, (x * ln_b).recip()), dx) + term(-y / (b * ln_b), db)
 }
 
 /// `y = x.log(b) = ln x / ln b`: `dx = dy / (x ln b)`, `db = -dy y / (b ln b)`.
@@ -203,16 +396,40 @@ pub fn log<F: Float>(x: F, b: F, y: F, dy: F) -> (F, F) {
     (in_domain(y, s / x), -s * y / b)
 }
 
+/// `y = x.log10()`: `ẏ = ẋ / (x ln 10)` (NaN for `x < 0`).
+#[inline]
+pub fn log10_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    term(
+        in_domain(y, (x * c::<F>(core::f64::consts::LN_10)).recip()),
+        dx,
+    )
+}
+
 /// `y = x.log10()`: `dx = dy / (x ln 10)` (NaN for `x < 0`).
 #[inline]
 pub fn log10<F: Float>(x: F, y: F, dy: F) -> F {
     in_domain(y, dy / (x * c::<F>(core::f64::consts::LN_10)))
 }
 
+/// `y = x.log2()`: `ẏ = ẋ / (x ln 2)` (NaN for `x < 0`).
+#[inline]
+pub fn log2_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    term(
+        in_domain(y, (x * c::<F>(core::f64::consts::LN_2)).recip()),
+        dx,
+    )
+}
+
 /// `y = x.log2()`: `dx = dy / (x ln 2)` (NaN for `x < 0`).
 #[inline]
 pub fn log2<F: Float>(x: F, y: F, dy: F) -> F {
     in_domain(y, dy / (x * c::<F>(core::f64::consts::LN_2)))
+}
+
+/// `y = x.ln_1p()`: `ẏ = ẋ / (1 + x)` (NaN for `x < -1`).
+#[inline]
+pub fn ln_1p_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    term(in_domain(y, (F::one() + x).recip()), dx)
 }
 
 /// `y = x.ln_1p() = ln(1 + x)`: `dx = dy / (1 + x)` (NaN for `x < -1`).
@@ -223,10 +440,22 @@ pub fn ln_1p<F: Float>(x: F, y: F, dy: F) -> F {
 
 // ----- trigonometry -----
 
+/// `y = x.sin()`: `ẏ = cos x ẋ`.
+#[inline]
+pub fn sin_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(x.cos(), dx)
+}
+
 /// `y = x.sin()`: `dx = dy cos x`.
 #[inline]
 pub fn sin<F: Float>(x: F, _y: F, dy: F) -> F {
     dy * x.cos()
+}
+
+/// `y = x.cos()`: `ẏ = -sin x ẋ`.
+#[inline]
+pub fn cos_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(-x.sin(), dx)
 }
 
 /// `y = x.cos()`: `dx = -dy sin x`.
@@ -235,10 +464,23 @@ pub fn cos<F: Float>(x: F, _y: F, dy: F) -> F {
     -dy * x.sin()
 }
 
+/// `y = x.tan()`: `ẏ = ẋ / cos² x` (the pullback uses `1 + y²`, an independent form).
+#[inline]
+pub fn tan_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    let c = x.cos();
+    term((c * c).recip(), dx)
+}
+
 /// `y = x.tan()`: `dx = dy (1 + y²)`.
 #[inline]
 pub fn tan<F: Float>(_x: F, y: F, dy: F) -> F {
     dy * (F::one() + y * y)
+}
+
+/// `(s, c) = x.sin_cos()`: `(ṡ, ċ) = (c ẋ, -s ẋ)`.
+#[inline]
+pub fn sin_cos_jvp<F: Float>(_x: F, s: F, c: F, dx: F) -> (F, F) {
+    (term(c, dx), term(-s, dx))
 }
 
 /// `(s, c) = x.sin_cos()`: `dx = ds c - dc s`.
@@ -247,10 +489,22 @@ pub fn sin_cos<F: Float>(_x: F, s: F, c: F, ds: F, dc: F) -> F {
     ds * c - dc * s
 }
 
+/// `y = x.asin()`: `ẏ = ẋ / √(1 - x²)`, with `1 - x²` as `(1 - x)(1 + x)`, exact near ±1.
+#[inline]
+pub fn asin_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(one_minus_square(x).sqrt().recip(), dx)
+}
+
 /// `y = x.asin()`: `dx = dy / √(1 - x²)` (infinite at `x = ±1`).
 #[inline]
 pub fn asin<F: Float>(x: F, _y: F, dy: F) -> F {
     dy / (F::one() - x * x).sqrt()
+}
+
+/// `y = x.acos()`: `ẏ = -ẋ / √(1 - x²)`.
+#[inline]
+pub fn acos_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(-one_minus_square(x).sqrt().recip(), dx)
 }
 
 /// `y = x.acos()`: `dx = -dy / √(1 - x²)` (infinite at `x = ±1`).
@@ -259,10 +513,28 @@ pub fn acos<F: Float>(x: F, _y: F, dy: F) -> F {
     -dy / (F::one() - x * x).sqrt()
 }
 
+/// `y = x.atan()`: `ẏ = ẋ / (1 + x²)`.
+#[inline]
+pub fn atan_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term((F::one() + x * x).recip(), dx)
+}
+
 /// `y = x.atan()`: `dx = dy / (1 + x²)`.
 #[inline]
 pub fn atan<F: Float>(x: F, _y: F, dy: F) -> F {
     dy / (F::one() + x * x)
+}
+
+/// `y = a.atan2(b)`, the angle of `(b, a)`: `ẏ = (b ȧ - a ḃ) / r²`, with `r = hypot(a, b)`
+/// and `b / r²` formed as `b / r / r` (tiny or huge points neither underflow to the origin nor
+/// overflow); 0 at the origin, where the angle jumps.
+#[inline]
+pub fn atan2_jvp<F: Float>(a: F, b: F, _y: F, da: F, db: F) -> F {
+    if a == F::zero() && b == F::zero() {
+        return F::zero();
+    }
+    let r = a.hypot(b);
+    term(b / r / r, da) + term(-a / r / r, db)
 }
 
 /// `y = a.atan2(b)`, the angle of the point `(b, a)`: `(da, db) = dy (b, -a) / (a² + b²)`, and
@@ -284,10 +556,22 @@ pub fn atan2<F: Float>(a: F, b: F, _y: F, dy: F) -> (F, F) {
     (s * b, -s * a)
 }
 
+/// `y = x.sinh()`: `ẏ = cosh x ẋ`.
+#[inline]
+pub fn sinh_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(x.cosh(), dx)
+}
+
 /// `y = x.sinh()`: `dx = dy cosh x`.
 #[inline]
 pub fn sinh<F: Float>(x: F, _y: F, dy: F) -> F {
     dy * x.cosh()
+}
+
+/// `y = x.cosh()`: `ẏ = sinh x ẋ`.
+#[inline]
+pub fn cosh_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(x.sinh(), dx)
 }
 
 /// `y = x.cosh()`: `dx = dy sinh x`.
@@ -296,16 +580,37 @@ pub fn cosh<F: Float>(x: F, _y: F, dy: F) -> F {
     dy * x.sinh()
 }
 
+/// `y = x.tanh()`: `ẏ = ẋ / cosh² x` (`1 - y²` cancels where `tanh x` rounds to ±1).
+#[inline]
+pub fn tanh_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    let c = x.cosh();
+    term((c * c).recip(), dx)
+}
+
 /// `y = x.tanh()`: `dx = dy (1 - y²)`.
 #[inline]
 pub fn tanh<F: Float>(_x: F, y: F, dy: F) -> F {
     dy * (F::one() - y * y)
 }
 
+/// `y = x.asinh()`: `ẏ = ẋ / hypot(x, 1)`, without overflow of `x²`.
+#[inline]
+pub fn asinh_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    term(x.hypot(F::one()).recip(), dx)
+}
+
 /// `y = x.asinh()`: `dx = dy / √(x² + 1)`.
 #[inline]
 pub fn asinh<F: Float>(x: F, _y: F, dy: F) -> F {
     dy / (x * x + F::one()).sqrt()
+}
+
+/// `y = x.acosh()`: `ẏ = ẋ / (√(x - 1) √(x + 1))`, exact near 1 and without overflow; NaN
+/// below 1, where `acosh` has no value.
+#[inline]
+pub fn acosh_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    let s = (x - F::one()).sqrt() * (x + F::one()).sqrt();
+    term(in_domain(y, s.recip()), dx)
 }
 
 /// `y = x.acosh()`: `dx = dy / √(x² - 1)` (infinite at `x = 1`, NaN for `x < 1`, where the
@@ -315,16 +620,34 @@ pub fn acosh<F: Float>(x: F, y: F, dy: F) -> F {
     in_domain(y, dy / (x * x - F::one()).sqrt())
 }
 
+/// `y = x.atanh()`: `ẏ = ẋ / ((1 - x)(1 + x))` (NaN for `|x| > 1`).
+#[inline]
+pub fn atanh_jvp<F: Float>(x: F, y: F, dx: F) -> F {
+    term(in_domain(y, one_minus_square(x).recip()), dx)
+}
+
 /// `y = x.atanh()`: `dx = dy / (1 - x²)` (infinite at `x = ±1`, NaN for `|x| > 1`).
 #[inline]
 pub fn atanh<F: Float>(x: F, y: F, dy: F) -> F {
     in_domain(y, dy / (F::one() - x * x))
 }
 
+/// `y = x.to_degrees()`: `ẏ = ẋ.to_degrees()` (a linear map is its own derivative).
+#[inline]
+pub fn to_degrees_jvp<F: Float>(_x: F, _y: F, dx: F) -> F {
+    dx.to_degrees()
+}
+
 /// `y = x.to_degrees()`: `dx = dy 180 / π`.
 #[inline]
 pub fn to_degrees<F: Float>(_x: F, _y: F, dy: F) -> F {
     dy.to_degrees()
+}
+
+/// `y = x.to_radians()`: `ẏ = ẋ.to_radians()`.
+#[inline]
+pub fn to_radians_jvp<F: Float>(_x: F, _y: F, dx: F) -> F {
+    dx.to_radians()
 }
 
 /// `y = x.to_radians()`: `dx = dy π / 180`.
@@ -334,6 +657,16 @@ pub fn to_radians<F: Float>(_x: F, _y: F, dy: F) -> F {
 }
 
 // ----- piecewise functions -----
+
+/// `y = x.abs()`: `ẏ = sign(x) ẋ`, and 0 at `x = ±0` (the midpoint of `[-1, 1]`).
+#[inline]
+pub fn abs_jvp<F: Float>(x: F, _y: F, dx: F) -> F {
+    if x == F::zero() {
+        F::zero()
+    } else {
+        term(x.signum(), dx)
+    }
+}
 
 /// `y = x.abs()`: `dx = dy signum(x)`, and 0 at `x = 0`.
 ///
@@ -345,6 +678,22 @@ pub fn abs<F: Float>(x: F, _y: F, dy: F) -> F {
         F::zero()
     } else {
         dy * x.signum()
+    }
+}
+
+/// `y = x.copysign(s)`: `ẏ = ẋ` when `x` and `s` have the same sign bit, `-ẋ` otherwise, 0
+/// at `x = ±0` (as [`abs_jvp`]), NaN for a NaN `x`; `s` contributes nothing (the result is
+/// piecewise constant in it).
+#[inline]
+pub fn copysign_jvp<F: Float>(x: F, s: F, _y: F, dx: F, _ds: F) -> F {
+    if x == F::zero() {
+        F::zero()
+    } else if x.is_nan() {
+        term(F::nan(), dx)
+    } else if x.is_sign_negative() == s.is_sign_negative() {
+        dx
+    } else {
+        -dx
     }
 }
 
@@ -366,12 +715,39 @@ pub fn copysign<F: Float>(x: F, s: F, _y: F, dy: F) -> (F, F) {
     (dx, F::zero())
 }
 
+/// `y = a.max(b)`: the tangent of the operand returned; on a tie half of each; a NaN operand
+/// is ignored as the value ignores it.
+#[inline]
+pub fn max_jvp<F: Float>(a: F, b: F, _y: F, da: F, db: F) -> F {
+    selected(a, b, da, db, a > b)
+}
+
 /// `y = a.max(b)`: the adjoint goes to the operand that was returned; on a tie it is split
 /// evenly, so `max(a, b)` and `max(b, a)` have the same gradient and `x.max(x)` has derivative 1.
 /// A NaN operand is ignored by `max` and gets no adjoint.
 #[inline]
 pub fn max<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
     select(a, b, y, dy)
+}
+
+/// `y = a.min(b)`: as [`max_jvp`].
+#[inline]
+pub fn min_jvp<F: Float>(a: F, b: F, _y: F, da: F, db: F) -> F {
+    selected(a, b, da, db, a < b)
+}
+
+/// The tangent of `max`/`min`, which return one of their operands; `first_wins` is whether
+/// the comparison that defines the primitive picks `a`.
+#[inline]
+fn selected<F: Float>(a: F, b: F, da: F, db: F, first_wins: bool) -> F {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => term(F::nan(), da) + term(F::nan(), db),
+        (true, false) => db,
+        (false, true) => da,
+        (false, false) if a == b => c::<F>(0.5) * da + c::<F>(0.5) * db,
+        (false, false) if first_wins => da,
+        (false, false) => db,
+    }
 }
 
 /// `y = a.min(b)`: as [`max`].
@@ -396,10 +772,33 @@ fn select<F: Float>(a: F, b: F, y: F, dy: F) -> (F, F) {
     }
 }
 
+/// `y = x.fract()`: `ẏ = ẋ` (slope 1 on both sides of every jump).
+#[inline]
+pub fn fract_jvp<F: Float>(_x: F, _y: F, dx: F) -> F {
+    dx
+}
+
 /// `y = x.fract() = x - trunc(x)`: `dx = dy` (the jumps at integers have slope 1 on both sides).
 #[inline]
 pub fn fract<F: Float>(_x: F, _y: F, dy: F) -> F {
     dy
+}
+
+/// `y = x.clamp(lo, hi)`: the tangent of whichever of `x`, `lo`, `hi` was returned; `x`'s
+/// on a bound or for a NaN `x`; `lo`'s above a degenerate interval `lo == hi`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, tangents: the rule shape"
+)]
+#[inline]
+pub fn clamp_jvp<F: Float>(x: F, lo: F, hi: F, _y: F, dx: F, dlo: F, dhi: F) -> F {
+    if x.is_nan() || (lo <= x && x <= hi) {
+        dx
+    } else if x < lo || lo == hi {
+        dlo
+    } else {
+        dhi
+    }
 }
 
 /// `y = x.clamp(lo, hi)`: the adjoint goes to whichever of `x`, `lo`, `hi` was returned; at
@@ -565,6 +964,62 @@ pub fn axpy<F: Float>(
     x.iter()
         .zip(dout)
         .fold(F::zero(), |acc, (&a, &g)| acc + a * g)
+}
+
+// ----- special functions (`crate::special`) -----
+
+/// `y = special::erf(x)`: `ẏ = 2/√π e^(−x²) ẋ`.
+#[inline]
+pub fn erf_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+    term(
+        c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
+        dx,
+    )
+}
+
+/// `y = special::erf(x)`: `dx = dy 2/√π / e^(x²)`.
+#[inline]
+pub fn erf<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+    dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
+}
+
+/// `y = special::erfc(x)`: `ẏ = −2/√π e^(−x²) ẋ`.
+#[inline]
+pub fn erfc_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+    term(
+        -c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
+        dx,
+    )
+}
+
+/// `y = special::erfc(x)`: `dx = −dy 2/√π / e^(x²)`.
+#[inline]
+pub fn erfc<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+    -dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
+}
+
+/// `y = special::ln_gamma(x) = ln |Γ(x)|`: `ẏ = ψ(x) ẋ`, the digamma function.
+#[inline]
+pub fn ln_gamma_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+    term(x.digamma(), dx)
+}
+
+/// `y = special::ln_gamma(x)`: `dx = dy ψ(x)` (NaN at the poles `0, −1, …`, where `ψ` is).
+#[inline]
+pub fn ln_gamma<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+    dy * x.digamma()
+}
+
+/// `y = special::digamma(x) = ψ(x)`: `ẏ = ψ′(x) ẋ`, the trigamma function.
+#[inline]
+pub fn digamma_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+    term(x.trigamma(), dx)
+}
+
+/// `y = special::digamma(x)`: `dx = dy ψ′(x)`.
+#[inline]
+pub fn digamma<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+    dy * x.trigamma()
 }
 
 #[cfg(test)]
@@ -922,6 +1377,36 @@ mod tests {
         let mut dx = vec![0.0; 2];
         norm2(&[0.0, 0.0], 0.0, 1.0, &mut dx);
         assert_eq!(dx, [0.0, 0.0]);
+    }
+
+    /// The tangent rules are generic too: in f32 they agree with f64 to f32's precision.
+    #[test]
+    fn tangent_rules_generic_over_f32() {
+        type Unary32 = fn(f32, f32, f32) -> f32;
+        type Unary64 = fn(f64, f64, f64) -> f64;
+        let cases: [(&str, Unary32, Unary64, f64); 5] = [
+            ("sin", sin_jvp, sin_jvp, f64::sin(0.7)),
+            ("tanh", tanh_jvp, tanh_jvp, f64::tanh(0.7)),
+            ("sqrt", sqrt_jvp, sqrt_jvp, f64::sqrt(0.7)),
+            ("erf", erf_jvp, erf_jvp, crate::special::erf(0.7)),
+            (
+                "digamma",
+                digamma_jvp,
+                digamma_jvp,
+                crate::special::digamma(0.7),
+            ),
+        ];
+        for (name, single, double, y) in cases {
+            let got = single(0.7, y as f32, 2.0);
+            let want = double(0.7, y, 2.0);
+            assert!(
+                (f64::from(got) - want).abs() < 1e-5 * (1.0 + want.abs()),
+                "{name}_jvp in f32: {got} vs {want}"
+            );
+        }
+        assert_eq!(powi_jvp(2.0f32, 3, 8.0, 1.0), 12.0);
+        assert_eq!(cast_jvp::<f32, f64>(0.5, 0.5, 2.0), 2.0);
+        assert_eq!(mul_jvp(2.0f32, 3.0, 6.0, 1.0, 0.0), 3.0);
     }
 
     #[test]

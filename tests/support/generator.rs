@@ -339,48 +339,87 @@ pub enum Arg {
     Int(IExpr),
 }
 
-/// Unary primitives, and how each is kept inside its domain and bounded.
-pub const UNARY: &[&str] = &[
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "asinh",
-    "acosh",
-    "atanh",
-    "exp",
-    "exp2",
-    "exp_m1",
-    "ln",
-    "log10",
-    "log2",
-    "ln_1p",
-    "sqrt",
-    "cbrt",
-    "abs",
-    "recip",
-    "powi",
-    "floor",
-    "ceil",
-    "round",
-    "trunc",
-    "fract",
-    "signum",
-    "to_degrees",
-    "to_radians",
-    "sin_cos0",
-    "sin_cos1",
-];
+/// The macro's table of primitives (`ad-macro/src/prims.rs`, free of dependencies), from which
+/// [`unary`] and [`binary`] draw.
+#[path = "../../ad-macro/src/prims.rs"]
+#[allow(
+    dead_code,
+    reason = "the generator reads the rows, not the macro's lookups"
+)]
+mod prims;
 
-/// Binary primitives.
-pub const BINARY: &[&str] = &[
-    "atan2", "hypot", "max", "min", "powf", "log", "rem", "clamp", "copysign",
-];
+/// Primitives the generator makes by other means: `Expr::Bin`, `Div`, `Neg`, `MulAdd`.
+const DRAWN_ELSEWHERE: &[&str] = &["add", "sub", "mul", "div", "neg", "mul_add"];
+
+/// The table's primitives on floats giving floats (not queries, not `to_bits`, not the
+/// `linalg` functions on containers) with `floats` float operands (and any integer ones, as
+/// `powi`'s exponent), in table order, so that a seed draws the same programs until the table
+/// changes.
+fn drawable(floats: impl Fn(usize) -> bool) -> impl Iterator<Item = &'static prims::Prim> {
+    use prims::{Derivative, Operand};
+    prims::PRIMS.iter().filter(move |p| {
+        matches!(p.derivative, Derivative::Rule | Derivative::Zero)
+            && !p.array_result
+            && !p.operands.contains(&Operand::Array)
+            && floats(p.operands.iter().filter(|o| **o == Operand::Float).count())
+            && !DRAWN_ELSEWHERE.contains(&p.name)
+    })
+}
+
+/// Unary primitives: every primitive of the table with one float operand; one name per
+/// result of a multi-result one (`sin_cos0`, `sin_cos1`: the tuple's elements).
+pub fn unary() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = Vec::new();
+        for p in drawable(|n| n == 1) {
+            match p.results {
+                1 => names.push(p.name),
+                // A handful of strings, made once per process.
+                n => names
+                    .extend((0..n).map(|k| -> &'static str { format!("{}{k}", p.name).leak() })),
+            }
+        }
+        names
+    })
+}
+
+/// Binary primitives: every primitive of the table with two or more float operands (`rem`,
+/// which `Expr::Bin` does not draw, `clamp`, drawn with a constant lower bound).
+pub fn binary() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| drawable(|n| n >= 2).map(|p| p.name).collect())
+}
+
+/// `name(args..)` as the table writes it (`a.name(b)`, `ad_runtime::special::name(a)`), each
+/// argument kept inside the primitive's domain: the form of a primitive `Expr::print` has no
+/// form of its own for. Its operands must be floats (an integer operand, as `powi`'s, needs a
+/// form of its own).
+fn table_form(name: &str, args: &[String]) -> String {
+    use prims::{Domain, Syntax};
+    let Some(p) = prims::PRIMS.iter().find(|p| p.name == name) else {
+        panic!("generator: no primitive `{name}` in prims.rs");
+    };
+    // A primitive of more operands than the expression has (a ternary one drawn as binary)
+    // gets the last again.
+    let last = args.last().cloned().unwrap_or_default();
+    let padded = args.iter().cloned().chain(std::iter::repeat(last));
+    let args: Vec<String> = padded
+        .take(p.operands.len().max(args.len()))
+        .map(|a| match p.domain {
+            Domain::Real => a.clone(),
+            Domain::Small => format!("({a}.tanh() * 2.0)"),
+            Domain::Unit => format!("({a}.tanh() * 0.9)"),
+            Domain::Positive => format!("({a} * {a} + 0.5)"),
+            Domain::AboveMinusOne => format!("({a} * {a})"),
+            Domain::AboveOne => format!("({a} * {a} + 1.5)"),
+        })
+        .collect();
+    match p.syntax {
+        Syntax::Function(module) => format!("ad_runtime::{module}::{name}({})", args.join(", ")),
+        _ => format!("{}.{name}({})", args[0], args[1..].join(", ")),
+    }
+}
 
 impl Expr {
     /// The Rust source of the expression.
@@ -430,7 +469,7 @@ impl Expr {
                     "sin_cos0" => format!("{a}.sin_cos().0"),
                     "sin_cos1" => format!("{a}.sin_cos().1"),
                     "to_degrees" => format!("({a}.tanh().to_degrees() * 0.01)"),
-                    _ => format!("{a}.{name}()"),
+                    _ => table_form(name, &[a]),
                 }
             }
             Expr::Binary(name, a, b) => {
@@ -448,7 +487,7 @@ impl Expr {
                         let s = format!("{b}.signum() * ({b} * {b} + 0.5)");
                         format!("({x}).copysign({s})")
                     }
-                    _ => format!("{a}.{name}({b})"),
+                    _ => table_form(name, &[a, b]),
                 }
             }
             Expr::MulAdd(a, b, c) => format!("{}.mul_add({}, {})", r(a), p(b), p(c)),
@@ -1523,8 +1562,12 @@ impl Generator {
             0..=2 => Expr::Bin(*self.rng.pick(&['+', '-', '*']), sub(self), sub(self)),
             3 => Expr::Div(sub(self), sub(self), self.rng.float(0.5, 2.0)),
             4 => Expr::Neg(sub(self)),
-            5..=7 => Expr::Unary(UNARY[self.rng.below(UNARY.len())], sub(self)),
-            8 => Expr::Binary(BINARY[self.rng.below(BINARY.len())], sub(self), sub(self)),
+            5..=7 => Expr::Unary(unary()[self.rng.below(unary().len())], sub(self)),
+            8 => Expr::Binary(
+                binary()[self.rng.below(binary().len())],
+                sub(self),
+                sub(self),
+            ),
             9 => Expr::MulAdd(sub(self), sub(self), sub(self)),
             10 if self.config.calls && !self.signatures.is_empty() => self.call(scope, depth),
             11 => Expr::If(Box::new(self.cond(scope)), sub(self), sub(self)),

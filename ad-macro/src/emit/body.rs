@@ -674,13 +674,14 @@ impl<'a> Body<'a> {
                         let op = Punct::new(c, Spacing::Alone);
                         quote_spanned!(span=> #op #a)
                     }
-                    (Syntax::Function, _) => {
-                        let name = Ident::new(prim.name, span);
+                    (Syntax::Function(module), _) => {
+                        let (module, name) =
+                            (Ident::new(module, span), Ident::new(prim.name, span));
                         let args = args.iter().zip(prim.operands).map(|(a, kind)| match kind {
                             crate::prims::Operand::Array => quote!(&#a),
                             _ => a.clone(),
                         });
-                        let function = quote_spanned!(span=> #krate::linalg::#name);
+                        let function = quote_spanned!(span=> #krate::#module::#name);
                         let function = match op
                             .results
                             .first()

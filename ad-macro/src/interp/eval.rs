@@ -460,7 +460,7 @@ impl<N: Num> Machine<'_, N> {
             .iter()
             .map(|&v| self.get(v))
             .collect::<Result<_, _>>()?;
-        if syntax == crate::prims::Syntax::Function {
+        if syntax == crate::prims::Syntax::Function("linalg") {
             return Err(format!("linalg `{name}` is not interpreted"));
         }
         // Integer arithmetic: the operators on indices and counters.
@@ -476,16 +476,8 @@ impl<N: Num> Machine<'_, N> {
             };
             return Ok(vec![V::I(r)]);
         }
-        const QUERIES: &[&str] = &[
-            "is_nan",
-            "is_infinite",
-            "is_finite",
-            "is_normal",
-            "is_sign_positive",
-            "is_sign_negative",
-        ];
-        if QUERIES.contains(&name) {
-            return Ok(vec![V::B(math::query(name, values[0].float()?.value()))]);
+        if let Some(b) = math::query(name, values[0].float()?.value()) {
+            return Ok(vec![V::B(b)]);
         }
         let operands: Vec<N> = values.iter().map(V::float).collect::<Result<_, _>>()?;
         Ok(N::prim(name, &operands).into_iter().map(V::F).collect())

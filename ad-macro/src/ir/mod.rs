@@ -109,9 +109,10 @@ pub struct Func {
     /// index argument of the forward sweep's loop and that of its reverse (`reverse::fuse`
     /// fuses such pairs).
     pub reversed_loops: Vec<(Value, Value)>,
-    /// The paths the user wrote for `linalg` primitives, by the op's result: the emitted call
-    /// checks that the path is the runtime's function (a module of the user's named `linalg`
-    /// would otherwise be differentiated by the runtime's rule).
+    /// The paths the user wrote for runtime-function primitives (`linalg::dot`,
+    /// `special::erf`), by the op's result: the emitted call checks that the path is the
+    /// runtime's function (a module of the user's named `linalg` or `special` would otherwise
+    /// be differentiated by the runtime's rule).
     pub written_paths: std::collections::HashMap<Value, syn::ExprPath>,
     /// The number of op ids lowering gave out ([`Func::number_ops`]).
     pub op_ids: u32,
@@ -203,7 +204,7 @@ pub enum OpKind {
     Lit(syn::Lit),
     /// A path that is not a local: a constant (`f64::consts::PI`, a `const`), a unit value.
     Path(syn::ExprPath),
-    /// A primitive from the table, `+` or `sin`; differentiable unless `Derivative::Zero`.
+    /// A primitive from the table, `+` or `sin`; differentiable if `Derivative::Rule`.
     Prim(&'static Prim, Vec<Value>),
     /// `x as ty`, and what `ty` is (settled by lowering). Differentiable between float types.
     Cast(Value, Box<syn::Type>, Number),

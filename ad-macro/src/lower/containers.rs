@@ -331,8 +331,15 @@ impl Lower<'_> {
         Some(Ok(Val::One(self.version(OpKind::Array(init), span, None))))
     }
 
-    /// `linalg::name(..)` of `ad_runtime::linalg`; `None` for other calls.
-    pub(super) fn linalg_call(
+    /// `module::name(..)` of a runtime function in the table (`linalg::dot`, `special::erf`),
+    /// by any path ending in those two segments; `None` for other calls. The path is kept
+    /// (`written_paths`): the emitted call checks that it names the runtime's function, so a
+    /// module of the user's called `linalg` or `special` is a type error, not a wrong
+    /// derivative.
+    ///
+    /// Before: `let p = special::erf(x * y);`
+    /// After:  `%p.3 = erf %2` (a `prim` op; emitted as `same_fn(<rt>::special::erf, special::erf)(%2)`)
+    pub(super) fn runtime_function_call(
         &mut self,
         func: &syn::ExprPath,
         args: &Punctuated<Expr, Token![,]>,
@@ -342,15 +349,19 @@ impl Lower<'_> {
         let [.., module, name] = segments.as_slice() else {
             return None;
         };
-        if module.ident != "linalg" {
+        if func.qself.is_some() || !module.arguments.is_none() || !name.arguments.is_none() {
             return None;
         }
-        let prim = crate::prims::function(&name.ident.to_string(), args.len())?;
+        let prim = crate::prims::function(
+            &module.ident.to_string(),
+            &name.ident.to_string(),
+            args.len(),
+        )?;
         let mut operands = Vec::new();
         let mut failed = None;
         for (arg, kind) in args.iter().zip(prim.operands) {
             let value = match kind {
-                crate::prims::Operand::Array => self.container_arg(arg, &name.ident),
+                crate::prims::Operand::Array => self.container_arg(arg, &module.ident, &name.ident),
                 _ => self.value(arg),
             };
             match value {
@@ -371,14 +382,19 @@ impl Lower<'_> {
     }
 
     /// A container argument: `x`, `&x` or `&mut x` of a container.
-    fn container_arg(&mut self, arg: &Expr, function: &proc_macro2::Ident) -> R<Value> {
+    fn container_arg(
+        &mut self,
+        arg: &Expr,
+        module: &proc_macro2::Ident,
+        function: &proc_macro2::Ident,
+    ) -> R<Value> {
         let inner = match arg {
             Expr::Reference(r) => &*r.expr,
             other => other,
         };
         let value = self.value(inner)?;
         if !self.is_container(value) {
-            return Err(self.error(arg, format!("`linalg::{function}` takes containers here: pass a slice, `Vec` or array, as `&x`")));
+            return Err(self.error(arg, format!("`{module}::{function}` takes containers here: pass a slice, `Vec` or array, as `&x`")));
         }
         Ok(value)
     }
@@ -399,7 +415,7 @@ impl Lower<'_> {
             Ok(_) => return None,
             Err(e) => return Some(Err(e)),
         };
-        let sum = crate::prims::function("sum", 1)?;
+        let sum = crate::prims::function("linalg", "sum", 1)?;
         Some(Ok(self.push1(OpKind::Prim(sum, vec![array]), span)))
     }
 

@@ -675,7 +675,7 @@ impl Lower<'_> {
                 if let Some(array) = self.vec_constructor(func, &call.args, span) {
                     return array;
                 }
-                if let Some(result) = self.linalg_call(func, &call.args, span) {
+                if let Some(result) = self.runtime_function_call(func, &call.args, span) {
                     return result;
                 }
                 if let Some(prim) = self.path_prim(func, call.args.len()) {

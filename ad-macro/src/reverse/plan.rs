@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use super::Sweep;
 use super::regions::Context;
 use crate::ir::{Func, Op, OpKind, StashKind, Through, Value};
-use crate::prims::Derivative;
+use crate::prims;
 
 /// The decision for one region. Values are the primal's; the region's context maps them to
 /// their stand-ins in the reversed region.
@@ -158,24 +158,6 @@ impl Cost<'_> {
 /// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
 /// a few cycles at most (arithmetic, comparisons, casts; not transcendental functions).
 fn is_cheap(op: &Op) -> bool {
-    const CHEAP: &[&str] = &[
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "rem",
-        "neg",
-        "mul_add",
-        "recip",
-        "abs",
-        "max",
-        "min",
-        "clamp",
-        "fract",
-        "powi",
-        "to_degrees",
-        "to_radians",
-    ];
     op.results.len() == 1
         && match &op.kind {
             OpKind::Lit(_)
@@ -186,9 +168,8 @@ fn is_cheap(op: &Op) -> bool {
             | OpKind::Matches(..) => true,
             // `*r` reads memory that may have changed since: kept, not read again.
             OpKind::Unary(op, _) => !matches!(op, syn::UnOp::Deref(_)),
-            OpKind::Prim(prim, _) => {
-                prim.derivative != Derivative::Rule || CHEAP.contains(&prim.name)
-            }
+            // The table's cost class (`prims.rs`).
+            OpKind::Prim(prim, _) => prim.cost == prims::Cost::Cheap,
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.
             OpKind::Call(call) => call.through == Through::Constructor,
             OpKind::Method { method, args, .. } => method == "unwrap" && args.is_empty(),
