@@ -22,6 +22,19 @@ use super::Sweep;
 use crate::ir::{Activity, ArrayInit, Block, Func, Op, OpId, OpKind, Value};
 
 impl<'a> Sweep<'a> {
+    /// `d(source) += buffer`, elementwise, if `source` (a container whose elements were
+    /// copied) is active.
+    fn add_all_into(&mut self, source: Value, buffer: Value, span: Span) {
+        if self.active(source) {
+            let into = self.buffer(source, span);
+            let add = OpKind::BufferAddAll {
+                buffer: into,
+                from: buffer,
+            };
+            self.emit(add, span, Vec::new());
+        }
+    }
+
     /// Reverses `op` if it is a container op; `false` otherwise.
     pub(super) fn reverse_container(&mut self, op: &'a Op) -> bool {
         let span = op.span;
@@ -60,17 +73,7 @@ impl<'a> Sweep<'a> {
                 // change length).
                 if self.active_storage(*array) {
                     let buffer = self.buffer(*array, span);
-                    if self.active(*from) {
-                        let into = self.buffer(*from, span);
-                        self.emit(
-                            OpKind::BufferAddAll {
-                                buffer: into,
-                                from: buffer,
-                            },
-                            span,
-                            Vec::new(),
-                        );
-                    }
+                    self.add_all_into(*from, buffer, span);
                     if let Some(len) = len {
                         let len = self.read(*len);
                         self.emit(OpKind::BufferReset { buffer, len }, span, Vec::new());
@@ -111,17 +114,7 @@ impl<'a> Sweep<'a> {
                         }
                         ArrayInit::Empty { .. } | ArrayInit::Uninit => {}
                         ArrayInit::Copy { source, .. } => {
-                            if self.active(*source) {
-                                let into = self.buffer(*source, span);
-                                self.emit(
-                                    OpKind::BufferAddAll {
-                                        buffer: into,
-                                        from: buffer,
-                                    },
-                                    span,
-                                    Vec::new(),
-                                );
-                            }
+                            self.add_all_into(*source, buffer, span);
                         }
                     }
                 }
