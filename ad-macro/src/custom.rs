@@ -35,74 +35,27 @@ pub fn check(sig: &Signature, errors: &mut Errors) {
 /// The adjoint program of a function with a user-given derivative; its seed parameter is
 /// named `seed`.
 pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident: Ident) -> Func {
-    let mut func = Func {
-        name: format!("{}_vjp", item.sig.ident),
-        ..Func::default()
-    };
     let span = match custom {
         Custom::Rule(path) => syn::spanned::Spanned::span(path),
         Custom::Zero(ident) => ident.span(),
     };
-    let mut ops = Vec::new();
-    for param in &sig.params {
-        let value = func.new_value(param.ident.as_ref().map(ToString::to_string));
-        if param.shape.is_container() {
-            func.values[value.index()].storage = Some(value);
-        }
-        func.params.push(Param {
-            value,
-            ident: param.ident.clone(),
-        });
-    }
-    let seed = func.new_value(Some("seed".into()));
-    func.params.push(Param {
-        value: seed,
-        ident: Some(seed_ident),
-    });
-
-    // The value, as the original computes it.
-    let y = push(
-        &mut func,
-        &mut ops,
+    let mut build = Build {
+        func: Func {
+            name: format!("{}_vjp", item.sig.ident),
+            ..Func::default()
+        },
+        ops: Vec::new(),
         span,
-        OpKind::Original(item.block.clone()),
-        Some("y".into()),
-    );
-    let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
-    if container {
-        func.values[y.index()].storage = Some(y);
-    }
-    if let Some(op) = ops.last_mut() {
-        op.ty = Some(Box::new(sig.ret.clone()));
-    }
-    let returned = match &sig.output {
-        Output::Tuple(types) => (0..types.len())
-            .map(|k| {
-                let member = syn::Member::Unnamed(syn::Index {
-                    index: k as u32,
-                    span,
-                });
-                push(&mut func, &mut ops, span, OpKind::Field(y, member), None)
-            })
-            .collect(),
-        _ => vec![y],
     };
-    let reverse_start = ops.len();
-
-    // The adjoint buffers of active containers, which the rule adds into.
-    let params: Vec<(Value, &crate::signature::Param)> = func
-        .params
-        .iter()
+    let seed = build.params(sig, seed_ident);
+    let (y, returned) = build.original(item, sig);
+    let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
+    let reverse_start = build.ops.len();
+    let params: Vec<(Value, &crate::signature::Param)> = (build.func.params.iter())
         .map(|p| p.value)
         .zip(&sig.params)
         .collect();
-    let mut buffers = Vec::new();
-    for &(value, param) in &params {
-        if param.active && param.shape.is_container() {
-            let name = param.ident.as_ref().map(|i| format!("d{i}"));
-            buffers.push(push(&mut func, &mut ops, span, OpKind::Buffer(value), name));
-        }
-    }
+    let buffers = build.buffers(&params);
     let scalars: Vec<(Value, Option<String>)> = params
         .iter()
         .filter(|(_, p)| p.active && matches!(p.shape, Shape::Scalar))
@@ -110,70 +63,179 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
         .collect();
     let adjoints: Vec<Value> = match custom {
         Custom::Rule(path) => {
-            let mut args: Vec<Arg> = params
-                .iter()
-                .map(|&(v, p)| match (&p.shape, &p.ty) {
-                    (Shape::Slice { .. } | Shape::Array { .. }, syn::Type::Path(_)) => {
-                        Arg::Clone(v)
-                    }
-                    _ => Arg::Value(v),
-                })
-                .collect();
-            args.push(if container {
-                Arg::Ref(y)
-            } else {
-                Arg::Value(y)
-            });
-            args.push(if container {
-                Arg::Ref(seed)
-            } else {
-                Arg::Value(seed)
-            });
-            args.extend(buffers.iter().map(|&b| Arg::Mut(b)));
-            let results: Vec<Value> = scalars
-                .iter()
-                .map(|(_, name)| func.new_value(name.clone()))
-                .collect();
-            // The adjoints' types, so that a rule returning the wrong ones is an error saying
-            // what it should return.
-            let types: Vec<&syn::Type> = params
-                .iter()
-                .filter(|(_, p)| p.active && matches!(p.shape, Shape::Scalar))
-                .map(|(_, p)| &p.ty)
-                .collect();
-            let ty: syn::Type = match types.as_slice() {
-                [one] => (*one).clone(),
-                many => syn::parse_quote!((#(#many),*)),
-            };
-            ops.push(Op {
-                results: results.clone(),
-                kind: OpKind::Pullback {
-                    rule: Rule::User(path.clone()),
-                    args,
-                },
-                span,
-                ty: Some(Box::new(ty)),
-                id: OpId::NONE,
-            });
-            results
+            build.rule_pullback(path, &params, &scalars, (y, seed), &buffers, container)
         }
-        Custom::Zero(_) => scalars
-            .iter()
-            .map(|(v, name)| {
-                push(
-                    &mut func,
-                    &mut ops,
-                    span,
-                    OpKind::ZeroLike(*v),
-                    name.clone(),
-                )
-            })
+        Custom::Zero(_) => (scalars.iter())
+            .map(|(v, name)| build.push(OpKind::ZeroLike(*v), name.clone()))
             .collect(),
     };
+    let yields = yields(returned, &params, adjoints, buffers);
+    let mut func = build.func;
+    func.body = Block {
+        args: Vec::new(),
+        ops: build.ops,
+        yields,
+    };
+    func.reverse_start = reverse_start;
+    func
+}
+
+/// The adjoint program of a given derivative as it is built: its function, the ops of its
+/// body so far, and the span they all get (the rule's path).
+struct Build {
+    func: Func,
+    ops: Vec<Op>,
+    span: proc_macro2::Span,
+}
+
+impl Build {
+    /// Pushes an op with one result.
+    fn push(&mut self, kind: OpKind, name: Option<String>) -> Value {
+        let v = self.func.new_value(name);
+        self.ops.push(Op {
+            results: vec![v],
+            kind,
+            span: self.span,
+            ty: None,
+            id: OpId::NONE,
+        });
+        v
+    }
+
+    /// Step of [`adjoint`]: the primal's parameters, containers being their own storage,
+    /// then the seed.
+    fn params(&mut self, sig: &Signature, seed_ident: Ident) -> Value {
+        let func = &mut self.func;
+        for param in &sig.params {
+            let value = func.new_value(param.ident.as_ref().map(ToString::to_string));
+            if param.shape.is_container() {
+                func.values[value.index()].storage = Some(value);
+            }
+            func.params.push(Param {
+                value,
+                ident: param.ident.clone(),
+            });
+        }
+        let seed = func.new_value(Some("seed".into()));
+        func.params.push(Param {
+            value: seed,
+            ident: Some(seed_ident),
+        });
+        seed
+    }
+
+    /// Step of [`adjoint`]: the value, as the original computes it (typed by the return
+    /// type), and the returned values: its components if a tuple, else itself.
+    fn original(&mut self, item: &syn::ItemFn, sig: &Signature) -> (Value, Vec<Value>) {
+        let span = self.span;
+        let y = self.push(OpKind::Original(item.block.clone()), Some("y".into()));
+        let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
+        if container {
+            self.func.values[y.index()].storage = Some(y);
+        }
+        if let Some(op) = self.ops.last_mut() {
+            op.ty = Some(Box::new(sig.ret.clone()));
+        }
+        let returned = match &sig.output {
+            Output::Tuple(types) => (0..types.len())
+                .map(|k| {
+                    let member = syn::Member::Unnamed(syn::Index {
+                        index: k as u32,
+                        span,
+                    });
+                    self.push(OpKind::Field(y, member), None)
+                })
+                .collect(),
+            _ => vec![y],
+        };
+        (y, returned)
+    }
+
+    /// Step of [`adjoint`]: the adjoint buffers of active containers, which the rule adds
+    /// into.
+    fn buffers(&mut self, params: &[(Value, &crate::signature::Param)]) -> Vec<Value> {
+        let mut buffers = Vec::new();
+        for &(value, param) in params {
+            if param.active && param.shape.is_container() {
+                let name = param.ident.as_ref().map(|i| format!("d{i}"));
+                buffers.push(self.push(OpKind::Buffer(value), name));
+            }
+        }
+        buffers
+    }
+
+    /// Step of [`adjoint`] with `rule = path`: the call of the user's rule, in the shape of
+    /// the runtime's rules (the parameters, the value `y` and its cotangent `seed`, by
+    /// reference for a container, then the adjoint buffers); its results are the adjoints
+    /// of the active float parameters `scalars`.
+    fn rule_pullback(
+        &mut self,
+        path: &syn::Path,
+        params: &[(Value, &crate::signature::Param)],
+        scalars: &[(Value, Option<String>)],
+        (y, seed): (Value, Value),
+        buffers: &[Value],
+        container: bool,
+    ) -> Vec<Value> {
+        let mut args: Vec<Arg> = params
+            .iter()
+            .map(|&(v, p)| match (&p.shape, &p.ty) {
+                (Shape::Slice { .. } | Shape::Array { .. }, syn::Type::Path(_)) => Arg::Clone(v),
+                _ => Arg::Value(v),
+            })
+            .collect();
+        args.push(if container {
+            Arg::Ref(y)
+        } else {
+            Arg::Value(y)
+        });
+        args.push(if container {
+            Arg::Ref(seed)
+        } else {
+            Arg::Value(seed)
+        });
+        args.extend(buffers.iter().map(|&b| Arg::Mut(b)));
+        let results: Vec<Value> = scalars
+            .iter()
+            .map(|(_, name)| self.func.new_value(name.clone()))
+            .collect();
+        // The adjoints' types, so that a rule returning the wrong ones is an error saying
+        // what it should return.
+        let types: Vec<&syn::Type> = params
+            .iter()
+            .filter(|(_, p)| p.active && matches!(p.shape, Shape::Scalar))
+            .map(|(_, p)| &p.ty)
+            .collect();
+        let ty: syn::Type = match types.as_slice() {
+            [one] => (*one).clone(),
+            many => syn::parse_quote!((#(#many),*)),
+        };
+        self.ops.push(Op {
+            results: results.clone(),
+            kind: OpKind::Pullback {
+                rule: Rule::User(path.clone()),
+                args,
+            },
+            span: self.span,
+            ty: Some(Box::new(ty)),
+            id: OpId::NONE,
+        });
+        results
+    }
+}
+
+/// Step of [`adjoint`]: what the program yields, the returned values, then the adjoint of
+/// each active parameter in order (a buffer for a container, else a rule's result).
+fn yields(
+    returned: Vec<Value>,
+    params: &[(Value, &crate::signature::Param)],
+    adjoints: Vec<Value>,
+    buffers: Vec<Value>,
+) -> Vec<Value> {
     let mut adjoints = adjoints.into_iter();
     let mut buffers = buffers.into_iter();
     let mut yields = returned;
-    for (_, param) in &params {
+    for (_, param) in params {
         if param.active {
             let next = match param.shape.is_container() {
                 true => buffers.next(),
@@ -182,30 +244,5 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
             yields.extend(next);
         }
     }
-    func.body = Block {
-        args: Vec::new(),
-        ops,
-        yields,
-    };
-    func.reverse_start = reverse_start;
-    func
-}
-
-/// Pushes an op with one result.
-fn push(
-    func: &mut Func,
-    ops: &mut Vec<Op>,
-    span: proc_macro2::Span,
-    kind: OpKind,
-    name: Option<String>,
-) -> Value {
-    let v = func.new_value(name);
-    ops.push(Op {
-        results: vec![v],
-        kind,
-        span,
-        ty: None,
-        id: OpId::NONE,
-    });
-    v
+    yields
 }

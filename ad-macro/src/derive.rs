@@ -66,6 +66,7 @@ pub fn params(input: TokenStream) -> TokenStream {
     }
 }
 
+/// The impls of `Params`, `AdjointBuffer` and `Flatten` for the struct `item`.
 fn expand(item: &DeriveInput) -> syn::Result<TokenStream> {
     let Data::Struct(data) = &item.data else {
         return Err(syn::Error::new(
@@ -73,103 +74,18 @@ fn expand(item: &DeriveInput) -> syn::Result<TokenStream> {
             "`Params` is derived for structs: put the parameters of a model in a struct's fields",
         ));
     };
-    let mut krate: syn::Path = syn::parse_quote!(::ad_runtime);
-    for attr in item.attrs.iter().filter(|a| a.path().is_ident("params")) {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("crate") {
-                krate = meta.value()?.parse::<syn::LitStr>()?.parse()?;
-                Ok(())
-            } else {
-                Err(meta.error("expected `crate = \"...\"`"))
-            }
-        })?;
-    }
-    let type_params: Vec<&syn::Ident> = item.generics.type_params().map(|p| &p.ident).collect();
-    let mut fields = Vec::new();
-    let mut errors: Option<syn::Error> = None;
-    let members: Vec<(Member, &syn::Field)> = match &data.fields {
-        Fields::Named(named) => named
-            .named
-            .iter()
-            .filter_map(|f| f.ident.clone().map(|i| (Member::Named(i), f)))
-            .collect(),
-        Fields::Unnamed(unnamed) => unnamed
-            .unnamed
-            .iter()
-            .enumerate()
-            .map(|(k, f)| (Member::Unnamed(k.into()), f))
-            .collect(),
-        Fields::Unit => Vec::new(),
-    };
-    for (member, field) in members {
-        let kind = match skipped(field) {
-            Ok(true) => Ok(Kind::Skip),
-            Ok(false) => classify(&field.ty, &type_params, &member),
-            Err(e) => Err(e),
-        };
-        match kind {
-            Ok(kind) => fields.push((member, field, kind)),
-            Err(e) => match &mut errors {
-                Some(errors) => errors.combine(e),
-                None => errors = Some(e),
-            },
-        }
-    }
-    if let Some(errors) = errors {
-        return Err(errors);
-    }
-    let scalar = fields.iter().find_map(|(_, _, kind)| match kind {
-        Kind::Scalar(ty) | Kind::Container(ty) => Some(ty.to_token_stream()),
-        Kind::Nested(ty) => Some(quote!(<#ty as #krate::Params>::Scalar)),
-        Kind::Skip => None,
-    });
-    let Some(scalar) = scalar else {
-        return Err(syn::Error::new(
-            item.ident.span(),
-            "a `Params` struct needs at least one parameter field (a float, a `Vec` or array of floats, or a nested `Params` struct)",
-        ));
-    };
-
+    let krate = runtime_path(item)?;
+    let fields = classify_fields(item, data)?;
+    let scalar = scalar_type(item, &fields, &krate)?;
     let private = quote!(#krate::__private);
     let f = format_ident!("__ad_f");
     let other = format_ident!("__ad_other");
-    let mut zeros = Vec::new();
-    let mut visit = Vec::new();
-    let mut visit_mut = Vec::new();
-    let mut zip = Vec::new();
-    for (m, field, kind) in &fields {
-        let span = field.ty.span();
-        let name = m.to_token_stream().to_string();
-        zeros.push(match kind {
-            Kind::Scalar(_) => quote_spanned!(span=> #m: #krate::num_traits::Zero::zero()),
-            Kind::Container(_) => {
-                quote_spanned!(span=> #m: #private::AdjointBuffer::__ad_zeros(&self.#m))
-            }
-            Kind::Nested(_) => quote_spanned!(span=> #m: #krate::Params::zeros_like(&self.#m)),
-            Kind::Skip => quote_spanned!(span=> #m: ::core::clone::Clone::clone(&self.#m)),
-        });
-        match kind {
-            Kind::Scalar(_) => {
-                visit.push(quote_spanned!(span=> #f(self.#m);));
-                visit_mut.push(quote_spanned!(span=> #f(&mut self.#m);));
-                zip.push(quote_spanned!(span=> #f(&mut self.#m, #other.#m);));
-            }
-            Kind::Container(_) => {
-                visit.push(quote_spanned!(span=> for &v in self.#m.iter() { #f(v); }));
-                visit_mut.push(quote_spanned!(span=> for v in self.#m.iter_mut() { #f(v); }));
-                zip.push(quote_spanned!(span=> #private::field::zip_mut(&mut self.#m, &#other.#m, #name, #f);));
-            }
-            Kind::Nested(_) => {
-                visit.push(quote_spanned!(span=> #krate::Params::for_each(&self.#m, #f);));
-                visit_mut
-                    .push(quote_spanned!(span=> #krate::Params::for_each_mut(&mut self.#m, #f);));
-                zip.push(
-                    quote_spanned!(span=> #krate::Params::zip_mut(&mut self.#m, &#other.#m, #f);),
-                );
-            }
-            Kind::Skip => {}
-        }
-    }
+    let FieldCode {
+        zeros,
+        visit,
+        visit_mut,
+        zip,
+    } = field_code(&fields, &krate, &f, &other);
     let ident = &item.ident;
     let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
     Ok(quote! {
@@ -210,6 +126,152 @@ fn expand(item: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     })
+}
+
+/// Step of [`expand`]: the runtime's path, `::ad_runtime` unless `#[params(crate = "..")]`
+/// names another.
+fn runtime_path(item: &DeriveInput) -> syn::Result<syn::Path> {
+    let mut krate: syn::Path = syn::parse_quote!(::ad_runtime);
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("params")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                krate = meta.value()?.parse::<syn::LitStr>()?.parse()?;
+                Ok(())
+            } else {
+                Err(meta.error("expected `crate = \"...\"`"))
+            }
+        })?;
+    }
+    Ok(krate)
+}
+
+/// Step of [`expand`]: each field with what it is to differentiation; the errors of all
+/// fields together if any is not a parameter field, a nested struct or skipped.
+fn classify_fields<'a>(
+    item: &DeriveInput,
+    data: &'a syn::DataStruct,
+) -> syn::Result<Vec<(Member, &'a syn::Field, Kind)>> {
+    let type_params: Vec<&syn::Ident> = item.generics.type_params().map(|p| &p.ident).collect();
+    let mut fields = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    let members: Vec<(Member, &syn::Field)> = match &data.fields {
+        Fields::Named(named) => named
+            .named
+            .iter()
+            .filter_map(|f| f.ident.clone().map(|i| (Member::Named(i), f)))
+            .collect(),
+        Fields::Unnamed(unnamed) => unnamed
+            .unnamed
+            .iter()
+            .enumerate()
+            .map(|(k, f)| (Member::Unnamed(k.into()), f))
+            .collect(),
+        Fields::Unit => Vec::new(),
+    };
+    for (member, field) in members {
+        let kind = match skipped(field) {
+            Ok(true) => Ok(Kind::Skip),
+            Ok(false) => classify(&field.ty, &type_params, &member),
+            Err(e) => Err(e),
+        };
+        match kind {
+            Ok(kind) => fields.push((member, field, kind)),
+            Err(e) => match &mut errors {
+                Some(errors) => errors.combine(e),
+                None => errors = Some(e),
+            },
+        }
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(fields),
+    }
+}
+
+/// Step of [`expand`]: the struct's scalar type, that of its first parameter field; an error
+/// if it has none.
+fn scalar_type(
+    item: &DeriveInput,
+    fields: &[(Member, &syn::Field, Kind)],
+    krate: &syn::Path,
+) -> syn::Result<TokenStream> {
+    let scalar = fields.iter().find_map(|(_, _, kind)| match kind {
+        Kind::Scalar(ty) | Kind::Container(ty) => Some(ty.to_token_stream()),
+        Kind::Nested(ty) => Some(quote!(<#ty as #krate::Params>::Scalar)),
+        Kind::Skip => None,
+    });
+    scalar.ok_or_else(|| {
+        syn::Error::new(
+            item.ident.span(),
+            "a `Params` struct needs at least one parameter field (a float, a `Vec` or array of floats, or a nested `Params` struct)",
+        )
+    })
+}
+
+/// What each field contributes to the methods of `Params` ([`field_code`]).
+struct FieldCode {
+    /// `zeros_like`'s field initializers.
+    zeros: Vec<TokenStream>,
+    /// The statements of `for_each`, `for_each_mut` and `zip_mut`.
+    visit: Vec<TokenStream>,
+    visit_mut: Vec<TokenStream>,
+    zip: Vec<TokenStream>,
+}
+
+/// Step of [`expand`]: each field's part of the methods of `Params`, spanned at its type;
+/// `f` is the closure the visits call, `other` the struct `zip_mut` reads.
+fn field_code(
+    fields: &[(Member, &syn::Field, Kind)],
+    krate: &syn::Path,
+    f: &syn::Ident,
+    other: &syn::Ident,
+) -> FieldCode {
+    let private = quote!(#krate::__private);
+    let mut code = FieldCode {
+        zeros: Vec::new(),
+        visit: Vec::new(),
+        visit_mut: Vec::new(),
+        zip: Vec::new(),
+    };
+    for (m, field, kind) in fields {
+        let span = field.ty.span();
+        let name = m.to_token_stream().to_string();
+        code.zeros.push(match kind {
+            Kind::Scalar(_) => quote_spanned!(span=> #m: #krate::num_traits::Zero::zero()),
+            Kind::Container(_) => {
+                quote_spanned!(span=> #m: #private::AdjointBuffer::__ad_zeros(&self.#m))
+            }
+            Kind::Nested(_) => quote_spanned!(span=> #m: #krate::Params::zeros_like(&self.#m)),
+            Kind::Skip => quote_spanned!(span=> #m: ::core::clone::Clone::clone(&self.#m)),
+        });
+        match kind {
+            Kind::Scalar(_) => {
+                code.visit.push(quote_spanned!(span=> #f(self.#m);));
+                code.visit_mut
+                    .push(quote_spanned!(span=> #f(&mut self.#m);));
+                code.zip
+                    .push(quote_spanned!(span=> #f(&mut self.#m, #other.#m);));
+            }
+            Kind::Container(_) => {
+                code.visit
+                    .push(quote_spanned!(span=> for &v in self.#m.iter() { #f(v); }));
+                code.visit_mut
+                    .push(quote_spanned!(span=> for v in self.#m.iter_mut() { #f(v); }));
+                code.zip.push(quote_spanned!(span=> #private::field::zip_mut(&mut self.#m, &#other.#m, #name, #f);));
+            }
+            Kind::Nested(_) => {
+                code.visit
+                    .push(quote_spanned!(span=> #krate::Params::for_each(&self.#m, #f);));
+                code.visit_mut
+                    .push(quote_spanned!(span=> #krate::Params::for_each_mut(&mut self.#m, #f);));
+                code.zip.push(
+                    quote_spanned!(span=> #krate::Params::zip_mut(&mut self.#m, &#other.#m, #f);),
+                );
+            }
+            Kind::Skip => {}
+        }
+    }
+    code
 }
 
 /// Whether the field is marked `#[params(skip)]`.

@@ -137,150 +137,21 @@ impl Signature {
         let wrt = options.wrt.as_deref();
         let given = options.custom.is_some();
         let before = errors.count();
-        if let Some(token) = &sig.asyncness {
-            errors.spanned(token, "async functions are not supported: differentiate the synchronous computation and call it from async code");
-        }
-        if let syn::Safety::Unsafe(token) = &sig.safety {
-            errors.spanned(token, "unsafe functions are not supported: #[reverse] differentiates safe code; move the unsafe part out");
-        }
-        if let Some(abi) = &sig.abi {
-            errors.spanned(abi, "`extern` functions are not supported: put #[reverse] on a plain Rust function and call it from the `extern` one");
-        }
-        if let Some(variadic) = &sig.variadic {
-            errors.spanned(variadic, "variadic functions are not supported");
-        }
+        check_qualifiers(sig, errors);
         let mut float_generics = float_generics(&sig.generics);
         float_generics.extend(options.floats.iter().cloned());
-        let mut params = Vec::new();
-        for arg in &sig.inputs {
-            match arg {
-                FnArg::Receiver(receiver) => {
-                    let ty: Type = match &receiver.kind {
-                        syn::ReceiverKind::Value if receiver.mutability.is_none() => {
-                            syn::parse_quote!(Self)
-                        }
-                        syn::ReceiverKind::Reference(_, _, None) => syn::parse_quote!(&Self),
-                        _ => {
-                            errors.spanned(receiver, "only `&self` and `self` receivers are supported: a #[reverse] method reads its parameter struct and does not write it");
-                            continue;
-                        }
-                    };
-                    // `self` is a parameter struct, active unless `wrt(...)` leaves it out.
-                    params.push(Param {
-                        ident: Some(Ident::new("self", receiver.self_token.span)),
-                        ty,
-                        shape: Shape::Struct {
-                            ty: syn::parse_quote!(Self),
-                        },
-                        active: wrt.is_none_or(|names| names.iter().any(|n| n == "self")),
-                    });
-                }
-                FnArg::Typed(pat_type) => {
-                    let ident = match &*pat_type.pat {
-                        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                            Some(p.ident.clone())
-                        }
-                        Pat::Wild(_) => None,
-                        other => {
-                            errors.spanned(other, "only identifiers and `_` are supported as parameter patterns: take the parameter by name and destructure it in the body");
-                            continue;
-                        }
-                    };
-                    if let Type::ImplTrait(impl_trait) = &*pat_type.ty {
-                        errors.spanned(impl_trait, "`impl Trait` parameters are not supported: name a generic parameter, as in `fn f<T: Float>(x: T)`");
-                        continue;
-                    }
-                    let ty = (*pat_type.ty).clone();
-                    let mut shape = shape(&ty, &float_generics);
-                    let named = |names: &[Ident]| ident.as_ref().is_some_and(|i| names.contains(i));
-                    // A struct is a parameter struct when `wrt(...)` names it.
-                    if let (Shape::Other, Some(names), Some(inner)) =
-                        (&shape, wrt, struct_type(&ty))
-                        && named(names)
-                    {
-                        shape = Shape::Struct { ty: inner };
-                    }
-                    let differentiable = is_differentiable(&shape, &float_generics);
-                    let active = match wrt {
-                        Some(names) => named(names),
-                        None => {
-                            differentiable
-                                && ident.is_some()
-                                && !matches!(shape, Shape::Struct { .. })
-                        }
-                    };
-                    params.push(Param {
-                        ident,
-                        ty,
-                        shape,
-                        active,
-                    });
-                }
-            }
-        }
-        for name in wrt.unwrap_or_default() {
-            match params.iter().find(|p| p.ident.as_ref() == Some(name)) {
-                None if name == "self" => {
-                    errors.spanned(
-                        name,
-                        "`wrt` names `self`, but this function has no `self` receiver",
-                    );
-                }
-                None => {
-                    let names: Vec<String> = params
-                        .iter()
-                        .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
-                        .collect();
-                    let message = format!(
-                        "`wrt` names `{name}`, which is not a parameter of this function; its parameters are {}",
-                        names.join(", ")
-                    );
-                    errors.spanned(name, message);
-                }
-                Some(p) if !is_differentiable(&p.shape, &float_generics) => {
-                    errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64, a generic `T: Float`, a slice, Vec or array of those, or a parameter struct (`&P` with `#[derive(Params)]`) can be active"));
-                }
-                Some(_) => {}
-            }
-        }
+        let params: Vec<Param> = (sig.inputs.iter())
+            .filter_map(|arg| match arg {
+                FnArg::Receiver(receiver) => receiver_param(receiver, wrt, errors),
+                FnArg::Typed(pat_type) => typed_param(pat_type, wrt, &float_generics, errors),
+            })
+            .collect();
+        check_wrt(wrt.unwrap_or_default(), &params, &float_generics, errors);
         if wrt.is_none() {
-            for arg in &sig.inputs {
-                let FnArg::Typed(t) = arg else { continue };
-                let shape = shape(&t.ty, &float_generics);
-                if let Pat::Wild(_) = &*t.pat
-                    && is_differentiable(&shape, &float_generics)
-                {
-                    errors.spanned(t, "a float parameter named `_` cannot be active: give it a name (`_x` if it is unused), or list the active parameters in `wrt(...)`");
-                }
-                // Floats in a shape that is not differentiated would be constants without a
-                // word: the user must say so.
-                if !is_differentiable(&shape, &float_generics)
-                    && mentions_float(&t.ty, &float_generics)
-                {
-                    let name = quote::ToTokens::to_token_stream(&t.pat).to_string();
-                    errors.spanned(&t.ty, format!("`{name}` holds floats in a shape #[reverse] does not differentiate (a nested container, a tuple, a reference to a float, ...), so its derivative would be lost: flatten it (`&[f64]`, indexed `x[i * n + j]`), pass the floats as separate parameters, or list the parameters to differentiate in `wrt(...)` to make `{name}` a constant"));
-                }
-            }
+            check_implicitly_inactive(sig, &float_generics, errors);
         }
         let has_outputs = params.iter().any(Param::is_output);
-        let (ret, output) = match &sig.output {
-            ReturnType::Type(_, ty) => match output(ty, &float_generics) {
-                Some(Output::Unit) if !has_outputs => {
-                    errors.spanned(ty, "a #[reverse] function must have an output: return a float, a tuple of floats, `[F; M]` or `Vec<F>`, or write into a `&mut [F]` parameter");
-                    (None, None)
-                }
-                Some(output) => (Some((**ty).clone()), Some(output)),
-                None => {
-                    errors.spanned(ty, "#[reverse] functions return a float (f32, f64 or a generic `T: Float`), a tuple of floats, `[F; M]` or `Vec<F>`; other outputs are not supported");
-                    (None, None)
-                }
-            },
-            ReturnType::Default if has_outputs => (Some(syn::parse_quote!(())), Some(Output::Unit)),
-            ReturnType::Default => {
-                errors.spanned(&sig.ident, "#[reverse] functions must return a float: add `-> f64` (or f32, a generic `T: Float`, a tuple, `[F; M]` or `Vec<F>`), or write into a `&mut [F]` parameter");
-                (None, None)
-            }
-        };
+        let (ret, output) = return_type(sig, has_outputs, &float_generics, errors);
         // A function whose derivative is given (a zero one) may have no float parameter.
         if !params.iter().any(|p| p.active) && wrt.is_none() && !given {
             errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64, a generic `T: Float`, or slices, Vecs and arrays of those; add one (`x: f64`), or name an existing one in `wrt(...)`", sig.ident));
@@ -330,6 +201,170 @@ impl Signature {
     /// The active parameters, in order.
     pub fn active(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.active)
+    }
+}
+
+/// Step of [`Signature::analyze`]: reports the kinds of function #[reverse] does not take
+/// (`async`, `unsafe`, `extern`, variadic).
+fn check_qualifiers(sig: &syn::Signature, errors: &mut Errors) {
+    if let Some(token) = &sig.asyncness {
+        errors.spanned(token, "async functions are not supported: differentiate the synchronous computation and call it from async code");
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety {
+        errors.spanned(token, "unsafe functions are not supported: #[reverse] differentiates safe code; move the unsafe part out");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(abi, "`extern` functions are not supported: put #[reverse] on a plain Rust function and call it from the `extern` one");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, "variadic functions are not supported");
+    }
+}
+
+/// Step of [`Signature::analyze`]: the parameter of a `self` or `&self` receiver, a
+/// parameter struct, active unless `wrt(...)` leaves it out; `None` (with an error) for
+/// other receivers.
+fn receiver_param(
+    receiver: &syn::Receiver,
+    wrt: Option<&[Ident]>,
+    errors: &mut Errors,
+) -> Option<Param> {
+    let ty: Type = match &receiver.kind {
+        syn::ReceiverKind::Value if receiver.mutability.is_none() => syn::parse_quote!(Self),
+        syn::ReceiverKind::Reference(_, _, None) => syn::parse_quote!(&Self),
+        _ => {
+            errors.spanned(receiver, "only `&self` and `self` receivers are supported: a #[reverse] method reads its parameter struct and does not write it");
+            return None;
+        }
+    };
+    Some(Param {
+        ident: Some(Ident::new("self", receiver.self_token.span)),
+        ty,
+        shape: Shape::Struct {
+            ty: syn::parse_quote!(Self),
+        },
+        active: wrt.is_none_or(|names| names.iter().any(|n| n == "self")),
+    })
+}
+
+/// Step of [`Signature::analyze`]: a typed parameter, its shape and whether it is active;
+/// `None` (with an error) for patterns and `impl Trait` types it does not take.
+fn typed_param(
+    pat_type: &syn::PatType,
+    wrt: Option<&[Ident]>,
+    float_generics: &[Ident],
+    errors: &mut Errors,
+) -> Option<Param> {
+    let ident = match &*pat_type.pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(p.ident.clone()),
+        Pat::Wild(_) => None,
+        other => {
+            errors.spanned(other, "only identifiers and `_` are supported as parameter patterns: take the parameter by name and destructure it in the body");
+            return None;
+        }
+    };
+    if let Type::ImplTrait(impl_trait) = &*pat_type.ty {
+        errors.spanned(impl_trait, "`impl Trait` parameters are not supported: name a generic parameter, as in `fn f<T: Float>(x: T)`");
+        return None;
+    }
+    let ty = (*pat_type.ty).clone();
+    let mut shape = shape(&ty, float_generics);
+    let named = |names: &[Ident]| ident.as_ref().is_some_and(|i| names.contains(i));
+    // A struct is a parameter struct when `wrt(...)` names it.
+    if let (Shape::Other, Some(names), Some(inner)) = (&shape, wrt, struct_type(&ty))
+        && named(names)
+    {
+        shape = Shape::Struct { ty: inner };
+    }
+    let differentiable = is_differentiable(&shape, float_generics);
+    let active = match wrt {
+        Some(names) => named(names),
+        None => differentiable && ident.is_some() && !matches!(shape, Shape::Struct { .. }),
+    };
+    Some(Param {
+        ident,
+        ty,
+        shape,
+        active,
+    })
+}
+
+/// Step of [`Signature::analyze`]: reports each name in `wrt(...)` that is not a parameter
+/// or not one that can be differentiated with respect to.
+fn check_wrt(wrt: &[Ident], params: &[Param], float_generics: &[Ident], errors: &mut Errors) {
+    for name in wrt {
+        match params.iter().find(|p| p.ident.as_ref() == Some(name)) {
+            None if name == "self" => {
+                errors.spanned(
+                    name,
+                    "`wrt` names `self`, but this function has no `self` receiver",
+                );
+            }
+            None => {
+                let names: Vec<String> = params
+                    .iter()
+                    .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
+                    .collect();
+                let message = format!(
+                    "`wrt` names `{name}`, which is not a parameter of this function; its parameters are {}",
+                    names.join(", ")
+                );
+                errors.spanned(name, message);
+            }
+            Some(p) if !is_differentiable(&p.shape, float_generics) => {
+                errors.spanned(name, format!("`{name}` cannot be differentiated with respect to: only parameters of type f32, f64, a generic `T: Float`, a slice, Vec or array of those, or a parameter struct (`&P` with `#[derive(Params)]`) can be active"));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Step of [`Signature::analyze`] without `wrt(...)`: reports the parameters whose floats
+/// would silently be constants (a float named `_`, floats in a shape not differentiated).
+fn check_implicitly_inactive(sig: &syn::Signature, float_generics: &[Ident], errors: &mut Errors) {
+    for arg in &sig.inputs {
+        let FnArg::Typed(t) = arg else { continue };
+        let shape = shape(&t.ty, float_generics);
+        if let Pat::Wild(_) = &*t.pat
+            && is_differentiable(&shape, float_generics)
+        {
+            errors.spanned(t, "a float parameter named `_` cannot be active: give it a name (`_x` if it is unused), or list the active parameters in `wrt(...)`");
+        }
+        // Floats in a shape that is not differentiated would be constants without a
+        // word: the user must say so.
+        if !is_differentiable(&shape, float_generics) && mentions_float(&t.ty, float_generics) {
+            let name = quote::ToTokens::to_token_stream(&t.pat).to_string();
+            errors.spanned(&t.ty, format!("`{name}` holds floats in a shape #[reverse] does not differentiate (a nested container, a tuple, a reference to a float, ...), so its derivative would be lost: flatten it (`&[f64]`, indexed `x[i * n + j]`), pass the floats as separate parameters, or list the parameters to differentiate in `wrt(...)` to make `{name}` a constant"));
+        }
+    }
+}
+
+/// Step of [`Signature::analyze`]: the return type as written and the output it is; `None`
+/// (with an error) for a return type #[reverse] does not take, or none without `&mut`
+/// outputs.
+fn return_type(
+    sig: &syn::Signature,
+    has_outputs: bool,
+    float_generics: &[Ident],
+    errors: &mut Errors,
+) -> (Option<Type>, Option<Output>) {
+    match &sig.output {
+        ReturnType::Type(_, ty) => match output(ty, float_generics) {
+            Some(Output::Unit) if !has_outputs => {
+                errors.spanned(ty, "a #[reverse] function must have an output: return a float, a tuple of floats, `[F; M]` or `Vec<F>`, or write into a `&mut [F]` parameter");
+                (None, None)
+            }
+            Some(output) => (Some((**ty).clone()), Some(output)),
+            None => {
+                errors.spanned(ty, "#[reverse] functions return a float (f32, f64 or a generic `T: Float`), a tuple of floats, `[F; M]` or `Vec<F>`; other outputs are not supported");
+                (None, None)
+            }
+        },
+        ReturnType::Default if has_outputs => (Some(syn::parse_quote!(())), Some(Output::Unit)),
+        ReturnType::Default => {
+            errors.spanned(&sig.ident, "#[reverse] functions must return a float: add `-> f64` (or f32, a generic `T: Float`, a tuple, `[F; M]` or `Vec<F>`), or write into a `&mut [F]` parameter");
+            (None, None)
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::ir::{
     Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, LoopView, Op, OpKind, Pass, Range,
     Rule, Seed, Slot, StashKind, Through, Value, hole_index,
 };
-use crate::prims::Syntax;
+use crate::prims::{Prim, Syntax};
 
 /// Writes the ops of an adjoint program as Rust statements.
 pub(super) struct Body<'a> {
@@ -452,80 +452,113 @@ impl<'a> Body<'a> {
                 .any(|b| b.ops.iter().any(|o| self.writes_differently(o)))
     }
 
+    /// The statement of `op`: nothing for a value written at its uses or a side effect a
+    /// pullback leaves out, a statement of its own for the ops that are not a `let` of an
+    /// expression ([`Self::special_statement`]), else `let <results> = <expr>;`.
     pub(super) fn op(&self, op: &Op) -> TokenStream {
         if op.results.iter().any(|r| self.inline.contains_key(r)) {
             return TokenStream::new();
         }
-        let span = op.span;
         if self.quieted(op) {
             return TokenStream::new();
         }
+        if let Some(statement) = self.special_statement(op) {
+            return statement;
+        }
+        self.let_statement(op)
+    }
+
+    /// Step of [`Self::op`]: the statement of an op that is not a `let` of its expression
+    /// (regions, in-place writes, the reverse sweep's buffer ops), or `None`.
+    fn special_statement(&self, op: &Op) -> Option<TokenStream> {
         match &op.kind {
             OpKind::CallPullback { call, seed, slots } => {
-                return self.call_pullback(op, call, seed, slots);
+                Some(self.call_pullback(op, call, seed, slots))
             }
-            // The containers a call writes change in place: only its value is bound (a tuple
-            // destructured).
-            OpKind::Call(call) if op.results.len() > 1 => {
-                let expr = self.expr(op);
-                let returned = &op.results[..call.returned];
-                if !returned.iter().any(|r| self.used.contains(r)) {
-                    return quote_spanned!(span=> #expr;);
-                }
-                let patterns: Vec<TokenStream> =
-                    returned.iter().map(|&r| self.pattern(r)).collect();
-                let pattern = one_or_tuple(&patterns);
-                return quote_spanned!(span=> let #pattern = #expr;);
-            }
+            OpKind::Call(call) if op.results.len() > 1 => Some(self.call_writing(op, call)),
             OpKind::For { reserve, .. } => {
-                if let Some(parts) = op.kind.as_loop() {
-                    return self.loop_op(op, parts, reserve);
-                }
+                (op.kind.as_loop()).map(|parts| self.loop_op(op, parts, reserve))
             }
-            OpKind::Loop { .. } => {
-                if let Some(parts) = op.kind.as_loop() {
-                    return self.loop_op(op, parts, &[]);
-                }
-            }
-            OpKind::If { cond, then, els } => {
-                let cond = self.val(*cond);
-                // An `if` whose results are dropped yields nothing; containers change in place.
-                let kept: Vec<usize> = (0..op.results.len())
-                    .filter(|&j| self.func.storage(op.results[j]).is_none())
-                    .collect();
-                let pick =
-                    |b: &Block| -> Vec<Value> { kept.iter().map(|&j| b.yields[j]).collect() };
-                let (then_yields, else_yields) = (pick(then), pick(els));
-                let then_region = self.region(then, &then_yields);
-                let else_region = (!els.ops.is_empty() || !else_yields.is_empty()).then(|| {
-                    let region = self.region(els, &else_yields);
-                    quote!(else #region)
-                });
-                let patterns: Vec<TokenStream> =
-                    kept.iter().map(|&j| self.pattern(op.results[j])).collect();
-                let kept: Vec<Value> = kept.iter().map(|&j| op.results[j]).collect();
-                let ty = self.annotation(op, &kept);
-                let the_if = quote_spanned!(span=> if #cond #then_region #else_region);
-                if patterns.is_empty() {
-                    return the_if;
-                }
-                let pattern = one_or_tuple(&patterns);
-                return quote_spanned!(span=> let #pattern #ty = #the_if;);
-            }
+            OpKind::Loop { .. } => (op.kind.as_loop()).map(|parts| self.loop_op(op, parts, &[])),
+            OpKind::If { cond, then, els } => Some(self.if_statement(op, *cond, then, els)),
+            OpKind::Store { .. }
+            | OpKind::Append { .. }
+            | OpKind::Touched { .. }
+            | OpKind::Array(ArrayInit::Uninit)
+            | OpKind::Assign { .. } => Some(self.container_statement(op)),
+            OpKind::BufferReset { .. }
+            | OpKind::BufferAdd { .. }
+            | OpKind::BufferAddAll { .. }
+            | OpKind::AddTo { .. }
+            | OpKind::CheckLen { .. }
+            | OpKind::Push { .. } => Some(self.adjoint_statement(op)),
+            // A placeholder nothing reads would have no type to infer.
+            OpKind::Placeholder if !self.used.contains(&op.results[0]) => Some(TokenStream::new()),
+            _ => None,
+        }
+    }
+
+    /// Step of [`Self::special_statement`]: a call that writes containers. They change in
+    /// place: only its value is bound (a tuple destructured).
+    fn call_writing(&self, op: &Op, call: &Call) -> TokenStream {
+        let span = op.span;
+        let expr = self.expr(op);
+        let returned = &op.results[..call.returned];
+        if !returned.iter().any(|r| self.used.contains(r)) {
+            return quote_spanned!(span=> #expr;);
+        }
+        let patterns: Vec<TokenStream> = returned.iter().map(|&r| self.pattern(r)).collect();
+        let pattern = one_or_tuple(&patterns);
+        quote_spanned!(span=> let #pattern = #expr;)
+    }
+
+    /// Step of [`Self::special_statement`]: an `if`, bound to the results that are not
+    /// containers. An `if` whose results are dropped yields nothing; containers change in
+    /// place.
+    fn if_statement(&self, op: &Op, cond: Value, then: &Block, els: &Block) -> TokenStream {
+        let span = op.span;
+        let cond = self.val(cond);
+        let kept: Vec<usize> = (0..op.results.len())
+            .filter(|&j| self.func.storage(op.results[j]).is_none())
+            .collect();
+        let pick = |b: &Block| -> Vec<Value> { kept.iter().map(|&j| b.yields[j]).collect() };
+        let (then_yields, else_yields) = (pick(then), pick(els));
+        let then_region = self.region(then, &then_yields);
+        let else_region = (!els.ops.is_empty() || !else_yields.is_empty()).then(|| {
+            let region = self.region(els, &else_yields);
+            quote!(else #region)
+        });
+        let patterns: Vec<TokenStream> =
+            kept.iter().map(|&j| self.pattern(op.results[j])).collect();
+        let kept: Vec<Value> = kept.iter().map(|&j| op.results[j]).collect();
+        let ty = self.annotation(op, &kept);
+        let the_if = quote_spanned!(span=> if #cond #then_region #else_region);
+        if patterns.is_empty() {
+            return the_if;
+        }
+        let pattern = one_or_tuple(&patterns);
+        quote_spanned!(span=> let #pattern #ty = #the_if;)
+    }
+
+    /// Step of [`Self::special_statement`]: a write into a container, in place, or the
+    /// declaration of an uninitialized one.
+    fn container_statement(&self, op: &Op) -> TokenStream {
+        let span = op.span;
+        match &op.kind {
             OpKind::Store {
                 array,
                 index,
                 value,
             } => {
                 let (array, index, value) = (self.val(*array), self.val(*index), self.val(*value));
-                return quote_spanned!(span=> #array[#index] = #value;);
+                quote_spanned!(span=> #array[#index] = #value;)
             }
             OpKind::Append { array, value } => {
                 let (array, value) = (self.val(*array), self.val(*value));
-                return quote_spanned!(span=> #array.push(#value););
+                quote_spanned!(span=> #array.push(#value);)
             }
             // The container changed in place already.
-            OpKind::Touched { .. } => return TokenStream::new(),
+            OpKind::Touched { .. } => TokenStream::new(),
             OpKind::Array(ArrayInit::Uninit) => {
                 let ident = self.ident(op.results[0]);
                 // Initialized (an empty `Vec`, an array of zeros) although every path that
@@ -533,23 +566,33 @@ impl<'a> Body<'a> {
                 // assignment is one that exits.
                 let krate = self.krate;
                 let ty = op.ty.as_ref().map(|ty| quote!(: #ty));
-                return quote_spanned!(span=> let mut #ident #ty = #krate::__private::vacant(););
+                quote_spanned!(span=> let mut #ident #ty = #krate::__private::vacant();)
             }
             // The first assignment of an uninitialized storage initializes it; later ones
             // reuse its allocation.
             OpKind::Assign { array, from, len } => {
                 let (array, from) = (self.val(*array), self.val(*from));
-                return match len {
+                match len {
                     None => quote_spanned!(span=> #array = ::core::clone::Clone::clone(&#from);),
                     Some(_) => {
                         quote_spanned!(span=> ::core::clone::Clone::clone_from(&mut #array, &#from);)
                     }
-                };
+                }
             }
+            // [`Self::special_statement`] forwards only the kinds above.
+            _ => TokenStream::new(),
+        }
+    }
+
+    /// Step of [`Self::special_statement`]: the reverse sweep's statements on adjoint
+    /// buffers and the tape (stashes).
+    fn adjoint_statement(&self, op: &Op) -> TokenStream {
+        let span = op.span;
+        let krate = self.krate;
+        match &op.kind {
             OpKind::BufferReset { buffer, len } => {
                 let (buffer, len) = (self.val(*buffer), self.val(*len));
-                let krate = self.krate;
-                return quote_spanned!(span=> #krate::__private::reset(&mut #buffer, #len););
+                quote_spanned!(span=> #krate::__private::reset(&mut #buffer, #len);)
             }
             OpKind::BufferAdd {
                 buffer,
@@ -559,35 +602,33 @@ impl<'a> Body<'a> {
                 let (buffer, index, value) =
                     (self.val(*buffer), self.val(*index), self.val(*value));
                 // `Float` has no `+=`.
-                let krate = self.krate;
-                return quote_spanned!(span=> #krate::__private::add_to(&mut #buffer[#index], #value););
+                quote_spanned!(span=> #krate::__private::add_to(&mut #buffer[#index], #value);)
             }
             OpKind::BufferAddAll { buffer, from } => {
                 let (buffer, from) = (self.val(*buffer), self.val(*from));
-                let krate = self.krate;
-                return quote_spanned!(span=> #krate::__private::add_all(&mut #buffer[..], &#from[..]););
+                quote_spanned!(span=> #krate::__private::add_all(&mut #buffer[..], &#from[..]);)
             }
             OpKind::AddTo { place, value } => {
                 let (place, value) = (self.val(*place), self.val(*value));
-                let krate = self.krate;
-                return quote_spanned!(span=> #krate::__private::add_to(&mut #place, #value););
+                quote_spanned!(span=> #krate::__private::add_to(&mut #place, #value);)
             }
             OpKind::CheckLen { seed, like, name } => {
                 let (seed, like) = (self.val(*seed), self.val(*like));
-                let krate = self.krate;
-                return quote_spanned!(span=> #krate::__private::check_seed(&#seed, #like.len(), #name););
+                quote_spanned!(span=> #krate::__private::check_seed(&#seed, #like.len(), #name);)
             }
             OpKind::Push { stash, values } => {
                 let stash = stash_ident(*stash);
                 let value = one_or_tuple(&self.vals(values));
-                return quote_spanned!(span=> #stash.push(#value););
+                quote_spanned!(span=> #stash.push(#value);)
             }
-            // A placeholder nothing reads would have no type to infer.
-            OpKind::Placeholder if !self.used.contains(&op.results[0]) => {
-                return TokenStream::new();
-            }
-            _ => {}
+            // [`Self::special_statement`] forwards only the kinds above.
+            _ => TokenStream::new(),
         }
+    }
+
+    /// Step of [`Self::op`]: `let <results> = <expr>;`, with `_` for results nothing reads,
+    /// `mut` for those a method is called on, and the user's type annotation.
+    fn let_statement(&self, op: &Op) -> TokenStream {
         let expr = self.expr(op);
         let span = op.span;
         let pattern: Vec<TokenStream> = op
@@ -652,57 +693,110 @@ impl<'a> Body<'a> {
         Some(quote!(: #ty))
     }
 
+    /// The expression of `op`, by op family; the ops that are statements of their own
+    /// ([`Self::special_statement`]) have none.
     fn expr(&self, op: &Op) -> TokenStream {
+        match &op.kind {
+            OpKind::Prim(prim, args) => self.prim_expr(op, prim, args),
+            OpKind::Lit(_)
+            | OpKind::Path(_)
+            | OpKind::Cast(..)
+            | OpKind::Unary(..)
+            | OpKind::Binary(..)
+            | OpKind::Logic { .. }
+            | OpKind::Field(..)
+            | OpKind::Index(..)
+            | OpKind::Ref { .. } => self.operator_expr(op),
+            OpKind::Call(_)
+            | OpKind::Method { .. }
+            | OpKind::Effect { .. }
+            | OpKind::Original(_)
+            | OpKind::Pullback { .. } => self.call_expr(op),
+            OpKind::Matches(..) | OpKind::Bind { .. } => self.match_expr(op),
+            OpKind::Array(init) => self.array_expr(op, init),
+            OpKind::ZeroLike(_)
+            | OpKind::Placeholder
+            | OpKind::Pop { .. }
+            | OpKind::Progression(_)
+            | OpKind::At(..)
+            | OpKind::Len(_)
+            | OpKind::Fresh(_)
+            | OpKind::Buffer(_)
+            | OpKind::BufferTake { .. }
+            | OpKind::BufferPop(_)
+            | OpKind::BufferSum(_) => self.adjoint_expr(op),
+            // Emitted as statements by `op`.
+            OpKind::CallPullback { .. }
+            | OpKind::If { .. }
+            | OpKind::For { .. }
+            | OpKind::Loop { .. }
+            | OpKind::Push { .. }
+            | OpKind::Store { .. }
+            | OpKind::Append { .. }
+            | OpKind::Assign { .. }
+            | OpKind::Touched { .. }
+            | OpKind::BufferAdd { .. }
+            | OpKind::BufferAddAll { .. }
+            | OpKind::BufferReset { .. }
+            | OpKind::AddTo { .. }
+            | OpKind::CheckLen { .. } => quote!(),
+        }
+    }
+
+    /// Step of [`Self::expr`]: a primitive (`prims.rs`), written as its row's syntax says:
+    /// an operator, a function of the runtime, or a method.
+    fn prim_expr(&self, op: &Op, prim: &Prim, args: &[Value]) -> TokenStream {
         let span = op.span;
         let krate = self.krate;
+        let args = self.vals(args);
+        match (prim.syntax, args.as_slice()) {
+            (Syntax::Infix('+'), [a, b]) if self.untyped.contains(&op.kind.operands()[0]) => {
+                quote_spanned!(span=> #krate::__private::add(#a, #b))
+            }
+            (Syntax::Infix(c), [a, b]) => {
+                let op = Punct::new(c, Spacing::Alone);
+                quote_spanned!(span=> #a #op #b)
+            }
+            (Syntax::Prefix(c), [a]) => {
+                let op = Punct::new(c, Spacing::Alone);
+                quote_spanned!(span=> #op #a)
+            }
+            (Syntax::Function(module), _) => {
+                let (module, name) = (Ident::new(module, span), Ident::new(prim.name, span));
+                let args = args.iter().zip(prim.operands).map(|(a, kind)| match kind {
+                    crate::prims::Operand::Array => quote!(&#a),
+                    _ => a.clone(),
+                });
+                let function = quote_spanned!(span=> #krate::#module::#name);
+                let function = match op
+                    .results
+                    .first()
+                    .and_then(|r| self.func.written_paths.get(r))
+                {
+                    // Where the user wrote it: the path must name this function.
+                    Some(path) => {
+                        quote_spanned!(span=> #krate::__private::same_fn(#function, #path))
+                    }
+                    None => function,
+                };
+                quote_spanned!(span=> #function(#(#args),*))
+            }
+            (_, [recv, rest @ ..]) => {
+                let method = Ident::new(prim.name, span);
+                quote_spanned!(span=> #recv.#method(#(#rest),*))
+            }
+            // The verifier checks operand counts; an empty list cannot reach here.
+            (_, []) => quote!(),
+        }
+    }
+
+    /// Step of [`Self::expr`]: what the user wrote with Rust's own operators and syntax
+    /// (literals, paths, casts, operators, `&&`/`||`, field and index reads, references).
+    fn operator_expr(&self, op: &Op) -> TokenStream {
+        let span = op.span;
         match &op.kind {
             OpKind::Lit(lit) => lit.to_token_stream(),
             OpKind::Path(path) => path.to_token_stream(),
-            OpKind::Prim(prim, args) => {
-                let args = self.vals(args);
-                match (prim.syntax, args.as_slice()) {
-                    (Syntax::Infix('+'), [a, b])
-                        if self.untyped.contains(&op.kind.operands()[0]) =>
-                    {
-                        quote_spanned!(span=> #krate::__private::add(#a, #b))
-                    }
-                    (Syntax::Infix(c), [a, b]) => {
-                        let op = Punct::new(c, Spacing::Alone);
-                        quote_spanned!(span=> #a #op #b)
-                    }
-                    (Syntax::Prefix(c), [a]) => {
-                        let op = Punct::new(c, Spacing::Alone);
-                        quote_spanned!(span=> #op #a)
-                    }
-                    (Syntax::Function(module), _) => {
-                        let (module, name) =
-                            (Ident::new(module, span), Ident::new(prim.name, span));
-                        let args = args.iter().zip(prim.operands).map(|(a, kind)| match kind {
-                            crate::prims::Operand::Array => quote!(&#a),
-                            _ => a.clone(),
-                        });
-                        let function = quote_spanned!(span=> #krate::#module::#name);
-                        let function = match op
-                            .results
-                            .first()
-                            .and_then(|r| self.func.written_paths.get(r))
-                        {
-                            // Where the user wrote it: the path must name this function.
-                            Some(path) => {
-                                quote_spanned!(span=> #krate::__private::same_fn(#function, #path))
-                            }
-                            None => function,
-                        };
-                        quote_spanned!(span=> #function(#(#args),*))
-                    }
-                    (_, [recv, rest @ ..]) => {
-                        let method = Ident::new(prim.name, span);
-                        quote_spanned!(span=> #recv.#method(#(#rest),*))
-                    }
-                    // The verifier checks operand counts; an empty list cannot reach here.
-                    (_, []) => quote!(),
-                }
-            }
             OpKind::Cast(v, ty, _) => {
                 let v = self.val(*v);
                 quote_spanned!(span=> #v as #ty)
@@ -750,6 +844,17 @@ impl<'a> Body<'a> {
                     quote_spanned!(span=> &#value)
                 }
             }
+            // [`Self::expr`] forwards only the kinds above.
+            _ => quote!(),
+        }
+    }
+
+    /// Step of [`Self::expr`]: calls of functions, methods and macros, the original body
+    /// (a given derivative's primal) and the rules' pullbacks.
+    fn call_expr(&self, op: &Op) -> TokenStream {
+        let span = op.span;
+        let krate = self.krate;
+        match &op.kind {
             OpKind::Call(call) => {
                 // An owned container the callee takes is cloned if the reverse sweep passes it
                 // again.
@@ -779,26 +884,7 @@ impl<'a> Body<'a> {
             // Typed by the op's annotation, the return type.
             OpKind::Original(block) => quote_spanned!(span=> (|| #block)()),
             OpKind::Pullback { rule, args } => {
-                let args: Vec<TokenStream> = args
-                    .iter()
-                    .map(|arg| match arg {
-                        Arg::Value(v) => self.val(*v),
-                        Arg::Clone(v) => {
-                            let v = self.val(*v);
-                            quote!(::core::clone::Clone::clone(&#v))
-                        }
-                        Arg::Ref(v) => {
-                            let v = self.val(*v);
-                            quote!(&#v)
-                        }
-                        Arg::Mut(v) => {
-                            let v = self.val(*v);
-                            quote!(&mut #v)
-                        }
-                        Arg::EmptyRef => quote!(&[]),
-                        Arg::EmptyMut => quote!(&mut []),
-                    })
-                    .collect();
+                let args: Vec<TokenStream> = args.iter().map(|arg| self.rule_arg(arg)).collect();
                 match rule {
                     Rule::Runtime(name) => {
                         let rule = Ident::new(name, Span::call_site());
@@ -808,12 +894,39 @@ impl<'a> Body<'a> {
                     Rule::User(path) => quote_spanned!(span=> #path(#(#args),*)),
                 }
             }
-            OpKind::ZeroLike(v) => {
+            // [`Self::expr`] forwards only the kinds above.
+            _ => quote!(),
+        }
+    }
+
+    /// Step of [`Self::call_expr`]: an argument of a rule's pullback, passed as the rule
+    /// takes it (by value, cloned, or by reference).
+    fn rule_arg(&self, arg: &Arg) -> TokenStream {
+        match arg {
+            Arg::Value(v) => self.val(*v),
+            Arg::Clone(v) => {
                 let v = self.val(*v);
-                quote_spanned!(span=> #krate::__private::zero_like(#v))
+                quote!(::core::clone::Clone::clone(&#v))
             }
-            OpKind::Placeholder => quote_spanned!(span=> #krate::__private::placeholder()),
-            // Not `matches!`: its arms cannot carry the lints a pattern's names may raise.
+            Arg::Ref(v) => {
+                let v = self.val(*v);
+                quote!(&#v)
+            }
+            Arg::Mut(v) => {
+                let v = self.val(*v);
+                quote!(&mut #v)
+            }
+            Arg::EmptyRef => quote!(&[]),
+            Arg::EmptyMut => quote!(&mut []),
+        }
+    }
+
+    /// Step of [`Self::expr`]: a pattern tested (`matches!`) or destructured (the bindings
+    /// of a `let` or an arm), as a `match`. Not `matches!`: its arms cannot carry the lints
+    /// a pattern's names may raise.
+    fn match_expr(&self, op: &Op) -> TokenStream {
+        let span = op.span;
+        match &op.kind {
             OpKind::Matches(v, pat) => {
                 let v = self.val(*v);
                 quote_spanned! {span=>
@@ -845,6 +958,74 @@ impl<'a> Body<'a> {
                     }
                 }
             }
+            // [`Self::expr`] forwards only the kinds above.
+            _ => quote!(),
+        }
+    }
+
+    /// Step of [`Self::expr`]: a new array or `Vec` (repeated, listed, copied or empty).
+    fn array_expr(&self, op: &Op, init: &ArrayInit) -> TokenStream {
+        let span = op.span;
+        let krate = self.krate;
+        match init {
+            ArrayInit::Repeat { value, len, vec } => {
+                let value = self.val(*value);
+                let len = match len {
+                    Len::Value(n) => self.val(*n),
+                    Len::Const(e) => e.to_token_stream(),
+                };
+                if *vec {
+                    quote_spanned!(span=> #krate::__private::vec![#value; #len])
+                } else {
+                    quote_spanned!(span=> [#value; #len])
+                }
+            }
+            ArrayInit::List { values, vec } => {
+                let values = self.vals(values);
+                if *vec {
+                    quote_spanned!(span=> #krate::__private::vec![#(#values),*])
+                } else {
+                    quote_spanned!(span=> [#(#values),*])
+                }
+            }
+            // `to_owned`: a `Vec` for a slice or a `Vec`, an array for an array.
+            ArrayInit::Copy { source, vec } => {
+                let v = self.val(*source);
+                if *vec {
+                    quote_spanned!(span=> #v.to_vec())
+                } else {
+                    // `ToOwned` is not in a `no_std` crate's prelude.
+                    quote_spanned!(span=> {
+                        #[allow(unused_imports, reason = "in the prelude of a crate with `std`")]
+                        use #krate::__private::ToOwned as _;
+                        #v.to_owned()
+                    })
+                }
+            }
+            // Declared by `op` without a value.
+            ArrayInit::Uninit => quote!(),
+            ArrayInit::Empty { capacity: None } => {
+                quote_spanned!(span=> #krate::__private::Vec::new())
+            }
+            ArrayInit::Empty { capacity: Some(n) } => {
+                let n = self.val(*n);
+                quote_spanned!(span=> #krate::__private::Vec::with_capacity(#n))
+            }
+        }
+    }
+
+    /// Step of [`Self::expr`]: what only the adjoint program has: zeros and placeholders,
+    /// the tape (stash pops, loop progressions), container lengths and copies, and the
+    /// adjoint buffers of containers.
+    fn adjoint_expr(&self, op: &Op) -> TokenStream {
+        let span = op.span;
+        let krate = self.krate;
+        match &op.kind {
+            OpKind::ZeroLike(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #krate::__private::zero_like(#v))
+            }
+            OpKind::Placeholder => quote_spanned!(span=> #krate::__private::placeholder()),
             OpKind::Pop { stash } => {
                 let stash = stash_ident(*stash);
                 quote_spanned!(span=> #stash.pop())
@@ -857,51 +1038,6 @@ impl<'a> Body<'a> {
                 let (p, k) = (self.val(*p), self.val(*k));
                 quote_spanned!(span=> #p.at(#k))
             }
-            OpKind::Array(init) => match init {
-                ArrayInit::Repeat { value, len, vec } => {
-                    let value = self.val(*value);
-                    let len = match len {
-                        Len::Value(n) => self.val(*n),
-                        Len::Const(e) => e.to_token_stream(),
-                    };
-                    if *vec {
-                        quote_spanned!(span=> #krate::__private::vec![#value; #len])
-                    } else {
-                        quote_spanned!(span=> [#value; #len])
-                    }
-                }
-                ArrayInit::List { values, vec } => {
-                    let values = self.vals(values);
-                    if *vec {
-                        quote_spanned!(span=> #krate::__private::vec![#(#values),*])
-                    } else {
-                        quote_spanned!(span=> [#(#values),*])
-                    }
-                }
-                // `to_owned`: a `Vec` for a slice or a `Vec`, an array for an array.
-                ArrayInit::Copy { source, vec } => {
-                    let v = self.val(*source);
-                    if *vec {
-                        quote_spanned!(span=> #v.to_vec())
-                    } else {
-                        // `ToOwned` is not in a `no_std` crate's prelude.
-                        quote_spanned!(span=> {
-                            #[allow(unused_imports, reason = "in the prelude of a crate with `std`")]
-                            use #krate::__private::ToOwned as _;
-                            #v.to_owned()
-                        })
-                    }
-                }
-                // Declared by `op` without a value.
-                ArrayInit::Uninit => quote!(),
-                ArrayInit::Empty { capacity: None } => {
-                    quote_spanned!(span=> #krate::__private::Vec::new())
-                }
-                ArrayInit::Empty { capacity: Some(n) } => {
-                    let n = self.val(*n);
-                    quote_spanned!(span=> #krate::__private::Vec::with_capacity(#n))
-                }
-            },
             OpKind::Len(v) => {
                 let v = self.val(*v);
                 quote_spanned!(span=> #v.len())
@@ -926,21 +1062,8 @@ impl<'a> Body<'a> {
                 let v = self.val(*v);
                 quote_spanned!(span=> #krate::__private::sum(&#v[..]))
             }
-            // Emitted as statements by `op`.
-            OpKind::CallPullback { .. }
-            | OpKind::If { .. }
-            | OpKind::For { .. }
-            | OpKind::Loop { .. }
-            | OpKind::Push { .. }
-            | OpKind::Store { .. }
-            | OpKind::Append { .. }
-            | OpKind::Assign { .. }
-            | OpKind::Touched { .. }
-            | OpKind::BufferAdd { .. }
-            | OpKind::BufferAddAll { .. }
-            | OpKind::BufferReset { .. }
-            | OpKind::AddTo { .. }
-            | OpKind::CheckLen { .. } => quote!(),
+            // [`Self::expr`] forwards only the kinds above.
+            _ => quote!(),
         }
     }
 }

@@ -18,7 +18,7 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, Pat};
 
-use crate::ir::Func;
+use crate::ir::{Func, Value};
 use crate::signature::{Output, Shape, Signature};
 use body::Body;
 
@@ -304,72 +304,102 @@ impl<'a> Generated<'a> {
     /// caller's sweeps), then the reverse sweep, adding the adjoints of container parameters
     /// into the caller's slots and returning those of float parameters.
     fn pullback(&self) -> TokenStream {
+        let krate = self.cx.krate;
+        let slots = self.pullback_slots();
+        let body = Body {
+            into: slots.into,
+            quiet: true,
+            ..Body::new(self.adjoint, krate)
+        };
+        let (seed_param, resolve) = self.pullback_seed(&body);
+        let mut params = params(self.cx, &body);
+        params.push(seed_param);
+        params.extend(slots.params);
+        let (forward, reverse) = self.sweeps(&body);
+        let returned = slots.returned;
+        let mut stmts: TokenStream = slots.entry.into_iter().collect();
+        stmts.extend([forward, resolve, reverse, quote!((#(#returned,)*))]);
+        let returned_ty = slots.returned_ty;
+        self.function("pullback", "", &params, quote!((#(#returned_ty,)*)), stmts)
+    }
+
+    /// Step of [`Self::pullback`]: what each primal parameter adds to the pullback's
+    /// signature (its slot parameter) and to what it returns, and where the adjoints of
+    /// container parameters go (the caller's buffers).
+    fn pullback_slots(&self) -> PullbackSlots {
         let cx = self.cx;
         let (krate, sig) = (cx.krate, cx.sig);
-        let option = quote!(::core::option::Option);
-        let into = quote!(::core::convert::Into);
         let into_slot = quote!(#krate::__private::IntoSlot);
-        // The caller's buffer of each container parameter, or zeros.
-        let slot_of = |slot: &Ident, like: TokenStream| quote!(#krate::__private::slot(#into_slot::as_slot(&mut #slot), &#like));
-        let own_slot_of = |slot: &Ident, like: TokenStream| quote!(#krate::__private::own_slot(#into_slot::as_slot(&mut #slot), &#like));
         let grads = &self.adjoint.body.yields[self.returned()..];
-        let mut into_map = HashMap::new();
-        let mut entry = Vec::new();
+        let mut slots = PullbackSlots::default();
         let mut seeds = self.seeds.iter().skip(self.returned().min(1));
-        let mut slot_params = Vec::new();
-        let mut returned = Vec::new();
-        let mut returned_ty = Vec::new();
         let mut active_grads = grads.iter();
         for (i, param) in sig.params.iter().enumerate() {
             let slot = format_ident!("__ad_slot{}", i, span = Span::mixed_site());
             let grad = param.active.then(|| active_grads.next()).flatten();
             match (&param.shape, param.elem_if_active(), &param.ident) {
                 (Shape::Slice { .. } | Shape::Array { .. }, Some(elem), Some(ident)) => {
-                    slot_params.push(quote!(mut #slot: impl #into_slot<[#elem]>));
+                    slots
+                        .params
+                        .push(quote!(mut #slot: impl #into_slot<[#elem]>));
                     let buffer = match self.changed_copies[i] {
-                        true => own_slot_of(&slot, quote!(#ident)),
-                        false => slot_of(&slot, quote!(#ident)),
+                        true => own_slot_of(krate, &slot, quote!(#ident)),
+                        false => slot_of(krate, &slot, quote!(#ident)),
                     };
                     if param.is_output() {
                         // The cotangent of the final contents is the caller's buffer, which
                         // the reverse sweep turns into that of the contents on entry.
                         if let Some(seed) = seeds.next() {
                             let pattern = self.body.binding(seed.value);
-                            entry.push(quote!(let #pattern = #buffer;));
+                            slots.entry.push(quote!(let #pattern = #buffer;));
                         }
                     } else if let Some(&grad) = grad {
-                        into_map.insert(grad, buffer);
+                        slots.into.insert(grad, buffer);
                     }
-                    returned.push(quote!(()));
-                    returned_ty.push(quote!(()));
+                    slots.returned.push(quote!(()));
+                    slots.returned_ty.push(quote!(()));
                 }
                 (Shape::Struct { ty }, _, Some(ident)) if param.active => {
-                    slot_params.push(quote!(mut #slot: impl #into_slot<#ty>));
+                    slots.params.push(quote!(mut #slot: impl #into_slot<#ty>));
                     if let Some(&grad) = grad {
-                        into_map.insert(grad, slot_of(&slot, quote!(#ident)));
+                        slots
+                            .into
+                            .insert(grad, slot_of(krate, &slot, quote!(#ident)));
                     }
-                    returned.push(quote!(()));
-                    returned_ty.push(quote!(()));
+                    slots.returned.push(quote!(()));
+                    slots.returned_ty.push(quote!(()));
                 }
                 (Shape::Scalar, _, _) if param.active => {
-                    slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
-                    returned.push(grad.map(|&g| self.body.val(g)).unwrap_or_default());
+                    slots
+                        .params
+                        .push(quote!(_: impl #krate::__private::NotDifferentiated));
+                    slots
+                        .returned
+                        .push(grad.map(|&g| self.body.val(g)).unwrap_or_default());
                     let ty = &param.ty;
-                    returned_ty.push(quote!(#ty));
+                    slots.returned_ty.push(quote!(#ty));
                 }
                 _ => {
-                    slot_params.push(quote!(_: impl #krate::__private::NotDifferentiated));
-                    returned.push(quote!(#krate::__private::Skip));
-                    returned_ty.push(quote!(#krate::__private::Skip));
+                    slots
+                        .params
+                        .push(quote!(_: impl #krate::__private::NotDifferentiated));
+                    slots.returned.push(quote!(#krate::__private::Skip));
+                    slots.returned_ty.push(quote!(#krate::__private::Skip));
                 }
             }
         }
-        let body = Body {
-            into: into_map,
-            quiet: true,
-            ..Body::new(self.adjoint, krate)
-        };
-        // The cotangent of the returned value, resolved once the forward sweep has made it.
+        slots
+    }
+
+    /// Step of [`Self::pullback`]: the parameter that takes the cotangent of the returned
+    /// value, and the statement that resolves it (`None` from the caller means zeros) once
+    /// the forward sweep has made the output.
+    fn pullback_seed(&self, body: &Body) -> (TokenStream, TokenStream) {
+        let cx = self.cx;
+        let (krate, sig) = (cx.krate, cx.sig);
+        let option = quote!(::core::option::Option);
+        let into = quote!(::core::convert::Into);
+        let into_slot = quote!(#krate::__private::IntoSlot);
         let seed_in = format_ident!("__ad_seed", span = Span::mixed_site());
         let zero = quote!(#krate::num_traits::Zero::zero());
         let output = self.output();
@@ -391,7 +421,7 @@ impl<'a> Generated<'a> {
             // the output can be popped), or zeros.
             (Output::Vec(_) | Output::Array { .. }, Some(seed)) => {
                 let pattern = body.binding(seed.value);
-                let resolve = slot_of(&seed_in, output.clone());
+                let resolve = slot_of(krate, &seed_in, output.clone());
                 (quote!(), quote!(let #pattern = #resolve;))
             }
         };
@@ -403,13 +433,7 @@ impl<'a> Generated<'a> {
             (Output::Array { elem, .. }, false) => quote!(mut #seed_in: impl #into_slot<[#elem]>),
             (_, false) => quote!(#seed_in: impl #into<#option<#seed_ty>>),
         };
-        let mut params = params(cx, &body);
-        params.push(seed_param);
-        params.extend(slot_params);
-        let (forward, reverse) = self.sweeps(&body);
-        let mut stmts: TokenStream = entry.into_iter().collect();
-        stmts.extend([forward, resolve, reverse, quote!((#(#returned,)*))]);
-        self.function("pullback", "", &params, quote!((#(#returned_ty,)*)), stmts)
+        (seed_param, resolve)
     }
 
     /// `f_grad` writing the gradients of container parameters into caller buffers `d<name>`.
@@ -477,15 +501,61 @@ impl<'a> Generated<'a> {
     /// seeded with the component's basis vector.
     fn jacobian(&self) -> TokenStream {
         let krate = self.cx.krate;
-        let sig = self.cx.sig;
-        let ret = &sig.ret;
+        let ret = &self.cx.sig.ret;
         let private = quote!(#krate::__private);
         let (forward, reverse) = self.sweeps(&self.body);
         let at = format_ident!("__ad_at", span = Span::mixed_site());
         let row = format_ident!("__ad_row", span = Span::mixed_site());
         let rows = format_ident!("__ad_rows", span = Span::mixed_site());
         let total = format_ident!("__ad_total", span = Span::mixed_site());
-        // The cotangents: basis vectors over the flattened outputs, and the outputs' sizes.
+        let (seeds, sizes) = self.jacobian_seeds(&at);
+        let grads = self.gradients(false);
+        let elem = self.jacobian_elem();
+        let (saved, restore) = self.entry_copies();
+        let output = self.output();
+        let doc = format!(
+            " Value of `{}` and its Jacobian: one row per output component (the returned value's, then each `&mut` output's, flattened), one column per component of {}, flattened in parameter order. Each row is a forward and a reverse sweep: side effects run once per row. Generated by `#[reverse]`.",
+            self.cx.item.sig.ident,
+            self.active_names()
+        );
+        let body = quote! {
+            let mut #rows: #private::Vec<#private::Vec<#elem>> = #private::Vec::new();
+            #(#saved)*
+            loop {
+                if !#rows.is_empty() {
+                    #(#restore)*
+                }
+                #forward
+                let mut #at = #rows.len();
+                let #total: usize = 0 #(+ #sizes)*;
+                #(#seeds)*
+                #reverse
+                let mut #row = #private::Vec::new();
+                #(#private::Flatten::flatten_into(&#grads, &mut #row);)*
+                #rows.push(#row);
+                if #rows.len() >= #total {
+                    #rows.truncate(#total);
+                    break (#output, #rows);
+                }
+            }
+        };
+        let params = params(self.cx, &self.body);
+        self.function(
+            "jacobian",
+            &doc,
+            &params,
+            quote!((#ret, #private::Vec<#private::Vec<#elem>>)),
+            body,
+        )
+    }
+
+    /// Step of [`Self::jacobian`]: the cotangents of a row, basis vectors over the flattened
+    /// outputs (the returned value's, then each `&mut` output's) with the one at `at`, and
+    /// the outputs' sizes.
+    fn jacobian_seeds(&self, at: &Ident) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let krate = self.cx.krate;
+        let sig = self.cx.sig;
+        let private = quote!(#krate::__private);
         let mut seeds = Vec::new();
         let mut sizes = Vec::new();
         let returned = &self.adjoint.body.yields[..self.returned()];
@@ -526,8 +596,14 @@ impl<'a> Generated<'a> {
             });
             sizes.push(quote!(#ident.len()));
         }
-        let grads = self.gradients(false);
-        let elem = match &sig.output {
+        (seeds, sizes)
+    }
+
+    /// Step of [`Self::jacobian`]: the element type of its rows, that of the outputs (the
+    /// returned value's, or the first `&mut` output's).
+    fn jacobian_elem(&self) -> TokenStream {
+        let sig = self.cx.sig;
+        match &sig.output {
             Output::Scalar(ty) => quote!(#ty),
             Output::Tuple(types) => types.first().map(|t| quote!(#t)).unwrap_or_default(),
             Output::Array { elem, .. } | Output::Vec(elem) => quote!(#elem),
@@ -538,52 +614,22 @@ impl<'a> Generated<'a> {
                 .and_then(|p| p.shape.elem())
                 .map(|e| quote!(#e))
                 .unwrap_or_default(),
-        };
-        // Every row starts from the `&mut` outputs' contents on entry.
+        }
+    }
+
+    /// Step of [`Self::jacobian`]: statements saving the `&mut` outputs' contents on entry,
+    /// and restoring them, so that every row starts from them.
+    fn entry_copies(&self) -> (Vec<TokenStream>, Vec<TokenStream>) {
         let mut saved = Vec::new();
         let mut restore = Vec::new();
-        for param in sig.params.iter().filter(|p| p.is_output()) {
+        for param in self.cx.sig.params.iter().filter(|p| p.is_output()) {
             if let Some(ident) = &param.ident {
                 let copy = format_ident!("__ad_entry_{}", ident, span = Span::mixed_site());
                 saved.push(quote!(let #copy = #ident.to_vec();));
                 restore.push(quote!(#ident.copy_from_slice(&#copy);));
             }
         }
-        let output = self.output();
-        let doc = format!(
-            " Value of `{}` and its Jacobian: one row per output component (the returned value's, then each `&mut` output's, flattened), one column per component of {}, flattened in parameter order. Each row is a forward and a reverse sweep: side effects run once per row. Generated by `#[reverse]`.",
-            self.cx.item.sig.ident,
-            self.active_names()
-        );
-        let body = quote! {
-            let mut #rows: #private::Vec<#private::Vec<#elem>> = #private::Vec::new();
-            #(#saved)*
-            loop {
-                if !#rows.is_empty() {
-                    #(#restore)*
-                }
-                #forward
-                let mut #at = #rows.len();
-                let #total: usize = 0 #(+ #sizes)*;
-                #(#seeds)*
-                #reverse
-                let mut #row = #private::Vec::new();
-                #(#private::Flatten::flatten_into(&#grads, &mut #row);)*
-                #rows.push(#row);
-                if #rows.len() >= #total {
-                    #rows.truncate(#total);
-                    break (#output, #rows);
-                }
-            }
-        };
-        let params = params(self.cx, &self.body);
-        self.function(
-            "jacobian",
-            &doc,
-            &params,
-            quote!((#ret, #private::Vec<#private::Vec<#elem>>)),
-            body,
-        )
+        (saved, restore)
     }
 }
 
@@ -706,4 +752,32 @@ fn params(cx: &Context, body: &Body) -> Vec<TokenStream> {
             quote!(#(#attrs)* #pat: #ty)
         })
         .collect()
+}
+
+/// What the primal parameters add to `f_pullback` ([`Generated::pullback_slots`]).
+#[derive(Default)]
+struct PullbackSlots {
+    /// The slot parameter of each primal parameter, after the seed.
+    params: Vec<TokenStream>,
+    /// The buffer each container gradient goes into: the caller's slot.
+    into: HashMap<Value, TokenStream>,
+    /// Statements before the forward sweep: the cotangents of `&mut` outputs bound to the
+    /// caller's buffers.
+    entry: Vec<TokenStream>,
+    /// What the pullback returns for each parameter, and its type.
+    returned: Vec<TokenStream>,
+    returned_ty: Vec<TokenStream>,
+}
+
+/// The caller's buffer in `slot`, or zeros shaped like `like`.
+fn slot_of(krate: &syn::Path, slot: &Ident, like: TokenStream) -> TokenStream {
+    let into_slot = quote!(#krate::__private::IntoSlot);
+    quote!(#krate::__private::slot(#into_slot::as_slot(&mut #slot), &#like))
+}
+
+/// [`slot_of`] for a copy the function changes: a buffer of its own, added into the caller's
+/// at the end.
+fn own_slot_of(krate: &syn::Path, slot: &Ident, like: TokenStream) -> TokenStream {
+    let into_slot = quote!(#krate::__private::IntoSlot);
+    quote!(#krate::__private::own_slot(#into_slot::as_slot(&mut #slot), &#like))
 }

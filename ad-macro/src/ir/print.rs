@@ -164,14 +164,68 @@ impl Func {
         writeln!(out)
     }
 
+    /// One op on a line (its regions indented below it): its results, `=`, its kind and
+    /// operands, and the activity mark.
     fn write_op(&self, out: &mut Out<'_>, op: &Op, depth: usize) -> fmt::Result {
-        let tokens = |t: &dyn ToTokens| t.to_token_stream().to_string();
         write!(out, "{:1$}", "", depth * 4)?;
         if !op.results.is_empty() {
             self.write_values(out, &op.results)?;
             out.write_str(" = ")?;
         }
         match &op.kind {
+            OpKind::Lit(_)
+            | OpKind::Path(_)
+            | OpKind::Placeholder
+            | OpKind::Prim(..)
+            | OpKind::Cast(..)
+            | OpKind::Unary(..)
+            | OpKind::Binary(..)
+            | OpKind::Matches(..)
+            | OpKind::Bind { .. }
+            | OpKind::Field(..)
+            | OpKind::Index(..)
+            | OpKind::Ref { .. } => self.write_operator_op(out, &op.kind)?,
+            OpKind::Logic { .. } | OpKind::If { .. } | OpKind::For { .. } | OpKind::Loop { .. } => {
+                self.write_region_op(out, &op.kind, depth)?;
+            }
+            OpKind::Call(_)
+            | OpKind::CallPullback { .. }
+            | OpKind::Method { .. }
+            | OpKind::Effect { .. }
+            | OpKind::Original(_)
+            | OpKind::Pullback { .. } => self.write_call_op(out, &op.kind)?,
+            OpKind::Array(_)
+            | OpKind::Store { .. }
+            | OpKind::Append { .. }
+            | OpKind::Len(_)
+            | OpKind::Fresh(_)
+            | OpKind::Touched { .. }
+            | OpKind::Assign { .. } => self.write_container_op(out, &op.kind)?,
+            OpKind::ZeroLike(_)
+            | OpKind::Push { .. }
+            | OpKind::Pop { .. }
+            | OpKind::Progression(_)
+            | OpKind::At(..)
+            | OpKind::Buffer(_)
+            | OpKind::BufferAdd { .. }
+            | OpKind::BufferTake { .. }
+            | OpKind::BufferPop(_)
+            | OpKind::CheckLen { .. }
+            | OpKind::BufferAddAll { .. }
+            | OpKind::BufferReset { .. }
+            | OpKind::AddTo { .. }
+            | OpKind::BufferSum(_) => self.write_adjoint_op(out, &op.kind)?,
+        }
+        if op.results.iter().any(|&r| out.is_active(r)) {
+            out.write_str("    // active")?;
+        }
+        writeln!(out)
+    }
+
+    /// Step of [`Self::write_op`]: literals, paths, primitives, Rust's operators, pattern
+    /// tests and bindings, field and index reads, references.
+    fn write_operator_op(&self, out: &mut Out<'_>, kind: &OpKind) -> fmt::Result {
+        match kind {
             OpKind::Lit(lit) => write!(out, "lit {}", tokens(lit))?,
             OpKind::Path(path) => write!(out, "path {}", tokens(path))?,
             OpKind::Placeholder => out.write_str("placeholder")?,
@@ -192,6 +246,44 @@ impl Func {
                 write!(out, "binary {} ", tokens(op))?;
                 self.write_values(out, &[*a, *b])?;
             }
+            OpKind::Matches(v, pat) => {
+                out.write_str("matches ")?;
+                self.write_value(out, *v)?;
+                write!(out, ", {}", tokens(pat))?;
+            }
+            OpKind::Bind {
+                scrutinee,
+                pat,
+                names,
+            } => {
+                out.write_str("bind ")?;
+                self.write_value(out, *scrutinee)?;
+                let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+                write!(out, ", {} => ({})", tokens(pat), names.join(", "))?;
+            }
+            OpKind::Field(v, member) => {
+                out.write_str("field ")?;
+                self.write_value(out, *v)?;
+                write!(out, ".{}", tokens(member))?;
+            }
+            OpKind::Index(a, i) => {
+                out.write_str("index ")?;
+                self.write_values(out, &[*a, *i])?;
+            }
+            OpKind::Ref { mutable, value } => {
+                out.write_str(if *mutable { "ref mut " } else { "ref " })?;
+                self.write_value(out, *value)?;
+            }
+            // [`Self::write_op`] forwards only the kinds above.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Step of [`Self::write_op`]: the ops with regions (`&&`/`||`, `if`, `for`, `loop`),
+    /// their regions indented one level below `depth`.
+    fn write_region_op(&self, out: &mut Out<'_>, kind: &OpKind, depth: usize) -> fmt::Result {
+        match kind {
             OpKind::Logic { or, lhs, rhs } => {
                 out.write_str(if *or { "or " } else { "and " })?;
                 self.write_value(out, *lhs)?;
@@ -237,34 +329,16 @@ impl Func {
                 out.write_str(if *trips { ") trips " } else { ") " })?;
                 self.write_region(out, body, depth)?;
             }
-            OpKind::Matches(v, pat) => {
-                out.write_str("matches ")?;
-                self.write_value(out, *v)?;
-                write!(out, ", {}", tokens(pat))?;
-            }
-            OpKind::Bind {
-                scrutinee,
-                pat,
-                names,
-            } => {
-                out.write_str("bind ")?;
-                self.write_value(out, *scrutinee)?;
-                let names: Vec<String> = names.iter().map(ToString::to_string).collect();
-                write!(out, ", {} => ({})", tokens(pat), names.join(", "))?;
-            }
-            OpKind::Field(v, member) => {
-                out.write_str("field ")?;
-                self.write_value(out, *v)?;
-                write!(out, ".{}", tokens(member))?;
-            }
-            OpKind::Index(a, i) => {
-                out.write_str("index ")?;
-                self.write_values(out, &[*a, *i])?;
-            }
-            OpKind::Ref { mutable, value } => {
-                out.write_str(if *mutable { "ref mut " } else { "ref " })?;
-                self.write_value(out, *value)?;
-            }
+            // [`Self::write_op`] forwards only the kinds above.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Step of [`Self::write_op`]: calls (and the reverse of a call), method and macro
+    /// calls, the original body, the rules' pullbacks.
+    fn write_call_op(&self, out: &mut Out<'_>, kind: &OpKind) -> fmt::Result {
+        match kind {
             OpKind::Call(call) => {
                 out.write_str("call ")?;
                 self.write_call(out, call)?;
@@ -273,19 +347,7 @@ impl Func {
                 out.write_str("pullback ")?;
                 self.write_call(out, call)?;
                 out.write_str(" seed ")?;
-                match seed {
-                    Seed::None => out.write_str("none")?,
-                    Seed::Value(v) => self.write_value(out, *v)?,
-                    Seed::Tuple(vs) => {
-                        out.write_str("(")?;
-                        self.write_values(out, vs)?;
-                        out.write_str(")")?;
-                    }
-                    Seed::Buffer(v) => {
-                        out.write_str("&mut ")?;
-                        self.write_value(out, *v)?;
-                    }
-                }
+                self.write_seed(out, seed)?;
                 out.write_str(" slots (")?;
                 for (i, slot) in slots.iter().enumerate() {
                     if i > 0 {
@@ -318,71 +380,58 @@ impl Func {
                     if i > 0 {
                         out.write_str(", ")?;
                     }
-                    match arg {
-                        Arg::Value(v) => self.write_value(out, *v)?,
-                        Arg::Clone(v) => {
-                            out.write_str("clone ")?;
-                            self.write_value(out, *v)?;
-                        }
-                        Arg::Ref(v) => {
-                            out.write_str("&")?;
-                            self.write_value(out, *v)?;
-                        }
-                        Arg::Mut(v) => {
-                            out.write_str("&mut ")?;
-                            self.write_value(out, *v)?;
-                        }
-                        Arg::EmptyRef => out.write_str("&[]")?,
-                        Arg::EmptyMut => out.write_str("&mut []")?,
-                    }
+                    self.write_rule_arg(out, arg)?;
                 }
             }
-            OpKind::ZeroLike(v) => {
-                out.write_str("zero_like ")?;
-                self.write_value(out, *v)?;
+            // [`Self::write_op`] forwards only the kinds above.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Step of [`Self::write_call_op`]: the cotangent a call's pullback gets.
+    fn write_seed(&self, out: &mut Out<'_>, seed: &Seed) -> fmt::Result {
+        match seed {
+            Seed::None => out.write_str("none"),
+            Seed::Value(v) => self.write_value(out, *v),
+            Seed::Tuple(vs) => {
+                out.write_str("(")?;
+                self.write_values(out, vs)?;
+                out.write_str(")")
             }
-            OpKind::Push { stash, values } => {
-                write!(out, "push @{stash} ")?;
-                self.write_values(out, values)?;
+            Seed::Buffer(v) => {
+                out.write_str("&mut ")?;
+                self.write_value(out, *v)
             }
-            OpKind::Pop { stash } => write!(out, "pop @{stash}")?,
-            OpKind::Progression(range) => {
-                out.write_str("progression ")?;
-                self.write_range(out, range)?;
+        }
+    }
+
+    /// Step of [`Self::write_call_op`]: an argument of a rule's pullback, with how it is
+    /// passed.
+    fn write_rule_arg(&self, out: &mut Out<'_>, arg: &Arg) -> fmt::Result {
+        match arg {
+            Arg::Value(v) => self.write_value(out, *v),
+            Arg::Clone(v) => {
+                out.write_str("clone ")?;
+                self.write_value(out, *v)
             }
-            OpKind::At(p, k) => {
-                out.write_str("at ")?;
-                self.write_values(out, &[*p, *k])?;
+            Arg::Ref(v) => {
+                out.write_str("&")?;
+                self.write_value(out, *v)
             }
-            OpKind::Array(init) => match init {
-                ArrayInit::Repeat { value, len, vec } => {
-                    out.write_str(if *vec { "vec [" } else { "array [" })?;
-                    self.write_value(out, *value)?;
-                    out.write_str("; ")?;
-                    match len {
-                        Len::Value(n) => self.write_value(out, *n)?,
-                        Len::Const(e) => out.write_str(&tokens(e))?,
-                    }
-                    out.write_str("]")?;
-                }
-                ArrayInit::List { values, vec } => {
-                    out.write_str(if *vec { "vec [" } else { "array [" })?;
-                    self.write_values(out, values)?;
-                    out.write_str("]")?;
-                }
-                ArrayInit::Copy { source, vec } => {
-                    out.write_str(if *vec { "to_vec " } else { "copy " })?;
-                    self.write_value(out, *source)?;
-                }
-                ArrayInit::Uninit => out.write_str("uninit")?,
-                ArrayInit::Empty { capacity } => {
-                    out.write_str("vec []")?;
-                    if let Some(n) = capacity {
-                        out.write_str(" capacity ")?;
-                        self.write_value(out, *n)?;
-                    }
-                }
-            },
+            Arg::Mut(v) => {
+                out.write_str("&mut ")?;
+                self.write_value(out, *v)
+            }
+            Arg::EmptyRef => out.write_str("&[]"),
+            Arg::EmptyMut => out.write_str("&mut []"),
+        }
+    }
+
+    /// Step of [`Self::write_op`]: making, writing and measuring containers.
+    fn write_container_op(&self, out: &mut Out<'_>, kind: &OpKind) -> fmt::Result {
+        match kind {
+            OpKind::Array(init) => self.write_array_init(out, init)?,
             OpKind::Store {
                 array,
                 index,
@@ -408,6 +457,75 @@ impl Func {
                 self.write_value(out, *array)?;
                 out.write_str(" len ")?;
                 self.write_value(out, *len)?;
+            }
+            OpKind::Assign { array, from, len } => {
+                out.write_str("assign ")?;
+                self.write_values(out, &[*array, *from])?;
+                if let Some(len) = len {
+                    out.write_str(" len ")?;
+                    self.write_value(out, *len)?;
+                }
+            }
+            // [`Self::write_op`] forwards only the kinds above.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Step of [`Self::write_container_op`]: a new array or `Vec`.
+    fn write_array_init(&self, out: &mut Out<'_>, init: &ArrayInit) -> fmt::Result {
+        match init {
+            ArrayInit::Repeat { value, len, vec } => {
+                out.write_str(if *vec { "vec [" } else { "array [" })?;
+                self.write_value(out, *value)?;
+                out.write_str("; ")?;
+                match len {
+                    Len::Value(n) => self.write_value(out, *n)?,
+                    Len::Const(e) => out.write_str(&tokens(e))?,
+                }
+                out.write_str("]")?;
+            }
+            ArrayInit::List { values, vec } => {
+                out.write_str(if *vec { "vec [" } else { "array [" })?;
+                self.write_values(out, values)?;
+                out.write_str("]")?;
+            }
+            ArrayInit::Copy { source, vec } => {
+                out.write_str(if *vec { "to_vec " } else { "copy " })?;
+                self.write_value(out, *source)?;
+            }
+            ArrayInit::Uninit => out.write_str("uninit")?,
+            ArrayInit::Empty { capacity } => {
+                out.write_str("vec []")?;
+                if let Some(n) = capacity {
+                    out.write_str(" capacity ")?;
+                    self.write_value(out, *n)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Step of [`Self::write_op`]: what only adjoint programs have: zeros, the tape (stash
+    /// pushes and pops, loop progressions) and the adjoint buffers of containers.
+    fn write_adjoint_op(&self, out: &mut Out<'_>, kind: &OpKind) -> fmt::Result {
+        match kind {
+            OpKind::ZeroLike(v) => {
+                out.write_str("zero_like ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Push { stash, values } => {
+                write!(out, "push @{stash} ")?;
+                self.write_values(out, values)?;
+            }
+            OpKind::Pop { stash } => write!(out, "pop @{stash}")?,
+            OpKind::Progression(range) => {
+                out.write_str("progression ")?;
+                self.write_range(out, range)?;
+            }
+            OpKind::At(p, k) => {
+                out.write_str("at ")?;
+                self.write_values(out, &[*p, *k])?;
             }
             OpKind::Buffer(v) => {
                 out.write_str("buffer ")?;
@@ -441,14 +559,6 @@ impl Func {
                 out.write_str("buffer_reset ")?;
                 self.write_values(out, &[*buffer, *len])?;
             }
-            OpKind::Assign { array, from, len } => {
-                out.write_str("assign ")?;
-                self.write_values(out, &[*array, *from])?;
-                if let Some(len) = len {
-                    out.write_str(" len ")?;
-                    self.write_value(out, *len)?;
-                }
-            }
             OpKind::AddTo { place, value } => {
                 out.write_str("add_to ")?;
                 self.write_values(out, &[*place, *value])?;
@@ -457,12 +567,16 @@ impl Func {
                 out.write_str("buffer_sum ")?;
                 self.write_value(out, *v)?;
             }
+            // [`Self::write_op`] forwards only the kinds above.
+            _ => {}
         }
-        if op.results.iter().any(|&r| out.is_active(r)) {
-            out.write_str("    // active")?;
-        }
-        writeln!(out)
+        Ok(())
     }
+}
+
+/// The text of tokens, as `quote` prints them.
+fn tokens(t: &dyn ToTokens) -> String {
+    t.to_token_stream().to_string()
 }
 
 impl fmt::Display for Value {
