@@ -92,13 +92,7 @@ impl Build {
     /// Pushes an op with one result.
     fn push(&mut self, kind: OpKind, name: Option<String>) -> Value {
         let v = self.func.new_value(name);
-        self.ops.push(Op {
-            results: vec![v],
-            kind,
-            span: self.span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        self.ops.push(Op::new(vec![v], kind, self.span));
         v
     }
 

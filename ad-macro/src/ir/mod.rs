@@ -114,8 +114,6 @@ pub struct Func {
     /// runtime's function (a module of the user's named `linalg` or `special` would otherwise
     /// be differentiated by the runtime's rule).
     pub written_paths: std::collections::HashMap<Value, syn::ExprPath>,
-    /// The number of op ids lowering gave out ([`Func::number_ops`]).
-    pub op_ids: u32,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,
@@ -831,9 +829,7 @@ impl Func {
                 }
             }
         }
-        let mut next = 0;
-        walk(&mut self.body, &mut next);
-        self.op_ids = next;
+        walk(&mut self.body, &mut 0);
     }
 
     pub fn new_value(&mut self, name: Option<String>) -> Value {

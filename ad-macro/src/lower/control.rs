@@ -27,7 +27,7 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Binding, Lower, R, Val};
 use crate::errors::Reported;
-use crate::ir::{Adaptor, ArrayInit, Block, Op, OpId, OpKind, Range, Value};
+use crate::ir::{Adaptor, ArrayInit, Block, Op, OpKind, Range, Value};
 
 const RET: &str = "$ret";
 const RETVAL: &str = "$retval";
@@ -370,9 +370,9 @@ impl Lower<'_> {
         }
         let [(_, then_ops, _), (_, else_ops, _)] = arms;
         let [then_yields, else_yields] = yields;
-        self.ops.push(Op {
-            results: results.clone(),
-            kind: OpKind::If {
+        self.ops.push(Op::new(
+            results.clone(),
+            OpKind::If {
                 cond,
                 then: Block {
                     args: Vec::new(),
@@ -386,9 +386,7 @@ impl Lower<'_> {
                 },
             },
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
         let mut results = results.into_iter();
         let value = rebuild(&shape, &mut results);
         for (depth, name, merged) in changed {
@@ -454,13 +452,11 @@ impl Lower<'_> {
         }
         let merged = self.func.new_value(None);
         self.func.values[merged.index()].storage = Some(merged);
-        self.ops.push(Op {
-            results: vec![merged],
-            kind: OpKind::Array(ArrayInit::Uninit),
+        self.ops.push(Op::new(
+            vec![merged],
+            OpKind::Array(ArrayInit::Uninit),
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
         for (ops, yields) in ops.into_iter().zip(yields.iter_mut()) {
             // A path with no container (it exits, or never assigns one) gives the storage
             // as it was declared.
@@ -472,17 +468,15 @@ impl Lower<'_> {
             }
             let version = self.func.new_value(None);
             self.func.values[version.index()].storage = Some(merged);
-            ops.push(Op {
-                results: vec![version],
-                kind: OpKind::Assign {
+            ops.push(Op::new(
+                vec![version],
+                OpKind::Assign {
                     array: merged,
                     from: yields[j],
                     len: None,
                 },
                 span,
-                ty: None,
-                id: OpId::NONE,
-            });
+            ));
             yields[j] = version;
         }
         Ok(Some(merged))
@@ -508,13 +502,7 @@ impl Lower<'_> {
             (Val::Never, Val::One(_)) => {
                 let p = self.func.new_value(None);
                 self.vacant.insert(p);
-                ops.push(Op {
-                    results: vec![p],
-                    kind: OpKind::Placeholder,
-                    span,
-                    ty: None,
-                    id: OpId::NONE,
-                });
+                ops.push(Op::new(vec![p], OpKind::Placeholder, span));
                 yields.push(p);
             }
             (Val::Never, Val::Tuple(shapes)) => {

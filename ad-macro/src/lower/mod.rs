@@ -28,7 +28,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
 use crate::errors::{Errors, Reported};
-use crate::ir::{ArrayInit, Callee, Func, Number, Op, OpId, OpKind, Param, Value};
+use crate::ir::{ArrayInit, Callee, Func, Number, Op, OpKind, Param, Value};
 use crate::prims;
 use crate::signature::{Output, Signature};
 
@@ -204,13 +204,7 @@ impl Lower<'_> {
 
     fn push(&mut self, kind: OpKind, span: Span, results: usize) -> Vec<Value> {
         let results: Vec<Value> = (0..results).map(|_| self.func.new_value(None)).collect();
-        self.ops.push(Op {
-            results: results.clone(),
-            kind,
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        self.ops.push(Op::new(results.clone(), kind, span));
         results
     }
 

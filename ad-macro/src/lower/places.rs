@@ -11,7 +11,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 
 use super::Lower;
-use crate::ir::{Op, OpId, OpKind, Value};
+use crate::ir::{Op, OpKind, Value};
 use crate::signature::Shape;
 
 impl Lower<'_> {
@@ -48,13 +48,11 @@ impl Lower<'_> {
         }
         let place = self.func.new_value(None);
         self.func.values[place.index()].place = Some((base, member.clone()));
-        self.hoisted.push(Op {
-            results: vec![place],
-            kind: OpKind::Field(base, member.clone()),
+        self.hoisted.push(Op::new(
+            vec![place],
+            OpKind::Field(base, member.clone()),
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
         self.places.insert(key, place);
         self.maybe_containers.insert(place);
         place

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 
 use super::Sweep;
-use crate::ir::{Activity, ArrayInit, Block, Func, Op, OpId, OpKind, Value};
+use crate::ir::{Activity, ArrayInit, Block, Func, Op, OpKind, Value};
 
 impl<'a> Sweep<'a> {
     /// `d(source) += buffer`, elementwise, if `source` (a container whose elements were
@@ -161,13 +161,7 @@ impl<'a> Sweep<'a> {
     }
 
     fn emit(&mut self, kind: OpKind, span: Span, results: Vec<Value>) {
-        self.out.push(Op {
-            results,
-            kind,
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        self.out.push(Op::new(results, kind, span));
     }
 
     /// Whether any version of `array`'s storage is active: it has a buffer.
@@ -198,17 +192,15 @@ impl<'a> Sweep<'a> {
         let root = self.primal.storage(output).unwrap_or(output);
         self.buffers.insert(root, seed);
         let span = Span::call_site();
-        self.buffer_ops.push(Op {
-            results: Vec::new(),
-            kind: OpKind::CheckLen {
+        self.buffer_ops.push(Op::new(
+            Vec::new(),
+            OpKind::CheckLen {
                 seed,
                 like: output,
                 name: name.to_string(),
             },
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
     }
 
     /// The adjoint buffer of `array`'s storage, made where the storage is at hand; for a
@@ -222,13 +214,8 @@ impl<'a> Sweep<'a> {
             let parent = self.buffer(base, span);
             let buffer = self.func.new_value(None);
             self.buffers.insert(root, buffer);
-            self.buffer_ops.push(Op {
-                results: vec![buffer],
-                kind: OpKind::Field(parent, member),
-                span,
-                ty: None,
-                id: OpId::NONE,
-            });
+            self.buffer_ops
+                .push(Op::new(vec![buffer], OpKind::Field(parent, member), span));
             return buffer;
         }
         let name = self
@@ -243,21 +230,13 @@ impl<'a> Sweep<'a> {
             // Made at the start of the reversed region, from the stashed container.
             Some(i) => {
                 let like = self.read_in_defining_region(root);
-                self.contexts[i].buffers.push(Op {
-                    results: vec![buffer],
-                    kind: OpKind::Buffer(like),
-                    span,
-                    ty: None,
-                    id: OpId::NONE,
-                });
+                self.contexts[i]
+                    .buffers
+                    .push(Op::new(vec![buffer], OpKind::Buffer(like), span));
             }
-            None => self.buffer_ops.push(Op {
-                results: vec![buffer],
-                kind: OpKind::Buffer(root),
-                span,
-                ty: None,
-                id: OpId::NONE,
-            }),
+            None => self
+                .buffer_ops
+                .push(Op::new(vec![buffer], OpKind::Buffer(root), span)),
         }
         buffer
     }
@@ -319,16 +298,14 @@ fn snapshot_block(
             let copy = func.new_value(None);
             func.values[copy.index()].storage = Some(copy);
             activity.set(copy, active && activity.is_active(v));
-            ops.push(Op {
-                results: vec![copy],
-                kind: OpKind::Array(ArrayInit::Copy {
+            ops.push(Op::new(
+                vec![copy],
+                OpKind::Array(ArrayInit::Copy {
                     source: v,
                     vec: false,
                 }),
-                span: op.span,
-                ty: None,
-                id: OpId::NONE,
-            });
+                op.span,
+            ));
             copy
         };
         let active = op.results.iter().any(|&r| activity.is_active(r));

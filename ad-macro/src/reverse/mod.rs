@@ -128,13 +128,11 @@ pub fn differentiate(primal: &Func, activity: &Activity, sig: &Signature, seed: 
                             index: k as u32,
                             span,
                         });
-                        sweep.buffer_ops.push(Op {
-                            results: vec![field],
-                            kind: OpKind::Field(seed, member),
+                        sweep.buffer_ops.push(Op::new(
+                            vec![field],
+                            OpKind::Field(seed, member),
                             span,
-                            ty: None,
-                            id: OpId::NONE,
-                        });
+                        ));
                         sweep.adjoints.insert(y, field);
                     }
                 }
@@ -387,29 +385,22 @@ impl<'a> Sweep<'a> {
         }
         let like = self.read(v);
         let temporary = self.func.new_value(None);
-        self.out.push(Op {
-            results: vec![temporary],
-            kind: OpKind::Buffer(like),
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        self.out
+            .push(Op::new(vec![temporary], OpKind::Buffer(like), span));
         lending.temporaries.push((buffer, temporary));
         temporary
     }
 
     fn return_lent(&mut self, lending: Lending, span: Span) {
         for (buffer, temporary) in lending.temporaries {
-            self.out.push(Op {
-                results: Vec::new(),
-                kind: OpKind::BufferAddAll {
+            self.out.push(Op::new(
+                Vec::new(),
+                OpKind::BufferAddAll {
                     buffer,
                     from: temporary,
                 },
                 span,
-                ty: None,
-                id: OpId::NONE,
-            });
+            ));
         }
     }
 
@@ -482,17 +473,15 @@ impl<'a> Sweep<'a> {
             returned: call.returned,
             passed_again: true,
         };
-        self.out.push(Op {
-            results: results.clone(),
-            kind: OpKind::CallPullback {
+        self.out.push(Op::new(
+            results.clone(),
+            OpKind::CallPullback {
                 call: Box::new(call),
                 seed,
                 slots,
             },
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
         for (&(v, active), adjoint) in inputs.iter().zip(results) {
             if active {
                 self.accumulate(v, adjoint, span);
@@ -511,16 +500,14 @@ impl<'a> Sweep<'a> {
         span: Span,
     ) {
         let results: Vec<Value> = inputs.iter().map(|&(v, _)| self.adjoint_value(v)).collect();
-        self.out.push(Op {
-            results: results.clone(),
-            kind: OpKind::Pullback {
+        self.out.push(Op::new(
+            results.clone(),
+            OpKind::Pullback {
                 rule: crate::ir::Rule::Runtime(rule),
                 args,
             },
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
         for (&(v, active), contribution) in inputs.iter().zip(results) {
             if active {
                 self.accumulate(v, contribution, span);
@@ -542,13 +529,11 @@ impl<'a> Sweep<'a> {
                 let sum = self
                     .func
                     .new_value(self.func.info(contribution).name.clone());
-                self.out.push(Op {
-                    results: vec![sum],
-                    kind: OpKind::Prim(prims::add(), vec![previous, contribution]),
+                self.out.push(Op::new(
+                    vec![sum],
+                    OpKind::Prim(prims::add(), vec![previous, contribution]),
                     span,
-                    ty: None,
-                    id: OpId::NONE,
-                });
+                ));
                 sum
             }
         };
@@ -581,26 +566,15 @@ impl<'a> Sweep<'a> {
                 OpKind::Placeholder
             }
         };
-        self.out.push(Op {
-            results: vec![zero],
-            kind,
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        self.out.push(Op::new(vec![zero], kind, span));
         zero
     }
 
     /// `zero_like(source)`, a value named as the adjoint of `v`.
     fn zero_like(&mut self, v: Value, source: Value, span: Span) -> Value {
         let zero = self.adjoint_value(v);
-        self.out.push(Op {
-            results: vec![zero],
-            kind: OpKind::ZeroLike(source),
-            span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        self.out
+            .push(Op::new(vec![zero], OpKind::ZeroLike(source), span));
         zero
     }
 }

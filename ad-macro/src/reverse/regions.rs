@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::Sweep;
 use super::plan::{self, RegionPlan};
 use crate::analysis::activity::{differentiable_operands, is_struct};
-use crate::ir::{Adaptor, ArrayInit, Block, LoopView, Op, OpId, OpKind, Range, StashKind, Value};
+use crate::ir::{Adaptor, ArrayInit, Block, LoopView, Op, OpKind, Range, StashKind, Value};
 
 /// The primal region whose reverse is being built.
 pub(super) struct Context<'a> {
@@ -273,13 +273,7 @@ impl<'a> Sweep<'a> {
     /// sweep, and the pops opening its reverse (last pushed, first popped).
     fn stash_ops(&mut self, cx: &Context, plan: &RegionPlan) -> (Vec<Op>, Vec<Op>) {
         let span = cx.owner.span;
-        let op = |kind, results| Op {
-            results,
-            kind,
-            span,
-            ty: None,
-            id: OpId::NONE,
-        };
+        let op = |kind, results| Op::new(results, kind, span);
         let (mut pushes, mut pops) = (Vec::new(), Vec::new());
         if !plan.stash.is_empty() {
             let stash = self.new_stash(plan.kind);
@@ -387,13 +381,11 @@ impl<'a> Sweep<'a> {
         let (Some(els), Some(then)) = (blocks.pop(), blocks.pop()) else {
             return;
         };
-        self.out.push(Op {
-            results: results.clone(),
-            kind: OpKind::If { cond, then, els },
+        self.out.push(Op::new(
+            results.clone(),
+            OpKind::If { cond, then, els },
             span,
-            ty: None,
-            id: OpId::NONE,
-        });
+        ));
         for (v, r) in touched.into_iter().zip(results) {
             self.adjoints.insert(v, r);
         }
