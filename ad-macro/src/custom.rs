@@ -17,9 +17,10 @@
 //! (`f_grad`, `f_vjp`, `f_pullback`, ...) is emitted from this program as from any other.
 
 use proc_macro2::Ident;
+use quote::{ToTokens, quote};
 
 use crate::errors::Errors;
-use crate::ir::{Arg, Block, Func, Op, OpId, OpKind, Param, Rule, Value};
+use crate::ir::{Arg, Block, Func, Member, Op, OpId, OpKind, Param, Rule, Value};
 use crate::options::Custom;
 use crate::signature::{Output, Shape, Signature};
 
@@ -122,21 +123,24 @@ impl Build {
     /// type), and the returned values: its components if a tuple, else itself.
     fn original(&mut self, item: &syn::ItemFn, sig: &Signature) -> (Value, Vec<Value>) {
         let span = self.span;
-        let y = self.push(OpKind::Original(item.block.clone()), Some("y".into()));
+        let y = self.push(
+            OpKind::Original(item.block.to_token_stream()),
+            Some("y".into()),
+        );
         let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
         if container {
             self.func.values[y.index()].storage = Some(y);
         }
         if let Some(op) = self.ops.last_mut() {
-            op.ty = Some(Box::new(sig.ret.clone()));
+            op.ty = Some(sig.ret.to_token_stream());
         }
         let returned = match &sig.output {
             Output::Tuple(types) => (0..types.len())
                 .map(|k| {
-                    let member = syn::Member::Unnamed(syn::Index {
+                    let member = Member::Unnamed {
                         index: k as u32,
                         span,
-                    });
+                    };
                     self.push(OpKind::Field(y, member), None)
                 })
                 .collect(),
@@ -200,18 +204,18 @@ impl Build {
             .filter(|(_, p)| p.active && matches!(p.shape, Shape::Scalar))
             .map(|(_, p)| &p.ty)
             .collect();
-        let ty: syn::Type = match types.as_slice() {
-            [one] => (*one).clone(),
-            many => syn::parse_quote!((#(#many),*)),
+        let ty = match types.as_slice() {
+            [one] => one.to_token_stream(),
+            many => quote!((#(#many),*)),
         };
         self.ops.push(Op {
             results: results.clone(),
             kind: OpKind::Pullback {
-                rule: Rule::User(path.clone()),
+                rule: Rule::User(path.to_token_stream()),
                 args,
             },
             span: self.span,
-            ty: Some(Box::new(ty)),
+            ty: Some(ty),
             id: OpId::NONE,
         });
         results

@@ -18,7 +18,7 @@
 //! method or function the table does not know) is reported.
 
 use crate::errors::Errors;
-use crate::ir::{Activity, ArrayInit, Block, Func, Number, OpKind, Through, Value};
+use crate::ir::{Activity, ArrayInit, Block, FnPath, Func, Number, OpKind, Through, UnOp, Value};
 use crate::prims::{Derivative, Operand};
 use crate::signature::{Shape, Signature};
 
@@ -226,14 +226,14 @@ fn forward(
                 // A float made an integer is piecewise constant; any other target (`as _`, an
                 // alias of `f64`) the macro cannot classify.
                 OpKind::Cast(_, ty, Number::Unknown) => {
-                    Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "")))
+                    Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", ty.to_string().replace(' ', "")))
                 }
                 OpKind::Ref { value, .. }
                     if func.storage(*value).is_none() && !is_struct_base(func, sig, *value) =>
                 {
                     Some("a reference to a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself (`x`, not `&x`)".to_string())
                 }
-                OpKind::Unary(syn::UnOp::Deref(_), _) => Some(
+                OpKind::Unary(UnOp::Deref, _) => Some(
                     "`*` of a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself".to_string(),
                 ),
                 OpKind::Index(array, _) if func.storage(*array).is_some() => None,
@@ -242,11 +242,7 @@ fn forward(
                     "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`".to_string(),
                 ),
                 // A name binds the value (or is a constant compared with it): a test like `==`.
-                OpKind::Matches(_, pat)
-                    if matches!(&**pat, syn::Pat::Ident(p) if p.subpat.is_none()) =>
-                {
-                    None
-                }
+                OpKind::Matches(_, pat) if pat.is_name => None,
                 OpKind::Bind { .. } => Some(
                     "this pattern takes parts of a value that depends on an active parameter: active values are floats, containers of floats and parameter structs; bind the whole value (`v =>`) and test it with a guard (`v if v < 1.0 =>`)".to_string(),
                 ),
@@ -348,8 +344,6 @@ fn is_struct_base(func: &Func, sig: &Signature, v: Value) -> bool {
     func.info(v).place.is_some() || is_struct(func, sig, v)
 }
 
-fn path_text(path: &syn::ExprPath) -> String {
-    quote::ToTokens::to_token_stream(path)
-        .to_string()
-        .replace(' ', "")
+fn path_text(path: &FnPath) -> String {
+    path.tokens().to_string().replace(' ', "")
 }

@@ -7,8 +7,8 @@ use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, To
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, LoopView, Op, OpKind, Pass, Range,
-    Rule, Seed, Slot, StashKind, Through, Value, hole_index,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, FnPath, Func, Len, LoopView, Op, OpKind, Pass,
+    Range, Rule, Seed, Slot, StashKind, Through, UnOp, Value, hole_index,
 };
 use crate::prims::{Prim, Syntax};
 
@@ -675,9 +675,9 @@ impl<'a> Body<'a> {
         {
             return Some(quote!(: #ty));
         }
-        let types: Vec<Option<&syn::Type>> = results
+        let types: Vec<Option<&TokenStream>> = results
             .iter()
-            .map(|&r| self.func.info(r).ty.as_deref())
+            .map(|&r| self.func.info(r).ty.as_ref())
             .collect();
         if types.iter().all(Option::is_none) {
             return None;
@@ -803,10 +803,12 @@ impl<'a> Body<'a> {
             }
             OpKind::Unary(op, v) => {
                 let v = self.val(*v);
+                let op = operator(if *op == UnOp::Not { "!" } else { "*" }, span);
                 quote_spanned!(span=> #op #v)
             }
             OpKind::Binary(op, a, b) => {
                 let (a, b) = (self.val(*a), self.val(*b));
+                let op = operator(op.symbol(), span);
                 quote_spanned!(span=> #a #op #b)
             }
             OpKind::Logic { or, lhs, rhs } => {
@@ -862,6 +864,7 @@ impl<'a> Body<'a> {
                 match &call.callee {
                     // `stop_gradient` by the user's path, which must name the runtime's.
                     Callee::Path(path) if call.through == Through::Stopped => {
+                        let path = path.tokens();
                         quote_spanned!(span=> #krate::__private::same_fn(#krate::stop_gradient, #path)(#(#args),*))
                     }
                     _ => callee(&call.callee, "", &args, span),
@@ -876,11 +879,7 @@ impl<'a> Body<'a> {
                 let (recv, args) = (self.val(*recv), self.vals(args));
                 quote_spanned!(span=> #recv.#method #turbofish (#(#args),*))
             }
-            OpKind::Effect { mac, uses } => {
-                let mut mac = mac.clone();
-                mac.tokens = self.fill_holes(mac.tokens, uses);
-                mac.to_token_stream()
-            }
+            OpKind::Effect { code, uses } => self.fill_holes(code.clone(), uses),
             // Typed by the op's annotation, the return type.
             OpKind::Original(block) => quote_spanned!(span=> (|| #block)()),
             OpKind::Pullback { rule, args } => {
@@ -928,11 +927,11 @@ impl<'a> Body<'a> {
         let span = op.span;
         match &op.kind {
             OpKind::Matches(v, pat) => {
-                let v = self.val(*v);
+                let (v, code) = (self.val(*v), &pat.code);
                 quote_spanned! {span=>
                     match #v {
                         #[allow(unused_variables, unused_mut)]
-                        #pat => true,
+                        #code => true,
                         #[allow(unreachable_patterns)]
                         _ => false,
                     }
@@ -943,7 +942,7 @@ impl<'a> Body<'a> {
                 pat,
                 names,
             } => {
-                let v = self.val(*scrutinee);
+                let (v, code) = (self.val(*scrutinee), &pat.code);
                 let names = names
                     .iter()
                     .map(ToTokens::to_token_stream)
@@ -952,7 +951,7 @@ impl<'a> Body<'a> {
                 quote_spanned! {span=>
                     match #v {
                         #[allow(unused_variables, unused_mut)]
-                        #pat => #names,
+                        #code => #names,
                         #[allow(unreachable_patterns)]
                         _ => ::core::unreachable!(),
                     }
@@ -1164,12 +1163,13 @@ fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
 /// a pullback is an error there.
 fn callee(callee: &Callee, suffix: &str, args: &[TokenStream], span: Span) -> TokenStream {
     match callee {
-        Callee::Path(path) => {
-            let mut path = path.clone();
-            if let Some(last) = path.path.segments.last_mut() {
-                last.ident = format_ident!("{}{}", last.ident, suffix, span = last.ident.span());
-            }
-            quote_spanned!(span=> #path(#(#args),*))
+        Callee::Path(FnPath {
+            prefix,
+            name,
+            generics,
+        }) => {
+            let name = format_ident!("{}{}", name, suffix, span = name.span());
+            quote_spanned!(span=> #prefix #name #generics (#(#args),*))
         }
         Callee::Method { name, turbofish } => {
             let name = format_ident!("{}{}", name, suffix, span = name.span());
@@ -1179,6 +1179,25 @@ fn callee(callee: &Callee, suffix: &str, args: &[TokenStream], span: Span) -> To
             quote_spanned!(span=> #recv.#name #turbofish (#(#rest),*))
         }
     }
+}
+
+/// A Rust operator (`<<`, `!`) spanned at the user's expression.
+fn operator(symbol: &str, span: Span) -> TokenStream {
+    let chars: Vec<char> = symbol.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| {
+            let spacing = if k + 1 < chars.len() {
+                Spacing::Joint
+            } else {
+                Spacing::Alone
+            };
+            let mut punct = Punct::new(c, spacing);
+            punct.set_span(span);
+            TokenTree::Punct(punct)
+        })
+        .collect()
 }
 
 fn stash_ident(i: usize) -> Ident {

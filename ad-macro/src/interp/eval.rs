@@ -14,8 +14,8 @@ use quote::ToTokens;
 
 use super::math::{self, Dual};
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Number, Op, OpKind, Pass, Range, Rule,
-    Seed, Slot, Through, Value,
+    Adaptor, Arg, ArrayInit, BinOp, Block, Call, Callee, Func, Len, Literal, Member, Number, Op,
+    OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp, Value,
 };
 
 /// The numbers a program computes with: `f64`, or [`Dual`] for forward mode.
@@ -227,7 +227,7 @@ impl<N: Num> Machine<'_, N> {
                     })),
                 }
             }
-            OpKind::Unary(syn::UnOp::Not(_), v) => one(V::B(!self.get(*v)?.bool()?)),
+            OpKind::Unary(UnOp::Not, v) => one(V::B(!self.get(*v)?.bool()?)),
             OpKind::Unary(_, v) => one(self.get(*v)?),
             OpKind::Binary(op, a, b) => one(self.binary(op, self.get(*a)?, self.get(*b)?)?),
             OpKind::Logic { or, lhs, rhs } => {
@@ -302,10 +302,15 @@ impl<N: Num> Machine<'_, N> {
             }
             // A variable's value before anything set it: never read as a number.
             OpKind::Placeholder => one(V::F(N::lit(0.0))),
-            OpKind::Matches(v, pat) => one(V::B(matches(&self.get(*v)?, pat)?)),
+            OpKind::Matches(v, pat) => {
+                // The interpreter reads the pattern the IR keeps verbatim.
+                let pat = syn::parse::Parser::parse2(syn::Pat::parse_multi, pat.code.clone())
+                    .map_err(|e| e.to_string())?;
+                one(V::B(matches(&self.get(*v)?, &pat)?))
+            }
             OpKind::Field(v, member) => match (self.get(*v)?, member) {
-                (V::T(items), syn::Member::Unnamed(i)) => one(items
-                    .get(i.index as usize)
+                (V::T(items), Member::Unnamed { index, .. }) => one(items
+                    .get(*index as usize)
                     .cloned()
                     .ok_or("no such tuple field")?),
                 (other, _) => Err(format!("field of {other:?}")),
@@ -483,8 +488,8 @@ impl<N: Num> Machine<'_, N> {
         Ok(N::prim(name, &operands).into_iter().map(V::F).collect())
     }
 
-    fn binary(&self, op: &syn::BinOp, a: V<N>, b: V<N>) -> Result<V<N>, String> {
-        use syn::BinOp::*;
+    fn binary(&self, op: &BinOp, a: V<N>, b: V<N>) -> Result<V<N>, String> {
+        use BinOp::*;
         let cmp = |a: &V<N>, b: &V<N>| -> Result<Option<std::cmp::Ordering>, String> {
             Ok(match (a, b) {
                 (V::I(x), V::I(y)) => Some(x.cmp(y)),
@@ -492,26 +497,25 @@ impl<N: Num> Machine<'_, N> {
             })
         };
         Ok(match op {
-            Eq(_) => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Equal)),
-            Ne(_) => V::B(cmp(&a, &b)? != Some(std::cmp::Ordering::Equal)),
-            Lt(_) => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Less)),
-            Gt(_) => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Greater)),
-            Le(_) => V::B(matches!(
+            Eq => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Equal)),
+            Ne => V::B(cmp(&a, &b)? != Some(std::cmp::Ordering::Equal)),
+            Lt => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Less)),
+            Gt => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Greater)),
+            Le => V::B(matches!(
                 cmp(&a, &b)?,
                 Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
             )),
-            Ge(_) => V::B(matches!(
+            Ge => V::B(matches!(
                 cmp(&a, &b)?,
                 Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
             )),
-            And(_) => V::B(a.bool()? && b.bool()?),
-            Or(_) => V::B(a.bool()? || b.bool()?),
-            BitAnd(_) => V::I(a.int()? & b.int()?),
-            BitOr(_) => V::I(a.int()? | b.int()?),
-            BitXor(_) => V::I(a.int()? ^ b.int()?),
-            Shl(_) => V::I(a.int()? << b.int()?),
-            Shr(_) => V::I(a.int()? >> b.int()?),
-            other => return Err(format!("binary {}", other.to_token_stream())),
+            And => V::B(a.bool()? && b.bool()?),
+            Or => V::B(a.bool()? || b.bool()?),
+            BitAnd => V::I(a.int()? & b.int()?),
+            BitOr => V::I(a.int()? | b.int()?),
+            BitXor => V::I(a.int()? ^ b.int()?),
+            Shl => V::I(a.int()? << b.int()?),
+            Shr => V::I(a.int()? >> b.int()?),
         })
     }
 
@@ -693,17 +697,16 @@ fn constant<N: Num>(x: V<N>) -> Result<V<N>, String> {
 
 fn callee_name(callee: &Callee) -> String {
     match callee {
-        Callee::Path(path) => path
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
+        Callee::Path(path) => path.name.to_string(),
         Callee::Method { name, .. } => name.to_string(),
     }
 }
 
-fn literal<N: Num>(lit: &syn::Lit) -> Result<V<N>, String> {
+fn literal<N: Num>(lit: &Literal) -> Result<V<N>, String> {
+    let lit = match lit {
+        Literal::Bool(value, _) => return Ok(V::B(*value)),
+        Literal::Token(token) => syn::Lit::new(token.clone()),
+    };
     match lit {
         syn::Lit::Float(f) => Ok(V::F(N::lit(
             f.base10_parse::<f64>().map_err(|e| e.to_string())?,
@@ -717,7 +720,6 @@ fn literal<N: Num>(lit: &syn::Lit) -> Result<V<N>, String> {
             }
             Ok(V::I(i.base10_parse::<i64>().map_err(|e| e.to_string())?))
         }
-        syn::Lit::Bool(b) => Ok(V::B(b.value)),
         other => Err(format!("literal {}", other.to_token_stream())),
     }
 }

@@ -29,7 +29,7 @@ mod verify;
 
 use std::collections::HashSet;
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::format_ident;
 
 use crate::prims::Prim;
@@ -55,11 +55,11 @@ pub struct ValueInfo {
     pub storage: Option<Value>,
     /// For a field of an active parameter struct (a *place*, `p.w`): the struct and the field.
     /// Its adjoint is the same field of the struct's adjoint.
-    pub place: Option<(Value, syn::Member)>,
+    pub place: Option<(Value, Member)>,
     /// A type annotation the user wrote on the binding of this value when it is one of
     /// several results of an op (`let r: f64 = loop { .. }`, a carried value); a sole
     /// result's annotation is on its op ([`Op::ty`]).
-    pub ty: Option<Box<syn::Type>>,
+    pub ty: Option<Verbatim>,
 }
 
 /// Which values of a function are active: depend on an active parameter *and* reach the
@@ -113,7 +113,7 @@ pub struct Func {
     /// `special::erf`), by the op's result: the emitted call checks that the path is the
     /// runtime's function (a module of the user's named `linalg` or `special` would otherwise
     /// be differentiated by the runtime's rule).
-    pub written_paths: std::collections::HashMap<Value, syn::ExprPath>,
+    pub written_paths: std::collections::HashMap<Value, Verbatim>,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,
@@ -180,7 +180,7 @@ pub struct Op {
     pub id: OpId,
     /// A type annotation the user wrote on the binding (`let a: f32 = 2.0;`), kept so that
     /// type inference in the emitted code sees what it saw in the original.
-    pub ty: Option<Box<syn::Type>>,
+    pub ty: Option<Verbatim>,
 }
 
 impl Op {
@@ -199,17 +199,17 @@ impl Op {
 #[derive(Clone)]
 pub enum OpKind {
     /// A literal: `2.5`, `3`, `true`.
-    Lit(syn::Lit),
+    Lit(Literal),
     /// A path that is not a local: a constant (`f64::consts::PI`, a `const`), a unit value.
-    Path(syn::ExprPath),
+    Path(Verbatim),
     /// A primitive from the table, `+` or `sin`; differentiable if `Derivative::Rule`.
     Prim(&'static Prim, Vec<Value>),
     /// `x as ty`, and what `ty` is (settled by lowering). Differentiable between float types.
-    Cast(Value, Box<syn::Type>, Number),
+    Cast(Value, Verbatim, Number),
     /// `!x` or `*x`: never differentiated.
-    Unary(syn::UnOp, Value),
+    Unary(UnOp, Value),
     /// Comparisons, bitwise and integer-only operators: never differentiated.
-    Binary(syn::BinOp, Value, Value),
+    Binary(BinOp, Value, Value),
     /// `lhs && rhs` or `lhs || rhs`: `rhs` is a region that runs only when needed.
     Logic { or: bool, lhs: Value, rhs: Block },
     /// `if cond { then } else { els }`: the results are the yields of the arm taken.
@@ -243,17 +243,17 @@ pub enum OpKind {
     /// is zero where the primal value giving its type is not at hand.
     Placeholder,
     /// `matches!(x, pattern)`: a `match` arm's test, the pattern as the user wrote it.
-    Matches(Value, Box<syn::Pat>),
+    Matches(Value, Pattern),
     /// The values the names of a `match` arm's pattern have in the arm: `match x { pattern =>
     /// (names..), _ => unreachable }`, one result per name. A name the pattern binds gives
     /// the part of `x` it binds; a name that is a constant (rustc decides), the constant.
     Bind {
         scrutinee: Value,
-        pat: Box<syn::Pat>,
+        pat: Pattern,
         names: Vec<Ident>,
     },
     /// `x.field` or `x.0` of a value that is not a tuple of the IR (an inactive struct).
-    Field(Value, syn::Member),
+    Field(Value, Member),
     /// `x[i]`: an element of a container (or an indexing of an inactive value).
     Index(Value, Value),
     /// A new container: `vec![v; n]`, `[v; N]`, `vec![a, b]`, `[a, b]`, `Vec::new()`,
@@ -297,16 +297,16 @@ pub enum OpKind {
     Method {
         recv: Value,
         method: Ident,
-        turbofish: Option<syn::AngleBracketedGenericArguments>,
+        turbofish: Option<Verbatim>,
         args: Vec<Value>,
     },
     /// A side-effect macro (`println!`, `assert!`) as the user wrote it, but for its variables:
     /// the `k`-th is the hole [`hole`]`(k)`, which emit fills with the name of `uses[k]`. Runs
     /// once, in the forward sweep.
-    Effect { mac: syn::Macro, uses: Vec<Value> },
+    Effect { code: Verbatim, uses: Vec<Value> },
     /// The user's function body, unlowered, run as a closure of the parameters: the value of
     /// a function whose derivative the user gives (`#[reverse(rule = ..)]`).
-    Original(Box<syn::Block>),
+    Original(Verbatim),
 
     // Only in adjoint programs.
     /// `rules::<rule>(args)`, or a user's rule: the adjoints of the float operands.
@@ -371,6 +371,140 @@ pub enum Number {
     Unknown,
 }
 
+/// Rust the IR carries as the user wrote it, without looking into it: a type, a pattern, the
+/// path of a constant or a function, a macro's tokens. Lowering has read from the syntax
+/// whatever the later stages need (as [`Number`], [`Through`], [`Pattern::is_name`]); emit
+/// writes the tokens back. The IR holds no `syn` tree.
+pub type Verbatim = TokenStream;
+
+/// A literal: `true` or `false`, or a number, string or character token as written.
+#[derive(Clone)]
+pub enum Literal {
+    Bool(bool, Span),
+    Token(proc_macro2::Literal),
+}
+
+impl quote::ToTokens for Literal {
+    fn to_tokens(&self, out: &mut TokenStream) {
+        match self {
+            Literal::Bool(value, span) => {
+                Ident::new(if *value { "true" } else { "false" }, *span).to_tokens(out)
+            }
+            Literal::Token(lit) => lit.to_tokens(out),
+        }
+    }
+}
+
+impl Literal {
+    /// The integer `k`, unsuffixed (`0`): its type is inferred from its uses.
+    pub fn int(k: usize, span: Span) -> Literal {
+        let mut lit = proc_macro2::Literal::usize_unsuffixed(k);
+        lit.set_span(span);
+        Literal::Token(lit)
+    }
+
+    /// The `usize` `k` (`3usize`).
+    pub fn usize(k: usize, span: Span) -> Literal {
+        let mut lit = proc_macro2::Literal::usize_suffixed(k);
+        lit.set_span(span);
+        Literal::Token(lit)
+    }
+}
+
+/// `!x` or `*x`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Not,
+    Deref,
+}
+
+/// A binary operator that is never differentiated: a comparison, logic on two evaluated
+/// `bool`s, a bitwise operator or a shift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+}
+
+impl BinOp {
+    /// How Rust spells it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "&&",
+            BinOp::Or => "||",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+        }
+    }
+}
+
+/// A field of a struct or tuple: `x.name` or `x.0`.
+#[derive(Clone)]
+pub enum Member {
+    Named(Ident),
+    Unnamed { index: u32, span: Span },
+}
+
+impl quote::ToTokens for Member {
+    fn to_tokens(&self, out: &mut TokenStream) {
+        match self {
+            Member::Named(name) => name.to_tokens(out),
+            Member::Unnamed { index, span } => {
+                let mut lit = proc_macro2::Literal::u32_unsuffixed(*index);
+                lit.set_span(*span);
+                lit.to_tokens(out)
+            }
+        }
+    }
+}
+
+/// A pattern of a `match` arm, as the user wrote it.
+#[derive(Clone)]
+pub struct Pattern {
+    pub code: Verbatim,
+    /// Whether it is a name alone (`v`, `MAX`): it binds the whole value or names a constant
+    /// compared with it, a test like `==` that takes no part of the value.
+    pub is_name: bool,
+}
+
+/// The path of a called function, split where a pullback's name is made: `prefix`, the
+/// function's `name`, then its `generics` (`m::` `g` `::<T>`; `<path>_pullback` appends to
+/// `name`).
+#[derive(Clone)]
+pub struct FnPath {
+    pub prefix: Verbatim,
+    pub name: Ident,
+    pub generics: Verbatim,
+}
+
+impl FnPath {
+    /// The path as written: `m::g::<T>`.
+    pub fn tokens(&self) -> TokenStream {
+        let (prefix, name, generics) = (&self.prefix, &self.name, &self.generics);
+        quote::quote!(#prefix #name #generics)
+    }
+}
+
 /// The hole for the `k`-th value a verbatim macro uses ([`OpKind::Effect`]).
 pub fn hole(k: usize, span: Span) -> Ident {
     format_ident!("__ad_use_{}", k, span = span)
@@ -385,7 +519,7 @@ pub fn hole_index(ident: &Ident) -> Option<usize> {
 #[derive(Clone)]
 pub enum Rule {
     Runtime(&'static str),
-    User(syn::Path),
+    User(Verbatim),
 }
 
 /// An argument of a rule, and how it is passed.
@@ -439,17 +573,17 @@ pub enum Through {
 #[derive(Clone)]
 pub enum Callee {
     /// `path(args)`.
-    Path(syn::ExprPath),
+    Path(FnPath),
     /// `args[0].name::<..>(args[1..])`: a method whose receiver is a parameter struct.
     Method {
         name: Ident,
-        turbofish: Option<syn::AngleBracketedGenericArguments>,
+        turbofish: Option<Verbatim>,
     },
 }
 
 impl Callee {
     /// The path of a function call.
-    pub fn path(&self) -> Option<&syn::ExprPath> {
+    pub fn path(&self) -> Option<&FnPath> {
         match self {
             Callee::Path(path) => Some(path),
             Callee::Method { .. } => None,
@@ -546,7 +680,7 @@ pub enum ArrayInit {
 #[derive(Clone)]
 pub enum Len {
     Value(Value),
-    Const(Box<syn::Expr>),
+    Const(Verbatim),
 }
 
 /// A loop op (`for` or `loop`) by the names of its parts: the one place that knows how a

@@ -20,7 +20,7 @@ use quote::ToTokens;
 
 use super::{
     Activity, Adaptor, Arg, ArrayInit, Block, Call, Callee, Func, Len, Op, OpKind, Pass, Range,
-    Rule, Seed, Slot, Through, Value,
+    Rule, Seed, Slot, Through, UnOp, Value,
 };
 
 /// Where the printer writes, and the activity it marks values with, if any.
@@ -104,7 +104,7 @@ impl Func {
             out.write_str("constant ")?;
         }
         match &call.callee {
-            Callee::Path(path) => write!(out, "{}(", path.to_token_stream())?,
+            Callee::Path(path) => write!(out, "{}(", path.tokens())?,
             Callee::Method { name, .. } => write!(out, "method {name}(")?,
         }
         for (i, arg) in call.args.iter().enumerate() {
@@ -239,17 +239,17 @@ impl Func {
                 write!(out, " as {}", tokens(ty))?;
             }
             OpKind::Unary(op, v) => {
-                write!(out, "unary {} ", tokens(op))?;
+                write!(out, "unary {} ", if *op == UnOp::Not { "!" } else { "*" })?;
                 self.write_value(out, *v)?;
             }
             OpKind::Binary(op, a, b) => {
-                write!(out, "binary {} ", tokens(op))?;
+                write!(out, "binary {} ", op.symbol())?;
                 self.write_values(out, &[*a, *b])?;
             }
             OpKind::Matches(v, pat) => {
                 out.write_str("matches ")?;
                 self.write_value(out, *v)?;
-                write!(out, ", {}", tokens(pat))?;
+                write!(out, ", {}", pat.code)?;
             }
             OpKind::Bind {
                 scrutinee,
@@ -259,7 +259,7 @@ impl Func {
                 out.write_str("bind ")?;
                 self.write_value(out, *scrutinee)?;
                 let names: Vec<String> = names.iter().map(ToString::to_string).collect();
-                write!(out, ", {} => ({})", tokens(pat), names.join(", "))?;
+                write!(out, ", {} => ({})", pat.code, names.join(", "))?;
             }
             OpKind::Field(v, member) => {
                 out.write_str("field ")?;
@@ -369,12 +369,12 @@ impl Func {
                 self.write_values(out, args)?;
                 out.write_str(")")?;
             }
-            OpKind::Effect { mac, .. } => write!(out, "effect {}!(..)", tokens(&mac.path))?,
+            OpKind::Effect { code, .. } => write!(out, "effect {}!(..)", macro_name(code))?,
             OpKind::Original(_) => out.write_str("original body")?,
             OpKind::Pullback { rule, args } => {
                 match rule {
                     Rule::Runtime(name) => write!(out, "pullback {name} ")?,
-                    Rule::User(path) => write!(out, "pullback user {} ", path.to_token_stream())?,
+                    Rule::User(path) => write!(out, "pullback user {path} ")?,
                 }
                 for (i, arg) in args.iter().enumerate() {
                     if i > 0 {
@@ -481,7 +481,7 @@ impl Func {
                 out.write_str("; ")?;
                 match len {
                     Len::Value(n) => self.write_value(out, *n)?,
-                    Len::Const(e) => out.write_str(&tokens(e))?,
+                    Len::Const(e) => write!(out, "{e}")?,
                 }
                 out.write_str("]")?;
             }
@@ -575,6 +575,14 @@ impl Func {
 }
 
 /// The text of tokens, as `quote` prints them.
+/// The name of a macro invocation `path!(..)`: its tokens before the `!`.
+fn macro_name(code: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    code.clone()
+        .into_iter()
+        .take_while(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '!'))
+        .collect()
+}
+
 fn tokens(t: &dyn ToTokens) -> String {
     t.to_token_stream().to_string()
 }

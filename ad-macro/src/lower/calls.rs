@@ -11,24 +11,35 @@
 //! After:  `%y.3 = call layer(&%w.0, %x.1)`
 //!         `%4, %h.5 = call layer_mut(&mut %h.2, %y.3)`
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::{Lower, R, Val};
-use crate::ir::{Call, CallArg, Callee, OpKind, Pass, Through, Value};
+use crate::ir::{Call, CallArg, Callee, FnPath, OpKind, Pass, Through, Value};
 
 impl Lower<'_> {
+    /// `path(args)`.
+    pub(super) fn path_call(
+        &mut self,
+        path: &syn::ExprPath,
+        args: &Punctuated<Expr, Token![,]>,
+        span: Span,
+    ) -> R<Val> {
+        let through = self.through(path, args.len());
+        self.call(Callee::Path(fn_path(path)), through, None, args, span)
+    }
+
     /// `path(args)`, or `receiver.method(args)` of a parameter struct.
     pub(super) fn call(
         &mut self,
         callee: Callee,
+        through: Through,
         receiver: Option<Value>,
         args: &Punctuated<Expr, Token![,]>,
         span: Span,
     ) -> R<Val> {
-        let stop = callee.path().is_some_and(is_stop_gradient) && args.len() == 1;
-        let through = self.through(&callee, stop);
         // Lower every argument even after an error, to report all errors at once.
         let lowered: Vec<R<(CallArg, Option<String>)>> =
             args.iter().map(|arg| self.call_arg(arg)).collect();
@@ -224,11 +235,9 @@ fn arg_of(value: Value, pass: Pass) -> CallArg {
 }
 
 impl Lower<'_> {
-    /// How the reverse sweep treats a call of `callee`.
-    fn through(&self, callee: &Callee, stop: bool) -> Through {
-        let Some(path) = callee.path() else {
-            return Through::Pullback;
-        };
+    /// How the reverse sweep treats a call of `path` with `arity` arguments.
+    fn through(&self, path: &syn::ExprPath, arity: usize) -> Through {
+        let stop = is_stop_gradient(path) && arity == 1;
         let std = path.path.segments.first().is_some_and(|s| {
             ["std", "core", "alloc", "num_traits"].contains(&s.ident.to_string().as_str())
         });
@@ -252,4 +261,21 @@ pub fn is_stop_gradient(path: &syn::ExprPath) -> bool {
             .segments
             .last()
             .is_some_and(|s| s.ident == "stop_gradient" && s.arguments.is_none())
+}
+
+/// `path` split where a pullback's name is made ([`FnPath`]).
+fn fn_path(path: &syn::ExprPath) -> FnPath {
+    let mut prefix = path.clone();
+    // `pop` leaves the `::` before the last segment, which ends the prefix.
+    let last = prefix.path.segments.pop();
+    let (name, generics) = match last {
+        Some(last) => (last.ident, last.arguments.to_token_stream()),
+        // A path has at least one segment.
+        None => (syn::Ident::new("_", Span::call_site()), TokenStream::new()),
+    };
+    FnPath {
+        prefix: prefix.to_token_stream(),
+        name,
+        generics,
+    }
 }

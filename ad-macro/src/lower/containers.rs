@@ -11,11 +11,12 @@
 //!         `%6 = index %h.5, %i; %7 = add %6, %y; %h.8 = store %h.5, %i, %7`
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::{Binding, Lower, R, Val};
-use crate::ir::{ArrayInit, Len, OpKind, Value};
+use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 
 impl Lower<'_> {
     /// Pushes an op whose one result is a new version of `array` (or, for `array: None`, a
@@ -287,7 +288,7 @@ impl Lower<'_> {
         let value = self.value(&e.expr)?;
         let init = ArrayInit::Repeat {
             value,
-            len: Len::Const(e.len.clone()),
+            len: Len::Const(e.len.to_token_stream()),
             vec: false,
         };
         Ok(Val::One(self.version(OpKind::Array(init), span, None)))
@@ -377,7 +378,9 @@ impl Lower<'_> {
             true => self.version(kind, span, None),
             false => self.push(kind, span, 1)[0],
         };
-        self.func.written_paths.insert(result, func.clone());
+        self.func
+            .written_paths
+            .insert(result, func.to_token_stream());
         Some(Ok(Val::One(result)))
     }
 
@@ -452,10 +455,9 @@ impl Lower<'_> {
             ("len", []) => Some(Ok(self.push1(OpKind::Len(recv), span))),
             ("is_empty", []) => {
                 let len = self.push(OpKind::Len(recv), span, 1)[0];
-                let zero = self.push1(OpKind::Lit(syn::parse_quote!(0)), span);
+                let zero = self.push1(OpKind::Lit(Literal::int(0, span)), span);
                 let Val::One(zero) = zero else { return None };
-                let eq = syn::BinOp::Eq(Token![==](span));
-                Some(Ok(self.push1(OpKind::Binary(eq, len, zero), span)))
+                Some(Ok(self.push1(OpKind::Binary(BinOp::Eq, len, zero), span)))
             }
             ("push", [value]) => {
                 let name = match &*m.receiver {

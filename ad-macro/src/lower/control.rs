@@ -27,7 +27,9 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Binding, Lower, R, Val};
 use crate::errors::Reported;
-use crate::ir::{Adaptor, ArrayInit, Block, Op, OpKind, Range, Value};
+use crate::ir::{
+    Adaptor, ArrayInit, BinOp, Block, Literal, Op, OpKind, Pattern, Range, UnOp, Value,
+};
 
 const RET: &str = "$ret";
 const RETVAL: &str = "$retval";
@@ -264,23 +266,18 @@ impl Lower<'_> {
             };
             any = Some(match any {
                 None => v,
-                Some(acc) => {
-                    let or = syn::BinOp::Or(syn::Token![||](span));
-                    self.push(OpKind::Binary(or, acc, v), span, 1)[0]
-                }
+                Some(acc) => self.push(OpKind::Binary(BinOp::Or, acc, v), span, 1)[0],
             });
         }
         any
     }
 
     fn not(&mut self, v: Value, span: Span) -> Value {
-        let not = syn::UnOp::Not(syn::Token![!](span));
-        self.push(OpKind::Unary(not, v), span, 1)[0]
+        self.push(OpKind::Unary(UnOp::Not, v), span, 1)[0]
     }
 
     fn lit_bool(&mut self, value: bool, span: Span) -> Val {
-        let lit = syn::Lit::Bool(syn::LitBool::new(value, span));
-        self.push1(OpKind::Lit(lit), span)
+        self.push1(OpKind::Lit(Literal::Bool(value, span)), span)
     }
 
     fn placeholder(&mut self, span: Span) -> Value {
@@ -596,7 +593,7 @@ impl Lower<'_> {
         let results = self.push(
             OpKind::Bind {
                 scrutinee,
-                pat: Box::new(pat.clone()),
+                pat: pattern(pat),
                 names: names.clone(),
             },
             span,
@@ -614,9 +611,7 @@ impl Lower<'_> {
         let span = pat.span();
         let test = match pat {
             Pat::Wild(_) => None,
-            other => {
-                Some(self.push(OpKind::Matches(scrutinee, Box::new(other.clone())), span, 1)[0])
-            }
+            other => Some(self.push(OpKind::Matches(scrutinee, pattern(other)), span, 1)[0]),
         };
         let Some(guard) = guard else {
             return Ok(test);
@@ -965,8 +960,7 @@ impl Lower<'_> {
         match (kind, body, leave) {
             (Kind::While(_), Ok(Val::One(c)), Some(leave)) => {
                 let stay = self.not(leave, span);
-                let and = syn::BinOp::And(syn::Token![&&](span));
-                Some(self.push(OpKind::Binary(and, *c, stay), span, 1)[0])
+                Some(self.push(OpKind::Binary(BinOp::And, *c, stay), span, 1)[0])
             }
             (Kind::While(_), Ok(Val::One(c)), None) => Some(*c),
             (_, _, Some(leave)) => Some(self.not(leave, span)),
@@ -1284,5 +1278,13 @@ fn assigned_name(place: &Expr) -> Option<String> {
         Expr::Index(i) => assigned_name(&i.expr),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => assigned_name(&u.expr),
         _ => None,
+    }
+}
+
+/// The IR's pattern for a Rust one.
+fn pattern(pat: &Pat) -> Pattern {
+    Pattern {
+        code: quote::ToTokens::to_token_stream(pat),
+        is_name: matches!(pat, Pat::Ident(p) if p.subpat.is_none()),
     }
 }

@@ -11,7 +11,7 @@
 //! string (`{y}`, `{:w$}`) become named arguments, since they cannot be renamed in place.
 
 use proc_macro2::{Group, Ident, Spacing, TokenStream, TokenTree};
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
@@ -50,14 +50,15 @@ impl Lower<'_> {
         let mut uses = Vec::new();
         let mut tokens = self.rename(mac.tokens.clone(), &mut uses)?;
         tokens.extend(self.captured_arguments(&tokens, format_position, &mut uses)?);
-        let mut mac = mac.clone();
-        mac.tokens = tokens;
         let span = mac
             .path
             .segments
             .last()
             .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
-        self.push(OpKind::Effect { mac, uses }, span, 0);
+        let mut mac = mac.clone();
+        mac.tokens = tokens;
+        let code = mac.to_token_stream();
+        self.push(OpKind::Effect { code, uses }, span, 0);
         Ok(())
     }
 

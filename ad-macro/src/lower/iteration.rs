@@ -12,7 +12,7 @@ use syn::{Expr, Pat};
 
 use super::control::Source;
 use super::{Lower, R, Val};
-use crate::ir::{OpKind, Range, Value};
+use crate::ir::{Literal, OpKind, Range, Value};
 
 /// The shape of what an iterator yields.
 enum Item {
@@ -55,7 +55,7 @@ impl Lower<'_> {
             });
         }
         let (Some(end), Val::One(start)) =
-            (len, self.push1(OpKind::Lit(syn::parse_quote!(0)), span))
+            (len, self.push1(OpKind::Lit(Literal::int(0, span)), span))
         else {
             return Err(self.error(iter, "a loop over containers needs at least one container"));
         };

@@ -24,11 +24,12 @@ mod places;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
 use crate::errors::{Errors, Reported};
-use crate::ir::{ArrayInit, Callee, Func, Number, Op, OpKind, Param, Value};
+use crate::ir::{self, ArrayInit, Callee, Func, Number, Op, OpKind, Param, Through, Value};
 use crate::prims;
 use crate::signature::{Output, Signature};
 
@@ -509,8 +510,8 @@ impl Lower<'_> {
             return;
         }
         match self.ops.iter_mut().rev().find(|op| op.results.contains(&v)) {
-            Some(op) if op.results == [v] => op.ty = Some(Box::new(ty.clone())),
-            Some(_) => self.func.values[v.index()].ty = Some(Box::new(ty.clone())),
+            Some(op) if op.results == [v] => op.ty = Some(ty.to_token_stream()),
+            Some(_) => self.func.values[v.index()].ty = Some(ty.to_token_stream()),
             None => {}
         }
         // A container an `if` merged lives in a storage declared before it (`uninit`), which
@@ -519,7 +520,7 @@ impl Lower<'_> {
             && let Some(op) = self.ops.iter_mut().rev().find(|op| op.results == [storage])
             && matches!(op.kind, OpKind::Array(ArrayInit::Uninit))
         {
-            op.ty = Some(Box::new(ty.clone()));
+            op.ty = Some(ty.to_token_stream());
         }
     }
 
@@ -550,7 +551,10 @@ impl Lower<'_> {
     fn expr(&mut self, e: &Expr) -> R<Val> {
         let span = op_span(e);
         match e {
-            Expr::Lit(lit) => Ok(self.push1(OpKind::Lit(lit.lit.clone()), span)),
+            Expr::Lit(lit) => match literal(&lit.lit) {
+                Some(lit) => Ok(self.push1(OpKind::Lit(lit), span)),
+                None => Err(self.unsupported(e)),
+            },
             Expr::Path(path) => {
                 if path.qself.is_none()
                     && let Some(ident) = path.path.get_ident()
@@ -558,7 +562,7 @@ impl Lower<'_> {
                 {
                     return Ok(val);
                 }
-                Ok(self.push1(OpKind::Path(path.clone()), span))
+                Ok(self.push1(OpKind::Path(path.to_token_stream()), span))
             }
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
@@ -596,7 +600,9 @@ impl Lower<'_> {
                 let operand = self.value(&u.expr)?;
                 Ok(match u.op {
                     UnOp::Neg(_) => self.prim(prims::prefix('-'), vec![operand], span, e)?,
-                    op => self.push1(OpKind::Unary(op, operand), span),
+                    UnOp::Not(_) => self.push1(OpKind::Unary(ir::UnOp::Not, operand), span),
+                    UnOp::Deref(_) => self.push1(OpKind::Unary(ir::UnOp::Deref, operand), span),
+                    _ => return Err(self.unsupported(e)),
                 })
             }
             Expr::Binary(b) => self.binary(b, span),
@@ -620,7 +626,7 @@ impl Lower<'_> {
                 } else {
                     Number::Unknown
                 };
-                Ok(self.push1(OpKind::Cast(v, c.ty.clone(), to), span))
+                Ok(self.push1(OpKind::Cast(v, c.ty.to_token_stream(), to), span))
             }
             Expr::MethodCall(m) => {
                 if let Some(sum) = self.iter_sum(m, span) {
@@ -636,9 +642,9 @@ impl Lower<'_> {
                 if self.has_methods(recv) && !known {
                     let callee = Callee::Method {
                         name: m.method.clone(),
-                        turbofish: m.turbofish.clone(),
+                        turbofish: m.turbofish.as_ref().map(ToTokens::to_token_stream),
                     };
-                    return self.call(callee, Some(recv), &m.args, span);
+                    return self.call(callee, Through::Pullback, Some(recv), &m.args, span);
                 }
                 let args = self.values(&m.args)?;
                 if let Some(result) = self.container_method(m, recv, &args, span) {
@@ -676,7 +682,7 @@ impl Lower<'_> {
                     let args = self.values(&call.args)?;
                     return self.prim(Some(prim), args, span, e);
                 }
-                self.call(Callee::Path(func.clone()), None, &call.args, span)
+                self.path_call(func, &call.args, span)
             }
             Expr::Field(f) => {
                 let base = self.expr(&f.base)?;
@@ -691,7 +697,7 @@ impl Lower<'_> {
                         Ok(Val::One(self.field_place(v, member, span)))
                     }
                     (Val::One(v), member) => {
-                        let field = self.push1(OpKind::Field(v, member.clone()), span);
+                        let field = self.push1(OpKind::Field(v, ir_member(member)), span);
                         // Behind a `&mut` parameter, the field may change later (a method of
                         // the parameter): the value read here is kept, a clone bound now.
                         match (field, root_variable(&f.base)) {
@@ -750,7 +756,7 @@ impl Lower<'_> {
         let call = |recv| OpKind::Method {
             recv,
             method: m.method.clone(),
-            turbofish: m.turbofish.clone(),
+            turbofish: m.turbofish.as_ref().map(ToTokens::to_token_stream),
             args,
         };
         if read_only(&m.method.to_string()) {
@@ -876,14 +882,18 @@ impl Lower<'_> {
                 self.assign_guarded(&b.right, |this| this.assign(&b.left, val))?;
                 Ok(Val::Unit)
             }
-            None if is_compound(&b.op) => {
-                // `a <<= b` and friends: integer-only, rebuilt as `a = a << b`.
-                let op = uncompound(b.op);
+            None => {
+                let Some(op) = ir_binop(&b.op) else {
+                    return Err(self.error(b.op, "this operator is not supported"));
+                };
                 let val = self.push1(OpKind::Binary(op, lhs, rhs), span);
+                if !is_compound(&b.op) {
+                    return Ok(val);
+                }
+                // `a <<= b` and friends: integer-only, rebuilt as `a = a << b`.
                 self.assign_guarded(&b.right, |this| this.assign(&b.left, val))?;
                 Ok(Val::Unit)
             }
-            None => Ok(self.push1(OpKind::Binary(b.op, lhs, rhs), span)),
         }
     }
 
@@ -910,7 +920,10 @@ impl Lower<'_> {
         let old = self.push(OpKind::Index(array, index), op_span(&b.left), 1)[0];
         let new = match compound_prim(&b.op) {
             Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
-            None => self.push1(OpKind::Binary(uncompound(b.op), old, rhs), span),
+            None => match ir_binop(&b.op) {
+                Some(op) => self.push1(OpKind::Binary(op, old, rhs), span),
+                None => return Err(self.error(b.op, "this operator is not supported")),
+            },
         };
         self.assign_guarded(&b.right, |this| {
             // The container's version after the right side (its exits may have merged it).
@@ -1223,14 +1236,45 @@ fn is_compound(op: &BinOp) -> bool {
     )
 }
 
-/// `a op= b` → the `op` of `a = a op b`.
-fn uncompound(op: BinOp) -> BinOp {
-    match op {
-        BinOp::BitXorAssign(t) => BinOp::BitXor(syn::Token![^](t.spans[0])),
-        BinOp::BitAndAssign(t) => BinOp::BitAnd(syn::Token![&](t.spans[0])),
-        BinOp::BitOrAssign(t) => BinOp::BitOr(syn::Token![|](t.spans[0])),
-        BinOp::ShlAssign(t) => BinOp::Shl(syn::Token![<<](t.spans[0])),
-        BinOp::ShrAssign(t) => BinOp::Shr(syn::Token![>>](t.spans[0])),
-        other => other,
+/// The IR's operator for a Rust operator that is never differentiated; for a compound
+/// assignment (`a <<= b`), the `op` of `a = a op b`.
+fn ir_binop(op: &BinOp) -> Option<ir::BinOp> {
+    Some(match op {
+        BinOp::Eq(_) => ir::BinOp::Eq,
+        BinOp::Ne(_) => ir::BinOp::Ne,
+        BinOp::Lt(_) => ir::BinOp::Lt,
+        BinOp::Le(_) => ir::BinOp::Le,
+        BinOp::Gt(_) => ir::BinOp::Gt,
+        BinOp::Ge(_) => ir::BinOp::Ge,
+        BinOp::And(_) => ir::BinOp::And,
+        BinOp::Or(_) => ir::BinOp::Or,
+        BinOp::BitAnd(_) | BinOp::BitAndAssign(_) => ir::BinOp::BitAnd,
+        BinOp::BitOr(_) | BinOp::BitOrAssign(_) => ir::BinOp::BitOr,
+        BinOp::BitXor(_) | BinOp::BitXorAssign(_) => ir::BinOp::BitXor,
+        BinOp::Shl(_) | BinOp::ShlAssign(_) => ir::BinOp::Shl,
+        BinOp::Shr(_) | BinOp::ShrAssign(_) => ir::BinOp::Shr,
+        _ => return None,
+    })
+}
+
+/// The IR's literal for a Rust literal: `true`, `false`, or its one token.
+fn literal(lit: &syn::Lit) -> Option<ir::Literal> {
+    if let syn::Lit::Bool(b) = lit {
+        return Some(ir::Literal::Bool(b.value, b.span));
+    }
+    match lit.to_token_stream().into_iter().next() {
+        Some(proc_macro2::TokenTree::Literal(token)) => Some(ir::Literal::Token(token)),
+        _ => None,
+    }
+}
+
+/// The IR's field for a Rust one.
+pub(super) fn ir_member(member: &syn::Member) -> ir::Member {
+    match member {
+        syn::Member::Named(name) => ir::Member::Named(name.clone()),
+        syn::Member::Unnamed(index) => ir::Member::Unnamed {
+            index: index.index,
+            span: index.span,
+        },
     }
 }

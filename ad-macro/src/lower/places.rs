@@ -47,10 +47,10 @@ impl Lower<'_> {
             return place;
         }
         let place = self.func.new_value(None);
-        self.func.values[place.index()].place = Some((base, member.clone()));
+        self.func.values[place.index()].place = Some((base, super::ir_member(member)));
         self.hoisted.push(Op::new(
             vec![place],
-            OpKind::Field(base, member.clone()),
+            OpKind::Field(base, super::ir_member(member)),
             span,
         ));
         self.places.insert(key, place);

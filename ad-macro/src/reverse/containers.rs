@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 
 use super::Sweep;
-use crate::ir::{Activity, ArrayInit, Block, Func, Op, OpKind, Value};
+use crate::ir::{Activity, ArrayInit, Block, Func, Literal, Op, OpKind, Value};
 
 impl<'a> Sweep<'a> {
     /// `d(source) += buffer`, elementwise, if `source` (a container whose elements were
@@ -105,8 +105,7 @@ impl<'a> Sweep<'a> {
                         }
                         ArrayInit::List { values, .. } => {
                             for (k, &value) in values.iter().enumerate() {
-                                let lit =
-                                    syn::Lit::Int(syn::LitInt::new(&format!("{k}usize"), span));
+                                let lit = Literal::usize(k, span);
                                 let index = self.func.new_value(None);
                                 self.emit(OpKind::Lit(lit), span, vec![index]);
                                 self.take_into(value, OpKind::BufferTake { buffer, index }, span);

@@ -47,8 +47,8 @@ use proc_macro2::{Ident, Span};
 
 use crate::analysis::activity::is_struct;
 use crate::ir::{
-    Activity, Arg, Block, Call, CallArg, Func, Number, Op, OpId, OpKind, Param, Pass, Seed, Slot,
-    Through, Value,
+    Activity, Arg, Block, Call, CallArg, Func, Member, Number, Op, OpId, OpKind, Param, Pass, Seed,
+    Slot, Through, Value,
 };
 use crate::prims::{self, Derivative, Operand};
 use crate::signature::{Output, Signature};
@@ -124,10 +124,10 @@ pub fn differentiate(primal: &Func, activity: &Activity, sig: &Signature, seed: 
                 for (k, &y) in primal.body.yields[..returned].iter().enumerate() {
                     if sweep.active(y) {
                         let field = sweep.func.new_value(Some("seed".into()));
-                        let member = syn::Member::Unnamed(syn::Index {
+                        let member = Member::Unnamed {
                             index: k as u32,
                             span,
-                        });
+                        };
                         sweep.buffer_ops.push(Op::new(
                             vec![field],
                             OpKind::Field(seed, member),

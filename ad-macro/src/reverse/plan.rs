@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::Sweep;
 use super::regions::Context;
-use crate::ir::{Func, Op, OpKind, StashKind, Through, Value};
+use crate::ir::{Func, Op, OpKind, StashKind, Through, UnOp, Value};
 use crate::prims;
 
 /// The decision for one region. Values are the primal's; the region's context maps them to
@@ -167,7 +167,7 @@ fn is_cheap(op: &Op) -> bool {
             | OpKind::Binary(..)
             | OpKind::Matches(..) => true,
             // `*r` reads memory that may have changed since: kept, not read again.
-            OpKind::Unary(op, _) => !matches!(op, syn::UnOp::Deref(_)),
+            OpKind::Unary(op, _) => *op != UnOp::Deref,
             // The table's cost class (`prims.rs`).
             OpKind::Prim(prim, _) => prim.cost == prims::Cost::Cheap,
             // The constants of generic code: `T::from(k).unwrap()`, `T::one()`.

@@ -25,7 +25,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::Sweep;
 use super::plan::{self, RegionPlan};
 use crate::analysis::activity::{differentiable_operands, is_struct};
-use crate::ir::{Adaptor, ArrayInit, Block, LoopView, Op, OpKind, Range, StashKind, Value};
+use crate::ir::{
+    Adaptor, ArrayInit, Block, Literal, LoopView, Op, OpKind, Range, StashKind, Value,
+};
 
 /// The primal region whose reverse is being built.
 pub(super) struct Context<'a> {
@@ -560,7 +562,7 @@ impl<'a> Sweep<'a> {
             body.ops.insert(0, Op::new(vec![at], index, span));
         }
         let zero = self.func.new_value(None);
-        let lit = syn::Lit::Int(syn::LitInt::new("0", span));
+        let lit = Literal::int(0, span);
         self.out.push(Op::new(vec![zero], OpKind::Lit(lit), span));
         Range {
             start: zero,
