@@ -22,7 +22,8 @@ pub(super) struct Body<'a> {
     pub(super) inline: HashMap<Value, TokenStream>,
     /// Values a method is called on or a `&mut` is taken of: bound with `let mut`.
     pub(super) mutable: HashSet<Value>,
-    /// Containers written somewhere: their loads are bound where they happen.
+    /// The storages written anywhere ([`Func::mutated_storages`]): their loads are bound where
+    /// they happen, and a parameter among them taken by value gets a buffer of its own.
     pub(super) written: HashSet<Value>,
     /// The gradient buffers of container parameters that are the caller's (in `f_grad_into`
     /// and pullbacks): what each is instead of a fresh one.
@@ -51,7 +52,7 @@ impl<'a> Body<'a> {
             used: func.used_values(),
             inline: HashMap::new(),
             mutable: HashSet::new(),
-            written: HashSet::new(),
+            written: func.mutated_storages(),
             into: HashMap::new(),
             quiet: false,
             field_bases: HashMap::new(),
@@ -60,7 +61,6 @@ impl<'a> Body<'a> {
             idents: vec![OnceCell::new(); func.values.len()],
         };
         body.find_untyped(&func.body);
-        body.find_written(&func.body);
         body.scan(&func.body);
         // Writing through a field (`&mut dp.w`) needs the struct `let mut`.
         let mut changed = true;
@@ -115,29 +115,6 @@ impl<'a> Body<'a> {
                         self.untyped.extend(op.results.iter().copied());
                     }
                 }
-            }
-        }
-    }
-
-    /// The containers stored into or pushed onto anywhere.
-    fn find_written(&mut self, block: &Block) {
-        for op in &block.ops {
-            if let OpKind::Store { array, .. }
-            | OpKind::Append { array, .. }
-            | OpKind::Touched { array, .. }
-            | OpKind::Assign { array, .. } = &op.kind
-            {
-                self.written
-                    .insert(self.func.storage(*array).unwrap_or(*array));
-            }
-            if let OpKind::Call(call) = &op.kind {
-                for arg in call.args.iter().filter(|a| a.pass.writes()) {
-                    self.written
-                        .insert(self.func.storage(arg.value).unwrap_or(arg.value));
-                }
-            }
-            for inner in op.kind.blocks() {
-                self.find_written(inner);
             }
         }
     }

@@ -78,14 +78,13 @@ impl<'a> Generated<'a> {
     fn new(cx: &'a Context<'a>, adjoint: &'a Func) -> Generated<'a> {
         let primal_params = cx.sig.params.len();
         let body = Body::new(adjoint, cx.krate);
-        let mutated = adjoint.mutated_storages();
         let changed_copies = cx
             .sig
             .params
             .iter()
             .zip(&adjoint.params)
             .map(|(param, p)| {
-                param.shape.is_container() && !param.is_output() && mutated.contains(&p.value)
+                param.shape.is_container() && !param.is_output() && body.written.contains(&p.value)
             })
             .collect();
         Generated {

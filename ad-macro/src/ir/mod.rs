@@ -97,7 +97,12 @@ pub struct Param {
 #[derive(Clone, Default)]
 pub struct Func {
     pub name: String,
+    /// One per parameter of the user's signature, in its order (emit pairs them with the
+    /// signature's by position); an adjoint program's cotangents follow: `seed`, that of the
+    /// returned value (none for `()`), then `seed_<name>` for each `&mut` output.
     pub params: Vec<Param>,
+    /// An adjoint program's body yields the primal's returned values, then the gradients of
+    /// the active parameters in the signature's order.
     pub body: Block,
     pub values: Vec<ValueInfo>,
     /// The stashes of an adjoint program: where the forward sweep keeps values for the reverse
