@@ -181,32 +181,39 @@ impl<'a> Body<'a> {
             for inner in op.kind.blocks() {
                 self.scan(inner);
             }
-            let [result] = op.results[..] else { continue };
-            if op.ty.is_some() || self.func.info(result).name.is_some() {
-                continue;
-            }
-            let tokens = match &op.kind {
-                OpKind::Lit(lit) => lit.to_token_stream(),
-                OpKind::Path(path) => path.to_token_stream(),
-                OpKind::Field(base, member) => {
-                    self.field_bases.insert(result, *base);
-                    let base = self.val(*base);
-                    quote_spanned!(op.span=> #base.#member)
-                }
-                // A load is written at its use only if nothing can write the element in
-                // between.
-                OpKind::Index(base, index)
-                    if !self
-                        .written
-                        .contains(&self.func.storage(*base).unwrap_or(*base)) =>
-                {
-                    let (base, index) = (self.val(*base), self.val(*index));
-                    quote_spanned!(op.span=> #base[#index])
-                }
-                _ => continue,
-            };
-            self.inline.insert(result, tokens);
+            self.find_inline(op);
         }
+    }
+
+    /// Step of [`Self::scan`]: whether `op`'s value is written at its uses instead of bound
+    /// to a local (a literal, a constant, a field read, a load nothing can change before its
+    /// uses), and how.
+    fn find_inline(&mut self, op: &Op) {
+        let [result] = op.results[..] else { return };
+        if op.ty.is_some() || self.func.info(result).name.is_some() {
+            return;
+        }
+        let tokens = match &op.kind {
+            OpKind::Lit(lit) => lit.to_token_stream(),
+            OpKind::Path(path) => path.to_token_stream(),
+            OpKind::Field(base, member) => {
+                self.field_bases.insert(result, *base);
+                let base = self.val(*base);
+                quote_spanned!(op.span=> #base.#member)
+            }
+            // A load is written at its use only if nothing can write the element in
+            // between.
+            OpKind::Index(base, index)
+                if !self
+                    .written
+                    .contains(&self.func.storage(*base).unwrap_or(*base)) =>
+            {
+                let (base, index) = (self.val(*base), self.val(*index));
+                quote_spanned!(op.span=> #base[#index])
+            }
+            _ => return,
+        };
+        self.inline.insert(result, tokens);
     }
 
     /// How the code refers to `v`.

@@ -20,6 +20,8 @@
 //! ordinary variables, merged and carried like any other, so the reverse pass only ever sees
 //! `if`s and loops: early exits are lowered to this shape, not special-cased.
 
+use std::collections::HashMap;
+
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -108,34 +110,7 @@ impl Lower<'_> {
                 }
                 self.arms(scrutinee, &m.arms)
             }
-            Expr::ForLoop(f) => {
-                let label = f.label.as_ref().map(|l| l.name.ident.to_string());
-                let (range, bindings, writes) = match self.iteration(&f.expr, &f.pat)? {
-                    Some(iteration) => iteration,
-                    None => {
-                        let range = self.range(&f.expr)?;
-                        let bindings = match &*f.pat {
-                            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                                vec![(p.ident.to_string(), Source::Index)]
-                            }
-                            Pat::Wild(_) => Vec::new(),
-                            other => {
-                                return Err(self.error(
-                                    other,
-                                    "the loop variable of a range must be a name or `_`",
-                                ));
-                            }
-                        };
-                        (range, bindings, Vec::new())
-                    }
-                };
-                let kind = Kind::For {
-                    range,
-                    bindings,
-                    writes,
-                };
-                self.lower_loop(kind, &f.body, label, span)
-            }
+            Expr::ForLoop(f) => self.for_loop(f, span),
             Expr::While(w) => {
                 let label = w.label.as_ref().map(|l| l.name.ident.to_string());
                 self.lower_loop(Kind::While(&w.cond), &w.body, label, span)
@@ -144,21 +119,7 @@ impl Lower<'_> {
                 let label = l.label.as_ref().map(|l| l.name.ident.to_string());
                 self.lower_loop(Kind::Loop, &l.body, label, span)
             }
-            Expr::Break(b) => {
-                let target = self.target(b.label.as_ref(), e)?;
-                let cx = &self.loops[target];
-                let (flag, value_var, plain) = (cx.break_flag(), cx.value_var(), cx.plain);
-                if let Some(value) = &b.expr {
-                    let value = self.expr(value)?;
-                    // Outside a `loop`, rustc reports the value on the original function.
-                    if plain {
-                        self.reassign(&value_var, value);
-                    }
-                }
-                let yes = self.lit_bool(true, span);
-                self.reassign(&flag, yes);
-                Ok(Val::Never)
-            }
+            Expr::Break(b) => self.break_expr(b, e, span),
             Expr::Continue(c) => {
                 let target = self.target(c.label.as_ref(), e)?;
                 let flag = self.loops[target].continue_flag();
@@ -166,25 +127,77 @@ impl Lower<'_> {
                 self.reassign(&flag, yes);
                 Ok(Val::Never)
             }
-            Expr::Return(r) => {
-                let Some(value) = &r.expr else {
-                    return Err(self.error(
-                        r,
-                        "`return;` without a value: return the function's float result",
-                    ));
-                };
-                let value = self.expr(value)?;
-                if !self.returns {
-                    // `function_body` declares the flags for every `return` but a last one.
-                    return Ok(value);
-                }
-                self.reassign(RETVAL, value);
-                let yes = self.lit_bool(true, span);
-                self.reassign(RET, yes);
-                Ok(Val::Never)
-            }
+            Expr::Return(r) => self.return_expr(r, span),
             _ => Err(self.unsupported(e)),
         }
+    }
+
+    /// `for pat in iter { body }`: over a range (the index bound to `pat`), or over a
+    /// container's elements (`iteration.rs`).
+    fn for_loop(&mut self, f: &syn::ExprForLoop, span: Span) -> R<Val> {
+        let label = f.label.as_ref().map(|l| l.name.ident.to_string());
+        let (range, bindings, writes) = match self.iteration(&f.expr, &f.pat)? {
+            Some(iteration) => iteration,
+            None => {
+                let range = self.range(&f.expr)?;
+                let bindings = match &*f.pat {
+                    Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                        vec![(p.ident.to_string(), Source::Index)]
+                    }
+                    Pat::Wild(_) => Vec::new(),
+                    other => {
+                        return Err(
+                            self.error(other, "the loop variable of a range must be a name or `_`")
+                        );
+                    }
+                };
+                (range, bindings, Vec::new())
+            }
+        };
+        let kind = Kind::For {
+            range,
+            bindings,
+            writes,
+        };
+        self.lower_loop(kind, &f.body, label, span)
+    }
+
+    /// `break` (with a value, of a `loop`): sets the target loop's break flag, so that the
+    /// rest of its body is skipped and it stops.
+    fn break_expr(&mut self, b: &syn::ExprBreak, e: &Expr, span: Span) -> R<Val> {
+        let target = self.target(b.label.as_ref(), e)?;
+        let cx = &self.loops[target];
+        let (flag, value_var, plain) = (cx.break_flag(), cx.value_var(), cx.plain);
+        if let Some(value) = &b.expr {
+            let value = self.expr(value)?;
+            // Outside a `loop`, rustc reports the value on the original function.
+            if plain {
+                self.reassign(&value_var, value);
+            }
+        }
+        let yes = self.lit_bool(true, span);
+        self.reassign(&flag, yes);
+        Ok(Val::Never)
+    }
+
+    /// `return value`: the value and the `$ret` flag, unless it is the function's last
+    /// statement.
+    fn return_expr(&mut self, r: &syn::ExprReturn, span: Span) -> R<Val> {
+        let Some(value) = &r.expr else {
+            return Err(self.error(
+                r,
+                "`return;` without a value: return the function's float result",
+            ));
+        };
+        let value = self.expr(value)?;
+        if !self.returns {
+            // `function_body` declares the flags for every `return` but a last one.
+            return Ok(value);
+        }
+        self.reassign(RETVAL, value);
+        let yes = self.lit_bool(true, span);
+        self.reassign(RET, yes);
+        Ok(Val::Never)
     }
 
     /// The function's body. Without an early `return`, its value (a last `return e;` gives
@@ -315,28 +328,7 @@ impl Lower<'_> {
                 "the arms of this branch have values of different shapes",
             )));
         };
-        // The variables an arm assigned: (scope depth, name, merged shape or poisoned).
-        let mut changed: Vec<(usize, String, Option<Val>)> = Vec::new();
-        for (depth, scope) in before.iter().enumerate() {
-            for (name, old) in scope {
-                let (a, b) = (
-                    then_scopes[depth].get(name).unwrap_or(old),
-                    else_scopes[depth].get(name).unwrap_or(old),
-                );
-                if a == old && b == old {
-                    continue;
-                }
-                let merged = match (a, b) {
-                    (Binding::Val(a), Binding::Val(b)) => merge(a, b),
-                    (Binding::Val(v), Binding::Unassigned(_))
-                    | (Binding::Unassigned(_), Binding::Val(v)) => Some(v.clone()),
-                    _ => None,
-                };
-                changed.push((depth, name.clone(), merged));
-            }
-        }
-        changed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-
+        let changed = assigned_in_arms(&before, [&then_scopes, &else_scopes]);
         let mut arms = [
             (then_val, then_ops, then_scopes),
             (else_val, else_ops, else_scopes),
@@ -367,25 +359,22 @@ impl Lower<'_> {
         }
         let [(_, then_ops, _), (_, else_ops, _)] = arms;
         let [then_yields, else_yields] = yields;
-        self.ops.push(Op::new(
-            results.clone(),
-            OpKind::If {
-                cond,
-                then: Block {
-                    args: Vec::new(),
-                    ops: then_ops,
-                    yields: then_yields,
-                },
-                els: Block {
-                    args: Vec::new(),
-                    ops: else_ops,
-                    yields: else_yields,
-                },
-            },
-            span,
-        ));
+        let arm = |ops, yields| Block {
+            args: Vec::new(),
+            ops,
+            yields,
+        };
+        let (then, els) = (arm(then_ops, then_yields), arm(else_ops, else_yields));
+        let kind = OpKind::If { cond, then, els };
+        self.ops.push(Op::new(results.clone(), kind, span));
+        Ok(self.rebind_merged(results, &shape, changed))
+    }
+
+    /// Step of [`Self::branch`]: the value of the `if` from its `results` (in the shape of
+    /// the arms' value), and each variable an arm assigned bound to the results that follow.
+    fn rebind_merged(&mut self, results: Vec<Value>, shape: &Val, changed: Vec<Changed>) -> Val {
         let mut results = results.into_iter();
-        let value = rebuild(&shape, &mut results);
+        let value = rebuild(shape, &mut results);
         for (depth, name, merged) in changed {
             let binding = match merged {
                 Some(shape) => {
@@ -397,7 +386,7 @@ impl Lower<'_> {
             };
             self.scopes[depth].insert(name, binding);
         }
-        Ok(value)
+        value
     }
 
     /// The storage the `j`-th results of an `if` belong to, if they are containers. Arms that
@@ -700,17 +689,8 @@ impl Lower<'_> {
         }
         let body_result = self.loop_body(&kind, body, index, span);
         let go_on = self.go_on(&kind, &body_result, &exits, span);
-        let mut yields: Vec<Value> = go_on.into_iter().collect();
-        let flag_slot = yields.len();
-        for (name, shape) in &carried.vars {
-            let val = match self.lookup(name) {
-                Some(Binding::Val(v)) => v.clone(),
-                _ => Val::Never,
-            };
-            let mut ops = std::mem::take(&mut self.ops);
-            self.flatten(&val, shape, &mut ops, &mut yields, span);
-            self.ops = ops;
-        }
+        let flag_slot = usize::from(go_on.is_some());
+        let yields = self.carried_yields(go_on, &carried, span);
         self.scopes.pop();
         let mut body_block = Block {
             args: index.into_iter().chain(args.iter().copied()).collect(),
@@ -721,21 +701,7 @@ impl Lower<'_> {
         body_result?;
         self.check_carried_containers(&args, &body_block.yields[flag_slot..], span)?;
 
-        // Prune the variables the body left unchanged.
-        let kept: Vec<usize> = (0..args.len())
-            .filter(|&j| body_block.yields[flag_slot + j] != args[j])
-            .collect();
-        for (j, (&arg, &before)) in args.iter().zip(&carried.init).enumerate() {
-            if !kept.contains(&j) {
-                body_block.replace_uses(arg, before);
-            }
-        }
-        let keep = |vs: &[Value], offset: usize| -> Vec<Value> {
-            let kept_values = kept.iter().map(|&j| vs[offset + j]);
-            vs[..offset].iter().copied().chain(kept_values).collect()
-        };
-        body_block.args = keep(&body_block.args, usize::from(index.is_some()));
-        body_block.yields = keep(&body_block.yields, flag_slot);
+        let kept = prune_unchanged(&mut body_block, &args, &carried.init, index, flag_slot);
         let results: Vec<Value> = kept
             .iter()
             .map(|&j| {
@@ -764,15 +730,7 @@ impl Lower<'_> {
         };
         self.ops.push(Op::new(results.clone(), kind, span));
 
-        // After the loop, each variable holds its last value (its old one, if pruned).
-        let mut finals = (0..args.len()).map(|j| match kept.iter().position(|&k| k == j) {
-            Some(i) => results[i],
-            None => carried.init[j],
-        });
-        for (name, shape) in &carried.vars {
-            let val = rebuild(shape, &mut finals);
-            self.reassign(name, val);
-        }
+        self.rebind_after_loop(&carried, &kept, &results);
         // A `loop` nothing leaves does not complete (what follows it is unreachable).
         if plain && !scan.breaks_here && !scan.leaves && !scan.returns {
             return Ok(Val::Never);
@@ -782,6 +740,41 @@ impl Lower<'_> {
             Some(Binding::Val(v)) if carried.vars.iter().any(|(n, _)| *n == value_var) => v.clone(),
             _ => Val::Unit,
         })
+    }
+
+    /// Step of [`Self::lower_loop`]: the body's yields, the go-on flag (if any) then the
+    /// carried variables' values at the end of an iteration.
+    fn carried_yields(
+        &mut self,
+        go_on: Option<Value>,
+        carried: &Carried,
+        span: Span,
+    ) -> Vec<Value> {
+        let mut yields: Vec<Value> = go_on.into_iter().collect();
+        for (name, shape) in &carried.vars {
+            let val = match self.lookup(name) {
+                Some(Binding::Val(v)) => v.clone(),
+                _ => Val::Never,
+            };
+            let mut ops = std::mem::take(&mut self.ops);
+            self.flatten(&val, shape, &mut ops, &mut yields, span);
+            self.ops = ops;
+        }
+        yields
+    }
+
+    /// Step of [`Self::lower_loop`]: after the loop, each carried variable holds its last
+    /// value, a result of the loop op (its value before the loop, if the body left it
+    /// unchanged and it was pruned).
+    fn rebind_after_loop(&mut self, carried: &Carried, kept: &[usize], results: &[Value]) {
+        let mut finals = (0..carried.init.len()).map(|j| match kept.iter().position(|&k| k == j) {
+            Some(i) => results[i],
+            None => carried.init[j],
+        });
+        for (name, shape) in &carried.vars {
+            let val = rebuild(shape, &mut finals);
+            self.reassign(name, val);
+        }
     }
 
     /// Enters a loop: declares its flags (and the variable of `break value`) before it and
@@ -1287,4 +1280,64 @@ fn pattern(pat: &Pat) -> Pattern {
         code: quote::ToTokens::to_token_stream(pat),
         is_name: matches!(pat, Pat::Ident(p) if p.subpat.is_none()),
     }
+}
+
+/// A variable an arm of a branch assigned: its scope depth, its name, and its merged shape
+/// (`None`: poisoned, the arms disagree).
+type Changed = (usize, String, Option<Val>);
+
+/// The variables of the scopes `before` a branch that either arm (`arms`, the scopes after
+/// each) assigned, in a fixed order.
+fn assigned_in_arms(
+    before: &[HashMap<String, Binding>],
+    arms: [&[HashMap<String, Binding>]; 2],
+) -> Vec<Changed> {
+    let mut changed: Vec<Changed> = Vec::new();
+    for (depth, scope) in before.iter().enumerate() {
+        for (name, old) in scope {
+            let (a, b) = (
+                arms[0][depth].get(name).unwrap_or(old),
+                arms[1][depth].get(name).unwrap_or(old),
+            );
+            if a == old && b == old {
+                continue;
+            }
+            let merged = match (a, b) {
+                (Binding::Val(a), Binding::Val(b)) => merge(a, b),
+                (Binding::Val(v), Binding::Unassigned(_))
+                | (Binding::Unassigned(_), Binding::Val(v)) => Some(v.clone()),
+                _ => None,
+            };
+            changed.push((depth, name.clone(), merged));
+        }
+    }
+    changed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    changed
+}
+
+/// Step of `lower_loop`: drops the carried variables the body left unchanged (its yield is
+/// its argument) from the body's arguments and yields, the body reading their value before
+/// the loop instead. Returns the positions of those kept.
+fn prune_unchanged(
+    body: &mut Block,
+    args: &[Value],
+    init: &[Value],
+    index: Option<Value>,
+    flag_slot: usize,
+) -> Vec<usize> {
+    let kept: Vec<usize> = (0..args.len())
+        .filter(|&j| body.yields[flag_slot + j] != args[j])
+        .collect();
+    for (j, (&arg, &before)) in args.iter().zip(init).enumerate() {
+        if !kept.contains(&j) {
+            body.replace_uses(arg, before);
+        }
+    }
+    let keep = |vs: &[Value], offset: usize| -> Vec<Value> {
+        let kept_values = kept.iter().map(|&j| vs[offset + j]);
+        vs[..offset].iter().copied().chain(kept_values).collect()
+    };
+    body.args = keep(&body.args, usize::from(index.is_some()));
+    body.yields = keep(&body.yields, flag_slot);
+    kept
 }

@@ -100,59 +100,11 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         places: HashMap::new(),
         hoisted: Vec::new(),
     };
-    for param in &sig.params {
-        let name = param.ident.as_ref().map(ToString::to_string);
-        let value = lower.func.new_value(name.clone());
-        lower.func.params.push(Param {
-            value,
-            ident: param.ident.clone(),
-        });
-        if param.shape.is_container() {
-            lower.func.values[value.index()].storage = Some(value);
-        }
-        if let Some(name) = name {
-            lower.scopes[0].insert(name, Binding::Val(Val::One(value)));
-        }
-    }
+    lower.params();
     attrs::check(&item.block, lower.errors);
     exits::check(&item.block, lower.errors);
     let result = lower.function_body(&item.block);
-    // The body yields the returned value(s), then the final version of each `&mut` output.
-    let returned = match (result, &sig.output) {
-        (Ok(Val::Never), output) if !matches!(output, Output::Unit) => {
-            lower.errors.spanned(
-                &item.block,
-                "this function never returns a value (its body does not complete): there is nothing to differentiate",
-            );
-            None
-        }
-        (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
-        (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
-            lower.is_container(v);
-            Some(vec![v])
-        }
-        (Ok(Val::Tuple(vals)), Output::Tuple(types))
-            if vals.len() == types.len() && vals.iter().all(|v| matches!(v, Val::One(_))) =>
-        {
-            Some(
-                vals.iter()
-                    .filter_map(|v| match v {
-                        Val::One(v) => Some(*v),
-                        _ => None,
-                    })
-                    .collect(),
-            )
-        }
-        (Ok(Val::Unit | Val::Never), Output::Unit) => Some(Vec::new()),
-        (Ok(_), _) => {
-            lower.errors.spanned(
-                &item.block,
-                "the function body's value does not have the return type's shape",
-            );
-            None
-        }
-        (Err(Reported), _) => None,
-    };
+    let returned = lower.returned(result, &item.block);
     if let Some(mut yields) = returned {
         for param in sig.params.iter().filter(|p| p.is_output()) {
             let name = param
@@ -171,6 +123,67 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     lower.func.body.ops = ops;
     lower.func.number_ops();
     (lower.func, lower.items)
+}
+
+impl Lower<'_> {
+    /// The function's parameters, bound in the outermost scope; a container parameter is
+    /// the storage of its versions.
+    fn params(&mut self) {
+        for param in &self.sig.params {
+            let name = param.ident.as_ref().map(ToString::to_string);
+            let value = self.func.new_value(name.clone());
+            self.func.params.push(Param {
+                value,
+                ident: param.ident.clone(),
+            });
+            if param.shape.is_container() {
+                self.func.values[value.index()].storage = Some(value);
+            }
+            if let Some(name) = name {
+                self.scopes[0].insert(name, Binding::Val(Val::One(value)));
+            }
+        }
+    }
+
+    /// The values the body yields for the function's returned value (several for a tuple),
+    /// or `None` after an error: checked against the return type's shape.
+    fn returned(&mut self, result: R<Val>, block: &syn::Block) -> Option<Vec<Value>> {
+        match (result, &self.sig.output) {
+            (Ok(Val::Never), output) if !matches!(output, Output::Unit) => {
+                self.errors.spanned(
+                    block,
+                    "this function never returns a value (its body does not complete): there is nothing to differentiate",
+                );
+                None
+            }
+            (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
+            (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
+                self.is_container(v);
+                Some(vec![v])
+            }
+            (Ok(Val::Tuple(vals)), Output::Tuple(types))
+                if vals.len() == types.len() && vals.iter().all(|v| matches!(v, Val::One(_))) =>
+            {
+                Some(
+                    vals.iter()
+                        .filter_map(|v| match v {
+                            Val::One(v) => Some(*v),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+            (Ok(Val::Unit | Val::Never), Output::Unit) => Some(Vec::new()),
+            (Ok(_), _) => {
+                self.errors.spanned(
+                    block,
+                    "the function body's value does not have the return type's shape",
+                );
+                None
+            }
+            (Err(Reported), _) => None,
+        }
+    }
 }
 
 struct Lower<'a> {
@@ -339,89 +352,100 @@ impl Lower<'_> {
     /// Lowers one statement; `Ok(Val::Never)` if it never completes, `Ok(Val::Unit)` otherwise.
     fn stmt(&mut self, stmt: &Stmt) -> R<Val> {
         match stmt {
-            Stmt::Local(local) => {
-                if let Some(init) = &local.init
-                    && let Some((else_token, _)) = &init.diverge
-                {
-                    return Err(self.error(else_token, "`let ... else` is not supported: it is a branch; bind the value with a plain `let`"));
-                }
-                let first_new = self.func.values.len();
-                let val = match &local.init {
-                    // `let b = a;` of a container binds a copy (a borrow `&a` binds `a`).
-                    Some(init) if matches!(&*init.expr, Expr::Reference(_)) => {
-                        self.let_init(&init.expr).map(Some)
-                    }
-                    Some(init) => self
-                        .expr(&init.expr)
-                        .and_then(|val| self.owned(val, first_new, &init.expr))
-                        .map(Some),
-                    None => Ok(None),
-                };
-                if let Ok(Some(Val::Never)) = val {
-                    return Ok(Val::Never);
-                }
-                let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
-                if result.is_err() {
-                    self.poison(&local.pat);
-                }
-                result.map(|()| Val::Unit)
-            }
-            Stmt::Item(item) => {
-                // Each generated function declares the body's items again: state (a
-                // `static`) would not be shared, and an `impl` would be defined twice.
-                let message = match item {
-                    syn::Item::Static(_) => Some(
-                        "a `static` declared inside a #[reverse] function would be a different one in each generated function: declare it outside the function",
-                    ),
-                    syn::Item::Impl(_) => Some(
-                        "an `impl` inside a #[reverse] function would be repeated in each generated function: write it outside the function",
-                    ),
-                    syn::Item::Macro(m)
-                        if m.ident.is_some()
-                            && m.attrs.iter().any(|a| a.path().is_ident("macro_export")) =>
-                    {
-                        Some(
-                            "an exported macro inside a #[reverse] function would be exported by each generated function: declare it outside the function",
-                        )
-                    }
-                    _ => None,
-                };
-                let attrs: &[syn::Attribute] = match item {
-                    syn::Item::Fn(f) => &f.attrs,
-                    _ => &[],
-                };
-                let exported = attrs.iter().any(|a| {
-                    ["no_mangle", "export_name", "unsafe"]
-                        .iter()
-                        .any(|name| a.path().is_ident(name))
-                });
-                if let Some(message) = message.or(exported.then_some("an item with an exported symbol inside a #[reverse] function would be defined once per generated function: declare it outside the function")) {
-                    return Err(self.error(item, message));
-                }
-                self.items.push(item.clone());
-                Ok(Val::Unit)
-            }
-            Stmt::Expr(e, _) => {
-                let start = self.ops.len();
-                let val = self.expr(e)?;
-                // A value computed only to be dropped (`v.push(1);`): emit it as a statement.
-                // (Not when a variable holds it: `{ s = x * x; s };`.)
-                if let Val::One(v) = val
-                    && self.func.info(v).name.is_none()
-                    && let Some(op) = self.ops[start..].last_mut()
-                    && op.results == [v]
-                    && !matches!(op.kind, OpKind::If { .. })
-                {
-                    op.results.clear();
-                }
-                Ok(if val == Val::Never {
-                    Val::Never
-                } else {
-                    Val::Unit
-                })
-            }
+            Stmt::Local(local) => self.local_stmt(local),
+            Stmt::Item(item) => self.item_stmt(item),
+            Stmt::Expr(e, _) => self.expr_stmt(e),
             Stmt::Macro(m) => self.effect(&m.mac).map(|()| Val::Unit),
         }
+    }
+
+    /// `let pat = init;` (or `let pat;`): the value bound to the pattern's names.
+    fn local_stmt(&mut self, local: &syn::Local) -> R<Val> {
+        if let Some(init) = &local.init
+            && let Some((else_token, _)) = &init.diverge
+        {
+            return Err(self.error(else_token, "`let ... else` is not supported: it is a branch; bind the value with a plain `let`"));
+        }
+        let first_new = self.func.values.len();
+        let val = match &local.init {
+            // `let b = a;` of a container binds a copy (a borrow `&a` binds `a`).
+            Some(init) if matches!(&*init.expr, Expr::Reference(_)) => {
+                self.let_init(&init.expr).map(Some)
+            }
+            Some(init) => self
+                .expr(&init.expr)
+                .and_then(|val| self.owned(val, first_new, &init.expr))
+                .map(Some),
+            None => Ok(None),
+        };
+        if let Ok(Some(Val::Never)) = val {
+            return Ok(Val::Never);
+        }
+        let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
+        if result.is_err() {
+            self.poison(&local.pat);
+        }
+        result.map(|()| Val::Unit)
+    }
+
+    /// An item declared in the body (`const`, `use`, `fn`), kept for the generated functions
+    /// to declare again; refused if declaring it once per generated function changes what it
+    /// means.
+    fn item_stmt(&mut self, item: &syn::Item) -> R<Val> {
+        // Each generated function declares the body's items again: state (a
+        // `static`) would not be shared, and an `impl` would be defined twice.
+        let message = match item {
+            syn::Item::Static(_) => Some(
+                "a `static` declared inside a #[reverse] function would be a different one in each generated function: declare it outside the function",
+            ),
+            syn::Item::Impl(_) => Some(
+                "an `impl` inside a #[reverse] function would be repeated in each generated function: write it outside the function",
+            ),
+            syn::Item::Macro(m)
+                if m.ident.is_some()
+                    && m.attrs.iter().any(|a| a.path().is_ident("macro_export")) =>
+            {
+                Some(
+                    "an exported macro inside a #[reverse] function would be exported by each generated function: declare it outside the function",
+                )
+            }
+            _ => None,
+        };
+        let attrs: &[syn::Attribute] = match item {
+            syn::Item::Fn(f) => &f.attrs,
+            _ => &[],
+        };
+        let exported = attrs.iter().any(|a| {
+            ["no_mangle", "export_name", "unsafe"]
+                .iter()
+                .any(|name| a.path().is_ident(name))
+        });
+        if let Some(message) = message.or(exported.then_some("an item with an exported symbol inside a #[reverse] function would be defined once per generated function: declare it outside the function")) {
+                return Err(self.error(item, message));
+            }
+        self.items.push(item.clone());
+        Ok(Val::Unit)
+    }
+
+    /// `e;` or the block's tail `e`.
+    fn expr_stmt(&mut self, e: &Expr) -> R<Val> {
+        let start = self.ops.len();
+        let val = self.expr(e)?;
+        // A value computed only to be dropped (`v.push(1);`): emit it as a statement.
+        // (Not when a variable holds it: `{ s = x * x; s };`.)
+        if let Val::One(v) = val
+            && self.func.info(v).name.is_none()
+            && let Some(op) = self.ops[start..].last_mut()
+            && op.results == [v]
+            && !matches!(op.kind, OpKind::If { .. })
+        {
+            op.results.clear();
+        }
+        Ok(if val == Val::Never {
+            Val::Never
+        } else {
+            Val::Unit
+        })
     }
 
     /// The value a `let` binds: `let w = &x;` of a container or parameter struct binds `w` to
@@ -580,145 +604,18 @@ impl Lower<'_> {
             | Expr::Break(_)
             | Expr::Continue(_)
             | Expr::Return(_) => self.control(e),
-            Expr::Tuple(t) => {
-                let results: Vec<R<Val>> = t.elems.iter().map(|e| self.expr(e)).collect();
-                let vals = results.into_iter().collect::<R<Vec<Val>>>()?;
-                // A tuple with an element that does not complete (`(loop {}, x)`) does not.
-                Ok(if vals.is_empty() {
-                    Val::Unit
-                } else if vals.iter().any(|v| matches!(v, Val::Never)) {
-                    Val::Never
-                } else {
-                    Val::Tuple(vals)
-                })
-            }
+            Expr::Tuple(t) => self.tuple(t),
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.element(&u.expr).is_some() => {
                 // `*v` of an element binding is the element.
                 self.expr(&u.expr)
             }
-            Expr::Unary(u) => {
-                let operand = self.value(&u.expr)?;
-                Ok(match u.op {
-                    UnOp::Neg(_) => self.prim(prims::prefix('-'), vec![operand], span, e)?,
-                    UnOp::Not(_) => self.push1(OpKind::Unary(ir::UnOp::Not, operand), span),
-                    UnOp::Deref(_) => self.push1(OpKind::Unary(ir::UnOp::Deref, operand), span),
-                    _ => return Err(self.unsupported(e)),
-                })
-            }
+            Expr::Unary(u) => self.unary(u, e, span),
             Expr::Binary(b) => self.binary(b, span),
-            Expr::Assign(a) => {
-                let first_new = self.func.values.len();
-                let val = self.expr(&a.right)?;
-                self.assign_guarded(&a.right, |this| {
-                    if let Some(val) = this.whole_assignment(&a.left, &a.right, val, first_new)? {
-                        this.assign(&a.left, val)?;
-                    }
-                    Ok(())
-                })?;
-                Ok(Val::Unit)
-            }
-            Expr::Cast(c) => {
-                let v = self.value(&c.expr)?;
-                let to = if self.sig.is_float(&c.ty) {
-                    Number::Float
-                } else if crate::signature::is_integer(&c.ty) {
-                    Number::Integer
-                } else {
-                    Number::Unknown
-                };
-                Ok(self.push1(OpKind::Cast(v, c.ty.to_token_stream(), to), span))
-            }
-            Expr::MethodCall(m) => {
-                if let Some(sum) = self.iter_sum(m, span) {
-                    return sum;
-                }
-                let recv = self.value(&m.receiver)?;
-                // A method of a parameter struct (not a `Float` or container method of a field
-                // that turns out to be a float or a container): a call of another `#[reverse]`
-                // function.
-                let name = m.method.to_string();
-                let known = prims::method(&name, m.args.len() + 1).is_some()
-                    || matches!(name.as_str(), "len" | "is_empty" | "push");
-                if self.has_methods(recv) && !known {
-                    let callee = Callee::Method {
-                        name: m.method.clone(),
-                        turbofish: m.turbofish.as_ref().map(ToTokens::to_token_stream),
-                    };
-                    return self.call(callee, Through::Pullback, Some(recv), &m.args, span);
-                }
-                let args = self.values(&m.args)?;
-                if let Some(result) = self.container_method(m, recv, &args, span) {
-                    return result;
-                }
-                let prim = match &m.turbofish {
-                    None => prims::method(&m.method.to_string(), args.len() + 1),
-                    Some(_) => None,
-                };
-                match prim {
-                    Some(prim) => {
-                        let operands = std::iter::once(recv).chain(args).collect();
-                        self.prim(Some(prim), operands, span, e)
-                    }
-                    None => self.method(m, recv, args, span),
-                }
-            }
-            Expr::Call(call) => {
-                let Expr::Path(func) = &*call.func else {
-                    return Err(self.error(&call.func, "only calls of named functions are supported: call the function by its path"));
-                };
-                if func.qself.is_none()
-                    && let Some(ident) = func.path.get_ident()
-                    && self.local(ident)?.is_some()
-                {
-                    return Err(self.error(ident, "calls through local variables (closures, function pointers) are not supported: call a named function"));
-                }
-                if let Some(array) = self.vec_constructor(func, &call.args, span) {
-                    return array;
-                }
-                if let Some(result) = self.runtime_function_call(func, &call.args, span) {
-                    return result;
-                }
-                if let Some(prim) = self.path_prim(func, call.args.len()) {
-                    let args = self.values(&call.args)?;
-                    return self.prim(Some(prim), args, span, e);
-                }
-                self.path_call(func, &call.args, span)
-            }
-            Expr::Field(f) => {
-                let base = self.expr(&f.base)?;
-                match (base, &f.member) {
-                    (Val::Tuple(vals), syn::Member::Unnamed(index)) => {
-                        match vals.get(index.index as usize) {
-                            Some(val) => Ok(val.clone()),
-                            None => Err(self.error(index, "no such tuple element")),
-                        }
-                    }
-                    (Val::One(v), member) if self.is_struct(v) => {
-                        Ok(Val::One(self.field_place(v, member, span)))
-                    }
-                    (Val::One(v), member) => {
-                        let field = self.push1(OpKind::Field(v, ir_member(member)), span);
-                        // Behind a `&mut` parameter, the field may change later (a method of
-                        // the parameter): the value read here is kept, a clone bound now.
-                        match (field, root_variable(&f.base)) {
-                            (Val::One(field), Some(name)) if self.mut_param(&name) => {
-                                let clone = syn::Ident::new("clone", span);
-                                Ok(self.push1(
-                                    OpKind::Method {
-                                        recv: field,
-                                        method: clone,
-                                        turbofish: None,
-                                        args: Vec::new(),
-                                    },
-                                    span,
-                                ))
-                            }
-                            (field, _) => Ok(field),
-                        }
-                    }
-                    _ => Err(self.error(&f.member, "no such field")),
-                }
-            }
+            Expr::Assign(a) => self.assign_expr(a),
+            Expr::Cast(c) => self.cast(c, span),
+            Expr::MethodCall(m) => self.method_call(m, e, span),
+            Expr::Call(call) => self.call_expr(call, e, span),
+            Expr::Field(f) => self.field(f, span),
             Expr::Index(i) => self.index(i, span),
             Expr::Repeat(r) => self.repeat(r, span),
             Expr::Array(a) => self.array_literal(a, span),
@@ -735,6 +632,162 @@ impl Lower<'_> {
                 Ok(Val::Unit)
             }
             _ => Err(self.unsupported(e)),
+        }
+    }
+
+    /// `(a, b, ..)`: a tuple of the IR, whose elements are values of their own.
+    fn tuple(&mut self, t: &syn::ExprTuple) -> R<Val> {
+        let results: Vec<R<Val>> = t.elems.iter().map(|e| self.expr(e)).collect();
+        let vals = results.into_iter().collect::<R<Vec<Val>>>()?;
+        // A tuple with an element that does not complete (`(loop {}, x)`) does not.
+        Ok(if vals.is_empty() {
+            Val::Unit
+        } else if vals.iter().any(|v| matches!(v, Val::Never)) {
+            Val::Never
+        } else {
+            Val::Tuple(vals)
+        })
+    }
+
+    /// `-x` (the primitive `neg`), `!x` or `*x`.
+    fn unary(&mut self, u: &syn::ExprUnary, e: &Expr, span: Span) -> R<Val> {
+        let operand = self.value(&u.expr)?;
+        Ok(match u.op {
+            UnOp::Neg(_) => self.prim(prims::prefix('-'), vec![operand], span, e)?,
+            UnOp::Not(_) => self.push1(OpKind::Unary(ir::UnOp::Not, operand), span),
+            UnOp::Deref(_) => self.push1(OpKind::Unary(ir::UnOp::Deref, operand), span),
+            _ => return Err(self.unsupported(e)),
+        })
+    }
+
+    /// `x as ty`, with what `ty` is settled here ([`Number`]), for the stages after, which
+    /// do not read types.
+    fn cast(&mut self, c: &syn::ExprCast, span: Span) -> R<Val> {
+        let v = self.value(&c.expr)?;
+        let to = if self.sig.is_float(&c.ty) {
+            Number::Float
+        } else if crate::signature::is_integer(&c.ty) {
+            Number::Integer
+        } else {
+            Number::Unknown
+        };
+        Ok(self.push1(OpKind::Cast(v, c.ty.to_token_stream(), to), span))
+    }
+
+    /// `place = value`: a variable, an element, or a whole container.
+    fn assign_expr(&mut self, a: &syn::ExprAssign) -> R<Val> {
+        let first_new = self.func.values.len();
+        let val = self.expr(&a.right)?;
+        self.assign_guarded(&a.right, |this| {
+            if let Some(val) = this.whole_assignment(&a.left, &a.right, val, first_new)? {
+                this.assign(&a.left, val)?;
+            }
+            Ok(())
+        })?;
+        Ok(Val::Unit)
+    }
+
+    /// `receiver.method(args)`: a primitive (`x.sin()`), a container method (`v.len()`), a
+    /// method of a parameter struct (a call of another `#[reverse]` function), or a method
+    /// with no rule on inactive values.
+    fn method_call(&mut self, m: &syn::ExprMethodCall, e: &Expr, span: Span) -> R<Val> {
+        if let Some(sum) = self.iter_sum(m, span) {
+            return sum;
+        }
+        let recv = self.value(&m.receiver)?;
+        // A method of a parameter struct (not a `Float` or container method of a field
+        // that turns out to be a float or a container): a call of another `#[reverse]`
+        // function.
+        let name = m.method.to_string();
+        let known = prims::method(&name, m.args.len() + 1).is_some()
+            || matches!(name.as_str(), "len" | "is_empty" | "push");
+        if self.has_methods(recv) && !known {
+            let callee = Callee::Method {
+                name: m.method.clone(),
+                turbofish: m.turbofish.as_ref().map(ToTokens::to_token_stream),
+            };
+            return self.call(callee, Through::Pullback, Some(recv), &m.args, span);
+        }
+        let args = self.values(&m.args)?;
+        if let Some(result) = self.container_method(m, recv, &args, span) {
+            return result;
+        }
+        let prim = match &m.turbofish {
+            None => prims::method(&m.method.to_string(), args.len() + 1),
+            Some(_) => None,
+        };
+        match prim {
+            Some(prim) => {
+                let operands = std::iter::once(recv).chain(args).collect();
+                self.prim(Some(prim), operands, span, e)
+            }
+            None => self.method(m, recv, args, span),
+        }
+    }
+
+    /// `path(args)`: a container constructor, a runtime function, a primitive written as a
+    /// function (`f64::sin(x)`), or a call of another function.
+    fn call_expr(&mut self, call: &syn::ExprCall, e: &Expr, span: Span) -> R<Val> {
+        let Expr::Path(func) = &*call.func else {
+            return Err(self.error(
+                &call.func,
+                "only calls of named functions are supported: call the function by its path",
+            ));
+        };
+        if func.qself.is_none()
+            && let Some(ident) = func.path.get_ident()
+            && self.local(ident)?.is_some()
+        {
+            return Err(self.error(ident, "calls through local variables (closures, function pointers) are not supported: call a named function"));
+        }
+        if let Some(array) = self.vec_constructor(func, &call.args, span) {
+            return array;
+        }
+        if let Some(result) = self.runtime_function_call(func, &call.args, span) {
+            return result;
+        }
+        if let Some(prim) = self.path_prim(func, call.args.len()) {
+            let args = self.values(&call.args)?;
+            return self.prim(Some(prim), args, span, e);
+        }
+        self.path_call(func, &call.args, span)
+    }
+
+    /// `base.member`: an element of a tuple of the IR, a field of a parameter struct (a
+    /// place), or a field of an inactive value.
+    fn field(&mut self, f: &syn::ExprField, span: Span) -> R<Val> {
+        let base = self.expr(&f.base)?;
+        match (base, &f.member) {
+            (Val::Tuple(vals), syn::Member::Unnamed(index)) => {
+                match vals.get(index.index as usize) {
+                    Some(val) => Ok(val.clone()),
+                    None => Err(self.error(index, "no such tuple element")),
+                }
+            }
+            (Val::One(v), member) if self.is_struct(v) => {
+                Ok(Val::One(self.field_place(v, member, span)))
+            }
+            (Val::One(v), member) => {
+                let field = self.push1(OpKind::Field(v, ir_member(member)), span);
+                // Behind a `&mut` parameter, the field may change later (a method of
+                // the parameter): the value read here is kept, a clone bound now.
+                match (field, root_variable(&f.base)) {
+                    (Val::One(field), Some(name)) if self.mut_param(&name) => {
+                        let clone = syn::Ident::new("clone", span);
+                        Ok(self.push1(
+                            OpKind::Method {
+                                recv: field,
+                                method: clone,
+                                turbofish: None,
+                                args: Vec::new(),
+                            },
+                            span,
+                        ))
+                    }
+                    (field, _) => Ok(field),
+                }
+            }
+            _ => Err(self.error(&f.member, "no such field")),
         }
     }
 
