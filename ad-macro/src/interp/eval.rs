@@ -14,8 +14,8 @@ use quote::ToTokens;
 
 use super::math::{self, Dual};
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, BinOp, Block, Call, Callee, Func, Len, Literal, Member, Number, Op,
-    OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp, Value,
+    Adaptor, Arg, ArrayInit, BinOp, Block, Call, Callee, Func, Len, Literal, LoopView, Member,
+    Number, Op, OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp, Value,
 };
 
 /// The numbers a program computes with: `f64`, or [`Dual`] for forward mode.
@@ -247,59 +247,10 @@ impl<N: Num> Machine<'_, N> {
                     yields
                 })
             }
-            OpKind::For {
-                range,
-                init,
-                body,
-                exits,
-                trips,
-                ..
-            } => {
-                let indices = self.indices(range)?;
-                let mut carried: Vec<V<N>> = init
-                    .iter()
-                    .map(|&v| self.get(v))
-                    .collect::<Result<_, _>>()?;
-                let mut count = 0i64;
-                for i in indices {
-                    count += 1;
-                    let args = std::iter::once(V::I(i)).chain(carried.clone()).collect();
-                    let mut yields = self.region(body, args)?;
-                    let go_on = if *exits {
-                        yields.remove(0).bool()?
-                    } else {
-                        true
-                    };
-                    carried = yields;
-                    if !go_on {
-                        break;
-                    }
-                }
-                if *trips {
-                    carried.push(V::I(count));
-                }
-                Ok(carried)
-            }
-            OpKind::Loop { init, body, trips } => {
-                let mut carried: Vec<V<N>> = init
-                    .iter()
-                    .map(|&v| self.get(v))
-                    .collect::<Result<_, _>>()?;
-                let mut count = 0i64;
-                loop {
-                    count += 1;
-                    let mut yields = self.region(body, carried.clone())?;
-                    let go_on = yields.remove(0).bool()?;
-                    carried = yields;
-                    if !go_on {
-                        break;
-                    }
-                }
-                if *trips {
-                    carried.push(V::I(count));
-                }
-                Ok(carried)
-            }
+            OpKind::For { .. } | OpKind::Loop { .. } => match op.kind.as_loop() {
+                Some(parts) => self.run_loop(parts),
+                None => Err("not a loop".into()),
+            },
             // A variable's value before anything set it: never read as a number.
             OpKind::Placeholder => one(V::F(N::lit(0.0))),
             OpKind::Matches(v, pat) => {
@@ -315,6 +266,108 @@ impl<N: Num> Machine<'_, N> {
                     .ok_or("no such tuple field")?),
                 (other, _) => Err(format!("field of {other:?}")),
             },
+            OpKind::Index(..)
+            | OpKind::Array(_)
+            | OpKind::Store { .. }
+            | OpKind::Append { .. }
+            | OpKind::Assign { .. }
+            | OpKind::Fresh(_)
+            | OpKind::Touched { .. }
+            | OpKind::Len(_) => self.container_op(op),
+            OpKind::Ref { value, .. } => one(self.get(*value)?),
+            OpKind::Call(call) => self.call(op, call),
+            OpKind::Effect { .. } => Ok(Vec::new()),
+            OpKind::Pullback { rule, args } => self.pullback(rule, args),
+            OpKind::CallPullback { call, seed, slots } => self.call_pullback(call, seed, slots),
+            OpKind::ZeroLike(_) => one(V::F(N::lit(0.0))),
+            OpKind::Push { .. }
+            | OpKind::Pop { .. }
+            | OpKind::Progression(_)
+            | OpKind::At(..)
+            | OpKind::Buffer(_)
+            | OpKind::BufferAdd { .. }
+            | OpKind::BufferTake { .. }
+            | OpKind::BufferPop(_)
+            | OpKind::BufferSum(_)
+            | OpKind::BufferAddAll { .. }
+            | OpKind::BufferReset { .. } => self.adjoint_op(op),
+            OpKind::CheckLen { .. } => Ok(Vec::new()),
+            OpKind::Method { method, .. } => Err(format!("unsupported method `{method}`")),
+            OpKind::Bind { .. } => Err("pattern bindings are not interpreted".into()),
+            OpKind::AddTo { .. } | OpKind::Original(_) => {
+                Err("parameter structs and given derivatives are not interpreted".into())
+            }
+        }
+    }
+
+    fn prim(
+        &mut self,
+        name: &str,
+        syntax: crate::prims::Syntax,
+        args: &[Value],
+    ) -> Result<Vec<V<N>>, String> {
+        let values: Vec<V<N>> = args
+            .iter()
+            .map(|&v| self.get(v))
+            .collect::<Result<_, _>>()?;
+        if syntax == crate::prims::Syntax::Function("linalg") {
+            return Err(format!("linalg `{name}` is not interpreted"));
+        }
+        // Integer arithmetic: the operators on indices and counters.
+        if values.iter().all(|v| matches!(v, V::I(_))) && values.len() == 2 {
+            let (a, b) = (values[0].int()?, values[1].int()?);
+            let r = match name {
+                "add" => a + b,
+                "sub" => a - b,
+                "mul" => a * b,
+                "div" if b != 0 => a / b,
+                "rem" if b != 0 => a % b,
+                _ => return Err(format!("integer `{name}`")),
+            };
+            return Ok(vec![V::I(r)]);
+        }
+        if let Some(b) = math::query(name, values[0].float()?.value()) {
+            return Ok(vec![V::B(b)]);
+        }
+        let operands: Vec<N> = values.iter().map(V::float).collect::<Result<_, _>>()?;
+        Ok(N::prim(name, &operands).into_iter().map(V::F).collect())
+    }
+
+    fn binary(&self, op: &BinOp, a: V<N>, b: V<N>) -> Result<V<N>, String> {
+        use BinOp::*;
+        let cmp = |a: &V<N>, b: &V<N>| -> Result<Option<std::cmp::Ordering>, String> {
+            Ok(match (a, b) {
+                (V::I(x), V::I(y)) => Some(x.cmp(y)),
+                _ => a.float()?.value().partial_cmp(&b.float()?.value()),
+            })
+        };
+        Ok(match op {
+            Eq => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Equal)),
+            Ne => V::B(cmp(&a, &b)? != Some(std::cmp::Ordering::Equal)),
+            Lt => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Less)),
+            Gt => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Greater)),
+            Le => V::B(matches!(
+                cmp(&a, &b)?,
+                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+            )),
+            Ge => V::B(matches!(
+                cmp(&a, &b)?,
+                Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+            )),
+            And => V::B(a.bool()? && b.bool()?),
+            Or => V::B(a.bool()? || b.bool()?),
+            BitAnd => V::I(a.int()? & b.int()?),
+            BitOr => V::I(a.int()? | b.int()?),
+            BitXor => V::I(a.int()? ^ b.int()?),
+            Shl => V::I(a.int()? << b.int()?),
+            Shr => V::I(a.int()? >> b.int()?),
+        })
+    }
+
+    /// Step of [`Self::op`]: the ops on containers (loads, stores, pushes, copies).
+    fn container_op(&mut self, op: &Op) -> Result<Vec<V<N>>, String> {
+        let one = |x: V<N>| Ok(vec![x]);
+        match &op.kind {
             OpKind::Index(a, i) => {
                 let (array, i) = (self.get(*a)?.container()?, self.get(*i)?.int()?);
                 let x = array
@@ -358,12 +411,15 @@ impl<N: Num> Machine<'_, N> {
             OpKind::Fresh(v) => one(self.get(*v)?),
             OpKind::Touched { array, .. } => one(V::C(self.get(*array)?.container()?)),
             OpKind::Len(a) => one(V::I(self.get(*a)?.container()?.borrow().len() as i64)),
-            OpKind::Ref { value, .. } => one(self.get(*value)?),
-            OpKind::Call(call) => self.call(op, call),
-            OpKind::Effect { .. } => Ok(Vec::new()),
-            OpKind::Pullback { rule, args } => self.pullback(rule, args),
-            OpKind::CallPullback { call, seed, slots } => self.call_pullback(call, seed, slots),
-            OpKind::ZeroLike(_) => one(V::F(N::lit(0.0))),
+            _ => Err("not a container op".into()),
+        }
+    }
+
+    /// Step of [`Self::op`]: the ops only adjoint programs have (stashes, progressions,
+    /// adjoint buffers), but for the rules and pullbacks.
+    fn adjoint_op(&mut self, op: &Op) -> Result<Vec<V<N>>, String> {
+        let one = |x: V<N>| Ok(vec![x]);
+        match &op.kind {
             OpKind::Push { stash, values } => {
                 let items: Vec<V<N>> = values
                     .iter()
@@ -446,77 +502,48 @@ impl<N: Num> Machine<'_, N> {
                 *c.borrow_mut() = vec![N::lit(0.0); len];
                 Ok(Vec::new())
             }
-            OpKind::CheckLen { .. } => Ok(Vec::new()),
-            OpKind::Method { method, .. } => Err(format!("unsupported method `{method}`")),
-            OpKind::Bind { .. } => Err("pattern bindings are not interpreted".into()),
-            OpKind::AddTo { .. } | OpKind::Original(_) => {
-                Err("parameter structs and given derivatives are not interpreted".into())
-            }
+            _ => Err("not an adjoint op".into()),
         }
     }
 
-    fn prim(
-        &mut self,
-        name: &str,
-        syntax: crate::prims::Syntax,
-        args: &[Value],
-    ) -> Result<Vec<V<N>>, String> {
-        let values: Vec<V<N>> = args
+    /// A `for` or a `loop`: the body run until its go-on flag is false or the range ends;
+    /// the final carried values, then the trip count if the op records it.
+    fn run_loop(&mut self, parts: LoopView<'_>) -> Result<Vec<V<N>>, String> {
+        let indices = match parts.range {
+            Some(range) => Some(self.indices(range)?.into_iter()),
+            None => None,
+        };
+        let mut indices = indices.map(|i| i.map(V::I));
+        let mut carried: Vec<V<N>> = parts
+            .init
             .iter()
             .map(|&v| self.get(v))
             .collect::<Result<_, _>>()?;
-        if syntax == crate::prims::Syntax::Function("linalg") {
-            return Err(format!("linalg `{name}` is not interpreted"));
-        }
-        // Integer arithmetic: the operators on indices and counters.
-        if values.iter().all(|v| matches!(v, V::I(_))) && values.len() == 2 {
-            let (a, b) = (values[0].int()?, values[1].int()?);
-            let r = match name {
-                "add" => a + b,
-                "sub" => a - b,
-                "mul" => a * b,
-                "div" if b != 0 => a / b,
-                "rem" if b != 0 => a % b,
-                _ => return Err(format!("integer `{name}`")),
+        let mut count = 0i64;
+        loop {
+            let index = match &mut indices {
+                Some(indices) => match indices.next() {
+                    Some(i) => Some(i),
+                    None => break,
+                },
+                None => None,
             };
-            return Ok(vec![V::I(r)]);
+            count += 1;
+            let args = index.into_iter().chain(carried.clone()).collect();
+            let mut yields = self.region(parts.body, args)?;
+            let go_on = match parts.go_on {
+                Some(_) => yields.remove(0).bool()?,
+                None => true,
+            };
+            carried = yields;
+            if !go_on {
+                break;
+            }
         }
-        if let Some(b) = math::query(name, values[0].float()?.value()) {
-            return Ok(vec![V::B(b)]);
+        if parts.trips {
+            carried.push(V::I(count));
         }
-        let operands: Vec<N> = values.iter().map(V::float).collect::<Result<_, _>>()?;
-        Ok(N::prim(name, &operands).into_iter().map(V::F).collect())
-    }
-
-    fn binary(&self, op: &BinOp, a: V<N>, b: V<N>) -> Result<V<N>, String> {
-        use BinOp::*;
-        let cmp = |a: &V<N>, b: &V<N>| -> Result<Option<std::cmp::Ordering>, String> {
-            Ok(match (a, b) {
-                (V::I(x), V::I(y)) => Some(x.cmp(y)),
-                _ => a.float()?.value().partial_cmp(&b.float()?.value()),
-            })
-        };
-        Ok(match op {
-            Eq => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Equal)),
-            Ne => V::B(cmp(&a, &b)? != Some(std::cmp::Ordering::Equal)),
-            Lt => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Less)),
-            Gt => V::B(cmp(&a, &b)? == Some(std::cmp::Ordering::Greater)),
-            Le => V::B(matches!(
-                cmp(&a, &b)?,
-                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
-            )),
-            Ge => V::B(matches!(
-                cmp(&a, &b)?,
-                Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
-            )),
-            And => V::B(a.bool()? && b.bool()?),
-            Or => V::B(a.bool()? || b.bool()?),
-            BitAnd => V::I(a.int()? & b.int()?),
-            BitOr => V::I(a.int()? | b.int()?),
-            BitXor => V::I(a.int()? ^ b.int()?),
-            Shl => V::I(a.int()? << b.int()?),
-            Shr => V::I(a.int()? >> b.int()?),
-        })
+        Ok(carried)
     }
 
     fn indices(&self, range: &Range) -> Result<Vec<i64>, String> {
