@@ -108,35 +108,12 @@ impl Pipeline {
     ) -> Result<Pipeline, Box<Failed>> {
         groups::parenthesize(&mut item);
         observe(Stage::Groups);
-        // Up to `activity`, a stage that fails reports into `errors` and the next goes on
-        // where it can (with the default options when the attribute's are malformed), so
-        // that the user fixes every error in one round.
-        let mut errors = Errors::new();
-        let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
-        observe(Stage::Options);
-        let defaults = Options::default();
-        let sig = Signature::analyze(
-            &item.sig,
-            options.as_ref().unwrap_or(&defaults),
-            &mut errors,
-        );
-        observe(Stage::Signature);
-        let custom = options.as_ref().and_then(|o| o.custom.as_ref());
-        let lowered = match (&sig, custom) {
-            (Some(sig), None) => {
-                let (func, items) = lower::lower(&item, sig, &mut errors);
-                observe(Stage::Lower);
-                let activity = analysis::activity::analyze(&func, sig, &mut errors);
-                Some((func, activity, items))
-            }
-            (Some(sig), Some(_)) => {
-                custom::check(sig, &mut errors);
-                None
-            }
-            (None, _) => None,
-        };
-        let reported = errors.finish();
-        observe(Stage::Activity);
+        let (checked, reported) = check(args, &item, observe);
+        let Checked {
+            options,
+            sig,
+            lowered,
+        } = checked;
         if let Err(error) = reported {
             let reason = Reason::Rejected(error);
             return Err(Box::new(Failed { item, sig, reason }));
@@ -149,33 +126,16 @@ impl Pipeline {
                 reason,
             }));
         };
-        // From here on nothing fails on user input: only the verifier, on a bug.
-        let seed = seed_ident(&sig);
-        let stages = match (&options.custom, lowered) {
-            (Some(custom), _) => {
-                let adjoint = custom::adjoint(&item, &sig, custom, seed);
-                observe(Stage::Reverse);
-                verify(&adjoint, "differentiation", observe).map(|()| {
-                    let activity = ir::Activity::default();
-                    (None, activity, vec![], adjoint, None)
-                })
-            }
-            (None, Some((primal, activity, items))) => {
-                differentiate(&primal, &activity, &sig, seed, observe)
-                    .map(|(adjoint, fused)| (Some(primal), activity, items, adjoint, fused))
-            }
-            (None, None) => Err(Reason::Unreported("lowering")),
-        };
-        match stages {
-            Ok((primal, activity, items, adjoint, fused)) => Ok(Pipeline {
+        match derive_adjoint(&item, &options, &sig, lowered, observe) {
+            Ok(derived) => Ok(Pipeline {
                 item,
                 options,
                 sig,
-                primal,
-                activity,
-                items,
-                adjoint,
-                fused,
+                primal: derived.primal,
+                activity: derived.activity,
+                items: derived.items,
+                adjoint: derived.adjoint,
+                fused: derived.fused,
             }),
             Err(reason) => Err(Box::new(Failed {
                 item,
@@ -200,6 +160,116 @@ impl Pipeline {
             dump(self.primal.as_ref(), &self.activity, adjoint, &generated);
         }
         generated
+    }
+}
+
+/// What the stages up to `activity` made; `None` where a stage failed (and reported why),
+/// or, for `lowered`, where the derivative is given.
+struct Checked {
+    options: Option<Options>,
+    sig: Option<Signature>,
+    lowered: Option<Lowered>,
+}
+
+/// The lowered body, which values of it are active, and the items it declares.
+struct Lowered {
+    func: ir::Func,
+    activity: ir::Activity,
+    items: Vec<syn::Item>,
+}
+
+/// The stages up to `activity`, and every error they reported. A stage that fails reports
+/// into one collector and the next goes on where it can (with the default options when the
+/// attribute's are malformed), so that the user fixes every error in one round.
+fn check(
+    args: TokenStream,
+    item: &syn::ItemFn,
+    observe: &mut dyn FnMut(Stage),
+) -> (Checked, syn::Result<()>) {
+    let mut errors = Errors::new();
+    let options = Options::parse(args).map_err(|e| errors.push(e)).ok();
+    observe(Stage::Options);
+    let defaults = Options::default();
+    let sig = Signature::analyze(
+        &item.sig,
+        options.as_ref().unwrap_or(&defaults),
+        &mut errors,
+    );
+    observe(Stage::Signature);
+    let custom = options.as_ref().and_then(|o| o.custom.as_ref());
+    let lowered = match (&sig, custom) {
+        (Some(sig), None) => {
+            let (func, items) = lower::lower(item, sig, &mut errors);
+            observe(Stage::Lower);
+            let activity = analysis::activity::analyze(&func, sig, &mut errors);
+            Some(Lowered {
+                func,
+                activity,
+                items,
+            })
+        }
+        (Some(sig), Some(_)) => {
+            custom::check(sig, &mut errors);
+            None
+        }
+        (None, _) => None,
+    };
+    let reported = errors.finish();
+    observe(Stage::Activity);
+    let checked = Checked {
+        options,
+        sig,
+        lowered,
+    };
+    (checked, reported)
+}
+
+/// What the stages after `activity` made: the adjoint programs, and the primal they were
+/// made from (`None`, with no activity and no items, when the derivative is given).
+struct Derived {
+    primal: Option<ir::Func>,
+    activity: ir::Activity,
+    items: Vec<syn::Item>,
+    adjoint: ir::Func,
+    fused: Option<ir::Func>,
+}
+
+/// The stages after `activity`, on a function they accepted: the adjoint program of the
+/// given derivative, or of the lowered body (`lowered`). From here on nothing fails on user
+/// input: only the verifier, on a bug.
+fn derive_adjoint(
+    item: &syn::ItemFn,
+    options: &Options,
+    sig: &Signature,
+    lowered: Option<Lowered>,
+    observe: &mut dyn FnMut(Stage),
+) -> Result<Derived, Reason> {
+    let seed = seed_ident(sig);
+    match (&options.custom, lowered) {
+        (Some(custom), _) => {
+            let adjoint = custom::adjoint(item, sig, custom, seed);
+            observe(Stage::Reverse);
+            verify(&adjoint, "differentiation", observe)?;
+            Ok(Derived {
+                primal: None,
+                activity: ir::Activity::default(),
+                items: vec![],
+                adjoint,
+                fused: None,
+            })
+        }
+        (None, Some(lowered)) => {
+            let (adjoint, fused) =
+                differentiate(&lowered.func, &lowered.activity, sig, seed, observe)?;
+            Ok(Derived {
+                primal: Some(lowered.func),
+                activity: lowered.activity,
+                items: lowered.items,
+                adjoint,
+                fused,
+            })
+        }
+        (None, None) => Err(Reason::Unreported("lowering")),
     }
 }
 

@@ -18,7 +18,9 @@
 //! method or function the table does not know) is reported.
 
 use crate::errors::Errors;
-use crate::ir::{Activity, ArrayInit, Block, FnPath, Func, Number, OpKind, Through, UnOp, Value};
+use crate::ir::{
+    Activity, ArrayInit, Block, FnPath, Func, Number, Op, OpKind, Through, UnOp, Value,
+};
 use crate::prims::{Derivative, Operand};
 use crate::signature::{Shape, Signature};
 
@@ -167,6 +169,9 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
     }
 }
 
+/// One forward pass of the varied analysis over `block` (see [`analyze`]): marks the values
+/// that depend on an active parameter through differentiable ops. With `errors`, reports each
+/// op that a varied value reaches but whose derivative would be lost ([`refusal`]).
 fn forward(
     func: &Func,
     block: &Block,
@@ -175,7 +180,6 @@ fn forward(
     errors: &mut Option<&mut Errors>,
 ) {
     for op in &block.ops {
-        let any = |vs: &[Value], varied: &[bool]| vs.iter().any(|v| varied[v.index()]);
         match &op.kind {
             OpKind::If { then, els, .. } => {
                 forward(func, then, sig, varied, errors);
@@ -184,80 +188,106 @@ fn forward(
                     varied[r.index()] =
                         varied[then.yields[j].index()] || varied[els.yields[j].index()];
                 }
-                continue;
             }
             OpKind::For { .. } | OpKind::Loop { .. } => {
-                let Some(l) = op.kind.as_loop() else {
-                    continue;
-                };
-                let (init, args, yields, body) = (l.init, l.carried, l.next, l.body);
-                // An argument is varied if the initial value is, or the yield of the previous
-                // iteration (as the last pass left it).
-                for ((&a, &i), &y) in args.iter().zip(init).zip(yields) {
-                    varied[a.index()] = varied[i.index()] || varied[y.index()];
-                }
-                forward(func, body, sig, varied, errors);
-                for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
-                    varied[r.index()] = varied[a.index()] || varied[y.index()];
-                }
-                continue;
+                forward_loop(func, op, sig, varied, errors);
             }
-            _ => {}
+            _ => forward_op(func, op, sig, varied, errors),
         }
-        for inner in op.kind.blocks() {
-            forward(func, inner, sig, varied, errors);
+    }
+}
+
+/// A loop: its carried values are varied if their initial values are or the body yields a
+/// varied value for them; the fixpoint over iterations is [`analyze`]'s loop of passes.
+fn forward_loop(
+    func: &Func,
+    op: &Op,
+    sig: &Signature,
+    varied: &mut [bool],
+    errors: &mut Option<&mut Errors>,
+) {
+    let Some(l) = op.kind.as_loop() else {
+        return;
+    };
+    let (init, args, yields, body) = (l.init, l.carried, l.next, l.body);
+    // An argument is varied if the initial value is, or the yield of the previous
+    // iteration (as the last pass left it).
+    for ((&a, &i), &y) in args.iter().zip(init).zip(yields) {
+        varied[a.index()] = varied[i.index()] || varied[y.index()];
+    }
+    forward(func, body, sig, varied, errors);
+    for ((&r, &a), &y) in op.results.iter().zip(args).zip(yields) {
+        varied[r.index()] = varied[a.index()] || varied[y.index()];
+    }
+}
+
+/// Any other op: its results are varied if a differentiable operand is (and they can hold
+/// floats); a varied operand that is not differentiable is reported, with `errors`.
+fn forward_op(
+    func: &Func,
+    op: &Op,
+    sig: &Signature,
+    varied: &mut [bool],
+    errors: &mut Option<&mut Errors>,
+) {
+    let any = |vs: &[Value], varied: &[bool]| vs.iter().any(|v| varied[v.index()]);
+    for inner in op.kind.blocks() {
+        forward(func, inner, sig, varied, errors);
+    }
+    let result_varied = any(&differentiable_operands(&op.kind, sig, func), varied);
+    if any(&op.kind.operands(), varied)
+        && let Some(errors) = errors
+        && let Some(message) = refusal(func, sig, &op.kind)
+    {
+        errors.push(syn::Error::new(op.span, message));
+    }
+    for &r in &op.results {
+        varied[r.index()] = result_varied && !holds_no_floats(func, sig, r);
+    }
+}
+
+/// Why an op with a varied operand (`kind`) cannot be differentiated, if it cannot: the
+/// error the user sees, which says what to write instead.
+fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
+    match kind {
+        OpKind::Method { method, .. } => Some(format!(
+            "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
+        )),
+        OpKind::Call(call) if matches!(call.through, Through::Constructor | Through::Std) => {
+            let path = call.callee.path().map(path_text).unwrap_or_default();
+            Some(if call.through == Through::Constructor {
+                format!("cannot differentiate through `{path}`: convert between float types with `as` (`x as f64`), which is differentiated")
+            } else {
+                format!("cannot differentiate through `{path}`: a standard-library function with no derivative rule; use the differentiable `Float` methods (docs/supported.md), or write the computation in a `#[reverse]` function")
+            })
         }
-        let result_varied = any(&differentiable_operands(&op.kind, sig, func), varied);
-        if any(&op.kind.operands(), varied)
-            && let Some(errors) = errors
+        // A float made an integer is piecewise constant; any other target (`as _`, an
+        // alias of `f64`) the macro cannot classify.
+        OpKind::Cast(_, ty, Number::Unknown) => {
+            Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", ty.to_string().replace(' ', "")))
+        }
+        OpKind::Ref { value, .. }
+            if func.storage(*value).is_none() && !is_struct_base(func, sig, *value) =>
         {
-            let message = match &op.kind {
-                OpKind::Method { method, .. } => Some(format!(
-                    "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
-                )),
-                OpKind::Call(call) if matches!(call.through, Through::Constructor | Through::Std) => {
-                    let path = call.callee.path().map(path_text).unwrap_or_default();
-                    Some(if call.through == Through::Constructor {
-                        format!("cannot differentiate through `{path}`: convert between float types with `as` (`x as f64`), which is differentiated")
-                    } else {
-                        format!("cannot differentiate through `{path}`: a standard-library function with no derivative rule; use the differentiable `Float` methods (docs/supported.md), or write the computation in a `#[reverse]` function")
-                    })
-                }
-                // A float made an integer is piecewise constant; any other target (`as _`, an
-                // alias of `f64`) the macro cannot classify.
-                OpKind::Cast(_, ty, Number::Unknown) => {
-                    Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", ty.to_string().replace(' ', "")))
-                }
-                OpKind::Ref { value, .. }
-                    if func.storage(*value).is_none() && !is_struct_base(func, sig, *value) =>
-                {
-                    Some("a reference to a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself (`x`, not `&x`)".to_string())
-                }
-                OpKind::Unary(UnOp::Deref, _) => Some(
-                    "`*` of a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself".to_string(),
-                ),
-                OpKind::Index(array, _) if func.storage(*array).is_some() => None,
-                OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,
-                OpKind::Field(..) | OpKind::Index(..) => Some(
-                    "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`".to_string(),
-                ),
-                // A name binds the value (or is a constant compared with it): a test like `==`.
-                OpKind::Matches(_, pat) if pat.is_name => None,
-                OpKind::Bind { .. } => Some(
-                    "this pattern takes parts of a value that depends on an active parameter: active values are floats, containers of floats and parameter structs; bind the whole value (`v =>`) and test it with a guard (`v if v < 1.0 =>`)".to_string(),
-                ),
-                OpKind::Matches(..) => Some(
-                    "`match` on a value that depends on an active parameter compares floats with patterns; use guards instead (`v if v < 1.0 => ..`), or an `if`".to_string(),
-                ),
-                _ => None,
-            };
-            if let Some(message) = message {
-                errors.push(syn::Error::new(op.span, message));
-            }
+            Some("a reference to a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself (`x`, not `&x`)".to_string())
         }
-        for &r in &op.results {
-            varied[r.index()] = result_varied && !holds_no_floats(func, sig, r);
-        }
+        OpKind::Unary(UnOp::Deref, _) => Some(
+            "`*` of a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself".to_string(),
+        ),
+        OpKind::Index(array, _) if func.storage(*array).is_some() => None,
+        OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,
+        OpKind::Field(..) | OpKind::Index(..) => Some(
+            "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`".to_string(),
+        ),
+        // A name binds the value (or is a constant compared with it): a test like `==`.
+        OpKind::Matches(_, pat) if pat.is_name => None,
+        OpKind::Bind { .. } => Some(
+            "this pattern takes parts of a value that depends on an active parameter: active values are floats, containers of floats and parameter structs; bind the whole value (`v =>`) and test it with a guard (`v if v < 1.0 =>`)".to_string(),
+        ),
+        OpKind::Matches(..) => Some(
+            "`match` on a value that depends on an active parameter compares floats with patterns; use guards instead (`v if v < 1.0 => ..`), or an `if`".to_string(),
+        ),
+        _ => None,
     }
 }
 

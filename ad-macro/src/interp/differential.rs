@@ -45,17 +45,7 @@ pub fn check_function(
     let primal = pipeline.primal.ok_or("the body was not lowered")?;
     lib.primals.insert(f.name.clone(), primal);
     lib.adjoints.insert(f.name.clone(), pipeline.adjoint);
-    let (floats, slices, ints) = generator::arguments(&f.params, rng);
-    let mut point = floats.clone();
-    for s in &slices {
-        point.extend(s);
-    }
-    let layout = Layout {
-        params: &f.params,
-        floats: floats.len(),
-        slice_lens: slices.iter().map(Vec::len).collect(),
-        ints,
-    };
+    let (layout, point) = Layout::draw(&f.params, rng);
     let primal = &lib.primals[&f.name];
     let adjoint = &lib.adjoints[&f.name];
 
@@ -64,63 +54,101 @@ pub fn check_function(
     if !value.is_finite() || value.abs() > 1e6 || eval::take_overflowed() {
         return Ok(Outcome::Skipped);
     }
-    // Reverse mode: the adjoint program with seed 1.
-    let mut args = layout.args::<f64>(&point, None);
-    args.push(V::F(1.0));
-    let yields = run(lib, adjoint, args)?;
-    let forward_value = output(yields[..1].to_vec())?;
-    if forward_value.to_bits() != value.to_bits() {
-        return Err(format!(
-            "the adjoint program's value {forward_value:e} differs from the primal's {value:e}"
-        ));
-    }
-    let gradient = layout.gradient(&yields[1..])?;
-    // The same with the loops fused (what `f_grad` runs): the same value, bitwise, and the
-    // same gradient but for the order of summation.
+    let probe = Probe {
+        lib,
+        primal,
+        layout,
+        point,
+        value,
+    };
+    let gradient = probe.reverse(adjoint, "adjoint")?;
     if let Some(fused) = &pipeline.fused {
-        let mut args = layout.args::<f64>(&point, None);
+        probe.check_fused(fused, &gradient)?;
+    }
+    probe.check_forward(&gradient, rng)?;
+    if fd {
+        probe.check_central(&gradient)?;
+    }
+    Ok(Outcome::Checked)
+}
+
+/// A function at one point, where its value is finite and not too large: what each check
+/// of the reverse-mode gradient runs the programs with, and compares with.
+struct Probe<'a> {
+    lib: &'a Library,
+    primal: &'a Func,
+    layout: Layout<'a>,
+    point: Vec<f64>,
+    /// The primal's value at `point`.
+    value: f64,
+}
+
+impl Probe<'_> {
+    /// Reverse mode: the gradient the adjoint program `program` (`what`: which one, for the
+    /// error) gives with seed 1, whose value must be the primal's, bitwise (`f_grad(x).0`
+    /// is `f(x)`).
+    fn reverse(&self, program: &Func, what: &str) -> Result<Vec<f64>, String> {
+        let (layout, point, value) = (&self.layout, &self.point, self.value);
+        let mut args = layout.args::<f64>(point, None);
         args.push(V::F(1.0));
-        let yields = run(lib, fused, args)?;
-        let fused_value = output(yields[..1].to_vec())?;
-        if fused_value.to_bits() != value.to_bits() {
+        let yields = run(self.lib, program, args)?;
+        let program_value = output(yields[..1].to_vec())?;
+        if program_value.to_bits() != value.to_bits() {
             return Err(format!(
-                "the fused program's value {fused_value:e} differs from the primal's {value:e}"
+                "the {what} program's value {program_value:e} differs from the primal's {value:e}"
             ));
         }
-        let fused_gradient = layout.gradient(&yields[1..])?;
+        layout.gradient(&yields[1..])
+    }
+
+    /// The same with the loops fused (what `f_grad` runs): the same value, bitwise, and the
+    /// same gradient but for the order of summation.
+    fn check_fused(&self, fused: &Func, gradient: &[f64]) -> Result<(), String> {
+        let fused_gradient = self.reverse(fused, "fused")?;
         for (j, (a, b)) in gradient.iter().zip(&fused_gradient).enumerate() {
             if !agree(*a, *b, 1e-9) {
+                let point = &self.point;
                 return Err(format!(
                     "input {j} at {point:?}: the fused program gives {b:e}, the unfused {a:e}"
                 ));
             }
         }
+        Ok(())
     }
-    // Forward mode: one dual-number run per input, for two inputs drawn at random (over
-    // thousands of programs every input position is covered, at a third of the cost).
-    let directions: Vec<usize> = match gradient.len() {
-        0..=2 => (0..gradient.len()).collect(),
-        n => vec![rng.below(n), rng.below(n)],
-    };
-    for j in directions {
-        let reverse = gradient[j];
-        let tangent = output_dual(run(lib, primal, layout.args::<Dual>(&point, Some(j)))?)?;
-        if !agree(reverse, tangent.d, 1e-8) {
-            return Err(format!(
-                "input {j} at {point:?}: reverse mode gives {reverse:e}, forward mode {:e}",
-                tangent.d
-            ));
+
+    /// Forward mode: one dual-number run per input, for two inputs drawn at random (over
+    /// thousands of programs every input position is covered, at a third of the cost).
+    fn check_forward(&self, gradient: &[f64], rng: &mut Rng) -> Result<(), String> {
+        let directions: Vec<usize> = match gradient.len() {
+            0..=2 => (0..gradient.len()).collect(),
+            n => vec![rng.below(n), rng.below(n)],
+        };
+        let point = &self.point;
+        for j in directions {
+            let reverse = gradient[j];
+            let args = self.layout.args::<Dual>(point, Some(j));
+            let tangent = output_dual(run(self.lib, self.primal, args)?)?;
+            if !agree(reverse, tangent.d, 1e-8) {
+                return Err(format!(
+                    "input {j} at {point:?}: reverse mode gives {reverse:e}, forward mode {:e}",
+                    tangent.d
+                ));
+            }
         }
+        Ok(())
     }
-    // Central differences, where the function is smooth: the one-sided slopes agree (no
-    // kink at the point, where central differences average two slopes) and two step sizes
-    // agree (no kink or jump nearby).
-    if fd {
+
+    /// Central differences, where the function is smooth: the one-sided slopes agree (no
+    /// kink at the point, where central differences average two slopes) and two step sizes
+    /// agree (no kink or jump nearby).
+    fn check_central(&self, gradient: &[f64]) -> Result<(), String> {
+        let (lib, primal, layout) = (self.lib, self.primal, &self.layout);
+        let (point, value) = (&self.point, self.value);
         for (j, &reverse) in gradient.iter().enumerate() {
             let h = 1e-5 * point[j].abs().max(1.0);
-            let (ahead, behind) = layout.slopes(lib, primal, &point, value, j, h)?;
+            let (ahead, behind) = layout.slopes(lib, primal, point, value, j, h)?;
             let d1 = (ahead + behind) / 2.0;
-            let (ahead2, behind2) = layout.slopes(lib, primal, &point, value, j, h / 2.0)?;
+            let (ahead2, behind2) = layout.slopes(lib, primal, point, value, j, h / 2.0)?;
             let d2 = (ahead2 + behind2) / 2.0;
             let smooth = agree(ahead, behind, 1e-3) && agree(d1, d2, 1e-5);
             if smooth && !agree(reverse, d2, 1e-4) {
@@ -129,8 +157,8 @@ pub fn check_function(
                 ));
             }
         }
+        Ok(())
     }
-    Ok(Outcome::Checked)
 }
 
 /// `a` and `b` agree to `tol`, relative to their size (or both are NaN).
@@ -160,7 +188,24 @@ struct Layout<'a> {
     ints: Vec<usize>,
 }
 
-impl Layout<'_> {
+impl<'a> Layout<'a> {
+    /// Arguments for `params` drawn at random: their layout, and the flat point (the floats,
+    /// then the slices' and arrays' elements) that derivatives are taken along.
+    fn draw(params: &'a [Param], rng: &mut Rng) -> (Layout<'a>, Vec<f64>) {
+        let (floats, slices, ints) = generator::arguments(params, rng);
+        let mut point = floats.clone();
+        for s in &slices {
+            point.extend(s);
+        }
+        let layout = Layout {
+            params,
+            floats: floats.len(),
+            slice_lens: slices.iter().map(Vec::len).collect(),
+            ints,
+        };
+        (layout, point)
+    }
+
     /// The arguments at `point`, with a unit tangent on input `seed` (forward mode).
     fn args<N: Num + Tangent>(&self, point: &[f64], seed: Option<usize>) -> Vec<V<N>> {
         let num = |j: usize| N::with_tangent(point[j], seed == Some(j));

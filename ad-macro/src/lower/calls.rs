@@ -75,6 +75,7 @@ impl Lower<'_> {
 
     /// One argument, and the variable to rebind if the callee may write it.
     fn call_arg(&mut self, e: &Expr) -> R<(CallArg, Option<String>)> {
+        // `reference`: `Some(mutable)` for `&x` and `&mut x`, `None` for `x`.
         let (inner, reference) = match e {
             Expr::Reference(r) => (&*r.expr, Some(r.mutability.is_some())),
             Expr::Paren(p) => return self.call_arg(&p.expr),
@@ -96,55 +97,80 @@ impl Lower<'_> {
             Some(_) => self.is_container(value),
             None => self.func.storage(value).is_some(),
         };
-        let arg = arg_of;
-        if !container {
-            let span = super::op_span(e);
-            let value = match reference {
-                // The callee changes the variable: it gets a new value, the one lent (`fresh`,
-                // see `Lower::method`), and the old one stays as it was.
-                Some(true) => {
-                    let lent = match inner {
-                        Expr::Path(p) if p.qself.is_none() => {
-                            p.path.get_ident().map(ToString::to_string)
-                        }
-                        _ => None,
-                    };
-                    let lent = match lent {
-                        Some(name)
-                            if matches!(
-                                self.lookup(&name),
-                                Some(super::Binding::Val(Val::One(_)))
-                            ) =>
-                        {
-                            let fresh = self.push(OpKind::Fresh(value), span, 1)[0];
-                            self.reassign(&name, Val::One(fresh));
-                            fresh
-                        }
-                        _ => {
-                            return Err(self.error(inner, "a `&mut` argument must be a variable, so that #[reverse] sees its new value: lend `&mut v`"));
-                        }
-                    };
-                    self.push(
-                        OpKind::Ref {
-                            mutable: true,
-                            value: lent,
-                        },
-                        span,
-                        1,
-                    )[0]
-                }
-                Some(false) => self.push(
+        if container {
+            self.container_call_arg(inner, value, reference)
+        } else {
+            let value = self.scalar_call_arg(e, inner, value, reference)?;
+            Ok((arg_of(value, Pass::Value), None))
+        }
+    }
+
+    /// What a call receives for a scalar argument `value` (written `e`, `inner` without its
+    /// `&`): the value itself, or a reference to it made in the IR, so that the emitted call
+    /// passes it as the user wrote it.
+    fn scalar_call_arg(
+        &mut self,
+        e: &Expr,
+        inner: &Expr,
+        value: Value,
+        reference: Option<bool>,
+    ) -> R<Value> {
+        let span = super::op_span(e);
+        let value = match reference {
+            Some(true) => {
+                let lent = self.lend_mut(inner, value, span)?;
+                self.push(
                     OpKind::Ref {
-                        mutable: false,
-                        value,
+                        mutable: true,
+                        value: lent,
                     },
                     span,
                     1,
-                )[0],
-                None => value,
-            };
-            return Ok((arg(value, Pass::Value), None));
+                )[0]
+            }
+            Some(false) => self.push(
+                OpKind::Ref {
+                    mutable: false,
+                    value,
+                },
+                span,
+                1,
+            )[0],
+            None => value,
+        };
+        Ok(value)
+    }
+
+    /// `&mut v` of a scalar variable: the callee changes the variable, so it gets a new
+    /// value, the one lent (`fresh`, see `Lower::method`), and the old one stays as it was.
+    fn lend_mut(&mut self, inner: &Expr, value: Value, span: Span) -> R<Value> {
+        match variable_name(inner) {
+            Some(name)
+                if matches!(
+                    self.lookup(&name),
+                    Some(super::Binding::Val(Val::One(_)))
+                ) =>
+            {
+                let fresh = self.push(OpKind::Fresh(value), span, 1)[0];
+                self.reassign(&name, Val::One(fresh));
+                Ok(fresh)
+            }
+            _ => Err(self.error(
+                inner,
+                "a `&mut` argument must be a variable, so that #[reverse] sees its new value: lend `&mut v`",
+            )),
         }
+    }
+
+    /// A container argument `value` (written `inner`, without its `&`): how it is passed,
+    /// and, if the callee may write it, the variable to rebind to its new version, which
+    /// must then be a variable.
+    fn container_call_arg(
+        &mut self,
+        inner: &Expr,
+        value: Value,
+        reference: Option<bool>,
+    ) -> R<(CallArg, Option<String>)> {
         let pass = match reference {
             Some(false) => Pass::Ref,
             Some(true) => Pass::Mut,
@@ -153,14 +179,10 @@ impl Lower<'_> {
             None => Pass::Value,
         };
         if !pass.writes() {
-            return Ok((arg(value, pass), None));
+            return Ok((arg_of(value, pass), None));
         }
-        let name = match inner {
-            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
-            _ => None,
-        };
-        match name {
-            Some(name) => Ok((arg(value, pass), Some(name))),
+        match variable_name(inner) {
+            Some(name) => Ok((arg_of(value, pass), Some(name))),
             None => Err(self.error(
                 inner,
                 "a container a called function may write must be a variable: pass `&mut h`",
@@ -231,6 +253,14 @@ fn arg_of(value: Value, pass: Pass) -> CallArg {
         value,
         pass,
         entry: None,
+    }
+}
+
+/// The variable `e` names, if it is one (the variable a written argument rebinds).
+fn variable_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
     }
 }
 

@@ -73,10 +73,10 @@ impl Walk<'_> {
             self.errors.spanned(at, format!("{what} inside this expression is not supported: the rest of the expression (a call, a test, an index or a write) would run on the path that leaves; give the exit a statement of its own (`if c {{ {} }}`) before the expression", &what[1..what.len() - 1]));
         }
     }
-}
 
-impl<'ast> Visit<'ast> for Walk<'_> {
-    fn visit_expr(&mut self, e: &'ast Expr) {
+    /// `break`, `continue` or `return` (`e`): its value, if any, is an impure position (what
+    /// the exit does with it runs on the path that leaves), then the exit itself is checked.
+    fn exit_expr(&mut self, e: &Expr) {
         match e {
             Expr::Break(b) => {
                 if let Some(value) = &b.expr {
@@ -91,21 +91,57 @@ impl<'ast> Visit<'ast> for Walk<'_> {
                 }
                 self.exit(None, true, e);
             }
+            _ => {}
+        }
+    }
+
+    /// A binary operation: arithmetic keeps both operands pure; the right side of `&&` and
+    /// `||` is a test (it may not run), and the left side of an assignment a write.
+    fn binary(&mut self, b: &syn::ExprBinary) {
+        match b.op {
+            syn::BinOp::And(_) | syn::BinOp::Or(_) => {
+                self.visit_expr(&b.left);
+                self.impure(&b.right);
+            }
+            _ if super::is_assignment(&b.op) => {
+                self.impure(&b.left);
+                self.visit_expr(&b.right);
+            }
+            _ => {
+                self.visit_expr(&b.left);
+                self.visit_expr(&b.right);
+            }
+        }
+    }
+
+    /// `if`: the arms keep the position of the branch (an arm that exits yields a
+    /// placeholder), the condition is a test.
+    fn if_expr(&mut self, i: &syn::ExprIf) {
+        self.impure(&i.cond);
+        self.visit_block(&i.then_branch);
+        if let Some((_, els)) = &i.else_branch {
+            self.visit_expr(els);
+        }
+    }
+
+    /// `match`: as `if`, the scrutinee and the patterns being tests.
+    fn match_expr(&mut self, m: &syn::ExprMatch) {
+        self.impure(&m.expr);
+        for arm in &m.arms {
+            self.impure += 1;
+            self.visit_pat(&arm.pat);
+            self.impure -= 1;
+            self.visit_expr(&arm.body);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Walk<'_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) => self.exit_expr(e),
             // Pure positions: what runs after an exit in them is arithmetic nothing reads.
-            Expr::Binary(b) => match b.op {
-                syn::BinOp::And(_) | syn::BinOp::Or(_) => {
-                    self.visit_expr(&b.left);
-                    self.impure(&b.right);
-                }
-                _ if super::is_assignment(&b.op) => {
-                    self.impure(&b.left);
-                    self.visit_expr(&b.right);
-                }
-                _ => {
-                    self.visit_expr(&b.left);
-                    self.visit_expr(&b.right);
-                }
-            },
+            Expr::Binary(b) => self.binary(b),
             Expr::Assign(a) => {
                 self.impure(&a.left);
                 self.visit_expr(&a.right);
@@ -125,22 +161,8 @@ impl<'ast> Visit<'ast> for Walk<'_> {
                 visit::visit_expr(self, e);
             }
             // Branches: the arms keep the position of the branch, the test is impure.
-            Expr::If(i) => {
-                self.impure(&i.cond);
-                self.visit_block(&i.then_branch);
-                if let Some((_, els)) = &i.else_branch {
-                    self.visit_expr(els);
-                }
-            }
-            Expr::Match(m) => {
-                self.impure(&m.expr);
-                for arm in &m.arms {
-                    self.impure += 1;
-                    self.visit_pat(&arm.pat);
-                    self.impure -= 1;
-                    self.visit_expr(&arm.body);
-                }
-            }
+            Expr::If(i) => self.if_expr(i),
+            Expr::Match(m) => self.match_expr(m),
             Expr::Loop(l) => self.body(l.label.as_ref(), &l.body),
             Expr::While(w) => {
                 self.impure(&w.cond);

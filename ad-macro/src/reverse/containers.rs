@@ -42,18 +42,7 @@ impl<'a> Sweep<'a> {
         match &op.kind {
             OpKind::Index(array, index) if self.primal.storage(*array).is_some() => {
                 if active {
-                    let dt = self.adjoint_or_zero(op.results[0], span);
-                    let buffer = self.buffer(*array, span);
-                    let index = self.read(*index);
-                    self.emit(
-                        OpKind::BufferAdd {
-                            buffer,
-                            index,
-                            value: dt,
-                        },
-                        span,
-                        Vec::new(),
-                    );
+                    self.reverse_index(op, *array, *index);
                 }
             }
             OpKind::Store {
@@ -67,19 +56,7 @@ impl<'a> Sweep<'a> {
                     self.take_into(*value, OpKind::BufferTake { buffer, index }, span);
                 }
             }
-            OpKind::Assign { array, from, len } => {
-                // `x = from`: `from`'s elements receive `x`'s adjoints, and `x`'s old
-                // elements, overwritten, start at zero (as many as there were: a `Vec` may
-                // change length).
-                if self.active_storage(*array) {
-                    let buffer = self.buffer(*array, span);
-                    self.add_all_into(*from, buffer, span);
-                    if let Some(len) = len {
-                        let len = self.read(*len);
-                        self.emit(OpKind::BufferReset { buffer, len }, span, Vec::new());
-                    }
-                }
-            }
+            OpKind::Assign { array, from, len } => self.reverse_assign(*array, *from, *len, span),
             // Changed in place by an op with no model, on inactive elements: only the buffer's
             // length needs restoring.
             OpKind::Touched { array, len } => {
@@ -98,29 +75,67 @@ impl<'a> Sweep<'a> {
             }
             OpKind::Array(init) => {
                 if active {
-                    let buffer = self.buffer(op.results[0], span);
-                    match init {
-                        ArrayInit::Repeat { value, .. } => {
-                            self.take_into(*value, OpKind::BufferSum(buffer), span);
-                        }
-                        ArrayInit::List { values, .. } => {
-                            for (k, &value) in values.iter().enumerate() {
-                                let lit = Literal::usize(k, span);
-                                let index = self.func.new_value(None);
-                                self.emit(OpKind::Lit(lit), span, vec![index]);
-                                self.take_into(value, OpKind::BufferTake { buffer, index }, span);
-                            }
-                        }
-                        ArrayInit::Empty { .. } | ArrayInit::Uninit => {}
-                        ArrayInit::Copy { source, .. } => {
-                            self.add_all_into(*source, buffer, span);
-                        }
-                    }
+                    self.reverse_array(op, init);
                 }
             }
             _ => return false,
         }
         true
+    }
+
+    /// `t = x[i]` (active `t`): `dx[i] += dt`.
+    fn reverse_index(&mut self, op: &Op, array: Value, index: Value) {
+        let span = op.span;
+        let dt = self.adjoint_or_zero(op.results[0], span);
+        let buffer = self.buffer(array, span);
+        let index = self.read(index);
+        self.emit(
+            OpKind::BufferAdd {
+                buffer,
+                index,
+                value: dt,
+            },
+            span,
+            Vec::new(),
+        );
+    }
+
+    /// `x = from`: `from`'s elements receive `x`'s adjoints, and `x`'s old elements,
+    /// overwritten, start at zero (as many as there were: a `Vec` may change length).
+    fn reverse_assign(&mut self, array: Value, from: Value, len: Option<Value>, span: Span) {
+        if self.active_storage(array) {
+            let buffer = self.buffer(array, span);
+            self.add_all_into(from, buffer, span);
+            if let Some(len) = len {
+                let len = self.read(len);
+                self.emit(OpKind::BufferReset { buffer, len }, span, Vec::new());
+            }
+        }
+    }
+
+    /// A new active container (`op`, made by `init`): its buffer gives each element's
+    /// adjoint to the value it was made of (`[a, b]`: `da = dx[0]; db = dx[1]`; `[v; n]`:
+    /// `dv = sum(dx)`), or adds into the copied container's buffer.
+    fn reverse_array(&mut self, op: &Op, init: &ArrayInit) {
+        let span = op.span;
+        let buffer = self.buffer(op.results[0], span);
+        match init {
+            ArrayInit::Repeat { value, .. } => {
+                self.take_into(*value, OpKind::BufferSum(buffer), span);
+            }
+            ArrayInit::List { values, .. } => {
+                for (k, &value) in values.iter().enumerate() {
+                    let lit = Literal::usize(k, span);
+                    let index = self.func.new_value(None);
+                    self.emit(OpKind::Lit(lit), span, vec![index]);
+                    self.take_into(value, OpKind::BufferTake { buffer, index }, span);
+                }
+            }
+            ArrayInit::Empty { .. } | ArrayInit::Uninit => {}
+            ArrayInit::Copy { source, .. } => {
+                self.add_all_into(*source, buffer, span);
+            }
+        }
     }
 
     /// A field of a parameter struct read as a float adds its adjoint into the same field of

@@ -138,73 +138,138 @@ enum Carried {
 /// Fuses `block.ops[q]` (the reverse) into `block.ops[p]` (the forward loop) if it can;
 /// returns the fused loop's position.
 fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> Option<usize> {
-    let (forward, reverse) = (&block.ops[p], &block.ops[q]);
-    let (
-        OpKind::For {
-            range: f_range,
-            exits: false,
-            trips: false,
-            body: f_body,
-            ..
-        },
-        OpKind::For {
-            range: r_range,
-            init: r_init,
-            body: r_body,
-            exits: false,
-            trips: false,
-            ..
-        },
-    ) = (&forward.kind, &reverse.kind)
-    else {
-        return None;
-    };
-    if !reverses(block, f_range, r_range) {
-        return None;
+    let fusion = Fusion::plan(block, p, q, buffers)?;
+    fusion.apply(block, p, q)
+}
+
+/// What fusing `F` and `R` takes, found before anything changes: every condition of the
+/// module doc is checked first, so that a pair that cannot fuse leaves the block untouched.
+struct Fusion {
+    /// How `R` carries each of its values, by position among them.
+    carried: Vec<(usize, Carried)>,
+    /// The positions of the ops between `F` and `R` that `R` reads (through their operands):
+    /// they must move before `F`, where `R`'s body will run.
+    hoist: HashSet<usize>,
+}
+
+impl Fusion {
+    /// The fusion of `block.ops[p]` (`F`) and `block.ops[q]` (`R`), if they meet the module
+    /// doc's conditions.
+    fn plan(block: &Block, p: usize, q: usize, buffers: &HashSet<Value>) -> Option<Fusion> {
+        let (forward, reverse) = (&block.ops[p], &block.ops[q]);
+        let (
+            OpKind::For {
+                range: f_range,
+                exits: false,
+                trips: false,
+                body: f_body,
+                ..
+            },
+            OpKind::For {
+                range: r_range,
+                init: r_init,
+                body: r_body,
+                exits: false,
+                trips: false,
+                ..
+            },
+        ) = (&forward.kind, &reverse.kind)
+        else {
+            return None;
+        };
+        if !reverses(block, f_range, r_range) {
+            return None;
+        }
+        let carried = carried_kinds(reverse)?;
+        // Stashes: `F` pushes exactly what `R` pops.
+        let (pushed, popped) = (stashes(&f_body.ops, true), stashes(&r_body.ops, false));
+        if pushed != popped {
+            return None;
+        }
+        let free = outside_reads(r_body, r_init, buffers)?;
+        if !between_keeps_apart(&block.ops[p + 1..q], &free, &pushed, buffers) {
+            return None;
+        }
+        let hoist = hoisted(block, p, q, free)?;
+        Some(Fusion { carried, hoist })
     }
-    // How each carried adjoint evolves.
-    let uses = use_counts(r_body);
-    let mut carried = Vec::new();
+
+    /// Fuses: `[.., hoisted.., F+R, rest of p..q without the hoisted, ..]`; returns where
+    /// `F+R` is.
+    fn apply(self, block: &mut Block, p: usize, q: usize) -> Option<usize> {
+        let reverse = block.ops.remove(q);
+        let forward_index = index_arg(&block.ops[p])?;
+        let (appended, after) = absorb(reverse, forward_index, self.carried)?;
+        let at = hoist_before(block, p, self.hoist);
+        appended.append_to(&mut block.ops[at]);
+        // `R`'s invariant results are now its initial values, after the loop too.
+        for op in &mut block.ops[at + 1..] {
+            rename_op(op, &after);
+        }
+        for v in &mut block.yields {
+            rename(v, &after);
+        }
+        Some(at)
+    }
+}
+
+/// How `reverse` (`R`) carries each of its values, or `None` if one is neither invariant nor
+/// an accumulation: that value would need the iterations in reverse order.
+fn carried_kinds(reverse: &Op) -> Option<Vec<(usize, Carried)>> {
     let r_loop = reverse.kind.as_loop()?;
+    let uses = use_counts(r_loop.body);
+    let mut carried = Vec::new();
     for (j, (&arg, &yielded)) in r_loop.carried.iter().zip(r_loop.next).enumerate() {
-        let kind = if invariant(r_body, arg, yielded) {
+        let kind = if invariant(r_loop.body, arg, yielded) {
             Carried::Invariant
-        } else if accumulated(r_body, &uses, arg, yielded) {
+        } else if accumulated(r_loop.body, &uses, arg, yielded) {
             Carried::Accumulated
         } else {
             return None;
         };
         carried.push((j, kind));
     }
-    // Stashes: `F` pushes exactly what `R` pops.
-    let (pushed, popped) = (stashes(&f_body.ops, true), stashes(&r_body.ops, false));
-    if pushed != popped {
-        return None;
-    }
-    // Outside values `R` reads (its range is `F`'s, at hand).
+    Some(carried)
+}
+
+/// The outside values `R` reads (its range is `F`'s, at hand): its body's free values, then
+/// its initial values; `None` if its body does more than add into the outside buffers, whose
+/// other uses would see the additions of all iterations at once.
+fn outside_reads(r_body: &Block, r_init: &[Value], buffers: &HashSet<Value>) -> Option<Vec<Value>> {
     let mut inside = HashSet::new();
     defined(r_body, &mut inside);
     let mut free = Vec::new();
     free_values(r_body, &inside, &mut free);
     free.extend(r_init.iter().copied());
-    // `R` may only add into outside buffers, and what runs between `F` and `R` may only add
-    // into those `R` uses, and not push or pop `F`'s stashes.
     if !adds_only(&r_body.ops, &|v| buffers.contains(v) && !inside.contains(v)) {
         return None;
     }
+    Some(free)
+}
+
+/// Whether the ops `between` `F` and `R` can run after the fused loop: they only add into
+/// the buffers `R` reads (`free`), whose reads would otherwise see `R`'s additions early,
+/// and push and pop none of `F`'s stashes (`pushed`), whose order would otherwise change.
+fn between_keeps_apart(
+    between: &[Op],
+    free: &[Value],
+    pushed: &HashSet<usize>,
+    buffers: &HashSet<Value>,
+) -> bool {
     let shared: HashSet<Value> = free
         .iter()
         .copied()
         .filter(|v| buffers.contains(v))
         .collect();
-    let between = &block.ops[p + 1..q];
-    if !adds_only(between, &|v| shared.contains(v))
-        || !pushed.is_disjoint(&stashes(between, true))
-        || !pushed.is_disjoint(&stashes(between, false))
-    {
-        return None;
-    }
-    // What must move before `F`.
+    adds_only(between, &|v| shared.contains(v))
+        && pushed.is_disjoint(&stashes(between, true))
+        && pushed.is_disjoint(&stashes(between, false))
+}
+
+/// The positions of the ops of `block.ops[p..q]` that make what `R` reads (`free`), directly
+/// or through their operands: they must move before `F`. `None` if one of them is `F` or
+/// cannot move (not pure, or with regions).
+fn hoisted(block: &Block, p: usize, q: usize, free: Vec<Value>) -> Option<HashSet<usize>> {
     let position: HashMap<Value, usize> = block.ops[p..q]
         .iter()
         .enumerate()
@@ -225,9 +290,49 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
         }
         stack.extend(op.kind.operands());
     }
+    Some(hoist)
+}
 
-    // Fuse: [.., hoisted.., F+R, rest of p..q without the hoisted, ..].
-    let reverse = block.ops.remove(q);
+/// What `F` gains from `R`: `R`'s accumulations as more carried values (initial values,
+/// body arguments, yields, loop results), and `R`'s body's ops after `F`'s.
+#[derive(Default)]
+struct Appended {
+    init: Vec<Value>,
+    args: Vec<Value>,
+    ops: Vec<Op>,
+    yields: Vec<Value>,
+    results: Vec<Value>,
+}
+
+impl Appended {
+    /// Makes the loop `fused` (`F`) run `R`'s body after its own in each iteration.
+    fn append_to(self, fused: &mut Op) {
+        fused.results.extend(self.results);
+        if let OpKind::For {
+            init,
+            body,
+            reserve,
+            ..
+        } = &mut fused.kind
+        {
+            init.extend(self.init);
+            body.args.extend(self.args);
+            body.ops.extend(self.ops);
+            body.yields.extend(self.yields);
+            // Each iteration pops what it pushed: the stacks never hold more than one.
+            reserve.clear();
+        }
+    }
+}
+
+/// `R`'s body made to run in `F`'s iteration: its index renamed to `F`'s (`forward_index`),
+/// each invariant carried value to its initial value (so are `R`'s results after the loop:
+/// the returned renaming), each accumulation carried by `F` from now on.
+fn absorb(
+    reverse: Op,
+    forward_index: Value,
+    carried: Vec<(usize, Carried)>,
+) -> Option<(Appended, HashMap<Value, Value>)> {
     let reverse_index = index_arg(&reverse)?;
     let OpKind::For {
         init: r_init,
@@ -238,13 +343,9 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
         return None;
     };
     let mut substitute: HashMap<Value, Value> = HashMap::new();
-    let forward_index = index_arg(&block.ops[p])?;
     substitute.insert(reverse_index, forward_index);
     let mut after: HashMap<Value, Value> = HashMap::new();
-    let mut extra_init = Vec::new();
-    let mut extra_args = Vec::new();
-    let mut extra_yields = Vec::new();
-    let mut extra_results = Vec::new();
+    let mut appended = Appended::default();
     for (j, kind) in carried {
         match kind {
             Carried::Invariant => {
@@ -252,21 +353,26 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
                 after.insert(reverse.results[j], r_init[j]);
             }
             Carried::Accumulated => {
-                extra_init.push(r_init[j]);
-                extra_args.push(r_body.args[1 + j]);
-                extra_yields.push(r_body.yields[j]);
-                extra_results.push(reverse.results[j]);
+                appended.init.push(r_init[j]);
+                appended.args.push(r_body.args[1 + j]);
+                appended.yields.push(r_body.yields[j]);
+                appended.results.push(reverse.results[j]);
             }
         }
     }
-    let mut r_ops = r_body.ops;
-    let mut r_yields = extra_yields;
-    for op in &mut r_ops {
+    appended.ops = r_body.ops;
+    for op in &mut appended.ops {
         rename_op(op, &substitute);
     }
-    for v in &mut r_yields {
+    for v in &mut appended.yields {
         rename(v, &substitute);
     }
+    Some((appended, after))
+}
+
+/// Moves the ops at `hoist` (positions between `F`, at `p`, and `R`) before `F`, in their
+/// order; returns `F`'s new position.
+fn hoist_before(block: &mut Block, p: usize, hoist: HashSet<usize>) -> usize {
     let mut moved: Vec<usize> = hoist.into_iter().collect();
     moved.sort_unstable();
     let mut hoisted = Vec::new();
@@ -276,29 +382,7 @@ fn try_fuse(block: &mut Block, p: usize, q: usize, buffers: &HashSet<Value>) -> 
     hoisted.reverse();
     let at = p + hoisted.len();
     block.ops.splice(p..p, hoisted);
-    let fused = &mut block.ops[at];
-    fused.results.extend(extra_results);
-    if let OpKind::For {
-        init,
-        body,
-        reserve,
-        ..
-    } = &mut fused.kind
-    {
-        init.extend(extra_init);
-        body.args.extend(extra_args);
-        body.ops.extend(r_ops);
-        body.yields.extend(r_yields);
-        // Each iteration pops what it pushed: the stacks never hold more than one.
-        reserve.clear();
-    }
-    for op in &mut block.ops[at + 1..] {
-        rename_op(op, &after);
-    }
-    for v in &mut block.yields {
-        rename(v, &after);
-    }
-    Some(at)
+    at
 }
 
 /// Whether `reverse` visits `forward`'s indices backwards: the same bounds, one of the two

@@ -69,113 +69,171 @@ pub fn differentiate(primal: &Func, activity: &Activity, sig: &Signature, seed: 
         Output::Tuple(types) => types.len(),
         _ => 1,
     };
-    let seed_value = (returned > 0).then(|| {
-        let value = func.new_value(Some("seed".into()));
-        func.params.push(Param {
-            value,
-            ident: Some(seed),
+    let seeds = Seeds::params(&mut func, primal, sig, seed, returned);
+    let mut sweep = Sweep::new(primal, activity, sig, func);
+    sweep.seed_outputs(&seeds, returned);
+    sweep.reverse_block(&primal.body);
+    let yields = sweep.gradient_yields(returned);
+    sweep.assemble(yields)
+}
+
+/// The cotangent parameters of the adjoint program, which start the reverse sweep.
+struct Seeds {
+    /// The returned value's (`None` when the function returns `()`).
+    returned: Option<Value>,
+    /// The `&mut` outputs': (parameter, its final version, its cotangent).
+    outputs: Vec<(Value, Value, Value)>,
+}
+
+impl Seeds {
+    /// Adds the cotangent parameters to `func` (the adjoint program): `seed` for the
+    /// `returned` values, then `seed_<name>` for each `&mut` output, whose final version is
+    /// one of the primal's yields after the returned ones.
+    fn params(
+        func: &mut Func,
+        primal: &Func,
+        sig: &Signature,
+        seed: Ident,
+        returned: usize,
+    ) -> Seeds {
+        let seed_value = (returned > 0).then(|| {
+            let value = func.new_value(Some("seed".into()));
+            func.params.push(Param {
+                value,
+                ident: Some(seed),
+            });
+            value
         });
-        value
-    });
-    // The `&mut` outputs: (parameter, its final version, its cotangent).
-    let mut outputs = Vec::new();
-    for ((param, sig_param), &last) in primal
-        .params
-        .iter()
-        .zip(&sig.params)
-        .filter(|(_, p)| p.is_output())
-        .zip(&primal.body.yields[returned..])
-    {
-        let name = sig_param
-            .ident
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let value = func.new_value(Some(format!("seed_{name}")));
-        let ident = quote::format_ident!("seed_{}", name, span = Span::mixed_site());
-        func.params.push(Param {
-            value,
-            ident: Some(ident),
-        });
-        outputs.push((param.value, last, value));
+        let mut outputs = Vec::new();
+        for ((param, sig_param), &last) in primal
+            .params
+            .iter()
+            .zip(&sig.params)
+            .filter(|(_, p)| p.is_output())
+            .zip(&primal.body.yields[returned..])
+        {
+            let name = sig_param
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let value = func.new_value(Some(format!("seed_{name}")));
+            let ident = quote::format_ident!("seed_{}", name, span = Span::mixed_site());
+            func.params.push(Param {
+                value,
+                ident: Some(ident),
+            });
+            outputs.push((param.value, last, value));
+        }
+        Seeds {
+            returned: seed_value,
+            outputs,
+        }
     }
-    let mut sweep = Sweep {
-        primal,
-        active_storages: containers::active_storages(primal, &activity),
-        activity,
-        sig,
-        func,
-        adjoints: Adjoints::default(),
-        out: Vec::new(),
-        contexts: Vec::new(),
-        plans: HashMap::new(),
-        buffers: HashMap::new(),
-        buffer_ops: Vec::new(),
-        mutated: primal.mutated_storages(),
-        final_versions: containers::final_versions(primal),
-        untyped_zeros: Vec::new(),
-        typed_zeros: HashMap::new(),
-    };
-    let span = Span::call_site();
-    // Seed the outputs' adjoints: values for floats, buffers for containers.
-    if let Some(seed) = seed_value {
-        match &sig.output {
-            Output::Tuple(_) => {
-                for (k, &y) in primal.body.yields[..returned].iter().enumerate() {
-                    if sweep.active(y) {
-                        let field = sweep.func.new_value(Some("seed".into()));
-                        let member = Member::Unnamed {
-                            index: k as u32,
-                            span,
-                        };
-                        sweep.buffer_ops.push(Op::new(
-                            vec![field],
-                            OpKind::Field(seed, member),
-                            span,
-                        ));
-                        sweep.adjoints.insert(y, field);
+}
+
+impl<'a> Sweep<'a> {
+    /// A sweep over `primal` building the adjoint program `func`, no adjoint known yet.
+    fn new(primal: &'a Func, activity: Activity, sig: &'a Signature, func: Func) -> Self {
+        Sweep {
+            primal,
+            active_storages: containers::active_storages(primal, &activity),
+            activity,
+            sig,
+            func,
+            adjoints: Adjoints::default(),
+            out: Vec::new(),
+            contexts: Vec::new(),
+            plans: HashMap::new(),
+            buffers: HashMap::new(),
+            buffer_ops: Vec::new(),
+            mutated: primal.mutated_storages(),
+            final_versions: containers::final_versions(primal),
+            untyped_zeros: Vec::new(),
+            typed_zeros: HashMap::new(),
+        }
+    }
+
+    /// Seeds the outputs' adjoints with the cotangent parameters, before the reverse sweep
+    /// starts: values for floats, buffers for containers.
+    fn seed_outputs(&mut self, seeds: &Seeds, returned: usize) {
+        let primal = self.primal;
+        if let Some(seed) = seeds.returned {
+            match &self.sig.output {
+                Output::Tuple(_) => self.seed_tuple(seed, returned),
+                Output::Array { .. } | Output::Vec(_) => {
+                    let output = primal.body.yields[0];
+                    self.seed_buffer(output, seed, "seed");
+                }
+                _ => {
+                    let output = primal.body.yields[0];
+                    if self.active(output) {
+                        self.adjoints.insert(output, seed);
                     }
                 }
             }
-            Output::Array { .. } | Output::Vec(_) => {
-                let output = primal.body.yields[0];
-                sweep.seed_buffer(output, seed, "seed");
-            }
-            _ => {
-                let output = primal.body.yields[0];
-                if sweep.active(output) {
-                    sweep.adjoints.insert(output, seed);
-                }
+        }
+        for &(_, last, seed) in &seeds.outputs {
+            let name = self.func.info(seed).name.clone().unwrap_or_default();
+            self.seed_buffer(last, seed, &name);
+        }
+    }
+
+    /// Seeds each active element of a returned tuple with its field of `seed`: the tuple
+    /// itself is no value of the IR, its `returned` elements are the primal's first yields.
+    fn seed_tuple(&mut self, seed: Value, returned: usize) {
+        let span = Span::call_site();
+        let primal = self.primal;
+        for (k, &y) in primal.body.yields[..returned].iter().enumerate() {
+            if self.active(y) {
+                let field = self.func.new_value(Some("seed".into()));
+                let member = Member::Unnamed {
+                    index: k as u32,
+                    span,
+                };
+                self.buffer_ops
+                    .push(Op::new(vec![field], OpKind::Field(seed, member), span));
+                self.adjoints.insert(y, field);
             }
         }
     }
-    for &(_, last, seed) in &outputs {
-        let name = sweep.func.info(seed).name.clone().unwrap_or_default();
-        sweep.seed_buffer(last, seed, &name);
-    }
-    sweep.reverse_block(&primal.body);
-    let mut yields = primal.body.yields[..returned].to_vec();
-    for (param, sig_param) in primal.params.iter().zip(&sig.params) {
-        if sig_param.active {
-            let span = Span::call_site();
-            let adjoint = match sig_param.shape.has_buffer() {
-                true => sweep.buffer(param.value, span),
-                false => sweep.adjoint_or_zero(param.value, span),
-            };
-            yields.push(adjoint);
+
+    /// What the adjoint program yields after the reverse sweep: the `returned` values, then
+    /// the gradient of each active parameter (its buffer for a container, a zero for a
+    /// parameter the output does not depend on).
+    fn gradient_yields(&mut self, returned: usize) -> Vec<Value> {
+        let primal = self.primal;
+        let mut yields = primal.body.yields[..returned].to_vec();
+        for (param, sig_param) in primal.params.iter().zip(&self.sig.params) {
+            if sig_param.active {
+                let span = Span::call_site();
+                let adjoint = match sig_param.shape.has_buffer() {
+                    true => self.buffer(param.value, span),
+                    false => self.adjoint_or_zero(param.value, span),
+                };
+                yields.push(adjoint);
+            }
         }
+        yields
     }
-    let mut reverse = std::mem::take(&mut sweep.buffer_ops);
-    reverse.append(&mut sweep.out);
-    let mut body = sweep.forward_block(&primal.body, Vec::new());
-    let reverse_start = body.ops.len();
-    body.ops.extend(reverse);
-    body.yields = yields;
-    type_zeros(&mut body, &sweep.typed_zeros);
-    let mut func = sweep.func;
-    func.body = body;
-    func.reverse_start = reverse_start;
-    func
+
+    /// The adjoint program: the forward sweep (built last: the reverse sweep decides what it
+    /// must keep), then the buffers of the function's scope and the reverse sweep, yielding
+    /// `yields`.
+    fn assemble(mut self, yields: Vec<Value>) -> Func {
+        let primal = self.primal;
+        let mut reverse = std::mem::take(&mut self.buffer_ops);
+        reverse.append(&mut self.out);
+        let mut body = self.forward_block(&primal.body, Vec::new());
+        let reverse_start = body.ops.len();
+        body.ops.extend(reverse);
+        body.yields = yields;
+        type_zeros(&mut body, &self.typed_zeros);
+        let mut func = self.func;
+        func.body = body;
+        func.reverse_start = reverse_start;
+        func
+    }
 }
 
 /// Turns the placeholder zeros in `typed` into `zero_like` of the value each was typed by.
