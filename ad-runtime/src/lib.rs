@@ -30,7 +30,8 @@
 //!   kinks.
 //! - [`check`]: gradient checking by central differences, for your own tests.
 //! - [`linalg`]: dot products, matrix products, norms, softmax, differentiable as calls.
-//! - [`special`]: the error functions, `ln Γ` and digamma, differentiable as calls.
+//! - `special` (feature `special`): the error functions, `ln Γ` and digamma, differentiable
+//!   as calls.
 //!
 //! The supported subset of Rust, the semantics (traces, kinks, domains) and the design are
 //! described in the repository's `docs/`.
@@ -43,6 +44,8 @@
 //! - `std` (default): float math from the standard library;
 //! - `libm`: float math from `libm`, for `no_std` (`default-features = false, features =
 //!   ["libm"]`);
+//! - `special`: the module `special` (`erf`, `erfc`, `ln_gamma`, `digamma`), primitives of
+//!   `#[reverse]`; it builds `libm` and `special`, which users who do not call them skip;
 //! - `dump`: `#[reverse(dump)]` formats the generated Rust with `prettyplease`, which the macro
 //!   otherwise does not build; without it, `dump` prints a statement per line.
 #![no_std]
@@ -58,6 +61,7 @@ pub mod linalg;
 mod params;
 mod registry;
 pub mod rules;
+#[cfg(feature = "special")]
 pub mod special;
 mod stash;
 
@@ -145,7 +149,7 @@ pub mod __private {
     /// the rule tests.
     pub mod registry {
         pub use crate::registry::{
-            Arg, CONTAINERS, Container, Kind, Out, SCALARS, Scalar, container, scalar,
+            Arg, CONTAINERS, Container, Kind, Out, SCALARS, SPECIAL, Scalar, container, scalar,
         };
     }
     pub use crate::stash::{

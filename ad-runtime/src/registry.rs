@@ -18,7 +18,6 @@ use alloc::vec::Vec;
 use num_traits::Float;
 
 use crate::rules as r;
-use crate::special;
 
 /// The pullback of a ternary primitive: `(ā, b̄, c̄) = p(a, b, c, y, ȳ)`.
 pub type TernaryPullback = fn(f64, f64, f64, f64, f64) -> (f64, f64, f64);
@@ -234,8 +233,24 @@ fn int(n: f64) -> i32 {
 
 /// The scalar primitive `name`.
 pub fn scalar(name: &str) -> Option<&'static Scalar> {
-    SCALARS.iter().find(|s| s.name == name)
+    SCALARS.iter().chain(SPECIAL).find(|s| s.name == name)
 }
+
+/// The special functions (feature `special`).
+#[cfg(feature = "special")]
+pub static SPECIAL: &[Scalar] = {
+    use crate::special;
+    &[
+        unary("erf", special::erf, r::erf_jvp, r::erf),
+        unary("erfc", special::erfc, r::erfc_jvp, r::erfc),
+        unary("ln_gamma", special::ln_gamma, r::ln_gamma_jvp, r::ln_gamma),
+        unary("digamma", special::digamma, r::digamma_jvp, r::digamma),
+    ]
+};
+
+/// The special functions: none without the feature `special`.
+#[cfg(not(feature = "special"))]
+pub static SPECIAL: &[Scalar] = &[];
 
 const fn unary(
     name: &'static str,
@@ -352,11 +367,6 @@ pub static SCALARS: &[Scalar] = &[
     query("is_normal",        Float::is_normal),
     query("is_sign_positive", Float::is_sign_positive),
     query("is_sign_negative", Float::is_sign_negative),
-    // special functions
-    unary("erf",         special::erf,     r::erf_jvp,        r::erf),
-    unary("erfc",        special::erfc,    r::erfc_jvp,       r::erfc),
-    unary("ln_gamma",    special::ln_gamma, r::ln_gamma_jvp,  r::ln_gamma),
-    unary("digamma",     special::digamma, r::digamma_jvp,    r::digamma),
 ];
 
 /// An argument of a container primitive (`linalg`) or of its pullback, as an interpreter holds

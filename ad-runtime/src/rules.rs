@@ -41,12 +41,10 @@
 //! - `max`/`min` on a tie split the adjoint evenly between the operands;
 //! - outside a domain the IEEE result flows through: `sqrt(-1)` is NaN and so is its adjoint.
 //!
-//! The special functions of [`crate::special`] have their rules at the end: `erf`, `erfc`,
+//! The special functions of `crate::special` (feature `special`) have their rules at the end: `erf`, `erfc`,
 //! `ln_gamma` (whose derivative is `digamma`) and `digamma` (trigamma).
 
 use num_traits::Float;
-
-use crate::special::SpecialFloat;
 
 /// The float constant `2`, `3`, ... in any `Float` type.
 #[inline]
@@ -966,60 +964,69 @@ pub fn axpy<F: Float>(
         .fold(F::zero(), |acc, (&a, &g)| acc + a * g)
 }
 
-// ----- special functions (`crate::special`) -----
+// ----- special functions (`crate::special`, feature `special`) -----
 
-/// `y = special::erf(x)`: `ẏ = 2/√π e^(−x²) ẋ`.
-#[inline]
-pub fn erf_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
-    term(
-        c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
-        dx,
-    )
-}
+#[cfg(feature = "special")]
+pub use special_functions::*;
 
-/// `y = special::erf(x)`: `dx = dy 2/√π / e^(x²)`.
-#[inline]
-pub fn erf<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
-    dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
-}
+#[cfg(feature = "special")]
+mod special_functions {
+    use super::{c, term};
+    use crate::special::SpecialFloat;
 
-/// `y = special::erfc(x)`: `ẏ = −2/√π e^(−x²) ẋ`.
-#[inline]
-pub fn erfc_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
-    term(
-        -c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
-        dx,
-    )
-}
+    /// `y = special::erf(x)`: `ẏ = 2/√π e^(−x²) ẋ`.
+    #[inline]
+    pub fn erf_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+        term(
+            c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
+            dx,
+        )
+    }
 
-/// `y = special::erfc(x)`: `dx = −dy 2/√π / e^(x²)`.
-#[inline]
-pub fn erfc<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
-    -dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
-}
+    /// `y = special::erf(x)`: `dx = dy 2/√π / e^(x²)`.
+    #[inline]
+    pub fn erf<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+        dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
+    }
 
-/// `y = special::ln_gamma(x) = ln |Γ(x)|`: `ẏ = ψ(x) ẋ`, the digamma function.
-#[inline]
-pub fn ln_gamma_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
-    term(x.digamma(), dx)
-}
+    /// `y = special::erfc(x)`: `ẏ = −2/√π e^(−x²) ẋ`.
+    #[inline]
+    pub fn erfc_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+        term(
+            -c::<F>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
+            dx,
+        )
+    }
 
-/// `y = special::ln_gamma(x)`: `dx = dy ψ(x)` (NaN at the poles `0, −1, …`, where `ψ` is).
-#[inline]
-pub fn ln_gamma<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
-    dy * x.digamma()
-}
+    /// `y = special::erfc(x)`: `dx = −dy 2/√π / e^(x²)`.
+    #[inline]
+    pub fn erfc<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+        -dy * c::<F>(core::f64::consts::FRAC_2_SQRT_PI) / (x * x).exp()
+    }
 
-/// `y = special::digamma(x) = ψ(x)`: `ẏ = ψ′(x) ẋ`, the trigamma function.
-#[inline]
-pub fn digamma_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
-    term(x.trigamma(), dx)
-}
+    /// `y = special::ln_gamma(x) = ln |Γ(x)|`: `ẏ = ψ(x) ẋ`, the digamma function.
+    #[inline]
+    pub fn ln_gamma_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+        term(x.digamma(), dx)
+    }
 
-/// `y = special::digamma(x)`: `dx = dy ψ′(x)`.
-#[inline]
-pub fn digamma<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
-    dy * x.trigamma()
+    /// `y = special::ln_gamma(x)`: `dx = dy ψ(x)` (NaN at the poles `0, −1, …`, where `ψ` is).
+    #[inline]
+    pub fn ln_gamma<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+        dy * x.digamma()
+    }
+
+    /// `y = special::digamma(x) = ψ(x)`: `ẏ = ψ′(x) ẋ`, the trigamma function.
+    #[inline]
+    pub fn digamma_jvp<F: SpecialFloat>(x: F, _y: F, dx: F) -> F {
+        term(x.trigamma(), dx)
+    }
+
+    /// `y = special::digamma(x)`: `dx = dy ψ′(x)`.
+    #[inline]
+    pub fn digamma<F: SpecialFloat>(x: F, _y: F, dy: F) -> F {
+        dy * x.trigamma()
+    }
 }
 
 #[cfg(test)]
@@ -1384,18 +1391,27 @@ mod tests {
     fn tangent_rules_generic_over_f32() {
         type Unary32 = fn(f32, f32, f32) -> f32;
         type Unary64 = fn(f64, f64, f64) -> f64;
-        let cases: [(&str, Unary32, Unary64, f64); 5] = [
+        #[allow(unused_mut)]
+        let mut cases: std::vec::Vec<(&str, Unary32, Unary64, f64)> = std::vec![
             ("sin", sin_jvp, sin_jvp, f64::sin(0.7)),
             ("tanh", tanh_jvp, tanh_jvp, f64::tanh(0.7)),
             ("sqrt", sqrt_jvp, sqrt_jvp, f64::sqrt(0.7)),
-            ("erf", erf_jvp, erf_jvp, crate::special::erf(0.7)),
+        ];
+        #[cfg(feature = "special")]
+        cases.extend([
+            (
+                "erf",
+                erf_jvp as Unary32,
+                erf_jvp as Unary64,
+                crate::special::erf(0.7),
+            ),
             (
                 "digamma",
                 digamma_jvp,
                 digamma_jvp,
                 crate::special::digamma(0.7),
             ),
-        ];
+        ]);
         for (name, single, double, y) in cases {
             let got = single(0.7, y as f32, 2.0);
             let want = double(0.7, y, 2.0);
