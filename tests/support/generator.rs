@@ -106,6 +106,17 @@ impl Param {
     }
 }
 
+/// How a loop over a container's elements writes its iterator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IterForm {
+    /// `for &v in h.iter()`
+    Iter,
+    /// `for v in h.iter().copied()`
+    Copied,
+    /// `for &v in &h` (an owned container) or `for &v in h` (a slice parameter).
+    IntoIter { owned: bool },
+}
+
 #[derive(Clone, Debug)]
 pub enum Stmt {
     Let {
@@ -168,11 +179,13 @@ pub enum Stmt {
         cos: String,
         value: Expr,
     },
-    /// `for &v in h.iter() { body }`, or with `.enumerate()` and an index name.
+    /// `for &v in h.iter() { body }`, or with `.enumerate()` and an index name; the
+    /// iterator written as `form` says.
     Iter {
         var: String,
         index: Option<String>,
         array: String,
+        form: IterForm,
         body: Vec<Stmt>,
     },
     /// `h.push(e)` onto a local `Vec`.
@@ -802,14 +815,22 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             var,
             index,
             array,
+            form,
             body,
         } => {
+            let (pattern, iterator) = match form {
+                IterForm::Iter => (format!("&{var}"), format!("{array}.iter()")),
+                IterForm::Copied => (var.clone(), format!("{array}.iter().copied()")),
+                // A slice parameter is a reference already; an owned container is borrowed.
+                IterForm::IntoIter { owned: true } => (format!("&{var}"), format!("&{array}")),
+                IterForm::IntoIter { owned: false } => (format!("&{var}"), array.clone()),
+            };
             let _ = match index {
                 Some(i) => writeln!(
                     out,
-                    "{pad}for ({i}, &{var}) in {array}.iter().enumerate() {{"
+                    "{pad}for ({i}, {pattern}) in {iterator}.enumerate() {{"
                 ),
-                None => writeln!(out, "{pad}for &{var} in {array}.iter() {{"),
+                None => writeln!(out, "{pad}for {pattern} in {iterator} {{"),
             };
             block(body, out);
             let _ = writeln!(out, "{pad}}}");
@@ -1253,6 +1274,14 @@ impl Generator {
                     let array = self.rng.pick(&arrays).clone();
                     let var = self.fresh("e");
                     let index = self.rng.chance(0.5).then(|| self.fresh("j"));
+                    let form = match (self.rng.below(3), &index) {
+                        (1, _) => IterForm::Copied,
+                        // `(&x).enumerate()` is not a method call Rust accepts as written.
+                        (2, None) => IterForm::IntoIter {
+                            owned: !scope.slices.contains(&array),
+                        },
+                        _ => IterForm::Iter,
+                    };
                     let mut inner = scope.clone();
                     inner.floats.push(var.clone());
                     inner.ints.extend(index.clone());
@@ -1263,6 +1292,7 @@ impl Generator {
                         var,
                         index,
                         array,
+                        form,
                         body,
                     };
                 }

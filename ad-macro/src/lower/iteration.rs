@@ -1,6 +1,7 @@
 //! Loops over containers, lowered to index loops.
 //!
-//! `A.iter()` or `A.iter_mut()` (`.copied()`, `.cloned()` allowed), then any number of
+//! `A`, `&A`, `&mut A`, `A.iter()` or `A.iter_mut()` (`.copied()`, `.cloned()` allowed after
+//! `iter()`), then any number of
 //! `.zip(B)` (`B`, `&B`, `B.iter()`, `B.iter_mut()`), then an optional `.enumerate()`. The loop
 //! runs over `0..min(A.len(), B.len(), ..)`; the pattern's names are bound to elements (read on
 //! use, written by `*v = ..`) and to the index.
@@ -77,8 +78,20 @@ impl Lower<'_> {
 
     /// What `iter` yields, if it is a supported iterator over containers.
     fn item(&mut self, iter: &Expr) -> R<Option<Item>> {
-        let Expr::MethodCall(m) = iter else {
-            return Ok(None);
+        let m = match iter {
+            Expr::MethodCall(m) => m,
+            // `for v in x` and `for v in &x` (`&mut x`): the container's own iterator.
+            Expr::Reference(r) => {
+                return Ok(self
+                    .container_name(&r.expr)
+                    .map(|name| Item::Element(name, r.mutability.is_some())));
+            }
+            Expr::Paren(p) => return self.item(&p.expr),
+            other => {
+                return Ok(self
+                    .container_name(other)
+                    .map(|name| Item::Element(name, false)));
+            }
         };
         match (m.method.to_string().as_str(), m.args.len()) {
             ("enumerate", 0) => match self.item(&m.receiver)? {
