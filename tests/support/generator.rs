@@ -1701,7 +1701,7 @@ impl Generator {
 /// floats, arrays of such floats, integers in `0..4`. Slices and arrays are in parameter
 /// order.
 /// How many kinds of [`Stmt::Idiom`] there are.
-const IDIOMS: usize = 6;
+const IDIOMS: usize = 7;
 
 /// The statements of idiom `kind` on the float variable `a`, their names numbered `n`.
 fn idiom(kind: usize, a: &str, n: usize) -> String {
@@ -1731,6 +1731,12 @@ fn idiom(kind: usize, a: &str, n: usize) -> String {
         ),
         // A branch on the bits of an active float (its derivative is the branch taken's).
         4 => format!("if {a}.to_bits() > 0x3fd0_0000_0000_0000 {{\n    {a} = {a} * 0.5;\n}}"),
+        // A destructuring assignment: both places read before either is written.
+        6 => format!(
+            "let mut q{n} = ({a} * 0.5).cos();\n\
+             ({a}, q{n}, _) = (q{n} * {a} + 0.25, ({a} - q{n}).sin(), {a} * 2.0);\n\
+             {a} = {a} * q{n};"
+        ),
         // A side-effect macro reading the active value.
         _ => format!("assert!({a}.is_finite() || !{a}.is_finite(), \"{a} = {{}}\", {a});"),
     }

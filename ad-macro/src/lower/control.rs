@@ -1223,9 +1223,7 @@ impl<'ast> Visit<'ast> for Scan {
         self.enter(e.label.as_ref(), |s| s.visit_block(&e.body));
     }
     fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
-        if let Some(name) = assigned_name(&e.left) {
-            self.assigned.push(name);
-        }
+        assigned_names(&e.left, &mut self.assigned);
         visit::visit_expr_assign(self, e);
     }
     fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
@@ -1263,8 +1261,18 @@ impl<'ast> Visit<'ast> for Scan {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
+/// The variables an assignment to `place` rebinds: those of every place of a destructuring
+/// assignment `(a, b[i]) = ..`.
+fn assigned_names(place: &Expr, out: &mut Vec<String>) {
+    match place {
+        Expr::Tuple(t) => t.elems.iter().for_each(|e| assigned_names(e, out)),
+        Expr::Paren(p) => assigned_names(&p.expr, out),
+        other => out.extend(assigned_name(other)),
+    }
+}
+
 /// The variable an assignment to `place` rebinds: `x` of `x = ..` and of `x[i] = ..`.
-fn assigned_name(place: &Expr) -> Option<String> {
+pub(super) fn assigned_name(place: &Expr) -> Option<String> {
     match place {
         Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
         Expr::Paren(p) => assigned_name(&p.expr),

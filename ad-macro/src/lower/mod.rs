@@ -1039,11 +1039,55 @@ impl Lower<'_> {
                     "writing through a reference is supported only for the elements of `iter_mut()`: assign a local variable, or an element `x[i]` of a `&mut [F]` parameter",
                 )),
             },
+            Expr::Tuple(t) => self.assign_tuple(t, val),
+            // `_ = e;` and the `_` of `(a, _) = ..`: the value is dropped.
+            Expr::Infer(_) => Ok(()),
             _ => Err(self.error(
                 place,
                 "only local variables can be assigned: assign to a `let` binding",
             )),
         }
+    }
+
+    /// `(a, b) = (b, a + b);`: the right side is evaluated whole, then each place assigned,
+    /// left to right. A tuple a call returns is taken apart at the call (as `let (a, b) =
+    /// g(x);` does). Containers are refused: a whole assignment copies a container's
+    /// elements, which a tuple of them does not say; assign them one at a time.
+    fn assign_tuple(&mut self, t: &syn::ExprTuple, val: Val) -> R<()> {
+        let arity = t.elems.len();
+        let vals = match val {
+            Val::Tuple(vals) => vals,
+            Val::One(v) => match self.returned_tuple(v, arity) {
+                Some(values) => values.into_iter().map(Val::One).collect(),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        if vals.len() != arity {
+            return Err(self.error(
+                t,
+                format!("the right side is not a tuple of {arity} values: assign the places one at a time"),
+            ));
+        }
+        for (place, val) in t.elems.iter().zip(vals) {
+            let old = control::assigned_name(place).and_then(|name| match self.lookup(&name) {
+                Some(Binding::Val(Val::One(old))) => Some(*old),
+                _ => None,
+            });
+            let container = |v: Option<Value>| v.is_some_and(|v| self.func.storage(v).is_some());
+            let new = match &val {
+                Val::One(v) => Some(*v),
+                _ => None,
+            };
+            if (container(old) && !matches!(place, Expr::Index(_))) || container(new) {
+                return Err(self.error(
+                    place,
+                    "a container in a destructuring assignment: assign containers one at a time (`x = y;` copies `y`'s elements)",
+                ));
+            }
+            self.assign(place, val)?;
+        }
+        Ok(())
     }
 
     /// The primitive named by a path-form call: `f64::sin(x)`, `T::sin(x)`, `Float::sin(x)`,
