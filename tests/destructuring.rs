@@ -1,4 +1,5 @@
-//! Destructuring assignment, `(a, b) = (b, a + b);`, as Rust users write recurrences: each
+//! Destructuring assignment, `(a, b) = (b, a + b);`, and `std::mem::swap`, as Rust users write
+//! recurrences: each
 //! gradient against its closed form and central differences, each value bitwise against the
 //! original function.
 
@@ -74,5 +75,29 @@ fn tuple_returned_by_a_call() {
         assert_close("d/dr", dr, r * (2.0 * t).sin());
         assert_close("d/dt", dt, r * r * (2.0 * t).cos());
         check::gradient(|p| area(p[0], p[1]), &[r, t], &[dr, dt]).assert_within(FD_TOL);
+    }
+}
+
+/// `std::mem::swap` of two floats, `n` times in a loop: `a b` is `x²` after one step and `x³`
+/// after two.
+#[reverse]
+fn swapping(x: f64, n: usize) -> f64 {
+    let (mut a, mut b) = (1.0, x);
+    for _ in 0..n {
+        std::mem::swap(&mut a, &mut b);
+        b *= x;
+    }
+    a * b
+}
+
+#[test]
+fn swap_in_a_loop() {
+    for x in [0.6, -1.4, 2.0] {
+        for (n, want) in [(1, 2.0 * x), (2, 3.0 * x * x)] {
+            let (value, dx) = swapping_grad(x, n);
+            assert_eq!(value.to_bits(), swapping(x, n).to_bits());
+            assert_close("d/dx", dx, want);
+            check::gradient(|p| swapping(p[0], n), &[x], &[dx]).assert_within(FD_TOL);
+        }
     }
 }

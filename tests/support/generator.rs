@@ -1701,7 +1701,7 @@ impl Generator {
 /// floats, arrays of such floats, integers in `0..4`. Slices and arrays are in parameter
 /// order.
 /// How many kinds of [`Stmt::Idiom`] there are.
-const IDIOMS: usize = 7;
+const IDIOMS: usize = 8;
 
 /// The statements of idiom `kind` on the float variable `a`, their names numbered `n`.
 fn idiom(kind: usize, a: &str, n: usize) -> String {
@@ -1736,6 +1736,12 @@ fn idiom(kind: usize, a: &str, n: usize) -> String {
             "let mut q{n} = ({a} * 0.5).cos();\n\
              ({a}, q{n}, _) = (q{n} * {a} + 0.25, ({a} - q{n}).sin(), {a} * 2.0);\n\
              {a} = {a} * q{n};"
+        ),
+        // The standard library's swap of two floats.
+        7 => format!(
+            "let mut q{n} = ({a} * 0.3).cos();\n\
+             std::mem::swap(&mut {a}, &mut q{n});\n\
+             {a} = {a} * q{n} + 0.125;"
         ),
         // A side-effect macro reading the active value.
         _ => format!("assert!({a}.is_finite() || !{a}.is_finite(), \"{a} = {{}}\", {a});"),

@@ -743,6 +743,9 @@ impl Lower<'_> {
         if let Some(array) = self.vec_constructor(func, &call.args, span) {
             return array;
         }
+        if is_mem_swap(func) && call.args.len() == 2 {
+            return self.swap(&call.args[0], &call.args[1]);
+        }
         if let Some(result) = self.runtime_function_call(func, &call.args, span) {
             return result;
         }
@@ -751,6 +754,32 @@ impl Lower<'_> {
             return self.prim(Some(prim), args, span, e);
         }
         self.path_call(func, &call.args, span)
+    }
+
+    /// `std::mem::swap(&mut a, &mut b)`: each place assigned the other's value. Containers
+    /// are refused, as in a destructuring assignment.
+    fn swap(&mut self, a: &Expr, b: &Expr) -> R<Val> {
+        fn place(e: &Expr) -> Option<&Expr> {
+            match unparen(e) {
+                Expr::Reference(r) if r.mutability.is_some() => Some(&*r.expr),
+                _ => None,
+            }
+        }
+        let (Some(pa), Some(pb)) = (place(a), place(b)) else {
+            return Err(self.error(
+                a,
+                "`mem::swap` takes two places as `&mut`: `std::mem::swap(&mut a, &mut b)`",
+            ));
+        };
+        let (va, vb) = (self.value(pa)?, self.value(pb)?);
+        for (e, v) in [(pa, va), (pb, vb)] {
+            if self.func.storage(v).is_some() {
+                return Err(self.error(e, "`mem::swap` of containers is not supported: swap their elements, or assign one at a time (`x = y;` copies `y`'s elements)"));
+            }
+        }
+        self.assign(pa, Val::One(vb))?;
+        self.assign(pb, Val::One(va))?;
+        Ok(Val::Unit)
     }
 
     /// `base.member`: an element of a tuple of the IR, a field of a parameter struct (a
@@ -1331,6 +1360,24 @@ fn is_compound(op: &BinOp) -> bool {
             | BinOp::ShlAssign(_)
             | BinOp::ShrAssign(_)
     )
+}
+
+/// Whether `path` is the standard library's `swap`: `std::mem::swap` or `core::mem::swap`
+/// (a `mem::swap` alone may be a module of the user's, and is called as written).
+fn is_mem_swap(path: &syn::ExprPath) -> bool {
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .filter(|s| s.arguments.is_none())
+        .map(|s| s.ident.to_string())
+        .collect();
+    path.qself.is_none()
+        && segments.len() == path.path.segments.len()
+        && matches!(
+            segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ["std" | "core", "mem", "swap"]
+        )
 }
 
 /// The IR's operator for a Rust operator that is never differentiated; for a compound
