@@ -1108,7 +1108,9 @@ impl Lower<'_> {
                 Val::One(v) => Some(*v),
                 _ => None,
             };
-            if (container(old) && !matches!(place, Expr::Index(_))) || container(new) {
+            // A variable that holds a container (not an element of one, `p[0]`).
+            let variable = matches!(unparen(place), Expr::Path(_));
+            if (variable && container(old)) || container(new) {
                 return Err(self.error(
                     place,
                     "a container in a destructuring assignment: assign containers one at a time (`x = y;` copies `y`'s elements)",
@@ -1365,17 +1367,12 @@ fn is_compound(op: &BinOp) -> bool {
 /// Whether `path` is the standard library's `swap`: `std::mem::swap` or `core::mem::swap`
 /// (a `mem::swap` alone may be a module of the user's, and is called as written).
 fn is_mem_swap(path: &syn::ExprPath) -> bool {
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .filter(|s| s.arguments.is_none())
-        .map(|s| s.ident.to_string())
-        .collect();
+    let segments = &path.path.segments;
+    let names: Vec<String> = segments.iter().map(|s| s.ident.to_string()).collect();
     path.qself.is_none()
-        && segments.len() == path.path.segments.len()
+        && segments.iter().all(|s| s.arguments.is_none())
         && matches!(
-            segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            names.iter().map(String::as_str).collect::<Vec<_>>()[..],
             ["std" | "core", "mem", "swap"]
         )
 }
