@@ -199,7 +199,8 @@ fn check(
     let custom = options.as_ref().and_then(|o| o.custom.as_ref());
     let lowered = match (&sig, custom) {
         (Some(sig), None) => {
-            let (func, items) = lower::lower(item, sig, &mut errors);
+            let (mut func, items) = lower::lower(item, sig, &mut errors);
+            analysis::references::see_through(&mut func, sig);
             observe(Stage::Lower);
             let activity = analysis::activity::analyze(&func, sig, &mut errors);
             Some(Lowered {

@@ -39,6 +39,9 @@ pub enum Operand {
     Other,
     /// A container of floats, passed as `&x`; its adjoint is a buffer the rule adds into.
     Array,
+    /// A float passed by reference, `&b` (the argument of `partial_cmp`): only queries take
+    /// one. The lowering reads the argument without its `&`, the emitted call adds it back.
+    Borrowed,
 }
 
 /// How the results depend on the operands.
@@ -154,7 +157,7 @@ impl Prim {
 use Cost::{Cheap, Expensive};
 use Derivative::{Bits, Query, Rule, Zero};
 use Domain::{AboveMinusOne, AboveOne, Positive, Real, Small, Unit};
-use Operand::{Array as A, Float as F, Other as I};
+use Operand::{Array as A, Borrowed as B, Float as F, Other as I};
 use Reads::{All, For, Mask, Nothing, Operands, Results};
 use Syntax::{Function, Infix, Method, Prefix};
 
@@ -271,6 +274,8 @@ pub static PRIMS: &[Prim] = &[
     p("is_sign_positive", Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
     p("is_sign_negative", Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
     p("classify",         Method,       &[F],       1, Query, Nothing,                      Cheap,     Real),
+    p("partial_cmp",      Method,       &[F, B],    1, Query, Nothing,                      Cheap,     Real),
+    p("total_cmp",        Method,       &[F, B],    1, Query, Nothing,                      Cheap,     Real),
     p("to_bits",          Method,       &[F],       1, Bits,  Nothing,                      Cheap,     Real),
     // linear algebra: `linalg::name(..)`; `sum` also as `x.iter().sum()`
     linalg("dot",       &[A, A],          false, Operands),

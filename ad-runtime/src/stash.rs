@@ -365,6 +365,13 @@ pub fn add<F: core::ops::Add<Output = F>>(a: F, b: F) -> F {
     a + b
 }
 
+/// `a`, of the type of `like`: a method called on a zero placeholder whose type rustc has not
+/// inferred yet (`best.total_cmp(&v)` of a `max_by`) needs the type where it is written.
+#[inline(always)]
+pub fn like<F>(a: F, _like: &F) -> F {
+    a
+}
+
 /// The sum of the adjoints in a buffer.
 #[inline]
 pub fn sum<F: Zero + Copy>(buffer: &[F]) -> F {

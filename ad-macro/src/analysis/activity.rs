@@ -26,20 +26,10 @@ use crate::signature::{Shape, Signature};
 
 /// Which values of `func` are active.
 pub fn analyze(func: &Func, sig: &Signature, errors: &mut Errors) -> Activity {
-    let mut varied = vec![false; func.values.len()];
-    for (param, sig_param) in func.params.iter().zip(&sig.params) {
-        varied[param.value.index()] = sig_param.active;
-    }
     // Both analyses are fixpoints over the whole function: each pass can only add, and one
     // pass per loop level (not one per iteration of every enclosing loop's fixpoint) keeps
     // the cost linear in the nesting depth. Errors are reported by a last forward pass.
-    loop {
-        let before = varied.clone();
-        forward(func, &func.body, sig, &mut varied, &mut None);
-        if varied == before {
-            break;
-        }
-    }
+    let mut varied = varied(func, sig);
     forward(func, &func.body, sig, &mut varied, &mut Some(errors));
 
     let mut useful = vec![false; func.values.len()];
@@ -57,6 +47,22 @@ pub fn analyze(func: &Func, sig: &Signature, errors: &mut Errors) -> Activity {
     launderings(func, &varied, &useful, errors);
     let active = varied.into_iter().zip(useful).map(|(v, u)| v && u);
     Activity::new(active.collect())
+}
+
+/// Which values of `func` are varied: depend on an active parameter through differentiable
+/// ops (the forward half of [`analyze`]).
+pub fn varied(func: &Func, sig: &Signature) -> Vec<bool> {
+    let mut varied = vec![false; func.values.len()];
+    for (param, sig_param) in func.params.iter().zip(&sig.params) {
+        varied[param.value.index()] = sig_param.active;
+    }
+    loop {
+        let before = varied.clone();
+        forward(func, &func.body, sig, &mut varied, &mut None);
+        if varied == before {
+            return varied;
+        }
+    }
 }
 
 /// Reports every op that brings the bits of an active float (`x.to_bits()`, and what is
@@ -164,7 +170,7 @@ pub fn differentiable_operands(kind: &OpKind, sig: &Signature, func: &Func) -> V
         OpKind::Field(base, _) if is_struct_base(func, sig, *base) => vec![*base],
         // A reference is not differentiated, but the value behind it is still varied: the op
         // that uses the reference reports the error, where the user can see why.
-        OpKind::Ref { value, .. } => vec![*value],
+        OpKind::Ref { value, .. } | OpKind::Unary(UnOp::Deref, value) => vec![*value],
         _ => Vec::new(),
     }
 }
@@ -370,7 +376,7 @@ pub fn is_struct(func: &Func, sig: &Signature, v: Value) -> bool {
 }
 
 /// Whether fields of `v` are places: `v` is a parameter struct or a place.
-fn is_struct_base(func: &Func, sig: &Signature, v: Value) -> bool {
+pub(crate) fn is_struct_base(func: &Func, sig: &Signature, v: Value) -> bool {
     func.info(v).place.is_some() || is_struct(func, sig, v)
 }
 

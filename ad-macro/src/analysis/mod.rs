@@ -1,3 +1,4 @@
 //! Analyses of a lowered function.
 
 pub mod activity;
+pub mod references;

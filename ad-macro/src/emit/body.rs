@@ -767,6 +767,26 @@ impl<'a> Body<'a> {
             }
             (_, [recv, rest @ ..]) => {
                 let method = Ident::new(prim.name, span);
+                // A receiver of a type not inferred yet takes the type of a float argument.
+                let operands = op.kind.operands();
+                let typed = (1..operands.len()).find(|&j| {
+                    prim.operands[j] != crate::prims::Operand::Other
+                        && !self.untyped.contains(&operands[j])
+                });
+                let recv = match typed {
+                    Some(j) if self.untyped.contains(&operands[0]) => {
+                        let like = &args[j];
+                        quote_spanned!(span=> #krate::__private::like(#recv, &#like))
+                    }
+                    _ => recv.clone(),
+                };
+                let rest = rest
+                    .iter()
+                    .zip(&prim.operands[1..])
+                    .map(|(a, kind)| match kind {
+                        crate::prims::Operand::Borrowed => quote!(&#a),
+                        _ => a.clone(),
+                    });
                 quote_spanned!(span=> #recv.#method(#(#rest),*))
             }
             // The verifier checks operand counts; an empty list cannot reach here.

@@ -135,6 +135,9 @@ impl Lower<'_> {
     /// `for pat in iter { body }`: over a range (the index bound to `pat`), or over a
     /// container's elements (`iteration.rs`).
     fn for_loop(&mut self, f: &syn::ExprForLoop, span: Span) -> R<Val> {
+        if let Some(rewritten) = self.chain_loop(f)? {
+            return self.expr(&rewritten);
+        }
         let label = f.label.as_ref().map(|l| l.name.ident.to_string());
         let (range, bindings, writes) = match self.iteration(&f.expr, &f.pat)? {
             Some(iteration) => iteration,
@@ -189,7 +192,15 @@ impl Lower<'_> {
                 "`return;` without a value: return the function's float result",
             ));
         };
-        let value = self.expr(value)?;
+        let ret_ty = self.output_ty.clone();
+        if let Some(ty) = &ret_ty {
+            self.expected.push((super::expr_key(value), ty.clone()));
+        }
+        let value = self.expr(value);
+        if ret_ty.is_some() {
+            self.expected.pop();
+        }
+        let value = value?;
         if !self.returns {
             // `function_body` declares the flags for every `return` but a last one.
             return Ok(value);

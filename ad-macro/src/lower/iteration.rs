@@ -2,9 +2,11 @@
 //!
 //! `A`, `&A`, `&mut A`, `A.iter()` or `A.iter_mut()` (`.copied()`, `.cloned()` allowed after
 //! `iter()`), then any number of
-//! `.zip(B)` (`B`, `&B`, `B.iter()`, `B.iter_mut()`), then an optional `.enumerate()`. The loop
-//! runs over `0..min(A.len(), B.len(), ..)`; the pattern's names are bound to elements (read on
-//! use, written by `*v = ..`) and to the index.
+//! `.zip(B)` (`B`, `&B`, `B.iter()`, `B.iter_mut()`), then an optional `.enumerate()`, then
+//! `.rev()` and `.step_by(k)`. The loop runs over `0..min(A.len(), B.len(), ..)` (reversed,
+//! stepped); the pattern's names are bound to elements (read on use, written by `*v = ..`)
+//! and to the index. Longer chains (`map`, `filter`, `sum`, ...) are rewritten by
+//! `chains.rs` into a loop of this kind.
 //!
 //! Before: `for (i, (a, b)) in x.iter().zip(y).enumerate() { s += a * b * i as f64; }`
 //! After:  `for i in 0..x.len().min(y.len()) { s += x[i] * y[i] * i as f64; }`
@@ -13,7 +15,7 @@ use syn::{Expr, Pat};
 
 use super::control::Source;
 use super::{Lower, R, Val};
-use crate::ir::{Literal, OpKind, Range, Value};
+use crate::ir::{Adaptor, Literal, OpKind, Range, Value};
 
 /// The shape of what an iterator yields.
 enum Item {
@@ -34,6 +36,22 @@ impl Lower<'_> {
     /// The range, the pattern's bindings and the written containers of a loop over
     /// containers; `None` if `iter` is not such a loop (it may still be a range).
     pub(super) fn iteration(&mut self, iter: &Expr, pat: &Pat) -> R<Option<Iteration>> {
+        // `rev()` and `step_by(k)` last: they order the indices, the items stay the same.
+        let mut inner = iter;
+        let mut adapted = Vec::new();
+        while let Expr::MethodCall(m) = inner
+            && matches!(
+                (m.method.to_string().as_str(), m.args.len()),
+                ("rev", 0) | ("step_by", 1)
+            )
+        {
+            adapted.push(m);
+            inner = &m.receiver;
+        }
+        if !adapted.is_empty() && !self.iterates_container(inner) {
+            return Ok(None);
+        }
+        let iter = inner;
         let Some(item) = self.item(iter)? else {
             return Ok(None);
         };
@@ -67,11 +85,18 @@ impl Lower<'_> {
             .filter(|(_, m)| *m)
             .map(|(n, _)| n)
             .collect();
+        let mut adaptors = Vec::new();
+        for m in adapted.iter().rev() {
+            adaptors.push(match m.args.first() {
+                None => Adaptor::Rev,
+                Some(step) => Adaptor::StepBy(self.value(step)?),
+            });
+        }
         let range = Range {
             start,
             end,
             inclusive: false,
-            adaptors: Vec::new(),
+            adaptors,
         };
         Ok(Some((range, bindings, writes)))
     }
@@ -170,7 +195,7 @@ impl Lower<'_> {
 
     /// The name of the container variable `e` is, if it is one. A container field of a
     /// parameter struct (`p.w`) is bound to a hidden name, as if by `let w = &p.w;`.
-    fn container_name(&mut self, e: &Expr) -> Option<String> {
+    pub(super) fn container_name(&mut self, e: &Expr) -> Option<String> {
         if let Expr::Field(f) = e {
             let base = self.expr(&f.base).ok()?;
             let Val::One(base) = base else { return None };

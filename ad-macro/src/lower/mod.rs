@@ -14,6 +14,7 @@
 
 mod attrs;
 mod calls;
+mod chains;
 mod containers;
 mod control;
 mod effect;
@@ -36,7 +37,7 @@ use crate::signature::{Output, Signature};
 type R<T> = Result<T, Reported>;
 
 /// What a name is bound to.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 enum Binding {
     Val(Val),
     /// An element of a container variable (the `v` of `for v in x.iter()`): reading it loads
@@ -51,6 +52,27 @@ enum Binding {
     Unassigned(Declared),
     /// Its `let` had an error, already reported: uses stay silent instead of cascading.
     Poisoned,
+    /// A closure, inlined where it is called (`chains.rs`).
+    Closure(std::rc::Rc<chains::Closure>),
+}
+
+impl PartialEq for Binding {
+    fn eq(&self, other: &Binding) -> bool {
+        match (self, other) {
+            (Binding::Val(a), Binding::Val(b)) => a == b,
+            (
+                Binding::Element { container, index },
+                Binding::Element {
+                    container: c,
+                    index: i,
+                },
+            ) => container == c && index == i,
+            (Binding::Unassigned(a), Binding::Unassigned(b)) => a == b,
+            (Binding::Poisoned, Binding::Poisoned) => true,
+            (Binding::Closure(a), Binding::Closure(b)) => std::rc::Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// The type a variable was declared with, if any. Equal only to itself: bindings compare
@@ -99,7 +121,17 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         shared_unknown: HashSet::new(),
         places: HashMap::new(),
         hoisted: Vec::new(),
+        next_hidden: 0,
+        expected: Vec::new(),
+        output_ty: match &item.sig.output {
+            syn::ReturnType::Type(_, ty) => Some((**ty).clone()),
+            syn::ReturnType::Default => None,
+        },
     };
+    // The function's value has its return type (an iterator's `sum` needs one).
+    if let (Some(ty), Some(Stmt::Expr(tail, None))) = (&lower.output_ty, item.block.stmts.last()) {
+        lower.expected.push((expr_key(tail), ty.clone()));
+    }
     lower.params();
     attrs::check(&item.block, lower.errors);
     exits::check(&item.block, lower.errors);
@@ -211,6 +243,13 @@ struct Lower<'a> {
     /// the function body).
     places: HashMap<(Value, String), Value>,
     hoisted: Vec<Op>,
+    /// Numbers the variables of rewritten iterator chains (`chains.rs`).
+    next_hidden: usize,
+    /// The types expressions are expected to have, where the code says (`let s: f64 = e`,
+    /// the function's value): keyed by the expression's address while it is lowered.
+    expected: Vec<(usize, syn::Type)>,
+    /// The function's return type, which `return e` gives `e`.
+    output_ty: Option<syn::Type>,
 }
 
 impl Lower<'_> {
@@ -253,6 +292,7 @@ impl Lower<'_> {
                 Ok(Some(Val::One(load)))
             }
             Some(Binding::Poisoned) => Err(Reported),
+            Some(Binding::Closure(_)) => Err(self.error(ident, ESCAPING_CLOSURE)),
             Some(Binding::Unassigned(_)) => {
                 Err(self.error(ident, format!("`{ident}` is used before it is assigned")))
             }
@@ -308,6 +348,7 @@ impl Lower<'_> {
             info.name = Some(
                 name.trim_start_matches("r#")
                     .trim_start_matches('$')
+                    .trim_start_matches("__ad_")
                     .to_string(),
             );
         }
@@ -366,6 +407,34 @@ impl Lower<'_> {
         {
             return Err(self.error(else_token, "`let ... else` is not supported: it is a branch; bind the value with a plain `let`"));
         }
+        if let Some(init) = &local.init
+            && self.aliases_element(&local.pat, &init.expr)
+        {
+            self.bind_alias(&local.pat, &init.expr);
+            return Ok(Val::Unit);
+        }
+        if let (Some(init), Pat::Ident(p)) = (&local.init, &local.pat)
+            && let Expr::Closure(c) = unparen(&init.expr)
+            && p.by_ref.is_none()
+            && p.subpat.is_none()
+        {
+            let closure = chains::Closure {
+                expr: c.clone(),
+                scopes: self.scopes.clone(),
+            };
+            self.declare(
+                p.ident.to_string(),
+                Binding::Closure(std::rc::Rc::new(closure)),
+            );
+            return Ok(Val::Unit);
+        }
+        let typed = match (&local.pat, &local.init) {
+            (Pat::Type(t), Some(init)) => {
+                self.expected.push((expr_key(&init.expr), (*t.ty).clone()));
+                true
+            }
+            _ => false,
+        };
         let first_new = self.func.values.len();
         let val = match &local.init {
             // `let b = a;` of a container binds a copy (a borrow `&a` binds `a`).
@@ -378,6 +447,9 @@ impl Lower<'_> {
                 .map(Some),
             None => Ok(None),
         };
+        if typed {
+            self.expected.pop();
+        }
         if let Ok(Some(Val::Never)) = val {
             return Ok(Val::Never);
         }
@@ -386,6 +458,62 @@ impl Lower<'_> {
             self.poison(&local.pat);
         }
         result.map(|()| Val::Unit)
+    }
+
+    /// Whether `let pat = e;` binds an element of a container (`let w = v;` with `v` of
+    /// `iter_mut()`), in a tuple or alone (`let (i, w) = (k, v);`): then its names are bound
+    /// to the element itself, which they read and write, as the references they are in Rust.
+    fn aliases_element(&self, pat: &Pat, e: &Expr) -> bool {
+        match (pat, e) {
+            (Pat::Tuple(p), Expr::Tuple(t)) if p.elems.len() == t.elems.len() => {
+                let leaves = p.elems.iter().zip(&t.elems);
+                let mut any = false;
+                for (pat, e) in leaves {
+                    match (pat, self.alias_source(e)) {
+                        (Pat::Wild(_), _) => {}
+                        (Pat::Tuple(_), _) if self.aliases_element(pat, e) => any = true,
+                        (Pat::Ident(p), Some(b)) if p.by_ref.is_none() && p.subpat.is_none() => {
+                            any |= matches!(b, Binding::Element { .. });
+                        }
+                        _ => return false,
+                    }
+                }
+                any
+            }
+            (Pat::Ident(p), e) if p.by_ref.is_none() && p.subpat.is_none() => {
+                matches!(self.alias_source(e), Some(Binding::Element { .. }))
+            }
+            _ => false,
+        }
+    }
+
+    /// The binding a name or element alias copies: an element, or a local that is not a
+    /// container (a container bound again is a copy, [`Self::owned`]).
+    fn alias_source(&self, e: &Expr) -> Option<&Binding> {
+        let Expr::Path(p) = e else { return None };
+        let name = p.path.get_ident()?.to_string();
+        match self.lookup(&name)? {
+            b @ Binding::Element { .. } => Some(b),
+            b @ Binding::Val(Val::One(v)) if self.func.storage(*v).is_none() => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Binds the names of `pat` as [`Self::aliases_element`] accepted.
+    fn bind_alias(&mut self, pat: &Pat, e: &Expr) {
+        match (pat, e) {
+            (Pat::Tuple(p), Expr::Tuple(t)) => {
+                for (pat, e) in p.elems.iter().zip(&t.elems) {
+                    self.bind_alias(pat, e);
+                }
+            }
+            (Pat::Ident(p), e) => {
+                if let Some(binding) = self.alias_source(e).cloned() {
+                    self.declare(p.ident.to_string(), binding);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// An item declared in the body (`const`, `use`, `fn`), kept for the generated functions
@@ -613,7 +741,10 @@ impl Lower<'_> {
             Expr::Binary(b) => self.binary(b, span),
             Expr::Assign(a) => self.assign_expr(a),
             Expr::Cast(c) => self.cast(c, span),
-            Expr::MethodCall(m) => self.method_call(m, e, span),
+            Expr::MethodCall(m) => match self.chain_expr(e)? {
+                Some(rewritten) => self.expr(&rewritten),
+                None => self.method_call(m, e, span),
+            },
             Expr::Call(call) => self.call_expr(call, e, span),
             Expr::Field(f) => self.field(f, span),
             Expr::Index(i) => self.index(i, span),
@@ -708,7 +839,17 @@ impl Lower<'_> {
             };
             return self.call(callee, Through::Pullback, Some(recv), &m.args, span);
         }
-        let args = self.values(&m.args)?;
+        let args = match prims::method(&name, m.args.len() + 1) {
+            // `a.partial_cmp(&b)`: the float `b`, which the emitted call borrows again.
+            Some(prim) if prim.operands.contains(&prims::Operand::Borrowed) => {
+                let borrowed = m.args.iter().map(|arg| match arg {
+                    Expr::Reference(r) if r.mutability.is_none() => self.value(&r.expr),
+                    other => self.value(other),
+                });
+                borrowed.collect::<R<Vec<Value>>>()?
+            }
+            _ => self.values(&m.args)?,
+        };
         if let Some(result) = self.container_method(m, recv, &args, span) {
             return result;
         }
@@ -734,6 +875,12 @@ impl Lower<'_> {
                 "only calls of named functions are supported: call the function by its path",
             ));
         };
+        if func.qself.is_none()
+            && let Some(ident) = func.path.get_ident()
+            && let Some(Binding::Closure(closure)) = self.lookup(&ident.to_string()).cloned()
+        {
+            return self.call_closure(&closure, &call.args, span);
+        }
         if func.qself.is_none()
             && let Some(ident) = func.path.get_ident()
             && self.local(ident)?.is_some()
@@ -1147,9 +1294,7 @@ impl Lower<'_> {
     /// The error for an expression outside the supported subset, saying what to do instead.
     fn unsupported(&mut self, e: &Expr) -> Reported {
         let message = match e {
-            Expr::Closure(_) => {
-                "closures are not supported: #[reverse] cannot see through a closure's captures; write the computation inline"
-            }
+            Expr::Closure(_) => ESCAPING_CLOSURE,
             Expr::Unsafe(_) => {
                 "`unsafe` blocks are not supported: #[reverse] differentiates safe code; move the unsafe part out of the function"
             }
@@ -1171,6 +1316,14 @@ impl Lower<'_> {
         };
         self.error(e, message)
     }
+}
+
+/// Why a closure may not be used as a value.
+const ESCAPING_CLOSURE: &str = "a closure can be called, bound with `let` and called, or passed to an iterator adaptor (`map`, `filter`, `fold`, `for_each`, ...): #[reverse] inlines it at each call, so it cannot be returned, stored, or passed to a function or method";
+
+/// The key of `e` in [`Lower::expected`]: its address, stable while the syntax is borrowed.
+fn expr_key(e: &Expr) -> usize {
+    e as *const Expr as usize
 }
 
 /// Methods that only read their receiver, as far as their names tell (the macro sees no
