@@ -2,8 +2,10 @@ use ad_runtime::reverse;
 
 #[reverse]
 fn f(x: f64, y: f64) -> f64 {
-    let r = &x;
-    *r * x + -&y
+    let mut s = x;
+    let r = &mut s;
+    *r = 2.0 * y;
+    s
 }
 
 fn main() {

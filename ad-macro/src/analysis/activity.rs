@@ -275,10 +275,11 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
         OpKind::Ref { value, .. }
             if func.storage(*value).is_none() && !is_struct_base(func, sig, *value) =>
         {
-            Some("a reference to a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself (`x`, not `&x`)".to_string())
+            Some("a `&mut` reference to a float that depends on an active parameter: writes through it are not modeled; assign the variable itself (`s = ..`)".to_string())
         }
+        // `*v` of a float is the float (`references.rs`); of a container, it is refused.
         OpKind::Unary(UnOp::Deref, _) => Some(
-            "`*` of a value that depends on an active parameter: #[reverse] differentiates values, not references; use the value itself".to_string(),
+            "`*` of a container that depends on an active parameter: use the container itself (`x[i]`, `x.len()`, `&x`)".to_string(),
         ),
         OpKind::Index(array, _) if func.storage(*array).is_some() => None,
         OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,

@@ -472,7 +472,7 @@ impl Lower<'_> {
                     match (pat, self.alias_source(e)) {
                         (Pat::Wild(_), _) => {}
                         (Pat::Tuple(_), _) if self.aliases_element(pat, e) => any = true,
-                        (Pat::Ident(p), Some(b)) if p.by_ref.is_none() && p.subpat.is_none() => {
+                        (Pat::Ident(p), Some(b)) if is_plain_name(p) => {
                             any |= matches!(b, Binding::Element { .. });
                         }
                         _ => return false,
@@ -480,7 +480,7 @@ impl Lower<'_> {
                 }
                 any
             }
-            (Pat::Ident(p), e) if p.by_ref.is_none() && p.subpat.is_none() => {
+            (Pat::Ident(p), e) if is_plain_name(p) => {
                 matches!(self.alias_source(e), Some(Binding::Element { .. }))
             }
             _ => false,
@@ -1316,6 +1316,12 @@ impl Lower<'_> {
         };
         self.error(e, message)
     }
+}
+
+/// A name bound without `mut`, `ref` or a subpattern: `let w = v;` of an element aliases it
+/// (`let mut w = v;` is a copy the body may change).
+fn is_plain_name(p: &syn::PatIdent) -> bool {
+    p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none()
 }
 
 /// Why a closure may not be used as a value.
