@@ -209,6 +209,19 @@ pub enum Stmt {
         target: String,
         n: usize,
     },
+    /// `let name = <chain>;` (or `<chain>.for_each(..)`): an iterator chain over a container.
+    Chain(Box<Chain>),
+    /// `let f = |u: f64| body; let name = f(a) + f(b);` (or `h.iter().map(|&v| f(v))` summed):
+    /// a closure bound with `let`, capturing what `body` reads.
+    Closure {
+        closure: String,
+        param: String,
+        body: Expr,
+        name: String,
+        args: Vec<Expr>,
+        /// Also mapped over this container, the results summed.
+        mapped: Option<String>,
+    },
     /// `p = [e, ..];`, `v = vec![..];`, `p = q;`, `v = w.clone();`: the whole container.
     AssignWhole {
         array: String,
@@ -237,6 +250,168 @@ pub enum Stmt {
         els_body: Vec<Stmt>,
         els: Container,
     },
+}
+
+/// An iterator chain: `array.iter()`, zipped with another container, reversed, its items
+/// through `stages`, ending in `end`.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub name: String,
+    pub array: String,
+    /// `.iter().copied()` (else `.iter()`, the first stage taking `&v`).
+    pub copied: bool,
+    /// `.zip(other.iter().copied())`, its pairs combined by `(a, b, e)`: `.map(|(a, b)| e)`.
+    pub zip: Option<(String, String, String, Expr)>,
+    pub rev: bool,
+    pub stages: Vec<ChainStage>,
+    pub end: ChainEnd,
+}
+
+#[derive(Clone, Debug)]
+pub enum ChainStage {
+    /// `.map(|v| e)`
+    Map(String, Expr),
+    /// `.filter(|&v| cond)`
+    Filter(String, Cond),
+    /// `.enumerate().map(|(i, v)| e)`
+    Enumerate(String, String, Expr),
+    Skip(usize),
+    Take(usize),
+    StepBy(usize),
+}
+
+#[derive(Clone, Debug)]
+pub enum ChainEnd {
+    /// `.sum::<f64>()`
+    Sum,
+    /// `.map(|v| v.tanh()).product::<f64>()`
+    Product,
+    /// `.fold(init, |acc, v| e)`
+    Fold(Expr, String, String, Expr),
+    /// `.fold(init, f64::max)` (`min` if false).
+    FoldMax(Expr, bool),
+    /// `.count() as f64`
+    Count,
+    /// `.reduce(|a, b| e).unwrap_or(default)`
+    Reduce(String, String, Expr, Expr),
+    /// `.max_by(|a, b| a.total_cmp(b))` (`min_by` with `partial_cmp(b).unwrap()` if false),
+    /// then `.unwrap_or(default)` (an idiom: the interpreter has no `Ordering`).
+    Best(bool, Expr),
+    /// `.for_each(|v| target += e)`: no value.
+    ForEach(String, String, Expr),
+}
+
+impl Chain {
+    fn print(&self) -> String {
+        let e = |e: &Expr| {
+            let mut s = String::new();
+            e.print(&mut s);
+            s
+        };
+        let mut out = format!("{}.iter()", self.array);
+        // The first closure's parameter is `&v` while the items are references.
+        let mut by_ref = !self.copied;
+        if self.copied {
+            out.push_str(".copied()");
+        }
+        if let Some((other, a, b, value)) = &self.zip {
+            let a = if by_ref { format!("&{a}") } else { a.clone() };
+            out.push_str(&format!(
+                ".zip({other}.iter().copied()).map(|({a}, {b})| {})",
+                e(value)
+            ));
+            by_ref = false;
+        }
+        if self.rev {
+            out.push_str(".rev()");
+        }
+        let param = |v: &str, by_ref: bool| {
+            if by_ref {
+                format!("&{v}")
+            } else {
+                v.to_string()
+            }
+        };
+        for stage in &self.stages {
+            match stage {
+                ChainStage::Map(v, value) => {
+                    out.push_str(&format!(".map(|{}| {})", param(v, by_ref), e(value)));
+                    by_ref = false;
+                }
+                // `filter` lends each item: `&v` of a value, `&&v` of a reference.
+                ChainStage::Filter(v, cond) => {
+                    let pat = if by_ref {
+                        format!("&&{v}")
+                    } else {
+                        format!("&{v}")
+                    };
+                    out.push_str(&format!(".filter(|{pat}| {})", cond.print()));
+                }
+                ChainStage::Enumerate(i, v, value) => {
+                    out.push_str(&format!(
+                        ".enumerate().map(|({i}, {})| {})",
+                        param(v, by_ref),
+                        e(value)
+                    ));
+                    by_ref = false;
+                }
+                ChainStage::Skip(k) => out.push_str(&format!(".skip({k})")),
+                ChainStage::Take(k) => out.push_str(&format!(".take({k})")),
+                ChainStage::StepBy(k) => out.push_str(&format!(".step_by({k})")),
+            }
+        }
+        let name = &self.name;
+        match &self.end {
+            ChainEnd::Sum => format!("let {name} = {out}.sum::<f64>();"),
+            ChainEnd::Product => format!("let {name}: f64 = {out}.map(|v| v.tanh()).product();"),
+            ChainEnd::Fold(init, acc, v, value) => format!(
+                "let {name} = {out}.fold({}, |{acc}, {}| {});",
+                e(init),
+                param(v, by_ref),
+                e(value)
+            ),
+            ChainEnd::FoldMax(init, max) => {
+                let f = if *max { "max" } else { "min" };
+                let out = if by_ref {
+                    format!("{out}.copied()")
+                } else {
+                    out
+                };
+                format!("let {name} = {out}.fold({}, f64::{f});", e(init))
+            }
+            ChainEnd::Count => format!("let {name} = {out}.count() as f64;"),
+            ChainEnd::Reduce(a, b, value, default) => {
+                let out = if by_ref {
+                    format!("{out}.copied()")
+                } else {
+                    out
+                };
+                format!(
+                    "let {name} = {out}.reduce(|{a}, {b}| {}).unwrap_or({});",
+                    e(value),
+                    e(default)
+                )
+            }
+            ChainEnd::Best(max, default) => {
+                let out = if by_ref {
+                    format!("{out}.copied()")
+                } else {
+                    out
+                };
+                let f = if *max {
+                    "max_by(|a, b| a.total_cmp(b))"
+                } else {
+                    "min_by(|a, b| a.partial_cmp(b).unwrap())"
+                };
+                format!("let {name} = {out}.{f}.unwrap_or({});", e(default))
+            }
+            ChainEnd::ForEach(target, v, value) => format!(
+                "{out}.for_each(|{}| {target} += {});",
+                param(v, by_ref),
+                e(value)
+            ),
+        }
+    }
 }
 
 /// A container value: a list (`[a, b]`, `vec![a, b]`), a repetition (`vec![e; k]`), or a copy
@@ -806,6 +981,29 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
+        Stmt::Chain(chain) => {
+            let _ = writeln!(out, "{pad}{}", chain.print());
+        }
+        Stmt::Closure {
+            closure,
+            param,
+            body,
+            name,
+            args,
+            mapped,
+        } => {
+            let _ = writeln!(out, "{pad}let {closure} = |{param}: f64| {};", e(body));
+            let mut calls: Vec<String> = args
+                .iter()
+                .map(|a| format!("{closure}({})", e(a)))
+                .collect();
+            if let Some(array) = mapped {
+                calls.push(format!(
+                    "{array}.iter().map(|&v| {closure}(v)).sum::<f64>()"
+                ));
+            }
+            let _ = writeln!(out, "{pad}let {name} = {};", calls.join(" + "));
+        }
         Stmt::SinCos { sin, cos, value } => {
             let mut receiver = String::new();
             value.print_as(&mut receiver, value.is_constant());
@@ -1090,7 +1288,32 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
-            match self.rng.below(23) {
+            match self.rng.below(25) {
+                23 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
+                    return self.chain(scope);
+                }
+                24 => {
+                    let (closure, param, name) =
+                        (self.fresh("cl"), self.fresh("u"), self.fresh("a"));
+                    let mut inner = scope.clone();
+                    inner.floats.push(param.clone());
+                    let body = self.expr(&inner, 2);
+                    let args = (0..1 + self.rng.below(2))
+                        .map(|_| self.expr(scope, 1))
+                        .collect();
+                    let containers = self.iterable(scope);
+                    let mapped = (!containers.is_empty() && self.rng.chance(0.5))
+                        .then(|| self.rng.pick(&containers).clone());
+                    scope.floats.push(name.clone());
+                    return Stmt::Closure {
+                        closure,
+                        param,
+                        body,
+                        name,
+                        args,
+                        mapped,
+                    };
+                }
                 0 | 1 => {
                     let name = self.fresh("a");
                     let value = self.expr(scope, 2);
@@ -1469,6 +1692,100 @@ impl Generator {
                 _ => {}
             }
         }
+    }
+
+    /// The containers a chain may iterate: local ones and slice parameters.
+    fn iterable(&self, scope: &Scope) -> Vec<String> {
+        let locals = scope.arrays.iter().map(|a| a.name.clone());
+        locals.chain(scope.slices.iter().cloned()).collect()
+    }
+
+    /// `let name = <an iterator chain over a container>;`, or a `for_each` into a mutable
+    /// float.
+    fn chain(&mut self, scope: &mut Scope) -> Stmt {
+        let containers = self.iterable(scope);
+        let array = self.rng.pick(&containers).clone();
+        // An item's expression reads it and what the scope has.
+        let item_expr = |g: &mut Generator, vars: &[&str]| {
+            let mut inner = scope.clone();
+            inner.floats.extend(vars.iter().map(|v| v.to_string()));
+            g.expr(&inner, 2)
+        };
+        let zip = self.rng.chance(0.25).then(|| {
+            let (a, b) = (self.fresh("p"), self.fresh("q"));
+            let value = item_expr(self, &[&a, &b]);
+            (self.rng.pick(&containers).clone(), a, b, value)
+        });
+        let mut stages = Vec::new();
+        for _ in 0..self.rng.below(4) {
+            stages.push(match self.rng.below(6) {
+                0 => {
+                    let v = self.fresh("v");
+                    ChainStage::Map(v.clone(), item_expr(self, &[&v]))
+                }
+                1 => {
+                    let v = self.fresh("v");
+                    let mut inner = scope.clone();
+                    inner.floats.push(v.clone());
+                    ChainStage::Filter(v, self.simple_cond(&inner))
+                }
+                2 => {
+                    let (i, v) = (self.fresh("i"), self.fresh("v"));
+                    let mut inner = scope.clone();
+                    inner.floats.push(v.clone());
+                    inner.ints.push(i.clone());
+                    ChainStage::Enumerate(i, v, self.expr(&inner, 2))
+                }
+                3 => ChainStage::Skip(self.rng.below(3)),
+                4 => ChainStage::Take(self.rng.below(4)),
+                _ => ChainStage::StepBy(1 + self.rng.below(2)),
+            });
+        }
+        let name = self.fresh("a");
+        let end = match self.rng.below(9) {
+            0 => ChainEnd::Product,
+            1 => {
+                let (acc, v) = (self.fresh("acc"), self.fresh("v"));
+                let init = self.expr(scope, 1);
+                let value = Expr::Bin(
+                    '+',
+                    Box::new(Expr::Bin(
+                        '*',
+                        Box::new(Expr::Var(acc.clone())),
+                        Box::new(Expr::Lit(0.5)),
+                    )),
+                    Box::new(item_expr(self, &[&acc, &v])),
+                );
+                ChainEnd::Fold(init, acc, v, value)
+            }
+            2 => ChainEnd::FoldMax(self.expr(scope, 1), self.rng.chance(0.5)),
+            3 => ChainEnd::Count,
+            4 => {
+                let (a, b) = (self.fresh("x"), self.fresh("y"));
+                let value = item_expr(self, &[&a, &b]);
+                ChainEnd::Reduce(a, b, value, self.expr(scope, 1))
+            }
+            5 if self.config.idioms => ChainEnd::Best(self.rng.chance(0.5), self.expr(scope, 1)),
+            6 if !scope.mutable.is_empty() => {
+                let target = self.rng.pick(&scope.mutable).clone();
+                let v = self.fresh("v");
+                let value = Expr::Unary("tanh", Box::new(item_expr(self, &[&v])));
+                ChainEnd::ForEach(target, v, value)
+            }
+            _ => ChainEnd::Sum,
+        };
+        if !matches!(end, ChainEnd::ForEach(..)) {
+            scope.floats.push(name.clone());
+        }
+        Stmt::Chain(Box::new(Chain {
+            name,
+            array,
+            copied: self.rng.chance(0.5),
+            zip,
+            rev: self.rng.chance(0.3),
+            stages,
+            end,
+        }))
     }
 
     /// A container value of kind `vec` and length `len` (at least `len` for a `Vec`), with

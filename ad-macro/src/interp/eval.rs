@@ -322,6 +322,9 @@ impl<N: Num> Machine<'_, N> {
                 "mul" => a * b,
                 "div" if b != 0 => a / b,
                 "rem" if b != 0 => a % b,
+                // The length of a `zip`.
+                "min" => a.min(b),
+                "max" => a.max(b),
                 _ => return Err(format!("integer `{name}`")),
             };
             return Ok(vec![V::I(r)]);

@@ -178,7 +178,7 @@ fn edit_stmts(stmts: &mut [Stmt], target: usize, choice: usize, n: &mut usize) -
             edit_expr(value, target, choice, n)
         }
         Stmt::Array { init, .. } => edit_expr(init, target, choice, n),
-        Stmt::Idiom { .. } => false,
+        Stmt::Idiom { .. } | Stmt::Chain(_) | Stmt::Closure { .. } => false,
         Stmt::If { cond, then, els } => {
             edit_cond(cond, target, choice, n)
                 || edit_stmts(then, target, choice, n)

@@ -93,7 +93,7 @@ impl Lower<'_> {
         let Some((base, stages)) = self.split_chain(chain)? else {
             return Ok(None);
         };
-        self.rewrite(base, &stages, consumer, span).map(Some)
+        self.rewrite(&base, &stages, consumer, span).map(Some)
     }
 
     /// `for pat in chain { body }` rewritten, if the chain has stages past its base loop.
@@ -105,7 +105,7 @@ impl Lower<'_> {
             return Ok(None);
         }
         let consumer = Consumer::Body(&f.pat, &f.body, f.label.as_ref());
-        self.rewrite(base, &stages, consumer, super::op_span(&f.expr))
+        self.rewrite(&base, &stages, consumer, super::op_span(&f.expr))
             .map(Some)
     }
 
@@ -223,7 +223,7 @@ impl Lower<'_> {
 
     /// The chain's base loop (the longest start `for` iterates directly) and its stages;
     /// `None` if `e` is not a chain over a container or a range.
-    fn split_chain<'e>(&mut self, e: &'e Expr) -> R<Option<(&'e Expr, Vec<Stage<'e>>)>> {
+    fn split_chain<'e>(&mut self, e: &'e Expr) -> R<Option<(Expr, Vec<Stage<'e>>)>> {
         if !self.is_chain(e) {
             return Ok(None);
         }
@@ -261,8 +261,17 @@ impl Lower<'_> {
             base = calls_expr(e, calls.len() - 1 - k);
         }
         let mut stages = Vec::new();
+        let mut reversed = false;
         for m in &calls[rest..] {
             let args: Vec<&Expr> = m.args.iter().collect();
+            // `map(f).rev()` is `rev().map(f)`: each item's `f` runs once, last item first.
+            if m.method == "rev"
+                && args.is_empty()
+                && stages.iter().all(|s| matches!(s, Stage::Map(_)))
+            {
+                reversed = !reversed;
+                continue;
+            }
             stages.push(match (m.method.to_string().as_str(), args.as_slice()) {
                 ("map", [f]) => Stage::Map(f),
                 ("filter", [p]) => Stage::Filter(p),
@@ -273,7 +282,7 @@ impl Lower<'_> {
                 ("copied" | "cloned", []) => continue,
                 (name, _) => {
                     let message = match name {
-                        "rev" => "`rev` is supported right after the containers or the range (`x.iter().rev().map(..)`), not after `map`, `filter`, `skip` or `take`".to_string(),
+                        "rev" => "`rev` is supported on the containers or the range and after `map` (`x.iter().rev().filter(..)`), not after `filter`, `enumerate`, `skip`, `take` or `step_by`: reverse first".to_string(),
                         "zip" => "`zip` is supported on containers before any other adaptor: zip first, then `map`/`filter`/`skip` (`x.iter().zip(y).skip(1)`)".to_string(),
                         _ => format!("the iterator adaptor `{name}` is not supported: supported are `map`, `filter`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`; write the loop with `for`"),
                     };
@@ -281,6 +290,10 @@ impl Lower<'_> {
                 }
             });
         }
+        let base = match reversed {
+            true => parse_quote_spanned!(base.span()=> #base.rev()),
+            false => base.clone(),
+        };
         Ok(Some((base, stages)))
     }
 
@@ -318,10 +331,15 @@ impl Lower<'_> {
                         parse_quote_spanned!(span=> *),
                     )
                 };
-                // Rust's own neutral element (`-0.0` for a float sum).
-                before.push(parse_quote_spanned!(span=>
-                    let mut #acc = ::core::iter::empty::<#ty>().#method::<#ty>();
-                ));
+                // Rust's own neutral element: `-0.0` for a float sum, `1.0` for a product.
+                let init: Expr = match primitive_float(&ty) {
+                    Some(f) if sum => parse_quote_spanned!(span=> -(0.0 as #f)),
+                    Some(f) => parse_quote_spanned!(span=> 1.0 as #f),
+                    None => {
+                        parse_quote_spanned!(span=> ::core::iter::empty::<#ty>().#method::<#ty>())
+                    }
+                };
+                before.push(parse_quote_spanned!(span=> let mut #acc = #init;));
                 let acc2 = acc.clone();
                 (
                     Box::new(move |_, item| {
@@ -684,6 +702,17 @@ fn calls_expr(e: &Expr, depth: usize) -> &Expr {
         }
     }
     node
+}
+
+/// `f32` or `f64`, if `ty` is one of them.
+fn primitive_float(ty: &syn::Type) -> Option<&syn::Ident> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let ident = p.path.get_ident()?;
+            (ident == "f64" || ident == "f32").then_some(ident)
+        }
+        _ => None,
+    }
 }
 
 fn is_range(e: &Expr) -> bool {

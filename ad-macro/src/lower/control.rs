@@ -931,7 +931,9 @@ impl Lower<'_> {
         span: Span,
     ) -> R<Val> {
         match kind {
-            Kind::For { bindings, .. } => {
+            Kind::For {
+                bindings, writes, ..
+            } => {
                 if let Some(index) = index {
                     for (name, source) in bindings {
                         let binding = match source {
@@ -942,6 +944,7 @@ impl Lower<'_> {
                             Source::Element(container) => Binding::Element {
                                 container: container.clone(),
                                 index,
+                                writable: writes.contains(container),
                             },
                         };
                         self.declare(name.clone(), binding);
@@ -1267,8 +1270,15 @@ impl<'ast> Visit<'ast> for Scan {
         }
         visit::visit_expr_method_call(self, e);
     }
-    // Closures and nested items have their own control flow.
-    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    // A closure is inlined where it is called or passed to an adaptor (`chains.rs`): the
+    // variables it assigns are assigned there. Its exits are its own (`return` in a closure
+    // is refused).
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let mut inner = Scan::default();
+        inner.visit_expr(&c.body);
+        self.assigned.extend(inner.assigned);
+        self.passed.extend(inner.passed);
+    }
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 

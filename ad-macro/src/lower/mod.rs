@@ -45,6 +45,8 @@ enum Binding {
     Element {
         container: String,
         index: Value,
+        /// Of `iter_mut()`: `*v = ..` writes it.
+        writable: bool,
     },
     /// Declared without a value: `let x;`, or `let x: T;` with its type, which the first
     /// assignment's value gets (rustc reads the type from the declaration; the generated code
@@ -61,12 +63,17 @@ impl PartialEq for Binding {
         match (self, other) {
             (Binding::Val(a), Binding::Val(b)) => a == b,
             (
-                Binding::Element { container, index },
+                Binding::Element {
+                    container,
+                    index,
+                    writable,
+                },
                 Binding::Element {
                     container: c,
                     index: i,
+                    writable: w,
                 },
-            ) => container == c && index == i,
+            ) => container == c && index == i && writable == w,
             (Binding::Unassigned(a), Binding::Unassigned(b)) => a == b,
             (Binding::Poisoned, Binding::Poisoned) => true,
             (Binding::Closure(a), Binding::Closure(b)) => std::rc::Rc::ptr_eq(a, b),
@@ -281,7 +288,9 @@ impl Lower<'_> {
         match self.lookup(&ident.to_string()).cloned() {
             None => Ok(None),
             Some(Binding::Val(val)) => Ok(Some(val)),
-            Some(Binding::Element { container, index }) => {
+            Some(Binding::Element {
+                container, index, ..
+            }) => {
                 let Some(Binding::Val(Val::One(array))) = self.lookup(&container).cloned() else {
                     return Err(self.error(
                         ident,
@@ -462,7 +471,8 @@ impl Lower<'_> {
 
     /// Whether `let pat = e;` binds an element of a container (`let w = v;` with `v` of
     /// `iter_mut()`), in a tuple or alone (`let (i, w) = (k, v);`): then its names are bound
-    /// to the element itself, which they read and write, as the references they are in Rust.
+    /// to the element itself, which they write, as the references they are in Rust. (An
+    /// element only read is loaded: the same value, as nothing can write it meanwhile.)
     fn aliases_element(&self, pat: &Pat, e: &Expr) -> bool {
         match (pat, e) {
             (Pat::Tuple(p), Expr::Tuple(t)) if p.elems.len() == t.elems.len() => {
@@ -473,7 +483,7 @@ impl Lower<'_> {
                         (Pat::Wild(_), _) => {}
                         (Pat::Tuple(_), _) if self.aliases_element(pat, e) => any = true,
                         (Pat::Ident(p), Some(b)) if is_plain_name(p) => {
-                            any |= matches!(b, Binding::Element { .. });
+                            any |= matches!(b, Binding::Element { writable: true, .. });
                         }
                         _ => return false,
                     }
@@ -481,7 +491,10 @@ impl Lower<'_> {
                 any
             }
             (Pat::Ident(p), e) if is_plain_name(p) => {
-                matches!(self.alias_source(e), Some(Binding::Element { .. }))
+                matches!(
+                    self.alias_source(e),
+                    Some(Binding::Element { writable: true, .. })
+                )
             }
             _ => false,
         }
@@ -1167,7 +1180,9 @@ impl Lower<'_> {
         let Expr::Path(p) = e else { return None };
         let ident = p.path.get_ident()?;
         match self.lookup(&ident.to_string())? {
-            Binding::Element { container, index } => Some((container.clone(), *index)),
+            Binding::Element {
+                container, index, ..
+            } => Some((container.clone(), *index)),
             _ => None,
         }
     }
