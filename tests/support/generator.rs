@@ -1002,7 +1002,7 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                     "{array}.iter().map(|&v| {closure}(v)).sum::<f64>()"
                 ));
             }
-            let _ = writeln!(out, "{pad}let {name} = {};", calls.join(" + "));
+            let _ = writeln!(out, "{pad}let {name}: f64 = {};", calls.join(" + "));
         }
         Stmt::SinCos { sin, cos, value } => {
             let mut receiver = String::new();
@@ -1297,7 +1297,12 @@ impl Generator {
                         (self.fresh("cl"), self.fresh("u"), self.fresh("a"));
                     let mut inner = scope.clone();
                     inner.floats.push(param.clone());
-                    let body = self.expr(&inner, 2);
+                    let body = match self.expr(&inner, 2) {
+                        e if e.is_constant() => {
+                            Expr::Bin('*', Box::new(Expr::Var(param.clone())), Box::new(e))
+                        }
+                        e => e,
+                    };
                     let args = (0..1 + self.rng.below(2))
                         .map(|_| self.expr(scope, 1))
                         .collect();
@@ -1705,11 +1710,25 @@ impl Generator {
     fn chain(&mut self, scope: &mut Scope) -> Stmt {
         let containers = self.iterable(scope);
         let array = self.rng.pick(&containers).clone();
+        let kind = self.rng.below(9);
+        // `for_each` assigns its target: no other closure of the chain may read it.
+        let target =
+            (kind == 6 && !scope.mutable.is_empty()).then(|| self.rng.pick(&scope.mutable).clone());
+        let mut reads = scope.clone();
+        reads.floats.retain(|f| Some(f) != target.as_ref());
+        let scope_before = scope;
+        let scope = &reads;
         // An item's expression reads it and what the scope has.
+        // (Not a constant: rustc could not type a closure returning only literals where the
+        // generated code calls a method on its value.)
         let item_expr = |g: &mut Generator, vars: &[&str]| {
             let mut inner = scope.clone();
             inner.floats.extend(vars.iter().map(|v| v.to_string()));
-            g.expr(&inner, 2)
+            let e = g.expr(&inner, 2);
+            match e.is_constant() {
+                true => Expr::Bin('+', Box::new(Expr::Var(vars[0].to_string())), Box::new(e)),
+                false => e,
+            }
         };
         let zip = self.rng.chance(0.25).then(|| {
             let (a, b) = (self.fresh("p"), self.fresh("q"));
@@ -1734,7 +1753,13 @@ impl Generator {
                     let mut inner = scope.clone();
                     inner.floats.push(v.clone());
                     inner.ints.push(i.clone());
-                    ChainStage::Enumerate(i, v, self.expr(&inner, 2))
+                    let value = match self.expr(&inner, 2) {
+                        e if e.is_constant() => {
+                            Expr::Bin('+', Box::new(Expr::Var(v.clone())), Box::new(e))
+                        }
+                        e => e,
+                    };
+                    ChainStage::Enumerate(i, v, value)
                 }
                 3 => ChainStage::Skip(self.rng.below(3)),
                 4 => ChainStage::Take(self.rng.below(4)),
@@ -1742,7 +1767,7 @@ impl Generator {
             });
         }
         let name = self.fresh("a");
-        let end = match self.rng.below(9) {
+        let end = match kind {
             0 => ChainEnd::Product,
             1 => {
                 let (acc, v) = (self.fresh("acc"), self.fresh("v"));
@@ -1754,7 +1779,8 @@ impl Generator {
                         Box::new(Expr::Var(acc.clone())),
                         Box::new(Expr::Lit(0.5)),
                     )),
-                    Box::new(item_expr(self, &[&acc, &v])),
+                    // `acc` only in arithmetic: its type comes from the items.
+                    Box::new(item_expr(self, &[&v])),
                 );
                 ChainEnd::Fold(init, acc, v, value)
             }
@@ -1766,16 +1792,15 @@ impl Generator {
                 ChainEnd::Reduce(a, b, value, self.expr(scope, 1))
             }
             5 if self.config.idioms => ChainEnd::Best(self.rng.chance(0.5), self.expr(scope, 1)),
-            6 if !scope.mutable.is_empty() => {
-                let target = self.rng.pick(&scope.mutable).clone();
+            6 if target.is_some() => {
                 let v = self.fresh("v");
                 let value = Expr::Unary("tanh", Box::new(item_expr(self, &[&v])));
-                ChainEnd::ForEach(target, v, value)
+                ChainEnd::ForEach(target.unwrap_or_default(), v, value)
             }
             _ => ChainEnd::Sum,
         };
         if !matches!(end, ChainEnd::ForEach(..)) {
-            scope.floats.push(name.clone());
+            scope_before.floats.push(name.clone());
         }
         Stmt::Chain(Box::new(Chain {
             name,

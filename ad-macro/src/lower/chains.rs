@@ -47,7 +47,7 @@ enum Stage<'e> {
 /// What the chain's items end in.
 enum Consumer<'e> {
     /// `sum` (`true`) or `product`, of this type.
-    Fold0(bool, syn::Type),
+    Fold0(bool, Box<syn::Type>),
     Fold(&'e Expr, &'e Expr),
     ForEach(&'e Expr),
     Count,
@@ -69,9 +69,12 @@ enum Best {
 
 /// What `Option::unwrap` and its kin do on a chain with no item.
 enum Missing<'e> {
-    Panic(Expr),
+    Panic(Box<Expr>),
     Default(&'e Expr),
 }
+
+/// A consumer's statements for one item, given the item.
+type End<'a> = Box<dyn Fn(&mut Lower<'a>, Expr) -> R<Vec<syn::Stmt>>>;
 
 /// How the base loop's items look: the pattern binding them and the item as an expression.
 struct Base {
@@ -134,7 +137,7 @@ impl Lower<'_> {
                         format!("write the type of the {name}: `.{name}::<f64>()` (or `let s: f64 = ..`)"),
                     ));
                 };
-                Consumer::Fold0(name == "sum", ty)
+                Consumer::Fold0(name == "sum", Box::new(ty))
             }
             ("fold", [init, f]) => Consumer::Fold(init, f),
             ("for_each", [f]) => Consumer::ForEach(f),
@@ -174,8 +177,8 @@ impl Lower<'_> {
     ) -> R<Option<(&'e Expr, Consumer<'e>)>> {
         let span = m.method.span();
         let missing = match (m.method.to_string().as_str(), args) {
-            ("unwrap", []) => Missing::Panic(parse_quote_spanned!(span=> #UNWRAP_NONE)),
-            ("expect", [msg]) => Missing::Panic((*msg).clone()),
+            ("unwrap", []) => Missing::Panic(Box::new(parse_quote_spanned!(span=> #UNWRAP_NONE))),
+            ("expect", [msg]) => Missing::Panic(Box::new((*msg).clone())),
             ("unwrap_or", [v]) => Missing::Default(v),
             _ => return Ok(None),
         };
@@ -315,10 +318,7 @@ impl Lower<'_> {
             Consumer::Body(_, _, label) => label.cloned(),
             _ => None,
         };
-        let (end, after): (
-            Box<dyn Fn(&mut Self, Expr) -> R<Vec<syn::Stmt>>>,
-            Option<Expr>,
-        ) = match consumer {
+        let (end, after): (End<'_>, Option<Expr>) = match consumer {
             Consumer::Fold0(sum, ty) => {
                 let (method, op): (syn::Ident, syn::BinOp) = if sum {
                     (
@@ -333,8 +333,18 @@ impl Lower<'_> {
                 };
                 // Rust's own neutral element: `-0.0` for a float sum, `1.0` for a product.
                 let init: Expr = match primitive_float(&ty) {
-                    Some(f) if sum => parse_quote_spanned!(span=> -(0.0 as #f)),
-                    Some(f) => parse_quote_spanned!(span=> 1.0 as #f),
+                    Some(f) => {
+                        let one = if sum { 0.0 } else { 1.0 };
+                        let mut lit = match f == "f32" {
+                            true => proc_macro2::Literal::f32_suffixed(one as f32),
+                            false => proc_macro2::Literal::f64_suffixed(one),
+                        };
+                        lit.set_span(span);
+                        match sum {
+                            true => parse_quote_spanned!(span=> -#lit),
+                            false => parse_quote_spanned!(span=> #lit),
+                        }
+                    }
                     None => {
                         parse_quote_spanned!(span=> ::core::iter::empty::<#ty>().#method::<#ty>())
                     }
@@ -349,7 +359,14 @@ impl Lower<'_> {
                 )
             }
             Consumer::Fold(init, f) => {
-                before.push(parse_quote_spanned!(span=> let mut #acc = #init;));
+                // The accumulator's type where the code says it (`f64::max`, `|acc: f64, v|`):
+                // an initial literal alone would leave it to rustc to guess.
+                match self.fold_type(f) {
+                    Some(ty) => {
+                        before.push(parse_quote_spanned!(span=> let mut #acc: #ty = #init;))
+                    }
+                    None => before.push(parse_quote_spanned!(span=> let mut #acc = #init;)),
+                }
                 let (acc2, f) = (acc.clone(), f.clone());
                 (
                     Box::new(move |this, item| {
@@ -653,8 +670,14 @@ impl Lower<'_> {
         }
         let mut names = Vec::new();
         let mut vals = Vec::new();
-        for arg in args {
-            vals.push(self.expr(arg)?);
+        for (arg, param) in args.iter().zip(&closure.expr.inputs) {
+            let first_new = self.func.values.len();
+            let val = self.expr(arg)?;
+            // `f(1.5)` of `|u: f64|`: the argument has the parameter's type.
+            if let (Pat::Type(t), Val::One(v)) = (strip(param), &val) {
+                self.annotate(*v, &t.ty, first_new);
+            }
+            vals.push(val);
             names.push(self.hidden("arg", span));
         }
         let outer = std::mem::replace(&mut self.scopes, closure.scopes.clone());
@@ -677,6 +700,26 @@ impl Lower<'_> {
             ));
         }
         result
+    }
+
+    /// The accumulator type a `fold` function shows: the float type of a path (`f64::max`,
+    /// `T::max`) or the type of a closure's first parameter.
+    fn fold_type(&self, f: &Expr) -> Option<syn::Type> {
+        match f {
+            Expr::Paren(p) => self.fold_type(&p.expr),
+            Expr::Reference(r) => self.fold_type(&r.expr),
+            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 2 => {
+                let prefix = &p.path.segments[0].ident;
+                self.sig
+                    .is_float_name(prefix)
+                    .then(|| parse_quote_spanned!(prefix.span()=> #prefix))
+            }
+            Expr::Closure(c) => match c.inputs.first() {
+                Some(Pat::Type(t)) => Some((*t.ty).clone()),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// The type `e` is expected to have, where the code says.
@@ -723,12 +766,22 @@ fn is_range(e: &Expr) -> bool {
     }
 }
 
-/// A closure parameter or loop pattern as a `let` binds it: without `&` (references are the
-/// values to the lowering) and without types (the value brings its own).
+/// A closure parameter or loop pattern as a `let` binds it: without `&`, in patterns and
+/// types (references are the values to the lowering); a type stays, as a literal argument
+/// needs it (`f(1.5)` of `|u: f64|`).
 fn strip(pat: &Pat) -> Pat {
     match pat {
         Pat::Reference(r) => strip(&r.pat),
-        Pat::Type(t) => strip(&t.pat),
+        Pat::Type(t) => {
+            let mut ty = &*t.ty;
+            while let syn::Type::Reference(r) = ty {
+                ty = &r.elem;
+            }
+            let mut t = t.clone();
+            *t.pat = strip(&t.pat);
+            *t.ty = ty.clone();
+            Pat::Type(t)
+        }
         Pat::Paren(p) => strip(&p.pat),
         Pat::Tuple(t) => {
             let mut t = t.clone();

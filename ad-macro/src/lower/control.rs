@@ -192,14 +192,12 @@ impl Lower<'_> {
                 "`return;` without a value: return the function's float result",
             ));
         };
-        let ret_ty = self.output_ty.clone();
-        if let Some(ty) = &ret_ty {
-            self.expected.push((super::expr_key(value), ty.clone()));
+        let expected = self.expected.len();
+        if let Some(ty) = self.output_ty.clone() {
+            self.expect(value, &ty);
         }
         let value = self.expr(value);
-        if ret_ty.is_some() {
-            self.expected.pop();
-        }
+        self.expected.truncate(expected);
         let value = value?;
         if !self.returns {
             // `function_body` declares the flags for every `return` but a last one.

@@ -107,7 +107,8 @@ impl Lower<'_> {
                     let before = i.checked_sub(1);
                     let is_name = punct(before, '.')
                         || (punct(before, ':') && punct(i.checked_sub(2), ':'))
-                        || punct(Some(i + 1), '!')
+                        // `name!(..)`, not `k != 0`.
+                        || matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!' && p.spacing() == Spacing::Alone)
                         || (punct(Some(i + 1), ':') && punct(Some(i + 2), ':'))
                         || matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=' && p.spacing() == Spacing::Alone);
                     match self.variable(ident, uses)? {

@@ -136,8 +136,10 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         },
     };
     // The function's value has its return type (an iterator's `sum` needs one).
-    if let (Some(ty), Some(Stmt::Expr(tail, None))) = (&lower.output_ty, item.block.stmts.last()) {
-        lower.expected.push((expr_key(tail), ty.clone()));
+    if let (Some(ty), Some(Stmt::Expr(tail, None))) =
+        (lower.output_ty.clone(), item.block.stmts.last())
+    {
+        lower.expect(tail, &ty);
     }
     lower.params();
     attrs::check(&item.block, lower.errors);
@@ -437,13 +439,10 @@ impl Lower<'_> {
             );
             return Ok(Val::Unit);
         }
-        let typed = match (&local.pat, &local.init) {
-            (Pat::Type(t), Some(init)) => {
-                self.expected.push((expr_key(&init.expr), (*t.ty).clone()));
-                true
-            }
-            _ => false,
-        };
+        let expected = self.expected.len();
+        if let (Pat::Type(t), Some(init)) = (&local.pat, &local.init) {
+            self.expect(&init.expr, &t.ty);
+        }
         let first_new = self.func.values.len();
         let val = match &local.init {
             // `let b = a;` of a container binds a copy (a borrow `&a` binds `a`).
@@ -456,9 +455,7 @@ impl Lower<'_> {
                 .map(Some),
             None => Ok(None),
         };
-        if typed {
-            self.expected.pop();
-        }
+        self.expected.truncate(expected);
         if let Ok(Some(Val::Never)) = val {
             return Ok(Val::Never);
         }
@@ -475,6 +472,7 @@ impl Lower<'_> {
     /// element only read is loaded: the same value, as nothing can write it meanwhile.)
     fn aliases_element(&self, pat: &Pat, e: &Expr) -> bool {
         match (pat, e) {
+            (Pat::Type(t), e) => self.aliases_element(&t.pat, e),
             (Pat::Tuple(p), Expr::Tuple(t)) if p.elems.len() == t.elems.len() => {
                 let leaves = p.elems.iter().zip(&t.elems);
                 let mut any = false;
@@ -515,6 +513,7 @@ impl Lower<'_> {
     /// Binds the names of `pat` as [`Self::aliases_element`] accepted.
     fn bind_alias(&mut self, pat: &Pat, e: &Expr) {
         match (pat, e) {
+            (Pat::Type(t), e) => self.bind_alias(&t.pat, e),
             (Pat::Tuple(p), Expr::Tuple(t)) => {
                 for (pat, e) in p.elems.iter().zip(&t.elems) {
                     self.bind_alias(pat, e);
@@ -523,6 +522,40 @@ impl Lower<'_> {
             (Pat::Ident(p), e) => {
                 if let Some(binding) = self.alias_source(e).cloned() {
                     self.declare(p.ident.to_string(), binding);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Records that `e` has type `ty`, and so do the values it may take: the tails of its
+    /// blocks and of the arms of its `if` and `match`.
+    fn expect(&mut self, e: &Expr, ty: &syn::Type) {
+        self.expected.push((expr_key(e), ty.clone()));
+        fn tail(b: &syn::Block) -> Option<&Expr> {
+            match b.stmts.last() {
+                Some(Stmt::Expr(e, None)) => Some(e),
+                _ => None,
+            }
+        }
+        match e {
+            Expr::Paren(p) => self.expect(&p.expr, ty),
+            Expr::Block(b) => {
+                if let Some(e) = tail(&b.block) {
+                    self.expect(e, ty);
+                }
+            }
+            Expr::If(i) => {
+                if let Some(e) = tail(&i.then_branch) {
+                    self.expect(e, ty);
+                }
+                if let Some((_, els)) = &i.else_branch {
+                    self.expect(els, ty);
+                }
+            }
+            Expr::Match(m) => {
+                for arm in &m.arms {
+                    self.expect(&arm.body, ty);
                 }
             }
             _ => {}
