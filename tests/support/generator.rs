@@ -2043,7 +2043,7 @@ impl Generator {
 /// floats, arrays of such floats, integers in `0..4`. Slices and arrays are in parameter
 /// order.
 /// How many kinds of [`Stmt::Idiom`] there are.
-const IDIOMS: usize = 8;
+const IDIOMS: usize = 10;
 
 /// The statements of idiom `kind` on the float variable `a`, their names numbered `n`.
 fn idiom(kind: usize, a: &str, n: usize) -> String {
@@ -2084,6 +2084,27 @@ fn idiom(kind: usize, a: &str, n: usize) -> String {
             "let mut q{n} = ({a} * 0.3).cos();\n\
              std::mem::swap(&mut {a}, &mut q{n});\n\
              {a} = {a} * q{n} + 0.125;"
+        ),
+        // `if let` / `let else` on an inactive `Option`, a tuple-struct pattern, `while let`.
+        8 => format!(
+            "#[derive(Clone, Copy)]\n\
+             struct Step{n}(f64, usize);\n\
+             let pick{n} = [0.5f64, 1.5].get(({a} > 0.0) as usize + 1).copied();\n\
+             if let Some(w) = pick{n} {{ {a} = {a} * w; }} else {{ {a} = ({a} * 0.5).sin(); }}\n\
+             let Step{n}(by, times) = Step{n}(0.25, 2);\n\
+             let mut left{n} = vec![times; times];\n\
+             while let Some(t) = left{n}.pop() {{ {a} = ({a} + by * t as f64).tanh(); }}\n\
+             let Some(first{n}) = [by].first().copied() else {{ return {a}; }};\n\
+             {a} = {a} * first{n} + 0.5;"
+        ),
+        // A labelled block whose value leaves early.
+        9 => format!(
+            "let b{n} = 'blk{n}: {{\n    \
+                 if {a} > 0.5 {{ break 'blk{n} {a} * 0.5; }}\n    \
+                 for k in 0..3 {{ if {a} < -0.5 * k as f64 {{ break 'blk{n} ({a} * k as f64).sin(); }} }}\n    \
+                 {a} + 1.0\n\
+             }};\n\
+             {a} = b{n} * {a};"
         ),
         // A side-effect macro reading the active value.
         _ => format!("assert!({a}.is_finite() || !{a}.is_finite(), \"{a} = {{}}\", {a});"),

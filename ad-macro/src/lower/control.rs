@@ -92,6 +92,16 @@ impl Lower<'_> {
     /// `if`, `match`, loops, `break`, `continue` and `return`.
     pub(super) fn control(&mut self, e: &Expr) -> R<Val> {
         let span = super::op_span(e);
+        let rewritten = match e {
+            Expr::If(i) => super::sugar::if_let(i),
+            Expr::While(w) => super::sugar::while_let(w),
+            _ => None,
+        };
+        match rewritten {
+            Some(Ok(rewritten)) => return self.expr(&rewritten),
+            Some(Err(error)) => return Err(self.errors.push(error)),
+            None => {}
+        }
         match e {
             Expr::If(i) => {
                 let cond = self.value(&i.cond)?;
@@ -1233,6 +1243,13 @@ impl<'ast> Visit<'ast> for Scan {
     }
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
         self.enter(e.label.as_ref(), |s| s.visit_block(&e.body));
+    }
+    // A labelled block is the target of its `break 'label` (it is lowered as a `loop`).
+    fn visit_expr_block(&mut self, e: &'ast syn::ExprBlock) {
+        match &e.label {
+            Some(label) => self.enter(Some(label), |s| s.visit_block(&e.block)),
+            None => visit::visit_expr_block(self, e),
+        }
     }
     fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
         assigned_names(&e.left, &mut self.assigned);

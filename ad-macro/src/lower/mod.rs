@@ -21,6 +21,7 @@ mod effect;
 mod exits;
 mod iteration;
 mod places;
+mod sugar;
 
 use std::collections::{HashMap, HashSet};
 
@@ -413,10 +414,9 @@ impl Lower<'_> {
 
     /// `let pat = init;` (or `let pat;`): the value bound to the pattern's names.
     fn local_stmt(&mut self, local: &syn::Local) -> R<Val> {
-        if let Some(init) = &local.init
-            && let Some((else_token, _)) = &init.diverge
-        {
-            return Err(self.error(else_token, "`let ... else` is not supported: it is a branch; bind the value with a plain `let`"));
+        // `let P = e else { .. };` and `let S { a, b } = e;`: a `match`.
+        if let Some(rewritten) = sugar::let_match(local) {
+            return self.stmt(&rewritten);
         }
         if let Some(init) = &local.init
             && self.aliases_element(&local.pat, &init.expr)
@@ -764,12 +764,10 @@ impl Lower<'_> {
             }
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
-            Expr::Block(b) => {
-                if let Some(label) = &b.label {
-                    return Err(self.error(label, "labelled blocks are not supported: use a labelled `loop` with `break 'label value`"));
-                }
-                self.block(&b.block)
-            }
+            Expr::Block(b) => match sugar::labelled_block(b) {
+                Some(rewritten) => self.expr(&rewritten),
+                None => self.block(&b.block),
+            },
             Expr::If(_)
             | Expr::Match(_)
             | Expr::ForLoop(_)
@@ -1350,12 +1348,12 @@ impl Lower<'_> {
                 "async code is not supported: differentiate the synchronous computation"
             }
             Expr::Try(_) => {
-                "the `?` operator is not supported: it is an early return; handle the error before calling, or use `.unwrap()` on inactive values"
+                "the `?` operator is not supported: a #[reverse] function returns floats, so there is no `Option` or `Result` to return; handle the case with `let Some(v) = e else { return .. };`, `match`, or `.unwrap()`"
             }
             Expr::Range(_) => "ranges are supported only as the bounds of a `for` loop",
             Expr::Struct(_) => "struct literals are not supported: compute with scalar variables",
             Expr::Let(_) => {
-                "`if let` and `while let` are not supported: destructure with a plain `let`, and branch with `if` or `match` on a scalar"
+                "`let` is supported as the whole condition of `if let` and `while let`: nest a further test inside"
             }
             Expr::TryBlock(_) | Expr::Yield(_) | Expr::Const(_) | Expr::RawAddr(_) => {
                 "this expression is not supported by #[reverse]"

@@ -1,0 +1,172 @@
+//! `if let`, `while let`, `let else`, struct and tuple-struct patterns of inactive values, and
+//! labelled blocks, written as Rust users write them. Each gradient against its closed form
+//! and central differences, each value bitwise against the original function.
+
+mod common;
+
+use ad_runtime::{check, reverse};
+use common::{FD_TOL, assert_close, check1};
+
+/// How a sample is weighted, chosen at run time.
+#[derive(Clone, Copy)]
+pub enum Weight {
+    Fixed(f64),
+    Ramp { from: f64, slope: f64 },
+    Skip,
+}
+
+/// A configuration passed by value and destructured.
+#[derive(Clone, Copy)]
+pub struct Settings {
+    pub scale: f64,
+    pub power: i32,
+}
+
+/// A newtype index.
+#[derive(Clone, Copy)]
+pub struct Index(pub usize);
+
+/// `if let` on an optional weight, `else` when there is none.
+#[reverse(wrt(x))]
+fn weighted(x: f64, w: Option<f64>) -> f64 {
+    if let Some(w) = w {
+        w * x.sin()
+    } else {
+        x.cos()
+    }
+}
+
+/// `let else` leaving early, then the bound value.
+#[reverse(wrt(x))]
+fn first_or_square(x: f64, ks: &[usize]) -> f64 {
+    let Some(&k) = ks.first() else {
+        return x * x;
+    };
+    x.powi(k as i32)
+}
+
+/// `while let` over a stack of indices, popping until empty.
+#[reverse(wrt(x))]
+fn pop_all(x: &[f64], order: &[usize]) -> f64 {
+    let mut stack = order.to_vec();
+    let mut s = 0.0;
+    while let Some(i) = stack.pop() {
+        s = s * 0.5 + x[i].sin();
+    }
+    s
+}
+
+/// A `match` with payloads of an enum passed by value, and a struct destructured by `let`.
+#[reverse(wrt(x))]
+fn configured(x: f64, weight: Weight, settings: Settings, at: Index) -> f64 {
+    let Settings { scale, power } = settings;
+    let Index(i) = at;
+    let w = match weight {
+        Weight::Fixed(w) => w,
+        Weight::Ramp { from, slope } => from + slope * i as f64,
+        Weight::Skip => 0.0,
+    };
+    scale * w * x.powi(power)
+}
+
+/// A labelled block searching for a threshold and leaving with a value.
+#[reverse(wrt(x))]
+fn search(x: f64, limits: &[f64]) -> f64 {
+    let found = 'search: {
+        for (k, &limit) in limits.iter().enumerate() {
+            if x < limit {
+                break 'search x * (k + 1) as f64;
+            }
+        }
+        x.exp()
+    };
+    found * x
+}
+
+#[test]
+fn if_let_and_let_else() {
+    for w in [Some(2.5), None] {
+        check1(
+            "weighted",
+            |x| weighted(x, w),
+            |x| weighted_grad(x, w),
+            |x| match w {
+                Some(w) => w * x.cos(),
+                None => -x.sin(),
+            },
+            &[0.5, -1.25, 0.0],
+        );
+    }
+    for ks in [vec![3usize, 1], vec![]] {
+        check1(
+            "first_or_square",
+            |x| first_or_square(x, &ks),
+            |x| first_or_square_grad(x, &ks),
+            |x| match ks.first() {
+                Some(&k) => k as f64 * x.powi(k as i32 - 1),
+                None => 2.0 * x,
+            },
+            &[0.5, -1.25, 2.0],
+        );
+    }
+}
+
+#[test]
+fn while_let_pops() {
+    let x = [0.5, -1.0, 2.0];
+    let order = [0usize, 2, 1, 2];
+    let (value, dx) = pop_all_grad(&x, &order);
+    assert_eq!(value.to_bits(), pop_all(&x, &order).to_bits());
+    // Popped last to first: 2, 1, 2, 0; each term is halved once per later pop.
+    let mut want = [0.0; 3];
+    for (age, &i) in order.iter().enumerate() {
+        want[i] += 0.5f64.powi(age as i32) * x[i].cos();
+    }
+    for i in 0..3 {
+        assert_close("dpop/dx", dx[i], want[i]);
+    }
+    check::gradient(|p| pop_all(p, &order), &x, &dx).assert_within(FD_TOL);
+    assert_eq!(pop_all_grad(&x, &[]), (0.0, vec![0.0; 3]));
+}
+
+#[test]
+fn payloads_and_struct_patterns() {
+    let settings = Settings {
+        scale: 1.5,
+        power: 3,
+    };
+    for (weight, w) in [
+        (Weight::Fixed(2.0), 2.0),
+        (
+            Weight::Ramp {
+                from: 0.5,
+                slope: 0.25,
+            },
+            0.5 + 0.25 * 4.0,
+        ),
+        (Weight::Skip, 0.0),
+    ] {
+        check1(
+            "configured",
+            |x| configured(x, weight, settings, Index(4)),
+            |x| configured_grad(x, weight, settings, Index(4)),
+            |x| 1.5 * w * 3.0 * x * x,
+            &[0.5, -1.25, 2.0],
+        );
+    }
+}
+
+#[test]
+fn labelled_blocks() {
+    let limits = [-1.0, 0.5, 3.0];
+    check1(
+        "search",
+        |x| search(x, &limits),
+        |x| search_grad(x, &limits),
+        |x| match limits.iter().position(|&l| x < l) {
+            Some(k) => 2.0 * (k + 1) as f64 * x,
+            None => x.exp() * (1.0 + x),
+        },
+        &[-2.0, 0.25, 1.0, 4.0],
+    );
+}
