@@ -299,10 +299,13 @@ pub enum ChainEnd {
     Best(bool, Expr),
     /// `.for_each(|v| target += e)`: no value.
     ForEach(String, String, Expr),
+    /// `for v in <chain> { body }`.
+    Loop(String, Vec<Stmt>),
 }
 
 impl Chain {
-    fn print(&self) -> String {
+    /// The chain before its consumer, and whether its items are references still.
+    fn iterator(&self) -> (String, bool) {
         let e = |e: &Expr| {
             let mut s = String::new();
             e.print(&mut s);
@@ -360,6 +363,23 @@ impl Chain {
                 ChainStage::StepBy(k) => out.push_str(&format!(".step_by({k})")),
             }
         }
+        (out, by_ref)
+    }
+
+    fn print(&self) -> String {
+        let e = |e: &Expr| {
+            let mut s = String::new();
+            e.print(&mut s);
+            s
+        };
+        let param = |v: &str, by_ref: bool| {
+            if by_ref {
+                format!("&{v}")
+            } else {
+                v.to_string()
+            }
+        };
+        let (out, by_ref) = self.iterator();
         let name = &self.name;
         match &self.end {
             ChainEnd::Sum => format!("let {name} = {out}.sum::<f64>();"),
@@ -410,6 +430,8 @@ impl Chain {
                 param(v, by_ref),
                 e(value)
             ),
+            // Printed by `print_stmt`, which has the body's indentation.
+            ChainEnd::Loop(..) => String::new(),
         }
     }
 }
@@ -981,9 +1003,18 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
-        Stmt::Chain(chain) => {
-            let _ = writeln!(out, "{pad}{}", chain.print());
-        }
+        Stmt::Chain(chain) => match &chain.end {
+            ChainEnd::Loop(v, body) => {
+                let (iterator, by_ref) = chain.iterator();
+                let v = if by_ref { format!("&{v}") } else { v.clone() };
+                let _ = writeln!(out, "{pad}for {v} in {iterator} {{");
+                block(body, out);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            _ => {
+                let _ = writeln!(out, "{pad}{}", chain.print());
+            }
+        },
         Stmt::Closure {
             closure,
             param,
@@ -1290,7 +1321,7 @@ impl Generator {
         loop {
             match self.rng.below(25) {
                 23 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
-                    return self.chain(scope);
+                    return self.chain(scope, nested.then_some(depth));
                 }
                 24 => {
                     let (closure, param, name) =
@@ -1707,15 +1738,23 @@ impl Generator {
 
     /// `let name = <an iterator chain over a container>;`, or a `for_each` into a mutable
     /// float.
-    fn chain(&mut self, scope: &mut Scope) -> Stmt {
+    fn chain(&mut self, scope: &mut Scope, depth: Option<usize>) -> Stmt {
         let containers = self.iterable(scope);
         let array = self.rng.pick(&containers).clone();
-        let kind = self.rng.below(9);
+        let kind = match depth {
+            Some(_) => self.rng.below(10),
+            None => self.rng.below(9),
+        };
         // `for_each` assigns its target: no other closure of the chain may read it.
         let target =
             (kind == 6 && !scope.mutable.is_empty()).then(|| self.rng.pick(&scope.mutable).clone());
         let mut reads = scope.clone();
         reads.floats.retain(|f| Some(f) != target.as_ref());
+        // A `for` body may assign what the stages' closures would borrow for the whole loop.
+        if kind == 9 {
+            reads.floats.retain(|f| !scope.mutable.contains(f));
+            reads.arrays.clear();
+        }
         let scope_before = scope;
         let scope = &reads;
         // An item's expression reads it and what the scope has.
@@ -1788,7 +1827,17 @@ impl Generator {
             3 => ChainEnd::Count,
             4 => {
                 let (a, b) = (self.fresh("x"), self.fresh("y"));
-                let value = item_expr(self, &[&a, &b]);
+                // The accumulator only in arithmetic with the item: a method called on it
+                // alone needs a type the generated code cannot give (docs/supported.md).
+                let value = Expr::Bin(
+                    '+',
+                    Box::new(Expr::Bin(
+                        '*',
+                        Box::new(Expr::Var(a.clone())),
+                        Box::new(Expr::Lit(0.5)),
+                    )),
+                    Box::new(item_expr(self, &[&b])),
+                );
                 ChainEnd::Reduce(a, b, value, self.expr(scope, 1))
             }
             5 if self.config.idioms => ChainEnd::Best(self.rng.chance(0.5), self.expr(scope, 1)),
@@ -1797,9 +1846,19 @@ impl Generator {
                 let value = Expr::Unary("tanh", Box::new(item_expr(self, &[&v])));
                 ChainEnd::ForEach(target.unwrap_or_default(), v, value)
             }
+            9 => {
+                let v = self.fresh("v");
+                let mut inner = scope_before.clone();
+                inner.floats.push(v.clone());
+                inner.frozen.push(array.clone());
+                inner.frozen.extend(zip.as_ref().map(|z| z.0.clone()));
+                inner.loops += 1;
+                let body = self.block(&mut inner, depth.unwrap_or_default() + 1, true);
+                ChainEnd::Loop(v, body)
+            }
             _ => ChainEnd::Sum,
         };
-        if !matches!(end, ChainEnd::ForEach(..)) {
+        if !matches!(end, ChainEnd::ForEach(..) | ChainEnd::Loop(..)) {
             scope_before.floats.push(name.clone());
         }
         Stmt::Chain(Box::new(Chain {

@@ -80,6 +80,12 @@ impl<'a> Body<'a> {
         for op in &block.ops {
             match &op.kind {
                 OpKind::Placeholder => self.untyped.extend(op.results.iter().copied()),
+                // `0.5` is a `{float}` until its uses say which.
+                OpKind::Lit(crate::ir::Literal::Token(lit))
+                    if op.ty.is_none() && is_unsuffixed_float(lit) =>
+                {
+                    self.untyped.extend(op.results.iter().copied());
+                }
                 // A carried value is untyped through the body if its initial value is.
                 OpKind::For { .. } | OpKind::Loop { .. } => {
                     let Some(parts) = op.kind.as_loop() else {
@@ -111,7 +117,11 @@ impl<'a> Body<'a> {
                         self.find_untyped(inner);
                     }
                     let operands = kind.operands();
-                    if !operands.is_empty() && operands.iter().all(|v| self.untyped.contains(v)) {
+                    // (A `let` with a type annotation types its value.)
+                    if op.ty.is_none()
+                        && !operands.is_empty()
+                        && operands.iter().all(|v| self.untyped.contains(v))
+                    {
                         self.untyped.extend(op.results.iter().copied());
                     }
                 }
@@ -737,6 +747,14 @@ impl<'a> Body<'a> {
             (Syntax::Infix('+'), [a, b]) if self.untyped.contains(&op.kind.operands()[0]) => {
                 quote_spanned!(span=> #krate::__private::add(#a, #b))
             }
+            // An operand rustc has not typed yet takes the other's type.
+            (Syntax::Infix(c), [a, b])
+                if self.untyped.contains(&op.kind.operands()[0])
+                    && !self.untyped.contains(&op.kind.operands()[1]) =>
+            {
+                let op = Punct::new(c, Spacing::Alone);
+                quote_spanned!(span=> #krate::__private::like(#a, &#b) #op #b)
+            }
             (Syntax::Infix(c), [a, b]) => {
                 let op = Punct::new(c, Spacing::Alone);
                 quote_spanned!(span=> #a #op #b)
@@ -1214,4 +1232,14 @@ fn one_or_tuple(parts: &[TokenStream]) -> TokenStream {
         [one] => one.clone(),
         many => quote!((#(#many),*)),
     }
+}
+
+/// A float literal without a type suffix (`0.5`, `1e-3`, not `0.5f64` or `2`).
+fn is_unsuffixed_float(lit: &proc_macro2::Literal) -> bool {
+    let text = lit.to_string();
+    let float = !text.starts_with("0x")
+        && !text.starts_with("0b")
+        && !text.starts_with("0o")
+        && (text.contains('.') || text.contains('e') || text.contains('E'));
+    float && !text.ends_with("f32") && !text.ends_with("f64")
 }
