@@ -30,7 +30,7 @@ enum Item {
 /// A loop over containers: its range, the names its pattern binds, the containers it writes.
 type Iteration = (Range, Vec<(String, Source)>, Vec<String>);
 
-const SUGGESTION: &str = "write an index loop, as `for i in 0..x.len()`";
+const SUGGESTION: &str = "iterate a container variable (`x.iter()`, `&x`, `x.iter_mut()`) or a range, or write an index loop, `for i in 0..x.len()`";
 
 impl Lower<'_> {
     /// The range, the pattern's bindings and the written containers of a loop over
