@@ -511,6 +511,31 @@ fn nested_closures(x: &[f64], w: f64) -> f64 {
     x.iter().copied().map(&weighted).sum::<f64>() + square(w)
 }
 
+/// Typed closure parameters, a closure called where it is written, and a comparator calling
+/// a method on both arguments (found by a user trial: each failed to compile).
+#[allow(clippy::redundant_closure_call, reason = "the form under test")]
+#[reverse]
+fn closure_forms(x: &[f64], a: f64) -> f64 {
+    let scaled = |p: f64, q: f64| p * q;
+    let shift = |p: &f64, q| p - q;
+    let largest = x
+        .iter()
+        .copied()
+        .max_by(|u, v| u.abs().partial_cmp(&v.abs()).unwrap())
+        .unwrap();
+    scaled(a, largest) + shift(&a, 1.0) + (|v: f64| v * v)(a)
+}
+
+/// An untyped `sum` as the value of an `if let` arm: the function's type reaches it.
+#[reverse(wrt(x))]
+fn head_sum(x: &[f64], k: Option<usize>) -> f64 {
+    if let Some(k) = k {
+        x.iter().take(k).sum()
+    } else {
+        x.iter().sum()
+    }
+}
+
 /// A generic float with `Sum` bound.
 #[reverse]
 fn generic_norm<T: Float + Sum>(x: &[T]) -> T {
@@ -560,6 +585,26 @@ fn closures() {
             assert_close("dx", dx[i], 2.0 * w * x[i]);
         }
         assert_close("dw", dw, x.iter().map(|v| v * v).sum::<f64>() + 2.0 * w);
+    }
+    for (x, a) in [(vec![1.0, -3.0, 2.0], 0.5), (vec![-0.25, 0.125], -1.5)] {
+        let (value, (dx, da)) = closure_forms_grad(&x, a);
+        assert_eq!(value.to_bits(), closure_forms(&x, a).to_bits());
+        let at = (0..x.len())
+            .max_by(|&i, &j| x[i].abs().partial_cmp(&x[j].abs()).unwrap())
+            .unwrap();
+        assert_close("da", da, x[at] + 1.0 + 2.0 * a);
+        for i in 0..x.len() {
+            assert_close("dx", dx[i], if i == at { a } else { 0.0 });
+        }
+    }
+    for k in [Some(2), None] {
+        let x = [0.5, -1.0, 2.0];
+        let (value, dx) = head_sum_grad(&x, k);
+        assert_eq!(value.to_bits(), head_sum(&x, k).to_bits());
+        let n = k.unwrap_or(3);
+        for i in 0..3 {
+            assert_close("dx", dx[i], if i < n { 1.0 } else { 0.0 });
+        }
     }
     let x = [3.0f64, 4.0];
     let (value, dx) = generic_norm_grad(&x[..]);

@@ -256,6 +256,12 @@ fn forward_op(
 /// error the user sees, which says what to write instead.
 fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
     match kind {
+        // A chain the lowering did not rewrite: it ends in a way it does not model.
+        OpKind::Method { method, .. }
+            if matches!(method.to_string().as_str(), "iter" | "iter_mut" | "into_iter") =>
+        {
+            Some("this iterator over a container that depends on an active parameter is not one #[reverse] models: write the chain in one expression, ending in `sum`, `product`, `fold`, `for_each`, `count`, `all`, `any`, `collect`, or `max_by`/`min_by`/`reduce` followed by `unwrap`, `expect` or `unwrap_or`; or write a `for` loop".to_string())
+        }
         OpKind::Method { method, .. } => Some(format!(
             "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
         )),

@@ -79,7 +79,9 @@ impl<'a> Body<'a> {
     fn find_untyped(&mut self, block: &Block) {
         for op in &block.ops {
             match &op.kind {
-                OpKind::Placeholder => self.untyped.extend(op.results.iter().copied()),
+                OpKind::Placeholder if op.ty.is_none() => {
+                    self.untyped.extend(op.results.iter().copied());
+                }
                 // `0.5` is a `{float}` until its uses say which.
                 OpKind::Lit(crate::ir::Literal::Token(lit))
                     if op.ty.is_none() && is_unsuffixed_float(lit) =>

@@ -73,8 +73,19 @@ enum Missing<'e> {
     Default(&'e Expr),
 }
 
-/// A consumer's statements for one item, given the item.
-type End<'a> = Box<dyn Fn(&mut Lower<'a>, Expr) -> R<Vec<syn::Stmt>>>;
+/// What a chain's rewrite collects around its loop.
+struct Parts {
+    /// Statements before the loop: the consumer's state, the counters of the stages.
+    before: Vec<syn::Stmt>,
+    /// Checks opening each iteration (`take`'s).
+    top: Vec<syn::Stmt>,
+    /// The consumer's accumulator, and whether it has an item yet (`max_by`).
+    acc: syn::Ident,
+    some: syn::Ident,
+    /// The items' type, when the base gives it (a container parameter's element).
+    item_ty: Option<syn::Type>,
+    span: Span,
+}
 
 /// How the base loop's items look: the pattern binding them and the item as an expression.
 struct Base {
@@ -285,7 +296,7 @@ impl Lower<'_> {
                 ("copied" | "cloned", []) => continue,
                 (name, _) => {
                     let message = match name {
-                        "rev" => "`rev` is supported on the containers or the range and after `map` (`x.iter().rev().filter(..)`), not after `filter`, `enumerate`, `skip`, `take` or `step_by`: reverse first".to_string(),
+                        "rev" => "`rev` is supported on the containers or the range (after their `zip`, `enumerate` and `step_by` too) and after `map`, not after `filter`, `skip` or `take`: reverse first (`x.iter().rev().skip(1)`)".to_string(),
                         "zip" => "`zip` is supported on containers before any other adaptor: zip first, then `map`/`filter`/`skip` (`x.iter().zip(y).skip(1)`)".to_string(),
                         _ => format!("the iterator adaptor `{name}` is not supported: supported are `map`, `filter`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`; write the loop with `for`"),
                     };
@@ -309,266 +320,204 @@ impl Lower<'_> {
         span: Span,
     ) -> R<Expr> {
         let Base { pat, item } = self.base_item(base, span);
-        let mut before: Vec<syn::Stmt> = Vec::new();
-        let mut top: Vec<syn::Stmt> = Vec::new();
-        // The consumer's state, and its statements for one item.
-        let acc = self.hidden("acc", span);
-        let some = self.hidden("some", span);
+        let mut parts = Parts {
+            before: Vec::new(),
+            top: Vec::new(),
+            acc: self.hidden("acc", span),
+            some: self.hidden("some", span),
+            item_ty: self.base_type(base, stages),
+            span,
+        };
+        if let Consumer::Best(_, f, _) = &consumer
+            && yields_pairs(base, stages)
+        {
+            return Err(self.error(
+                f,
+                "`max_by`, `min_by` and `reduce` over pairs (of `zip` or `enumerate`) are not supported yet: keep one value with `map` first (`.map(|(a, b)| a * b)`), or write a `for` loop that tracks the best pair",
+            ));
+        }
+        self.start(&consumer, &mut parts);
+        let body = self.stages(stages, item, &consumer, &mut parts)?;
+        let Parts { before, top, .. } = &parts;
         let label = match &consumer {
-            Consumer::Body(_, _, label) => label.cloned(),
+            Consumer::Body(_, _, label) => label.map(|l| quote_spanned!(span=> #l)),
             _ => None,
         };
-        let (end, after): (End<'_>, Option<Expr>) = match consumer {
-            Consumer::Fold0(sum, ty) => {
-                let (method, op): (syn::Ident, syn::BinOp) = if sum {
-                    (
-                        parse_quote_spanned!(span=> sum),
-                        parse_quote_spanned!(span=> +),
-                    )
-                } else {
-                    (
-                        parse_quote_spanned!(span=> product),
-                        parse_quote_spanned!(span=> *),
-                    )
-                };
-                // Rust's own neutral element: `-0.0` for a float sum, `1.0` for a product.
-                let init: Expr = match primitive_float(&ty) {
-                    Some(f) => {
-                        let one = if sum { 0.0 } else { 1.0 };
-                        let mut lit = match f == "f32" {
-                            true => proc_macro2::Literal::f32_suffixed(one as f32),
-                            false => proc_macro2::Literal::f64_suffixed(one),
-                        };
-                        lit.set_span(span);
-                        match sum {
-                            true => parse_quote_spanned!(span=> -#lit),
-                            false => parse_quote_spanned!(span=> #lit),
-                        }
-                    }
-                    None => {
-                        parse_quote_spanned!(span=> ::core::iter::empty::<#ty>().#method::<#ty>())
-                    }
-                };
-                before.push(parse_quote_spanned!(span=> let mut #acc = #init;));
-                let acc2 = acc.clone();
-                (
-                    Box::new(move |_, item| {
-                        Ok(vec![parse_quote_spanned!(span=> #acc2 = #acc2 #op #item;)])
-                    }),
-                    Some(parse_quote_spanned!(span=> #acc)),
-                )
-            }
-            Consumer::Fold(init, f) => {
-                // The accumulator's type where the code says it (`f64::max`, `|acc: f64, v|`):
-                // an initial literal alone would leave it to rustc to guess.
-                match self.fold_type(f) {
-                    Some(ty) => {
-                        before.push(parse_quote_spanned!(span=> let mut #acc: #ty = #init;))
-                    }
-                    None => before.push(parse_quote_spanned!(span=> let mut #acc = #init;)),
-                }
-                let (acc2, f) = (acc.clone(), f.clone());
-                (
-                    Box::new(move |this, item| {
-                        let call =
-                            this.inline(&f, vec![parse_quote_spanned!(span=> #acc2), item])?;
-                        Ok(vec![parse_quote_spanned!(span=> #acc2 = #call;)])
-                    }),
-                    Some(parse_quote_spanned!(span=> #acc)),
-                )
-            }
-            Consumer::ForEach(f) => {
-                let f = f.clone();
-                (
-                    Box::new(move |this, item| {
-                        let call = this.inline(&f, vec![item])?;
-                        Ok(vec![parse_quote_spanned!(span=> #call;)])
-                    }),
-                    None,
-                )
-            }
-            Consumer::Count => {
-                before.push(parse_quote_spanned!(span=> let mut #acc = 0usize;));
-                let acc2 = acc.clone();
-                (
-                    Box::new(move |_, _| Ok(vec![parse_quote_spanned!(span=> #acc2 += 1;)])),
-                    Some(parse_quote_spanned!(span=> #acc)),
-                )
-            }
-            Consumer::Test(all, p) => {
-                before.push(parse_quote_spanned!(span=> let mut #acc = #all;));
-                let (acc2, p) = (acc.clone(), p.clone());
-                (
-                    Box::new(move |this, item| {
-                        let test = this.inline(&p, vec![item])?;
-                        let decided = !all;
-                        Ok(vec![if all {
-                            parse_quote_spanned!(span=> if !(#test) { #acc2 = #decided; break; })
-                        } else {
-                            parse_quote_spanned!(span=> if (#test) { #acc2 = #decided; break; })
-                        }])
-                    }),
-                    Some(parse_quote_spanned!(span=> #acc)),
-                )
-            }
-            Consumer::Best(best, f, missing) => {
-                before.push(parse_quote_spanned!(span=> let mut #acc;));
-                before.push(parse_quote_spanned!(span=> let mut #some = false;));
-                let (acc2, some2, f) = (acc.clone(), some.clone(), f.clone());
-                let end = move |this: &mut Self, item: Expr| -> R<Vec<syn::Stmt>> {
-                    let acc_expr: Expr = parse_quote_spanned!(span=> #acc2);
-                    let call = this.inline(&f, vec![acc_expr, item.clone()])?;
-                    let greater = quote_spanned!(span=> ::core::cmp::Ordering::Greater);
-                    let next: syn::Stmt = match best {
-                        // Rust keeps the last of equal maxima, the first of equal minima.
-                        Best::Max => parse_quote_spanned!(span=>
-                            if !#some2 { #acc2 = #item; #some2 = true; } else if (#call) != #greater { #acc2 = #item; }
-                        ),
-                        Best::Min => parse_quote_spanned!(span=>
-                            if !#some2 { #acc2 = #item; #some2 = true; } else if (#call) == #greater { #acc2 = #item; }
-                        ),
-                        Best::Reduce => parse_quote_spanned!(span=>
-                            if !#some2 { #acc2 = #item; #some2 = true; } else { #acc2 = #call; }
-                        ),
-                    };
-                    Ok(vec![next])
-                };
-                let after: Expr = match missing {
-                    Missing::Panic(msg) => parse_quote_spanned!(span=> {
-                        assert!(#some, "{}", #msg);
-                        #acc
-                    }),
-                    Missing::Default(v) => {
-                        parse_quote_spanned!(span=> if #some { #acc } else { #v })
-                    }
-                };
-                (Box::new(end), Some(after))
-            }
-            Consumer::Collect => {
-                before.push(parse_quote_spanned!(span=> let mut #acc = Vec::new();));
-                let acc2 = acc.clone();
-                (
-                    Box::new(move |_, item| {
-                        Ok(vec![parse_quote_spanned!(span=> #acc2.push(#item);)])
-                    }),
-                    Some(parse_quote_spanned!(span=> #acc)),
-                )
-            }
-            Consumer::Body(user_pat, body, _) => {
-                let user_pat = strip(user_pat);
-                let body = body.clone();
-                (
-                    Box::new(move |_, item| {
-                        Ok(vec![
-                            parse_quote_spanned!(span=> let #user_pat = #item;),
-                            syn::Stmt::Expr(
-                                Expr::Block(syn::ExprBlock {
-                                    attrs: Vec::new(),
-                                    label: None,
-                                    block: body.clone(),
-                                }),
-                                None,
-                            ),
-                        ])
-                    }),
-                    None,
-                )
-            }
-        };
-        let inner = self.stages(stages, item, &mut before, &mut top, &*end, span)?;
-        top.extend(inner);
-        let label = label.map(|l| quote_spanned!(span=> #l));
-        let looped: syn::Stmt = parse_quote_spanned!(span=> #label for #pat in #base { #(#top)* });
-        Ok(match after {
+        let looped: syn::Stmt =
+            parse_quote_spanned!(span=> #label for #pat in #base { #(#top)* #(#body)* });
+        Ok(match finish(&consumer, &parts) {
             Some(after) => parse_quote_spanned!(span=> { #(#before)* #looped #after }),
             None => parse_quote_spanned!(span=> { #(#before)* #looped }),
         })
     }
 
-    /// The statements applying `stages` to `item`, then `end`. Statements before the loop
-    /// go to `before`, checks at the top of each iteration to `top`.
+    /// The consumer's state before the loop.
+    fn start(&mut self, consumer: &Consumer, parts: &mut Parts) {
+        let Parts {
+            acc, some, span, ..
+        } = parts;
+        let span = *span;
+        let init: syn::Stmt = match consumer {
+            Consumer::Fold0(sum, ty) => {
+                let init = neutral(*sum, ty, span);
+                parse_quote_spanned!(span=> let mut #acc = #init;)
+            }
+            // The accumulator's type where the code says it (`f64::max`, `|acc: f64, v|`):
+            // an initial literal alone would leave it to rustc to guess.
+            Consumer::Fold(init, f) => match self.fold_type(f) {
+                Some(ty) => parse_quote_spanned!(span=> let mut #acc: #ty = #init;),
+                None => parse_quote_spanned!(span=> let mut #acc = #init;),
+            },
+            Consumer::Count => parse_quote_spanned!(span=> let mut #acc = 0usize;),
+            Consumer::Test(all, _) => parse_quote_spanned!(span=> let mut #acc = #all;),
+            Consumer::Best(_, f, _) => {
+                parts
+                    .before
+                    .push(parse_quote_spanned!(span=> let mut #some = false;));
+                // Typed where the code says it: a comparator calling a method on its first
+                // argument (`a.abs()`) needs the type where it is written.
+                match self.item_type(f, parts.item_ty.as_ref()) {
+                    Some(ty) => parse_quote_spanned!(span=> let mut #acc: #ty;),
+                    None => parse_quote_spanned!(span=> let mut #acc;),
+                }
+            }
+            Consumer::Collect => parse_quote_spanned!(span=> let mut #acc = Vec::new();),
+            Consumer::ForEach(_) | Consumer::Body(..) => return,
+        };
+        parts.before.push(init);
+    }
+
+    /// The consumer's statements for one item.
+    fn consume(&mut self, consumer: &Consumer, parts: &Parts, item: Expr) -> R<Vec<syn::Stmt>> {
+        let Parts {
+            acc, some, span, ..
+        } = parts;
+        let span = *span;
+        let acc_expr: Expr = parse_quote_spanned!(span=> #acc);
+        Ok(vec![match consumer {
+            Consumer::Fold0(true, _) => parse_quote_spanned!(span=> #acc = #acc + #item;),
+            Consumer::Fold0(false, _) => parse_quote_spanned!(span=> #acc = #acc * #item;),
+            Consumer::Fold(_, f) => {
+                let call = self.inline(f, vec![acc_expr, item])?;
+                parse_quote_spanned!(span=> #acc = #call;)
+            }
+            Consumer::ForEach(f) => {
+                let call = self.inline(f, vec![item])?;
+                parse_quote_spanned!(span=> #call;)
+            }
+            Consumer::Count => parse_quote_spanned!(span=> #acc += 1;),
+            Consumer::Test(all, p) => {
+                let test = self.inline(p, vec![item])?;
+                let (all, decided) = (*all, !*all);
+                match all {
+                    true => parse_quote_spanned!(span=> if !(#test) { #acc = #decided; break; }),
+                    false => parse_quote_spanned!(span=> if (#test) { #acc = #decided; break; }),
+                }
+            }
+            Consumer::Best(best, f, _) => {
+                let call = self.inline(f, vec![acc_expr, item.clone()])?;
+                let greater = quote_spanned!(span=> ::core::cmp::Ordering::Greater);
+                let first = quote_spanned!(span=> if !#some { #acc = #item; #some = true; });
+                match best {
+                    // Rust keeps the last of equal maxima, the first of equal minima.
+                    Best::Max => parse_quote_spanned!(span=>
+                        #first else if (#call) != #greater { #acc = #item; }
+                    ),
+                    Best::Min => parse_quote_spanned!(span=>
+                        #first else if (#call) == #greater { #acc = #item; }
+                    ),
+                    Best::Reduce => parse_quote_spanned!(span=> #first else { #acc = #call; }),
+                }
+            }
+            Consumer::Collect => parse_quote_spanned!(span=> #acc.push(#item);),
+            Consumer::Body(user_pat, body, _) => {
+                let user_pat = strip(user_pat);
+                let body = Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block: (*body).clone(),
+                });
+                return Ok(vec![
+                    parse_quote_spanned!(span=> let #user_pat = #item;),
+                    syn::Stmt::Expr(body, None),
+                ]);
+            }
+        }])
+    }
+
+    /// The statements applying `stages` to `item`, then the consumer's. Statements before
+    /// the loop go to `parts.before`, checks at the top of each iteration to `parts.top`.
     fn stages(
         &mut self,
         stages: &[Stage],
         item: Expr,
-        before: &mut Vec<syn::Stmt>,
-        top: &mut Vec<syn::Stmt>,
-        end: &dyn Fn(&mut Self, Expr) -> R<Vec<syn::Stmt>>,
-        span: Span,
+        consumer: &Consumer,
+        parts: &mut Parts,
     ) -> R<Vec<syn::Stmt>> {
         let Some((stage, rest)) = stages.split_first() else {
-            return end(self, item);
+            return self.consume(consumer, parts, item);
         };
-        Ok(match stage {
+        let span = parts.span;
+        let mut stmts: Vec<syn::Stmt> = Vec::new();
+        match stage {
             Stage::Map(f) => {
                 let v = self.hidden("v", span);
                 let call = self.inline(f, vec![item])?;
-                let mut stmts = vec![parse_quote_spanned!(span=> let #v = #call;)];
-                stmts.extend(self.stages(
-                    rest,
-                    parse_quote_spanned!(span=> #v),
-                    before,
-                    top,
-                    end,
-                    span,
-                )?);
-                stmts
+                stmts.push(parse_quote_spanned!(span=> let #v = #call;));
+                let v = parse_quote_spanned!(span=> #v);
+                stmts.extend(self.stages(rest, v, consumer, parts)?);
             }
             Stage::Filter(p) => {
                 let test = self.inline(p, vec![item.clone()])?;
-                let inner = self.stages(rest, item, before, top, end, span)?;
-                vec![parse_quote_spanned!(span=> if (#test) { #(#inner)* })]
+                let inner = self.stages(rest, item, consumer, parts)?;
+                stmts.push(parse_quote_spanned!(span=> if (#test) { #(#inner)* }));
             }
             Stage::Enumerate => {
                 let (count, i) = (self.hidden("count", span), self.hidden("i", span));
-                before.push(parse_quote_spanned!(span=> let mut #count = 0usize;));
-                let inner = self.stages(
-                    rest,
-                    parse_quote_spanned!(span=> (#i, #item)),
-                    before,
-                    top,
-                    end,
-                    span,
-                )?;
-                let mut stmts: Vec<syn::Stmt> = vec![
-                    parse_quote_spanned!(span=> let #i = #count;),
-                    parse_quote_spanned!(span=> #count += 1;),
-                ];
-                stmts.extend(inner);
-                stmts
+                parts
+                    .before
+                    .push(parse_quote_spanned!(span=> let mut #count = 0usize;));
+                stmts.push(parse_quote_spanned!(span=> let #i = #count;));
+                stmts.push(parse_quote_spanned!(span=> #count += 1;));
+                let pair = parse_quote_spanned!(span=> (#i, #item));
+                stmts.extend(self.stages(rest, pair, consumer, parts)?);
             }
             Stage::Skip(n) | Stage::Take(n) | Stage::StepBy(n) => {
                 let (count, limit) = (self.hidden("count", span), self.hidden("n", span));
-                before.push(parse_quote_spanned!(span=> let #limit: usize = #n;));
-                before.push(parse_quote_spanned!(span=> let mut #count = 0usize;));
-                let inner = self.stages(rest, item, before, top, end, span)?;
+                parts
+                    .before
+                    .push(parse_quote_spanned!(span=> let #limit: usize = #n;));
+                parts
+                    .before
+                    .push(parse_quote_spanned!(span=> let mut #count = 0usize;));
+                let inner = self.stages(rest, item, consumer, parts)?;
                 match stage {
                     // Rust's `skip` pulls and drops the first `n` items.
-                    Stage::Skip(_) => vec![parse_quote_spanned!(span=>
+                    Stage::Skip(_) => stmts.push(parse_quote_spanned!(span=>
                         if #count < #limit { #count += 1; } else { #(#inner)* }
-                    )],
+                    )),
                     // `take` stops before pulling the item after the `n`th: the check opens
                     // each iteration.
                     Stage::Take(_) => {
-                        top.push(parse_quote_spanned!(span=> if #count == #limit { break; }));
-                        let mut stmts: Vec<syn::Stmt> =
-                            vec![parse_quote_spanned!(span=> #count += 1;)];
+                        let check = parse_quote_spanned!(span=> if #count == #limit { break; });
+                        parts.top.push(check);
+                        stmts.push(parse_quote_spanned!(span=> #count += 1;));
                         stmts.extend(inner);
-                        stmts
                     }
                     _ => {
-                        before.push(parse_quote_spanned!(span=> assert!(#limit != 0, "assertion failed: step != 0");));
+                        let check = parse_quote_spanned!(span=>
+                            assert!(#limit != 0, "assertion failed: step != 0");
+                        );
+                        parts.before.push(check);
                         let keep = self.hidden("keep", span);
-                        let mut stmts: Vec<syn::Stmt> = vec![
-                            parse_quote_spanned!(span=> let #keep = #count % #limit == 0;),
-                            parse_quote_spanned!(span=> #count += 1;),
-                        ];
+                        stmts.push(parse_quote_spanned!(span=> let #keep = #count % #limit == 0;));
+                        stmts.push(parse_quote_spanned!(span=> #count += 1;));
                         stmts.push(parse_quote_spanned!(span=> if #keep { #(#inner)* }));
-                        stmts
                     }
                 }
             }
-        })
+        }
+        Ok(stmts)
     }
 
     /// The pattern binding the base loop's items, and the item as an expression.
@@ -624,9 +573,22 @@ impl Lower<'_> {
                 }
                 let body = &c.body;
                 let pats: Vec<Pat> = c.inputs.iter().map(strip).collect();
-                Ok(match (pats.as_slice(), args.as_slice()) {
-                    ([pat], [arg]) => parse_quote_spanned!(span=> { let #pat = #arg; #body }),
-                    _ => parse_quote_spanned!(span=> { let (#(#pats),*) = (#(#args),*); #body }),
+                if let ([pat], [arg]) = (pats.as_slice(), args.as_slice()) {
+                    return Ok(parse_quote_spanned!(span=> { let #pat = #arg; #body }));
+                }
+                // `|p: f64, q|` binds as `let (p, q): (f64, _) = (a, b);`.
+                let (names, types): (Vec<&Pat>, Vec<syn::Type>) = pats
+                    .iter()
+                    .map(|p| match p {
+                        Pat::Type(t) => (&*t.pat, (*t.ty).clone()),
+                        other => (other, parse_quote_spanned!(span=> _)),
+                    })
+                    .unzip();
+                Ok(match pats.iter().any(|p| matches!(p, Pat::Type(_))) {
+                    true => parse_quote_spanned!(span=>
+                        { let (#(#names),*): (#(#types),*) = (#(#args),*); #body }
+                    ),
+                    false => parse_quote_spanned!(span=> { let (#(#pats),*) = (#(#args),*); #body }),
                 })
             }
             other => Err(self.error(
@@ -722,8 +684,55 @@ impl Lower<'_> {
         }
     }
 
+    /// The type of the items reaching the consumer, if the code says it: the first parameter
+    /// of the consumer's closure (`|a: &f64, b: &f64|`), or the element type of the
+    /// container the base iterates.
+    fn item_type(&self, f: &Expr, base: Option<&syn::Type>) -> Option<syn::Type> {
+        let typed = match f {
+            Expr::Closure(c) => match c.inputs.first().map(strip) {
+                Some(Pat::Type(t)) => Some((*t.ty).clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        typed.or_else(|| base.cloned())
+    }
+
+    /// The element type of the container parameter `base` iterates, if its items reach the
+    /// consumer unchanged (stages that only filter or count).
+    fn base_type(&self, base: &Expr, stages: &[Stage]) -> Option<syn::Type> {
+        let unchanged = stages.iter().all(|s| {
+            matches!(
+                s,
+                Stage::Filter(_) | Stage::Skip(_) | Stage::Take(_) | Stage::StepBy(_)
+            )
+        });
+        let mut root = base;
+        while let Expr::MethodCall(m) = root {
+            if !matches!(
+                m.method.to_string().as_str(),
+                "iter" | "iter_mut" | "into_iter" | "copied" | "cloned" | "rev" | "step_by"
+            ) {
+                return None;
+            }
+            root = &m.receiver;
+        }
+        let name = match root {
+            Expr::Reference(r) => &*r.expr,
+            other => other,
+        };
+        let Expr::Path(p) = name else { return None };
+        let ident = p.path.get_ident()?;
+        let param = self
+            .sig
+            .params
+            .iter()
+            .find(|q| q.ident.as_ref() == Some(ident))?;
+        unchanged.then(|| param.shape.elem().cloned()).flatten()
+    }
+
     /// The type `e` is expected to have, where the code says.
-    fn expected_type(&self, e: &Expr) -> Option<syn::Type> {
+    pub(super) fn expected_type(&self, e: &Expr) -> Option<syn::Type> {
         let key = super::expr_key(e);
         let found = self.expected.iter().rev().find(|(k, _)| *k == key);
         found.map(|(_, ty)| ty.clone())
@@ -745,6 +754,66 @@ fn calls_expr(e: &Expr, depth: usize) -> &Expr {
         }
     }
     node
+}
+
+/// Whether the items reaching the consumer are pairs: of a `zip` or `enumerate` in the base
+/// or a stage, with no `map` after it.
+fn yields_pairs(base: &Expr, stages: &[Stage]) -> bool {
+    let mut pairs = false;
+    let mut node = base;
+    while let Expr::MethodCall(m) = node {
+        pairs |= m.method == "zip" || m.method == "enumerate";
+        node = &m.receiver;
+    }
+    for stage in stages {
+        match stage {
+            Stage::Map(_) => pairs = false,
+            Stage::Enumerate => pairs = true,
+            _ => {}
+        }
+    }
+    pairs
+}
+
+/// The chain's value after the loop.
+fn finish(consumer: &Consumer, parts: &Parts) -> Option<Expr> {
+    let Parts {
+        acc, some, span, ..
+    } = parts;
+    let span = *span;
+    match consumer {
+        Consumer::ForEach(_) | Consumer::Body(..) => None,
+        Consumer::Best(_, _, Missing::Panic(msg)) => Some(parse_quote_spanned!(span=> {
+            assert!(#some, "{}", #msg);
+            #acc
+        })),
+        Consumer::Best(_, _, Missing::Default(v)) => {
+            Some(parse_quote_spanned!(span=> if #some { #acc } else { #v }))
+        }
+        _ => Some(parse_quote_spanned!(span=> #acc)),
+    }
+}
+
+/// Rust's own neutral element of a `sum` (`true`) or `product` of `ty`: `-0.0` for a float
+/// sum, `1.0` for a product; for other types the empty sum (product) itself.
+fn neutral(sum: bool, ty: &syn::Type, span: Span) -> Expr {
+    let method: syn::Ident = match sum {
+        true => parse_quote_spanned!(span=> sum),
+        false => parse_quote_spanned!(span=> product),
+    };
+    let Some(f) = primitive_float(ty) else {
+        return parse_quote_spanned!(span=> ::core::iter::empty::<#ty>().#method::<#ty>());
+    };
+    let one = if sum { 0.0 } else { 1.0 };
+    let mut lit = match f == "f32" {
+        true => proc_macro2::Literal::f32_suffixed(one as f32),
+        false => proc_macro2::Literal::f64_suffixed(one),
+    };
+    lit.set_span(span);
+    match sum {
+        true => parse_quote_spanned!(span=> -#lit),
+        false => parse_quote_spanned!(span=> #lit),
+    }
 }
 
 /// `f32` or `f64`, if `ty` is one of them.

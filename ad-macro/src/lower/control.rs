@@ -98,7 +98,16 @@ impl Lower<'_> {
             _ => None,
         };
         match rewritten {
-            Some(Ok(rewritten)) => return self.expr(&rewritten),
+            Some(Ok(rewritten)) => {
+                // The value's expected type (`.sum()` in an arm) carries over to the rewrite.
+                let expected = self.expected.len();
+                if let Some(ty) = self.expected_type(e) {
+                    self.expect(&rewritten, &ty);
+                }
+                let val = self.expr(&rewritten);
+                self.expected.truncate(expected);
+                return val;
+            }
             Some(Err(error)) => return Err(self.errors.push(error)),
             None => {}
         }
@@ -896,7 +905,16 @@ impl Lower<'_> {
                     continue;
                 }
                 Some(Binding::Val(val)) => val,
-                Some(Binding::Unassigned(_)) => Val::One(self.placeholder(span)),
+                Some(Binding::Unassigned(declared)) => {
+                    let p = self.placeholder(span);
+                    // `let best: f64;`: the placeholder has the declared type.
+                    if let Some(ty) = &declared.0
+                        && let Some(op) = self.ops.last_mut()
+                    {
+                        op.ty = Some(quote::ToTokens::to_token_stream(&**ty));
+                    }
+                    Val::One(p)
+                }
                 _ => continue,
             };
             leaves(&val, &mut carried.init);

@@ -913,6 +913,12 @@ impl Lower<'_> {
     /// `path(args)`: a container constructor, a runtime function, a primitive written as a
     /// function (`f64::sin(x)`), or a call of another function.
     fn call_expr(&mut self, call: &syn::ExprCall, e: &Expr, span: Span) -> R<Val> {
+        // `(|v| v * v)(x)`: the closure inlined in place.
+        if let Expr::Closure(_) = unparen(&call.func) {
+            let args = call.args.iter().cloned().collect();
+            let inlined = self.inline(&call.func, args)?;
+            return self.expr(&inlined);
+        }
         let Expr::Path(func) = &*call.func else {
             return Err(self.error(
                 &call.func,
