@@ -536,6 +536,21 @@ fn head_sum(x: &[f64], k: Option<usize>) -> f64 {
     }
 }
 
+/// A `move` closure owns copies: of an array written after it is made, and of a variable the
+/// loop it is mapped in changes (found by a user trial: both read the later values).
+#[reverse]
+fn move_copies(x: &[f64], a: f64) -> f64 {
+    let mut w = [a, 2.0 * a];
+    let weigh = move |i: usize| w[i] * a;
+    w[0] = 5.0 * a;
+    let mut s = a;
+    let scale = move |v: &f64| v * s;
+    for t in x.iter().map(scale) {
+        s = t;
+    }
+    weigh(0) + w[0] + s
+}
+
 /// A generic float with `Sum` bound.
 #[reverse]
 fn generic_norm<T: Float + Sum>(x: &[T]) -> T {
@@ -595,6 +610,16 @@ fn closures() {
         assert_close("da", da, x[at] + 1.0 + 2.0 * a);
         for i in 0..x.len() {
             assert_close("dx", dx[i], if i == at { a } else { 0.0 });
+        }
+    }
+    for (x, a) in [(vec![0.4, -0.3], 0.33), (vec![], 1.5)] {
+        let (value, (dx, da)) = move_copies_grad(&x, a);
+        assert_eq!(value.to_bits(), move_copies(&x, a).to_bits());
+        // a·a + 5a + (x[n-1]·a, or a without items)
+        let last = x.last().copied();
+        assert_close("da", da, 2.0 * a + 5.0 + last.unwrap_or(1.0));
+        for i in 0..x.len() {
+            assert_close("dx", dx[i], if i + 1 == x.len() { a } else { 0.0 });
         }
     }
     for k in [Some(2), None] {

@@ -221,6 +221,9 @@ pub enum Stmt {
         args: Vec<Expr>,
         /// Also mapped over this container, the results summed.
         mapped: Option<String>,
+        /// `move |u: f64| ..` (when every container it may read is an array, which it copies),
+        /// then maybe `h[k] = ..;`, a write its copy must not see.
+        moved: Option<Option<(String, usize)>>,
     },
     /// `p = [e, ..];`, `v = vec![..];`, `p = q;`, `v = w.clone();`: the whole container.
     AssignWhole {
@@ -1022,8 +1025,17 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             name,
             args,
             mapped,
+            moved,
         } => {
-            let _ = writeln!(out, "{pad}let {closure} = |{param}: f64| {};", e(body));
+            let capture = if moved.is_some() { "move " } else { "" };
+            let _ = writeln!(
+                out,
+                "{pad}let {closure} = {capture}|{param}: f64| {};",
+                e(body)
+            );
+            if let Some(Some((array, k))) = moved {
+                let _ = writeln!(out, "{pad}{array}[{k}] = {array}[{k}] * 0.5 + 0.25;");
+            }
             let mut calls: Vec<String> = args
                 .iter()
                 .map(|a| format!("{closure}({})", e(a)))
@@ -1340,6 +1352,16 @@ impl Generator {
                     let containers = self.iterable(scope);
                     let mapped = (!containers.is_empty() && self.rng.chance(0.5))
                         .then(|| self.rng.pick(&containers).clone());
+                    // `move` copies arrays; a `Vec` it moved would be gone for the rest. (Chosen
+                    // without the random stream, which the programs of the fixed seeds keep.)
+                    let moved = (scope.arrays.iter().all(|a| !a.vec)
+                        && self.next_name.is_multiple_of(2))
+                    .then(|| {
+                        let writable = scope.writable();
+                        writable
+                            .first()
+                            .map(|a| (a.name.clone(), self.next_name % a.len))
+                    });
                     scope.floats.push(name.clone());
                     return Stmt::Closure {
                         closure,
@@ -1348,6 +1370,7 @@ impl Generator {
                         name,
                         args,
                         mapped,
+                        moved,
                     };
                 }
                 0 | 1 => {

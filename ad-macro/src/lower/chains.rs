@@ -26,12 +26,15 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Expr, Pat, parse_quote_spanned};
 
+use std::collections::HashMap;
+
 use super::{Binding, Lower, R, Val};
+use crate::ir::{ArrayInit, OpKind};
 
 /// A closure bound with `let`: its syntax and the scopes it captured.
 pub(super) struct Closure {
     pub expr: syn::ExprClosure,
-    pub scopes: Vec<std::collections::HashMap<String, Binding>>,
+    pub scopes: Vec<HashMap<String, Binding>>,
 }
 
 /// What each item goes through after the base loop, in order.
@@ -296,7 +299,7 @@ impl Lower<'_> {
                 ("copied" | "cloned", []) => continue,
                 (name, _) => {
                     let message = match name {
-                        "rev" => "`rev` is supported on the containers or the range (after their `zip`, `enumerate` and `step_by` too) and after `map`, not after `filter`, `skip` or `take`: reverse first (`x.iter().rev().skip(1)`)".to_string(),
+                        "rev" => "`rev` is supported on the containers or the range (after their `zip`, `enumerate` and `step_by` too) and after `map` stages that follow them directly, not after `filter`, `skip` or `take`: write the loop with `for`".to_string(),
                         "zip" => "`zip` is supported on containers before any other adaptor: zip first, then `map`/`filter`/`skip` (`x.iter().zip(y).skip(1)`)".to_string(),
                         _ => format!("the iterator adaptor `{name}` is not supported: supported are `map`, `filter`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`; write the loop with `for`"),
                     };
@@ -563,6 +566,12 @@ impl Lower<'_> {
             Expr::Paren(p) => self.inline(&p.expr, args),
             Expr::Reference(r) if r.mutability.is_none() => self.inline(&r.expr, args),
             Expr::Path(path) => Ok(parse_quote_spanned!(span=> #path(#(#args),*))),
+            // A `move` closure owns copies of what it captures, taken where the chain is
+            // made; inlined in the loop it would read the variables as the loop changes them.
+            Expr::Closure(c) if c.capture.is_some() && !self.calling_bound => Err(self.error(
+                c.capture,
+                "a `move` closure passed straight to an adaptor is not supported: drop `move` (the closure then borrows what it captures), or bind it first, `let f = move |v| ..;`, and pass `f`",
+            )),
             Expr::Closure(c) => {
                 self.check_closure(c)?;
                 if c.inputs.len() != args.len() {
@@ -615,6 +624,40 @@ impl Lower<'_> {
         }
     }
 
+    /// The scopes a closure bound with `let` sees at each call: those where it is made. A
+    /// `move` closure owns a copy of each container it names (an array is `Copy`: the
+    /// caller may write its own afterwards, which the closure must not see), so the copy is
+    /// made here; a borrowing closure needs none, as nothing may write what it borrows while
+    /// it lives.
+    pub(super) fn captured(&mut self, c: &syn::ExprClosure) -> Vec<HashMap<String, Binding>> {
+        let mut scopes = self.scopes.clone();
+        if c.capture.is_none() {
+            return scopes;
+        }
+        let mut names = Names(Vec::new());
+        names.visit_expr(&c.body);
+        let mut copies = HashMap::new();
+        for name in names.0 {
+            let Some(Binding::Val(Val::One(v))) = self.lookup(&name).cloned() else {
+                continue;
+            };
+            let Some(root) = self.func.storage(v) else {
+                continue;
+            };
+            if self.borrowed_param(root).is_some() {
+                continue;
+            }
+            let copy = ArrayInit::Copy {
+                source: v,
+                vec: false,
+            };
+            let copy = self.version(OpKind::Array(copy), c.span(), None);
+            copies.insert(name, Binding::Val(Val::One(copy)));
+        }
+        scopes.push(copies);
+        scopes
+    }
+
     /// `f(args)` of a closure bound with `let`: its body lowered with the bindings it
     /// captured, its parameters bound to the arguments.
     pub(super) fn call_closure(
@@ -651,7 +694,9 @@ impl Lower<'_> {
             .iter()
             .map(|n| parse_quote_spanned!(span=> #n))
             .collect();
+        let bound = std::mem::replace(&mut self.calling_bound, true);
         let body = self.inline(&Expr::Closure(closure.expr.clone()), args);
+        self.calling_bound = bound;
         let result = body.and_then(|body| self.expr(&body));
         self.scopes.pop();
         let captured = std::mem::replace(&mut self.scopes, outer);
@@ -861,6 +906,22 @@ fn strip(pat: &Pat) -> Pat {
         }
         other => other.clone(),
     }
+}
+
+/// The names a closure body reads or writes (single-segment paths; its own locals too, an
+/// over-approximation).
+struct Names(Vec<String>);
+
+impl<'ast> Visit<'ast> for Names {
+    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+        if let Some(ident) = e.path.get_ident() {
+            let name = ident.to_string();
+            if !self.0.contains(&name) {
+                self.0.push(name);
+            }
+        }
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
 /// Finds a `return` or `?` of a closure body (not of a closure nested in it).

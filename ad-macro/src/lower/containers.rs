@@ -21,7 +21,7 @@ use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 impl Lower<'_> {
     /// Pushes an op whose one result is a new version of `array` (or, for `array: None`, a
     /// new storage).
-    fn version(&mut self, kind: OpKind, span: Span, array: Option<Value>) -> Value {
+    pub(super) fn version(&mut self, kind: OpKind, span: Span, array: Option<Value>) -> Value {
         let v = self.push(kind, span, 1)[0];
         let storage = array.and_then(|a| self.func.storage(a)).unwrap_or(v);
         self.func.values[v.index()].storage = Some(storage);
@@ -160,7 +160,7 @@ impl Lower<'_> {
     }
 
     /// `Some(mutable)` if `root` is a container parameter taken by reference.
-    fn borrowed_param(&self, root: Value) -> Option<bool> {
+    pub(super) fn borrowed_param(&self, root: Value) -> Option<bool> {
         let position = self.func.params.iter().position(|p| p.value == root)?;
         match &self.sig.params.get(position)?.ty {
             syn::Type::Reference(r) => Some(r.mutability.is_some()),

@@ -130,6 +130,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         places: HashMap::new(),
         hoisted: Vec::new(),
         next_hidden: 0,
+        calling_bound: false,
         expected: Vec::new(),
         output_ty: match &item.sig.output {
             syn::ReturnType::Type(_, ty) => Some((**ty).clone()),
@@ -255,6 +256,9 @@ struct Lower<'a> {
     hoisted: Vec<Op>,
     /// Numbers the variables of rewritten iterator chains (`chains.rs`).
     next_hidden: usize,
+    /// Lowering the body of a closure bound with `let` at a call: its captures are those it
+    /// was made with (a `move` one's copies included).
+    calling_bound: bool,
     /// The types expressions are expected to have, where the code says (`let s: f64 = e`,
     /// the function's value): keyed by the expression's address while it is lowered.
     expected: Vec<(usize, syn::Type)>,
@@ -431,7 +435,7 @@ impl Lower<'_> {
         {
             let closure = chains::Closure {
                 expr: c.clone(),
-                scopes: self.scopes.clone(),
+                scopes: self.captured(c),
             };
             self.declare(
                 p.ident.to_string(),
