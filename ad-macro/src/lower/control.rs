@@ -192,6 +192,13 @@ impl Lower<'_> {
         let (flag, value_var, plain) = (cx.break_flag(), cx.value_var(), cx.plain);
         if let Some(value) = &b.expr {
             let value = self.expr(value)?;
+            // The loop's value is one value (declared before the loop, of one shape).
+            if plain && matches!(value, Val::Tuple(_)) {
+                return Err(self.error(
+                    b,
+                    "a tuple as the value of a `loop` or labelled block is not supported yet: assign its parts to variables declared before it, `let (mut p, mut q) = (0.0, 0.0);`, and `break`",
+                ));
+            }
             // Outside a `loop`, rustc reports the value on the original function.
             if plain {
                 self.reassign(&value_var, value);
