@@ -69,6 +69,34 @@ fn configured(x: f64, weight: Weight, settings: Settings, at: Index) -> f64 {
     scale * w * x.powi(power)
 }
 
+/// Shapes indexing the active slice: `sh` is `&Shape` in Rust, so `r_idx` is `&usize` and
+/// `*r_idx` reads it; the generated code holds them as values (a user trial found the `*`
+/// kept there, which did not compile).
+#[derive(Clone, Copy)]
+pub enum Part {
+    One { at: usize },
+    Two(usize, usize),
+    Nothing,
+}
+
+#[reverse(wrt(x))]
+fn parts(x: &[f64], parts: &[Part]) -> f64 {
+    let mut t = 0.0;
+    for part in parts {
+        t += match part {
+            Part::One { at } => x[*at],
+            Part::Two(a, b) => x[*a] * x[*b],
+            Part::Nothing => 0.0,
+        };
+    }
+    t + x
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i % 2 == 0)
+        .map(|(_, v)| v)
+        .sum::<f64>()
+}
+
 /// A labelled block searching for a threshold and leaving with a value.
 #[reverse(wrt(x))]
 fn search(x: f64, limits: &[f64]) -> f64 {
@@ -154,6 +182,19 @@ fn payloads_and_struct_patterns() {
             &[0.5, -1.25, 2.0],
         );
     }
+}
+
+#[test]
+fn derefs_of_bound_integers() {
+    let x = [0.5, -1.5, 2.0];
+    let list = [Part::One { at: 1 }, Part::Two(0, 2), Part::Nothing];
+    let (value, dx) = parts_grad(&x, &list);
+    assert_eq!(value.to_bits(), parts(&x, &list).to_bits());
+    let want = [x[2] + 1.0, 1.0, x[0] + 1.0];
+    for i in 0..3 {
+        assert_close("dparts/dx", dx[i], want[i]);
+    }
+    check::gradient(|p| parts(p, &list), &x, &dx).assert_within(FD_TOL);
 }
 
 #[test]

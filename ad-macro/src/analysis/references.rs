@@ -17,11 +17,15 @@ use super::activity::{is_struct_base, varied};
 use crate::ir::{Block, Func, OpKind, UnOp, Value};
 use crate::signature::Signature;
 
-/// Removes `&v` and `*v` of every varied float of `func`, its uses reading `v` instead.
+/// Removes `&v` and `*v` of every varied float of `func`, and `*v` of every value the
+/// generated code holds as a value where Rust had a reference (an integer element or index
+/// bound by a closure's pattern, `filter(|(i, _)| *i > 0)`), its uses reading `v` instead.
 pub fn see_through(func: &mut Func, sig: &Signature) {
     let varied = varied(func, sig);
+    let mut values = vec![false; func.values.len()];
+    plain_values(&func.body, &mut values);
     let mut same = HashMap::new();
-    find(func, &func.body, sig, &varied, &mut same);
+    find(func, &func.body, sig, &varied, &values, &mut same);
     if same.is_empty() {
         return;
     }
@@ -35,11 +39,18 @@ fn find(
     block: &Block,
     sig: &Signature,
     varied: &[bool],
+    values: &[bool],
     same: &mut HashMap<Value, Value>,
 ) {
     for op in &block.ops {
         for inner in op.kind.blocks() {
-            find(func, inner, sig, varied, same);
+            find(func, inner, sig, varied, values, same);
+        }
+        if let (OpKind::Unary(UnOp::Deref, v), [result]) = (&op.kind, &op.results[..])
+            && values[v.index()]
+        {
+            same.insert(*result, *v);
+            continue;
         }
         let operand = match &op.kind {
             OpKind::Ref {
@@ -55,6 +66,39 @@ fn find(
             && let [result] = op.results[..]
         {
             same.insert(result, operand);
+        }
+    }
+}
+
+/// Marks the values that are certainly not references in the generated code: literals,
+/// arithmetic, comparisons, casts, lengths, an element read by indexing (a copy), the index of
+/// a `for`, and what a pattern binds of one of those.
+fn plain_values(block: &Block, values: &mut [bool]) {
+    for op in &block.ops {
+        if let OpKind::For { body, .. } = &op.kind
+            && let Some(index) = body.args.first()
+        {
+            values[index.index()] = true;
+        }
+        for inner in op.kind.blocks() {
+            plain_values(inner, values);
+        }
+        let plain = match &op.kind {
+            OpKind::Lit(_)
+            | OpKind::Prim(..)
+            | OpKind::Binary(..)
+            | OpKind::Cast(..)
+            | OpKind::Len(_) => true,
+            OpKind::Unary(UnOp::Not, _) | OpKind::Index(..) => true,
+            // A pattern matched against a value binds values (`match sh { S { i } => .. }`
+            // with `sh` an element: `i` is `&usize` in Rust, `usize` here).
+            OpKind::Bind { scrutinee, .. } => values[scrutinee.index()],
+            _ => false,
+        };
+        if plain {
+            for r in &op.results {
+                values[r.index()] = true;
+            }
         }
     }
 }
