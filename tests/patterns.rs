@@ -45,6 +45,19 @@ fn first_or_square(x: f64, ks: &[usize]) -> f64 {
     x.powi(k as i32)
 }
 
+/// `()` as a value, in an inactive `Result` matched with its payload.
+#[reverse(wrt(x))]
+fn checked_pick(x: &[f64], idx: usize) -> f64 {
+    let r: Result<usize, ()> = match idx {
+        0 | 1 => Ok(idx),
+        _ => Err(()),
+    };
+    match r {
+        Ok(i) => x[i] * 2.0,
+        Err(()) => x.len() as f64,
+    }
+}
+
 /// `while let` over a stack of indices, popping until empty.
 #[reverse(wrt(x))]
 fn pop_all(x: &[f64], order: &[usize]) -> f64 {
@@ -136,6 +149,16 @@ fn if_let_and_let_else() {
             },
             &[0.5, -1.25, 2.0],
         );
+    }
+}
+
+#[test]
+fn unit_values() {
+    let x = [0.5, -1.5];
+    for (idx, want) in [(1, [0.0, 2.0]), (7, [0.0, 0.0])] {
+        let (value, dx) = checked_pick_grad(&x, idx);
+        assert_eq!(value.to_bits(), checked_pick(&x, idx).to_bits());
+        assert_eq!(dx, want);
     }
 }
 

@@ -2177,6 +2177,8 @@ fn idiom(kind: usize, a: &str, n: usize) -> String {
              let mut left{n} = vec![times; times];\n\
              while let Some(t) = left{n}.pop() {{ {a} = ({a} + by * t as f64).tanh(); }}\n\
              let Some(first{n}) = [by].first().copied() else {{ return {a}; }};\n\
+             let unit{n}: Result<usize, ()> = if {a} > 0.0 {{ Ok(2) }} else {{ Err(()) }};\n\
+             if let Ok(k) = unit{n} {{ {a} = {a} * (k as f64 - 0.5); }}\n\
              {a} = {a} * first{n} + 0.5;"
         ),
         // A labelled block whose value leaves early.

@@ -732,6 +732,10 @@ impl Lower<'_> {
     fn value(&mut self, e: &Expr) -> R<Value> {
         match self.expr(e)? {
             Val::One(v) => Ok(v),
+            // `()` written as a value (`Err(())`): the unit constant.
+            Val::Unit if matches!(unparen(e), Expr::Tuple(t) if t.elems.is_empty()) => {
+                Ok(self.push(OpKind::Path(quote::quote!(())), op_span(e), 1)[0])
+            }
             Val::Unit => Err(self.error(e, "expected a value, found `()`")),
             Val::Tuple(_) => Err(self.error(
                 e,
