@@ -439,6 +439,18 @@ impl Chain {
     }
 }
 
+/// `acc * 0.5 + item`: a `fold` or `reduce` step. The accumulator appears only in arithmetic
+/// with the item, which types it: a method called on it alone would need a type the generated
+/// code cannot give (docs/supported.md).
+fn damped(acc: &str, item: Expr) -> Expr {
+    let half = Expr::Bin(
+        '*',
+        Box::new(Expr::Var(acc.to_string())),
+        Box::new(Expr::Lit(0.5)),
+    );
+    Expr::Bin('+', Box::new(half), Box::new(item))
+}
+
 /// A container value: a list (`[a, b]`, `vec![a, b]`), a repetition (`vec![e; k]`), or a copy
 /// of another container (`q` of an array, `q.clone()` of a `Vec`).
 #[derive(Clone, Debug)]
@@ -1834,33 +1846,14 @@ impl Generator {
             1 => {
                 let (acc, v) = (self.fresh("acc"), self.fresh("v"));
                 let init = self.expr(scope, 1);
-                let value = Expr::Bin(
-                    '+',
-                    Box::new(Expr::Bin(
-                        '*',
-                        Box::new(Expr::Var(acc.clone())),
-                        Box::new(Expr::Lit(0.5)),
-                    )),
-                    // `acc` only in arithmetic: its type comes from the items.
-                    Box::new(item_expr(self, &[&v])),
-                );
+                let value = damped(&acc, item_expr(self, &[&v]));
                 ChainEnd::Fold(init, acc, v, value)
             }
             2 => ChainEnd::FoldMax(self.expr(scope, 1), self.rng.chance(0.5)),
             3 => ChainEnd::Count,
             4 => {
                 let (a, b) = (self.fresh("x"), self.fresh("y"));
-                // The accumulator only in arithmetic with the item: a method called on it
-                // alone needs a type the generated code cannot give (docs/supported.md).
-                let value = Expr::Bin(
-                    '+',
-                    Box::new(Expr::Bin(
-                        '*',
-                        Box::new(Expr::Var(a.clone())),
-                        Box::new(Expr::Lit(0.5)),
-                    )),
-                    Box::new(item_expr(self, &[&b])),
-                );
+                let value = damped(&a, item_expr(self, &[&b]));
                 ChainEnd::Reduce(a, b, value, self.expr(scope, 1))
             }
             5 if self.config.idioms => ChainEnd::Best(self.rng.chance(0.5), self.expr(scope, 1)),

@@ -308,7 +308,8 @@ impl Lower<'_> {
             });
         }
         let base = match reversed {
-            true => parse_quote_spanned!(base.span()=> #base.rev()),
+            // (Parenthesized: `&x.rev()` would reverse `x`, not `&x`.)
+            true => parse_quote_spanned!(base.span()=> (#base).rev()),
             false => base.clone(),
         };
         Ok(Some((base, stages)))
@@ -526,6 +527,7 @@ impl Lower<'_> {
     /// The pattern binding the base loop's items, and the item as an expression.
     fn base_item(&mut self, base: &Expr, span: Span) -> Base {
         match base {
+            Expr::Paren(p) => self.base_item(&p.expr, span),
             Expr::MethodCall(m) if m.method == "enumerate" => {
                 let Base { pat, item } = self.base_item(&m.receiver, span);
                 let i = self.hidden("i", span);

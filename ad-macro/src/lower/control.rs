@@ -1105,32 +1105,38 @@ fn split_guard(pat: &Pat) -> (&Pat, Option<&Expr>) {
 /// The names `pat` may bind, in order (one per name: the cases of an `|` bind the same
 /// ones). Whether each is a binding or a constant is rustc's to decide.
 fn pattern_names(pat: &Pat, out: &mut Vec<proc_macro2::Ident>) {
-    let mut push = |ident: &proc_macro2::Ident| {
-        if !out.contains(ident) {
-            out.push(ident.clone());
+    for p in pattern_bindings(pat) {
+        if !out.contains(&p.ident) {
+            out.push(p.ident.clone());
         }
-    };
-    match pat {
-        Pat::Ident(p) => {
-            push(&p.ident);
-            if let Some((_, sub)) = &p.subpat {
-                pattern_names(sub, out);
-            }
-        }
-        Pat::Or(p) => {
-            if let Some(first) = p.cases.first() {
-                pattern_names(first, out);
-            }
-        }
-        Pat::Paren(p) => pattern_names(&p.pat, out),
-        Pat::Reference(p) => pattern_names(&p.pat, out),
-        Pat::Type(p) => pattern_names(&p.pat, out),
-        Pat::Tuple(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
-        Pat::TupleStruct(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
-        Pat::Slice(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
-        Pat::Struct(p) => p.fields.iter().for_each(|f| pattern_names(&f.pat, out)),
-        _ => {}
     }
+}
+
+/// The name patterns of `pat` (`mut`, `ref` and subpatterns as written), in order; of an
+/// `|`, those of its first case, which every case binds.
+pub(super) fn pattern_bindings(pat: &Pat) -> Vec<&syn::PatIdent> {
+    fn walk<'p>(pat: &'p Pat, out: &mut Vec<&'p syn::PatIdent>) {
+        match pat {
+            Pat::Ident(p) => {
+                out.push(p);
+                if let Some((_, sub)) = &p.subpat {
+                    walk(sub, out);
+                }
+            }
+            Pat::Or(p) => p.cases.iter().take(1).for_each(|p| walk(p, out)),
+            Pat::Paren(p) => walk(&p.pat, out),
+            Pat::Reference(p) => walk(&p.pat, out),
+            Pat::Type(p) => walk(&p.pat, out),
+            Pat::Tuple(p) => p.elems.iter().for_each(|p| walk(p, out)),
+            Pat::TupleStruct(p) => p.elems.iter().for_each(|p| walk(p, out)),
+            Pat::Slice(p) => p.elems.iter().for_each(|p| walk(p, out)),
+            Pat::Struct(p) => p.fields.iter().for_each(|f| walk(&f.pat, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(pat, &mut out);
+    out
 }
 
 /// A sub-pattern an arm cannot have, if any: macros and verbatim tokens, whose bindings are

@@ -47,6 +47,9 @@ impl Lower<'_> {
         {
             adapted.push(m);
             inner = &m.receiver;
+            while let Expr::Paren(p) = inner {
+                inner = &p.expr;
+            }
         }
         if !adapted.is_empty() && !self.iterates_container(inner) {
             return Ok(None);

@@ -58,8 +58,7 @@ pub(super) fn let_match(local: &syn::Local) -> Option<syn::Stmt> {
         return None;
     }
     let span = local.let_token.span;
-    let mut names = Vec::new();
-    bindings(pat, &mut names);
+    let names = super::control::pattern_bindings(pat);
     let values: Vec<&syn::Ident> = names.iter().map(|p| &p.ident).collect();
     let scrutinee = &init.expr;
     let otherwise = init.diverge.as_ref().map(|(_, d)| {
@@ -72,7 +71,7 @@ pub(super) fn let_match(local: &syn::Local) -> Option<syn::Stmt> {
     // The names bound as the pattern binds them (`mut` kept), from the arm's tuple.
     let left: Vec<Pat> = names
         .iter()
-        .map(|p| {
+        .map(|&p| {
             let mut p = p.clone();
             p.by_ref = None;
             p.subpat = None;
@@ -107,32 +106,6 @@ fn binds_directly(pat: &Pat) -> bool {
         Pat::Paren(p) => binds_directly(&p.pat),
         Pat::Tuple(t) => t.elems.iter().all(binds_directly),
         _ => false,
-    }
-}
-
-/// The names a pattern binds, in order. A lone name in a struct or tuple-struct pattern is
-/// a binding; a path (`None`) is not a `Pat::Ident`.
-fn bindings(pat: &Pat, out: &mut Vec<syn::PatIdent>) {
-    match pat {
-        Pat::Ident(p) => {
-            out.push(p.clone());
-            if let Some((_, sub)) = &p.subpat {
-                bindings(sub, out);
-            }
-        }
-        Pat::Or(p) => {
-            if let Some(first) = p.cases.first() {
-                bindings(first, out);
-            }
-        }
-        Pat::Paren(p) => bindings(&p.pat, out),
-        Pat::Reference(p) => bindings(&p.pat, out),
-        Pat::Type(p) => bindings(&p.pat, out),
-        Pat::Tuple(p) => p.elems.iter().for_each(|p| bindings(p, out)),
-        Pat::TupleStruct(p) => p.elems.iter().for_each(|p| bindings(p, out)),
-        Pat::Slice(p) => p.elems.iter().for_each(|p| bindings(p, out)),
-        Pat::Struct(p) => p.fields.iter().for_each(|f| bindings(&f.pat, out)),
-        _ => {}
     }
 }
 
