@@ -21,13 +21,21 @@ use crate::options::Options;
 pub enum Shape {
     /// `f32`, `f64`, `T: Float`.
     Scalar,
-    /// `&[E]`, `Vec<E>`, `&Vec<E>`, `&mut [E]`, `&mut Vec<E>`: a gradient `Vec<E>`.
-    Slice { elem: Type, mutable: bool },
-    /// `[E; N]`, `&[E; N]`, `&mut [E; N]`: a gradient `[E; N]`.
+    /// `&[E]`, `Vec<E>`, `&Vec<E>`, `&mut [E]`, `&mut Vec<E>`: a gradient `Vec<E>`. With a
+    /// `row`, the elements are rows `[E; row]` (`&[[E; 3]]`, `Vec<[E; 3]>`): a gradient
+    /// `Vec<[E; row]>`, and the generated code holds the floats flat.
+    Slice {
+        elem: Type,
+        mutable: bool,
+        row: Option<Box<syn::Expr>>,
+    },
+    /// `[E; N]`, `&[E; N]`, `&mut [E; N]`: a gradient `[E; N]`; with a `row`, `[[E; row];
+    /// N]`.
     Array {
         elem: Type,
         len: Box<syn::Expr>,
         mutable: bool,
+        row: Option<Box<syn::Expr>>,
     },
     /// A parameter struct, `&P` or `P` (`P: Params`), active when named in `wrt(...)` (or
     /// `&self`): a gradient `P`.
@@ -55,6 +63,14 @@ impl Shape {
     pub fn elem(&self) -> Option<&Type> {
         match self {
             Shape::Slice { elem, .. } | Shape::Array { elem, .. } => Some(elem),
+            _ => None,
+        }
+    }
+
+    /// The length of the rows of a nested container (`3` of `&[[f64; 3]]`).
+    pub fn row(&self) -> Option<&syn::Expr> {
+        match self {
+            Shape::Slice { row, .. } | Shape::Array { row, .. } => row.as_deref(),
             _ => None,
         }
     }
@@ -92,8 +108,26 @@ impl Param {
     /// `Vec` is named, since the user's crate may be `no_std`).
     pub fn grad_ty(&self, krate: &syn::Path) -> proc_macro2::TokenStream {
         match &self.shape {
-            Shape::Slice { elem, .. } => quote::quote!(#krate::__private::Vec<#elem>),
-            Shape::Array { elem, len, .. } => quote::quote!([#elem; #len]),
+            Shape::Slice {
+                elem, row: None, ..
+            } => quote::quote!(#krate::__private::Vec<#elem>),
+            Shape::Slice {
+                elem,
+                row: Some(row),
+                ..
+            } => quote::quote!(#krate::__private::Vec<[#elem; #row]>),
+            Shape::Array {
+                elem,
+                len,
+                row: None,
+                ..
+            } => quote::quote!([#elem; #len]),
+            Shape::Array {
+                elem,
+                len,
+                row: Some(row),
+                ..
+            } => quote::quote!([[#elem; #row]; #len]),
             Shape::Struct { ty } => quote::ToTokens::to_token_stream(ty),
             _ => quote::ToTokens::to_token_stream(&self.ty),
         }
@@ -281,6 +315,10 @@ fn typed_param(
         Some(names) => named(names),
         None => differentiable && ident.is_some() && !matches!(shape, Shape::Struct { .. }),
     };
+    if active && shape.mutable() && shape.row().is_some() {
+        errors.spanned(&pat_type.ty, "an active `&mut` container of rows is not supported yet: take the rows by reference (`&[[f64; 3]]`) and return what the function computes, or write into a flat `&mut [f64]`");
+        return None;
+    }
     Some(Param {
         ident,
         ty,
@@ -379,20 +417,39 @@ fn shape(ty: &Type, float_generics: &[Ident]) -> Shape {
     let by_ref = matches!(ty, Type::Reference(_));
     match inner {
         _ if !by_ref && is_float(ty, float_generics) => Shape::Scalar,
-        Type::Slice(s) if by_ref => Shape::Slice {
-            elem: (*s.elem).clone(),
-            mutable,
-        },
-        Type::Array(a) => Shape::Array {
-            elem: (*a.elem).clone(),
-            len: Box::new(a.len.clone()),
-            mutable,
-        },
+        Type::Slice(s) if by_ref => {
+            let (elem, row) = row_of(&s.elem, float_generics);
+            Shape::Slice { elem, mutable, row }
+        }
+        Type::Array(a) => {
+            let (elem, row) = row_of(&a.elem, float_generics);
+            Shape::Array {
+                elem,
+                len: Box::new(a.len.clone()),
+                mutable,
+                row,
+            }
+        }
         Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
-            Some(elem) => Shape::Slice { elem, mutable },
+            Some(elem) => {
+                let (elem, row) = row_of(&elem, float_generics);
+                Shape::Slice { elem, mutable, row }
+            }
             None => Shape::Other,
         },
         _ => Shape::Other,
+    }
+}
+
+/// A container's element type: `F` and `Some(N)` for rows `[F; N]` of floats, else the type
+/// itself and `None`.
+fn row_of(elem: &Type, float_generics: &[Ident]) -> (Type, Option<Box<syn::Expr>>) {
+    match elem {
+        Type::Array(a) if is_float(&a.elem, float_generics) => {
+            ((*a.elem).clone(), Some(Box::new(a.len.clone())))
+        }
+        Type::Paren(t) => row_of(&t.elem, float_generics),
+        other => (other.clone(), None),
     }
 }
 

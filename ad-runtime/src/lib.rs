@@ -58,6 +58,7 @@ extern crate std;
 mod calls;
 pub mod check;
 pub mod linalg;
+mod nested;
 mod params;
 mod registry;
 pub mod rules;
@@ -143,6 +144,9 @@ pub fn stop_gradient<T>(x: T) -> T {
 pub mod __private {
     pub use crate::calls::{
         Adjoint, IntoSlot, NotDifferentiated, OwnBuffer, Skip, SlotBuffer, adjoint, own_slot, slot,
+    };
+    pub use crate::nested::{
+        FlatOwned, Nest, NestMut, Nested, at, flat, flat_mut, flat_owned, nest, nest_mut, nested,
     };
     pub use crate::params::{field, into_params};
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and

@@ -1104,12 +1104,19 @@ impl Body<'_> {
                 if method && i == 0 {
                     return v;
                 }
-                match arg.pass {
-                    Pass::Value | Pass::Reborrow => v,
-                    Pass::Moved if !clone => v,
-                    Pass::Moved => quote!(::core::clone::Clone::clone(&#v)),
-                    Pass::Ref => quote!(&#v),
-                    Pass::Mut => quote!(&mut #v),
+                let krate = self.krate;
+                match (arg.pass, arg.rows) {
+                    (Pass::Value | Pass::Moved, true) => {
+                        quote!(#krate::__private::nested(&#v))
+                    }
+                    (Pass::Ref, true) => quote!(#krate::__private::nest(&#v)),
+                    (Pass::Mut, true) => quote!(#krate::__private::nest_mut(&mut #v)),
+                    (Pass::Reborrow, true) => quote!(#krate::__private::nest_mut(&mut *#v)),
+                    (Pass::Value | Pass::Reborrow, false) => v,
+                    (Pass::Moved, false) if !clone => v,
+                    (Pass::Moved, false) => quote!(::core::clone::Clone::clone(&#v)),
+                    (Pass::Ref, false) => quote!(&#v),
+                    (Pass::Mut, false) => quote!(&mut #v),
                 }
             })
             .collect()

@@ -152,6 +152,7 @@ impl<'a> Generated<'a> {
         // The body is moved into its braces rather than interpolated, which would copy every
         // token of it.
         let mut inner: TokenStream = cx.items.iter().map(ToTokens::to_token_stream).collect();
+        inner.extend(flattened_params(cx));
         inner.extend(self.body.stashes());
         inner.extend(body);
         let body = Group::new(Delimiter::Brace, inner);
@@ -210,14 +211,36 @@ impl<'a> Generated<'a> {
         }
     }
 
-    /// The gradients, one per active parameter (`into`: only the scalars' ones).
+    /// The gradients, one per active parameter (`into`: only the scalars' ones), shaped as
+    /// the parameters (`Vec<[F; 3]>` from the flat buffer of `&[[F; 3]]`).
     fn gradients(&self, into: bool) -> Vec<TokenStream> {
+        let krate = self.cx.krate;
         let grads = &self.adjoint.body.yields[self.returned()..];
         self.cx
             .sig
             .active()
             .zip(grads)
             .filter(|(p, _)| !(into && p.shape.has_buffer()))
+            .map(|(p, &g)| {
+                let grad = self.body.val(g);
+                match p.shape.row() {
+                    Some(_) => {
+                        let ty = p.grad_ty(krate);
+                        quote!(#krate::__private::nested::<_, #ty>(&#grad))
+                    }
+                    None => grad,
+                }
+            })
+            .collect()
+    }
+
+    /// The gradients as the adjoint program makes them: flat, for the rows of a Jacobian.
+    fn flat_gradients(&self) -> Vec<TokenStream> {
+        let grads = &self.adjoint.body.yields[self.returned()..];
+        self.cx
+            .sig
+            .active()
+            .zip(grads)
             .map(|(_, &g)| self.body.val(g))
             .collect()
     }
@@ -450,9 +473,17 @@ impl<'a> Generated<'a> {
             let buffer = format_ident!("d{}", ident);
             let name = buffer.to_string();
             match &param.shape {
-                Shape::Slice { elem, .. } | Shape::Array { elem, .. } => {
-                    params.push(quote!(#buffer: &mut [#elem]));
-                    let into = quote!(#krate::__private::into_buffer(#buffer, &#ident, #name));
+                Shape::Slice { elem, row, .. } | Shape::Array { elem, row, .. } => {
+                    let into = match row {
+                        Some(row) => {
+                            params.push(quote!(#buffer: &mut [[#elem; #row]]));
+                            quote!(#krate::__private::into_buffer(#krate::__private::flat_mut(#buffer), &#ident, #name))
+                        }
+                        None => {
+                            params.push(quote!(#buffer: &mut [#elem]));
+                            quote!(#krate::__private::into_buffer(#buffer, &#ident, #name))
+                        }
+                    };
                     buffers.insert(
                         grad,
                         match changed {
@@ -508,7 +539,7 @@ impl<'a> Generated<'a> {
         let rows = format_ident!("__ad_rows", span = Span::mixed_site());
         let total = format_ident!("__ad_total", span = Span::mixed_site());
         let (seeds, sizes) = self.jacobian_seeds(&at);
-        let grads = self.gradients(false);
+        let grads = self.flat_gradients();
         let elem = self.jacobian_elem();
         let (saved, restore) = self.entry_copies();
         let output = self.output();
@@ -721,6 +752,32 @@ fn kept_attributes(item: &syn::ItemFn) -> Vec<&syn::Attribute> {
         .iter()
         .filter(|a| KEPT.iter().any(|k| a.path().is_ident(k)))
         .collect()
+}
+
+/// Statements rebinding each parameter holding rows (`&[[F; 3]]`, `Vec<[F; 3]>`) to its
+/// floats, flat: the adjoint program indexes containers of rows as flat ones.
+fn flattened_params(cx: &Context) -> TokenStream {
+    let private = {
+        let krate = cx.krate;
+        quote!(#krate::__private)
+    };
+    let mut out = TokenStream::new();
+    for param in &cx.sig.params {
+        let (Some(ident), Some(_)) = (&param.ident, param.shape.row()) else {
+            continue;
+        };
+        out.extend(match &param.ty {
+            syn::Type::Reference(r) if r.mutability.is_some() => {
+                quote!(let #ident = #private::flat_mut(#ident);)
+            }
+            syn::Type::Reference(_) => quote!(let #ident = #private::flat(#ident);),
+            _ => quote! {
+                #[allow(unused_mut, reason = "the function may write its own copy")]
+                let mut #ident = #private::flat_owned(#ident);
+            },
+        });
+    }
+    out
 }
 
 /// The generated functions' parameters: the user's, without a `mut` nothing needs.

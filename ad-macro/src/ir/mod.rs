@@ -604,6 +604,8 @@ pub struct CallArg {
     /// For a container the call may write: a copy of its contents before the call, which the
     /// reverse sweep passes to the callee's pullback (set by `reverse`).
     pub entry: Option<Value>,
+    /// A container of rows, which the caller holds flat: passed as the rows the callee takes.
+    pub rows: bool,
 }
 
 /// How an argument is passed.

@@ -50,6 +50,7 @@ impl Lower<'_> {
                 value,
                 pass: Pass::Ref,
                 entry: None,
+                rows: false,
             };
             lowered.insert(0, (arg, None));
         }
@@ -178,11 +179,15 @@ impl Lower<'_> {
             None if self.is_owned(value) => Pass::Moved,
             None => Pass::Value,
         };
+        let arg = CallArg {
+            rows: self.row(value).is_some(),
+            ..arg_of(value, pass)
+        };
         if !pass.writes() {
-            return Ok((arg_of(value, pass), None));
+            return Ok((arg, None));
         }
         match variable_name(inner) {
-            Some(name) => Ok((arg_of(value, pass), Some(name))),
+            Some(name) => Ok((arg, Some(name))),
             None => Err(self.error(
                 inner,
                 "a container a called function may write must be a variable: pass `&mut h`",
@@ -253,6 +258,7 @@ fn arg_of(value: Value, pass: Pass) -> CallArg {
         value,
         pass,
         entry: None,
+        rows: false,
     }
 }
 

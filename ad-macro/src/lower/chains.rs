@@ -786,7 +786,7 @@ impl Lower<'_> {
     }
 
     /// A fresh name for a variable of the rewritten code, which no user code can see.
-    fn hidden(&mut self, what: &str, span: Span) -> syn::Ident {
+    pub(super) fn hidden(&mut self, what: &str, span: Span) -> syn::Ident {
         self.next_hidden += 1;
         syn::Ident::new(&format!("__ad_{what}{}", self.next_hidden), span)
     }

@@ -15,6 +15,7 @@ use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
+use super::rows::{Count, NestedLiteral};
 use super::{Binding, Lower, R, Val};
 use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 
@@ -22,9 +23,17 @@ impl Lower<'_> {
     /// Pushes an op whose one result is a new version of `array` (or, for `array: None`, a
     /// new storage).
     pub(super) fn version(&mut self, kind: OpKind, span: Span, array: Option<Value>) -> Value {
+        // A copy of a container of rows is one.
+        let rows = match &kind {
+            OpKind::Array(ArrayInit::Copy { source, .. }) => self.row(*source),
+            _ => None,
+        };
         let v = self.push(kind, span, 1)[0];
         let storage = array.and_then(|a| self.func.storage(a)).unwrap_or(v);
         self.func.values[v.index()].storage = Some(storage);
+        if let Some(row) = rows {
+            self.rows.insert(storage, row);
+        }
         v
     }
 
@@ -186,6 +195,18 @@ impl Lower<'_> {
                 "sub-slices (`x[a..b]`) are not supported yet: index single elements in a loop",
             ));
         }
+        // `x[i][j]` of a container of rows: one flat element.
+        if let Some((name, row)) = self.row_place(&e.expr)? {
+            let (array, at) = self.row_element(&name, row, &e.index, span)?;
+            return Ok(self.push1(OpKind::Index(array, at), span));
+        }
+        // `x[i]` of a container of rows, as a value: the row, copied.
+        if let Some(name) = local_name(&e.expr)
+            && self.rows_variable(&name).is_some()
+        {
+            let index = self.value(&e.index)?;
+            return self.row_copy(&name, index, span);
+        }
         let base = self.value(&e.expr);
         let index = self.value(&e.index);
         let (base, index) = (base?, index?);
@@ -196,6 +217,13 @@ impl Lower<'_> {
     /// The container variable, its current version and the lowered index of `x[i]` as a
     /// place to write.
     pub(super) fn place(&mut self, e: &syn::ExprIndex) -> R<(String, Value, Value)> {
+        // `x[i][j]` of a container of rows, or `p[j]` of a loop's row.
+        if let Some((name, row)) = self.row_place(&e.expr)? {
+            let span = super::op_span(&Expr::Index(e.clone()));
+            let (array, at) = self.row_element(&name, row, &e.index, span)?;
+            self.check_unshared(array, &e.expr)?;
+            return Ok((name, array, at));
+        }
         let name = match &*e.expr {
             Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
             _ => None,
@@ -258,11 +286,27 @@ impl Lower<'_> {
             let len: Expr = input.parse()?;
             Ok((value, len))
         });
+        if let Ok((value, len)) = &repeat
+            && let Some(nested) =
+                self.nested_literal(NestedLiteral::Repeat(value, Count::Expr(len)), true, span)
+        {
+            return Some(nested);
+        }
+        if let Ok(elems) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+            && repeat.is_err()
+            && let Some(nested) =
+                self.nested_literal(NestedLiteral::List(elems.iter().collect()), true, span)
+        {
+            return Some(nested);
+        }
         Some(match repeat {
             Ok((value, len)) => {
                 let (value, len) = (self.value(&value), self.value(&len));
                 match (value, len) {
                     (Ok(value), Ok(len)) => {
+                        if let Err(e) = self.no_containers_in(&[value], mac) {
+                            return Some(Err(e));
+                        }
                         let init = ArrayInit::Repeat {
                             value,
                             len: Len::Value(len),
@@ -274,9 +318,10 @@ impl Lower<'_> {
                 }
             }
             Err(_) => match mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
-                Ok(elems) => self.values(&elems).map(|values| {
+                Ok(elems) => self.values(&elems).and_then(|values| {
+                    self.no_containers_in(&values, mac)?;
                     let init = ArrayInit::List { values, vec: true };
-                    Val::One(self.version(OpKind::Array(init), span, None))
+                    Ok(Val::One(self.version(OpKind::Array(init), span, None)))
                 }),
                 Err(error) => Err(self.errors.push(error)),
             },
@@ -285,7 +330,12 @@ impl Lower<'_> {
 
     /// `[v; N]`.
     pub(super) fn repeat(&mut self, e: &syn::ExprRepeat, span: Span) -> R<Val> {
+        let rows = NestedLiteral::Repeat(&e.expr, Count::Const(&e.len));
+        if let Some(nested) = self.nested_literal(rows, false, span) {
+            return nested;
+        }
         let value = self.value(&e.expr)?;
+        self.no_containers_in(&[value], e)?;
         let init = ArrayInit::Repeat {
             value,
             len: Len::Const(e.len.to_token_stream()),
@@ -296,7 +346,12 @@ impl Lower<'_> {
 
     /// `[a, b, ..]`.
     pub(super) fn array_literal(&mut self, e: &syn::ExprArray, span: Span) -> R<Val> {
+        let rows = NestedLiteral::List(e.elems.iter().collect());
+        if let Some(nested) = self.nested_literal(rows, false, span) {
+            return nested;
+        }
         let values = self.values(&e.elems)?;
+        self.no_containers_in(&values, e)?;
         let init = ArrayInit::List { values, vec: false };
         Ok(Val::One(self.version(OpKind::Array(init), span, None)))
     }
@@ -452,7 +507,7 @@ impl Lower<'_> {
                 };
                 Some(Ok(Val::One(self.version(OpKind::Array(init), span, None))))
             }
-            ("len", []) => Some(Ok(self.push1(OpKind::Len(recv), span))),
+            ("len", []) => Some(Ok(Val::One(self.count(recv, span)))),
             ("is_empty", []) => {
                 let len = self.push(OpKind::Len(recv), span, 1)[0];
                 let zero = self.push1(OpKind::Lit(Literal::int(0, span)), span);
@@ -474,6 +529,9 @@ impl Lower<'_> {
                 };
                 if let Err(e) = self.check_unshared(recv, &m.receiver) {
                     return Some(Err(e));
+                }
+                if self.func.storage(*value).is_some() {
+                    return Some(self.push_row(&name, recv, *value, span).map(|()| Val::Unit));
                 }
                 let version = self.version(
                     OpKind::Append {

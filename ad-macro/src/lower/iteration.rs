@@ -64,7 +64,7 @@ impl Lower<'_> {
         let mut len: Option<Value> = None;
         for (name, _) in &containers {
             let array = self.container(name, iter)?;
-            let this = self.push(OpKind::Len(array), span, 1)[0];
+            let this = self.count(array, span);
             len = Some(match len {
                 None => this,
                 Some(shorter) => {

@@ -21,6 +21,7 @@ mod effect;
 mod exits;
 mod iteration;
 mod places;
+mod rows;
 mod sugar;
 
 use std::collections::{HashMap, HashSet};
@@ -129,6 +130,8 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         shared_unknown: HashSet::new(),
         places: HashMap::new(),
         hoisted: Vec::new(),
+        rows: HashMap::new(),
+        row_lens: HashMap::new(),
         next_hidden: 0,
         calling_bound: false,
         expected: Vec::new(),
@@ -181,6 +184,10 @@ impl Lower<'_> {
             });
             if param.shape.is_container() {
                 self.func.values[value.index()].storage = Some(value);
+            }
+            if let Some(row) = param.shape.row() {
+                let span = syn::spanned::Spanned::span(&param.ty);
+                self.make_rows(value, row.to_token_stream(), span);
             }
             if let Some(name) = name {
                 self.scopes[0].insert(name, Binding::Val(Val::One(value)));
@@ -254,6 +261,10 @@ struct Lower<'a> {
     /// the function body).
     places: HashMap<(Value, String), Value>,
     hoisted: Vec<Op>,
+    /// The containers of rows, by storage (`rows.rs`).
+    rows: HashMap<Value, rows::Row>,
+    /// The values of the rows' lengths, made at the top of the function, by their tokens.
+    row_lens: HashMap<String, Value>,
     /// Numbers the variables of rewritten iterator chains (`chains.rs`).
     next_hidden: usize,
     /// Lowering the body of a closure bound with `let` at a call: its captures are those it
@@ -304,6 +315,9 @@ impl Lower<'_> {
                         format!("`{container}` is no longer a container here"),
                     ));
                 };
+                if self.row(array).is_some() {
+                    return self.row_copy(&container, index, ident.span()).map(Some);
+                }
                 let load = self.push(OpKind::Index(array, index), ident.span(), 1)[0];
                 Ok(Some(Val::One(load)))
             }
@@ -492,12 +506,14 @@ impl Lower<'_> {
                 }
                 any
             }
-            (Pat::Ident(p), e) if is_plain_name(p) => {
-                matches!(
-                    self.alias_source(e),
-                    Some(Binding::Element { writable: true, .. })
-                )
-            }
+            (Pat::Ident(p), e) if is_plain_name(p) => match self.alias_source(e) {
+                Some(Binding::Element { writable: true, .. }) => true,
+                // A row only read is borrowed in Rust: nothing writes it meanwhile.
+                Some(Binding::Element { container, .. }) => self.lookup(container).is_some_and(
+                    |b| matches!(b, Binding::Val(Val::One(v)) if self.row(*v).is_some()),
+                ),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -711,6 +727,15 @@ impl Lower<'_> {
         if v.index() < first_new {
             return;
         }
+        let flat;
+        let ty = match self.flat_annotation(v, ty) {
+            Some(Some(ty)) => {
+                flat = ty;
+                &flat
+            }
+            Some(None) => return,
+            None => ty,
+        };
         match self.ops.iter_mut().rev().find(|op| op.results.contains(&v)) {
             Some(op) if op.results == [v] => op.ty = Some(ty.to_token_stream()),
             Some(_) => self.func.values[v.index()].ty = Some(ty.to_token_stream()),
@@ -1260,6 +1285,12 @@ impl Lower<'_> {
                 } else {
                     Err(self.error(place, format!("`{name}` is not a local variable: only locals and parameters can be assigned")))
                 }
+            }
+            Expr::Index(_) | Expr::Unary(_) if self.is_row(place) => {
+                let Some((name, row)) = self.row_place(place)? else {
+                    return Err(Reported);
+                };
+                self.row_write(&name, row, val, op_span(place))
             }
             Expr::Index(i) => {
                 let (name, array, index) = self.place(i)?;

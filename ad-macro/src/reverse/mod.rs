@@ -502,6 +502,7 @@ impl<'a> Sweep<'a> {
                     None => a.pass,
                 },
                 entry: None,
+                rows: a.rows,
             })
             .collect();
         let mut lending = Lending::default();

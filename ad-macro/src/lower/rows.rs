@@ -1,0 +1,439 @@
+//! Containers of rows: `&[[F; N]]`, `[[F; N]; M]`, `Vec<[F; N]>`.
+//!
+//! A container of rows is one flat container of its floats, row after row, with the length
+//! of its rows (a constant, as Rust's types have it) recorded beside its storage. The IR never
+//! sees rows: `x[i][j]` is the element `i * N + j`, a row read as a value (`let p = x[i];`,
+//! `&x[i]` passed on) is a copy, as in Rust, made by a loop of stores; a row written whole
+//! (`x[i] = [a, b, c]`) is a loop of stores; `x.len()` counts rows. So the reverse pass,
+//! emission and the interpreter learn nothing new; the generated functions flatten nested
+//! parameters on entry and shape gradients like them on return (`emit`).
+//!
+//! A row is named by its container variable and its row index: `x[i]`, or the element
+//! binding of a loop over rows (`for p in x.iter()`, whose `p[j]` reads `x[i * N + j]`).
+//!
+//! Before: `let p = x[i]; s += p[0] * x[i][1];` (`x: &[[f64; 3]]`)
+//! After:  `%p.4 = [zero; 3]; for k in 0..3 { p[k] = x[i * 3 + k] }` then
+//!         `%9 = index %x.0, %8` with `%8 = add (mul %i, 3), 1`
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::Expr;
+
+use super::{Binding, Lower, R, Val};
+use crate::ir::{ArrayInit, Len, Literal, Op, OpKind, Value};
+
+/// The rows of a container: their length as an IR value (made at the top of the function,
+/// a constant) and as written.
+#[derive(Clone)]
+pub(super) struct Row {
+    pub len: Value,
+    pub tokens: TokenStream,
+}
+
+impl Lower<'_> {
+    /// The rows `array`'s storage is made of, if it is a container of rows.
+    pub(super) fn row(&self, array: Value) -> Option<Row> {
+        let root = self.func.storage(array)?;
+        self.rows.get(&root).cloned()
+    }
+
+    /// Records that `array`'s storage is made of rows of length `tokens` (a constant).
+    pub(super) fn make_rows(&mut self, array: Value, tokens: TokenStream, span: Span) {
+        let root = self.func.storage(array).unwrap_or(array);
+        let key = tokens.to_string();
+        let len = match self.row_lens.get(&key) {
+            Some(&len) => len,
+            None => {
+                let len = self.func.new_value(None);
+                let kind = match syn::parse2::<syn::LitInt>(tokens.clone()) {
+                    Ok(lit) => OpKind::Lit(Literal::Token(lit.token())),
+                    Err(_) => OpKind::Path(quote!((#tokens))),
+                };
+                self.hoisted.push(Op::new(vec![len], kind, span));
+                self.row_lens.insert(key, len);
+                len
+            }
+        };
+        self.rows.insert(root, Row { len, tokens });
+    }
+
+    /// The number of elements of `array` as Rust counts them: rows, for a container of rows.
+    pub(super) fn count(&mut self, array: Value, span: Span) -> Value {
+        let len = self.push(OpKind::Len(array), span, 1)[0];
+        match self.row(array) {
+            Some(row) => self.integer('/', len, row.len, span),
+            None => len,
+        }
+    }
+
+    /// The row `e` names, as its container variable and row index: `x[i]` of a container of
+    /// rows (`i` is lowered), or the element binding of a loop over one (`p`, `*p`).
+    pub(super) fn row_place(&mut self, e: &Expr) -> R<Option<(String, Value)>> {
+        match super::unparen(e) {
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.row_place(&u.expr),
+            Expr::Path(p) => {
+                let Some(ident) = p.path.get_ident() else {
+                    return Ok(None);
+                };
+                let Some(Binding::Element {
+                    container, index, ..
+                }) = self.lookup(&ident.to_string()).cloned()
+                else {
+                    return Ok(None);
+                };
+                Ok(self.rows_variable(&container).map(|_| (container, index)))
+            }
+            Expr::Index(i) if !matches!(&*i.index, Expr::Range(_)) => {
+                let Expr::Path(p) = super::unparen(&i.expr) else {
+                    return Ok(None);
+                };
+                let Some(name) = p.path.get_ident().map(ToString::to_string) else {
+                    return Ok(None);
+                };
+                if self.rows_variable(&name).is_none() {
+                    return Ok(None);
+                }
+                let index = self.value(&i.index)?;
+                Ok(Some((name, index)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether `e` names a row (as [`Self::row_place`], without lowering anything).
+    pub(super) fn is_row(&self, e: &Expr) -> bool {
+        match super::unparen(e) {
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.is_row(&u.expr),
+            Expr::Path(p) => p.path.get_ident().is_some_and(|ident| {
+                matches!(self.lookup(&ident.to_string()), Some(Binding::Element { container, .. }) if self.rows_variable(container).is_some())
+            }),
+            Expr::Index(i) if !matches!(&*i.index, Expr::Range(_)) => match super::unparen(&i.expr) {
+                Expr::Path(p) => p
+                    .path
+                    .get_ident()
+                    .is_some_and(|ident| self.rows_variable(&ident.to_string()).is_some()),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// An error if one of `values` (the elements of an array or `vec!` written at `e`) is a
+    /// container: nested containers are written as rows of array literals.
+    pub(super) fn no_containers_in(&mut self, values: &[Value], e: &impl ToTokens) -> R<()> {
+        if values.iter().any(|&v| self.func.storage(v).is_some()) {
+            return Err(self.error(e, "a container of rows is written with its rows as array literals (`[[a, b], [c, d]]`, `[[0.0; 3]; n]`, `vec![[0.0; 3]; n]`); to build one from rows held in variables, make it first and assign the rows (`m[0] = r0;`) or push them"));
+        }
+        Ok(())
+    }
+
+    /// The current version of the variable `name` if it holds a container of rows.
+    pub(super) fn rows_variable(&self, name: &str) -> Option<Value> {
+        match self.lookup(name)? {
+            Binding::Val(Val::One(v)) if self.row(*v).is_some() => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The flat index of column `col` of row `row` of the container variable `name`, checked
+    /// as indexing the row is (`x[i][j]` panics if `j` is past the row).
+    pub(super) fn row_element(
+        &mut self,
+        name: &str,
+        row: Value,
+        col: &Expr,
+        span: Span,
+    ) -> R<(Value, Value)> {
+        let col_value = self.value(col)?;
+        let array = self.container(name, col)?;
+        let Some(info) = self.row(array) else {
+            return Err(self.error(
+                col,
+                format!("`{name}` is no longer a container of rows here"),
+            ));
+        };
+        let literal = |e: &Expr| match super::unparen(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => i.base10_parse::<usize>().ok(),
+            _ => None,
+        };
+        let len = syn::parse2::<syn::LitInt>(info.tokens.clone())
+            .ok()
+            .and_then(|l| l.base10_parse::<usize>().ok());
+        match (literal(col), len) {
+            (Some(c), Some(n)) if c >= n => {
+                return Err(self.error(
+                    col,
+                    format!("index out of bounds: the row has {n} elements but the index is {c}"),
+                ));
+            }
+            (Some(_), Some(_)) => {}
+            _ => {
+                let (c, n) = (crate::ir::hole(0, span), crate::ir::hole(1, span));
+                let code = quote!(
+                    ::core::assert!(#c < #n, "index out of bounds: the len is {} but the index is {}", #n, #c)
+                );
+                let uses = vec![col_value, info.len];
+                self.push(OpKind::Effect { code, uses }, span, 0);
+            }
+        }
+        let start = self.integer('*', row, info.len, span);
+        Ok((array, self.integer('+', start, col_value, span)))
+    }
+
+    /// `a op b` of integers.
+    fn integer(&mut self, op: char, a: Value, b: Value, span: Span) -> Value {
+        let prim = crate::prims::infix(op).expect("the table has integer arithmetic");
+        self.push(OpKind::Prim(prim, vec![a, b]), span, 1)[0]
+    }
+
+    /// The row `row` of the container variable `name`, copied: a new array, as a row read as
+    /// a value is in Rust.
+    pub(super) fn row_copy(&mut self, name: &str, row: Value, span: Span) -> R<Val> {
+        let array = self.container(name, &syn::parse_quote!(#name))?;
+        let Some(info) = self.row(array) else {
+            return Err(self.errors.push(syn::Error::new(
+                span,
+                format!("`{name}` is no longer a container of rows here"),
+            )));
+        };
+        let zero = self.push(OpKind::Placeholder, span, 1)[0];
+        let init = ArrayInit::Repeat {
+            value: zero,
+            len: Len::Const(info.tokens.clone()),
+            vec: false,
+        };
+        let copy = self.version(OpKind::Array(init), span, None);
+        let (dst, src) = (self.hidden("row", span), self.hidden("src", span));
+        let n = &info.tokens;
+        let k = self.hidden("k", span);
+        let copy_loop: Expr =
+            syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #dst[#k] = #src[#k]; });
+        self.scoped(|this| {
+            this.declare(dst.to_string(), Binding::Val(Val::One(copy)));
+            this.declare(src.to_string(), element(name, row, false));
+            this.expr(&copy_loop)?;
+            Ok(Val::One(this.container(&dst.to_string(), &copy_loop)?))
+        })
+    }
+
+    /// `row = val`: the row `row` of the container variable `name` written whole, element
+    /// by element, from the container `val` (a copy already if it was a row).
+    pub(super) fn row_write(&mut self, name: &str, row: Value, val: Val, span: Span) -> R<()> {
+        let array = self.container(name, &syn::parse_quote!(#name))?;
+        let (Val::One(source), Some(info)) = (val, self.row(array)) else {
+            return Err(self.errors.push(syn::Error::new(
+                span,
+                "a row is assigned a row: an array (`[a, b, c]`) or another row",
+            )));
+        };
+        if self.func.storage(source).is_none() {
+            return Err(self.errors.push(syn::Error::new(
+                span,
+                "a row is assigned a row: an array (`[a, b, c]`) or another row",
+            )));
+        }
+        let (dst, src) = (self.hidden("row", span), self.hidden("src", span));
+        let n = &info.tokens;
+        let k = self.hidden("k", span);
+        let write_loop: Expr =
+            syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #dst[#k] = #src[#k]; });
+        self.scoped(|this| {
+            this.declare(dst.to_string(), element(name, row, true));
+            this.declare(src.to_string(), Binding::Val(Val::One(source)));
+            this.expr(&write_loop).map(|_| ())
+        })
+    }
+
+    /// `v.push(row)` onto a `Vec` of rows: each element pushed in turn. A `Vec` made empty
+    /// learns its rows' length from its first push.
+    pub(super) fn push_row(&mut self, name: &str, vec: Value, row: Value, span: Span) -> R<()> {
+        if self.row(vec).is_none() {
+            let fresh_empty = self.func.storage(vec) == Some(vec)
+                && self.ops.iter().rev().any(|op| {
+                    op.results == [vec] && matches!(op.kind, OpKind::Array(ArrayInit::Empty { .. }))
+                });
+            match self.row_tokens(row) {
+                Some(tokens) if fresh_empty => self.make_rows(vec, tokens, span),
+                _ => {
+                    return Err(self.errors.push(syn::Error::new(
+                        span,
+                        format!("the length of the rows of `{name}` is not known here: annotate it (`let mut {name}: Vec<[f64; 3]> = Vec::new();`)"),
+                    )));
+                }
+            }
+        }
+        let Some(info) = self.row(vec) else {
+            return Ok(());
+        };
+        let src = self.hidden("src", span);
+        let n = &info.tokens;
+        let k = self.hidden("k", span);
+        let target = syn::Ident::new(name, span);
+        let push_loop: Expr =
+            syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #target.push(#src[#k]); });
+        self.scoped(|this| {
+            this.declare(src.to_string(), Binding::Val(Val::One(row)));
+            this.expr(&push_loop).map(|_| ())
+        })
+    }
+
+    /// The length of an array made by `[a, b, ..]` or `[v; N]` (or a row copy), as written.
+    fn row_tokens(&self, array: Value) -> Option<TokenStream> {
+        let root = self.func.storage(array)?;
+        let op = self.ops.iter().rev().find(|op| op.results == [root])?;
+        match &op.kind {
+            OpKind::Array(ArrayInit::List { values, .. }) => Some(values.len().to_token_stream()),
+            OpKind::Array(ArrayInit::Repeat {
+                len: Len::Const(tokens),
+                ..
+            }) => Some(tokens.clone()),
+            _ => None,
+        }
+    }
+
+    /// `[[v; N]; M]`, `[[a, b], [c, d]]` and their `vec!` forms (`rows`: the elements of
+    /// the outer list, or the repeated row and the count): the flat container, its rows
+    /// recorded. `None` if the elements are not rows written as arrays.
+    pub(super) fn nested_literal(
+        &mut self,
+        rows: NestedLiteral<'_>,
+        vec: bool,
+        span: Span,
+    ) -> Option<R<Val>> {
+        match rows {
+            NestedLiteral::Repeat(row, count) => {
+                let Expr::Repeat(inner) = super::unparen(row) else {
+                    return None;
+                };
+                let tokens = inner.len.to_token_stream();
+                let value = match self.value(&inner.expr) {
+                    Ok(v) => v,
+                    Err(e) => return Some(Err(e)),
+                };
+                let count = match count {
+                    Count::Const(m) => {
+                        let m = m.to_token_stream();
+                        self.constant(&m, span)
+                    }
+                    Count::Expr(n) => match self.value(n) {
+                        Ok(n) => n,
+                        Err(e) => return Some(Err(e)),
+                    },
+                };
+                let n = self.constant(&tokens, span);
+                let total = self.integer('*', count, n, span);
+                let init = ArrayInit::Repeat {
+                    value,
+                    len: Len::Value(total),
+                    vec: true,
+                };
+                let flat = self.version(OpKind::Array(init), span, None);
+                self.make_rows(flat, tokens, span);
+                Some(Ok(Val::One(flat)))
+            }
+            NestedLiteral::List(elems) => {
+                let mut lists = Vec::new();
+                for e in elems {
+                    let Expr::Array(a) = super::unparen(e) else {
+                        return None;
+                    };
+                    lists.push(a);
+                }
+                let width = lists.first()?.elems.len();
+                let mut values = Vec::new();
+                for list in &lists {
+                    match self.values(&list.elems) {
+                        Ok(vs) => values.extend(vs),
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                let init = ArrayInit::List { values, vec };
+                let flat = self.version(OpKind::Array(init), span, None);
+                self.make_rows(flat, width.to_token_stream(), span);
+                Some(Ok(Val::One(flat)))
+            }
+        }
+    }
+
+    /// The constant `tokens` (an array length) as a value.
+    fn constant(&mut self, tokens: &TokenStream, span: Span) -> Value {
+        match syn::parse2::<syn::LitInt>(tokens.clone()) {
+            Ok(lit) => self.push(OpKind::Lit(Literal::Token(lit.token())), span, 1)[0],
+            Err(_) => self.push(OpKind::Path(quote!((#tokens))), span, 1)[0],
+        }
+    }
+
+    /// A type annotation on a container of rows (`Vec<[F; 3]>`, `[[F; 2]; 2]`): records the
+    /// rows of `v` and gives the annotation of its flat storage (`Vec<F>`), or none where the
+    /// flat container's type is not that of a `let` (`None` if `ty` has no rows).
+    pub(super) fn flat_annotation(
+        &mut self,
+        v: Value,
+        ty: &syn::Type,
+    ) -> Option<Option<syn::Type>> {
+        let (elem, len, is_vec) = rows_type(ty)?;
+        if self.func.storage(v).is_none() {
+            return None;
+        }
+        if self.row(v).is_none() {
+            self.make_rows(v, len.to_token_stream(), syn::spanned::Spanned::span(ty));
+        }
+        Some(is_vec.then(|| syn::parse_quote!(::std::vec::Vec<#elem>)))
+    }
+}
+
+/// A binding of the row `row` of the container variable `name`.
+fn element(name: &str, row: Value, writable: bool) -> Binding {
+    Binding::Element {
+        container: name.to_string(),
+        index: row,
+        writable,
+    }
+}
+
+/// `[[E; N]; M]`, `Vec<[E; N]>` (behind `&` too): the row's element type, its length, and
+/// whether the container is a `Vec`.
+fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr, bool)> {
+    match ty {
+        syn::Type::Reference(r) => rows_type(&r.elem),
+        syn::Type::Paren(p) => rows_type(&p.elem),
+        syn::Type::Array(syn::TypeArray { elem, .. })
+        | syn::Type::Slice(syn::TypeSlice { elem, .. }) => match &**elem {
+            syn::Type::Array(row) => Some(((*row.elem).clone(), row.len.clone(), false)),
+            _ => None,
+        },
+        syn::Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if last.ident != "Vec" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match args.args.first()? {
+                syn::GenericArgument::Type(syn::Type::Array(row)) => {
+                    Some(((*row.elem).clone(), row.len.clone(), true))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The rows of a nested container literal.
+pub(super) enum NestedLiteral<'a> {
+    /// `[row; M]` or `vec![row; n]`.
+    Repeat(&'a Expr, Count<'a>),
+    /// `[row, row, ..]` or `vec![row, row, ..]`.
+    List(Vec<&'a Expr>),
+}
+
+/// How many rows a repeat makes.
+pub(super) enum Count<'a> {
+    Const(&'a Expr),
+    Expr(&'a Expr),
+}

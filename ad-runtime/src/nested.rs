@@ -1,0 +1,190 @@
+//! Nested containers at the boundary of generated code. Inside a generated function a
+//! container of rows (`&[[F; N]]`, `[[F; N]; M]`, `Vec<[F; N]>`) is one flat container of its
+//! floats, row after row, indexed `x[i * N + j]`; these convert between the user's shapes and
+//! the flat ones where values enter and leave: parameters on entry, gradients on return,
+//! arguments of calls to other `#[reverse]` functions. Only generated code uses them (through
+//! `__private`).
+
+use alloc::vec::Vec;
+
+/// The floats of a container of rows, row after row.
+#[inline]
+pub fn flat<F, const N: usize>(rows: &[[F; N]]) -> &[F] {
+    rows.as_flattened()
+}
+
+/// [`flat`], writable.
+#[inline]
+pub fn flat_mut<F, const N: usize>(rows: &mut [[F; N]]) -> &mut [F] {
+    rows.as_flattened_mut()
+}
+
+/// An owned container of rows as an owned flat `Vec`: a `Vec<[F; N]>` without copying.
+pub trait FlatOwned<F> {
+    /// The floats, row after row.
+    fn __ad_flat_owned(self) -> Vec<F>;
+}
+
+impl<F, const N: usize> FlatOwned<F> for Vec<[F; N]> {
+    #[inline]
+    fn __ad_flat_owned(self) -> Vec<F> {
+        self.into_flattened()
+    }
+}
+
+impl<F: Copy, const N: usize, const M: usize> FlatOwned<F> for [[F; N]; M] {
+    #[inline]
+    fn __ad_flat_owned(self) -> Vec<F> {
+        self.as_flattened().to_vec()
+    }
+}
+
+/// [`FlatOwned`] as a function.
+#[inline]
+pub fn flat_owned<F, T: FlatOwned<F>>(rows: T) -> Vec<F> {
+    rows.__ad_flat_owned()
+}
+
+#[cold]
+#[inline(never)]
+fn ragged(len: usize, row: usize) -> ! {
+    panic!(
+        "ad-runtime: a flat container of {len} floats is not made of rows of {row}; this is a bug in #[reverse], please report it"
+    )
+}
+
+/// A borrowed view of flat floats as the rows a callee takes: `&[[F; N]]` or `&[[F; N]; M]`
+/// (the type is inferred from the callee's parameter).
+pub trait Nest<'a, F>: Sized {
+    /// The view.
+    fn __ad_nest(flat: &'a [F]) -> Self;
+}
+
+impl<'a, F, const N: usize> Nest<'a, F> for &'a [[F; N]] {
+    #[inline]
+    fn __ad_nest(flat: &'a [F]) -> Self {
+        match flat.as_chunks::<N>() {
+            (rows, []) => rows,
+            _ => ragged(flat.len(), N),
+        }
+    }
+}
+
+impl<'a, F, const N: usize, const M: usize> Nest<'a, F> for &'a [[F; N]; M] {
+    #[inline]
+    fn __ad_nest(flat: &'a [F]) -> Self {
+        match <&[[F; N]]>::__ad_nest(flat).try_into() {
+            Ok(rows) => rows,
+            Err(_) => ragged(flat.len(), N),
+        }
+    }
+}
+
+/// [`Nest`] as a function.
+#[inline]
+pub fn nest<'a, F, T: Nest<'a, F>>(flat: &'a [F]) -> T {
+    T::__ad_nest(flat)
+}
+
+/// A writable view of flat floats as rows: `&mut [[F; N]]` or `&mut [[F; N]; M]`.
+pub trait NestMut<'a, F>: Sized {
+    /// The view.
+    fn __ad_nest_mut(flat: &'a mut [F]) -> Self;
+}
+
+impl<'a, F, const N: usize> NestMut<'a, F> for &'a mut [[F; N]] {
+    #[inline]
+    fn __ad_nest_mut(flat: &'a mut [F]) -> Self {
+        let len = flat.len();
+        match flat.as_chunks_mut::<N>() {
+            (rows, []) => rows,
+            _ => ragged(len, N),
+        }
+    }
+}
+
+impl<'a, F, const N: usize, const M: usize> NestMut<'a, F> for &'a mut [[F; N]; M] {
+    #[inline]
+    fn __ad_nest_mut(flat: &'a mut [F]) -> Self {
+        let len = flat.len();
+        match <&mut [[F; N]]>::__ad_nest_mut(flat).try_into() {
+            Ok(rows) => rows,
+            Err(_) => ragged(len, N),
+        }
+    }
+}
+
+/// [`NestMut`] as a function.
+#[inline]
+pub fn nest_mut<'a, F, T: NestMut<'a, F>>(flat: &'a mut [F]) -> T {
+    T::__ad_nest_mut(flat)
+}
+
+/// An owned container of rows made from flat floats (copied): `Vec<[F; N]>` or
+/// `[[F; N]; M]`. A nested gradient on return, a nested argument a callee takes by value.
+pub trait Nested<F>: Sized {
+    /// The rows.
+    fn __ad_nested(flat: &[F]) -> Self;
+}
+
+impl<F: Copy, const N: usize> Nested<F> for Vec<[F; N]> {
+    #[inline]
+    fn __ad_nested(flat: &[F]) -> Self {
+        <&[[F; N]]>::__ad_nest(flat).to_vec()
+    }
+}
+
+impl<F: Copy, const N: usize, const M: usize> Nested<F> for [[F; N]; M] {
+    #[inline]
+    fn __ad_nested(flat: &[F]) -> Self {
+        *<&[[F; N]; M]>::__ad_nest(flat)
+    }
+}
+
+/// [`Nested`] as a function.
+#[inline]
+pub fn nested<F, T: Nested<F>>(flat: &[F]) -> T {
+    T::__ad_nested(flat)
+}
+
+/// The flat index of `rows[row][col]` in rows of `len`, panicking as indexing the row would
+/// if `col` is out of it.
+#[inline(always)]
+pub fn at(row: usize, len: usize, col: usize) -> usize {
+    if col >= len {
+        out_of_row(col, len)
+    }
+    row * len + col
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_row(col: usize, len: usize) -> ! {
+    panic!("index out of bounds: the len is {len} but the index is {col}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let rows = alloc::vec![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let flat_rows = flat(&rows).to_vec();
+        assert_eq!(flat_rows, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let view: &[[f64; 3]] = nest(&flat_rows);
+        assert_eq!(view, &rows[..]);
+        let array: &[[f64; 3]; 2] = nest(&flat_rows);
+        assert_eq!(array, &[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let owned: Vec<[f64; 3]> = nested(&flat_rows);
+        assert_eq!(owned, rows);
+        assert_eq!(flat_owned(rows), flat_rows);
+        assert_eq!(at(1, 3, 2), 5);
+    }
+
+    #[test]
+    #[should_panic(expected = "the len is 3 but the index is 3")]
+    fn a_column_past_the_row_panics() {
+        at(0, 3, 3);
+    }
+}
