@@ -84,6 +84,11 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
                 slices += 1;
                 kinds.push(format!("Kind::Array({len})"));
             }
+            Param::Rows(_) => {
+                args.push(format!("&rows(&a.s[{slices}])"));
+                slices += 1;
+                kinds.push("Kind::Rows".into());
+            }
             Param::Int(_) => {
                 args.push(format!("a.n[{ints}]"));
                 ints += 1;
@@ -110,6 +115,7 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
         .map(|(name, p)| match p {
             Param::Slice(_) => name.clone(),
             Param::Array(..) => format!("{name}.to_vec()"),
+            Param::Rows(_) => format!("{name}.concat()"),
             _ => format!("vec![{name}]"),
         })
         .collect();

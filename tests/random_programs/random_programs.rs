@@ -16,6 +16,13 @@ enum Kind {
     /// `[f64; len]` by value.
     Array(usize),
     Int,
+    /// `&[[f64; 2]]`, two rows (four floats in `s`).
+    Rows,
+}
+
+/// The rows `[f64; 2]` of flat floats.
+fn rows(flat: &[f64]) -> Vec<[f64; 2]> {
+    flat.chunks(2).map(|c| [c[0], c[1]]).collect()
 }
 
 /// A function's arguments by kind, each in parameter order (slices and arrays in `s`).
@@ -107,6 +114,7 @@ fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
             Kind::Slice => Param::Slice(String::new()),
             Kind::Array(len) => Param::Array(String::new(), *len, false),
             Kind::Int => Param::Int(String::new()),
+            Kind::Rows => Param::Rows(String::new()),
         })
         .collect();
     let (x, s, n) = generator::arguments(&params, rng);

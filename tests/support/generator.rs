@@ -51,6 +51,10 @@ pub struct Config {
     /// an integer array, `&mut` of a counter lent to a helper declared in the body, a branch
     /// on the bits of an active float, a side-effect macro.
     pub idioms: bool,
+    /// Containers of rows: a `&[[f64; 2]]` parameter, `[[f64; 2]; 2]`, `vec![[e; 2]; 2]` and
+    /// `Vec<[f64; 2]>` locals, read `m[i][j]`, written by element and by row, copied by row,
+    /// iterated (`iter()`, `iter_mut()`), pushed onto, passed to callees.
+    pub rows: bool,
 }
 
 impl Default for Config {
@@ -68,6 +72,7 @@ impl Default for Config {
             exits_before_init: true,
             literal_arms: true,
             idioms: false,
+            rows: true,
         }
     }
 }
@@ -96,12 +101,18 @@ pub enum Param {
     Slice(String),
     Array(String, usize, bool),
     Int(String),
+    /// `&[[f64; 2]]`, two rows.
+    Rows(String),
 }
 
 impl Param {
     pub fn name(&self) -> &str {
         match self {
-            Param::Float(n) | Param::Slice(n) | Param::Array(n, ..) | Param::Int(n) => n,
+            Param::Float(n)
+            | Param::Slice(n)
+            | Param::Array(n, ..)
+            | Param::Int(n)
+            | Param::Rows(n) => n,
         }
     }
 }
@@ -211,6 +222,8 @@ pub enum Stmt {
     },
     /// `let name = <chain>;` (or `<chain>.for_each(..)`): an iterator chain over a container.
     Chain(Box<Chain>),
+    /// A statement on containers of rows ([`Config::rows`]).
+    Rows(RowsStmt),
     /// `let f = |u: f64| body; let name = f(a) + f(b);` (or `h.iter().map(|&v| f(v))` summed):
     /// a closure bound with `let`, capturing what `body` reads.
     Closure {
@@ -451,6 +464,110 @@ fn damped(acc: &str, item: Expr) -> Expr {
     Expr::Bin('+', Box::new(half), Box::new(item))
 }
 
+/// A statement on a container of rows (`[f64; 2]` rows).
+#[derive(Clone, Debug)]
+pub enum RowsStmt {
+    /// `let mut name = [[a, b], [c, d]];`, or `vec![[a; 2]; 2]` (`vec`, one item).
+    Local {
+        name: String,
+        items: Vec<Expr>,
+        vec: bool,
+    },
+    /// `let name = rows[i % rows.len()];`: a row copied, an array from then on.
+    Copy {
+        name: String,
+        rows: String,
+        index: IExpr,
+    },
+    /// `rows[i % rows.len()][col] = value;`
+    Store {
+        rows: String,
+        index: IExpr,
+        col: usize,
+        value: Expr,
+    },
+    /// `rows[i % rows.len()] = [a, b];`
+    Write {
+        rows: String,
+        index: IExpr,
+        values: Vec<Expr>,
+    },
+    /// `for p in rows.iter() { target = (target * 0.5 + p[0] * p[1]).sin(); }`
+    Loop { rows: String, target: String },
+    /// `for p in rows.iter_mut() { p[1] = p[0] * 0.5 + p[1].sin(); }`
+    Update { rows: String },
+    /// `let mut name: Vec<[f64; 2]> = Vec::new(); for p in rows.iter() { name.push([p[1],
+    /// p[0] * factor]); }`
+    Pushed {
+        name: String,
+        rows: String,
+        factor: Expr,
+    },
+}
+
+impl RowsStmt {
+    fn print(&self) -> String {
+        let e = |e: &Expr| {
+            let mut s = String::new();
+            e.print(&mut s);
+            s
+        };
+        // Every container of rows has two (`% rows.len()` in a place would borrow it twice).
+        let at = |rows: &str, index: &IExpr| format!("{rows}[{} % 2]", index.print());
+        match self {
+            RowsStmt::Local { name, items, vec } => match (vec, &items[..]) {
+                (true, [item]) => format!("let mut {name} = vec![[{}; 2]; 2];", e(item)),
+                (_, [a, b, c, d]) => {
+                    format!(
+                        "let mut {name} = [[{}, {}], [{}, {}]];",
+                        e(a),
+                        e(b),
+                        e(c),
+                        e(d)
+                    )
+                }
+                _ => String::new(),
+            },
+            RowsStmt::Copy { name, rows, index } => format!("let {name} = {};", at(rows, index)),
+            RowsStmt::Store {
+                rows,
+                index,
+                col,
+                value,
+            } => format!("{}[{col}] = {};", at(rows, index), e(value)),
+            RowsStmt::Write {
+                rows,
+                index,
+                values,
+            } => {
+                let values: Vec<String> = values.iter().map(e).collect();
+                format!("{} = [{}];", at(rows, index), values.join(", "))
+            }
+            RowsStmt::Loop { rows, target } => format!(
+                "for p in {rows}.iter() {{ {target} = ({target} * 0.5 + p[0] * p[1]).sin(); }}"
+            ),
+            RowsStmt::Update { rows } => {
+                format!("for p in {rows}.iter_mut() {{ p[1] = p[0] * 0.5 + p[1].sin(); }}")
+            }
+            RowsStmt::Pushed { name, rows, factor } => format!(
+                "let mut {name}: Vec<[f64; 2]> = Vec::new();\nfor p in {rows}.iter() {{ {name}.push([p[1], p[0] * {}]); }}",
+                e(factor)
+            ),
+        }
+    }
+
+    /// The expressions in it, for shrinking.
+    pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            RowsStmt::Local { items, .. } => items.iter_mut().collect(),
+            RowsStmt::Store { value, .. } => vec![value],
+            RowsStmt::Write { values, .. } => values.iter_mut().collect(),
+            RowsStmt::Pushed { factor, .. } => vec![factor],
+            RowsStmt::Copy { .. } | RowsStmt::Loop { .. } | RowsStmt::Update { .. } => Vec::new(),
+        }
+    }
+}
+
 /// A container value: a list (`[a, b]`, `vec![a, b]`), a repetition (`vec![e; k]`), or a copy
 /// of another container (`q` of an array, `q.clone()` of a `Vec`).
 #[derive(Clone, Debug)]
@@ -545,6 +662,8 @@ pub enum Expr {
     MulAdd(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `h[index % len]`.
     Index(String, IExpr, Len),
+    /// `m[index % m.len()][col]` of a container of rows.
+    Row(String, IExpr, usize),
     /// `name(args)` of an earlier function.
     Call(String, Vec<Arg>),
     If(Box<Cond>, Box<Expr>, Box<Expr>),
@@ -562,6 +681,8 @@ pub enum Arg {
     /// An array by value: `h` of a local array (a copy), or `[a, b]`.
     Array(Container),
     Int(IExpr),
+    /// `&[[a, b], [c, d]]`: rows written in place.
+    Rows(Vec<Expr>),
 }
 
 /// The macro's table of primitives (`ad-macro/src/prims.rs`, free of dependencies), from which
@@ -719,6 +840,9 @@ impl Expr {
             Expr::Index(array, index, len) => {
                 format!("{array}[{} % {}]", index.print(), len.print())
             }
+            Expr::Row(rows, index, col) => {
+                format!("{rows}[{} % {rows}.len()][{col}]", index.print())
+            }
             Expr::Call(name, args) => {
                 let args: Vec<String> = args.iter().map(Arg::print).collect();
                 format!("{name}({})", args.join(", "))
@@ -744,7 +868,9 @@ impl Expr {
     pub fn is_constant(&self) -> bool {
         match self {
             Expr::Lit(_) => true,
-            Expr::Var(_) | Expr::Index(..) | Expr::Call(..) | Expr::Cast(_) => false,
+            Expr::Var(_) | Expr::Index(..) | Expr::Row(..) | Expr::Call(..) | Expr::Cast(_) => {
+                false
+            }
             _ => self.children().into_iter().all(Expr::is_constant),
         }
     }
@@ -752,7 +878,9 @@ impl Expr {
     /// The sub-expressions, for shrinking.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Cast(_) => Vec::new(),
+            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Row(..) | Expr::Cast(_) => {
+                Vec::new()
+            }
             Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => vec![a, b],
             Expr::Neg(a) | Expr::Unary(_, a) => vec![a],
             Expr::MulAdd(a, b, c) => vec![a, b, c],
@@ -783,6 +911,20 @@ impl Arg {
             Arg::Slice(name, false) => name.clone(),
             Arg::Array(c) => c.print(),
             Arg::Int(i) => i.print(),
+            Arg::Rows(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|e| {
+                        let mut s = String::new();
+                        e.print(&mut s);
+                        s
+                    })
+                    .collect();
+                format!(
+                    "&[[{}, {}], [{}, {}]]",
+                    items[0], items[1], items[2], items[3]
+                )
+            }
         }
     }
 }
@@ -868,6 +1010,7 @@ impl Function {
                 Param::Array(n, len, true) => format!("mut {n}: [f64; {len}]"),
                 Param::Array(n, len, false) => format!("{n}: [f64; {len}]"),
                 Param::Int(n) => format!("{n}: usize"),
+                Param::Rows(n) => format!("{n}: &[[f64; 2]]"),
             })
             .collect();
         let mut out = format!("{attr}fn {}({}) -> f64 {{\n", self.name, params.join(", "));
@@ -1015,6 +1158,11 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
         }
         Stmt::Idiom { kind, target, n } => {
             for line in idiom(*kind, target, *n).lines() {
+                let _ = writeln!(out, "{pad}{line}");
+            }
+        }
+        Stmt::Rows(rows) => {
+            for line in rows.print().lines() {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
@@ -1178,6 +1326,8 @@ struct Scope {
     arrays: Vec<Local>,
     /// Slice parameters.
     slices: Vec<String>,
+    /// Containers of rows, and whether they may be written (locals).
+    rows: Vec<(String, bool)>,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
     loops: usize,
@@ -1270,6 +1420,9 @@ impl Generator {
         if self.config.loops && self.rng.chance(0.6) {
             params.push(Param::Int("n".into()));
         }
+        if self.config.rows && self.rng.chance(0.3) {
+            params.push(Param::Rows("r".into()));
+        }
         let mut scope = Scope::default();
         for p in &params {
             match p {
@@ -1282,6 +1435,7 @@ impl Generator {
                     mutable: *mutable,
                 }),
                 Param::Int(n) => scope.ints.push(n.clone()),
+                Param::Rows(n) => scope.rows.push((n.clone(), false)),
             }
         }
         let mut body = self.block(&mut scope, 0, false);
@@ -1343,7 +1497,8 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
-            match self.rng.below(25) {
+            match self.rng.below(if self.config.rows { 27 } else { 25 }) {
+                25 | 26 => return Stmt::Rows(self.rows_stmt(scope)),
                 23 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
                     return self.chain(scope, nested.then_some(depth));
                 }
@@ -1367,6 +1522,7 @@ impl Generator {
                     // `move` copies arrays; a `Vec` it moved would be gone for the rest. (Chosen
                     // without the random stream, which the programs of the fixed seeds keep.)
                     let moved = (scope.arrays.iter().all(|a| !a.vec)
+                        && scope.rows.iter().all(|(_, local)| !local)
                         && self.next_name.is_multiple_of(2))
                     .then(|| {
                         let writable = scope.writable();
@@ -1955,6 +2111,69 @@ impl Generator {
         Expr::Unary(f, Box::new(self.expr(scope, 2)))
     }
 
+    /// A statement on containers of rows: a new local one (always possible), or one on
+    /// those in scope.
+    fn rows_stmt(&mut self, scope: &mut Scope) -> RowsStmt {
+        let writable: Vec<String> = (scope.rows.iter())
+            .filter(|(name, local)| *local && !scope.frozen.contains(name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let kind = match scope.rows.is_empty() {
+            true => 0,
+            false => self.rng.below(7),
+        };
+        match kind {
+            1 => {
+                let name = self.fresh("q");
+                let rows = self.rng.pick(&scope.rows).0.clone();
+                let index = self.iexpr(scope);
+                scope.arrays.push(Local {
+                    name: name.clone(),
+                    len: 2,
+                    vec: false,
+                    mutable: false,
+                });
+                RowsStmt::Copy { name, rows, index }
+            }
+            2 if !writable.is_empty() => RowsStmt::Store {
+                rows: self.rng.pick(&writable).clone(),
+                index: self.iexpr(scope),
+                col: self.rng.below(2),
+                value: Expr::Unary("tanh", Box::new(self.expr(scope, 2))),
+            },
+            3 if !writable.is_empty() => RowsStmt::Write {
+                rows: self.rng.pick(&writable).clone(),
+                index: self.iexpr(scope),
+                values: (0..2)
+                    .map(|_| Expr::Unary("sin", Box::new(self.expr(scope, 2))))
+                    .collect(),
+            },
+            4 if !scope.mutable.is_empty() => RowsStmt::Loop {
+                rows: self.rng.pick(&scope.rows).0.clone(),
+                target: self.rng.pick(&scope.mutable).clone(),
+            },
+            5 if !writable.is_empty() => RowsStmt::Update {
+                rows: self.rng.pick(&writable).clone(),
+            },
+            6 => {
+                let name = self.fresh("w");
+                let rows = self.rng.pick(&scope.rows).0.clone();
+                let factor = self.expr(scope, 1);
+                scope.rows.push((name.clone(), true));
+                RowsStmt::Pushed { name, rows, factor }
+            }
+            _ => {
+                let name = self.fresh("m");
+                let vec = self.rng.chance(0.3);
+                let items = (0..if vec { 1 } else { 4 })
+                    .map(|_| self.expr(scope, 1))
+                    .collect();
+                scope.rows.push((name.clone(), true));
+                RowsStmt::Local { name, items, vec }
+            }
+        }
+    }
+
     fn iexpr(&mut self, scope: &Scope) -> IExpr {
         let base = match self.rng.below(4) {
             0 | 1 if !scope.ints.is_empty() => IExpr::Var(self.rng.pick(&scope.ints).clone()),
@@ -2034,6 +2253,10 @@ impl Generator {
     fn leaf(&mut self, scope: &Scope) -> Expr {
         match self.rng.below(5) {
             0 => Expr::Lit(self.rng.float(-2.0, 2.0)),
+            1 if !scope.rows.is_empty() && self.rng.chance(0.4) => {
+                let rows = self.rng.pick(&scope.rows).0.clone();
+                Expr::Row(rows, self.iexpr(scope), self.rng.below(2))
+            }
             1 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
                 let index = self.iexpr(scope);
                 let from_slice =
@@ -2107,6 +2330,16 @@ impl Generator {
                     }
                 }
                 Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
+                Param::Rows(_) => match scope.rows.is_empty() {
+                    true => {
+                        let depth = depth.saturating_sub(1).min(1);
+                        Arg::Rows((0..4).map(|_| self.expr(scope, depth)).collect())
+                    }
+                    false => {
+                        let (name, local) = self.rng.pick(&scope.rows).clone();
+                        Arg::Slice(name, local)
+                    }
+                },
             });
         }
         // Squashed: a callee's value may be large.
@@ -2200,6 +2433,7 @@ pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, V
                 slices.push((0..*len).map(|_| rng.float(-1.5, 1.5)).collect());
             }
             Param::Int(_) => ints.push(rng.below(4)),
+            Param::Rows(_) => slices.push((0..4).map(|_| rng.float(-1.5, 1.5)).collect()),
         }
     }
     (floats, slices, ints)

@@ -1106,9 +1106,9 @@ impl Body<'_> {
                 }
                 let krate = self.krate;
                 match (arg.pass, arg.rows) {
-                    (Pass::Value | Pass::Moved, true) => {
-                        quote!(#krate::__private::nested(&#v))
-                    }
+                    // A borrowed container passed on as is (`g(x)` of an `x: &[[F; N]]`).
+                    (Pass::Value, true) => quote!(#krate::__private::nest(#v)),
+                    (Pass::Moved, true) => quote!(#krate::__private::nested(&#v)),
                     (Pass::Ref, true) => quote!(#krate::__private::nest(&#v)),
                     (Pass::Mut, true) => quote!(#krate::__private::nest_mut(&mut #v)),
                     (Pass::Reborrow, true) => quote!(#krate::__private::nest_mut(&mut *#v)),

@@ -218,7 +218,7 @@ impl<'a> Layout<'a> {
                     next_float += 1;
                     V::F(num(next_float - 1))
                 }
-                Param::Slice(_) | Param::Array(..) => {
+                Param::Slice(_) | Param::Array(..) | Param::Rows(_) => {
                     let len = self.slice_lens[slice_index];
                     slice_index += 1;
                     let data = (next_slice..next_slice + len).map(num).collect();
@@ -244,7 +244,7 @@ impl<'a> Layout<'a> {
                     Some(V::F(x)) => floats.push(*x),
                     other => return Err(format!("gradient of a float: {other:?}")),
                 },
-                Param::Slice(_) | Param::Array(..) => match grads.next() {
+                Param::Slice(_) | Param::Array(..) | Param::Rows(_) => match grads.next() {
                     Some(V::C(c)) => slices.extend(c.borrow().iter().copied()),
                     other => return Err(format!("gradient of a slice: {other:?}")),
                 },

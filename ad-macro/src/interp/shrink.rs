@@ -179,6 +179,10 @@ fn edit_stmts(stmts: &mut [Stmt], target: usize, choice: usize, n: &mut usize) -
         }
         Stmt::Array { init, .. } => edit_expr(init, target, choice, n),
         Stmt::Idiom { .. } | Stmt::Chain(_) | Stmt::Closure { .. } => false,
+        Stmt::Rows(rows) => rows
+            .exprs_mut()
+            .into_iter()
+            .any(|e| edit_expr(e, target, choice, n)),
         Stmt::If { cond, then, els } => {
             edit_cond(cond, target, choice, n)
                 || edit_stmts(then, target, choice, n)
@@ -251,7 +255,7 @@ fn edit_expr(e: &mut Expr, target: usize, choice: usize, n: &mut usize) -> bool 
     }
     *n += 1;
     match e {
-        Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Cast(_) => false,
+        Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Row(..) | Expr::Cast(_) => false,
         Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => {
             edit_expr(a, target, choice, n) || edit_expr(b, target, choice, n)
         }

@@ -213,6 +213,18 @@ impl Lower<'_> {
             self.declare(name.clone(), super::Binding::Val(Val::One(place)));
             return Some(name);
         }
+        // A row (`p` of a loop over rows, `x[i]`) iterated: a copy of it, as Rust's
+        // borrow lets nothing write it meanwhile.
+        if self.is_row(e) {
+            let span = super::op_span(e);
+            let (container, row) = self.row_place(e).ok()??;
+            let Ok(Val::One(copy)) = self.row_copy(&container, row, span) else {
+                return None;
+            };
+            let name = self.hidden("row", span).to_string();
+            self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
+            return Some(name);
+        }
         let Expr::Path(p) = e else { return None };
         let name = p.path.get_ident()?.to_string();
         match self.lookup(&name)? {

@@ -285,7 +285,7 @@ impl Lower<'_> {
         let root = self.func.storage(array)?;
         let op = self.ops.iter().rev().find(|op| op.results == [root])?;
         match &op.kind {
-            OpKind::Array(ArrayInit::List { values, .. }) => Some(values.len().to_token_stream()),
+            OpKind::Array(ArrayInit::List { values, .. }) => Some(unsuffixed(values.len())),
             OpKind::Array(ArrayInit::Repeat {
                 len: Len::Const(tokens),
                 ..
@@ -352,7 +352,7 @@ impl Lower<'_> {
                 }
                 let init = ArrayInit::List { values, vec };
                 let flat = self.version(OpKind::Array(init), span, None);
-                self.make_rows(flat, width.to_token_stream(), span);
+                self.make_rows(flat, unsuffixed(width), span);
                 Some(Ok(Val::One(flat)))
             }
         }
@@ -383,6 +383,11 @@ impl Lower<'_> {
         }
         Some(is_vec.then(|| syn::parse_quote!(::std::vec::Vec<#elem>)))
     }
+}
+
+/// `k` as an unsuffixed literal, the length of an array written as a list.
+fn unsuffixed(k: usize) -> TokenStream {
+    proc_macro2::Literal::usize_unsuffixed(k).to_token_stream()
 }
 
 /// A binding of the row `row` of the container variable `name`.
