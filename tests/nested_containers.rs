@@ -38,7 +38,11 @@ fn check_rows<const N: usize>(
             f(x).to_bits(),
             "{name}({x:?}): value differs from the original"
         );
-        assert_eq!(dx.len(), x.len(), "{name}: the gradient has the rows' shape");
+        assert_eq!(
+            dx.len(),
+            x.len(),
+            "{name}: the gradient has the rows' shape"
+        );
         let report = check::gradient(flat_fn(f), x.as_flattened(), dx.as_flattened());
         assert!(
             report.is_within(FD_TOL),
@@ -51,7 +55,12 @@ fn particles() -> Vec<Vec<[f64; 3]>> {
     vec![
         vec![[0.0, 0.0, 0.0], [1.0, 0.5, 0.2], [0.3, 1.2, -0.4]],
         vec![[0.5, -0.25, 1.0], [-1.0, 0.75, 0.5]],
-        vec![[2.0, 1.0, -1.0], [0.1, 0.2, 0.3], [-0.5, -0.5, 0.5], [1.5, -2.0, 0.25]],
+        vec![
+            [2.0, 1.0, -1.0],
+            [0.1, 0.2, 0.3],
+            [-0.5, -0.5, 0.5],
+            [1.5, -2.0, 0.25],
+        ],
     ]
 }
 
@@ -92,7 +101,12 @@ fn potential_rows(pos: &[[f64; 3]]) -> f64 {
 #[test]
 fn pairwise_potentials() {
     check_rows("potential", potential, potential_grad, &particles());
-    check_rows("potential_rows", potential_rows, potential_rows_grad, &particles());
+    check_rows(
+        "potential_rows",
+        potential_rows,
+        potential_rows_grad,
+        &particles(),
+    );
     for x in particles() {
         let (a, da) = potential_grad(&x);
         let (b, db) = potential_rows_grad(&x);
@@ -154,12 +168,16 @@ fn spring_steps() {
     let vel = vec![[0.0, 0.5, 0.0], [0.3, 0.0, -0.2]];
     let dt = 0.1;
     let (value, (dp, dv, ddt)) = springs_grad(pos.clone(), vel.clone(), dt);
-    assert_eq!(value.to_bits(), springs(pos.clone(), vel.clone(), dt).to_bits());
+    assert_eq!(
+        value.to_bits(),
+        springs(pos.clone(), vel.clone(), dt).to_bits()
+    );
     let mut x: Vec<f64> = pos.as_flattened().to_vec();
     x.extend_from_slice(vel.as_flattened());
     x.push(dt);
     let f = |p: &[f64]| {
-        let rows = |s: &[f64]| -> Vec<[f64; 3]> { s.chunks(3).map(|c| c.try_into().unwrap()).collect() };
+        let rows =
+            |s: &[f64]| -> Vec<[f64; 3]> { s.chunks(3).map(|c| c.try_into().unwrap()).collect() };
         springs(rows(&p[0..6]), rows(&p[6..12]), p[12])
     };
     let mut g: Vec<f64> = dp.as_flattened().to_vec();
@@ -170,6 +188,10 @@ fn spring_steps() {
 
 /// The center of mass with `for p in pos` and `let [x, y, z] = *p`-free indexing, then the
 /// spread around it; rows of a `&Vec<[f64; 3]>`.
+#[allow(
+    clippy::ptr_arg,
+    reason = "a `&Vec` parameter is one of the forms under test"
+)]
 #[reverse]
 fn spread(pos: &Vec<[f64; 3]>) -> f64 {
     let mut c = [0.0; 3];
@@ -331,7 +353,12 @@ fn mlp(w1: &[[f64; 3]; 4], b1: &[f64; 4], w2: &[f64; 4], x: &[f64; 3]) -> f64 {
 
 #[test]
 fn network_with_row_weights() {
-    let w1 = [[0.5, -0.25, 0.1], [0.3, 0.8, -0.5], [-0.2, 0.1, 0.4], [0.7, -0.6, 0.05]];
+    let w1 = [
+        [0.5, -0.25, 0.1],
+        [0.3, 0.8, -0.5],
+        [-0.2, 0.1, 0.4],
+        [0.7, -0.6, 0.05],
+    ];
     let b1 = [0.1, -0.2, 0.0, 0.3];
     let w2 = [1.0, -0.5, 0.25, 0.75];
     let x = [0.5, -1.0, 2.0];
@@ -399,7 +426,10 @@ fn largest(pts: &[[f64; 2]]) -> f64 {
 
 #[test]
 fn chains_over_rows() {
-    let pts = vec![vec![[1.0, -2.0], [0.5, 0.25]], vec![[3.0, 0.5], [-1.0, 1.0], [0.0, 2.5]]];
+    let pts = vec![
+        vec![[1.0, -2.0], [0.5, 0.25]],
+        vec![[3.0, 0.5], [-1.0, 1.0], [0.0, 2.5]],
+    ];
     check_rows("sum_squares", sum_squares, sum_squares_grad, &pts);
     check_rows("largest", largest, largest_grad, &pts);
     let (_, dx) = sum_squares_grad(&pts[0]);

@@ -187,7 +187,7 @@ impl Signature {
         let has_outputs = params.iter().any(Param::is_output);
         let (ret, output) = return_type(sig, has_outputs, &float_generics, errors);
         // A function whose derivative is given (a zero one) may have no float parameter.
-        if !params.iter().any(|p| p.active) && wrt.is_none() && !given {
+        if !params.iter().any(|p| p.active) && wrt.is_none() && !given && errors.count() == before {
             errors.spanned(&sig.ident, format!("`{}` has no parameter to differentiate with respect to: #[reverse] differentiates with respect to parameters of type f32, f64, a generic `T: Float`, or slices, Vecs and arrays of those; add one (`x: f64`), or name an existing one in `wrt(...)`", sig.ident));
         }
         if errors.count() != before {
@@ -372,7 +372,17 @@ fn check_implicitly_inactive(sig: &syn::Signature, float_generics: &[Ident], err
         // word: the user must say so.
         if !is_differentiable(&shape, float_generics) && mentions_float(&t.ty, float_generics) {
             let name = quote::ToTokens::to_token_stream(&t.pat).to_string();
-            errors.spanned(&t.ty, format!("`{name}` holds floats in a shape #[reverse] does not differentiate (a nested container, a tuple, a reference to a float, ...), so its derivative would be lost: flatten it (`&[f64]`, indexed `x[i * n + j]`), pass the floats as separate parameters, or list the parameters to differentiate in `wrt(...)` to make `{name}` a constant"));
+            let nested = shape.elem().is_some_and(|e| {
+                matches!(e, Type::Array(_) | Type::Slice(_))
+                    || matches!(e, Type::Path(p) if vec_elem(&p.path).is_some())
+            });
+            let instead = match nested {
+                true => {
+                    "write it as rows of one length (`&[[f64; 3]]`, `Vec<[f64; 3]>`, `[[f64; 3]; 4]`) or flat (`&[f64]`, indexed `x[i * n + j]`)"
+                }
+                false => "flatten it (`&[f64]`, indexed `x[i * n + j]`)",
+            };
+            errors.spanned(&t.ty, format!("`{name}` holds floats in a shape #[reverse] does not differentiate (a nested container, a tuple, a reference to a float, ...), so its derivative would be lost: {instead}, pass the floats as separate parameters, or list the parameters to differentiate in `wrt(...)` to make `{name}` a constant"));
         }
     }
 }
@@ -393,6 +403,10 @@ fn return_type(
                 (None, None)
             }
             Some(output) => (Some((**ty).clone()), Some(output)),
+            None if shape(ty, float_generics).row().is_some() => {
+                errors.spanned(ty, "a container of rows is not supported as an output yet: return its floats flat (`Vec<F>`, `[F; M]`, row `i` at `i * N..`), or a tuple of floats");
+                (None, None)
+            }
             None => {
                 errors.spanned(ty, "#[reverse] functions return a float (f32, f64 or a generic `T: Float`), a tuple of floats, `[F; M]` or `Vec<F>`; other outputs are not supported");
                 (None, None)

@@ -240,6 +240,22 @@ where
     }
 }
 
+impl<F, T: crate::stash::AsSlice<F> + ?Sized, O: BorrowMut<T>> crate::stash::AsSlice<F>
+    for SlotBuffer<'_, T, O>
+{
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        (**self).__ad_slice()
+    }
+}
+
+impl<F: Zero + Copy, O: BorrowMut<[F]>> crate::stash::AsSlice<F> for OwnBuffer<'_, F, O> {
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        self.own.borrow()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

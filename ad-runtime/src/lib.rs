@@ -157,9 +157,9 @@ pub mod __private {
         };
     }
     pub use crate::stash::{
-        AdjointBuffer, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all, add_to,
-        basis_array, basis_scalar, basis_vec, check_seed, into_buffer, like, placeholder, pop,
-        reset, sum, take, vacant,
+        AdjointBuffer, AsSlice, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all,
+        add_to, basis_array, basis_scalar, basis_vec, check_seed, into_buffer, like, placeholder,
+        pop, reset, slice, sum, take, vacant,
     };
     pub use num_traits::Float;
 

@@ -511,6 +511,54 @@ impl<F: Copy, const N: usize> Flatten<F> for [F; N] {
     }
 }
 
+/// The elements of a container however generated code holds it (an array, a `Vec`, a slice, a
+/// reference to one, a caller's buffer), as a slice: a container operand of a rule.
+pub trait AsSlice<F> {
+    /// The elements.
+    fn __ad_slice(&self) -> &[F];
+}
+
+impl<F> AsSlice<F> for [F] {
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        self
+    }
+}
+
+impl<F, const N: usize> AsSlice<F> for [F; N] {
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        self
+    }
+}
+
+impl<F> AsSlice<F> for Vec<F> {
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        self
+    }
+}
+
+impl<F, T: AsSlice<F> + ?Sized> AsSlice<F> for &T {
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        (**self).__ad_slice()
+    }
+}
+
+impl<F, T: AsSlice<F> + ?Sized> AsSlice<F> for &mut T {
+    #[inline]
+    fn __ad_slice(&self) -> &[F] {
+        (**self).__ad_slice()
+    }
+}
+
+/// [`AsSlice`] as a function.
+#[inline]
+pub fn slice<F, T: AsSlice<F> + ?Sized>(x: &T) -> &[F] {
+    x.__ad_slice()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

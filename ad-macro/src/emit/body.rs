@@ -768,7 +768,7 @@ impl<'a> Body<'a> {
             (Syntax::Function(module), _) => {
                 let (module, name) = (Ident::new(module, span), Ident::new(prim.name, span));
                 let args = args.iter().zip(prim.operands).map(|(a, kind)| match kind {
-                    crate::prims::Operand::Array => quote!(&#a),
+                    crate::prims::Operand::Array => quote!(#krate::__private::slice(&#a)),
                     _ => a.clone(),
                 });
                 let function = quote_spanned!(span=> #krate::#module::#name);
@@ -931,9 +931,10 @@ impl<'a> Body<'a> {
                 let v = self.val(*v);
                 quote!(::core::clone::Clone::clone(&#v))
             }
+            // `&x` of a local, `x` of a reference parameter: either way the slice.
             Arg::Ref(v) => {
-                let v = self.val(*v);
-                quote!(&#v)
+                let (v, krate) = (self.val(*v), self.krate);
+                quote!(#krate::__private::slice(&#v))
             }
             Arg::Mut(v) => {
                 let v = self.val(*v);

@@ -699,8 +699,21 @@ pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
             let mut functions = vec![("vjp", seeds, quote!((#ret, #grads)))];
             if sig.scalar_output() {
                 functions.push(("grad", Vec::new(), quote!((#ret, #grads))));
-                // Only the name matters to call sites that do not type-check anyway.
-                functions.push(("grad_into", Vec::new(), quote!(!)));
+                // The buffers, so that call sites see no second error.
+                let buffers = sig
+                    .active()
+                    .filter_map(|p| match &p.shape {
+                        Shape::Slice { elem, row, .. } | Shape::Array { elem, row, .. } => {
+                            Some(match row {
+                                Some(row) => quote!(_: &mut [[#elem; #row]]),
+                                None => quote!(_: &mut [#elem]),
+                            })
+                        }
+                        Shape::Struct { ty } => Some(quote!(_: &mut #ty)),
+                        _ => None,
+                    })
+                    .collect();
+                functions.push(("grad_into", buffers, quote!(!)));
             } else {
                 functions.push(("jacobian", Vec::new(), quote!(!)));
             }

@@ -17,6 +17,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::{Lower, R, Val};
+use crate::errors::Reported;
 use crate::ir::{Call, CallArg, Callee, FnPath, OpKind, Pass, Through, Value};
 
 impl Lower<'_> {
@@ -41,6 +42,7 @@ impl Lower<'_> {
         span: Span,
     ) -> R<Val> {
         // Lower every argument even after an error, to report all errors at once.
+        let writebacks = self.row_writebacks.len();
         let lowered: Vec<R<(CallArg, Option<String>)>> =
             args.iter().map(|arg| self.call_arg(arg)).collect();
         let mut lowered = lowered.into_iter().collect::<R<Vec<_>>>()?;
@@ -71,6 +73,12 @@ impl Lower<'_> {
             self.inherit_storage(version, container);
             self.reassign(&name, Val::One(version));
         }
+        // Rows lent as `&mut x[i]` went as copies: the copies' new contents are written back.
+        for (copy, container, row) in self.row_writebacks.split_off(writebacks) {
+            let at: Expr = syn::parse_quote!(x);
+            let copy = self.container(&copy, &at)?;
+            self.row_write(&container, row, Val::One(copy), span)?;
+        }
         Ok(Val::One(results[0]))
     }
 
@@ -82,6 +90,28 @@ impl Lower<'_> {
             Expr::Paren(p) => return self.call_arg(&p.expr),
             other => (other, None),
         };
+        // The row of a loop over rows (`p` of `for p in x.iter()`) is a reference in Rust.
+        let reference = match reference {
+            None if matches!(inner, Expr::Path(_)) && self.is_row(inner) => Some(
+                self.element(inner)
+                    .is_some_and(|_| self.writable_element(inner)),
+            ),
+            other => other,
+        };
+        // A row lent to be written (`&mut x[i]`): a copy, written back after the call.
+        if reference == Some(true) && self.is_row(inner) {
+            let span = super::op_span(e);
+            let Some((container, row)) = self.row_place(inner)? else {
+                return Err(Reported);
+            };
+            let Val::One(copy) = self.row_copy(&container, row, span)? else {
+                return Err(Reported);
+            };
+            let name = self.hidden("lent", span).to_string();
+            self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
+            self.row_writebacks.push((name.clone(), container, row));
+            return Ok((arg_of(copy, Pass::Mut), Some(name)));
+        }
         let value = self.value(inner)?;
         // Passed by reference, the result of another call is a container (a scalar passed
         // by reference could not be differentiated anyway); passed by value, a float. A

@@ -211,6 +211,7 @@ impl Lower<'_> {
         let index = self.value(&e.index);
         let (base, index) = (base?, index?);
         self.is_container(base);
+        self.used_flat(base);
         Ok(self.push1(OpKind::Index(base, index), span))
     }
 
@@ -229,7 +230,7 @@ impl Lower<'_> {
             _ => None,
         };
         let Some(name) = name else {
-            return Err(self.error(&e.expr, "only elements of a container variable can be written (`x[i] = ..`); nested containers are not supported"));
+            return Err(self.error(&e.expr, "only elements of a container variable can be written (`x[i] = ..`, `m[i][j] = ..` of rows `[F; N]`)"));
         };
         let array = self.value(&e.expr)?;
         if !self.is_container(array) {
@@ -243,6 +244,7 @@ impl Lower<'_> {
         }
         let index = self.value(&e.index)?;
         self.check_unshared(array, &e.expr)?;
+        self.used_flat(array);
         Ok((name, array, index))
     }
 
@@ -288,14 +290,14 @@ impl Lower<'_> {
         });
         if let Ok((value, len)) = &repeat
             && let Some(nested) =
-                self.nested_literal(NestedLiteral::Repeat(value, Count::Expr(len)), true, span)
+                self.nested_literal(NestedLiteral::Repeat(value, Count::Expr(len)), span)
         {
             return Some(nested);
         }
         if let Ok(elems) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
             && repeat.is_err()
             && let Some(nested) =
-                self.nested_literal(NestedLiteral::List(elems.iter().collect()), true, span)
+                self.nested_literal(NestedLiteral::List(elems.iter().collect()), span)
         {
             return Some(nested);
         }
@@ -304,8 +306,9 @@ impl Lower<'_> {
                 let (value, len) = (self.value(&value), self.value(&len));
                 match (value, len) {
                     (Ok(value), Ok(len)) => {
-                        if let Err(e) = self.no_containers_in(&[value], mac) {
-                            return Some(Err(e));
+                        if self.func.storage(value).is_some() {
+                            // `vec![row; n]` of a row held in a variable.
+                            return Some(self.rows_built(&[value], Some(len), mac, span));
                         }
                         let init = ArrayInit::Repeat {
                             value,
@@ -319,6 +322,10 @@ impl Lower<'_> {
             }
             Err(_) => match mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
                 Ok(elems) => self.values(&elems).and_then(|values| {
+                    if !values.is_empty() && values.iter().all(|&v| self.func.storage(v).is_some())
+                    {
+                        return self.rows_built(&values, None, mac, span);
+                    }
                     self.no_containers_in(&values, mac)?;
                     let init = ArrayInit::List { values, vec: true };
                     Ok(Val::One(self.version(OpKind::Array(init), span, None)))
@@ -331,29 +338,42 @@ impl Lower<'_> {
     /// `[v; N]`.
     pub(super) fn repeat(&mut self, e: &syn::ExprRepeat, span: Span) -> R<Val> {
         let rows = NestedLiteral::Repeat(&e.expr, Count::Const(&e.len));
-        if let Some(nested) = self.nested_literal(rows, false, span) {
+        if let Some(nested) = self.nested_literal(rows, span) {
             return nested;
         }
         let value = self.value(&e.expr)?;
-        self.no_containers_in(&[value], e)?;
+        if self.func.storage(value).is_some() {
+            // `[row; M]` of a row held in a variable.
+            let times = self.constant(&e.len.to_token_stream(), span);
+            return self.rows_built(&[value], Some(times), &e.expr, span);
+        }
         let init = ArrayInit::Repeat {
             value,
             len: Len::Const(e.len.to_token_stream()),
             vec: false,
         };
-        Ok(Val::One(self.version(OpKind::Array(init), span, None)))
+        let array = self.version(OpKind::Array(init), span, None);
+        self.array_lens.insert(array, e.len.to_token_stream());
+        Ok(Val::One(array))
     }
 
     /// `[a, b, ..]`.
     pub(super) fn array_literal(&mut self, e: &syn::ExprArray, span: Span) -> R<Val> {
         let rows = NestedLiteral::List(e.elems.iter().collect());
-        if let Some(nested) = self.nested_literal(rows, false, span) {
+        if let Some(nested) = self.nested_literal(rows, span) {
             return nested;
         }
         let values = self.values(&e.elems)?;
+        if !values.is_empty() && values.iter().all(|&v| self.func.storage(v).is_some()) {
+            // `[r0, r1]` of rows held in variables.
+            return self.rows_built(&values, None, e, span);
+        }
         self.no_containers_in(&values, e)?;
+        let len = values.len();
         let init = ArrayInit::List { values, vec: false };
-        Ok(Val::One(self.version(OpKind::Array(init), span, None)))
+        let array = self.version(OpKind::Array(init), span, None);
+        self.array_lens.insert(array, super::rows::unsuffixed(len));
+        Ok(Val::One(array))
     }
 
     /// `Vec::new()`, `Vec::with_capacity(n)`; `None` for other calls.
@@ -384,7 +404,9 @@ impl Lower<'_> {
             Err(e) => return Some(Err(e)),
         };
         let init = ArrayInit::Empty { capacity };
-        Some(Ok(Val::One(self.version(OpKind::Array(init), span, None))))
+        let empty = self.version(OpKind::Array(init), span, None);
+        self.empties.insert(empty);
+        Some(Ok(Val::One(empty)))
     }
 
     /// `module::name(..)` of a runtime function in the table (`linalg::dot`, `special::erf`),

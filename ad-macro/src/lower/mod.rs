@@ -132,6 +132,10 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         hoisted: Vec::new(),
         rows: HashMap::new(),
         row_lens: HashMap::new(),
+        array_lens: HashMap::new(),
+        empties: HashSet::new(),
+        flat_used: HashSet::new(),
+        row_writebacks: Vec::new(),
         next_hidden: 0,
         calling_bound: false,
         expected: Vec::new(),
@@ -188,6 +192,8 @@ impl Lower<'_> {
             if let Some(row) = param.shape.row() {
                 let span = syn::spanned::Spanned::span(&param.ty);
                 self.make_rows(value, row.to_token_stream(), span);
+            } else if let crate::signature::Shape::Array { len, .. } = &param.shape {
+                self.array_lens.insert(value, len.to_token_stream());
             }
             if let Some(name) = name {
                 self.scopes[0].insert(name, Binding::Val(Val::One(value)));
@@ -265,6 +271,15 @@ struct Lower<'a> {
     rows: HashMap<Value, rows::Row>,
     /// The values of the rows' lengths, made at the top of the function, by their tokens.
     row_lens: HashMap<String, Value>,
+    /// The lengths of arrays, by storage, where known: a row pushed or repeated has one.
+    array_lens: HashMap<Value, proc_macro2::TokenStream>,
+    /// The storages `Vec::new()` made, which may become containers of rows at their first
+    /// push of a row, unless they were already used as flat (`flat_used`).
+    empties: HashSet<Value>,
+    flat_used: HashSet<Value>,
+    /// Rows lent to a call being lowered as `&mut x[i]`: the copy's variable, the container
+    /// variable and the row, written back after the call.
+    row_writebacks: Vec<(String, String, Value)>,
     /// Numbers the variables of rewritten iterator chains (`chains.rs`).
     next_hidden: usize,
     /// Lowering the body of a closure bound with `let` at a call: its captures are those it
@@ -432,6 +447,12 @@ impl Lower<'_> {
 
     /// `let pat = init;` (or `let pat;`): the value bound to the pattern's names.
     fn local_stmt(&mut self, local: &syn::Local) -> R<Val> {
+        if let Some(init) = &local.init
+            && init.diverge.is_none()
+            && let Some(names) = array_pattern(&local.pat)
+        {
+            return self.let_array(&names, &init.expr);
+        }
         // `let P = e else { .. };` and `let S { a, b } = e;`: a `match`.
         if let Some(rewritten) = sugar::let_match(local) {
             return self.stmt(&rewritten);
@@ -482,6 +503,30 @@ impl Lower<'_> {
             self.poison(&local.pat);
         }
         result.map(|()| Val::Unit)
+    }
+
+    /// `let [a, b, _] = e;` of an array: each name its element (a row, for a container of
+    /// rows), read at once, as Rust copies them.
+    fn let_array(&mut self, names: &[Option<&proc_macro2::Ident>], e: &Expr) -> R<Val> {
+        let array = self.value(e)?;
+        if !self.is_container(array) {
+            return Err(self.error(e, "an array pattern (`let [a, b] = ..`) takes an array"));
+        }
+        let span = op_span(e);
+        let hidden = self.hidden("array", span).to_string();
+        self.declare(hidden.clone(), Binding::Val(Val::One(array)));
+        for (k, name) in names.iter().enumerate() {
+            let Some(name) = name else { continue };
+            let Val::One(at) = self.push1(OpKind::Lit(ir::Literal::int(k, span)), span) else {
+                continue;
+            };
+            let value = match self.row(array) {
+                Some(_) => self.row_copy(&hidden, at, span)?,
+                None => self.push1(OpKind::Index(array, at), span),
+            };
+            self.declare(name.to_string(), Binding::Val(value));
+        }
+        Ok(Val::Unit)
     }
 
     /// Whether `let pat = e;` binds an element of a container (`let w = v;` with `v` of
@@ -1257,6 +1302,17 @@ impl Lower<'_> {
         }
     }
 
+    /// Whether the element binding `e` (a path to one) may be written.
+    fn writable_element(&self, e: &Expr) -> bool {
+        let Expr::Path(p) = e else { return false };
+        p.path.get_ident().is_some_and(|ident| {
+            matches!(
+                self.lookup(&ident.to_string()),
+                Some(Binding::Element { writable: true, .. })
+            )
+        })
+    }
+
     /// The current version of the container variable `name`.
     fn container(&mut self, name: &str, at: &Expr) -> R<Value> {
         match self.lookup(name).cloned() {
@@ -1411,6 +1467,24 @@ impl Lower<'_> {
 
 /// A name bound without `mut`, `ref` or a subpattern: `let w = v;` of an element aliases it
 /// (`let mut w = v;` is a copy the body may change).
+/// The names of an array pattern of names and `_` (`[a, _, c]`, `[x, y]: [f64; 2]`), in
+/// order (`None` for `_`).
+fn array_pattern(pat: &Pat) -> Option<Vec<Option<&proc_macro2::Ident>>> {
+    match pat {
+        Pat::Type(t) => array_pattern(&t.pat),
+        Pat::Slice(s) => s
+            .elems
+            .iter()
+            .map(|p| match p {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(Some(&p.ident)),
+                Pat::Wild(_) => Some(None),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
 fn is_plain_name(p: &syn::PatIdent) -> bool {
     p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none()
 }

@@ -57,8 +57,20 @@ impl Lower<'_> {
         self.rows.insert(root, Row { len, tokens });
     }
 
+    /// Records that `array` is used as a flat container (its elements read or counted) while
+    /// its rows are not known: a `Vec::new()` then cannot become a container of rows.
+    pub(super) fn used_flat(&mut self, array: Value) {
+        if self.row(array).is_none()
+            && let Some(root) = self.func.storage(array)
+            && self.empties.contains(&root)
+        {
+            self.flat_used.insert(root);
+        }
+    }
+
     /// The number of elements of `array` as Rust counts them: rows, for a container of rows.
     pub(super) fn count(&mut self, array: Value, span: Span) -> Value {
+        self.used_flat(array);
         let len = self.push(OpKind::Len(array), span, 1)[0];
         match self.row(array) {
             Some(row) => self.integer('/', len, row.len, span),
@@ -206,6 +218,7 @@ impl Lower<'_> {
             vec: false,
         };
         let copy = self.version(OpKind::Array(init), span, None);
+        self.array_lens.insert(copy, info.tokens.clone());
         let (dst, src) = (self.hidden("row", span), self.hidden("src", span));
         let n = &info.tokens;
         let k = self.hidden("k", span);
@@ -229,7 +242,7 @@ impl Lower<'_> {
                 "a row is assigned a row: an array (`[a, b, c]`) or another row",
             )));
         };
-        if self.func.storage(source).is_none() {
+        if !self.is_container(source) {
             return Err(self.errors.push(syn::Error::new(
                 span,
                 "a row is assigned a row: an array (`[a, b, c]`) or another row",
@@ -251,16 +264,18 @@ impl Lower<'_> {
     /// learns its rows' length from its first push.
     pub(super) fn push_row(&mut self, name: &str, vec: Value, row: Value, span: Span) -> R<()> {
         if self.row(vec).is_none() {
-            let fresh_empty = self.func.storage(vec) == Some(vec)
-                && self.ops.iter().rev().any(|op| {
-                    op.results == [vec] && matches!(op.kind, OpKind::Array(ArrayInit::Empty { .. }))
-                });
-            match self.row_tokens(row) {
+            let root = self.func.storage(vec).unwrap_or(vec);
+            let fresh_empty = self.empties.contains(&root) && !self.flat_used.contains(&root);
+            match self.array_len(row) {
                 Some(tokens) if fresh_empty => self.make_rows(vec, tokens, span),
                 _ => {
+                    let name = match name.starts_with("__ad_") {
+                        true => String::from("the `Vec`"),
+                        false => format!("`{name}`"),
+                    };
                     return Err(self.errors.push(syn::Error::new(
                         span,
-                        format!("the length of the rows of `{name}` is not known here: annotate it (`let mut {name}: Vec<[f64; 3]> = Vec::new();`)"),
+                        format!("the length of the rows of {name} is not known here: give it a type where it is made (`let mut v: Vec<[f64; 3]> = Vec::new();`)"),
                     )));
                 }
             }
@@ -280,29 +295,58 @@ impl Lower<'_> {
         })
     }
 
-    /// The length of an array made by `[a, b, ..]` or `[v; N]` (or a row copy), as written.
-    fn row_tokens(&self, array: Value) -> Option<TokenStream> {
+    /// The length of the array `array` (made by `[a, b, ..]` or `[v; N]`, a row copy, an
+    /// array parameter), as written, if known.
+    fn array_len(&self, array: Value) -> Option<TokenStream> {
         let root = self.func.storage(array)?;
-        let op = self.ops.iter().rev().find(|op| op.results == [root])?;
-        match &op.kind {
-            OpKind::Array(ArrayInit::List { values, .. }) => Some(unsuffixed(values.len())),
-            OpKind::Array(ArrayInit::Repeat {
-                len: Len::Const(tokens),
-                ..
-            }) => Some(tokens.clone()),
-            _ => None,
-        }
+        self.array_lens.get(&root).cloned()
+    }
+
+    /// A container of the rows `rows` (arrays held in variables, or a call's results), each
+    /// pushed in turn, all `times` times if given: `[r0, r1]`, `[row; M]`, `vec![row; n]`.
+    pub(super) fn rows_built(
+        &mut self,
+        rows: &[Value],
+        times: Option<Value>,
+        at: &impl ToTokens,
+        span: Span,
+    ) -> R<Val> {
+        let Some(tokens) = rows.first().and_then(|&r| self.array_len(r)) else {
+            return Err(self.error(at, "the rows of a container must be arrays of one length (`[f64; 3]`), written so that their length shows (`[[a, b], [c, d]]`, `vec![[0.0; 3]; n]`, or rows held in array variables): a `Vec` of `Vec`s is not supported"));
+        };
+        let empty = self.version(
+            OpKind::Array(ArrayInit::Empty { capacity: None }),
+            span,
+            None,
+        );
+        self.make_rows(empty, tokens, span);
+        let acc = self.hidden("rows", span);
+        let sources: Vec<syn::Ident> = rows.iter().map(|_| self.hidden("src", span)).collect();
+        let (k, n) = (self.hidden("k", span), self.hidden("n", span));
+        let pushes: Expr = match times {
+            Some(_) => {
+                let src = &sources[0];
+                syn::parse_quote_spanned!(span=> for #k in 0..#n { #acc.push(#src); })
+            }
+            None => syn::parse_quote_spanned!(span=> { #(#acc.push(#sources);)* }),
+        };
+        self.scoped(|this| {
+            this.declare(acc.to_string(), Binding::Val(Val::One(empty)));
+            for (name, &row) in sources.iter().zip(rows) {
+                this.declare(name.to_string(), Binding::Val(Val::One(row)));
+            }
+            if let Some(times) = times {
+                this.declare(n.to_string(), Binding::Val(Val::One(times)));
+            }
+            this.expr(&pushes)?;
+            Ok(Val::One(this.container(&acc.to_string(), &pushes)?))
+        })
     }
 
     /// `[[v; N]; M]`, `[[a, b], [c, d]]` and their `vec!` forms (`rows`: the elements of
     /// the outer list, or the repeated row and the count): the flat container, its rows
     /// recorded. `None` if the elements are not rows written as arrays.
-    pub(super) fn nested_literal(
-        &mut self,
-        rows: NestedLiteral<'_>,
-        vec: bool,
-        span: Span,
-    ) -> Option<R<Val>> {
+    pub(super) fn nested_literal(&mut self, rows: NestedLiteral<'_>, span: Span) -> Option<R<Val>> {
         match rows {
             NestedLiteral::Repeat(row, count) => {
                 let Expr::Repeat(inner) = super::unparen(row) else {
@@ -350,7 +394,9 @@ impl Lower<'_> {
                         Err(e) => return Some(Err(e)),
                     }
                 }
-                let init = ArrayInit::List { values, vec };
+                // Containers of rows are `Vec`s, whatever they were written as, so that a whole
+                // assignment (`m = [[a, b], [c, d]];`) copies between two of one type.
+                let init = ArrayInit::List { values, vec: true };
                 let flat = self.version(OpKind::Array(init), span, None);
                 self.make_rows(flat, unsuffixed(width), span);
                 Some(Ok(Val::One(flat)))
@@ -359,7 +405,7 @@ impl Lower<'_> {
     }
 
     /// The constant `tokens` (an array length) as a value.
-    fn constant(&mut self, tokens: &TokenStream, span: Span) -> Value {
+    pub(super) fn constant(&mut self, tokens: &TokenStream, span: Span) -> Value {
         match syn::parse2::<syn::LitInt>(tokens.clone()) {
             Ok(lit) => self.push(OpKind::Lit(Literal::Token(lit.token())), span, 1)[0],
             Err(_) => self.push(OpKind::Path(quote!((#tokens))), span, 1)[0],
@@ -375,9 +421,7 @@ impl Lower<'_> {
         ty: &syn::Type,
     ) -> Option<Option<syn::Type>> {
         let (elem, len, is_vec) = rows_type(ty)?;
-        if self.func.storage(v).is_none() {
-            return None;
-        }
+        self.func.storage(v)?;
         if self.row(v).is_none() {
             self.make_rows(v, len.to_token_stream(), syn::spanned::Spanned::span(ty));
         }
@@ -386,7 +430,7 @@ impl Lower<'_> {
 }
 
 /// `k` as an unsuffixed literal, the length of an array written as a list.
-fn unsuffixed(k: usize) -> TokenStream {
+pub(super) fn unsuffixed(k: usize) -> TokenStream {
     proc_macro2::Literal::usize_unsuffixed(k).to_token_stream()
 }
 
