@@ -263,6 +263,7 @@ impl Lower<'_> {
                 ("iter" | "iter_mut" | "into_iter" | "copied" | "cloned", 0) => {
                     container && !adapted
                 }
+                ("windows" | "chunks" | "chunks_exact", 1) => container && !adapted && k == 0,
                 ("zip", 1) => container && !adapted && self.is_chain(&m.args[0]),
                 ("enumerate", 0) => container && !adapted,
                 ("rev", 0) | ("step_by", 1) => {
@@ -546,7 +547,15 @@ impl Lower<'_> {
                 }
             }
             Expr::MethodCall(m)
-                if m.method != "iter" && m.method != "iter_mut" && m.method != "into_iter" =>
+                if ![
+                    "iter",
+                    "iter_mut",
+                    "into_iter",
+                    "windows",
+                    "chunks",
+                    "chunks_exact",
+                ]
+                .contains(&m.method.to_string().as_str()) =>
             {
                 self.base_item(&m.receiver, span)
             }

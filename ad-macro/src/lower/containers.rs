@@ -13,7 +13,7 @@
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
-use syn::{Expr, Token};
+use syn::{Expr, Token, parse_quote_spanned};
 
 use super::rows::{Count, NestedLiteral};
 use super::{Binding, Lower, R, Val};
@@ -190,10 +190,7 @@ impl Lower<'_> {
     /// `x[i]`.
     pub(super) fn index(&mut self, e: &syn::ExprIndex, span: Span) -> R<Val> {
         if let Expr::Range(range) = &*e.index {
-            return Err(self.error(
-                range,
-                "sub-slices (`x[a..b]`) are not supported yet: index single elements in a loop",
-            ));
+            return self.sub_slice(&e.expr, range, span);
         }
         // `x[i][j]` of a container of rows: one flat element.
         if let Some((name, row)) = self.row_place(&e.expr)? {
@@ -213,6 +210,43 @@ impl Lower<'_> {
         self.is_container(base);
         self.used_flat(base);
         Ok(self.push1(OpKind::Index(base, index), span))
+    }
+
+    /// `x[a..b]` (any range form) read as a value: a copy of the elements (rows, for a
+    /// container of rows), as nothing can write `x` while Rust's borrow of them lives. The
+    /// bounds are checked as slicing checks them.
+    ///
+    /// Before: `linalg::dot(&x[1..], &w)`
+    /// After:  `let mut s = Vec::new(); for k in 1..x.len() { s.push(x[k]); }`, then `s`
+    pub(super) fn sub_slice(&mut self, base: &Expr, range: &syn::ExprRange, span: Span) -> R<Val> {
+        let Some(name) = local_name(base).filter(|n| {
+            matches!(self.lookup(n), Some(Binding::Val(Val::One(v))) if self.func.storage(*v).is_some())
+        }) else {
+            return Err(self.error(base, "sub-slices (`x[a..b]`) are supported of container variables: bind the container to a name first"));
+        };
+        let x = syn::Ident::new(&name, span);
+        let (start, end) = (self.hidden("start", span), self.hidden("end", span));
+        let start_value: Expr = match &range.start {
+            Some(a) => (**a).clone(),
+            None => parse_quote_spanned!(span=> 0usize),
+        };
+        let end_value: Expr = match (&range.end, &range.limits) {
+            (Some(b), syn::RangeLimits::HalfOpen(_)) => (**b).clone(),
+            (Some(b), syn::RangeLimits::Closed(_)) => parse_quote_spanned!(span=> #b + 1),
+            (None, _) => parse_quote_spanned!(span=> #x.len()),
+        };
+        let (copy, k) = (self.hidden("sub", span), self.hidden("k", span));
+        let block: Expr = parse_quote_spanned!(span=> {
+            let #start: usize = #start_value;
+            let #end: usize = #end_value;
+            assert!(#start <= #end && #end <= #x.len(), "range {}..{} out of bounds of a slice of length {}", #start, #end, #x.len());
+            let mut #copy = Vec::new();
+            for #k in #start..#end {
+                #copy.push(#x[#k]);
+            }
+            #copy
+        });
+        self.expr(&block)
     }
 
     /// The container variable, its current version and the lowered index of `x[i]` as a

@@ -157,6 +157,9 @@ impl Lower<'_> {
         if let Some(rewritten) = self.chain_loop(f)? {
             return self.expr(&rewritten);
         }
+        if let Some(rewritten) = self.windows_loop(f) {
+            return self.expr(&rewritten);
+        }
         let label = f.label.as_ref().map(|l| l.name.ident.to_string());
         let (range, bindings, writes) = match self.iteration(&f.expr, &f.pat)? {
             Some(iteration) => iteration,

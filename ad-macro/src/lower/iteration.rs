@@ -110,6 +110,9 @@ impl Lower<'_> {
             Expr::MethodCall(m) => m,
             // `for v in x` and `for v in &x` (`&mut x`): the container's own iterator.
             Expr::Reference(r) => {
+                if r.mutability.is_some() {
+                    self.not_a_copy(&r.expr)?;
+                }
                 return Ok(self
                     .container_name(&r.expr)
                     .map(|name| Item::Element(name, r.mutability.is_some())));
@@ -150,6 +153,9 @@ impl Lower<'_> {
             },
             ("iter" | "iter_mut", 0) => {
                 let mutable = m.method == "iter_mut";
+                if mutable {
+                    self.not_a_copy(&m.receiver)?;
+                }
                 if mutable && matches!(&*m.receiver, Expr::Field(_)) {
                     return Err(self.error(
                         &m.receiver,
@@ -172,8 +178,77 @@ impl Lower<'_> {
         }
     }
 
+    /// `for w in x.windows(k)` (`chunks`, `chunks_exact`): a loop over the windows' starts,
+    /// `w` bound to the sub-slice (a copy, `containers.rs`), as the slice method yields it.
+    ///
+    /// Before: `for w in x.windows(2) { s += w[1] - w[0]; }`
+    /// After:  `for i in 0..(if x.len() >= 2 { x.len() - 2 + 1 } else { 0 }) { let w = &x[i..i + 2]; s += w[1] - w[0]; }`
+    pub(super) fn windows_loop(&mut self, f: &syn::ExprForLoop) -> Option<Expr> {
+        let Expr::MethodCall(m) = super::unparen(&f.expr) else {
+            return None;
+        };
+        let kind = m.method.to_string();
+        if !matches!(kind.as_str(), "windows" | "chunks" | "chunks_exact") || m.args.len() != 1 {
+            return None;
+        }
+        let receiver = match super::unparen(&m.receiver) {
+            Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+            other => other,
+        };
+        let name = self.container_name(receiver)?;
+        let span = m.method.span();
+        let x = syn::Ident::new(&name, span);
+        let (n, i, size) = (self.hidden("n", span), self.hidden("i", span), &m.args[0]);
+        let (range, start, end): (Expr, Expr, Expr) = match kind.as_str() {
+            "windows" => (
+                syn::parse_quote_spanned!(span=> 0..(if #x.len() >= #n { #x.len() - #n + 1 } else { 0 })),
+                syn::parse_quote_spanned!(span=> #i),
+                syn::parse_quote_spanned!(span=> #i + #n),
+            ),
+            "chunks" => (
+                syn::parse_quote_spanned!(span=> (0..#x.len()).step_by(#n)),
+                syn::parse_quote_spanned!(span=> #i),
+                syn::parse_quote_spanned!(span=> (#i + #n).min(#x.len())),
+            ),
+            _ => (
+                syn::parse_quote_spanned!(span=> 0..#x.len() / #n),
+                syn::parse_quote_spanned!(span=> #i * #n),
+                syn::parse_quote_spanned!(span=> #i * #n + #n),
+            ),
+        };
+        let message = match kind.as_str() {
+            "windows" => "window size must be non-zero",
+            _ => "chunk size must be non-zero",
+        };
+        let (label, pat, body) = (&f.label, &f.pat, &f.body);
+        Some(syn::parse_quote_spanned!(span=> {
+            let #n: usize = #size;
+            assert!(#n != 0, #message);
+            #label for #i in #range {
+                let #pat = &#x[#start..#end];
+                #body
+            }
+        }))
+    }
+
+    /// An error if `e`, iterated to be written, is a sub-slice or a row: those are iterated
+    /// as copies, which writes would not reach.
+    fn not_a_copy(&mut self, e: &Expr) -> R<()> {
+        let sub_slice =
+            matches!(super::unparen(e), Expr::Index(i) if matches!(&*i.index, Expr::Range(_)));
+        if sub_slice || self.is_row(e) {
+            return Err(self.error(e, "writing through an iterator over a sub-slice or a row is not supported yet: write the elements by index (`for k in a..b { x[k] = .. }`)"));
+        }
+        Ok(())
+    }
+
     /// The argument of `zip`: a container (`b`, `&b`, `&mut b`) or its iterator.
     fn zip_argument(&mut self, e: &Expr) -> R<Item> {
+        if let Expr::Reference(r) = e
+            && r.mutability.is_some()
+        {
+            self.not_a_copy(&r.expr)?;
+        }
         match e {
             Expr::Reference(r) => match self.container_name(&r.expr) {
                 Some(name) => Ok(Item::Element(name, r.mutability.is_some())),
@@ -213,8 +288,20 @@ impl Lower<'_> {
             self.declare(name.clone(), super::Binding::Val(Val::One(place)));
             return Some(name);
         }
-        // A row (`p` of a loop over rows, `x[i]`) iterated: a copy of it, as Rust's
-        // borrow lets nothing write it meanwhile.
+        // A sub-slice iterated (`&x[1..]`, `x[a..b].iter()`): a copy of it, as Rust's borrow
+        // lets nothing write it meanwhile.
+        if let Expr::Index(i) = e
+            && let Expr::Range(range) = &*i.index
+        {
+            let span = super::op_span(e);
+            let Ok(Val::One(copy)) = self.sub_slice(&i.expr, range, span) else {
+                return None;
+            };
+            let name = self.hidden("sub", span).to_string();
+            self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
+            return Some(name);
+        }
+        // A row (`p` of a loop over rows, `x[i]`) iterated: a copy of it, likewise.
         if self.is_row(e) {
             let span = super::op_span(e);
             let (container, row) = self.row_place(e).ok()??;
