@@ -224,6 +224,13 @@ pub enum Stmt {
     Chain(Box<Chain>),
     /// A statement on containers of rows ([`Config::rows`]).
     Rows(RowsStmt),
+    /// Sub-slices of a container (`windows`, `chunks`, `x[1..]`) folded into the mutable
+    /// float `target` ([`Config::rows`]).
+    Slices {
+        form: usize,
+        container: String,
+        target: String,
+    },
     /// `let f = |u: f64| body; let name = f(a) + f(b);` (or `h.iter().map(|&v| f(v))` summed):
     /// a closure bound with `let`, capturing what `body` reads.
     Closure {
@@ -463,6 +470,9 @@ fn damped(acc: &str, item: Expr) -> Expr {
     );
     Expr::Bin('+', Box::new(half), Box::new(item))
 }
+
+/// How many forms [`Stmt::Slices`] has.
+const SLICE_FORMS: usize = 4;
 
 /// A statement on a container of rows (`[f64; 2]` rows).
 #[derive(Clone, Debug)]
@@ -1166,6 +1176,25 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
+        Stmt::Slices {
+            form,
+            container: c,
+            target: t,
+        } => {
+            let line = match form % SLICE_FORMS {
+                0 => {
+                    format!("for w in {c}.windows(2) {{ {t} = ({t} * 0.5 + w[0] * w[1]).sin(); }}")
+                }
+                1 => format!(
+                    "for w in {c}.chunks(2) {{ {t} = ({t} * 0.5 + w[0] * w[w.len() - 1]).sin(); }}"
+                ),
+                2 => format!("{t} = ({t} + {c}[1..].iter().map(|v| v * v).sum::<f64>()).sin();"),
+                _ => format!(
+                    "{t} = ({t} * {c}.windows(2).map(|w| w[1] - w[0]).sum::<f64>()).tanh();"
+                ),
+            };
+            let _ = writeln!(out, "{pad}{line}");
+        }
         Stmt::Chain(chain) => match &chain.end {
             ChainEnd::Loop(v, body) => {
                 let (iterator, by_ref) = chain.iterator();
@@ -1497,8 +1526,20 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
-            match self.rng.below(if self.config.rows { 27 } else { 25 }) {
+            match self.rng.below(if self.config.rows { 28 } else { 25 }) {
                 25 | 26 => return Stmt::Rows(self.rows_stmt(scope)),
+                27 if !scope.mutable.is_empty()
+                    && (!scope.slices.is_empty() || !scope.arrays.is_empty()) =>
+                {
+                    let containers: Vec<String> = (scope.slices.iter().cloned())
+                        .chain(scope.arrays.iter().map(|a| a.name.clone()))
+                        .collect();
+                    return Stmt::Slices {
+                        form: self.rng.below(SLICE_FORMS),
+                        container: self.rng.pick(&containers).clone(),
+                        target: self.rng.pick(&scope.mutable).clone(),
+                    };
+                }
                 23 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
                     return self.chain(scope, nested.then_some(depth));
                 }
