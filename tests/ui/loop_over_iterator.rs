@@ -3,8 +3,8 @@ use ad_runtime::reverse;
 #[reverse]
 fn f(x: f64, weights: &[f64]) -> f64 {
     let mut s = x;
-    for w in weights.windows(2) {
-        s = s * w[0];
+    for w in weights.iter().flat_map(|v| [*v, -*v]) {
+        s = s * w;
     }
     s
 }

@@ -302,7 +302,7 @@ impl Lower<'_> {
                     let message = match name {
                         "rev" => "`rev` is supported on the containers or the range (after their `zip`, `enumerate` and `step_by` too) and after `map` stages that follow them directly, not after `filter`, `skip` or `take`: write the loop with `for`".to_string(),
                         "zip" => "`zip` is supported on containers before any other adaptor: zip first, then `map`/`filter`/`skip` (`x.iter().zip(y).skip(1)`)".to_string(),
-                        _ => format!("the iterator adaptor `{name}` is not supported: supported are `map`, `filter`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`; write the loop with `for`"),
+                        _ => format!("the iterator adaptor `{name}` is not supported: supported are `map`, `filter`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned` (and `windows`, `chunks`, `chunks_exact` right on a container); write the loop with `for`"),
                     };
                     return Err(self.error(&m.method, message));
                 }

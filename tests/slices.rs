@@ -1,0 +1,189 @@
+//! Sub-slices, `windows`, `chunks` and `chunks_exact`, written as Rust users write them:
+//! smoothness penalties, moving averages, convolutions, polylines, batched losses, sub-slices
+//! handed to helpers and to `linalg`. Each value bitwise against the original, each gradient
+//! against central differences and, where short, a closed form.
+
+mod common;
+
+use ad_runtime::{check, linalg, reverse};
+use common::{FD_TOL, assert_close};
+
+/// Checks `grad` of a function of one slice at each point: value bitwise, gradient against
+/// central differences.
+#[track_caller]
+fn check_slice(
+    name: &str,
+    f: impl Fn(&[f64]) -> f64,
+    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    points: &[&[f64]],
+) {
+    for x in points {
+        let (value, dx) = grad(x);
+        assert_eq!(
+            value.to_bits(),
+            f(x).to_bits(),
+            "{name}({x:?}): value differs from the original"
+        );
+        if !x.is_empty() {
+            let report = check::gradient(&f, x, &dx);
+            assert!(report.is_within(FD_TOL), "{name}({x:?}):\n{report}");
+        }
+    }
+}
+
+const POINTS: &[&[f64]] = &[
+    &[1.0, -0.5, 2.0, 0.25, 1.5],
+    &[0.3, 0.9, -1.2, 0.0],
+    &[2.0],
+    &[],
+];
+
+/// A roughness penalty: squared first differences, by `windows`.
+#[reverse]
+fn roughness(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for w in x.windows(2) {
+        s += (w[1] - w[0]).powi(2);
+    }
+    s
+}
+
+/// Second differences in a chain.
+#[reverse]
+fn curvature(x: &[f64]) -> f64 {
+    x.windows(3)
+        .map(|w| (w[0] - 2.0 * w[1] + w[2]).powi(2))
+        .sum()
+}
+
+#[test]
+fn differences_by_windows() {
+    check_slice("roughness", roughness, roughness_grad, POINTS);
+    check_slice("curvature", curvature, curvature_grad, POINTS);
+    // d/dx_i of sum (x_{k+1} - x_k)^2 = 2 (x_i - x_{i-1}) - 2 (x_{i+1} - x_i).
+    let x = [1.0, -0.5, 2.0, 0.25];
+    let (_, dx) = roughness_grad(&x);
+    for i in 0..x.len() {
+        let left = if i > 0 { 2.0 * (x[i] - x[i - 1]) } else { 0.0 };
+        let right = if i + 1 < x.len() {
+            2.0 * (x[i + 1] - x[i])
+        } else {
+            0.0
+        };
+        assert_close("roughness'", dx[i], left - right);
+    }
+}
+
+/// A moving average of width 3 and a convolution with a kernel, by `linalg::dot` on windows.
+#[reverse]
+fn smoothed(x: &[f64], kernel: &[f64; 3]) -> f64 {
+    let averages: Vec<f64> = x.windows(3).map(|w| w.iter().sum::<f64>() / 3.0).collect();
+    let mut s = 0.0;
+    for w in x.windows(3) {
+        s += linalg::dot(w, kernel).tanh();
+    }
+    s + averages.iter().map(|a| a * a).sum::<f64>()
+}
+
+#[test]
+fn convolution_and_moving_average() {
+    let kernel = [0.25, 0.5, -0.25];
+    for x in POINTS {
+        let (value, (dx, dk)) = smoothed_grad(x, &kernel);
+        assert_eq!(value.to_bits(), smoothed(x, &kernel).to_bits());
+        if !x.is_empty() {
+            check::gradient(|p| smoothed(p, &kernel), x, &dx).assert_within(FD_TOL);
+        }
+        let g = |k: &[f64]| smoothed(x, &[k[0], k[1], k[2]]);
+        check::gradient(g, &kernel, &dk).assert_within(FD_TOL);
+    }
+}
+
+/// A batch of examples of 3 features each, one weight vector: the mean squared error of a
+/// linear model, by `chunks_exact`; a ragged tail by `chunks`.
+#[reverse]
+fn batch_loss(data: &[f64], w: &[f64; 3]) -> f64 {
+    let mut loss = 0.0;
+    let mut n: f64 = 0.0;
+    for example in data.chunks_exact(3) {
+        let prediction = linalg::dot(example, w);
+        loss += (prediction - 1.0).powi(2);
+        n += 1.0;
+    }
+    let tail: f64 = data.chunks(2).map(|c| c[0] * c[c.len() - 1]).sum();
+    loss / n.max(1.0) + 0.01 * tail
+}
+
+#[test]
+fn batches_by_chunks() {
+    let w = [0.5, -1.0, 0.25];
+    let data = [1.0, 2.0, 0.5, -0.5, 1.5, 3.0, 0.25];
+    let (value, (dd, dw)) = batch_loss_grad(&data, &w);
+    assert_eq!(value.to_bits(), batch_loss(&data, &w).to_bits());
+    check::gradient(|p| batch_loss(p, &w), &data, &dd).assert_within(FD_TOL);
+    let g = |v: &[f64]| batch_loss(&data, &[v[0], v[1], v[2]]);
+    check::gradient(g, &w, &dw).assert_within(FD_TOL);
+}
+
+/// Sub-slices handed to a helper and to `linalg`.
+#[reverse]
+fn first_last(x: &[f64]) -> f64 {
+    x[0] * x[x.len() - 1]
+}
+
+#[reverse]
+fn shifted(x: &[f64]) -> f64 {
+    let n = x.len();
+    let lag = linalg::dot(&x[1..], &x[..n - 1]);
+    let head = &x[..2];
+    lag + first_last(&x[1..=2])
+        + linalg::logsumexp(&x[2..])
+        + head[0] * head[1]
+        + x[..].iter().sum::<f64>()
+}
+
+#[test]
+fn sub_slices_to_helpers_and_linalg() {
+    let points: &[&[f64]] = &[&[1.0, -0.5, 2.0, 0.25, 1.5], &[0.3, 0.9, -1.2]];
+    check_slice("shifted", shifted, shifted_grad, points);
+}
+
+/// The length of a polyline of `[f64; 2]` points, by `windows` over rows.
+#[reverse]
+fn polyline(points: &[[f64; 2]]) -> f64 {
+    points
+        .windows(2)
+        .map(|s| ((s[1][0] - s[0][0]).powi(2) + (s[1][1] - s[0][1]).powi(2)).sqrt())
+        .sum()
+}
+
+#[test]
+fn polyline_length_over_rows() {
+    let points = vec![[0.0, 0.0], [3.0, 4.0], [3.0, 5.0], [1.0, 5.0]];
+    let (value, dp) = polyline_grad(&points);
+    assert_eq!(value, 8.0);
+    // The middle point moves along the difference of its segments' unit vectors.
+    assert_close("d/dx1", dp[1][0], 0.6);
+    assert_close("d/dy1", dp[1][1], 0.8 - 1.0);
+    let f = |p: &[f64]| {
+        let rows: Vec<[f64; 2]> = p.chunks(2).map(|c| [c[0], c[1]]).collect();
+        polyline(&rows)
+    };
+    check::gradient(f, points.as_flattened(), dp.as_flattened()).assert_within(FD_TOL);
+}
+
+#[test]
+#[should_panic(expected = "out of bounds")]
+fn slicing_past_the_end_panics_as_in_the_original() {
+    let _ = shifted_grad(&[1.0, 2.0]);
+}
+
+#[test]
+#[should_panic(expected = "must be non-zero")]
+fn windows_of_zero_panic_as_in_the_original() {
+    #[reverse]
+    fn windows_of(x: &[f64], k: usize) -> f64 {
+        x.windows(k).map(|w| w[0]).sum()
+    }
+    let _ = windows_of_grad(&[1.0, 2.0], 0);
+}
