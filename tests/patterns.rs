@@ -234,3 +234,47 @@ fn labelled_blocks() {
         &[-2.0, 0.25, 1.0, 4.0],
     );
 }
+
+/// A `match` on a tuple written in place: literals, wildcards, names, guards, alternatives,
+/// on inactive integers and an active float's comparison.
+#[reverse]
+fn grid_weight(x: f64, i: usize, j: usize) -> f64 {
+    let w = match (i, j) {
+        (0, 0) => x * x,
+        (0, _) | (_, 0) => 2.0 * x,
+        (a, b) if a == b => x.sin() * a as f64,
+        (a, _) => x.exp() + a as f64,
+    };
+    match (x > 0.0, i % 2) {
+        (true, 0) => w * x,
+        (false, _) => w - x,
+        _ => w,
+    }
+}
+
+#[test]
+fn match_on_a_tuple_written_in_place() {
+    for (i, j) in [(0, 0), (0, 3), (2, 0), (2, 2), (3, 1)] {
+        let f = move |x: f64| grid_weight(x, i, j);
+        let closed = move |x: f64| {
+            let (w, dw) = match (i, j) {
+                (0, 0) => (x * x, 2.0 * x),
+                (0, _) | (_, 0) => (2.0 * x, 2.0),
+                (a, b) if a == b => (x.sin() * a as f64, x.cos() * a as f64),
+                (a, _) => (x.exp() + a as f64, x.exp()),
+            };
+            match (x > 0.0, i % 2) {
+                (true, 0) => w + x * dw,
+                (false, _) => dw - 1.0,
+                _ => dw,
+            }
+        };
+        check1(
+            "grid_weight",
+            f,
+            move |x| grid_weight_grad(x, i, j),
+            closed,
+            &[-0.75, 0.5, 1.25],
+        );
+    }
+}

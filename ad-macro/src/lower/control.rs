@@ -123,11 +123,15 @@ impl Lower<'_> {
                 )
             }
             Expr::Match(m) => {
-                let scrutinee = self.value(&m.expr)?;
+                // A tuple written in place (`match (i, j)`) is matched part by part.
+                let scrutinee = match super::unparen(&m.expr) {
+                    Expr::Tuple(t) if !t.elems.is_empty() => self.expr(&m.expr)?,
+                    _ => Val::One(self.value(&m.expr)?),
+                };
                 if m.arms.is_empty() {
                     return Err(self.error(m, "a `match` without arms is not supported"));
                 }
-                self.arms(scrutinee, &m.arms)
+                self.arms(&scrutinee, &m.arms)
             }
             Expr::ForLoop(f) => self.for_loop(f, span),
             Expr::While(w) => {
@@ -566,7 +570,7 @@ impl Lower<'_> {
     /// Each test is the arm's pattern exactly as written (`matches!(s, pattern)`), so that rustc
     /// decides, as it does in the original, whether a name in it is a binding or a constant.
     /// The names a pattern may bind are bound in the guard and the body ([`Lower::bind_arm`]).
-    fn arms(&mut self, scrutinee: Value, arms: &[syn::Arm]) -> R<Val> {
+    fn arms(&mut self, scrutinee: &Val, arms: &[syn::Arm]) -> R<Val> {
         let Some((arm, rest)) = arms.split_first() else {
             return Ok(Val::Never);
         };
@@ -588,7 +592,7 @@ impl Lower<'_> {
         }
     }
 
-    fn arm_body(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Val> {
+    fn arm_body(&mut self, scrutinee: &Val, arm: &syn::Arm) -> R<Val> {
         self.scoped(|this| {
             this.bind_arm(scrutinee, split_guard(&arm.pat).0)?;
             this.expr(&arm.body)
@@ -601,13 +605,18 @@ impl Lower<'_> {
     /// are taken out of the scrutinee by one `bind` op, which evaluates each name in the
     /// arm: a binding's value, or, for a name that is a constant, the constant, which is what
     /// the original's body sees under that name either way.
-    fn bind_arm(&mut self, scrutinee: Value, pat: &Pat) -> R<()> {
+    fn bind_arm(&mut self, scrutinee: &Val, pat: &Pat) -> R<()> {
+        let scrutinee = match scrutinee {
+            Val::One(v) => *v,
+            Val::Tuple(parts) => return self.bind_parts(parts, pat),
+            _ => return Ok(()),
+        };
         if let Pat::Ident(p) = pat
             && p.by_ref.is_none()
         {
             self.declare(p.ident.to_string(), Binding::Val(Val::One(scrutinee)));
             return match &p.subpat {
-                Some((_, sub)) => self.bind_arm(scrutinee, sub),
+                Some((_, sub)) => self.bind_arm(&Val::One(scrutinee), sub),
                 None => Ok(()),
             };
         }
@@ -632,14 +641,97 @@ impl Lower<'_> {
         Ok(())
     }
 
+    /// [`Self::bind_arm`] for a tuple written in place: each part by its sub-pattern; a
+    /// name binds the whole tuple.
+    fn bind_parts(&mut self, parts: &[Val], pat: &Pat) -> R<()> {
+        match pat {
+            Pat::Paren(p) => self.bind_parts(parts, &p.pat),
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                self.declare(
+                    p.ident.to_string(),
+                    Binding::Val(Val::Tuple(parts.to_vec())),
+                );
+                Ok(())
+            }
+            Pat::Tuple(t) if t.elems.len() == parts.len() => {
+                for (part, sub) in parts.iter().zip(&t.elems) {
+                    self.bind_arm(part, sub)?;
+                }
+                Ok(())
+            }
+            other => {
+                let mut names = Vec::new();
+                pattern_names(other, &mut names);
+                match names.is_empty() {
+                    true => Ok(()),
+                    false => Err(self.error(other, "this pattern of a tuple written in place binds names where #[reverse] cannot take them apart: write the tuple's parts as a tuple pattern, `(a, b) =>`")),
+                }
+            }
+        }
+    }
+
+    /// Whether `scrutinee` matches `pat`: `None` if always. A tuple written in place is
+    /// tested part by part.
+    fn pattern_test(&mut self, scrutinee: &Val, pat: &Pat) -> R<Option<Value>> {
+        let span = pat.span();
+        let parts = match (scrutinee, pat) {
+            (_, Pat::Wild(_)) => return Ok(None),
+            (Val::One(v), other) => {
+                return Ok(Some(
+                    self.push(OpKind::Matches(*v, pattern(other)), span, 1)[0],
+                ));
+            }
+            (Val::Tuple(parts), _) => parts,
+            _ => return Ok(None),
+        };
+        let combine = |this: &mut Self, or: bool, tests: Vec<Option<Value>>| -> Option<Value> {
+            let op = if or {
+                crate::ir::BinOp::Or
+            } else {
+                crate::ir::BinOp::And
+            };
+            let mut acc: Option<Value> = None;
+            for test in tests {
+                let Some(test) = test else {
+                    // An alternative that always matches makes the `|` always match.
+                    if or {
+                        return None;
+                    }
+                    continue;
+                };
+                acc = Some(match acc {
+                    None => test,
+                    Some(a) => this.push(OpKind::Binary(op, a, test), span, 1)[0],
+                });
+            }
+            acc
+        };
+        match pat {
+            Pat::Paren(p) => self.pattern_test(scrutinee, &p.pat),
+            Pat::Ident(p) if p.subpat.is_none() => Ok(None),
+            Pat::Tuple(t) if t.elems.len() == parts.len() => {
+                let mut tests = Vec::new();
+                for (part, sub) in parts.iter().zip(&t.elems) {
+                    tests.push(self.pattern_test(part, sub)?);
+                }
+                Ok(combine(self, false, tests))
+            }
+            Pat::Or(o) => {
+                let mut tests = Vec::new();
+                for case in &o.cases {
+                    tests.push(self.pattern_test(scrutinee, case)?);
+                }
+                Ok(combine(self, true, tests))
+            }
+            other => Err(self.error(other, "a tuple written in place is matched by tuple patterns of its parts (`(0, _) =>`, `(a, b) =>`) or `_`")),
+        }
+    }
+
     /// The test of an arm: `None` if it accepts everything (`_`, without a guard).
-    fn arm_test(&mut self, scrutinee: Value, arm: &syn::Arm) -> R<Option<Value>> {
+    fn arm_test(&mut self, scrutinee: &Val, arm: &syn::Arm) -> R<Option<Value>> {
         let (pat, guard) = split_guard(&arm.pat);
         let span = pat.span();
-        let test = match pat {
-            Pat::Wild(_) => None,
-            other => Some(self.push(OpKind::Matches(scrutinee, pattern(other)), span, 1)[0]),
-        };
+        let test = self.pattern_test(scrutinee, pat)?;
         let Some(guard) = guard else {
             return Ok(test);
         };
