@@ -187,3 +187,84 @@ fn windows_of_zero_panic_as_in_the_original() {
     }
     let _ = windows_of_grad(&[1.0, 2.0], 0);
 }
+
+/// A helper on a slice, handed windows, sub-slices and borrows as they are bound.
+#[reverse]
+fn squares(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>()
+}
+
+/// The same for rows.
+#[reverse]
+fn products(p: &[[f64; 2]]) -> f64 {
+    p.iter().map(|q| q[0] * q[1]).sum::<f64>()
+}
+
+/// Windows numbered by `enumerate`, borrows passed on as they are, rows taken apart in the
+/// loop pattern, elements and rows swapped, an inactive pair of indices destructured.
+#[reverse]
+fn passed_on(x: &[f64], pts: &[[f64; 2]], edges: &[[usize; 2]]) -> f64 {
+    let mut s = 0.0;
+    for w in x.windows(2) {
+        s += squares(w);
+    }
+    for (i, w) in x.windows(2).enumerate() {
+        s += w[0] * i as f64;
+    }
+    for (i, c) in x.chunks(2).enumerate() {
+        s += c[c.len() - 1] * i as f64;
+    }
+    for w in pts.windows(2) {
+        s += products(w);
+    }
+    for [a, b] in pts.iter() {
+        s += a * b;
+    }
+    let tail = &x[1..];
+    let mut y = x.to_vec();
+    y.swap(0, 2);
+    let mut q = pts.to_vec();
+    q.swap(0, 1);
+    for [i, j] in edges.iter() {
+        s += y[*i] * y[*j];
+    }
+    let [a, b] = edges[0];
+    s + squares(tail) + y[0] * 2.0 + q[0][1] * 3.0 + y[a] - y[b]
+}
+
+#[test]
+fn windows_numbered_borrows_passed_on_rows_taken_apart() {
+    let x = [1.0, -0.5, 2.0, 0.25, 1.5];
+    let pts = vec![[1.0, 2.0], [0.5, -1.0], [2.0, 0.5]];
+    let edges = [[0, 1], [2, 1]];
+    let (value, (dx, dp)) = passed_on_grad(&x, &pts, &edges);
+    assert_eq!(value.to_bits(), passed_on(&x, &pts, &edges).to_bits());
+    check::gradient(|p| passed_on(p, &pts, &edges), &x, &dx).assert_within(FD_TOL);
+    let f = |p: &[f64]| {
+        let rows: Vec<[f64; 2]> = p.chunks(2).map(|c| [c[0], c[1]]).collect();
+        passed_on(&x, &rows, &edges)
+    };
+    check::gradient(f, pts.as_flattened(), dp.as_flattened()).assert_within(FD_TOL);
+}
+
+#[derive(ad_runtime::Params, Clone)]
+struct Smooth {
+    w: Vec<f64>,
+}
+
+/// Windows and sub-slices of a parameter struct's field.
+#[reverse(wrt(m))]
+fn smoothness(m: &Smooth) -> f64 {
+    m.w.windows(2).map(|p| (p[1] - p[0]).powi(2)).sum::<f64>() + m.w[1..].iter().sum::<f64>()
+}
+
+#[test]
+fn windows_of_a_field() {
+    let m = Smooth {
+        w: vec![1.0, 3.0, 2.0],
+    };
+    let (value, dm) = smoothness_grad(&m);
+    assert_eq!(value.to_bits(), smoothness(&m).to_bits());
+    // 2(w1 - w0)(-1); 2(w1 - w0) - 2(w2 - w1) + 1; 2(w2 - w1) + 1.
+    assert_eq!(dm.w, vec![-4.0, 4.0 + 2.0 + 1.0, -2.0 + 1.0]);
+}

@@ -96,8 +96,15 @@ impl Lower<'_> {
                 self.element(inner)
                     .is_some_and(|_| self.writable_element(inner)),
             ),
+            // A name bound to a borrow (`let t = &y;`, a window) is a reference too.
+            None if variable_name(inner).is_some_and(|n| self.is_borrowed(&n)) => Some(false),
             other => other,
         };
+        if reference == Some(true)
+            && matches!(inner, Expr::Index(i) if matches!(&*i.index, Expr::Range(_)))
+        {
+            return Err(self.error(e, "lending a sub-slice to be written (`&mut x[a..b]`) is not supported yet: lend the whole container and the bounds, or write the elements by index"));
+        }
         // A row lent to be written (`&mut x[i]`): a copy, written back after the call.
         if reference == Some(true) && self.is_row(inner) {
             let span = super::op_span(e);

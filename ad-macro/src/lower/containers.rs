@@ -219,10 +219,8 @@ impl Lower<'_> {
     /// Before: `linalg::dot(&x[1..], &w)`
     /// After:  `let mut s = Vec::new(); for k in 1..x.len() { s.push(x[k]); }`, then `s`
     pub(super) fn sub_slice(&mut self, base: &Expr, range: &syn::ExprRange, span: Span) -> R<Val> {
-        let Some(name) = local_name(base).filter(|n| {
-            matches!(self.lookup(n), Some(Binding::Val(Val::One(v))) if self.func.storage(*v).is_some())
-        }) else {
-            return Err(self.error(base, "sub-slices (`x[a..b]`) are supported of container variables: bind the container to a name first"));
+        let Some(name) = self.container_name(base) else {
+            return Err(self.error(base, "sub-slices (`x[a..b]`) are supported of containers held in variables or fields: bind the container to a name first"));
         };
         let x = syn::Ident::new(&name, span);
         let (start, end) = (self.hidden("start", span), self.hidden("end", span));
@@ -543,7 +541,9 @@ impl Lower<'_> {
         span: Span,
     ) -> Option<R<Val>> {
         let method = m.method.to_string();
-        let known = ["len", "is_empty", "push", "clone", "to_owned", "to_vec"];
+        let known = [
+            "len", "is_empty", "push", "clone", "to_owned", "to_vec", "swap",
+        ];
         if !known.contains(&method.as_str()) || !self.is_container(recv) {
             return None;
         }
@@ -564,6 +564,27 @@ impl Lower<'_> {
                 Some(Ok(Val::One(self.version(OpKind::Array(init), span, None))))
             }
             ("len", []) => Some(Ok(Val::One(self.count(recv, span)))),
+            // `x.swap(i, j)`: the two elements (rows) exchanged through a copy.
+            ("swap", [i, j]) => {
+                let name = local_name(&m.receiver)?;
+                let (a, b, t) = (
+                    self.hidden("a", span),
+                    self.hidden("b", span),
+                    self.hidden("t", span),
+                );
+                let x = syn::Ident::new(&name, span);
+                let swap: Expr = parse_quote_spanned!(span=> {
+                    let #t = #x[#a];
+                    #x[#a] = #x[#b];
+                    #x[#b] = #t;
+                });
+                let (i, j) = (*i, *j);
+                Some(self.scoped(|this| {
+                    this.declare(a.to_string(), Binding::Val(Val::One(i)));
+                    this.declare(b.to_string(), Binding::Val(Val::One(j)));
+                    this.expr(&swap).map(|_| Val::Unit)
+                }))
+            }
             ("is_empty", []) => {
                 let len = self.push(OpKind::Len(recv), span, 1)[0];
                 let zero = self.push1(OpKind::Lit(Literal::int(0, span)), span);

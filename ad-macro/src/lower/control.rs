@@ -86,6 +86,8 @@ pub(super) enum Source {
     Index,
     /// An element of a container, at the index (`for v in x.iter()`).
     Element(String),
+    /// The `k`-th part of an element that is a row (`[a, b]` of `for [a, b] in x.iter()`).
+    Part(String, usize),
 }
 
 impl Lower<'_> {
@@ -1074,6 +1076,9 @@ impl Lower<'_> {
                                 index,
                                 writable: writes.contains(container),
                             },
+                            Source::Part(container, k) => {
+                                Binding::Val(self.row_part(container, index, *k, span)?)
+                            }
                         };
                         self.declare(name.clone(), binding);
                     }

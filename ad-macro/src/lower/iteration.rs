@@ -184,7 +184,17 @@ impl Lower<'_> {
     /// Before: `for w in x.windows(2) { s += w[1] - w[0]; }`
     /// After:  `for i in 0..(if x.len() >= 2 { x.len() - 2 + 1 } else { 0 }) { let w = &x[i..i + 2]; s += w[1] - w[0]; }`
     pub(super) fn windows_loop(&mut self, f: &syn::ExprForLoop) -> Option<Expr> {
-        let Expr::MethodCall(m) = super::unparen(&f.expr) else {
+        // `.enumerate()` after: the window's number, bound with the window.
+        let (iter, numbered) = match super::unparen(&f.expr) {
+            Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => {
+                match (super::unparen(&m.receiver), &*f.pat) {
+                    (inner, Pat::Tuple(t)) if t.elems.len() == 2 => (inner, Some(&t.elems)),
+                    _ => return None,
+                }
+            }
+            other => (other, None),
+        };
+        let Expr::MethodCall(m) = iter else {
             return None;
         };
         let kind = m.method.to_string();
@@ -220,12 +230,29 @@ impl Lower<'_> {
             "windows" => "window size must be non-zero",
             _ => "chunk size must be non-zero",
         };
-        let (label, pat, body) = (&f.label, &f.pat, &f.body);
+        let (label, body) = (&f.label, &f.body);
+        let bind: Vec<syn::Stmt> = match numbered {
+            Some(parts) => {
+                let (number_pat, pat) = (&parts[0], &parts[1]);
+                let number: Expr = match kind.as_str() {
+                    "chunks" => syn::parse_quote_spanned!(span=> #i / #n),
+                    _ => syn::parse_quote_spanned!(span=> #i),
+                };
+                vec![
+                    syn::parse_quote_spanned!(span=> let #number_pat = #number;),
+                    syn::parse_quote_spanned!(span=> let #pat = &#x[#start..#end];),
+                ]
+            }
+            None => {
+                let pat = &f.pat;
+                vec![syn::parse_quote_spanned!(span=> let #pat = &#x[#start..#end];)]
+            }
+        };
         Some(syn::parse_quote_spanned!(span=> {
             let #n: usize = #size;
             assert!(#n != 0, #message);
             #label for #i in #range {
-                let #pat = &#x[#start..#end];
+                #(#bind)*
                 #body
             }
         }))
@@ -284,7 +311,7 @@ impl Lower<'_> {
             if !self.is_container(place) {
                 return None;
             }
-            let name = format!("$field{}", place.0);
+            let name = format!("__ad_field{}", place.0);
             self.declare(name.clone(), super::Binding::Val(Val::One(place)));
             return Some(name);
         }
@@ -338,6 +365,19 @@ impl Lower<'_> {
             (Pat::Paren(p), _) => self.bind_item(&p.pat, item, out),
             // `&v` copies the element: the same thing, to the reverse pass.
             (Pat::Reference(r), Item::Element(..)) => self.bind_item(&r.pat, item, out),
+            // `[a, b]` of a row: each name its part.
+            (Pat::Slice(s), Item::Element(name, false)) => {
+                for (k, part) in s.elems.iter().enumerate() {
+                    match part {
+                        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
+                            out.push((p.ident.to_string(), Source::Part(name.clone(), k)));
+                        }
+                        Pat::Wild(_) => {}
+                        other => return Err(self.error(other, "the parts of a row are bound by names or `_`: `for [a, b] in x.iter()`")),
+                    }
+                }
+                Ok(())
+            }
             (Pat::Ident(p), Item::Element(name, _)) if p.subpat.is_none() && p.by_ref.is_none() => {
                 out.push((p.ident.to_string(), Source::Element(name.clone())));
                 Ok(())

@@ -136,6 +136,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         empties: HashSet::new(),
         flat_used: HashSet::new(),
         row_writebacks: Vec::new(),
+        borrowed: HashSet::new(),
         next_hidden: 0,
         calling_bound: false,
         expected: Vec::new(),
@@ -280,6 +281,9 @@ struct Lower<'a> {
     /// Rows lent to a call being lowered as `&mut x[i]`: the copy's variable, the container
     /// variable and the row, written back after the call.
     row_writebacks: Vec<(String, String, Value)>,
+    /// The names bound to a borrow of a container (`let t = &y;`, a window), by scope depth:
+    /// passed on as `g(t)`, they are references.
+    borrowed: HashSet<(usize, String)>,
     /// Numbers the variables of rewritten iterator chains (`chains.rs`).
     next_hidden: usize,
     /// Lowering the body of a closure bound with `let` at a call: its captures are those it
@@ -349,9 +353,19 @@ impl Lower<'_> {
         if let Binding::Val(Val::One(v)) = &binding {
             self.name_value(*v, &name);
         }
+        let depth = self.scopes.len().saturating_sub(1);
+        self.borrowed.remove(&(depth, name.clone()));
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name, binding);
         }
+    }
+
+    /// Whether the innermost binding of `name` is a borrow of a container.
+    fn is_borrowed(&self, name: &str) -> bool {
+        self.scopes
+            .iter()
+            .rposition(|s| s.contains_key(name))
+            .is_some_and(|depth| self.borrowed.contains(&(depth, name.to_string())))
     }
 
     /// Binds every name of `pat` as [`Binding::Poisoned`].
@@ -498,9 +512,18 @@ impl Lower<'_> {
         if let Ok(Some(Val::Never)) = val {
             return Ok(Val::Never);
         }
+        let borrow = match &local.init {
+            Some(init) => matches!(&*init.expr, Expr::Reference(r) if r.mutability.is_none()),
+            None => false,
+        };
+        let container = matches!(&val, Ok(Some(Val::One(v))) if self.func.storage(*v).is_some());
         let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
         if result.is_err() {
             self.poison(&local.pat);
+        }
+        if let (true, true, Pat::Ident(p)) = (borrow, container, strip_type(&local.pat)) {
+            let depth = self.scopes.len().saturating_sub(1);
+            self.borrowed.insert((depth, p.ident.to_string()));
         }
         result.map(|()| Val::Unit)
     }
@@ -509,10 +532,19 @@ impl Lower<'_> {
     /// rows), read at once, as Rust copies them.
     fn let_array(&mut self, names: &[Option<&proc_macro2::Ident>], e: &Expr) -> R<Val> {
         let array = self.value(e)?;
-        if !self.is_container(array) {
-            return Err(self.error(e, "an array pattern (`let [a, b] = ..`) takes an array"));
-        }
         let span = op_span(e);
+        if !self.is_container(array) {
+            // An inactive array (`[usize; 2]`): its elements by index.
+            for (k, name) in names.iter().enumerate() {
+                let Some(name) = name else { continue };
+                let Val::One(at) = self.push1(OpKind::Lit(ir::Literal::int(k, span)), span) else {
+                    continue;
+                };
+                let value = self.push1(OpKind::Index(array, at), span);
+                self.declare(name.to_string(), Binding::Val(value));
+            }
+            return Ok(Val::Unit);
+        }
         let hidden = self.hidden("array", span).to_string();
         self.declare(hidden.clone(), Binding::Val(Val::One(array)));
         for (k, name) in names.iter().enumerate() {
@@ -690,6 +722,12 @@ impl Lower<'_> {
     /// The value a `let` binds: `let w = &x;` of a container or parameter struct binds `w` to
     /// `x` itself (it is read through `w`), any other reference is a reference.
     fn let_init(&mut self, e: &Expr) -> R<Val> {
+        if let Expr::Reference(r) = e
+            && r.mutability.is_some()
+            && matches!(&*r.expr, Expr::Index(i) if matches!(&*i.index, Expr::Range(_)))
+        {
+            return Err(self.error(e, "writing through a sub-slice (`&mut x[a..b]`) is not supported yet: write the elements of `x` by index"));
+        }
         if let Expr::Reference(r) = e
             && r.mutability.is_none()
         {
@@ -1467,6 +1505,14 @@ impl Lower<'_> {
 
 /// A name bound without `mut`, `ref` or a subpattern: `let w = v;` of an element aliases it
 /// (`let mut w = v;` is a copy the body may change).
+/// `pat` without its type annotation.
+fn strip_type(pat: &Pat) -> &Pat {
+    match pat {
+        Pat::Type(t) => &t.pat,
+        other => other,
+    }
+}
+
 /// The names of an array pattern of names and `_` (`[a, _, c]`, `[x, y]: [f64; 2]`), in
 /// order (`None` for `_`).
 fn array_pattern(pat: &Pat) -> Option<Vec<Option<&proc_macro2::Ident>>> {

@@ -195,6 +195,23 @@ impl Lower<'_> {
         Ok((array, self.integer('+', start, col_value, span)))
     }
 
+    /// Part `k` of element `row` of the container variable `name`: of a container of rows,
+    /// its flat element; of any other (an inactive `&[[usize; 2]]`), `x[row][k]`.
+    pub(super) fn row_part(&mut self, name: &str, row: Value, k: usize, span: Span) -> R<Val> {
+        let col: Expr = syn::Expr::Lit(syn::ExprLit {
+            attrs: Vec::new(),
+            lit: syn::Lit::Int(syn::LitInt::new(&k.to_string(), span)),
+        });
+        let array = self.container(name, &col)?;
+        if self.row(array).is_some() {
+            let (array, at) = self.row_element(name, row, &col, span)?;
+            return Ok(self.push1(OpKind::Index(array, at), span));
+        }
+        let element = self.push(OpKind::Index(array, row), span, 1)[0];
+        let at = self.push(OpKind::Lit(Literal::int(k, span)), span, 1)[0];
+        Ok(self.push1(OpKind::Index(element, at), span))
+    }
+
     /// `a op b` of integers.
     fn integer(&mut self, op: char, a: Value, b: Value, span: Span) -> Value {
         let prim = crate::prims::infix(op).expect("the table has integer arithmetic");
