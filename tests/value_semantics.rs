@@ -843,3 +843,43 @@ fn typed_containers_from_literal_arms() {
         &[-1.0, 0.5, 2.0],
     );
 }
+
+/// `for v in x` of an array the body writes: the loop's items are a copy of `x` (Rust's
+/// `IntoIterator` of a `Copy` array), so the writes do not reach them. (Found by review,
+/// issue 14: the items were read from `x` as the body had changed it, a silently wrong value.)
+#[ad_runtime::reverse]
+fn items_of_a_written_array(y: [f64; 3]) -> f64 {
+    let mut x = y;
+    let mut s = 0.0;
+    for v in x {
+        x[0] = 5.0 * v;
+        s += v * v;
+    }
+    s + x[0]
+}
+
+/// The same over rows.
+#[ad_runtime::reverse]
+fn rows_of_a_written_array(y: [[f64; 2]; 2]) -> f64 {
+    let mut x = y;
+    let mut s = 0.0;
+    for p in x {
+        x[1] = [p[0] * 3.0, p[1]];
+        s += p[0] * p[1];
+    }
+    s + x[1][0]
+}
+
+#[test]
+fn items_of_an_array_written_by_the_loop() {
+    let y = [1.0, 2.0, 3.0];
+    let (value, dy) = items_of_a_written_array_grad(y);
+    assert_eq!(value, 29.0);
+    assert_eq!(value.to_bits(), items_of_a_written_array(y).to_bits());
+    assert_eq!(dy, [2.0, 4.0, 11.0]);
+    let r = [[1.0, 2.0], [3.0, 4.0]];
+    let (value, dr) = rows_of_a_written_array_grad(r);
+    assert_eq!(value, 23.0);
+    assert_eq!(value.to_bits(), rows_of_a_written_array(r).to_bits());
+    assert_eq!(dr, [[2.0, 1.0], [7.0, 3.0]]);
+}

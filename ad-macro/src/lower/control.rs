@@ -166,6 +166,25 @@ impl Lower<'_> {
         if let Some(rewritten) = self.windows_loop(f) {
             return self.expr(&rewritten);
         }
+        // `for v in x` of an array the body writes iterates a copy, as Rust's `IntoIterator`
+        // of a `Copy` array does: the body's writes do not reach the items.
+        let iterated = match super::unparen(&f.expr) {
+            Expr::MethodCall(m) if m.method == "into_iter" && m.args.is_empty() => &*m.receiver,
+            other => other,
+        };
+        if let Some(name) = assigned_name(iterated).filter(|_| matches!(iterated, Expr::Path(_)))
+            && self.lookup(&name).is_some()
+            && Scan::block(&f.body, None).assigned.contains(&name)
+        {
+            let copy = syn::Ident::new(&format!("__ad_items{}", self.next_loop), span);
+            let (label, pat, body) = (&f.label, &f.pat, &f.body);
+            let x = syn::Ident::new(&name, span);
+            let rewritten: Expr = syn::parse_quote_spanned!(span=> {
+                let #copy = #x;
+                #label for #pat in #copy #body
+            });
+            return self.expr(&rewritten);
+        }
         let label = f.label.as_ref().map(|l| l.name.ident.to_string());
         let (range, bindings, writes) = match self.iteration(&f.expr, &f.pat)? {
             Some(iteration) => iteration,
