@@ -77,6 +77,36 @@ fn huber_chain(r: &[f64], delta: f64) -> f64 {
     r.iter().map(|&e| loss(e)).sum()
 }
 
+/// A spring energy of points held flat, indexed `x[3 * i + d]`.
+#[reverse]
+fn springs_flat(x: &[f64]) -> f64 {
+    let mut e = 0.0;
+    for i in 1..x.len() / 3 {
+        let mut r2 = 0.0;
+        for d in 0..3 {
+            let diff = x[3 * i + d] - x[3 * (i - 1) + d];
+            r2 += diff * diff;
+        }
+        e += (r2 + 1.0).sqrt();
+    }
+    e
+}
+
+/// The same of points as `[f64; 3]` rows, indexed `x[i][d]` (held flat by the generated code).
+#[reverse]
+fn springs_rows(x: &[[f64; 3]]) -> f64 {
+    let mut e = 0.0;
+    for i in 1..x.len() {
+        let mut r2 = 0.0;
+        for d in 0..3 {
+            let diff = x[i][d] - x[i - 1][d];
+            r2 += diff * diff;
+        }
+        e += (r2 + 1.0).sqrt();
+    }
+    e
+}
+
 fn data(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = fastrand::Rng::with_seed(seed);
     (0..n).map(|_| rng.f64() * 4.0 - 2.0).collect()
@@ -106,6 +136,18 @@ fn bench_idioms(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("huber_chain", n), |b| {
             b.iter(|| huber_chain_grad(black_box(&x), 1.0))
+        });
+        let flat = &x[..x.len() / 3 * 3];
+        let rows: Vec<[f64; 3]> = flat.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+        assert_eq!(
+            springs_flat_grad(flat).1,
+            springs_rows_grad(&rows).1.concat()
+        );
+        group.bench_function(BenchmarkId::new("springs_flat", n), |b| {
+            b.iter(|| springs_flat_grad(black_box(flat)))
+        });
+        group.bench_function(BenchmarkId::new("springs_rows", n), |b| {
+            b.iter(|| springs_rows_grad(black_box(&rows)))
         });
     }
     group.finish();

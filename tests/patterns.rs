@@ -278,3 +278,28 @@ fn match_on_a_tuple_written_in_place() {
         );
     }
 }
+
+/// Rest patterns in a tuple written in place.
+#[reverse]
+fn corner(x: f64, i: usize, j: usize, k: usize) -> f64 {
+    match (i, j, k) {
+        (0, ..) => x * 2.0,
+        (_, 1, _) => x * x,
+        (.., 2) => x.sin(),
+        _ => x,
+    }
+}
+
+#[test]
+fn rest_patterns_in_a_tuple() {
+    for (i, j, k, want) in [
+        (0, 5, 5, 2.0),
+        (1, 1, 2, 2.0 * 0.5),
+        (1, 0, 2, 0.5f64.cos()),
+        (1, 0, 0, 1.0),
+    ] {
+        let (value, dx) = corner_grad(0.5, i, j, k);
+        assert_eq!(value.to_bits(), corner(0.5, i, j, k).to_bits());
+        assert_close("corner'", dx, want);
+    }
+}

@@ -883,3 +883,58 @@ fn items_of_an_array_written_by_the_loop() {
     assert_eq!(value.to_bits(), rows_of_a_written_array(r).to_bits());
     assert_eq!(dr, [[2.0, 1.0], [7.0, 3.0]]);
 }
+
+/// Found by review (issue 14), each a silently wrong value before: a `mut` row of a loop by
+/// value written in the body wrote the container; a `Vec::new()` assigned rows whole counted
+/// floats, not rows; `&mut y` inside a loop over `y` by value was not seen as a write of `y`;
+/// an index with a side effect in a sub-slice iterated by a chain ran twice.
+#[allow(
+    unused_assignments,
+    reason = "the whole assignment to an empty `Vec` is the form under test"
+)]
+#[ad_runtime::reverse]
+fn rows_by_value_written(x: &[[f64; 2]]) -> f64 {
+    let y = x.to_vec();
+    let mut s = 0.0;
+    for mut p in y.iter().copied() {
+        p[0] = 10.0 * p[1];
+        s += y[0][0] * p[0];
+    }
+    let mut v = Vec::new();
+    v = y.clone();
+    let mut z = [x[0], x[1]];
+    for p in z {
+        for q in &mut z {
+            q[0] += p[1];
+        }
+        s += p[0];
+    }
+    s + v.len() as f64 * z[0][0]
+}
+
+fn next(k: &mut usize) -> usize {
+    *k += 1;
+    *k
+}
+
+#[ad_runtime::reverse(wrt(x))]
+fn index_with_a_side_effect(x: &[f64], start: usize) -> f64 {
+    let mut k = start;
+    let s = x[next(&mut k)..].iter().sum::<f64>();
+    s * k as f64
+}
+
+#[test]
+fn rows_and_slices_found_by_review() {
+    let x = [[1.0, 2.0], [3.0, 4.0]];
+    let (value, dx) = rows_by_value_written_grad(&x);
+    assert_eq!(value.to_bits(), rows_by_value_written(&x).to_bits());
+    let f = |p: &[f64]| rows_by_value_written(&[[p[0], p[1]], [p[2], p[3]]]);
+    ad_runtime::check::gradient(f, x.as_flattened(), dx.as_flattened())
+        .assert_within(common::FD_TOL);
+    let y = [1.0, 2.0, 3.0, 4.0];
+    let (value, dy) = index_with_a_side_effect_grad(&y, 0);
+    assert_eq!(value, 9.0);
+    assert_eq!(value.to_bits(), index_with_a_side_effect(&y, 0).to_bits());
+    assert_eq!(dy, vec![0.0, 1.0, 1.0, 1.0]);
+}

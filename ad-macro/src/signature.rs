@@ -315,6 +315,21 @@ fn typed_param(
         Some(names) => named(names),
         None => differentiable && ident.is_some() && !matches!(shape, Shape::Struct { .. }),
     };
+    let mut_vec = matches!(&ty, Type::Reference(r) if r.mutability.is_some() && matches!(&*r.elem, Type::Path(_)));
+    if shape.row().is_some() && shape.mutable() && mut_vec {
+        errors.spanned(&pat_type.ty, "a `&mut Vec` of rows is not supported yet: take `&mut [[f64; 3]]` (its rows written in place), or return the rows flat");
+        return None;
+    }
+    if shape
+        .row()
+        .is_some_and(|n| quote::ToTokens::to_token_stream(n).to_string() == "0")
+    {
+        errors.spanned(
+            &pat_type.ty,
+            "rows of no elements (`[F; 0]`) are not supported",
+        );
+        return None;
+    }
     if active && shape.mutable() && shape.row().is_some() {
         errors.spanned(&pat_type.ty, "an active `&mut` container of rows is not supported yet: take the rows by reference (`&[[f64; 3]]`) and return what the function computes, or write into a flat `&mut [f64]`");
         return None;

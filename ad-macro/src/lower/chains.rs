@@ -234,7 +234,7 @@ impl Lower<'_> {
         match root {
             Expr::Reference(r) => self.container_root(&r.expr),
             Expr::Paren(p) => self.container_root(&p.expr),
-            other => self.container_name(other).is_some(),
+            other => self.names_container(other),
         }
     }
 

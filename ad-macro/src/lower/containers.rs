@@ -146,6 +146,7 @@ impl Lower<'_> {
         }
         self.check_unshared(old, place)?;
         let span = super::op_span(place);
+        self.rows_from(old, from, place)?;
         let len = self.push(OpKind::Len(old), span, 1)[0];
         let assign = OpKind::Assign {
             array: old,
@@ -222,7 +223,7 @@ impl Lower<'_> {
         let Some(name) = self.container_name(base) else {
             return Err(self.error(base, "sub-slices (`x[a..b]`) are supported of containers held in variables or fields: bind the container to a name first"));
         };
-        let x = syn::Ident::new(&name, span);
+        let x = super::ident(&name, span);
         let (start, end) = (self.hidden("start", span), self.hidden("end", span));
         let start_value: Expr = match &range.start {
             Some(a) => (**a).clone(),
@@ -230,7 +231,11 @@ impl Lower<'_> {
         };
         let end_value: Expr = match (&range.end, &range.limits) {
             (Some(b), syn::RangeLimits::HalfOpen(_)) => (**b).clone(),
-            (Some(b), syn::RangeLimits::Closed(_)) => parse_quote_spanned!(span=> #b + 1),
+            (Some(b), syn::RangeLimits::Closed(_)) => parse_quote_spanned!(span=> {
+                let end: usize = #b;
+                assert!(end != usize::MAX, "attempted to index slice up to maximum usize");
+                end + 1
+            }),
             (None, _) => parse_quote_spanned!(span=> #x.len()),
         };
         let (copy, k) = (self.hidden("sub", span), self.hidden("k", span));
@@ -359,8 +364,14 @@ impl Lower<'_> {
                         return self.rows_built(&values, None, mac, span);
                     }
                     self.no_containers_in(&values, mac)?;
+                    let empty = values.is_empty();
                     let init = ArrayInit::List { values, vec: true };
-                    Ok(Val::One(self.version(OpKind::Array(init), span, None)))
+                    let made = self.version(OpKind::Array(init), span, None);
+                    if empty {
+                        // `vec![]`, as `Vec::new()`.
+                        self.empties.insert(made);
+                    }
+                    Ok(Val::One(made))
                 }),
                 Err(error) => Err(self.errors.push(error)),
             },
@@ -572,7 +583,7 @@ impl Lower<'_> {
                     self.hidden("b", span),
                     self.hidden("t", span),
                 );
-                let x = syn::Ident::new(&name, span);
+                let x = super::ident(&name, span);
                 let swap: Expr = parse_quote_spanned!(span=> {
                     let #t = #x[#a];
                     #x[#a] = #x[#b];

@@ -88,6 +88,8 @@ pub(super) enum Source {
     Element(String),
     /// The `k`-th part of an element that is a row (`[a, b]` of `for [a, b] in x.iter()`).
     Part(String, usize),
+    /// A copy of an element (`mut v`, which the body may change).
+    Copy(String),
 }
 
 impl Lower<'_> {
@@ -125,9 +127,13 @@ impl Lower<'_> {
                 )
             }
             Expr::Match(m) => {
-                // A tuple written in place (`match (i, j)`) is matched part by part.
+                // A tuple (`match (i, j)`, a tuple variable) is matched part by part.
                 let scrutinee = match super::unparen(&m.expr) {
                     Expr::Tuple(t) if !t.elems.is_empty() => self.expr(&m.expr)?,
+                    Expr::Path(_) => match self.expr(&m.expr)? {
+                        tuple @ Val::Tuple(_) => tuple,
+                        _ => Val::One(self.value(&m.expr)?),
+                    },
                     _ => Val::One(self.value(&m.expr)?),
                 };
                 if m.arms.is_empty() {
@@ -178,7 +184,7 @@ impl Lower<'_> {
         {
             let copy = syn::Ident::new(&format!("__ad_items{}", self.next_loop), span);
             let (label, pat, body) = (&f.label, &f.pat, &f.body);
-            let x = syn::Ident::new(&name, span);
+            let x = super::ident(&name, span);
             let rewritten: Expr = syn::parse_quote_spanned!(span=> {
                 let #copy = #x;
                 #label for #pat in #copy #body
@@ -515,6 +521,9 @@ impl Lower<'_> {
                 yields[j] = merged;
                 continue;
             }
+            if let Some(row) = self.row(yields[j]) {
+                self.rows.insert(merged, row);
+            }
             let version = self.func.new_value(None);
             self.func.values[version.index()].storage = Some(merged);
             ops.push(Op::new(
@@ -667,16 +676,12 @@ impl Lower<'_> {
     fn bind_parts(&mut self, parts: &[Val], pat: &Pat) -> R<()> {
         match pat {
             Pat::Paren(p) => self.bind_parts(parts, &p.pat),
-            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                self.declare(
-                    p.ident.to_string(),
-                    Binding::Val(Val::Tuple(parts.to_vec())),
-                );
-                Ok(())
-            }
-            Pat::Tuple(t) if t.elems.len() == parts.len() => {
-                for (part, sub) in parts.iter().zip(&t.elems) {
-                    self.bind_arm(part, sub)?;
+            Pat::Tuple(t) if tuple_parts(t, parts.len()).is_some() => {
+                let subs = tuple_parts(t, parts.len()).unwrap_or_default();
+                for (part, sub) in parts.iter().zip(subs) {
+                    if let Some(sub) = sub {
+                        self.bind_arm(part, sub)?;
+                    }
                 }
                 Ok(())
             }
@@ -729,11 +734,13 @@ impl Lower<'_> {
         };
         match pat {
             Pat::Paren(p) => self.pattern_test(scrutinee, &p.pat),
-            Pat::Ident(p) if p.subpat.is_none() => Ok(None),
-            Pat::Tuple(t) if t.elems.len() == parts.len() => {
+            Pat::Tuple(t) if tuple_parts(t, parts.len()).is_some() => {
+                let subs = tuple_parts(t, parts.len()).unwrap_or_default();
                 let mut tests = Vec::new();
-                for (part, sub) in parts.iter().zip(&t.elems) {
-                    tests.push(self.pattern_test(part, sub)?);
+                for (part, sub) in parts.iter().zip(subs) {
+                    if let Some(sub) = sub {
+                        tests.push(self.pattern_test(part, sub)?);
+                    }
                 }
                 Ok(combine(self, false, tests))
             }
@@ -744,7 +751,9 @@ impl Lower<'_> {
                 }
                 Ok(combine(self, true, tests))
             }
-            other => Err(self.error(other, "a tuple written in place is matched by tuple patterns of its parts (`(0, _) =>`, `(a, b) =>`) or `_`")),
+            // A name could be a constant of the tuple's type or a binding of the whole:
+            // rustc decides, which a tuple the macro takes apart cannot follow.
+            other => Err(self.error(other, "a tuple written in place is matched by tuple patterns of its parts (`(0, _) =>`, `(a, b) =>`, `(0, ..) =>`) or `_`; a constant of the tuple's type is matched by its parts (`(0, 1) =>`)")),
         }
     }
 
@@ -1098,6 +1107,9 @@ impl Lower<'_> {
                             Source::Part(container, k) => {
                                 Binding::Val(self.row_part(container, index, *k, span)?)
                             }
+                            Source::Copy(container) => {
+                                Binding::Val(self.item_copy(container, index, span)?)
+                            }
                         };
                         self.declare(name.clone(), binding);
                     }
@@ -1413,6 +1425,13 @@ impl<'ast> Visit<'ast> for Scan {
         }
         visit::visit_expr_binary(self, e);
     }
+    fn visit_expr_reference(&mut self, e: &'ast syn::ExprReference) {
+        // `&mut x` anywhere (`for q in &mut x`, `let r = &mut x;`) may write `x`.
+        if e.mutability.is_some() {
+            self.assigned.extend(assigned_name(&e.expr));
+        }
+        visit::visit_expr_reference(self, e);
+    }
     fn visit_expr_call(&mut self, e: &'ast syn::ExprCall) {
         for arg in &e.args {
             match arg {
@@ -1465,6 +1484,25 @@ pub(super) fn assigned_name(place: &Expr) -> Option<String> {
         Expr::Index(i) => assigned_name(&i.expr),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => assigned_name(&u.expr),
         _ => None,
+    }
+}
+
+/// The sub-pattern of each of the `n` parts a tuple pattern matches (`None`: any, for the
+/// parts a `..` covers); `None` if it does not have `n` parts.
+fn tuple_parts(t: &syn::PatTuple, n: usize) -> Option<Vec<Option<&Pat>>> {
+    let rest = t.elems.iter().position(|p| matches!(p, Pat::Rest(_)));
+    match rest {
+        None => (t.elems.len() == n).then(|| t.elems.iter().map(Some).collect()),
+        Some(at) => {
+            let (before, after) = (at, t.elems.len() - at - 1);
+            if before + after > n {
+                return None;
+            }
+            let mut parts: Vec<Option<&Pat>> = t.elems.iter().take(before).map(Some).collect();
+            parts.extend(std::iter::repeat_n(None, n - before - after));
+            parts.extend(t.elems.iter().skip(at + 1).map(Some));
+            Some(parts)
+        }
     }
 }
 

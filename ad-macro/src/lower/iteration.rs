@@ -207,7 +207,7 @@ impl Lower<'_> {
         };
         let name = self.container_name(receiver)?;
         let span = m.method.span();
-        let x = syn::Ident::new(&name, span);
+        let x = super::ident(&name, span);
         let (n, i, size) = (self.hidden("n", span), self.hidden("i", span), &m.args[0]);
         let (range, start, end): (Expr, Expr, Expr) = match kind.as_str() {
             "windows" => (
@@ -354,7 +354,25 @@ impl Lower<'_> {
     fn iterates_container(&mut self, e: &Expr) -> bool {
         match e {
             Expr::MethodCall(m) => self.iterates_container(&m.receiver),
-            other => self.container_name(other).is_some(),
+            other => self.names_container(other),
+        }
+    }
+
+    /// Whether [`Self::container_name`] names `e`, without lowering what it would (a
+    /// probe, which the real lowering follows: an index lowered here would run twice).
+    pub(super) fn names_container(&mut self, e: &Expr) -> bool {
+        match super::unparen(e) {
+            Expr::Field(_) => self.container_name(e).is_some(),
+            Expr::Index(i) if matches!(&*i.index, Expr::Range(_)) => self.names_container(&i.expr),
+            other if self.is_row(other) => true,
+            Expr::Path(p) => match p.path.get_ident() {
+                Some(ident) => match self.lookup(&ident.to_string()).cloned() {
+                    Some(super::Binding::Val(Val::One(v))) => self.is_container(v),
+                    _ => false,
+                },
+                None => false,
+            },
+            _ => false,
         }
     }
 
@@ -376,6 +394,13 @@ impl Lower<'_> {
                         other => return Err(self.error(other, "the parts of a row are bound by names or `_`: `for [a, b] in x.iter()`")),
                     }
                 }
+                Ok(())
+            }
+            // `mut v` is the item's own copy, which the body may change.
+            (Pat::Ident(p), Item::Element(name, false))
+                if p.subpat.is_none() && p.by_ref.is_none() && p.mutability.is_some() =>
+            {
+                out.push((p.ident.to_string(), Source::Copy(name.clone())));
                 Ok(())
             }
             (Pat::Ident(p), Item::Element(name, _)) if p.subpat.is_none() && p.by_ref.is_none() => {

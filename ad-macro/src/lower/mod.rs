@@ -1505,6 +1505,14 @@ impl Lower<'_> {
 
 /// A name bound without `mut`, `ref` or a subpattern: `let w = v;` of an element aliases it
 /// (`let mut w = v;` is a copy the body may change).
+/// The identifier `name` (a raw one, `r#box`, as written).
+fn ident(name: &str, span: Span) -> proc_macro2::Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => proc_macro2::Ident::new_raw(raw, span),
+        None => proc_macro2::Ident::new(name, span),
+    }
+}
+
 /// `pat` without its type annotation.
 fn strip_type(pat: &Pat) -> &Pat {
     match pat {

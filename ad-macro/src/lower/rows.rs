@@ -195,6 +195,17 @@ impl Lower<'_> {
         Ok((array, self.integer('+', start, col_value, span)))
     }
 
+    /// A copy of element `index` of the container variable `name`: a row copied, or the
+    /// element loaded.
+    pub(super) fn item_copy(&mut self, name: &str, index: Value, span: Span) -> R<Val> {
+        let at: Expr = syn::parse_quote!(x);
+        let array = self.container(name, &at)?;
+        match self.row(array) {
+            Some(_) => self.row_copy(name, index, span),
+            None => Ok(self.push1(OpKind::Index(array, index), span)),
+        }
+    }
+
     /// Part `k` of element `row` of the container variable `name`: of a container of rows,
     /// its flat element; of any other (an inactive `&[[usize; 2]]`), `x[row][k]`.
     pub(super) fn row_part(&mut self, name: &str, row: Value, k: usize, span: Span) -> R<Val> {
@@ -303,13 +314,28 @@ impl Lower<'_> {
         let src = self.hidden("src", span);
         let n = &info.tokens;
         let k = self.hidden("k", span);
-        let target = syn::Ident::new(name, span);
+        let target = super::ident(name, span);
         let push_loop: Expr =
             syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #target.push(#src[#k]); });
         self.scoped(|this| {
             this.declare(src.to_string(), Binding::Val(Val::One(row)));
             this.expr(&push_loop).map(|_| ())
         })
+    }
+
+    /// A whole assignment `name = from` where `from` is a container of rows: `name`'s storage
+    /// is one too (Rust's types say so), unless it was used flat already (an unannotated
+    /// `Vec::new()` counted before), which is an error.
+    pub(super) fn rows_from(&mut self, target: Value, from: Value, at: &impl ToTokens) -> R<()> {
+        let (Some(row), None) = (self.row(from), self.row(target)) else {
+            return Ok(());
+        };
+        let root = self.func.storage(target).unwrap_or(target);
+        if self.flat_used.contains(&root) {
+            return Err(self.error(at, "this `Vec` was used before it was known to hold rows: give it a type where it is made (`let mut v: Vec<[f64; 3]> = Vec::new();`)"));
+        }
+        self.rows.insert(root, row);
+        Ok(())
     }
 
     /// The length of the array `array` (made by `[a, b, ..]` or `[v; N]`, a row copy, an
