@@ -82,8 +82,9 @@ struct Carried {
 
 /// What a name bound by a loop pattern is.
 pub(super) enum Source {
-    /// The index (`for i in 0..n`, the `i` of `enumerate`).
-    Index,
+    /// The index (`for i in 0..n`, the `i` of `enumerate`), and the end it stays below as
+    /// written, if known (`n`).
+    Index(Option<String>),
     /// An element of a container, at the index (`for v in x.iter()`).
     Element(String),
     /// The `k`-th part of an element that is a row (`[a, b]` of `for [a, b] in x.iter()`).
@@ -196,9 +197,18 @@ impl Lower<'_> {
             Some(iteration) => iteration,
             None => {
                 let range = self.range(&f.expr)?;
+                // The end of `a..N` as written: an index below it needs no check against rows
+                // of length `N` (`rows.rs`).
+                let below = match super::unparen(&f.expr) {
+                    Expr::Range(r) if matches!(r.limits, syn::RangeLimits::HalfOpen(_)) => r
+                        .end
+                        .as_ref()
+                        .map(|end| quote::ToTokens::to_token_stream(end).to_string()),
+                    _ => None,
+                };
                 let bindings = match &*f.pat {
                     Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                        vec![(p.ident.to_string(), Source::Index)]
+                        vec![(p.ident.to_string(), Source::Index(below))]
                     }
                     Pat::Wild(_) => Vec::new(),
                     other => {
@@ -1095,8 +1105,11 @@ impl Lower<'_> {
                 if let Some(index) = index {
                     for (name, source) in bindings {
                         let binding = match source {
-                            Source::Index => {
+                            Source::Index(below) => {
                                 self.name_value(index, name);
+                                if let Some(end) = below {
+                                    self.index_bounds.insert(index, end.clone());
+                                }
                                 Binding::Val(Val::One(index))
                             }
                             Source::Element(container) => Binding::Element {

@@ -410,7 +410,7 @@ impl Lower<'_> {
             (Pat::Tuple(t), Item::Enumerate(inner)) if t.elems.len() == 2 => {
                 match &t.elems[0] {
                     Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
-                        out.push((p.ident.to_string(), Source::Index));
+                        out.push((p.ident.to_string(), Source::Index(None)));
                     }
                     Pat::Wild(_) => {}
                     other => return Err(self.error(other, "the index of `enumerate` must be a name or `_`")),

@@ -136,6 +136,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         empties: HashSet::new(),
         flat_used: HashSet::new(),
         row_writebacks: Vec::new(),
+        index_bounds: HashMap::new(),
         borrowed: HashSet::new(),
         next_hidden: 0,
         calling_bound: false,
@@ -281,6 +282,8 @@ struct Lower<'a> {
     /// Rows lent to a call being lowered as `&mut x[i]`: the copy's variable, the container
     /// variable and the row, written back after the call.
     row_writebacks: Vec<(String, String, Value)>,
+    /// Loop indices below an end written as a constant (`d` of `for d in 0..3`), by value.
+    index_bounds: HashMap<Value, String>,
     /// The names bound to a borrow of a container (`let t = &y;`, a window), by scope depth:
     /// passed on as `g(t)`, they are references.
     borrowed: HashSet<(usize, String)>,

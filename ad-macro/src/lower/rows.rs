@@ -174,7 +174,17 @@ impl Lower<'_> {
         let len = syn::parse2::<syn::LitInt>(info.tokens.clone())
             .ok()
             .and_then(|l| l.base10_parse::<usize>().ok());
+        // A loop index below the row's length as written (`for d in 0..3`, `0..N`).
+        let bounded = self.index_bounds.get(&col_value).is_some_and(|end| {
+            let written = info.tokens.to_string();
+            *end == written
+                || *end == format!("({written})")
+                || (end.parse::<usize>().ok())
+                    .zip(len)
+                    .is_some_and(|(e, n)| e <= n)
+        });
         match (literal(col), len) {
+            _ if bounded => {}
             (Some(c), Some(n)) if c >= n => {
                 return Err(self.error(
                     col,
