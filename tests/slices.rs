@@ -268,3 +268,34 @@ fn windows_of_a_field() {
     // 2(w1 - w0)(-1); 2(w1 - w0) - 2(w2 - w1) + 1; 2(w2 - w1) + 1.
     assert_eq!(dm.w, vec![-4.0, 4.0 + 2.0 + 1.0, -2.0 + 1.0]);
 }
+
+/// A helper writing its `&mut [f64]`.
+#[reverse]
+fn scale_in_place(v: &mut [f64], s: f64) -> f64 {
+    for e in v.iter_mut() {
+        *e *= s;
+    }
+    v[0]
+}
+
+/// Sub-slices and a row lent to be written: each a copy, written back after the call.
+#[reverse]
+fn lent_parts(x: &[f64], t: f64) -> f64 {
+    let mut y = x.to_vec();
+    let first = scale_in_place(&mut y[1..3], t);
+    let _ = scale_in_place(&mut y[2..], t * t);
+    let mut rows = [[x[0], x[1]], [x[2], x[3]]];
+    let _ = scale_in_place(&mut rows[1], t);
+    first + y.iter().map(|v| v * v).sum::<f64>() + rows[1][0] * rows[0][1]
+}
+
+#[test]
+fn sub_slices_and_rows_lent_to_be_written() {
+    let x = [1.0, -0.5, 2.0, 0.25, 1.5];
+    for t in [0.7, -1.25] {
+        let (value, (dx, dt)) = lent_parts_grad(&x, t);
+        assert_eq!(value.to_bits(), lent_parts(&x, t).to_bits());
+        check::gradient(|p| lent_parts(p, t), &x, &dx).assert_within(FD_TOL);
+        check::gradient(|p| lent_parts(&x, p[0]), &[t], &[dt]).assert_within(FD_TOL);
+    }
+}

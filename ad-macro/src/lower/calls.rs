@@ -73,11 +73,24 @@ impl Lower<'_> {
             self.inherit_storage(version, container);
             self.reassign(&name, Val::One(version));
         }
-        // Rows lent as `&mut x[i]` went as copies: the copies' new contents are written back.
-        for (copy, container, row) in self.row_writebacks.split_off(writebacks) {
+        // Rows and sub-slices lent as `&mut x[i]`, `&mut x[a..b]` went as copies: the copies'
+        // new contents are written back.
+        for (copy, container, lent) in self.row_writebacks.split_off(writebacks) {
             let at: Expr = syn::parse_quote!(x);
-            let copy = self.container(&copy, &at)?;
-            self.row_write(&container, row, Val::One(copy), span)?;
+            match lent {
+                Lent::Row(row) => {
+                    let copy = self.container(&copy, &at)?;
+                    self.row_write(&container, row, Val::One(copy), span)?;
+                }
+                Lent::From(start) => {
+                    let (x, copy) = (super::ident(&container, span), super::ident(&copy, span));
+                    let k = self.hidden("k", span);
+                    let back: Expr = syn::parse_quote_spanned!(span=>
+                        for #k in 0..#copy.len() { #x[#start + #k] = #copy[#k]; }
+                    );
+                    self.expr(&back)?;
+                }
+            }
         }
         Ok(Val::One(results[0]))
     }
@@ -100,10 +113,32 @@ impl Lower<'_> {
             None if variable_name(inner).is_some_and(|n| self.is_borrowed(&n)) => Some(false),
             other => other,
         };
+        // A sub-slice lent to be written (`&mut x[a..b]`): a copy, written back after the call.
         if reference == Some(true)
-            && matches!(inner, Expr::Index(i) if matches!(&*i.index, Expr::Range(_)))
+            && let Expr::Index(i) = inner
+            && let Expr::Range(range) = &*i.index
         {
-            return Err(self.error(e, "lending a sub-slice to be written (`&mut x[a..b]`) is not supported yet: lend the whole container and the bounds, or write the elements by index"));
+            let span = super::op_span(e);
+            let Some(container) = variable_name(&i.expr) else {
+                return Err(self.error(e, "a sub-slice lent to be written (`&mut x[a..b]`) must be of a container variable"));
+            };
+            let start = self.hidden("from", span);
+            let first: Expr = match &range.start {
+                Some(a) => (**a).clone(),
+                None => syn::parse_quote_spanned!(span=> 0usize),
+            };
+            let first = self.value(&first)?;
+            self.declare(start.to_string(), super::Binding::Val(Val::One(first)));
+            let mut from_start = range.clone();
+            from_start.start = Some(Box::new(syn::parse_quote_spanned!(span=> #start)));
+            let Val::One(copy) = self.sub_slice(&i.expr, &from_start, span)? else {
+                return Err(Reported);
+            };
+            let name = self.hidden("lent", span).to_string();
+            self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
+            self.row_writebacks
+                .push((name.clone(), container, Lent::From(start)));
+            return Ok((arg_of(copy, Pass::Mut), Some(name)));
         }
         // A row lent to be written (`&mut x[i]`): a copy, written back after the call.
         if reference == Some(true) && self.is_row(inner) {
@@ -116,7 +151,8 @@ impl Lower<'_> {
             };
             let name = self.hidden("lent", span).to_string();
             self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
-            self.row_writebacks.push((name.clone(), container, row));
+            self.row_writebacks
+                .push((name.clone(), container, Lent::Row(row)));
             return Ok((arg_of(copy, Pass::Mut), Some(name)));
         }
         let value = self.value(inner)?;
@@ -288,6 +324,13 @@ impl Lower<'_> {
             None => true,
         }
     }
+}
+
+/// Where a copy lent to a call (`&mut x[i]`, `&mut x[a..b]`) is written back: the row, or
+/// the sub-slice from the start held by a hidden variable.
+pub(super) enum Lent {
+    Row(Value),
+    From(syn::Ident),
 }
 
 fn arg_of(value: Value, pass: Pass) -> CallArg {

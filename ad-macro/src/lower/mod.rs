@@ -281,7 +281,7 @@ struct Lower<'a> {
     flat_used: HashSet<Value>,
     /// Rows lent to a call being lowered as `&mut x[i]`: the copy's variable, the container
     /// variable and the row, written back after the call.
-    row_writebacks: Vec<(String, String, Value)>,
+    row_writebacks: Vec<(String, String, calls::Lent)>,
     /// Loop indices below an end written as a constant (`d` of `for d in 0..3`), by value.
     index_bounds: HashMap<Value, String>,
     /// The names bound to a borrow of a container (`let t = &y;`, a window), by scope depth:
