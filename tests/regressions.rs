@@ -476,3 +476,108 @@ fn regression_acosh_outside_its_domain() {
         &[1.5, 3.0, 1e3],
     );
 }
+
+fn next_index(k: &mut usize) -> usize {
+    *k += 1;
+    *k
+}
+
+/// `v[i] op= rhs` evaluates the right side first, then the place (the Rust reference,
+/// "Compound assignment expressions"); the place does not run when the right side exits.
+/// (Found by an adversarial user trial, issue 14: the index was evaluated first.)
+#[allow(
+    unused_assignments,
+    reason = "the assignment inside the right side is the point"
+)]
+#[reverse]
+fn compound_right_side_first(x: [f64; 4], s: f64) -> f64 {
+    let mut v = x;
+    let mut i = 0;
+    v[i] += {
+        i = 2;
+        s
+    };
+    let mut k = 0;
+    for j in 0..4 {
+        v[next_index(&mut k)] += match j % 2 {
+            0 => s,
+            _ => continue,
+        };
+    }
+    v[0] + 10.0 * v[2] + v[1] * v[3]
+}
+
+#[test]
+fn regression_compound_assignment_evaluates_its_right_side_first() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let (value, (dx, ds)) = compound_right_side_first_grad(x, 0.5);
+    assert_eq!(value.to_bits(), compound_right_side_first(x, 0.5).to_bits());
+    let f = |p: &[f64]| compound_right_side_first([p[0], p[1], p[2], p[3]], p[4]);
+    let mut g = dx.to_vec();
+    g.push(ds);
+    check::gradient(f, &[1.0, 2.0, 3.0, 4.0, 0.5], &g).assert_within(common::FD_TOL);
+}
+
+/// A `while` condition that assigns: what it assigns is carried by the loop. (Found by an
+/// adversarial user trial, issue 14: the condition re-read the first value, and `f_grad`
+/// never ended where `f` returned.)
+#[reverse]
+fn condition_assigns(x: f64) -> f64 {
+    let mut k = 0usize;
+    let mut t = x;
+    while {
+        k += 1;
+        k
+    } < 4
+    {
+        t *= x;
+    }
+    let mut j = 0;
+    let mut n = 0.0;
+    while {
+        t *= 0.5;
+        t
+    } > 0.1
+    {
+        n += t;
+        if next_index(&mut j) >= 3 {
+            break;
+        }
+    }
+    t + n + j as f64
+}
+
+#[test]
+fn regression_while_condition_that_assigns() {
+    for x in [0.5, 1.5] {
+        let (value, dx) = condition_assigns_grad(x);
+        assert_eq!(value.to_bits(), condition_assigns(x).to_bits());
+        check::gradient(|p| condition_assigns(p[0]), &[x], &[dx]).assert_within(common::FD_TOL);
+    }
+}
+
+/// A value of the user's type with a `count` method: its own method, not an iterator's.
+struct Counter {
+    extra: usize,
+}
+
+impl Counter {
+    fn count(&self) -> usize {
+        3 + self.extra
+    }
+}
+
+fn counter() -> Counter {
+    Counter { extra: 1 }
+}
+
+#[reverse]
+fn own_count(x: f64) -> f64 {
+    let c = counter();
+    x * c.count() as f64
+}
+
+#[test]
+fn regression_count_of_a_value_that_is_not_an_iterator() {
+    assert_eq!(own_count_grad(1.5), (6.0, 4.0));
+}

@@ -254,6 +254,22 @@ impl Lower<'_> {
         // The base: iterator makers and `zip`/`enumerate` (containers only), then range
         // adaptors; the first other method starts the stages.
         let container = !is_range(node);
+        // A container is iterated through a method that makes an iterator: `c.count()` of a
+        // value of the user's type is its own method.
+        let makes_iterator = |m: &&syn::ExprMethodCall| {
+            [
+                "iter",
+                "iter_mut",
+                "into_iter",
+                "windows",
+                "chunks",
+                "chunks_exact",
+            ]
+            .contains(&m.method.to_string().as_str())
+        };
+        if container && !calls.first().is_some_and(makes_iterator) {
+            return Ok(None);
+        }
         let mut base = node;
         let mut adapted = false;
         let mut rest = calls.len();

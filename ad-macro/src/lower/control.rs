@@ -838,7 +838,14 @@ impl Lower<'_> {
         label: Option<String>,
         span: Span,
     ) -> R<Val> {
-        let scan = Scan::block(body, label.as_deref());
+        let mut scan = Scan::block(body, label.as_deref());
+        // A `while` condition runs in every iteration too: what it assigns is carried.
+        if let Kind::While(cond) = &kind {
+            let mut inner = Scan::default();
+            inner.visit_expr(cond);
+            scan.assigned.extend(inner.assigned);
+            scan.passed.extend(inner.passed);
+        }
         let id = self.open_loop(&kind, &scan, label, span);
         let exits = self.leaving_flags(&scan, id);
         let names = self.carried_names(&scan, &kind, &exits, id);

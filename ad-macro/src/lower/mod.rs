@@ -1244,9 +1244,17 @@ impl Lower<'_> {
         if let Expr::Index(place) = &*b.left
             && (is_compound(&b.op) || compound_prim(&b.op).is_some())
         {
-            // `x[i] op= v`: the place is lowered once, read, and written.
-            let (name, array, index) = self.place(place)?;
-            return self.update(&name, array, index, b, span);
+            // `x[i] op= v`: the right side first (the Rust reference, "Compound assignment
+            // expressions": `v[i] += { i = 2; s }` adds to `v[2]`), then the place, lowered
+            // once, read, and written; nothing of it runs if the right side exits.
+            let rhs = self.value(&b.right)?;
+            self.assign_guarded(&b.right, |this| {
+                let (name, array, index) = this.place(place)?;
+                let old = this.push(OpKind::Index(array, index), op_span(&b.left), 1)[0];
+                let new = this.combine(b, old, rhs, span)?;
+                this.store(&name, array, index, new, span)
+            })?;
+            return Ok(Val::Unit);
         }
         // A compound assignment of primitives evaluates its right side first (the Rust
         // reference, "Compound assignment expressions"): `s += { s = 1.0; s }` adds to 1.
@@ -1316,19 +1324,24 @@ impl Lower<'_> {
     ) -> R<Val> {
         let rhs = self.value(&b.right)?;
         let old = self.push(OpKind::Index(array, index), op_span(&b.left), 1)[0];
-        let new = match compound_prim(&b.op) {
-            Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
-            None => match ir_binop(&b.op) {
-                Some(op) => self.push1(OpKind::Binary(op, old, rhs), span),
-                None => return Err(self.error(b.op, "this operator is not supported")),
-            },
-        };
+        let new = self.combine(b, old, rhs, span)?;
         self.assign_guarded(&b.right, |this| {
             // The container's version after the right side (its exits may have merged it).
             let array = this.container(container, &b.left)?;
             this.store(container, array, index, new, span)
         })?;
         Ok(Val::Unit)
+    }
+
+    /// `old op rhs` of the compound assignment `b`.
+    fn combine(&mut self, b: &syn::ExprBinary, old: Value, rhs: Value, span: Span) -> R<Val> {
+        Ok(match compound_prim(&b.op) {
+            Some(prim) => self.push1(OpKind::Prim(prim, vec![old, rhs]), span),
+            None => match ir_binop(&b.op) {
+                Some(op) => self.push1(OpKind::Binary(op, old, rhs), span),
+                None => return Err(self.error(b.op, "this operator is not supported")),
+            },
+        })
     }
 
     /// The container and index of an element binding `e` (a path to one), if it is one.
