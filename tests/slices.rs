@@ -299,3 +299,28 @@ fn sub_slices_and_rows_lent_to_be_written() {
         check::gradient(|p| lent_parts(&x, p[0]), &[t], &[dt]).assert_within(FD_TOL);
     }
 }
+
+/// Pairs of neighbours by `zip` with a `skip`: the skipped iterator is the items of the
+/// sub-slice past the skip (empty past the end, as `skip` is).
+#[reverse]
+fn neighbours(x: &[f64]) -> f64 {
+    let d: f64 = x
+        .iter()
+        .zip(x.iter().skip(1))
+        .map(|(a, b)| (b - a).powi(2))
+        .sum();
+    let mut s = 0.0;
+    for (a, b) in x.iter().zip(x.iter().skip(10)) {
+        s += a * b;
+    }
+    for (a, b) in x.iter().zip(x.iter().copied().skip(2)) {
+        s += a * b;
+    }
+    d + s
+}
+
+#[test]
+fn zip_with_a_skipped_iterator() {
+    check_slice("neighbours", neighbours, neighbours_grad, POINTS);
+    assert_eq!(neighbours(&[1.0, -0.5, 2.0, 0.25, 1.5]), 18.0);
+}

@@ -474,7 +474,7 @@ fn damped(acc: &str, item: Expr) -> Expr {
 }
 
 /// How many forms [`Stmt::Slices`] has.
-const SLICE_FORMS: usize = 4;
+const SLICE_FORMS: usize = 5;
 
 /// A statement on a container of rows (`[f64; 2]` rows).
 #[derive(Clone, Debug)]
@@ -1191,6 +1191,9 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                     "for w in {c}.chunks(2) {{ {t} = ({t} * 0.5 + w[0] * w[w.len() - 1]).sin(); }}"
                 ),
                 2 => format!("{t} = ({t} + {c}[1..].iter().map(|v| v * v).sum::<f64>()).sin();"),
+                3 => format!(
+                    "{t} = ({t} + {c}.iter().zip({c}.iter().skip(1)).map(|(a, b)| a * b).sum::<f64>()).sin();"
+                ),
                 _ => format!(
                     "{t} = ({t} * {c}.windows(2).map(|w| w[1] - w[0]).sum::<f64>()).tanh();"
                 ),

@@ -276,6 +276,22 @@ impl Lower<'_> {
         {
             self.not_a_copy(&r.expr)?;
         }
+        // `y.iter().skip(k)` (`copied`, `cloned` too): the items of `y[min(k, len)..]`, a copy.
+        if let Expr::MethodCall(m) = e
+            && m.method == "skip"
+            && m.args.len() == 1
+            && let Some(y) = iterated_container(&m.receiver)
+        {
+            let (k, span) = (&m.args[0], m.method.span());
+            let rest: Expr = syn::parse_quote_spanned!(span=> #y[(#k).min(#y.len())..]);
+            return match self.container_name(&rest) {
+                Some(name) => Ok(Item::Element(name, false)),
+                None => Err(self.error(
+                    e,
+                    format!("`zip` takes a container or its iterator: {SUGGESTION}"),
+                )),
+            };
+        }
         match e {
             Expr::Reference(r) => match self.container_name(&r.expr) {
                 Some(name) => Ok(Item::Element(name, r.mutability.is_some())),
@@ -423,6 +439,25 @@ impl Lower<'_> {
             }
             (other, _) => Err(self.error(other, "this pattern does not match the iterator's items: bind elements by name, as `for (i, (a, b)) in x.iter().zip(y).enumerate()`")),
         }
+    }
+}
+
+/// The container variable `e` iterates by reference: `y` of `y.iter()`, `y.iter().copied()`,
+/// `&y`.
+fn iterated_container(e: &Expr) -> Option<&Expr> {
+    match super::unparen(e) {
+        Expr::MethodCall(m)
+            if m.args.is_empty() && (m.method == "copied" || m.method == "cloned") =>
+        {
+            iterated_container(&m.receiver)
+        }
+        Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => {
+            matches!(super::unparen(&m.receiver), Expr::Path(_)).then_some(&*m.receiver)
+        }
+        Expr::Reference(r) if r.mutability.is_none() => {
+            matches!(super::unparen(&r.expr), Expr::Path(_)).then_some(&*r.expr)
+        }
+        _ => None,
     }
 }
 
