@@ -1151,8 +1151,18 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             body,
         } => {
             let _ = writeln!(out, "{pad}let mut {counter} = 0;");
-            let _ = writeln!(out, "{pad}while {counter} < {bound} && {} {{", cond.print());
-            let _ = writeln!(out, "{pad}    {counter} += 1;");
+            // Every other loop counts in its condition (a condition that assigns), the same
+            // iterations.
+            if counter.bytes().last().is_some_and(|b| b % 2 == 0) {
+                let _ = writeln!(
+                    out,
+                    "{pad}while {{ {counter} += 1; {counter} }} <= {bound} && {} {{",
+                    cond.print()
+                );
+            } else {
+                let _ = writeln!(out, "{pad}while {counter} < {bound} && {} {{", cond.print());
+                let _ = writeln!(out, "{pad}    {counter} += 1;");
+            }
             block(body, out);
             let _ = writeln!(out, "{pad}}}");
         }

@@ -273,6 +273,12 @@ impl Lower<'_> {
             // `function_body` declares the flags for every `return` but a last one.
             return Ok(value);
         }
+        // A tuple where the output is not one (rustc reports the type; the merge of
+        // `$retval` needs one shape).
+        let tuple = matches!(self.sig.output, crate::signature::Output::Tuple(_));
+        if matches!(value, Val::Tuple(_)) && !tuple {
+            return Err(self.error(r, "this value does not have the return type's shape"));
+        }
         self.reassign(RETVAL, value);
         let yes = self.lit_bool(true, span);
         self.reassign(RET, yes);
