@@ -131,14 +131,8 @@ impl Lower<'_> {
             self.declare(start.to_string(), super::Binding::Val(Val::One(first)));
             let mut from_start = range.clone();
             from_start.start = Some(Box::new(syn::parse_quote_spanned!(span=> #start)));
-            let Val::One(copy) = self.sub_slice(&i.expr, &from_start, span)? else {
-                return Err(Reported);
-            };
-            let name = self.hidden("lent", span).to_string();
-            self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
-            self.row_writebacks
-                .push((name.clone(), container, Lent::From(start)));
-            return Ok((arg_of(copy, Pass::Mut), Some(name)));
+            let copy = self.sub_slice(&i.expr, &from_start, span)?;
+            return self.lend_copy(copy, container, Lent::From(start), span);
         }
         // A row lent to be written (`&mut x[i]`): a copy, written back after the call.
         if reference == Some(true) && self.is_row(inner) {
@@ -146,14 +140,8 @@ impl Lower<'_> {
             let Some((container, row)) = self.row_place(inner)? else {
                 return Err(Reported);
             };
-            let Val::One(copy) = self.row_copy(&container, row, span)? else {
-                return Err(Reported);
-            };
-            let name = self.hidden("lent", span).to_string();
-            self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
-            self.row_writebacks
-                .push((name.clone(), container, Lent::Row(row)));
-            return Ok((arg_of(copy, Pass::Mut), Some(name)));
+            let copy = self.row_copy(&container, row, span)?;
+            return self.lend_copy(copy, container, Lent::Row(row), span);
         }
         let value = self.value(inner)?;
         // Passed by reference, the result of another call is a container (a scalar passed
@@ -177,6 +165,24 @@ impl Lower<'_> {
             let value = self.scalar_call_arg(e, inner, value, reference)?;
             Ok((arg_of(value, Pass::Value), None))
         }
+    }
+
+    /// The copy lent to a call in place of a row or sub-slice of `container`, bound to a
+    /// hidden name that the call rebinds, and written back where `lent` says after it.
+    fn lend_copy(
+        &mut self,
+        copy: Val,
+        container: String,
+        lent: Lent,
+        span: Span,
+    ) -> R<(CallArg, Option<String>)> {
+        let Val::One(copy) = copy else {
+            return Err(Reported);
+        };
+        let name = self.hidden("lent", span).to_string();
+        self.declare(name.clone(), super::Binding::Val(Val::One(copy)));
+        self.row_writebacks.push((name.clone(), container, lent));
+        Ok((arg_of(copy, Pass::Mut), Some(name)))
     }
 
     /// What a call receives for a scalar argument `value` (written `e`, `inner` without its

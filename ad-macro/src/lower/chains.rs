@@ -31,6 +31,17 @@ use std::collections::HashMap;
 use super::{Binding, Lower, R, Val};
 use crate::ir::{ArrayInit, OpKind};
 
+/// The methods that make an iterator of a container's items (or windows): a chain over a
+/// container starts with one.
+const ITERATOR_MAKERS: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "windows",
+    "chunks",
+    "chunks_exact",
+];
+
 /// A closure bound with `let`: its syntax and the scopes it captured.
 pub(super) struct Closure {
     pub expr: syn::ExprClosure,
@@ -256,17 +267,8 @@ impl Lower<'_> {
         let container = !is_range(node);
         // A container is iterated through a method that makes an iterator: `c.count()` of a
         // value of the user's type is its own method.
-        let makes_iterator = |m: &&syn::ExprMethodCall| {
-            [
-                "iter",
-                "iter_mut",
-                "into_iter",
-                "windows",
-                "chunks",
-                "chunks_exact",
-            ]
-            .contains(&m.method.to_string().as_str())
-        };
+        let makes_iterator =
+            |m: &&syn::ExprMethodCall| ITERATOR_MAKERS.contains(&m.method.to_string().as_str());
         if container && !calls.first().is_some_and(makes_iterator) {
             return Ok(None);
         }
@@ -562,17 +564,7 @@ impl Lower<'_> {
                     item: parse_quote_spanned!(span=> (#li, #ri)),
                 }
             }
-            Expr::MethodCall(m)
-                if ![
-                    "iter",
-                    "iter_mut",
-                    "into_iter",
-                    "windows",
-                    "chunks",
-                    "chunks_exact",
-                ]
-                .contains(&m.method.to_string().as_str()) =>
-            {
+            Expr::MethodCall(m) if !ITERATOR_MAKERS.contains(&m.method.to_string().as_str()) => {
                 self.base_item(&m.receiver, span)
             }
             _ => {
