@@ -528,10 +528,13 @@ impl RowsStmt {
         let at = |rows: &str, index: &IExpr| format!("{rows}[{} % 2]", index.print());
         match self {
             RowsStmt::Local { name, items, vec } => match (vec, &items[..]) {
-                (true, [item]) => format!("let mut {name} = vec![[{}; 2]; 2];", e(item)),
+                // Typed: rows of literals alone would be `{float}`.
+                (true, [item]) => {
+                    format!("let mut {name}: Vec<[f64; 2]> = vec![[{}; 2]; 2];", e(item))
+                }
                 (_, [a, b, c, d]) => {
                     format!(
-                        "let mut {name} = [[{}, {}], [{}, {}]];",
+                        "let mut {name}: [[f64; 2]; 2] = [[{}, {}], [{}, {}]];",
                         e(a),
                         e(b),
                         e(c),

@@ -473,12 +473,15 @@ impl Lower<'_> {
         v: Value,
         ty: &syn::Type,
     ) -> Option<Option<syn::Type>> {
-        let (elem, len, is_vec) = rows_type(ty)?;
+        let (elem, len) = rows_type(ty)?;
         self.func.storage(v)?;
         if self.row(v).is_none() {
             self.make_rows(v, len.to_token_stream(), syn::spanned::Spanned::span(ty));
         }
-        Some(is_vec.then(|| syn::parse_quote!(::std::vec::Vec<#elem>)))
+        // Every local container of rows is a flat `Vec` (`nested_literal`): the annotation
+        // types its floats (`[[0.5; 2]; 2]` alone would be `{float}`).
+        let krate = &self.sig.krate;
+        Some(Some(syn::parse_quote!(#krate::__private::Vec<#elem>)))
     }
 }
 
@@ -496,15 +499,15 @@ fn element(name: &str, row: Value, writable: bool) -> Binding {
     }
 }
 
-/// `[[E; N]; M]`, `Vec<[E; N]>` (behind `&` too): the row's element type, its length, and
-/// whether the container is a `Vec`.
-fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr, bool)> {
+/// `[[E; N]; M]`, `&[[E; N]]`, `Vec<[E; N]>` (behind `&` too): the row's element type and
+/// its length.
+fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr)> {
     match ty {
         syn::Type::Reference(r) => rows_type(&r.elem),
         syn::Type::Paren(p) => rows_type(&p.elem),
         syn::Type::Array(syn::TypeArray { elem, .. })
         | syn::Type::Slice(syn::TypeSlice { elem, .. }) => match &**elem {
-            syn::Type::Array(row) => Some(((*row.elem).clone(), row.len.clone(), false)),
+            syn::Type::Array(row) => Some(((*row.elem).clone(), row.len.clone())),
             _ => None,
         },
         syn::Type::Path(p) => {
@@ -517,7 +520,7 @@ fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr, bool)> {
             };
             match args.args.first()? {
                 syn::GenericArgument::Type(syn::Type::Array(row)) => {
-                    Some(((*row.elem).clone(), row.len.clone(), true))
+                    Some(((*row.elem).clone(), row.len.clone()))
                 }
                 _ => None,
             }
