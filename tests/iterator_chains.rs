@@ -14,7 +14,7 @@ mod common;
 use std::iter::Sum;
 
 use ad_runtime::{Float, check, reverse};
-use common::{FD_TOL, assert_close};
+use common::{FD_TOL, assert_close, check_slice};
 
 /// The points most functions here are checked at: signs mixed, a repeated value, an empty
 /// slice and a single element.
@@ -25,37 +25,6 @@ fn points() -> Vec<Vec<f64>> {
         vec![0.0],
         vec![-0.3, 0.9],
     ]
-}
-
-/// A closed-form gradient, where one is short.
-type Closed<'a> = Option<&'a dyn Fn(&[f64]) -> Vec<f64>>;
-
-/// Checks `grad` of a function of one slice: its value bitwise, its gradient against
-/// `closed` (if given) and against central differences, at each point.
-#[track_caller]
-fn check_slice(
-    name: &str,
-    f: impl Fn(&[f64]) -> f64,
-    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
-    closed: Closed,
-    points: &[Vec<f64>],
-) {
-    for x in points {
-        let (value, dx) = grad(x);
-        assert_eq!(
-            value.to_bits(),
-            f(x).to_bits(),
-            "{name}({x:?}): value differs from the original"
-        );
-        if let Some(closed) = closed {
-            for (i, (&got, want)) in dx.iter().zip(closed(x)).enumerate() {
-                assert_close(&format!("{name}({x:?}) d/dx[{i}]"), got, want);
-            }
-        }
-        if !x.is_empty() {
-            check::gradient(|p| f(p), x, &dx).assert_within(FD_TOL);
-        }
-    }
 }
 
 // ----- statistics -----

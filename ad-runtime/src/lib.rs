@@ -146,7 +146,7 @@ pub mod __private {
         Adjoint, IntoSlot, NotDifferentiated, OwnBuffer, Skip, SlotBuffer, adjoint, own_slot, slot,
     };
     pub use crate::nested::{
-        FlatOwned, Nest, NestMut, Nested, at, flat, flat_mut, flat_owned, nest, nest_mut, nested,
+        FlatOwned, Nest, NestMut, Nested, flat, flat_mut, flat_owned, nest, nest_mut, nested,
     };
     pub use crate::params::{field, into_params};
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and

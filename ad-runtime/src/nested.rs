@@ -147,22 +147,6 @@ pub fn nested<F, T: Nested<F>>(flat: &[F]) -> T {
     T::__ad_nested(flat)
 }
 
-/// The flat index of `rows[row][col]` in rows of `len`, panicking as indexing the row would
-/// if `col` is out of it.
-#[inline(always)]
-pub fn at(row: usize, len: usize, col: usize) -> usize {
-    if col >= len {
-        out_of_row(col, len)
-    }
-    row * len + col
-}
-
-#[cold]
-#[inline(never)]
-fn out_of_row(col: usize, len: usize) -> ! {
-    panic!("index out of bounds: the len is {len} but the index is {col}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,12 +163,5 @@ mod tests {
         let owned: Vec<[f64; 3]> = nested(&flat_rows);
         assert_eq!(owned, rows);
         assert_eq!(flat_owned(rows), flat_rows);
-        assert_eq!(at(1, 3, 2), 5);
-    }
-
-    #[test]
-    #[should_panic(expected = "the len is 3 but the index is 3")]
-    fn a_column_past_the_row_panics() {
-        at(0, 3, 3);
     }
 }

@@ -106,3 +106,36 @@ pub fn check1_f32(
         );
     }
 }
+
+/// A closed-form gradient of a function of one slice, where one is short.
+pub type Closed<'a> = Option<&'a dyn Fn(&[f64]) -> Vec<f64>>;
+
+/// Checks `grad` of a function of one slice at each point: its value bitwise, its gradient
+/// against `closed` (if given) and against central differences (but at the empty slice).
+#[track_caller]
+pub fn check_slice<P: AsRef<[f64]>>(
+    name: &str,
+    f: impl Fn(&[f64]) -> f64,
+    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    closed: Closed,
+    points: &[P],
+) {
+    for x in points {
+        let x = x.as_ref();
+        let (value, dx) = grad(x);
+        assert_eq!(
+            value.to_bits(),
+            f(x).to_bits(),
+            "{name}({x:?}): value differs from the original"
+        );
+        if let Some(closed) = closed {
+            for (i, (&got, want)) in dx.iter().zip(closed(x)).enumerate() {
+                assert_close(&format!("{name}({x:?}) d/dx[{i}]"), got, want);
+            }
+        }
+        if !x.is_empty() {
+            let report = check::gradient(&f, x, &dx);
+            assert!(report.is_within(FD_TOL), "{name}({x:?}):\n{report}");
+        }
+    }
+}

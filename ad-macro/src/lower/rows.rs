@@ -235,6 +235,8 @@ impl Lower<'_> {
 
     /// `a op b` of integers.
     fn integer(&mut self, op: char, a: Value, b: Value, span: Span) -> Value {
+        // Never `None`: `op` is `*`, `+` or `/`, rows of the fixed table that every `a + b`
+        // of the user's is lowered with; no user syntax reaches here with another.
         let prim = crate::prims::infix(op).expect("the table has integer arithmetic");
         self.push(OpKind::Prim(prim, vec![a, b]), span, 1)[0]
     }
@@ -257,16 +259,30 @@ impl Lower<'_> {
         };
         let copy = self.version(OpKind::Array(init), span, None);
         self.array_lens.insert(copy, info.tokens.clone());
-        let (dst, src) = (self.hidden("row", span), self.hidden("src", span));
-        let n = &info.tokens;
-        let k = self.hidden("k", span);
+        let row = element(name, row, false);
+        let copy = self.copy_row(Binding::Val(Val::One(copy)), row, &info.tokens, span)?;
+        Ok(Val::One(copy))
+    }
+
+    /// `for k in 0..N { dst[k] = src[k]; }` of two rows of length `n` (a row binding, or a
+    /// container of `n`): the final version of `dst`'s container.
+    fn copy_row(&mut self, dst: Binding, src: Binding, n: &TokenStream, span: Span) -> R<Value> {
+        let (to, from, k) = (
+            self.hidden("row", span),
+            self.hidden("src", span),
+            self.hidden("k", span),
+        );
         let copy_loop: Expr =
-            syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #dst[#k] = #src[#k]; });
+            syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #to[#k] = #from[#k]; });
+        let container = match &dst {
+            Binding::Element { container, .. } => container.clone(),
+            _ => to.to_string(),
+        };
         self.scoped(|this| {
-            this.declare(dst.to_string(), Binding::Val(Val::One(copy)));
-            this.declare(src.to_string(), element(name, row, false));
+            this.declare(to.to_string(), dst);
+            this.declare(from.to_string(), src);
             this.expr(&copy_loop)?;
-            Ok(Val::One(this.container(&dst.to_string(), &copy_loop)?))
+            this.container(&container, &copy_loop)
         })
     }
 
@@ -274,28 +290,17 @@ impl Lower<'_> {
     /// by element, from the container `val` (a copy already if it was a row).
     pub(super) fn row_write(&mut self, name: &str, row: Value, val: Val, span: Span) -> R<()> {
         let array = self.container(name, &syn::parse_quote!(#name))?;
-        let (Val::One(source), Some(info)) = (val, self.row(array)) else {
-            return Err(self.errors.push(syn::Error::new(
-                span,
-                "a row is assigned a row: an array (`[a, b, c]`) or another row",
-            )));
+        let (source, info) = match (val, self.row(array)) {
+            (Val::One(source), Some(info)) if self.is_container(source) => (source, info),
+            _ => {
+                return Err(self.errors.push(syn::Error::new(
+                    span,
+                    "a row is assigned a row: an array (`[a, b, c]`) or another row",
+                )));
+            }
         };
-        if !self.is_container(source) {
-            return Err(self.errors.push(syn::Error::new(
-                span,
-                "a row is assigned a row: an array (`[a, b, c]`) or another row",
-            )));
-        }
-        let (dst, src) = (self.hidden("row", span), self.hidden("src", span));
-        let n = &info.tokens;
-        let k = self.hidden("k", span);
-        let write_loop: Expr =
-            syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #dst[#k] = #src[#k]; });
-        self.scoped(|this| {
-            this.declare(dst.to_string(), element(name, row, true));
-            this.declare(src.to_string(), Binding::Val(Val::One(source)));
-            this.expr(&write_loop).map(|_| ())
-        })
+        let (dst, src) = (element(name, row, true), Binding::Val(Val::One(source)));
+        self.copy_row(dst, src, &info.tokens, span).map(|_| ())
     }
 
     /// `v.push(row)` onto a `Vec` of rows: each element pushed in turn. A `Vec` made empty
