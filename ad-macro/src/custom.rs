@@ -109,12 +109,14 @@ impl Build {
             func.params.push(Param {
                 value,
                 ident: param.ident.clone(),
+                offsets: None,
             });
         }
         let seed = func.new_value(Some("seed".into()));
         func.params.push(Param {
             value: seed,
             ident: Some(seed_ident),
+            offsets: None,
         });
         seed
     }

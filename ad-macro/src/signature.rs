@@ -22,12 +22,12 @@ pub enum Shape {
     /// `f32`, `f64`, `T: Float`.
     Scalar,
     /// `&[E]`, `Vec<E>`, `&Vec<E>`, `&mut [E]`, `&mut Vec<E>`: a gradient `Vec<E>`. With a
-    /// `row`, the elements are rows `[E; row]` (`&[[E; 3]]`, `Vec<[E; 3]>`): a gradient
-    /// `Vec<[E; row]>`, and the generated code holds the floats flat.
+    /// `row`, the elements are rows (`&[[E; 3]]`, `Vec<[E; 3]>`, `&[Vec<E>]`): a gradient
+    /// `Vec` of rows, and the generated code holds the floats flat.
     Slice {
         elem: Type,
         mutable: bool,
-        row: Option<Box<syn::Expr>>,
+        row: Option<Rows>,
     },
     /// `[E; N]`, `&[E; N]`, `&mut [E; N]`: a gradient `[E; N]`; with a `row`, `[[E; row];
     /// N]`.
@@ -35,7 +35,7 @@ pub enum Shape {
         elem: Type,
         len: Box<syn::Expr>,
         mutable: bool,
-        row: Option<Box<syn::Expr>>,
+        row: Option<Rows>,
     },
     /// A parameter struct, `&P` or `P` (`P: Params`), active when named in `wrt(...)` (or
     /// `&self`): a gradient `P`.
@@ -67,10 +67,10 @@ impl Shape {
         }
     }
 
-    /// The length of the rows of a nested container (`3` of `&[[f64; 3]]`).
-    pub fn row(&self) -> Option<&syn::Expr> {
+    /// The rows of a nested container (`[f64; 3]` of `&[[f64; 3]]`).
+    pub fn row(&self) -> Option<&Rows> {
         match self {
-            Shape::Slice { row, .. } | Shape::Array { row, .. } => row.as_deref(),
+            Shape::Slice { row, .. } | Shape::Array { row, .. } => row.as_ref(),
             _ => None,
         }
     }
@@ -80,6 +80,26 @@ impl Shape {
             self,
             Shape::Slice { mutable: true, .. } | Shape::Array { mutable: true, .. }
         )
+    }
+}
+
+/// The rows of a nested container parameter.
+#[derive(Clone)]
+pub enum Rows {
+    /// Arrays of one length (`[E; 3]`), a constant as written.
+    Array(Box<syn::Expr>),
+    /// `Vec<E>`s, each of its own length (`&[Vec<E>]`, `Vec<Vec<E>>`): the generated code
+    /// holds their floats flat beside the offsets where each row starts.
+    Vec,
+}
+
+impl Rows {
+    /// The type of a row of `elem`s: `[E; N]` or `Vec<E>` (`krate`: the runtime's path).
+    pub fn ty(&self, elem: &Type, krate: &syn::Path) -> proc_macro2::TokenStream {
+        match self {
+            Rows::Array(len) => quote::quote!([#elem; #len]),
+            Rows::Vec => quote::quote!(#krate::__private::Vec<#elem>),
+        }
     }
 }
 
@@ -115,7 +135,10 @@ impl Param {
                 elem,
                 row: Some(row),
                 ..
-            } => quote::quote!(#krate::__private::Vec<[#elem; #row]>),
+            } => {
+                let row = row.ty(elem, krate);
+                quote::quote!(#krate::__private::Vec<#row>)
+            }
             Shape::Array {
                 elem,
                 len,
@@ -127,7 +150,10 @@ impl Param {
                 len,
                 row: Some(row),
                 ..
-            } => quote::quote!([[#elem; #row]; #len]),
+            } => {
+                let row = row.ty(elem, krate);
+                quote::quote!([#row; #len])
+            }
             Shape::Struct { ty } => quote::ToTokens::to_token_stream(ty),
             _ => quote::ToTokens::to_token_stream(&self.ty),
         }
@@ -315,14 +341,28 @@ fn typed_param(
         Some(names) => named(names),
         None => differentiable && ident.is_some() && !matches!(shape, Shape::Struct { .. }),
     };
+    if let (Some(Rows::Vec), Shape::Array { .. }) = (shape.row(), &shape) {
+        errors.spanned(&pat_type.ty, "an array of `Vec`s is not supported: take a slice of them (`&[Vec<f64>]`), or rows of one length (`[[f64; 3]; 4]`)");
+        return None;
+    }
+    // An inactive `&mut` container of `Vec`s is the caller's to change, rows and all: it
+    // stays a container of `Vec`s the function indexes (`x[i][j]`), not a flat one.
+    if let (Some(Rows::Vec), true, false, Some(elem)) =
+        (shape.row(), shape.mutable(), active, shape.elem())
+    {
+        shape = Shape::Slice {
+            elem: syn::parse_quote!(Vec<#elem>),
+            mutable: true,
+            row: None,
+        };
+    }
     let mut_vec = matches!(&ty, Type::Reference(r) if r.mutability.is_some() && matches!(&*r.elem, Type::Path(_)));
     if shape.row().is_some() && shape.mutable() && mut_vec {
         errors.spanned(&pat_type.ty, "a `&mut Vec` of rows is not supported yet: take `&mut [[f64; 3]]` (its rows written in place), or return the rows flat");
         return None;
     }
-    if shape
-        .row()
-        .is_some_and(|n| quote::ToTokens::to_token_stream(n).to_string() == "0")
+    if let Some(Rows::Array(n)) = shape.row()
+        && quote::ToTokens::to_token_stream(n).to_string() == "0"
     {
         errors.spanned(
             &pat_type.ty,
@@ -470,13 +510,18 @@ fn shape(ty: &Type, float_generics: &[Ident]) -> Shape {
     }
 }
 
-/// A container's element type: `F` and `Some(N)` for rows `[F; N]` of floats, else the type
-/// itself and `None`.
-fn row_of(elem: &Type, float_generics: &[Ident]) -> (Type, Option<Box<syn::Expr>>) {
+/// A container's element type: `F` and its rows for rows `[F; N]` or `Vec<F>` of floats,
+/// else the type itself and `None`.
+fn row_of(elem: &Type, float_generics: &[Ident]) -> (Type, Option<Rows>) {
     match elem {
-        Type::Array(a) if is_float(&a.elem, float_generics) => {
-            ((*a.elem).clone(), Some(Box::new(a.len.clone())))
-        }
+        Type::Array(a) if is_float(&a.elem, float_generics) => (
+            (*a.elem).clone(),
+            Some(Rows::Array(Box::new(a.len.clone()))),
+        ),
+        Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
+            Some(e) if is_float(&e, float_generics) => (e, Some(Rows::Vec)),
+            _ => (elem.clone(), None),
+        },
         Type::Paren(t) => row_of(&t.elem, float_generics),
         other => (other.clone(), None),
     }

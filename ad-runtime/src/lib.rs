@@ -147,6 +147,7 @@ pub mod __private {
     };
     pub use crate::nested::{
         FlatOwned, Nest, NestMut, Nested, flat, flat_mut, flat_owned, nest, nest_mut, nested,
+        ragged, unragged, unragged_into,
     };
     pub use crate::params::{field, into_params};
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and

@@ -47,7 +47,7 @@ pub fn flat_owned<F, T: FlatOwned<F>>(rows: T) -> Vec<F> {
 
 #[cold]
 #[inline(never)]
-fn ragged(len: usize, row: usize) -> ! {
+fn not_rows(len: usize, row: usize) -> ! {
     panic!(
         "ad-runtime: a flat container of {len} floats is not made of rows of {row}; this is a bug in #[reverse], please report it"
     )
@@ -65,7 +65,7 @@ impl<'a, F, const N: usize> Nest<'a, F> for &'a [[F; N]] {
     fn __ad_nest(flat: &'a [F]) -> Self {
         match flat.as_chunks::<N>() {
             (rows, []) => rows,
-            _ => ragged(flat.len(), N),
+            _ => not_rows(flat.len(), N),
         }
     }
 }
@@ -75,7 +75,7 @@ impl<'a, F, const N: usize, const M: usize> Nest<'a, F> for &'a [[F; N]; M] {
     fn __ad_nest(flat: &'a [F]) -> Self {
         match <&[[F; N]]>::__ad_nest(flat).try_into() {
             Ok(rows) => rows,
-            Err(_) => ragged(flat.len(), N),
+            Err(_) => not_rows(flat.len(), N),
         }
     }
 }
@@ -98,7 +98,7 @@ impl<'a, F, const N: usize> NestMut<'a, F> for &'a mut [[F; N]] {
         let len = flat.len();
         match flat.as_chunks_mut::<N>() {
             (rows, []) => rows,
-            _ => ragged(len, N),
+            _ => not_rows(len, N),
         }
     }
 }
@@ -109,7 +109,7 @@ impl<'a, F, const N: usize, const M: usize> NestMut<'a, F> for &'a mut [[F; N]; 
         let len = flat.len();
         match <&mut [[F; N]]>::__ad_nest_mut(flat).try_into() {
             Ok(rows) => rows,
-            Err(_) => ragged(len, N),
+            Err(_) => not_rows(len, N),
         }
     }
 }
@@ -147,6 +147,54 @@ pub fn nested<F, T: Nested<F>>(flat: &[F]) -> T {
     T::__ad_nested(flat)
 }
 
+/// The floats of rows of any lengths (`&[Vec<F>]`), flat, and the offsets where each row
+/// starts followed by their number (one more offset than rows).
+pub fn ragged<F: Copy, R: AsRef<[F]>>(rows: &[R]) -> (Vec<F>, Vec<usize>) {
+    let mut offsets = Vec::with_capacity(rows.len() + 1);
+    let mut flat = Vec::with_capacity(rows.iter().map(|r| r.as_ref().len()).sum());
+    for row in rows {
+        offsets.push(flat.len());
+        flat.extend_from_slice(row.as_ref());
+    }
+    offsets.push(flat.len());
+    (flat, offsets)
+}
+
+/// The rows of [`ragged`]'s flat floats, as `Vec`s: a gradient shaped as its parameter.
+pub fn unragged<F: Copy>(flat: &[F], offsets: &[usize]) -> Vec<Vec<F>> {
+    offsets
+        .windows(2)
+        .map(|w| flat[w[0]..w[1]].to_vec())
+        .collect()
+}
+
+/// [`unragged`] into the caller's rows `buffer` (of `f_grad_into`), after checking that it
+/// has the parameter's shape.
+#[track_caller]
+pub fn unragged_into<F: Copy, R: AsMut<[F]>>(
+    buffer: &mut [R],
+    flat: &[F],
+    offsets: &[usize],
+    name: &str,
+) {
+    assert!(
+        buffer.len() + 1 == offsets.len(),
+        "f_grad_into: `{name}` has {} rows but its parameter has {}",
+        buffer.len(),
+        offsets.len() - 1,
+    );
+    for (i, (row, w)) in buffer.iter_mut().zip(offsets.windows(2)).enumerate() {
+        let row = row.as_mut();
+        assert!(
+            row.len() == w[1] - w[0],
+            "f_grad_into: row {i} of `{name}` has {} elements but its parameter's has {}",
+            row.len(),
+            w[1] - w[0],
+        );
+        row.copy_from_slice(&flat[w[0]..w[1]]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +211,24 @@ mod tests {
         let owned: Vec<[f64; 3]> = nested(&flat_rows);
         assert_eq!(owned, rows);
         assert_eq!(flat_owned(rows), flat_rows);
+    }
+
+    #[test]
+    fn ragged_rows_round_trip() {
+        let rows = alloc::vec![alloc::vec![1.0, 2.0], alloc::vec![], alloc::vec![3.0]];
+        let (flat, offsets) = ragged(&rows);
+        assert_eq!(flat, [1.0, 2.0, 3.0]);
+        assert_eq!(offsets, [0, 2, 2, 3]);
+        assert_eq!(unragged(&flat, &offsets), rows);
+        let mut buffer = alloc::vec![alloc::vec![0.0; 2], alloc::vec![], alloc::vec![0.0]];
+        unragged_into(&mut buffer, &flat, &offsets, "dx");
+        assert_eq!(buffer, rows);
+    }
+
+    #[test]
+    #[should_panic(expected = "row 0 of `dx` has 1 elements but its parameter's has 2")]
+    fn a_buffer_of_other_rows_is_refused() {
+        let (flat, offsets) = ragged(&[alloc::vec![1.0, 2.0]]);
+        unragged_into(&mut [alloc::vec![0.0]], &flat, &offsets, "dx");
     }
 }

@@ -19,7 +19,7 @@ use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, Pat};
 
 use crate::ir::{Func, Value};
-use crate::signature::{Output, Shape, Signature};
+use crate::signature::{Output, Rows, Shape, Signature};
 use body::Body;
 
 /// What the emitted functions need besides the adjoint program.
@@ -152,7 +152,7 @@ impl<'a> Generated<'a> {
         // The body is moved into its braces rather than interpolated, which would copy every
         // token of it.
         let mut inner: TokenStream = cx.items.iter().map(ToTokens::to_token_stream).collect();
-        inner.extend(flattened_params(cx));
+        inner.extend(flattened_params(cx, self.adjoint));
         inner.extend(self.body.stashes());
         inner.extend(body);
         let body = Group::new(Delimiter::Brace, inner);
@@ -216,19 +216,23 @@ impl<'a> Generated<'a> {
     fn gradients(&self, into: bool) -> Vec<TokenStream> {
         let krate = self.cx.krate;
         let grads = &self.adjoint.body.yields[self.returned()..];
-        self.cx
-            .sig
-            .active()
+        let params = self.cx.sig.params.iter().zip(&self.adjoint.params);
+        params
+            .filter(|(p, _)| p.active)
             .zip(grads)
-            .filter(|(p, _)| !(into && p.shape.has_buffer()))
-            .map(|(p, &g)| {
+            .filter(|((p, _), _)| !(into && p.shape.has_buffer()))
+            .map(|((p, ir), &g)| {
                 let grad = self.body.val(g);
-                match p.shape.row() {
-                    Some(_) => {
+                match (p.shape.row(), ir.offsets) {
+                    (Some(_), Some(offsets)) => {
+                        let offsets = self.adjoint.ident(offsets);
+                        quote!(#krate::__private::unragged(&#grad, &#offsets))
+                    }
+                    (Some(_), None) => {
                         let ty = p.grad_ty(krate);
                         quote!(#krate::__private::nested::<_, #ty>(&#grad))
                     }
-                    None => grad,
+                    (None, _) => grad,
                 }
             })
             .collect()
@@ -466,17 +470,29 @@ impl<'a> Generated<'a> {
         // The gradient buffer of each container parameter is the caller's.
         let mut buffers = HashMap::new();
         let grads = &self.adjoint.body.yields[self.returned()..];
-        let active =
-            (self.cx.sig.params.iter().zip(&self.changed_copies)).filter(|(p, _)| p.active);
-        for ((param, &changed), &grad) in active.zip(grads) {
+        // A container of `Vec`s' gradient is made flat, then copied into the caller's rows.
+        let mut scattered = TokenStream::new();
+        let active = (self.cx.sig.params.iter().zip(&self.changed_copies))
+            .zip(&self.adjoint.params)
+            .filter(|((p, _), _)| p.active);
+        for (((param, &changed), ir), &grad) in active.zip(grads) {
             let Some(ident) = &param.ident else { continue };
             let buffer = format_ident!("d{}", ident);
             let name = buffer.to_string();
             match &param.shape {
+                Shape::Slice { elem, .. } if ir.offsets.is_some() => {
+                    params.push(quote!(#buffer: &mut [#krate::__private::Vec<#elem>]));
+                    let (grad, offsets) = (
+                        self.body.val(grad),
+                        ir.offsets.map(|o| self.adjoint.ident(o)),
+                    );
+                    scattered.extend(quote!(#krate::__private::unragged_into(#buffer, &#grad, &#offsets, #name);));
+                }
                 Shape::Slice { elem, row, .. } | Shape::Array { elem, row, .. } => {
                     let into = match row {
                         Some(row) => {
-                            params.push(quote!(#buffer: &mut [[#elem; #row]]));
+                            let row = row.ty(elem, krate);
+                            params.push(quote!(#buffer: &mut [#row]));
                             quote!(#krate::__private::into_buffer(#krate::__private::flat_mut(#buffer), &#ident, #name))
                         }
                         None => {
@@ -523,7 +539,7 @@ impl<'a> Generated<'a> {
             self.cx.item.sig.ident
         );
         let mut body = quote!(let #seed = #krate::__private::one::<#ret>(););
-        body.extend([stmts, returned]);
+        body.extend([stmts, scattered, returned]);
         self.function("grad_into", &doc, &params, ret_ty, body)
     }
 
@@ -705,7 +721,10 @@ pub fn stubs(item: &syn::ItemFn, sig: Option<&Signature>) -> TokenStream {
                     .filter_map(|p| match &p.shape {
                         Shape::Slice { elem, row, .. } | Shape::Array { elem, row, .. } => {
                             Some(match row {
-                                Some(row) => quote!(_: &mut [[#elem; #row]]),
+                                Some(row) => {
+                                    let row = row.ty(elem, &sig.krate);
+                                    quote!(_: &mut [#row])
+                                }
                                 None => quote!(_: &mut [#elem]),
                             })
                         }
@@ -767,23 +786,39 @@ fn kept_attributes(item: &syn::ItemFn) -> Vec<&syn::Attribute> {
         .collect()
 }
 
-/// Statements rebinding each parameter holding rows (`&[[F; 3]]`, `Vec<[F; 3]>`) to its
-/// floats, flat: the adjoint program indexes containers of rows as flat ones.
-fn flattened_params(cx: &Context) -> TokenStream {
+/// Statements rebinding each parameter holding rows (`&[[F; 3]]`, `Vec<[F; 3]>`,
+/// `&[Vec<F>]`) to its floats, flat: the adjoint program indexes containers of rows as flat
+/// ones (`Vec` rows copied, their offsets bound beside them).
+fn flattened_params(cx: &Context, func: &Func) -> TokenStream {
     let private = {
         let krate = cx.krate;
         quote!(#krate::__private)
     };
     let mut out = TokenStream::new();
-    for param in &cx.sig.params {
-        let (Some(ident), Some(_)) = (&param.ident, param.shape.row()) else {
+    for (param, p) in cx.sig.params.iter().zip(&func.params) {
+        let (Some(ident), Some(row)) = (&param.ident, param.shape.row()) else {
             continue;
         };
-        out.extend(match &param.ty {
-            syn::Type::Reference(r) if r.mutability.is_some() => {
+        out.extend(match (&param.ty, row, p.offsets) {
+            (_, Rows::Vec, Some(offsets)) => {
+                let offsets = func.ident(offsets);
+                let flat = format_ident!("__ad_flat_{}", ident, span = Span::mixed_site());
+                match &param.ty {
+                    syn::Type::Reference(_) => quote! {
+                        #[allow(unused_variables, reason = "the function may not need the rows")]
+                        let (#flat, #offsets) = #private::ragged(#ident);
+                        let #ident = &#flat[..];
+                    },
+                    _ => quote! {
+                        #[allow(unused_mut, unused_variables, reason = "the function may write its own copy, and not need the rows")]
+                        let (mut #ident, #offsets) = #private::ragged(&#ident);
+                    },
+                }
+            }
+            (syn::Type::Reference(r), _, _) if r.mutability.is_some() => {
                 quote!(let #ident = #private::flat_mut(#ident);)
             }
-            syn::Type::Reference(_) => quote!(let #ident = #private::flat(#ident);),
+            (syn::Type::Reference(_), _, _) => quote!(let #ident = #private::flat(#ident);),
             _ => quote! {
                 #[allow(unused_mut, reason = "the function may write its own copy")]
                 let mut #ident = #private::flat_owned(#ident);

@@ -66,7 +66,8 @@ pub enum V<N> {
     /// A container, shared by its versions.
     C(Rc<RefCell<Vec<N>>>),
     T(Vec<V<N>>),
-    /// The indices a range iterates (a `progression`).
+    /// Integers: the indices a range iterates (a `progression`), or the offsets of a
+    /// container of `Vec`s' rows.
     P(Vec<i64>),
     Unit,
 }
@@ -137,16 +138,22 @@ pub fn run<N: Num>(lib: &Library, func: &Func, args: Vec<V<N>>) -> Result<Vec<V<
         stashes: vec![Vec::new(); func.stashes.len()],
         steps: 0,
     };
-    if args.len() != func.params.len() {
+    // A container of `Vec`s is two arguments: its floats, flat, and its offsets.
+    let inputs: Vec<Value> = func
+        .params
+        .iter()
+        .flat_map(|p| std::iter::once(p.value).chain(p.offsets))
+        .collect();
+    if args.len() != inputs.len() {
         return Err(format!(
             "{} takes {} arguments, got {}",
             func.name,
-            func.params.len(),
+            inputs.len(),
             args.len()
         ));
     }
-    for (p, a) in func.params.iter().zip(args) {
-        machine.set(p.value, a);
+    for (v, a) in inputs.into_iter().zip(args) {
+        machine.set(v, a);
     }
     machine.block(&func.body)
 }
@@ -372,6 +379,12 @@ impl<N: Num> Machine<'_, N> {
         let one = |x: V<N>| Ok(vec![x]);
         match &op.kind {
             OpKind::Index(a, i) => {
+                // Integers (a container of `Vec`s' offsets).
+                if let (V::P(ints), V::I(i)) = (self.get(*a)?, self.get(*i)?) {
+                    let at = usize::try_from(i).map_err(|_| "negative index")?;
+                    let x = ints.get(at).copied();
+                    return one(V::I(x.ok_or_else(|| format!("index {i} out of bounds"))?));
+                }
                 let (array, i) = (self.get(*a)?.container()?, self.get(*i)?.int()?);
                 let x = array
                     .borrow()
@@ -413,7 +426,10 @@ impl<N: Num> Machine<'_, N> {
             }
             OpKind::Fresh(v) => one(self.get(*v)?),
             OpKind::Touched { array, .. } => one(V::C(self.get(*array)?.container()?)),
-            OpKind::Len(a) => one(V::I(self.get(*a)?.container()?.borrow().len() as i64)),
+            OpKind::Len(a) => match self.get(*a)? {
+                V::P(ints) => one(V::I(ints.len() as i64)),
+                other => one(V::I(other.container()?.borrow().len() as i64)),
+            },
             _ => Err("not a container op".into()),
         }
     }

@@ -91,6 +91,10 @@ pub struct Param {
     pub value: Value,
     /// The user's name for it; `None` for `_`.
     pub ident: Option<Ident>,
+    /// Of a container of `Vec`s (`&[Vec<F>]`), held flat in `value`: the offsets where its
+    /// rows start, then its length (an inactive container of integers the generated code
+    /// makes on entry, with the flat copy).
+    pub offsets: Option<Value>,
 }
 
 /// A function: parameters, a body whose yields are the returned values, and the value table.

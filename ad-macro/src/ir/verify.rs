@@ -14,6 +14,9 @@ impl Func {
         };
         for p in &self.params {
             checker.define(p.value)?;
+            if let Some(offsets) = p.offsets {
+                checker.define(offsets)?;
+            }
         }
         if self.body.yields.is_empty() {
             return Err("the function yields no output".to_string());

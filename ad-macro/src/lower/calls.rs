@@ -251,6 +251,9 @@ impl Lower<'_> {
         value: Value,
         reference: Option<bool>,
     ) -> R<(CallArg, Option<String>)> {
+        if let Some(super::rows::Row::Vec { .. }) = self.row(value) {
+            return Err(self.error(inner, "a container of `Vec`s is not passed to functions whole yet: pass its rows (`&x[i]`), or compute in this function"));
+        }
         let pass = match reference {
             Some(false) => Pass::Ref,
             Some(true) => Pass::Mut,

@@ -538,6 +538,16 @@ impl Lower<'_> {
                 continue;
             }
             if let Some(row) = self.row(yields[j]) {
+                if let (
+                    super::rows::Row::Vec { offsets: a },
+                    Some(super::rows::Row::Vec { offsets: b }),
+                ) = (&row, self.rows.get(&merged))
+                    && a != b
+                {
+                    return Err(self
+                        .errors
+                        .push(syn::Error::new(span, super::rows::DIFFERENT_VEC_ROWS)));
+                }
                 self.rows.insert(merged, row);
             }
             let version = self.func.new_value(None);

@@ -34,7 +34,7 @@ use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 use crate::errors::{Errors, Reported};
 use crate::ir::{self, ArrayInit, Callee, Func, Number, Op, OpKind, Param, Through, Value};
 use crate::prims;
-use crate::signature::{Output, Signature};
+use crate::signature::{Output, Rows, Signature};
 
 type R<T> = Result<T, Reported>;
 
@@ -184,14 +184,22 @@ impl Lower<'_> {
         for param in &self.sig.params {
             let name = param.ident.as_ref().map(ToString::to_string);
             let value = self.func.new_value(name.clone());
+            let offsets = matches!(param.shape.row(), Some(Rows::Vec)).then(|| {
+                self.func
+                    .new_value(Some(format!("{}_rows", name.as_deref().unwrap_or(""))))
+            });
             self.func.params.push(Param {
                 value,
                 ident: param.ident.clone(),
+                offsets,
             });
             if param.shape.is_container() {
                 self.func.values[value.index()].storage = Some(value);
             }
-            if let Some(row) = param.shape.row() {
+            if let Some(offsets) = offsets {
+                self.func.values[offsets.index()].storage = Some(offsets);
+                self.make_vec_rows(value, offsets);
+            } else if let Some(Rows::Array(row)) = param.shape.row() {
                 let span = syn::spanned::Spanned::span(&param.ty);
                 self.make_rows(value, row.to_token_stream(), span);
             } else if let crate::signature::Shape::Array { len, .. } = &param.shape {
@@ -987,6 +995,16 @@ impl Lower<'_> {
     fn method_call(&mut self, m: &syn::ExprMethodCall, e: &Expr, span: Span) -> R<Val> {
         if let Some(sum) = self.iter_sum(m, span) {
             return sum;
+        }
+        // The length of a row, without copying it.
+        if m.method == "len" && m.args.is_empty() && self.is_row(&m.receiver) {
+            let Some((name, row)) = self.row_place(&m.receiver)? else {
+                return Err(self.unsupported(e));
+            };
+            let array = self.container(&name, e)?;
+            if let Some(info) = self.row(array) {
+                return Ok(Val::One(self.row_len(&info, row, span)));
+            }
         }
         let recv = self.value(&m.receiver)?;
         // A method of a parameter struct (not a `Float` or container method of a field

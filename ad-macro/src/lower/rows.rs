@@ -22,12 +22,16 @@ use syn::Expr;
 use super::{Binding, Lower, R, Val};
 use crate::ir::{ArrayInit, Len, Literal, Op, OpKind, Value};
 
-/// The rows of a container: their length as an IR value (made at the top of the function,
-/// a constant) and as written.
+/// The rows of a container.
 #[derive(Clone)]
-pub(super) struct Row {
-    pub len: Value,
-    pub tokens: TokenStream,
+pub(super) enum Row {
+    /// Arrays `[F; N]`: their length as an IR value (made at the top of the function, a
+    /// constant) and as written.
+    Array { len: Value, tokens: TokenStream },
+    /// `Vec<F>`s of any lengths (a `&[Vec<F>]` parameter): row `i` is the flat elements
+    /// `offsets[i]..offsets[i + 1]` (`offsets`: an inactive container of integers, one more
+    /// than the rows, made on entry).
+    Vec { offsets: Value },
 }
 
 impl Lower<'_> {
@@ -54,7 +58,33 @@ impl Lower<'_> {
                 len
             }
         };
-        self.rows.insert(root, Row { len, tokens });
+        self.rows.insert(root, Row::Array { len, tokens });
+    }
+
+    /// Records that `array`'s storage is made of `Vec` rows starting at `offsets`.
+    pub(super) fn make_vec_rows(&mut self, array: Value, offsets: Value) {
+        let root = self.func.storage(array).unwrap_or(array);
+        self.rows.insert(root, Row::Vec { offsets });
+    }
+
+    /// The number of elements of row `row` of `info`'s container.
+    pub(super) fn row_len(&mut self, info: &Row, row: Value, span: Span) -> Value {
+        match info {
+            Row::Array { len, .. } => *len,
+            Row::Vec { offsets } => {
+                let (start, end) = self.row_bounds(*offsets, row, span);
+                self.integer('-', end, start, span)
+            }
+        }
+    }
+
+    /// `offsets[row]` and `offsets[row + 1]`: where a `Vec` row starts and ends.
+    fn row_bounds(&mut self, offsets: Value, row: Value, span: Span) -> (Value, Value) {
+        let one = self.push(OpKind::Lit(Literal::int(1, span)), span, 1)[0];
+        let next = self.integer('+', row, one, span);
+        let start = self.push(OpKind::Index(offsets, row), span, 1)[0];
+        let end = self.push(OpKind::Index(offsets, next), span, 1)[0];
+        (start, end)
     }
 
     /// Records that `array` is used as a flat container (its elements read or counted) while
@@ -71,10 +101,17 @@ impl Lower<'_> {
     /// The number of elements of `array` as Rust counts them: rows, for a container of rows.
     pub(super) fn count(&mut self, array: Value, span: Span) -> Value {
         self.used_flat(array);
-        let len = self.push(OpKind::Len(array), span, 1)[0];
         match self.row(array) {
-            Some(row) => self.integer('/', len, row.len, span),
-            None => len,
+            Some(Row::Array { len: n, .. }) => {
+                let len = self.push(OpKind::Len(array), span, 1)[0];
+                self.integer('/', len, n, span)
+            }
+            Some(Row::Vec { offsets }) => {
+                let len = self.push(OpKind::Len(offsets), span, 1)[0];
+                let one = self.push(OpKind::Lit(Literal::int(1, span)), span, 1)[0];
+                self.integer('-', len, one, span)
+            }
+            None => self.push(OpKind::Len(array), span, 1)[0],
         }
     }
 
@@ -164,6 +201,15 @@ impl Lower<'_> {
                 format!("`{name}` is no longer a container of rows here"),
             ));
         };
+        let (len, tokens) = match info {
+            Row::Array { len, tokens } => (len, tokens),
+            Row::Vec { offsets } => {
+                let (start, end) = self.row_bounds(offsets, row, span);
+                let width = self.integer('-', end, start, span);
+                self.column_check(col_value, width, span);
+                return Ok((array, self.integer('+', start, col_value, span)));
+            }
+        };
         let literal = |e: &Expr| match super::unparen(e) {
             Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Int(i),
@@ -171,19 +217,19 @@ impl Lower<'_> {
             }) => i.base10_parse::<usize>().ok(),
             _ => None,
         };
-        let len = syn::parse2::<syn::LitInt>(info.tokens.clone())
+        let n = syn::parse2::<syn::LitInt>(tokens.clone())
             .ok()
             .and_then(|l| l.base10_parse::<usize>().ok());
         // A loop index below the row's length as written (`for d in 0..3`, `0..N`).
         let bounded = self.index_bounds.get(&col_value).is_some_and(|end| {
-            let written = info.tokens.to_string();
+            let written = tokens.to_string();
             *end == written
                 || *end == format!("({written})")
                 || (end.parse::<usize>().ok())
-                    .zip(len)
+                    .zip(n)
                     .is_some_and(|(e, n)| e <= n)
         });
-        match (literal(col), len) {
+        match (literal(col), n) {
             _ if bounded => {}
             (Some(c), Some(n)) if c >= n => {
                 return Err(self.error(
@@ -192,17 +238,26 @@ impl Lower<'_> {
                 ));
             }
             (Some(_), Some(_)) => {}
-            _ => {
-                let (c, n) = (crate::ir::hole(0, span), crate::ir::hole(1, span));
-                let code = quote!(
-                    ::core::assert!(#c < #n, "index out of bounds: the len is {} but the index is {}", #n, #c)
-                );
-                let uses = vec![col_value, info.len];
-                self.push(OpKind::Effect { code, uses }, span, 0);
-            }
+            _ => self.column_check(col_value, len, span),
         }
-        let start = self.integer('*', row, info.len, span);
+        let start = self.integer('*', row, len, span);
         Ok((array, self.integer('+', start, col_value, span)))
+    }
+
+    /// `assert!(col < len)`: indexing a row past its end panics as the original does.
+    fn column_check(&mut self, col: Value, len: Value, span: Span) {
+        let (c, n) = (crate::ir::hole(0, span), crate::ir::hole(1, span));
+        let code = quote!(
+            ::core::assert!(#c < #n, "index out of bounds: the len is {} but the index is {}", #n, #c)
+        );
+        self.push(
+            OpKind::Effect {
+                code,
+                uses: vec![col, len],
+            },
+            span,
+            0,
+        );
     }
 
     /// A copy of element `index` of the container variable `name`: a row copied, or the
@@ -252,26 +307,48 @@ impl Lower<'_> {
             )));
         };
         let zero = self.push(OpKind::Placeholder, span, 1)[0];
-        let init = ArrayInit::Repeat {
-            value: zero,
-            len: Len::Const(info.tokens.clone()),
-            vec: false,
+        let (len, bound) = match &info {
+            Row::Array { tokens, .. } => {
+                (Len::Const(tokens.clone()), Bound::Written(tokens.clone()))
+            }
+            Row::Vec { .. } => {
+                let width = self.row_len(&info, row, span);
+                (Len::Value(width), Bound::Value(width))
+            }
         };
-        let copy = self.version(OpKind::Array(init), span, None);
-        self.array_lens.insert(copy, info.tokens.clone());
+        let vec = matches!(info, Row::Vec { .. });
+        let copy = self.version(
+            OpKind::Array(ArrayInit::Repeat {
+                value: zero,
+                len,
+                vec,
+            }),
+            span,
+            None,
+        );
+        if let Row::Array { tokens, .. } = &info {
+            self.array_lens.insert(copy, tokens.clone());
+        }
         let row = element(name, row, false);
-        let copy = self.copy_row(Binding::Val(Val::One(copy)), row, &info.tokens, span)?;
+        let copy = self.copy_row(Binding::Val(Val::One(copy)), row, bound, span)?;
         Ok(Val::One(copy))
     }
 
-    /// `for k in 0..N { dst[k] = src[k]; }` of two rows of length `n` (a row binding, or a
+    /// `for k in 0..n { dst[k] = src[k]; }` of two rows of length `n` (a row binding, or a
     /// container of `n`): the final version of `dst`'s container.
-    fn copy_row(&mut self, dst: Binding, src: Binding, n: &TokenStream, span: Span) -> R<Value> {
+    fn copy_row(&mut self, dst: Binding, src: Binding, n: Bound, span: Span) -> R<Value> {
         let (to, from, k) = (
             self.hidden("row", span),
             self.hidden("src", span),
             self.hidden("k", span),
         );
+        let (n, width) = match n {
+            Bound::Written(tokens) => (tokens, None),
+            Bound::Value(v) => {
+                let n = self.hidden("n", span);
+                (n.to_token_stream(), Some((n.to_string(), v)))
+            }
+        };
         let copy_loop: Expr =
             syn::parse_quote_spanned!(span=> for #k in 0..(#n) { #to[#k] = #from[#k]; });
         let container = match &dst {
@@ -281,6 +358,9 @@ impl Lower<'_> {
         self.scoped(|this| {
             this.declare(to.to_string(), dst);
             this.declare(from.to_string(), src);
+            if let Some((n, v)) = width {
+                this.declare(n, Binding::Val(Val::One(v)));
+            }
             this.expr(&copy_loop)?;
             this.container(&container, &copy_loop)
         })
@@ -299,8 +379,15 @@ impl Lower<'_> {
                 )));
             }
         };
+        let Row::Array { tokens, .. } = info else {
+            return Err(self.errors.push(syn::Error::new(
+                span,
+                "a row of a container of `Vec`s is written element by element (`x[i][j] = ..`): assigned whole, it could change length",
+            )));
+        };
         let (dst, src) = (element(name, row, true), Binding::Val(Val::One(source)));
-        self.copy_row(dst, src, &info.tokens, span).map(|_| ())
+        self.copy_row(dst, src, Bound::Written(tokens), span)
+            .map(|_| ())
     }
 
     /// `v.push(row)` onto a `Vec` of rows: each element pushed in turn. A `Vec` made empty
@@ -311,6 +398,7 @@ impl Lower<'_> {
             let fresh_empty = self.empties.contains(&root) && !self.flat_used.contains(&root);
             match self.array_len(row) {
                 Some(tokens) if fresh_empty => self.make_rows(vec, tokens, span),
+                None => return Err(self.errors.push(syn::Error::new(span, VEC_ROWS_BUILT))),
                 _ => {
                     let name = match name.starts_with("__ad_") {
                         true => String::from("the `Vec`"),
@@ -323,11 +411,10 @@ impl Lower<'_> {
                 }
             }
         }
-        let Some(info) = self.row(vec) else {
-            return Ok(());
+        let Some(Row::Array { tokens: n, .. }) = self.row(vec) else {
+            return Err(self.errors.push(syn::Error::new(span, VEC_ROWS_BUILT)));
         };
         let src = self.hidden("src", span);
-        let n = &info.tokens;
         let k = self.hidden("k", span);
         let target = super::ident(name, span);
         let push_loop: Expr =
@@ -342,8 +429,12 @@ impl Lower<'_> {
     /// is one too (Rust's types say so), unless it was used flat already (an unannotated
     /// `Vec::new()` counted before), which is an error.
     pub(super) fn rows_from(&mut self, target: Value, from: Value, at: &impl ToTokens) -> R<()> {
-        let (Some(row), None) = (self.row(from), self.row(target)) else {
-            return Ok(());
+        let row = match (self.row(from), self.row(target)) {
+            (Some(row), None) => row,
+            (Some(Row::Vec { offsets: a }), Some(Row::Vec { offsets: b })) if a != b => {
+                return Err(self.error(at, DIFFERENT_VEC_ROWS));
+            }
+            _ => return Ok(()),
         };
         let root = self.func.storage(target).unwrap_or(target);
         if self.flat_used.contains(&root) {
@@ -478,6 +569,10 @@ impl Lower<'_> {
         v: Value,
         ty: &syn::Type,
     ) -> Option<Option<syn::Type>> {
+        // A container of `Vec`s is held flat with its offsets: its annotation is left out.
+        if let Some(Row::Vec { .. }) = self.row(v) {
+            return Some(None);
+        }
         let (elem, len) = rows_type(ty)?;
         self.func.storage(v)?;
         if self.row(v).is_none() {
@@ -489,6 +584,19 @@ impl Lower<'_> {
         Some(Some(syn::parse_quote!(#krate::__private::Vec<#elem>)))
     }
 }
+
+/// The length of a row for a loop over it: as written (`3`, so that the column checks of
+/// its elements are elided), or a value.
+enum Bound {
+    Written(TokenStream),
+    Value(Value),
+}
+
+/// Why a container of `Vec`s cannot be built row by row.
+const VEC_ROWS_BUILT: &str = "a `Vec` of `Vec`s built row by row is not supported: its rows would change length as the function runs; take it as a parameter (`&[Vec<f64>]`), or use rows of one length (`Vec<[f64; 3]>`), or a flat `Vec<f64>` indexed `x[i * n + j]`";
+
+/// Why a variable cannot hold two containers of `Vec`s in turn.
+pub(super) const DIFFERENT_VEC_ROWS: &str = "this variable holds containers of `Vec`s with rows of different lengths in turn, which is not supported: use a variable for each";
 
 /// `k` as an unsuffixed literal, the length of an array written as a list.
 pub(super) fn unsuffixed(k: usize) -> TokenStream {

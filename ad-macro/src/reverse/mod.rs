@@ -101,6 +101,7 @@ impl Seeds {
             func.params.push(Param {
                 value,
                 ident: Some(seed),
+                offsets: None,
             });
             value
         });
@@ -122,6 +123,7 @@ impl Seeds {
             func.params.push(Param {
                 value,
                 ident: Some(ident),
+                offsets: None,
             });
             outputs.push((param.value, last, value));
         }
