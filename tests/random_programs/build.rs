@@ -89,6 +89,11 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
                 slices += 1;
                 kinds.push("Kind::Rows".into());
             }
+            Param::Ragged(_) => {
+                args.push(format!("&ragged(&a.s[{slices}])"));
+                slices += 1;
+                kinds.push("Kind::Ragged".into());
+            }
             Param::Int(_) => {
                 args.push(format!("a.n[{ints}]"));
                 ints += 1;
@@ -115,7 +120,7 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
         .map(|(name, p)| match p {
             Param::Slice(_) => name.clone(),
             Param::Array(..) => format!("{name}.to_vec()"),
-            Param::Rows(_) => format!("{name}.concat()"),
+            Param::Rows(_) | Param::Ragged(_) => format!("{name}.concat()"),
             _ => format!("vec![{name}]"),
         })
         .collect();

@@ -18,11 +18,25 @@ enum Kind {
     Int,
     /// `&[[f64; 2]]`, two rows (four floats in `s`).
     Rows,
+    /// `&[Vec<f64>]`, rows of `generator::RAGGED_ROWS` elements (their floats in `s`).
+    Ragged,
 }
 
 /// The rows `[f64; 2]` of flat floats.
 fn rows(flat: &[f64]) -> Vec<[f64; 2]> {
     flat.chunks(2).map(|c| [c[0], c[1]]).collect()
+}
+
+/// The rows `Vec<f64>` of flat floats, of `generator::RAGGED_ROWS` elements.
+fn ragged(flat: &[f64]) -> Vec<Vec<f64>> {
+    let mut rest = flat;
+    let mut rows = Vec::new();
+    for n in generator::RAGGED_ROWS {
+        let (row, tail) = rest.split_at(n);
+        rows.push(row.to_vec());
+        rest = tail;
+    }
+    rows
 }
 
 /// A function's arguments by kind, each in parameter order (slices and arrays in `s`).
@@ -115,6 +129,7 @@ fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
             Kind::Array(len) => Param::Array(String::new(), *len, false),
             Kind::Int => Param::Int(String::new()),
             Kind::Rows => Param::Rows(String::new()),
+            Kind::Ragged => Param::Ragged(String::new()),
         })
         .collect();
     let (x, s, n) = generator::arguments(&params, rng);

@@ -103,7 +103,12 @@ pub enum Param {
     Int(String),
     /// `&[[f64; 2]]`, two rows.
     Rows(String),
+    /// `&[Vec<f64>]`, rows of [`RAGGED_ROWS`] elements.
+    Ragged(String),
 }
+
+/// The lengths of the rows of a `&[Vec<f64>]` parameter ([`Param::Ragged`]).
+pub const RAGGED_ROWS: [usize; 3] = [2, 1, 3];
 
 impl Param {
     pub fn name(&self) -> &str {
@@ -112,7 +117,8 @@ impl Param {
             | Param::Slice(n)
             | Param::Array(n, ..)
             | Param::Int(n)
-            | Param::Rows(n) => n,
+            | Param::Rows(n)
+            | Param::Ragged(n) => n,
         }
     }
 }
@@ -508,6 +514,9 @@ pub enum RowsStmt {
     Loop { rows: String, target: String },
     /// `for p in rows.iter_mut() { p[1] = p[0] * 0.5 + p[1].sin(); }`
     Update { rows: String },
+    /// Over a container of `Vec`s `q`: `for r in q.iter() { for (j, &v) in
+    /// r.iter().enumerate() { target = (target * 0.5 + v * r[r.len() - 1 - j]).sin(); } }`
+    RaggedLoop { rows: String, target: String },
     /// `let mut name: Vec<[f64; 2]> = Vec::new(); for p in rows.iter() { name.push([p[1],
     /// p[0] * factor]); }`
     Pushed {
@@ -561,6 +570,9 @@ impl RowsStmt {
             RowsStmt::Loop { rows, target } => format!(
                 "for p in {rows}.iter() {{ {target} = ({target} * 0.5 + p[0] * p[1]).sin(); }}"
             ),
+            RowsStmt::RaggedLoop { rows, target } => format!(
+                "for r in {rows}.iter() {{\n    for (j, &v) in r.iter().enumerate() {{ {target} = ({target} * 0.5 + v * r[r.len() - 1 - j]).sin(); }}\n}}"
+            ),
             RowsStmt::Update { rows } => {
                 format!("for p in {rows}.iter_mut() {{ p[1] = p[0] * 0.5 + p[1].sin(); }}")
             }
@@ -578,7 +590,10 @@ impl RowsStmt {
             RowsStmt::Store { value, .. } => vec![value],
             RowsStmt::Write { values, .. } => values.iter_mut().collect(),
             RowsStmt::Pushed { factor, .. } => vec![factor],
-            RowsStmt::Copy { .. } | RowsStmt::Loop { .. } | RowsStmt::Update { .. } => Vec::new(),
+            RowsStmt::Copy { .. }
+            | RowsStmt::Loop { .. }
+            | RowsStmt::Update { .. }
+            | RowsStmt::RaggedLoop { .. } => Vec::new(),
         }
     }
 }
@@ -679,6 +694,9 @@ pub enum Expr {
     Index(String, IExpr, Len),
     /// `m[index % m.len()][col]` of a container of rows.
     Row(String, IExpr, usize),
+    /// Of a container of `Vec`s `q`: `q[i % q.len()][j % q[i % q.len()].len()]`, or with no
+    /// column the row's sum, `q[i % q.len()].iter().sum::<f64>()`.
+    Ragged(String, IExpr, Option<IExpr>),
     /// `name(args)` of an earlier function.
     Call(String, Vec<Arg>),
     If(Box<Cond>, Box<Expr>, Box<Expr>),
@@ -858,6 +876,13 @@ impl Expr {
             Expr::Row(rows, index, col) => {
                 format!("{rows}[{} % {rows}.len()][{col}]", index.print())
             }
+            Expr::Ragged(q, index, col) => {
+                let row = format!("{q}[{} % {q}.len()]", index.print());
+                match col {
+                    Some(col) => format!("{row}[{} % {row}.len()]", col.print()),
+                    None => format!("{row}.iter().sum::<f64>()"),
+                }
+            }
             Expr::Call(name, args) => {
                 let args: Vec<String> = args.iter().map(Arg::print).collect();
                 format!("{name}({})", args.join(", "))
@@ -883,7 +908,12 @@ impl Expr {
     pub fn is_constant(&self) -> bool {
         match self {
             Expr::Lit(_) => true,
-            Expr::Var(_) | Expr::Index(..) | Expr::Row(..) | Expr::Call(..) | Expr::Cast(_) => {
+            Expr::Var(_)
+            | Expr::Index(..)
+            | Expr::Row(..)
+            | Expr::Ragged(..)
+            | Expr::Call(..)
+            | Expr::Cast(_) => {
                 false
             }
             _ => self.children().into_iter().all(Expr::is_constant),
@@ -893,9 +923,12 @@ impl Expr {
     /// The sub-expressions, for shrinking.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Row(..) | Expr::Cast(_) => {
-                Vec::new()
-            }
+            Expr::Var(_)
+            | Expr::Lit(_)
+            | Expr::Index(..)
+            | Expr::Row(..)
+            | Expr::Ragged(..)
+            | Expr::Cast(_) => Vec::new(),
             Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => vec![a, b],
             Expr::Neg(a) | Expr::Unary(_, a) => vec![a],
             Expr::MulAdd(a, b, c) => vec![a, b, c],
@@ -1026,6 +1059,7 @@ impl Function {
                 Param::Array(n, len, false) => format!("{n}: [f64; {len}]"),
                 Param::Int(n) => format!("{n}: usize"),
                 Param::Rows(n) => format!("{n}: &[[f64; 2]]"),
+                Param::Ragged(n) => format!("{n}: &[Vec<f64>]"),
             })
             .collect();
         let mut out = format!("{attr}fn {}({}) -> f64 {{\n", self.name, params.join(", "));
@@ -1376,6 +1410,8 @@ struct Scope {
     slices: Vec<String>,
     /// Containers of rows, and whether they may be written (locals).
     rows: Vec<(String, bool)>,
+    /// Containers of `Vec`s (parameters, read only).
+    ragged: Vec<String>,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
     loops: usize,
@@ -1471,6 +1507,9 @@ impl Generator {
         if self.config.rows && self.rng.chance(0.3) {
             params.push(Param::Rows("r".into()));
         }
+        if self.config.rows && self.rng.chance(0.25) {
+            params.push(Param::Ragged("q".into()));
+        }
         let mut scope = Scope::default();
         for p in &params {
             match p {
@@ -1484,6 +1523,7 @@ impl Generator {
                 }),
                 Param::Int(n) => scope.ints.push(n.clone()),
                 Param::Rows(n) => scope.rows.push((n.clone(), false)),
+                Param::Ragged(n) => scope.ragged.push(n.clone()),
             }
         }
         let mut body = self.block(&mut scope, 0, false);
@@ -2195,6 +2235,12 @@ impl Generator {
             true => 0,
             false => self.rng.below(7),
         };
+        if !scope.ragged.is_empty() && !scope.mutable.is_empty() && self.rng.chance(0.3) {
+            return RowsStmt::RaggedLoop {
+                rows: self.rng.pick(&scope.ragged).clone(),
+                target: self.rng.pick(&scope.mutable).clone(),
+            };
+        }
         match kind {
             1 => {
                 let name = self.fresh("q");
@@ -2330,6 +2376,11 @@ impl Generator {
                 let rows = self.rng.pick(&scope.rows).0.clone();
                 Expr::Row(rows, self.iexpr(scope), self.rng.below(2))
             }
+            1 if !scope.ragged.is_empty() && self.rng.chance(0.4) => {
+                let q = self.rng.pick(&scope.ragged).clone();
+                let col = self.rng.chance(0.7).then(|| self.iexpr(scope));
+                Expr::Ragged(q, self.iexpr(scope), col)
+            }
             1 if !scope.arrays.is_empty() || !scope.slices.is_empty() => {
                 let index = self.iexpr(scope);
                 let from_slice =
@@ -2403,6 +2454,8 @@ impl Generator {
                     }
                 }
                 Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
+                // A container of `Vec`s is passed to functions row by row, not whole.
+                Param::Ragged(_) => return Expr::Lit(self.rng.float(-1.0, 1.0)),
                 Param::Rows(_) => match scope.rows.is_empty() {
                     true => {
                         let depth = depth.saturating_sub(1).min(1);
@@ -2507,6 +2560,10 @@ pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, V
             }
             Param::Int(_) => ints.push(rng.below(4)),
             Param::Rows(_) => slices.push((0..4).map(|_| rng.float(-1.5, 1.5)).collect()),
+            Param::Ragged(_) => {
+                let len = RAGGED_ROWS.iter().sum();
+                slices.push((0..len).map(|_| rng.float(-1.5, 1.5)).collect());
+            }
         }
     }
     (floats, slices, ints)

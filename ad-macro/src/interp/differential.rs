@@ -10,7 +10,7 @@ use super::math::Dual;
 use super::{generator, shrink};
 use crate::ir::Func;
 use crate::tests::harness;
-use generator::{Function, Param, Program, Rng};
+use generator::{Function, Param, Program, RAGGED_ROWS, Rng};
 
 /// What checking one function found.
 pub enum Outcome {
@@ -211,26 +211,35 @@ impl<'a> Layout<'a> {
         let num = |j: usize| N::with_tangent(point[j], seed == Some(j));
         let (mut next_float, mut next_slice, mut next_int) = (0, self.floats, 0);
         let mut slice_index = 0;
-        self.params
-            .iter()
-            .map(|p| match p {
+        let mut args = Vec::new();
+        for p in self.params {
+            match p {
                 Param::Float(_) => {
                     next_float += 1;
-                    V::F(num(next_float - 1))
+                    args.push(V::F(num(next_float - 1)));
                 }
-                Param::Slice(_) | Param::Array(..) | Param::Rows(_) => {
+                Param::Slice(_) | Param::Array(..) | Param::Rows(_) | Param::Ragged(_) => {
                     let len = self.slice_lens[slice_index];
                     slice_index += 1;
                     let data = (next_slice..next_slice + len).map(num).collect();
                     next_slice += len;
-                    V::C(std::rc::Rc::new(std::cell::RefCell::new(data)))
+                    args.push(V::C(std::rc::Rc::new(std::cell::RefCell::new(data))));
+                    // A container of `Vec`s is its floats, then its rows' offsets.
+                    if let Param::Ragged(_) = p {
+                        let offsets = std::iter::once(0).chain(RAGGED_ROWS.iter().scan(0, |at, n| {
+                            *at += *n as i64;
+                            Some(*at)
+                        }));
+                        args.push(V::P(offsets.collect()));
+                    }
                 }
                 Param::Int(_) => {
                     next_int += 1;
-                    V::I(self.ints[next_int - 1] as i64)
+                    args.push(V::I(self.ints[next_int - 1] as i64));
                 }
-            })
-            .collect()
+            }
+        }
+        args
     }
 
     /// The gradient yields of an adjoint program, flattened like the point.
@@ -244,7 +253,7 @@ impl<'a> Layout<'a> {
                     Some(V::F(x)) => floats.push(*x),
                     other => return Err(format!("gradient of a float: {other:?}")),
                 },
-                Param::Slice(_) | Param::Array(..) | Param::Rows(_) => match grads.next() {
+                Param::Slice(_) | Param::Array(..) | Param::Rows(_) | Param::Ragged(_) => match grads.next() {
                     Some(V::C(c)) => slices.extend(c.borrow().iter().copied()),
                     other => return Err(format!("gradient of a slice: {other:?}")),
                 },

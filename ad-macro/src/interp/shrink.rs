@@ -255,7 +255,12 @@ fn edit_expr(e: &mut Expr, target: usize, choice: usize, n: &mut usize) -> bool 
     }
     *n += 1;
     match e {
-        Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Row(..) | Expr::Cast(_) => false,
+        Expr::Var(_)
+        | Expr::Lit(_)
+        | Expr::Index(..)
+        | Expr::Row(..)
+        | Expr::Ragged(..)
+        | Expr::Cast(_) => false,
         Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => {
             edit_expr(a, target, choice, n) || edit_expr(b, target, choice, n)
         }
