@@ -517,6 +517,23 @@ pub enum RowsStmt {
     /// Over a container of `Vec`s `q`: `for r in q.iter() { for (j, &v) in
     /// r.iter().enumerate() { target = (target * 0.5 + v * r[r.len() - 1 - j]).sin(); } }`
     RaggedLoop { rows: String, target: String },
+    /// `let mut name = vec![vec![value; width]; count];`: a container of `Vec`s of one
+    /// length, a local.
+    Grid {
+        name: String,
+        width: usize,
+        count: usize,
+        value: Expr,
+    },
+    /// `grid[i % count][col % width] = value;`
+    GridStore {
+        grid: String,
+        width: usize,
+        count: usize,
+        index: IExpr,
+        col: IExpr,
+        value: Expr,
+    },
     /// `let mut name: Vec<[f64; 2]> = Vec::new(); for p in rows.iter() { name.push([p[1],
     /// p[0] * factor]); }`
     Pushed {
@@ -573,6 +590,28 @@ impl RowsStmt {
             RowsStmt::RaggedLoop { rows, target } => format!(
                 "for r in {rows}.iter() {{\n    for (j, &v) in r.iter().enumerate() {{ {target} = ({target} * 0.5 + v * r[r.len() - 1 - j]).sin(); }}\n}}"
             ),
+            RowsStmt::Grid {
+                name,
+                width,
+                count,
+                value,
+            } => format!(
+                "let mut {name} = vec![vec![{}; {width}]; {count}];",
+                e(value)
+            ),
+            RowsStmt::GridStore {
+                grid,
+                width,
+                count,
+                index,
+                col,
+                value,
+            } => format!(
+                "{grid}[{} % {count}][{} % {width}] = {};",
+                index.print(),
+                col.print(),
+                e(value)
+            ),
             RowsStmt::Update { rows } => {
                 format!("for p in {rows}.iter_mut() {{ p[1] = p[0] * 0.5 + p[1].sin(); }}")
             }
@@ -590,6 +629,7 @@ impl RowsStmt {
             RowsStmt::Store { value, .. } => vec![value],
             RowsStmt::Write { values, .. } => values.iter_mut().collect(),
             RowsStmt::Pushed { factor, .. } => vec![factor],
+            RowsStmt::Grid { value, .. } | RowsStmt::GridStore { value, .. } => vec![value],
             RowsStmt::Copy { .. }
             | RowsStmt::Loop { .. }
             | RowsStmt::Update { .. }
@@ -913,9 +953,7 @@ impl Expr {
             | Expr::Row(..)
             | Expr::Ragged(..)
             | Expr::Call(..)
-            | Expr::Cast(_) => {
-                false
-            }
+            | Expr::Cast(_) => false,
             _ => self.children().into_iter().all(Expr::is_constant),
         }
     }
@@ -1410,8 +1448,10 @@ struct Scope {
     slices: Vec<String>,
     /// Containers of rows, and whether they may be written (locals).
     rows: Vec<(String, bool)>,
-    /// Containers of `Vec`s (parameters, read only).
+    /// Containers of `Vec`s (parameters, and the grids).
     ragged: Vec<String>,
+    /// Local containers of `Vec`s of one length, writable: their width and rows.
+    grids: Vec<(String, usize, usize)>,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
     loops: usize,
@@ -2235,6 +2275,37 @@ impl Generator {
             true => 0,
             false => self.rng.below(7),
         };
+        let grids: Vec<(String, usize, usize)> = (scope.grids.iter())
+            .filter(|(name, ..)| !scope.frozen.contains(name))
+            .cloned()
+            .collect();
+        if !grids.is_empty() && self.rng.chance(0.3) {
+            let (grid, width, count) = self.rng.pick(&grids).clone();
+            return RowsStmt::GridStore {
+                grid,
+                width,
+                count,
+                index: self.iexpr(scope),
+                col: self.iexpr(scope),
+                value: Expr::Unary("sin", Box::new(self.expr(scope, 2))),
+            };
+        }
+        if self.rng.chance(0.15) {
+            let (name, width, count) = (
+                self.fresh("g"),
+                1 + self.rng.below(3),
+                1 + self.rng.below(3),
+            );
+            let value = self.expr(scope, 1);
+            scope.ragged.push(name.clone());
+            scope.grids.push((name.clone(), width, count));
+            return RowsStmt::Grid {
+                name,
+                width,
+                count,
+                value,
+            };
+        }
         if !scope.ragged.is_empty() && !scope.mutable.is_empty() && self.rng.chance(0.3) {
             return RowsStmt::RaggedLoop {
                 rows: self.rng.pick(&scope.ragged).clone(),

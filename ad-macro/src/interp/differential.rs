@@ -226,10 +226,11 @@ impl<'a> Layout<'a> {
                     args.push(V::C(std::rc::Rc::new(std::cell::RefCell::new(data))));
                     // A container of `Vec`s is its floats, then its rows' offsets.
                     if let Param::Ragged(_) = p {
-                        let offsets = std::iter::once(0).chain(RAGGED_ROWS.iter().scan(0, |at, n| {
-                            *at += *n as i64;
-                            Some(*at)
-                        }));
+                        let offsets =
+                            std::iter::once(0).chain(RAGGED_ROWS.iter().scan(0, |at, n| {
+                                *at += *n as i64;
+                                Some(*at)
+                            }));
                         args.push(V::P(offsets.collect()));
                     }
                 }
@@ -253,10 +254,12 @@ impl<'a> Layout<'a> {
                     Some(V::F(x)) => floats.push(*x),
                     other => return Err(format!("gradient of a float: {other:?}")),
                 },
-                Param::Slice(_) | Param::Array(..) | Param::Rows(_) | Param::Ragged(_) => match grads.next() {
-                    Some(V::C(c)) => slices.extend(c.borrow().iter().copied()),
-                    other => return Err(format!("gradient of a slice: {other:?}")),
-                },
+                Param::Slice(_) | Param::Array(..) | Param::Rows(_) | Param::Ragged(_) => {
+                    match grads.next() {
+                        Some(V::C(c)) => slices.extend(c.borrow().iter().copied()),
+                        other => return Err(format!("gradient of a slice: {other:?}")),
+                    }
+                }
                 Param::Int(_) => {}
             }
         }

@@ -538,12 +538,9 @@ impl Lower<'_> {
                 continue;
             }
             if let Some(row) = self.row(yields[j]) {
-                if let (
-                    super::rows::Row::Vec { offsets: a },
-                    Some(super::rows::Row::Vec { offsets: b }),
-                ) = (&row, self.rows.get(&merged))
-                    && a != b
-                {
+                // The lengths of `vec![vec![..; m]; n]` are values of the branch that made it.
+                let made_in_branch = matches!(row, super::rows::Row::Uniform { .. });
+                if made_in_branch || self.rows.get(&merged).is_some_and(|other| !row.same(other)) {
                     return Err(self
                         .errors
                         .push(syn::Error::new(span, super::rows::DIFFERENT_VEC_ROWS)));

@@ -1001,10 +1001,7 @@ impl Lower<'_> {
             let Some((name, row)) = self.row_place(&m.receiver)? else {
                 return Err(self.unsupported(e));
             };
-            let array = self.container(&name, e)?;
-            if let Some(info) = self.row(array) {
-                return Ok(Val::One(self.row_len(&info, row, span)));
-            }
+            return Ok(Val::One(self.row_length(&name, row, span)?));
         }
         let recv = self.value(&m.receiver)?;
         // A method of a parameter struct (not a `Float` or container method of a field

@@ -32,6 +32,24 @@ pub(super) enum Row {
     /// `offsets[i]..offsets[i + 1]` (`offsets`: an inactive container of integers, one more
     /// than the rows, made on entry).
     Vec { offsets: Value },
+    /// `Vec<F>`s of one length known only when the function runs (`vec![vec![0.0; m];
+    /// n]`): that length and their number.
+    Uniform { width: Value, count: Value },
+}
+
+impl Row {
+    /// Whether two containers with these rows have rows of the same lengths (always, for
+    /// arrays: Rust's types say so).
+    pub(super) fn same(&self, other: &Row) -> bool {
+        match (self, other) {
+            (Row::Array { .. }, Row::Array { .. }) => true,
+            (Row::Vec { offsets: a }, Row::Vec { offsets: b }) => a == b,
+            (Row::Uniform { width: a, count: m }, Row::Uniform { width: b, count: n }) => {
+                a == b && m == n
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Lower<'_> {
@@ -75,7 +93,25 @@ impl Lower<'_> {
                 let (start, end) = self.row_bounds(*offsets, row, span);
                 self.integer('-', end, start, span)
             }
+            Row::Uniform { width, .. } => *width,
         }
+    }
+
+    /// `x[row].len()` of the container variable `name`, without copying the row; `row` is
+    /// checked as indexing checks it.
+    pub(super) fn row_length(&mut self, name: &str, row: Value, span: Span) -> R<Value> {
+        let array = self.container(name, &syn::parse_quote!(#name))?;
+        let Some(info) = self.row(array) else {
+            return Err(self.errors.push(syn::Error::new(
+                span,
+                format!("`{name}` is no longer a container of rows here"),
+            )));
+        };
+        if !matches!(info, Row::Vec { .. }) {
+            let count = self.count(array, span);
+            self.index_check(row, count, span);
+        }
+        Ok(self.row_len(&info, row, span))
     }
 
     /// `offsets[row]` and `offsets[row + 1]`: where a `Vec` row starts and ends.
@@ -111,6 +147,7 @@ impl Lower<'_> {
                 let one = self.push(OpKind::Lit(Literal::int(1, span)), span, 1)[0];
                 self.integer('-', len, one, span)
             }
+            Some(Row::Uniform { count, .. }) => count,
             None => self.push(OpKind::Len(array), span, 1)[0],
         }
     }
@@ -206,7 +243,13 @@ impl Lower<'_> {
             Row::Vec { offsets } => {
                 let (start, end) = self.row_bounds(offsets, row, span);
                 let width = self.integer('-', end, start, span);
-                self.column_check(col_value, width, span);
+                self.index_check(col_value, width, span);
+                return Ok((array, self.integer('+', start, col_value, span)));
+            }
+            // Past the last row, `row * width + col` is past the storage: Rust's panic too.
+            Row::Uniform { width, .. } => {
+                self.index_check(col_value, width, span);
+                let start = self.integer('*', row, width, span);
                 return Ok((array, self.integer('+', start, col_value, span)));
             }
         };
@@ -238,14 +281,14 @@ impl Lower<'_> {
                 ));
             }
             (Some(_), Some(_)) => {}
-            _ => self.column_check(col_value, len, span),
+            _ => self.index_check(col_value, len, span),
         }
         let start = self.integer('*', row, len, span);
         Ok((array, self.integer('+', start, col_value, span)))
     }
 
-    /// `assert!(col < len)`: indexing a row past its end panics as the original does.
-    fn column_check(&mut self, col: Value, len: Value, span: Span) {
+    /// `assert!(index < len)`: indexing past the end panics as the original does.
+    fn index_check(&mut self, col: Value, len: Value, span: Span) {
         let (c, n) = (crate::ir::hole(0, span), crate::ir::hole(1, span));
         let code = quote!(
             ::core::assert!(#c < #n, "index out of bounds: the len is {} but the index is {}", #n, #c)
@@ -306,17 +349,21 @@ impl Lower<'_> {
                 format!("`{name}` is no longer a container of rows here"),
             )));
         };
+        // A row of no elements is copied without reading the storage: its index is checked.
+        if let Row::Uniform { count, .. } = info {
+            self.index_check(row, count, span);
+        }
         let zero = self.push(OpKind::Placeholder, span, 1)[0];
         let (len, bound) = match &info {
             Row::Array { tokens, .. } => {
                 (Len::Const(tokens.clone()), Bound::Written(tokens.clone()))
             }
-            Row::Vec { .. } => {
+            Row::Vec { .. } | Row::Uniform { .. } => {
                 let width = self.row_len(&info, row, span);
                 (Len::Value(width), Bound::Value(width))
             }
         };
-        let vec = matches!(info, Row::Vec { .. });
+        let vec = !matches!(info, Row::Array { .. });
         let copy = self.version(
             OpKind::Array(ArrayInit::Repeat {
                 value: zero,
@@ -431,7 +478,7 @@ impl Lower<'_> {
     pub(super) fn rows_from(&mut self, target: Value, from: Value, at: &impl ToTokens) -> R<()> {
         let row = match (self.row(from), self.row(target)) {
             (Some(row), None) => row,
-            (Some(Row::Vec { offsets: a }), Some(Row::Vec { offsets: b })) if a != b => {
+            (Some(a), Some(b)) if !a.same(&b) => {
                 return Err(self.error(at, DIFFERENT_VEC_ROWS));
             }
             _ => return Ok(()),
@@ -497,6 +544,10 @@ impl Lower<'_> {
     /// recorded. `None` if the elements are not rows written as arrays.
     pub(super) fn nested_literal(&mut self, rows: NestedLiteral<'_>, span: Span) -> Option<R<Val>> {
         match rows {
+            NestedLiteral::Repeat(row, Count::Expr(count)) if vec_repeat(row).is_some() => {
+                let (value, width) = vec_repeat(row)?;
+                Some(self.uniform_rows(&value, &width, count, span))
+            }
             NestedLiteral::Repeat(row, count) => {
                 let Expr::Repeat(inner) = super::unparen(row) else {
                     return None;
@@ -553,6 +604,24 @@ impl Lower<'_> {
         }
     }
 
+    /// `vec![vec![value; width]; count]`: rows of one length known when the function runs.
+    fn uniform_rows(&mut self, value: &Expr, width: &Expr, count: &Expr, span: Span) -> R<Val> {
+        // Evaluated in Rust's order: the row's value and length, then the count.
+        let value = self.value(value)?;
+        let width = self.value(width)?;
+        let count = self.value(count)?;
+        let total = self.integer('*', count, width, span);
+        let init = ArrayInit::Repeat {
+            value,
+            len: Len::Value(total),
+            vec: true,
+        };
+        let flat = self.version(OpKind::Array(init), span, None);
+        let root = self.func.storage(flat).unwrap_or(flat);
+        self.rows.insert(root, Row::Uniform { width, count });
+        Ok(Val::One(flat))
+    }
+
     /// The constant `tokens` (an array length) as a value.
     pub(super) fn constant(&mut self, tokens: &TokenStream, span: Span) -> Value {
         match syn::parse2::<syn::LitInt>(tokens.clone()) {
@@ -597,6 +666,24 @@ const VEC_ROWS_BUILT: &str = "a `Vec` of `Vec`s built row by row is not supporte
 
 /// Why a variable cannot hold two containers of `Vec`s in turn.
 pub(super) const DIFFERENT_VEC_ROWS: &str = "this variable holds containers of `Vec`s with rows of different lengths in turn, which is not supported: use a variable for each";
+
+/// The value and length of `vec![value; len]`.
+fn vec_repeat(e: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Macro(m) = super::unparen(e) else {
+        return None;
+    };
+    if m.mac.path.segments.last()?.ident != "vec" {
+        return None;
+    }
+    m.mac
+        .parse_body_with(|input: syn::parse::ParseStream| {
+            let value: Expr = input.parse()?;
+            input.parse::<syn::Token![;]>()?;
+            let len: Expr = input.parse()?;
+            Ok((value, len))
+        })
+        .ok()
+}
 
 /// `k` as an unsuffixed literal, the length of an array written as a list.
 pub(super) fn unsuffixed(k: usize) -> TokenStream {
