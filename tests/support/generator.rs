@@ -2525,8 +2525,16 @@ impl Generator {
                     }
                 }
                 Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
-                // A container of `Vec`s is passed to functions row by row, not whole.
-                Param::Ragged(_) => return Expr::Lit(self.rng.float(-1.0, 1.0)),
+                // A container of `Vec`s parameter passed on whole (a grid is not).
+                Param::Ragged(_) => {
+                    let params: Vec<&String> = (scope.ragged.iter())
+                        .filter(|q| scope.grids.iter().all(|(g, ..)| g != *q))
+                        .collect();
+                    if params.is_empty() {
+                        return Expr::Lit(self.rng.float(-1.0, 1.0));
+                    }
+                    Arg::Slice(self.rng.pick(&params).to_string(), false)
+                }
                 Param::Rows(_) => match scope.rows.is_empty() {
                     true => {
                         let depth = depth.saturating_sub(1).min(1);

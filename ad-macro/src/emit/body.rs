@@ -7,8 +7,8 @@ use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, To
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, FnPath, Func, Len, LoopView, Op, OpKind, Pass,
-    Range, Rule, Seed, Slot, StashKind, Through, UnOp, Value, hole_index,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, FnPath, Func, Len, LoopView, Nesting, Op, OpKind,
+    Pass, Range, Rule, Seed, Slot, StashKind, Through, UnOp, Value, hole_index,
 };
 use crate::prims::{Prim, Syntax};
 
@@ -1106,18 +1106,30 @@ impl Body<'_> {
                     return v;
                 }
                 let krate = self.krate;
+                let arrays = Some(Nesting::Arrays);
                 match (arg.pass, arg.rows) {
+                    // `Vec` rows rebuilt from the flat floats (only lent to read).
+                    (Pass::Moved, Some(Nesting::Vecs(offsets))) => {
+                        let offsets = self.ident(offsets);
+                        quote!(#krate::__private::unragged(&#v, &#offsets))
+                    }
+                    (_, Some(Nesting::Vecs(offsets))) => {
+                        let offsets = self.ident(offsets);
+                        quote!(&#krate::__private::unragged(&#v, &#offsets))
+                    }
                     // A borrowed container passed on as is (`g(x)` of an `x: &[[F; N]]`).
-                    (Pass::Value, true) => quote!(#krate::__private::nest(#v)),
-                    (Pass::Moved, true) => quote!(#krate::__private::nested(&#v)),
-                    (Pass::Ref, true) => quote!(#krate::__private::nest(&#v)),
-                    (Pass::Mut, true) => quote!(#krate::__private::nest_mut(&mut #v)),
-                    (Pass::Reborrow, true) => quote!(#krate::__private::nest_mut(&mut *#v)),
-                    (Pass::Value | Pass::Reborrow, false) => v,
-                    (Pass::Moved, false) if !clone => v,
-                    (Pass::Moved, false) => quote!(::core::clone::Clone::clone(&#v)),
-                    (Pass::Ref, false) => quote!(&#v),
-                    (Pass::Mut, false) => quote!(&mut #v),
+                    (Pass::Value, Some(_)) => quote!(#krate::__private::nest(#v)),
+                    (Pass::Moved, Some(_)) => quote!(#krate::__private::nested(&#v)),
+                    (Pass::Ref, Some(_)) => quote!(#krate::__private::nest(&#v)),
+                    (Pass::Mut, r) if r == arrays => quote!(#krate::__private::nest_mut(&mut #v)),
+                    (Pass::Reborrow, r) if r == arrays => {
+                        quote!(#krate::__private::nest_mut(&mut *#v))
+                    }
+                    (Pass::Value | Pass::Reborrow, _) => v,
+                    (Pass::Moved, None) if !clone => v,
+                    (Pass::Moved, None) => quote!(::core::clone::Clone::clone(&#v)),
+                    (Pass::Ref, None) => quote!(&#v),
+                    (Pass::Mut, _) => quote!(&mut #v),
                 }
             })
             .collect()

@@ -15,7 +15,7 @@ use quote::ToTokens;
 use super::math::{self, Dual};
 use crate::ir::{
     Adaptor, Arg, ArrayInit, BinOp, Block, Call, Callee, Func, Len, Literal, LoopView, Member,
-    Number, Op, OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp, Value,
+    Nesting, Number, Op, OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp, Value,
 };
 
 /// The numbers a program computes with: `f64`, or [`Dual`] for forward mode.
@@ -607,17 +607,20 @@ impl<N: Num> Machine<'_, N> {
     }
 
     /// The arguments of a call, containers shared unless moved.
+    /// A call's arguments as [`run`] takes them: a container of `Vec`s, then its offsets.
     fn arguments(&self, call: &Call) -> Result<Vec<V<N>>, String> {
-        call.args
-            .iter()
-            .map(|a| {
-                let x = self.get(a.value)?;
-                match a.pass {
-                    Pass::Moved => x.copied(),
-                    _ => Ok(x),
-                }
-            })
-            .collect()
+        let mut args = Vec::new();
+        for a in &call.args {
+            let x = self.get(a.value)?;
+            args.push(match a.pass {
+                Pass::Moved => x.copied()?,
+                _ => x,
+            });
+            if let Some(Nesting::Vecs(offsets)) = a.rows {
+                args.push(self.get(offsets)?);
+            }
+        }
+        Ok(args)
     }
 
     fn call(&mut self, op: &Op, call: &Call) -> Result<Vec<V<N>>, String> {

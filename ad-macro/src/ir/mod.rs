@@ -609,7 +609,17 @@ pub struct CallArg {
     /// reverse sweep passes to the callee's pullback (set by `reverse`).
     pub entry: Option<Value>,
     /// A container of rows, which the caller holds flat: passed as the rows the callee takes.
-    pub rows: bool,
+    pub rows: Option<Nesting>,
+}
+
+/// The rows of a container argument the caller holds flat.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// Arrays `[F; N]`: viewed as such (`&[[F; N]]`), no copy.
+    Arrays,
+    /// `Vec`s starting at the offsets held in a parameter's value (defined on entry, never
+    /// changed, so not an operand): copied into a `Vec<Vec<F>>`.
+    Vecs(Value),
 }
 
 /// How an argument is passed.

@@ -18,7 +18,7 @@ use syn::{Expr, Token};
 
 use super::{Lower, R, Val};
 use crate::errors::Reported;
-use crate::ir::{Call, CallArg, Callee, FnPath, OpKind, Pass, Through, Value};
+use crate::ir::{Call, CallArg, Callee, FnPath, Nesting, OpKind, Pass, Through, Value};
 
 impl Lower<'_> {
     /// `path(args)`.
@@ -52,7 +52,7 @@ impl Lower<'_> {
                 value,
                 pass: Pass::Ref,
                 entry: None,
-                rows: false,
+                rows: None,
             };
             lowered.insert(0, (arg, None));
         }
@@ -251,9 +251,6 @@ impl Lower<'_> {
         value: Value,
         reference: Option<bool>,
     ) -> R<(CallArg, Option<String>)> {
-        if let Some(super::rows::Row::Vec { .. }) = self.row(value) {
-            return Err(self.error(inner, "a container of `Vec`s is not passed to functions whole yet: pass its rows (`&x[i]`), or compute in this function"));
-        }
         let pass = match reference {
             Some(false) => Pass::Ref,
             Some(true) => Pass::Mut,
@@ -261,8 +258,21 @@ impl Lower<'_> {
             None if self.is_owned(value) => Pass::Moved,
             None => Pass::Value,
         };
+        let rows = match self.row(value) {
+            None => None,
+            Some(super::rows::Row::Array { .. }) => Some(Nesting::Arrays),
+            Some(super::rows::Row::Vec { offsets }) if !pass.writes() => {
+                Some(Nesting::Vecs(offsets))
+            }
+            Some(super::rows::Row::Vec { .. }) => {
+                return Err(self.error(inner, "a container of `Vec`s is lent to functions to read, not to write (its rows could change length): pass `&x`, and return what the callee computes"));
+            }
+            Some(super::rows::Row::Uniform { .. }) => {
+                return Err(self.error(inner, "a container made by `vec![vec![..; m]; n]` is not passed to functions whole yet: pass its rows (`&g[i]`), or hold it flat (`vec![0.0; n * m]`, indexed `g[i * m + j]`)"));
+            }
+        };
         let arg = CallArg {
-            rows: self.row(value).is_some(),
+            rows,
             ..arg_of(value, pass)
         };
         if !pass.writes() {
@@ -347,7 +357,7 @@ fn arg_of(value: Value, pass: Pass) -> CallArg {
         value,
         pass,
         entry: None,
-        rows: false,
+        rows: None,
     }
 }
 
