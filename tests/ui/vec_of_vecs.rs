@@ -1,12 +1,59 @@
 use ad_runtime::reverse;
 
 #[reverse]
-fn f(x: f64) -> f64 {
-    let mut grid = vec![vec![0.0; 2]; 2];
-    grid[0][1] = x;
-    x
+fn pushed(x: f64) -> f64 {
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    rows.push(vec![x, 2.0]);
+    rows[0][0]
 }
 
-fn main() {
-    let _ = f_grad(1.0);
+#[reverse]
+fn row_assigned(mut x: Vec<Vec<f64>>) -> f64 {
+    x[0] = vec![1.0, 2.0];
+    x[0][0]
 }
+
+fn scale(x: &mut Vec<Vec<f64>>) {
+    x[0][0] *= 2.0;
+}
+
+#[reverse]
+fn lent_to_write(mut x: Vec<Vec<f64>>) -> f64 {
+    scale(&mut x);
+    x[0][0]
+}
+
+#[reverse]
+fn total(x: &[Vec<f64>]) -> f64 {
+    x[0][0]
+}
+
+#[reverse]
+fn grid_passed_whole(x: f64) -> f64 {
+    let g = vec![vec![x; 2]; 2];
+    total(&g)
+}
+
+#[reverse]
+fn chosen_by_a_branch(x: f64, c: bool) -> f64 {
+    let g = if c { vec![vec![x; 2]; 2] } else { vec![vec![x; 3]; 1] };
+    g[0][0]
+}
+
+#[reverse]
+fn rows_written_out(x: f64) -> f64 {
+    let g = vec![vec![x, 1.0], vec![2.0]];
+    g[0][0]
+}
+
+#[reverse]
+fn array_of_vecs(x: [Vec<f64>; 2]) -> f64 {
+    x[0][0]
+}
+
+#[reverse]
+fn returned(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    x.to_vec()
+}
+
+fn main() {}

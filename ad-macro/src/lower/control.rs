@@ -539,8 +539,10 @@ impl Lower<'_> {
             }
             if let Some(row) = self.row(yields[j]) {
                 // The lengths of `vec![vec![..; m]; n]` are values of the branch that made it.
-                let made_in_branch = matches!(row, super::rows::Row::Uniform { .. });
-                if made_in_branch || self.rows.get(&merged).is_some_and(|other| !row.same(other)) {
+                if let super::rows::Row::Uniform { .. } = row {
+                    return Err(self.errors.push(syn::Error::new(span, "a container of `Vec`s given by a branch is not supported: make it before the branch (`let mut g = vec![vec![0.0; m]; n];`) and write its elements in the branch")));
+                }
+                if self.rows.get(&merged).is_some_and(|other| !row.same(other)) {
                     return Err(self
                         .errors
                         .push(syn::Error::new(span, super::rows::DIFFERENT_VEC_ROWS)));

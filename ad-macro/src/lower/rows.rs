@@ -508,7 +508,7 @@ impl Lower<'_> {
         span: Span,
     ) -> R<Val> {
         let Some(tokens) = rows.first().and_then(|&r| self.array_len(r)) else {
-            return Err(self.error(at, "the rows of a container must be arrays of one length (`[f64; 3]`), written so that their length shows (`[[a, b], [c, d]]`, `vec![[0.0; 3]; n]`, or rows held in array variables): a `Vec` of `Vec`s is not supported"));
+            return Err(self.error(at, "the rows of a container made here are arrays of one length (`[f64; 3]`) written so that their length shows (`[[a, b], [c, d]]`, `vec![[0.0; 3]; n]`, or rows held in array variables), or `Vec`s of one length made by `vec![vec![0.0; m]; n]` and then written by element; `Vec` rows listed one by one are not supported (a container of `Vec`s of different lengths is taken as a parameter, `&[Vec<f64>]`)"));
         };
         let empty = self.version(
             OpKind::Array(ArrayInit::Empty { capacity: None }),
