@@ -184,6 +184,10 @@ pub struct Signature {
     pub float_generics: Vec<Ident>,
     /// The runtime's path (`crate = ".."`), for the stubs' types.
     pub krate: syn::Path,
+    /// The returned value is a container of rows (`Vec<[F; N]>`, `[[F; N]; M]`), whose
+    /// floats the generated code holds flat: `output` is then `Vec<F>`, and the generated
+    /// functions shape the value (and take the cotangent) as the return type.
+    pub rows_output: bool,
 }
 
 impl Signature {
@@ -219,12 +223,20 @@ impl Signature {
         if errors.count() != before {
             return None;
         }
+        let rows_output = ret
+            .as_ref()
+            .is_some_and(|ty| rows_output(ty, &float_generics));
+        if rows_output && given {
+            errors.spanned(&sig.output, "a function with a given derivative returns floats, a tuple, `[F; M]` or `Vec<F>`: return the rows' floats flat");
+            return None;
+        }
         Some(Signature {
             params,
             output: output?,
             ret: ret?,
             float_generics,
             krate: options.krate.clone(),
+            rows_output,
         })
     }
 
@@ -459,7 +471,7 @@ fn return_type(
             }
             Some(output) => (Some((**ty).clone()), Some(output)),
             None if shape(ty, float_generics).row().is_some() => {
-                errors.spanned(ty, "a container of rows is not supported as an output yet: return its floats flat (`Vec<F>`, `[F; M]`, row `i` at `i * N..`), or a tuple of floats");
+                errors.spanned(ty, "a container of `Vec`s is not supported as an output: return rows of one length (`Vec<[f64; 3]>`), or the floats flat (`Vec<F>`, row `i` at `offsets[i]..`)");
                 (None, None)
             }
             None => {
@@ -579,13 +591,32 @@ fn output(ty: &Type, float_generics: &[Ident]) -> Option<Output> {
             elem: (*a.elem).clone(),
             len: Box::new(a.len.clone()),
         }),
+        // Rows, held flat.
+        Type::Array(a) if rows_output(ty, float_generics) => {
+            Some(Output::Vec(row_of(&a.elem, float_generics).0))
+        }
         Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
             Some(elem) if is_float(&elem, float_generics) => Some(Output::Vec(elem)),
+            Some(elem) if rows_output(ty, float_generics) => {
+                Some(Output::Vec(row_of(&elem, float_generics).0))
+            }
             Some(_) => None,
             None => is_float(ty, float_generics).then(|| Output::Scalar(ty.clone())),
         },
         Type::Paren(t) => output(&t.elem, float_generics),
         _ => None,
+    }
+}
+
+/// Whether `ty` is a container of rows of floats as an output takes it: `Vec<[F; N]>` or
+/// `[[F; N]; M]`.
+fn rows_output(ty: &Type, float_generics: &[Ident]) -> bool {
+    match ty {
+        Type::Paren(t) => rows_output(&t.elem, float_generics),
+        Type::Array(a) => matches!(row_of(&a.elem, float_generics).1, Some(Rows::Array(_))),
+        Type::Path(p) if p.qself.is_none() => vec_elem(&p.path)
+            .is_some_and(|e| matches!(row_of(&e, float_generics).1, Some(Rows::Array(_)))),
+        _ => false,
     }
 }
 

@@ -891,6 +891,10 @@ impl<'a> Body<'a> {
                         let path = path.tokens();
                         quote_spanned!(span=> #krate::__private::same_fn(#krate::stop_gradient, #path)(#(#args),*))
                     }
+                    _ if call.rows_returned => {
+                        let call = callee(&call.callee, "", &args, span);
+                        quote_spanned!(span=> #krate::__private::flat_owned(#call))
+                    }
                     _ => callee(&call.callee, "", &args, span),
                 }
             }

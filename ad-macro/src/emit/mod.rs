@@ -187,6 +187,17 @@ impl<'a> Generated<'a> {
 
     /// The returned value(s) of the adjoint program, as the user's function returns them.
     fn output(&self) -> TokenStream {
+        match self.cx.sig.rows_output {
+            true => {
+                let (krate, ret, value) = (self.cx.krate, &self.cx.sig.ret, self.flat_output());
+                quote!(#krate::__private::nested::<_, #ret>(&#value))
+            }
+            false => self.flat_output(),
+        }
+    }
+
+    /// The returned value(s) of the adjoint program as it holds them (rows flat).
+    fn flat_output(&self) -> TokenStream {
         let returned = &self.adjoint.body.yields[..self.returned()];
         match &self.cx.sig.output {
             Output::Unit => quote!(()),
@@ -278,8 +289,19 @@ impl<'a> Generated<'a> {
 
     fn vjp(&self) -> TokenStream {
         let mut params = params(self.cx, &self.body);
-        for (seed, ty) in self.seeds.iter().zip(self.seed_types()) {
+        // The cotangent of rows returned is taken as rows, and held flat.
+        let mut flattened = TokenStream::new();
+        for (k, (seed, ty)) in self.seeds.iter().zip(self.seed_types()).enumerate() {
             let pattern = self.body.binding(seed.value);
+            if k == 0 && self.cx.sig.rows_output && self.returned() == 1 {
+                let (krate, rows) = (
+                    self.cx.krate,
+                    format_ident!("__ad_seed_rows", span = Span::mixed_site()),
+                );
+                params.push(quote!(#rows: #ty));
+                flattened.extend(quote!(let #pattern = #krate::__private::flat_owned(#rows);));
+                continue;
+            }
             params.push(quote!(#pattern: #ty));
         }
         let names: Vec<String> = self
@@ -296,7 +318,8 @@ impl<'a> Generated<'a> {
         let (output, grads) = (self.output(), tuple_or_single(&self.gradients(false)));
         let ret = &self.cx.sig.ret;
         let grad_ty = self.grad_ty(false);
-        let mut body = self.statements(&self.body, 0..self.ops.len());
+        let mut body = flattened;
+        body.extend(self.statements(&self.body, 0..self.ops.len()));
         body.extend(quote!((#output, #grads)));
         self.function("vjp", &doc, &params, quote!((#ret, #grad_ty)), body)
     }
@@ -428,7 +451,7 @@ impl<'a> Generated<'a> {
         let into_slot = quote!(#krate::__private::IntoSlot);
         let seed_in = format_ident!("__ad_seed", span = Span::mixed_site());
         let zero = quote!(#krate::num_traits::Zero::zero());
-        let output = self.output();
+        let output = self.flat_output();
         let (seed_ty, resolve) = match (&sig.output, self.seeds.first()) {
             (Output::Unit, _) | (_, None) => (quote!(()), quote!()),
             (Output::Scalar(ty), Some(seed)) => {

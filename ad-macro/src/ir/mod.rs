@@ -562,6 +562,9 @@ pub struct Call {
     /// callee's pullback): owned containers the callee takes ([`Pass::Moved`]) are then
     /// passed as clones.
     pub passed_again: bool,
+    /// The callee returns a container of rows (`Vec<[F; N]>`), which the caller holds flat:
+    /// the result is flattened.
+    pub rows_returned: bool,
 }
 
 /// How a call is differentiated.

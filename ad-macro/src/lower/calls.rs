@@ -66,6 +66,7 @@ impl Lower<'_> {
             through,
             returned: 1,
             passed_again: false,
+            rows_returned: false,
         };
         let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
         self.maybe_containers.insert(results[0]);

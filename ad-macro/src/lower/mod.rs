@@ -225,6 +225,10 @@ impl Lower<'_> {
             (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
             (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
                 self.is_container(v);
+                if self.sig.rows_output && !matches!(self.row(v), Some(rows::Row::Array { .. })) {
+                    self.errors.spanned(block, "the rows of the returned container are not known here: give it its type where it is made (`let mut out: Vec<[f64; 3]> = Vec::new();`)");
+                    return None;
+                }
                 Some(vec![v])
             }
             (Ok(Val::Tuple(vals)), Output::Tuple(types))
@@ -820,6 +824,18 @@ impl Lower<'_> {
     fn annotate(&mut self, v: Value, ty: &syn::Type, first_new: usize) {
         if v.index() < first_new {
             return;
+        }
+        // A call's result annotated as rows: the callee returns rows, held flat here.
+        let call = self
+            .ops
+            .iter()
+            .rposition(|op| op.results == [v] && matches!(op.kind, OpKind::Call(_)));
+        if let Some(at) = call
+            && rows::rows_type(ty).is_some()
+            && self.is_container(v)
+            && let OpKind::Call(call) = &mut self.ops[at].kind
+        {
+            call.rows_returned = true;
         }
         let flat;
         let ty = match self.flat_annotation(v, ty) {

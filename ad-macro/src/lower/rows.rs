@@ -701,7 +701,7 @@ fn element(name: &str, row: Value, writable: bool) -> Binding {
 
 /// `[[E; N]; M]`, `&[[E; N]]`, `Vec<[E; N]>` (behind `&` too): the row's element type and
 /// its length.
-fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr)> {
+pub(super) fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr)> {
     match ty {
         syn::Type::Reference(r) => rows_type(&r.elem),
         syn::Type::Paren(p) => rows_type(&p.elem),

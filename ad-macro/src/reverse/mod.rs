@@ -533,6 +533,7 @@ impl<'a> Sweep<'a> {
             through: Through::Pullback,
             returned: call.returned,
             passed_again: true,
+            rows_returned: call.rows_returned,
         };
         self.out.push(Op::new(
             results.clone(),
