@@ -581,3 +581,40 @@ fn own_count(x: f64) -> f64 {
 fn regression_count_of_a_value_that_is_not_an_iterator() {
     assert_eq!(own_count_grad(1.5), (6.0, 4.0));
 }
+
+/// SILENT: a float field of a parameter struct read inside a loop (`l += m.b`) lost its
+/// adjoint: the field is read once before the loop, and the loop's reverse did not carry a
+/// struct's adjoints out of it. The gradient of `b` was 0.
+#[derive(ad_runtime::Params, Clone, Debug)]
+struct Line {
+    w: Vec<f64>,
+    b: f64,
+}
+
+#[reverse(wrt(m))]
+fn line_loss(m: &Line, xs: &[f64], n: usize) -> f64 {
+    let mut l = 0.0;
+    for i in 0..xs.len() / n {
+        let mut p = m.b;
+        for j in 0..n {
+            p += m.w[j] * xs[i * n + j];
+        }
+        l += p * p;
+    }
+    l
+}
+
+#[test]
+fn regression_struct_field_read_in_a_loop() {
+    let m = Line {
+        w: vec![0.5, -0.2],
+        b: 0.3,
+    };
+    let xs = [1.0, 2.0, 3.0, 4.0];
+    let (v, g) = line_loss_grad(&m, &xs, 2);
+    assert_eq!(v.to_bits(), line_loss(&m, &xs, 2).to_bits());
+    // p = 0.4 and 1.0: d/db = 2 (0.4 + 1.0), d/dw = 2 (0.4 [1, 2] + 1.0 [3, 4]).
+    common::assert_close("db", g.b, 2.8);
+    common::assert_close("dw0", g.w[0], 6.8);
+    common::assert_close("dw1", g.w[1], 9.6);
+}

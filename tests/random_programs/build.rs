@@ -37,6 +37,7 @@ fn source(seed: u64) -> String {
     // rustc runs what the IR interpreter cannot: the idioms too.
     let config = generator::Config {
         idioms: true,
+        structs: true,
         ..generator::Config::default()
     };
     let mut functions = String::new();
@@ -54,7 +55,7 @@ fn source(seed: u64) -> String {
         "/// The seed the programs below were drawn from.\n\
          const SEED: u64 = {seed};\n\n\
          #[allow(clippy::all, unused_parens, unused_variables, unused_mut, unused_assignments, unused_labels)]\n\
-         mod programs {{\n    use ad_runtime::reverse;\n\n{functions}}}\n\n\
+         mod programs {{\n    use ad_runtime::reverse;\n\n    /// The parameter struct of `Config::structs`.\n    #[derive(ad_runtime::Params, Clone)]\n    pub struct P {{\n        pub b: f64,\n        pub w: Vec<f64>,\n    }}\n\n{functions}}}\n\n\
          /// One `Case` per generated function.\n\
          const CASES: &[Case] = &[\n{cases}];\n"
     )
@@ -94,6 +95,14 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
                 slices += 1;
                 kinds.push("Kind::Ragged".into());
             }
+            Param::Struct(_) => {
+                args.push(format!(
+                    "&programs::P {{ b: a.s[{slices}][0], w: a.s[{}].clone() }}",
+                    slices + 1
+                ));
+                slices += 2;
+                kinds.push("Kind::Struct".into());
+            }
             Param::Int(_) => {
                 args.push(format!("a.n[{ints}]"));
                 ints += 1;
@@ -121,6 +130,7 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
             Param::Slice(_) => name.clone(),
             Param::Array(..) => format!("{name}.to_vec()"),
             Param::Rows(_) | Param::Ragged(_) => format!("{name}.concat()"),
+            Param::Struct(_) => format!("vec![{name}.b], {name}.w.clone()"),
             _ => format!("vec![{name}]"),
         })
         .collect();

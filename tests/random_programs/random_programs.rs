@@ -20,6 +20,8 @@ enum Kind {
     Rows,
     /// `&[Vec<f64>]`, rows of `generator::RAGGED_ROWS` elements (their floats in `s`).
     Ragged,
+    /// `&P`, a parameter struct: its `b` and its `w`, two slices in `s`.
+    Struct,
 }
 
 /// The rows `[f64; 2]` of flat floats.
@@ -130,6 +132,7 @@ fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
             Kind::Int => Param::Int(String::new()),
             Kind::Rows => Param::Rows(String::new()),
             Kind::Ragged => Param::Ragged(String::new()),
+            Kind::Struct => Param::Struct(String::new()),
         })
         .collect();
     let (x, s, n) = generator::arguments(&params, rng);

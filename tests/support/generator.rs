@@ -55,6 +55,10 @@ pub struct Config {
     /// `Vec<[f64; 2]>` locals, read `m[i][j]`, written by element and by row, copied by row,
     /// iterated (`iter()`, `iter_mut()`), pushed onto, passed to callees.
     pub rows: bool,
+    /// A parameter struct `p: &P` (`#[derive(Params)] struct P { b: f64, w: Vec<f64> }`,
+    /// declared by the end-to-end layer; the IR interpreter has no structs), its fields read
+    /// (`p.b`, `p.w[i % p.w.len()]`) and it passed to callees.
+    pub structs: bool,
 }
 
 impl Default for Config {
@@ -73,6 +77,7 @@ impl Default for Config {
             literal_arms: true,
             idioms: false,
             rows: true,
+            structs: false,
         }
     }
 }
@@ -105,6 +110,8 @@ pub enum Param {
     Rows(String),
     /// `&[Vec<f64>]`, rows of [`RAGGED_ROWS`] elements.
     Ragged(String),
+    /// `&P`, a parameter struct ([`Config::structs`]): its `b`, then its `w` of three.
+    Struct(String),
 }
 
 /// The lengths of the rows of a `&[Vec<f64>]` parameter ([`Param::Ragged`]).
@@ -118,7 +125,8 @@ impl Param {
             | Param::Array(n, ..)
             | Param::Int(n)
             | Param::Rows(n)
-            | Param::Ragged(n) => n,
+            | Param::Ragged(n)
+            | Param::Struct(n) => n,
         }
     }
 }
@@ -517,8 +525,8 @@ pub enum RowsStmt {
     /// Over a container of `Vec`s `q`: `for r in q.iter() { for (j, &v) in
     /// r.iter().enumerate() { target = (target * 0.5 + v * r[r.len() - 1 - j]).sin(); } }`
     RaggedLoop { rows: String, target: String },
-    /// `let mut name = vec![vec![value; width]; count];`: a container of `Vec`s of one
-    /// length, a local.
+    /// `let mut name: Vec<Vec<f64>> = vec![vec![value; width]; count];`: a container of
+    /// `Vec`s of one length, a local (typed: of literals alone it would be `{float}`).
     Grid {
         name: String,
         width: usize,
@@ -596,7 +604,7 @@ impl RowsStmt {
                 count,
                 value,
             } => format!(
-                "let mut {name} = vec![vec![{}; {width}]; {count}];",
+                "let mut {name}: Vec<Vec<f64>> = vec![vec![{}; {width}]; {count}];",
                 e(value)
             ),
             RowsStmt::GridStore {
@@ -737,6 +745,8 @@ pub enum Expr {
     /// Of a container of `Vec`s `q`: `q[i % q.len()][j % q[i % q.len()].len()]`, or with no
     /// column the row's sum, `q[i % q.len()].iter().sum::<f64>()`.
     Ragged(String, IExpr, Option<IExpr>),
+    /// Of a parameter struct `p`: `p.b`, or `p.w[i % p.w.len()]`.
+    Field(String, Option<IExpr>),
     /// `name(args)` of an earlier function.
     Call(String, Vec<Arg>),
     If(Box<Cond>, Box<Expr>, Box<Expr>),
@@ -916,6 +926,8 @@ impl Expr {
             Expr::Row(rows, index, col) => {
                 format!("{rows}[{} % {rows}.len()][{col}]", index.print())
             }
+            Expr::Field(p, None) => format!("{p}.b"),
+            Expr::Field(p, Some(index)) => format!("{p}.w[{} % {p}.w.len()]", index.print()),
             Expr::Ragged(q, index, col) => {
                 let row = format!("{q}[{} % {q}.len()]", index.print());
                 match col {
@@ -952,6 +964,7 @@ impl Expr {
             | Expr::Index(..)
             | Expr::Row(..)
             | Expr::Ragged(..)
+            | Expr::Field(..)
             | Expr::Call(..)
             | Expr::Cast(_) => false,
             _ => self.children().into_iter().all(Expr::is_constant),
@@ -966,6 +979,7 @@ impl Expr {
             | Expr::Index(..)
             | Expr::Row(..)
             | Expr::Ragged(..)
+            | Expr::Field(..)
             | Expr::Cast(_) => Vec::new(),
             Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => vec![a, b],
             Expr::Neg(a) | Expr::Unary(_, a) => vec![a],
@@ -1098,8 +1112,24 @@ impl Function {
                 Param::Int(n) => format!("{n}: usize"),
                 Param::Rows(n) => format!("{n}: &[[f64; 2]]"),
                 Param::Ragged(n) => format!("{n}: &[Vec<f64>]"),
+                Param::Struct(n) => format!("{n}: &P"),
             })
             .collect();
+        // A parameter struct is active when `wrt` names it, with the other active ones.
+        let attr = match self.params.iter().any(|p| matches!(p, Param::Struct(_))) {
+            true => {
+                let active: Vec<&str> = (self.params.iter())
+                    .filter(|p| !matches!(p, Param::Int(_)))
+                    .map(Param::name)
+                    .collect();
+                attr.replacen(
+                    "#[reverse]",
+                    &format!("#[reverse(wrt({}))]", active.join(", ")),
+                    1,
+                )
+            }
+            false => attr.to_string(),
+        };
         let mut out = format!("{attr}fn {}({}) -> f64 {{\n", self.name, params.join(", "));
         for stmt in &self.body {
             print_stmt(stmt, 1, &mut out);
@@ -1452,6 +1482,8 @@ struct Scope {
     ragged: Vec<String>,
     /// Local containers of `Vec`s of one length, writable: their width and rows.
     grids: Vec<(String, usize, usize)>,
+    /// Parameter structs.
+    structs: Vec<String>,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
     loops: usize,
@@ -1550,6 +1582,9 @@ impl Generator {
         if self.config.rows && self.rng.chance(0.25) {
             params.push(Param::Ragged("q".into()));
         }
+        if self.config.structs && self.rng.chance(0.3) {
+            params.push(Param::Struct("p".into()));
+        }
         let mut scope = Scope::default();
         for p in &params {
             match p {
@@ -1564,6 +1599,7 @@ impl Generator {
                 Param::Int(n) => scope.ints.push(n.clone()),
                 Param::Rows(n) => scope.rows.push((n.clone(), false)),
                 Param::Ragged(n) => scope.ragged.push(n.clone()),
+                Param::Struct(n) => scope.structs.push(n.clone()),
             }
         }
         let mut body = self.block(&mut scope, 0, false);
@@ -2447,6 +2483,10 @@ impl Generator {
                 let rows = self.rng.pick(&scope.rows).0.clone();
                 Expr::Row(rows, self.iexpr(scope), self.rng.below(2))
             }
+            1 if !scope.structs.is_empty() && self.rng.chance(0.4) => {
+                let p = self.rng.pick(&scope.structs).clone();
+                Expr::Field(p, self.rng.chance(0.5).then(|| self.iexpr(scope)))
+            }
             1 if !scope.ragged.is_empty() && self.rng.chance(0.4) => {
                 let q = self.rng.pick(&scope.ragged).clone();
                 let col = self.rng.chance(0.7).then(|| self.iexpr(scope));
@@ -2525,6 +2565,10 @@ impl Generator {
                     }
                 }
                 Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
+                Param::Struct(_) => match scope.structs.first() {
+                    Some(p) => Arg::Slice(p.clone(), false),
+                    None => return Expr::Lit(self.rng.float(-1.0, 1.0)),
+                },
                 // A container of `Vec`s parameter passed on whole (a grid is not).
                 Param::Ragged(_) => {
                     let params: Vec<&String> = (scope.ragged.iter())
@@ -2642,6 +2686,11 @@ pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, V
             Param::Ragged(_) => {
                 let len = RAGGED_ROWS.iter().sum();
                 slices.push((0..len).map(|_| rng.float(-1.5, 1.5)).collect());
+            }
+            // `b`, then `w`.
+            Param::Struct(_) => {
+                slices.push(vec![rng.float(-1.5, 1.5)]);
+                slices.push((0..3).map(|_| rng.float(-1.5, 1.5)).collect());
             }
         }
     }

@@ -260,6 +260,7 @@ fn edit_expr(e: &mut Expr, target: usize, choice: usize, n: &mut usize) -> bool 
         | Expr::Index(..)
         | Expr::Row(..)
         | Expr::Ragged(..)
+        | Expr::Field(..)
         | Expr::Cast(_) => false,
         Expr::Bin(_, a, b) | Expr::Div(a, b, _) | Expr::Binary(_, a, b) => {
             edit_expr(a, target, choice, n) || edit_expr(b, target, choice, n)

@@ -638,9 +638,13 @@ impl Lower<'_> {
         v: Value,
         ty: &syn::Type,
     ) -> Option<Option<syn::Type>> {
-        // A container of `Vec`s is held flat with its offsets: its annotation is left out.
-        if let Some(Row::Vec { .. }) = self.row(v) {
-            return Some(None);
+        // A container of `Vec`s is held flat: an owned one (`Vec<Vec<F>>`) is typed `Vec<F>`
+        // (`vec![vec![0.0; m]; n]` alone would be `{float}`); a borrowed one is left untyped.
+        if let Some(Row::Vec { .. } | Row::Uniform { .. }) = self.row(v) {
+            let krate = &self.sig.krate;
+            return Some(
+                vec_of_vecs(ty).map(|elem| syn::parse_quote!(#krate::__private::Vec<#elem>)),
+            );
         }
         let (elem, len) = rows_type(ty)?;
         self.func.storage(v)?;
@@ -666,6 +670,26 @@ const VEC_ROWS_BUILT: &str = "a `Vec` of `Vec`s built row by row is not supporte
 
 /// Why a variable cannot hold two containers of `Vec`s in turn.
 pub(super) const DIFFERENT_VEC_ROWS: &str = "this variable holds containers of `Vec`s with rows of different lengths in turn, which is not supported: use a variable for each";
+
+/// `E` of `Vec<Vec<E>>`.
+fn vec_of_vecs(ty: &syn::Type) -> Option<syn::Type> {
+    let vec_elem = |ty: &syn::Type| match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) if last.ident == "Vec" => {
+                    match args.args.first()? {
+                        syn::GenericArgument::Type(t) => Some(t.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    vec_elem(&vec_elem(ty)?)
+}
 
 /// The value and length of `vec![value; len]`.
 fn vec_repeat(e: &Expr) -> Option<(Expr, Expr)> {

@@ -583,8 +583,20 @@ impl<'a> Sweep<'a> {
         self.func.new_value(name)
     }
 
-    /// `adjoint(v) += contribution`, in SSA form.
+    /// `adjoint(v) += contribution`, in SSA form; for a float field of a parameter struct
+    /// (a place, `p.b`), added into the same field of the struct's buffer where it is made:
+    /// the place may be read outside the loop or branch whose reverse contributes, which
+    /// does not carry a struct's adjoints out.
     fn accumulate(&mut self, v: Value, contribution: Value, span: Span) {
+        if self.primal.info(v).place.is_some() && self.primal.storage(v).is_none() {
+            let buffer = self.buffer(v, span);
+            let kind = OpKind::AddTo {
+                place: buffer,
+                value: contribution,
+            };
+            self.out.push(Op::new(Vec::new(), kind, span));
+            return;
+        }
         let sum = match self.adjoints.get(&v) {
             None => contribution,
             Some(&previous) => {
