@@ -508,3 +508,85 @@ fn a_column_past_the_row_panics_as_in_the_original() {
     }
     let _ = column_grad(&[[1.0, 2.0], [3.0, 4.0]], 2);
 }
+
+// ----- rows as outputs -----
+
+/// An outer product returned as `[[f64; 2]; 2]`.
+#[reverse]
+fn outer(a: [f64; 2]) -> [[f64; 2]; 2] {
+    [[a[0] * a[0], a[0] * a[1]], [a[1] * a[0], a[1] * a[1]]]
+}
+
+/// A leapfrog step of points, returned as `Vec<[f64; 2]>`, built by pushes.
+#[reverse]
+fn leapfrog(p: &[[f64; 2]], dt: f64) -> Vec<[f64; 2]> {
+    let mut out: Vec<[f64; 2]> = Vec::new();
+    for q in p {
+        let v = q[1] - 0.5 * dt * q[0].sin();
+        out.push([q[0] + dt * v, v - 0.5 * dt * (q[0] + dt * v).sin()]);
+    }
+    out
+}
+
+/// The energy after two steps: a caller annotating the rows a callee returns.
+#[reverse]
+fn energy_after_steps(p: &[[f64; 2]], dt: f64) -> f64 {
+    let q: Vec<[f64; 2]> = leapfrog(p, dt);
+    let r: Vec<[f64; 2]> = leapfrog(&q, dt);
+    let m: [[f64; 2]; 2] = outer([dt, 1.0]);
+    r.iter()
+        .map(|s| 0.5 * s[1] * s[1] - s[0].cos())
+        .sum::<f64>()
+        * m[1][1]
+}
+
+#[test]
+fn rows_returned_by_value_and_jacobian() {
+    let a = [0.5, -1.5];
+    let (value, jacobian) = outer_jacobian(a);
+    assert_eq!(value, outer(a));
+    // Row k of the Jacobian: the gradient of output component k (flattened) in `a`.
+    let expected = [
+        [2.0 * a[0], 0.0],
+        [a[1], a[0]],
+        [a[1], a[0]],
+        [0.0, 2.0 * a[1]],
+    ];
+    for (row, want) in jacobian.iter().zip(expected) {
+        assert_eq!(row[..], want[..]);
+    }
+    // The cotangent is taken as rows.
+    let (v, da) = outer_vjp(a, [[1.0, 0.0], [0.0, 1.0]]);
+    assert_eq!(v, outer(a));
+    assert_eq!(da, [2.0 * a[0], 2.0 * a[1]]);
+}
+
+#[test]
+fn rows_returned_and_read_by_a_caller() {
+    let p = vec![[0.3, 1.0], [-0.8, 0.25], [1.2, -0.5]];
+    let dt = 0.1;
+    let (value, (dp, ddt)) = energy_after_steps_grad(&p, dt);
+    assert_eq!(value.to_bits(), energy_after_steps(&p, dt).to_bits());
+    let report = check::gradient(
+        flat_fn(|p| energy_after_steps(p, dt)),
+        p.as_flattened(),
+        dp.as_flattened(),
+    );
+    assert!(report.is_within(FD_TOL), "{report}");
+    let report = check::gradient(|t| energy_after_steps(&p, t[0]), &[dt], &[ddt]);
+    assert!(report.is_within(FD_TOL), "{report}");
+    // f_vjp of the rows-valued step: the cotangent as rows, the gradient its pullback.
+    let seed = vec![[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]];
+    let (rows, (dp, _)) = leapfrog_vjp(&p, dt, seed.clone());
+    assert_eq!(rows, leapfrog(&p, dt));
+    let dot = |p: &[f64]| {
+        let rows: Vec<[f64; 2]> = p.chunks(2).map(|c| [c[0], c[1]]).collect();
+        leapfrog(&rows, dt)
+            .iter()
+            .zip(&seed)
+            .map(|(r, s)| r[0] * s[0] + r[1] * s[1])
+            .sum::<f64>()
+    };
+    let report = check::gradient(dot, p.as_flattened(), dp.as_flattened());
+    assert!(report.is_within(FD_TOL), "{report}");
+}

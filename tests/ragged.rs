@@ -359,3 +359,31 @@ fn indexing_past_the_rows_panics_as_the_original_does() {
 fn past_the_row(x: &[Vec<f64>]) -> f64 {
     x[0][1]
 }
+
+/// A row lent to a helper that writes it: a copy written back (a `&mut [f64]` keeps its
+/// length), of a parameter's row and of a grid's.
+#[reverse]
+fn scale_row(r: &mut [f64], k: f64) {
+    for v in r.iter_mut() {
+        *v *= k;
+    }
+}
+
+#[reverse]
+fn lent_rows(mut x: Vec<Vec<f64>>, k: f64) -> f64 {
+    scale_row(&mut x[1], k);
+    let mut g = vec![vec![1.0; 2]; 2];
+    scale_row(&mut g[0], k);
+    x.iter().map(|r| r.iter().sum::<f64>()).sum::<f64>() + g[0][1] * x[1][0]
+}
+
+#[test]
+fn rows_lent_to_a_helper_that_writes_them() {
+    let x = vec![vec![1.0, 2.0], vec![3.0, 4.0, 5.0]];
+    let (value, (dx, dk)) = lent_rows_grad(x.clone(), 2.0);
+    assert_eq!(value.to_bits(), lent_rows(x.clone(), 2.0).to_bits());
+    // Closed form: 39 = 3 + 2 (3 + 4 + 5) + 2 * (2 * 3).
+    assert_eq!(value, 39.0);
+    assert_eq!(dx, vec![vec![1.0, 1.0], vec![6.0, 2.0, 2.0]]);
+    assert_eq!(dk, 24.0);
+}

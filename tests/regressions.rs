@@ -618,3 +618,56 @@ fn regression_struct_field_read_in_a_loop() {
     common::assert_close("dw0", g.w[0], 6.8);
     common::assert_close("dw1", g.w[1], 9.6);
 }
+
+/// `x.clone()` of a `&Vec` was taken for a copy of the reference (as of a `&[F]`), so
+/// writing the clone wrote `x`: a compile error inside the generated code.
+#[reverse]
+fn clone_of_a_borrowed_vec(x: &Vec<f64>) -> f64 {
+    let mut y = x.clone();
+    y[0] *= 2.0;
+    y[0] + x[0]
+}
+
+#[test]
+fn regression_clone_of_a_borrowed_vec_is_a_copy() {
+    let x = vec![1.5, 2.0];
+    let (v, dx) = clone_of_a_borrowed_vec_grad(&x);
+    assert_eq!(v.to_bits(), clone_of_a_borrowed_vec(&x).to_bits());
+    assert_eq!(dx, vec![3.0, 0.0]);
+}
+
+/// `stop_gradient(x)` of a container of `Vec`s passed on was rebuilt into a temporary the
+/// result borrowed (E0716 inside the generated code).
+#[reverse(wrt(w))]
+fn ragged_reader(x: &[Vec<f64>], w: &[f64]) -> f64 {
+    x[0][0] * w[0] + x[1][1]
+}
+
+#[reverse]
+fn stopped_ragged(x: &[Vec<f64>], w: &[f64]) -> f64 {
+    ragged_reader(ad_runtime::stop_gradient(x), w) * x[0][0]
+}
+
+#[test]
+fn regression_stop_gradient_of_a_container_of_vecs() {
+    let x = vec![vec![1.0, 2.0], vec![3.0, 4.0]];
+    let (v, (dx, dw)) = stopped_ragged_grad(&x, &[0.5]);
+    assert_eq!(v.to_bits(), stopped_ragged(&x, &[0.5]).to_bits());
+    // Only the outer factor's x[0][0] is differentiated: d/dx00 = inner = 4.5.
+    assert_eq!(dx, vec![vec![4.5, 0.0], vec![0.0, 0.0]]);
+    assert_eq!(dw, vec![1.0]);
+}
+
+/// A parameter named `dx` beside `x`: `f_grad_into`'s buffer for `x` was named `dx` too.
+#[reverse]
+fn buffer_names(x: &[f64], dx: &[f64]) -> f64 {
+    x[0] * dx[0]
+}
+
+#[test]
+fn regression_parameter_named_like_a_buffer() {
+    let (mut a, mut b) = ([0.0], [0.0]);
+    let v = buffer_names_grad_into(&[2.0], &[3.0], &mut a, &mut b);
+    assert_eq!(v, 6.0);
+    assert_eq!((a, b), ([3.0], [2.0]));
+}

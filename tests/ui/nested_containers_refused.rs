@@ -7,10 +7,4 @@ fn scale(x: &mut [[f64; 3]], s: f64) -> f64 {
     s
 }
 
-// A container of rows as the output: not yet.
-#[reverse]
-fn outer(a: [f64; 2]) -> [[f64; 2]; 2] {
-    [[a[0] * a[0], a[0] * a[1]], [a[1] * a[0], a[1] * a[1]]]
-}
-
 fn main() {}

@@ -56,4 +56,10 @@ fn returned(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
     x.to_vec()
 }
 
+#[reverse]
+fn sub_slice(x: &[Vec<f64>]) -> f64 {
+    let rest = &x[1..];
+    rest[0][0]
+}
+
 fn main() {}

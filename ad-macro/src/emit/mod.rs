@@ -493,6 +493,9 @@ impl<'a> Generated<'a> {
         // The gradient buffer of each container parameter is the caller's.
         let mut buffers = HashMap::new();
         let grads = &self.adjoint.body.yields[self.returned()..];
+        let mut names: std::collections::HashSet<String> = (self.cx.sig.params.iter())
+            .filter_map(|p| p.ident.as_ref().map(ToString::to_string))
+            .collect();
         // A container of `Vec`s' gradient is made flat, then copied into the caller's rows.
         let mut scattered = TokenStream::new();
         let active = (self.cx.sig.params.iter().zip(&self.changed_copies))
@@ -500,7 +503,11 @@ impl<'a> Generated<'a> {
             .filter(|((p, _), _)| p.active);
         for (((param, &changed), ir), &grad) in active.zip(grads) {
             let Some(ident) = &param.ident else { continue };
-            let buffer = format_ident!("d{}", ident);
+            // `dx`, unless a parameter or another buffer has that name.
+            let mut buffer = format_ident!("d{}", ident);
+            while !names.insert(buffer.to_string()) {
+                buffer = format_ident!("d{}", buffer);
+            }
             let name = buffer.to_string();
             match &param.shape {
                 Shape::Slice { elem, .. } if ir.offsets.is_some() => {

@@ -56,6 +56,14 @@ impl Lower<'_> {
             };
             lowered.insert(0, (arg, None));
         }
+        // `stop_gradient(x)` of a container of rows gives it back as it is held, flat.
+        let stopped_rows = match (through, &mut lowered[..]) {
+            (Through::Stopped, [(arg, None)]) if arg.rows.is_some() => {
+                arg.rows = None;
+                Some((self.row(arg.value), !self.is_owned(arg.value)))
+            }
+            _ => None,
+        };
         let written: Vec<(Value, String)> = lowered
             .iter()
             .filter_map(|(arg, name)| name.clone().map(|name| (arg.value, name)))
@@ -70,6 +78,13 @@ impl Lower<'_> {
         };
         let results = self.push(OpKind::Call(Box::new(call)), span, 1 + written.len());
         self.maybe_containers.insert(results[0]);
+        if let Some((Some(row), borrowed)) = stopped_rows {
+            self.func.values[results[0].index()].storage = Some(results[0]);
+            self.rows.insert(results[0], row);
+            if borrowed {
+                self.stopped_borrows.insert(results[0]);
+            }
+        }
         for (&version, (container, name)) in results[1..].iter().zip(written) {
             self.inherit_storage(version, container);
             self.reassign(&name, Val::One(version));
@@ -81,7 +96,7 @@ impl Lower<'_> {
             match lent {
                 Lent::Row(row) => {
                     let copy = self.container(&copy, &at)?;
-                    self.row_write(&container, row, Val::One(copy), span)?;
+                    self.row_write_back(&container, row, copy, span)?;
                 }
                 Lent::From(start) => {
                     let (x, copy) = (super::ident(&container, span), super::ident(&copy, span));
@@ -339,6 +354,9 @@ impl Lower<'_> {
 
     /// A version of a container the function owns: a local one, or a parameter taken by value.
     fn is_owned(&self, v: Value) -> bool {
+        if self.stopped_borrows.contains(&v) {
+            return false;
+        }
         match self.param_of(v) {
             Some(p) => !matches!(p.ty, syn::Type::Reference(_)),
             None => true,

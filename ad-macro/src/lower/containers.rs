@@ -15,7 +15,7 @@ use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token, parse_quote_spanned};
 
-use super::rows::{Count, NestedLiteral};
+use super::rows::{Count, NestedLiteral, Row};
 use super::{Binding, Lower, R, Val};
 use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 
@@ -178,6 +178,15 @@ impl Lower<'_> {
         }
     }
 
+    /// Whether `root` is a parameter borrowing a slice (`&[F]`, `&mut [[F; 3]]`).
+    fn borrowed_slice(&self, root: Value) -> bool {
+        let position = self.func.params.iter().position(|p| p.value == root);
+        match position.and_then(|k| self.sig.params.get(k)).map(|p| &p.ty) {
+            Some(syn::Type::Reference(r)) => matches!(&*r.elem, syn::Type::Slice(_)),
+            _ => false,
+        }
+    }
+
     /// An error if `array`'s storage is a call's result that two names were bound to before
     /// it was known to be a container: a write through one would show through the other.
     pub(super) fn check_unshared(&mut self, array: Value, at: &impl quote::ToTokens) -> R<()> {
@@ -223,6 +232,11 @@ impl Lower<'_> {
         let Some(name) = self.container_name(base) else {
             return Err(self.error(base, "sub-slices (`x[a..b]`) are supported of containers held in variables or fields: bind the container to a name first"));
         };
+        if let Some(Row::Vec { .. } | Row::Uniform { .. }) =
+            self.rows_variable(&name).and_then(|v| self.row(v))
+        {
+            return Err(self.error(base, "a sub-slice of a container of `Vec`s is not supported: index its rows from an offset (`x[i + 1]`, `for i in 1..x.len()`)"));
+        }
         let x = super::ident(&name, span);
         let (start, end) = (self.hidden("start", span), self.hidden("end", span));
         let start_value: Expr = match &range.start {
@@ -559,12 +573,9 @@ impl Lower<'_> {
             return None;
         }
         match (method.as_str(), args) {
-            // `clone` of a borrowed container copies the reference.
-            ("clone", [])
-                if self
-                    .borrowed_param(self.func.storage(recv).unwrap_or(recv))
-                    .is_some() =>
-            {
+            // `clone` of a borrowed slice copies the reference (`&Vec` and `&[F; N]` clone
+            // what they point to).
+            ("clone", []) if self.borrowed_slice(self.func.storage(recv).unwrap_or(recv)) => {
                 Some(Ok(Val::One(recv)))
             }
             ("clone" | "to_owned" | "to_vec", []) => {

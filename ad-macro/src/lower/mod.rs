@@ -128,6 +128,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         maybe_containers: HashSet::new(),
         vacant: HashSet::new(),
         shared_unknown: HashSet::new(),
+        stopped_borrows: HashSet::new(),
         places: HashMap::new(),
         hoisted: Vec::new(),
         rows: HashMap::new(),
@@ -277,6 +278,8 @@ struct Lower<'a> {
     vacant: HashSet<Value>,
     /// Calls' results bound to a second name before they were known to be containers.
     shared_unknown: HashSet<Value>,
+    /// Results of `stop_gradient(x)` of a borrowed container: references, as `x` is.
+    stopped_borrows: HashSet<Value>,
     /// The places read so far, by struct and field, and the ops that make them (they open
     /// the function body).
     places: HashMap<(Value, String), Value>,

@@ -437,6 +437,27 @@ impl Lower<'_> {
             .map(|_| ())
     }
 
+    /// The copy of row `row` of the container variable `name` that a call was lent
+    /// (`g(&mut x[i])`) written back: it has the row's length (a `&mut [F]` keeps it).
+    pub(super) fn row_write_back(
+        &mut self,
+        name: &str,
+        row: Value,
+        copy: Value,
+        span: Span,
+    ) -> R<()> {
+        let array = self.container(name, &syn::parse_quote!(#name))?;
+        match self.row(array) {
+            Some(info @ (Row::Vec { .. } | Row::Uniform { .. })) => {
+                let width = self.row_len(&info, row, span);
+                let (dst, src) = (element(name, row, true), Binding::Val(Val::One(copy)));
+                self.copy_row(dst, src, Bound::Value(width), span)
+                    .map(|_| ())
+            }
+            _ => self.row_write(name, row, Val::One(copy), span),
+        }
+    }
+
     /// `v.push(row)` onto a `Vec` of rows: each element pushed in turn. A `Vec` made empty
     /// learns its rows' length from its first push.
     pub(super) fn push_row(&mut self, name: &str, vec: Value, row: Value, span: Span) -> R<()> {
