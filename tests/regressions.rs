@@ -621,6 +621,7 @@ fn regression_struct_field_read_in_a_loop() {
 
 /// `x.clone()` of a `&Vec` was taken for a copy of the reference (as of a `&[F]`), so
 /// writing the clone wrote `x`: a compile error inside the generated code.
+#[allow(clippy::ptr_arg, reason = "the `&Vec` is the form under test")]
 #[reverse]
 fn clone_of_a_borrowed_vec(x: &Vec<f64>) -> f64 {
     let mut y = x.clone();
