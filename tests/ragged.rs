@@ -387,3 +387,46 @@ fn rows_lent_to_a_helper_that_writes_them() {
     assert_eq!(dx, vec![vec![1.0, 1.0], vec![6.0, 2.0, 2.0]]);
     assert_eq!(dk, 24.0);
 }
+
+// ----- returned -----
+
+/// A softmax per row, returned in the shape of the input.
+#[reverse]
+fn softmax_rows(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut y = x.to_vec();
+    for i in 0..x.len() {
+        let m = x[i].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = x[i].iter().map(|v| (v - m).exp()).sum();
+        for j in 0..x[i].len() {
+            y[i][j] = (x[i][j] - m).exp() / s;
+        }
+    }
+    y
+}
+
+#[test]
+fn a_container_of_vecs_returned() {
+    for x in samples() {
+        let seed: Vec<Vec<f64>> = x
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (0..r.len()).map(|j| (i + 2 * j) as f64 - 1.5).collect())
+            .collect();
+        let (y, dx) = softmax_rows_vjp(&x, seed.clone());
+        assert_eq!(y, softmax_rows(&x));
+        let dot = |p: &[f64]| {
+            let y = softmax_rows(&reshaped(&x, p));
+            y.concat()
+                .iter()
+                .zip(seed.concat())
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+        };
+        let report = check::gradient(dot, &x.concat(), &dx.concat());
+        assert!(report.is_within(FD_TOL), "{report}");
+        // The Jacobian: one row per element of the output, flattened.
+        let (y, jacobian) = softmax_rows_jacobian(&x);
+        assert_eq!(y, softmax_rows(&x));
+        assert_eq!(jacobian.len(), x.concat().len());
+    }
+}

@@ -184,10 +184,11 @@ pub struct Signature {
     pub float_generics: Vec<Ident>,
     /// The runtime's path (`crate = ".."`), for the stubs' types.
     pub krate: syn::Path,
-    /// The returned value is a container of rows (`Vec<[F; N]>`, `[[F; N]; M]`), whose
-    /// floats the generated code holds flat: `output` is then `Vec<F>`, and the generated
-    /// functions shape the value (and take the cotangent) as the return type.
-    pub rows_output: bool,
+    /// The returned value is a container of rows (`Vec<[F; N]>`, `[[F; N]; M]`,
+    /// `Vec<Vec<F>>`), whose floats the generated code holds flat: `output` is then `Vec<F>`,
+    /// and the generated functions shape the value (and take the cotangent) as the return
+    /// type.
+    pub rows_output: Option<Rows>,
 }
 
 impl Signature {
@@ -223,10 +224,8 @@ impl Signature {
         if errors.count() != before {
             return None;
         }
-        let rows_output = ret
-            .as_ref()
-            .is_some_and(|ty| rows_output(ty, &float_generics));
-        if rows_output && given {
+        let rows_output = ret.as_ref().and_then(|ty| rows_output(ty, &float_generics));
+        if rows_output.is_some() && given {
             errors.spanned(&sig.output, "a function with a given derivative returns floats, a tuple, `[F; M]` or `Vec<F>`: return the rows' floats flat");
             return None;
         }
@@ -592,12 +591,12 @@ fn output(ty: &Type, float_generics: &[Ident]) -> Option<Output> {
             len: Box::new(a.len.clone()),
         }),
         // Rows, held flat.
-        Type::Array(a) if rows_output(ty, float_generics) => {
+        Type::Array(a) if rows_output(ty, float_generics).is_some() => {
             Some(Output::Vec(row_of(&a.elem, float_generics).0))
         }
         Type::Path(p) if p.qself.is_none() => match vec_elem(&p.path) {
             Some(elem) if is_float(&elem, float_generics) => Some(Output::Vec(elem)),
-            Some(elem) if rows_output(ty, float_generics) => {
+            Some(elem) if rows_output(ty, float_generics).is_some() => {
                 Some(Output::Vec(row_of(&elem, float_generics).0))
             }
             Some(_) => None,
@@ -608,15 +607,17 @@ fn output(ty: &Type, float_generics: &[Ident]) -> Option<Output> {
     }
 }
 
-/// Whether `ty` is a container of rows of floats as an output takes it: `Vec<[F; N]>` or
-/// `[[F; N]; M]`.
-fn rows_output(ty: &Type, float_generics: &[Ident]) -> bool {
+/// The rows of `ty` if it is a container of rows of floats as an output takes it:
+/// `Vec<[F; N]>`, `[[F; N]; M]` or `Vec<Vec<F>>`.
+fn rows_output(ty: &Type, float_generics: &[Ident]) -> Option<Rows> {
     match ty {
         Type::Paren(t) => rows_output(&t.elem, float_generics),
-        Type::Array(a) => matches!(row_of(&a.elem, float_generics).1, Some(Rows::Array(_))),
-        Type::Path(p) if p.qself.is_none() => vec_elem(&p.path)
-            .is_some_and(|e| matches!(row_of(&e, float_generics).1, Some(Rows::Array(_)))),
-        _ => false,
+        Type::Array(a) => match row_of(&a.elem, float_generics).1 {
+            Some(Rows::Array(n)) => Some(Rows::Array(n)),
+            _ => None,
+        },
+        Type::Path(p) if p.qself.is_none() => row_of(&vec_elem(&p.path)?, float_generics).1,
+        _ => None,
     }
 }
 

@@ -52,8 +52,19 @@ fn array_of_vecs(x: [Vec<f64>; 2]) -> f64 {
 }
 
 #[reverse]
-fn returned(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+fn grid_returned(x: f64) -> Vec<Vec<f64>> {
+    vec![vec![x; 2]; 3]
+}
+
+#[reverse]
+fn rows_of_vecs(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
     x.to_vec()
+}
+
+#[reverse]
+fn reads_returned_vecs(x: &[Vec<f64>]) -> f64 {
+    let y: Vec<Vec<f64>> = rows_of_vecs(x);
+    y[0][0]
 }
 
 #[reverse]

@@ -187,12 +187,14 @@ impl<'a> Generated<'a> {
 
     /// The returned value(s) of the adjoint program, as the user's function returns them.
     fn output(&self) -> TokenStream {
-        match self.cx.sig.rows_output {
-            true => {
-                let (krate, ret, value) = (self.cx.krate, &self.cx.sig.ret, self.flat_output());
-                quote!(#krate::__private::nested::<_, #ret>(&#value))
+        let (krate, ret, value) = (self.cx.krate, &self.cx.sig.ret, self.flat_output());
+        match (&self.cx.sig.rows_output, self.adjoint.returned_offsets) {
+            (None, _) => value,
+            (Some(_), Some(offsets)) => {
+                let offsets = self.adjoint.ident(offsets);
+                quote!(#krate::__private::unragged(&#value, &#offsets))
             }
-            false => self.flat_output(),
+            (Some(_), None) => quote!(#krate::__private::nested::<_, #ret>(&#value)),
         }
     }
 
@@ -293,13 +295,14 @@ impl<'a> Generated<'a> {
         let mut flattened = TokenStream::new();
         for (k, (seed, ty)) in self.seeds.iter().zip(self.seed_types()).enumerate() {
             let pattern = self.body.binding(seed.value);
-            if k == 0 && self.cx.sig.rows_output && self.returned() == 1 {
-                let (krate, rows) = (
-                    self.cx.krate,
-                    format_ident!("__ad_seed_rows", span = Span::mixed_site()),
-                );
-                params.push(quote!(#rows: #ty));
-                flattened.extend(quote!(let #pattern = #krate::__private::flat_owned(#rows);));
+            if let (0, Some(rows), 1) = (k, &self.cx.sig.rows_output, self.returned()) {
+                let krate = self.cx.krate;
+                let seed = format_ident!("__ad_seed_rows", span = Span::mixed_site());
+                params.push(quote!(#seed: #ty));
+                flattened.extend(match rows {
+                    Rows::Vec => quote!(let #pattern = #krate::__private::ragged(&#seed).0;),
+                    Rows::Array(_) => quote!(let #pattern = #krate::__private::flat_owned(#seed);),
+                });
                 continue;
             }
             params.push(quote!(#pattern: #ty));

@@ -123,6 +123,9 @@ pub struct Func {
     /// runtime's function (a module of the user's named `linalg` or `special` would otherwise
     /// be differentiated by the runtime's rule).
     pub written_paths: std::collections::HashMap<Value, Verbatim>,
+    /// Of a function returning a container of `Vec`s (held flat): the offsets of its rows,
+    /// those of the parameter it is shaped like ([`Param::offsets`]).
+    pub returned_offsets: Option<Value>,
 }
 
 /// A region: arguments, ops in order, then the values it yields to the op that owns it (or,

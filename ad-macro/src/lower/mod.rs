@@ -226,9 +226,19 @@ impl Lower<'_> {
             (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
             (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
                 self.is_container(v);
-                if self.sig.rows_output && !matches!(self.row(v), Some(rows::Row::Array { .. })) {
-                    self.errors.spanned(block, "the rows of the returned container are not known here: give it its type where it is made (`let mut out: Vec<[f64; 3]> = Vec::new();`)");
-                    return None;
+                match (&self.sig.rows_output, self.row(v)) {
+                    (None, _) | (Some(Rows::Array(_)), Some(rows::Row::Array { .. })) => {}
+                    (Some(Rows::Vec), Some(rows::Row::Vec { offsets })) => {
+                        self.func.returned_offsets = Some(offsets);
+                    }
+                    (Some(Rows::Array(_)), _) => {
+                        self.errors.spanned(block, "the rows of the returned container are not known here: give it its type where it is made (`let mut out: Vec<[f64; 3]> = Vec::new();`)");
+                        return None;
+                    }
+                    (Some(Rows::Vec), _) => {
+                        self.errors.spanned(block, "a container of `Vec`s is returned shaped like a parameter (a copy of it, `x.clone()` or `x.to_vec()`, written by element): the rows of this one are not a parameter's; return a grid flat (`Vec<F>`, row `i` at `i * m..`)");
+                        return None;
+                    }
                 }
                 Some(vec![v])
             }
@@ -833,6 +843,10 @@ impl Lower<'_> {
             .ops
             .iter()
             .rposition(|op| op.results == [v] && matches!(op.kind, OpKind::Call(_)));
+        if call.is_some() && rows::vec_of_vecs(ty).is_some() {
+            self.errors.spanned(ty, "a container of `Vec`s returned by a function is not read by a #[reverse] caller yet: return rows of one length (`Vec<[f64; 3]>`), or the floats flat");
+            return;
+        }
         if let Some(at) = call
             && rows::rows_type(ty).is_some()
             && self.is_container(v)

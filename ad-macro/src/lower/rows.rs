@@ -693,7 +693,7 @@ const VEC_ROWS_BUILT: &str = "a `Vec` of `Vec`s built row by row is not supporte
 pub(super) const DIFFERENT_VEC_ROWS: &str = "this variable holds containers of `Vec`s with rows of different lengths in turn, which is not supported: use a variable for each";
 
 /// `E` of `Vec<Vec<E>>`.
-fn vec_of_vecs(ty: &syn::Type) -> Option<syn::Type> {
+pub(super) fn vec_of_vecs(ty: &syn::Type) -> Option<syn::Type> {
     let vec_elem = |ty: &syn::Type| match ty {
         syn::Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
