@@ -590,3 +590,54 @@ fn rows_returned_and_read_by_a_caller() {
     let report = check::gradient(dot, p.as_flattened(), dp.as_flattened());
     assert!(report.is_within(FD_TOL), "{report}");
 }
+
+/// A symplectic kick written into `&mut [[f64; 2]]` rows: an output of rows.
+#[reverse]
+fn kick(p: &mut [[f64; 2]], dt: f64) {
+    for q in p.iter_mut() {
+        q[1] -= dt * q[0].sin();
+        q[0] += dt * q[1];
+    }
+}
+
+/// Two kicks of a copy, through a callee writing rows.
+#[reverse]
+fn energy_after_kicks(p: &[[f64; 2]], dt: f64) -> f64 {
+    let mut q = p.to_vec();
+    kick(&mut q, dt);
+    kick(&mut q, dt);
+    q.iter().map(|s| 0.5 * s[1] * s[1] - s[0].cos()).sum()
+}
+
+#[test]
+fn rows_written_through_an_active_mut_parameter() {
+    let p = vec![[0.3, 1.0], [-0.8, 0.25], [1.5, -0.5]];
+    let dt = 0.1;
+    let seed = vec![[1.0, 0.5], [0.0, 2.0], [-1.0, 0.25]];
+    let mut q = p.clone();
+    let (_, (dp, _)) = kick_vjp(&mut q, dt, seed.clone());
+    let mut expected = p.clone();
+    kick(&mut expected, dt);
+    assert_eq!(
+        q, expected,
+        "the rows are written as the original writes them"
+    );
+    let dot = |flat: &[f64]| {
+        let mut r: Vec<[f64; 2]> = flat.chunks(2).map(|c| [c[0], c[1]]).collect();
+        kick(&mut r, dt);
+        r.iter()
+            .zip(&seed)
+            .map(|(a, s)| a[0] * s[0] + a[1] * s[1])
+            .sum::<f64>()
+    };
+    let report = check::gradient(dot, p.as_flattened(), dp.as_flattened());
+    assert!(report.is_within(FD_TOL), "{report}");
+    let (value, (dp, _)) = energy_after_kicks_grad(&p, dt);
+    assert_eq!(value.to_bits(), energy_after_kicks(&p, dt).to_bits());
+    let report = check::gradient(
+        flat_fn(|p| energy_after_kicks(p, dt)),
+        p.as_flattened(),
+        dp.as_flattened(),
+    );
+    assert!(report.is_within(FD_TOL), "{report}");
+}

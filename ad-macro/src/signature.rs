@@ -369,7 +369,7 @@ fn typed_param(
     }
     let mut_vec = matches!(&ty, Type::Reference(r) if r.mutability.is_some() && matches!(&*r.elem, Type::Path(_)));
     if shape.row().is_some() && shape.mutable() && mut_vec {
-        errors.spanned(&pat_type.ty, "a `&mut Vec` of rows is not supported yet: take `&mut [[f64; 3]]` (its rows written in place), or return the rows flat");
+        errors.spanned(&pat_type.ty, "a `&mut Vec` of rows is not supported yet: take `&mut [[f64; 3]]` (its rows written in place), or return the rows (`-> Vec<[f64; 3]>`)");
         return None;
     }
     if let Some(Rows::Array(n)) = shape.row()
@@ -381,8 +381,8 @@ fn typed_param(
         );
         return None;
     }
-    if active && shape.mutable() && shape.row().is_some() {
-        errors.spanned(&pat_type.ty, "an active `&mut` container of rows is not supported yet: take the rows by reference (`&[[f64; 3]]`) and return what the function computes, or write into a flat `&mut [f64]`");
+    if active && shape.mutable() && matches!(shape.row(), Some(Rows::Vec)) {
+        errors.spanned(&pat_type.ty, "an active `&mut` container of `Vec`s is not supported: take the rows by reference (`&[Vec<f64>]`) and return a copy written by element (`-> Vec<Vec<f64>>`)");
         return None;
     }
     Some(Param {

@@ -273,6 +273,18 @@ impl<'a> Generated<'a> {
         tuple_or_single(&types)
     }
 
+    /// The rows of each cotangent parameter's output, if it is a container of rows.
+    fn seed_rows(&self) -> Vec<Option<Rows>> {
+        let sig = self.cx.sig;
+        let outputs = (sig.params.iter().filter(|p| p.is_output())).map(|p| p.shape.row().cloned());
+        match sig.output {
+            Output::Unit => outputs.collect(),
+            _ => std::iter::once(sig.rows_output.clone())
+                .chain(outputs)
+                .collect(),
+        }
+    }
+
     /// The type of each cotangent parameter.
     fn seed_types(&self) -> Vec<TokenStream> {
         let ret = &self.cx.sig.ret;
@@ -291,13 +303,14 @@ impl<'a> Generated<'a> {
 
     fn vjp(&self) -> TokenStream {
         let mut params = params(self.cx, &self.body);
-        // The cotangent of rows returned is taken as rows, and held flat.
+        // The cotangent of rows returned or written is taken as rows, and held flat.
         let mut flattened = TokenStream::new();
+        let seed_rows = self.seed_rows();
         for (k, (seed, ty)) in self.seeds.iter().zip(self.seed_types()).enumerate() {
             let pattern = self.body.binding(seed.value);
-            if let (0, Some(rows), 1) = (k, &self.cx.sig.rows_output, self.returned()) {
+            if let Some(rows) = &seed_rows[k] {
                 let krate = self.cx.krate;
-                let seed = format_ident!("__ad_seed_rows", span = Span::mixed_site());
+                let seed = format_ident!("__ad_seed_rows{}", k, span = Span::mixed_site());
                 params.push(quote!(#seed: #ty));
                 flattened.extend(match rows {
                     Rows::Vec => quote!(let #pattern = #krate::__private::ragged(&#seed).0;),
@@ -670,6 +683,10 @@ impl<'a> Generated<'a> {
             };
             let ty = param.grad_ty(krate);
             seeds.push(match &param.shape {
+                // Rows are held flat: so is their cotangent.
+                Shape::Slice { elem, row: Some(_), .. } | Shape::Array { elem, row: Some(_), .. } => {
+                    quote!(let #seed: #private::Vec<#elem> = #private::basis_vec(&mut #at, #ident.len());)
+                }
                 Shape::Array { .. } => quote!(let #seed: #ty = #private::basis_array(&mut #at);),
                 _ => quote!(let #seed: #ty = #private::basis_vec(&mut #at, #ident.len());),
             });
