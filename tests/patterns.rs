@@ -303,3 +303,35 @@ fn rest_patterns_in_a_tuple() {
         assert_close("corner'", dx, want);
     }
 }
+
+/// Tuples of an inactive container (`&[(usize, usize)]` edges, `&[(usize, f64)]` anchors):
+/// `for &(i, j) in pairs`, `.copied()`, `let (i, r) = rest[k];`.
+#[allow(
+    clippy::needless_range_loop,
+    reason = "`let (i, r) = rest[k];` is the form under test"
+)]
+#[reverse(wrt(x))]
+fn springs(x: &[f64], pairs: &[(usize, usize)], rest: &[(usize, f64)]) -> f64 {
+    let mut e = 0.0;
+    for &(i, j) in pairs {
+        e += (x[i] - x[j]).powi(2);
+    }
+    for k in 0..rest.len() {
+        let (i, r) = rest[k];
+        e += (x[i] - r).powi(2) * 0.5;
+    }
+    for (i, j) in pairs.iter().copied() {
+        e += x[i] * x[j];
+    }
+    e
+}
+
+#[test]
+fn tuples_of_an_inactive_container() {
+    let (x, pairs, rest) = ([1.0, 2.0, 4.0], [(0, 1), (1, 2)], [(2, 3.0)]);
+    let (value, dx) = springs_grad(&x, &pairs, &rest);
+    assert_eq!(value.to_bits(), springs(&x, &pairs, &rest).to_bits());
+    // Closed form: 15.5 = (1 + 4) + 0.5 + (2 + 8).
+    assert_eq!(value, 15.5);
+    assert_eq!(dx, vec![0.0, 3.0, 7.0]);
+}

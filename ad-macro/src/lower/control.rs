@@ -89,6 +89,9 @@ pub(super) enum Source {
     Element(String),
     /// The `k`-th part of an element that is a row (`[a, b]` of `for [a, b] in x.iter()`).
     Part(String, usize),
+    /// The `k`-th field of an element that is a tuple (`(i, j)` of `for &(i, j) in pairs`,
+    /// `pairs: &[(usize, usize)]`, inactive: a later check refuses fields of active values).
+    Field(String, usize),
     /// A copy of an element (`mut v`, which the body may change).
     Copy(String),
 }
@@ -1141,6 +1144,20 @@ impl Lower<'_> {
                             },
                             Source::Part(container, k) => {
                                 Binding::Val(self.row_part(container, index, *k, span)?)
+                            }
+                            Source::Field(container, k) => {
+                                let element = self.item_copy(container, index, span)?;
+                                let Val::One(element) = element else {
+                                    return Err(self.errors.push(syn::Error::new(
+                                        span,
+                                        "a tuple pattern binds the fields of a container's tuples",
+                                    )));
+                                };
+                                let member = super::ir::Member::Unnamed {
+                                    index: *k as u32,
+                                    span,
+                                };
+                                Binding::Val(self.push1(OpKind::Field(element, member), span))
                             }
                             Source::Copy(container) => {
                                 Binding::Val(self.item_copy(container, index, span)?)

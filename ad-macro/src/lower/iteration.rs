@@ -437,6 +437,19 @@ impl Lower<'_> {
                 self.bind_item(&t.elems[0], left, out)?;
                 self.bind_item(&t.elems[1], right, out)
             }
+            // `(i, j)` of a container of tuples: each name its field.
+            (Pat::Tuple(t), Item::Element(name, false)) => {
+                for (k, part) in t.elems.iter().enumerate() {
+                    match part {
+                        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
+                            out.push((p.ident.to_string(), Source::Field(name.clone(), k)));
+                        }
+                        Pat::Wild(_) => {}
+                        other => return Err(self.error(other, "the fields of a tuple are bound by names or `_`: `for &(i, j) in pairs`")),
+                    }
+                }
+                Ok(())
+            }
             (other, _) => Err(self.error(other, "this pattern does not match the iterator's items: bind elements by name, as `for (i, (a, b)) in x.iter().zip(y).enumerate()`")),
         }
     }

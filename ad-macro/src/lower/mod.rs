@@ -801,6 +801,16 @@ impl Lower<'_> {
                 let val = match val {
                     Some(Val::One(v)) => match self.returned_tuple(v, p.elems.len()) {
                         Some(elements) => Some(Val::Tuple(elements.into_iter().map(Val::One).collect())),
+                        // A tuple held whole (an element of an inactive `&[(usize, f64)]`):
+                        // its fields, which a later check refuses of an active value.
+                        None if self.func.storage(v).is_none() => {
+                            let span = op_span(&syn::Expr::Verbatim(p.to_token_stream()));
+                            let fields = (0..p.elems.len()).map(|k| {
+                                let member = ir::Member::Unnamed { index: k as u32, span };
+                                Val::One(self.push(OpKind::Field(v, member), span, 1)[0])
+                            });
+                            Some(Val::Tuple(fields.collect()))
+                        }
                         None => Some(Val::One(v)),
                     },
                     other => other,
