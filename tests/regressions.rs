@@ -672,3 +672,60 @@ fn regression_parameter_named_like_a_buffer() {
     assert_eq!(v, 6.0);
     assert_eq!((a, b), ([3.0], [2.0]));
 }
+
+/// SILENT, pre-existing: a loop lending a local container `&mut` to a `#[reverse]` callee
+/// was fused with its reverse, as if the callee's pullback only added into the container's
+/// buffer; it reads it (the adjoint of what the call wrote), which the later iterations'
+/// reverses fill first. `pow_loop` had gradients `[1]`, `0` instead of `[0.125]`, `1.5`.
+#[allow(clippy::needless_range_loop, reason = "an index loop, as in the report")]
+#[reverse]
+fn scale_in_place(v: &mut [f64], a: f64) {
+    for i in 0..v.len() {
+        v[i] *= a;
+    }
+}
+
+#[reverse]
+fn pow_loop(x: &[f64], a: f64, n: usize) -> f64 {
+    let mut v = x.to_vec();
+    for _ in 0..n {
+        scale_in_place(&mut v, a);
+    }
+    v[0]
+}
+
+#[reverse]
+fn kicked_rows(p: &[[f64; 2]], dt: f64, n: usize) -> f64 {
+    let mut q = p.to_vec();
+    for _ in 0..n {
+        kick_rows(&mut q, dt);
+    }
+    q.iter().map(|s| s[0] * s[1]).sum()
+}
+
+#[reverse]
+fn kick_rows(p: &mut [[f64; 2]], dt: f64) {
+    for q in p.iter_mut() {
+        q[1] -= dt * q[0];
+        q[0] += dt * q[1];
+    }
+}
+
+#[test]
+fn regression_container_lent_mut_in_a_loop() {
+    let (value, (dx, da)) = pow_loop_grad(&[2.0], 0.5, 3);
+    assert_eq!(value.to_bits(), pow_loop(&[2.0], 0.5, 3).to_bits());
+    // Closed form: x a^3.
+    assert_eq!((dx, da), (vec![0.125], 1.5));
+    let p = vec![[0.3, 1.0], [-0.8, 0.25]];
+    let (value, (dp, ddt)) = kicked_rows_grad(&p, 0.1, 3);
+    assert_eq!(value.to_bits(), kicked_rows(&p, 0.1, 3).to_bits());
+    let flat = |f: &[f64]| {
+        let rows: Vec<[f64; 2]> = f.chunks(2).map(|c| [c[0], c[1]]).collect();
+        kicked_rows(&rows, 0.1, 3)
+    };
+    let report = check::gradient(flat, p.as_flattened(), dp.as_flattened());
+    assert!(report.is_within(common::FD_TOL), "{report}");
+    let report = check::gradient(|t| kicked_rows(&p, t[0], 3), &[0.1], &[ddt]);
+    assert!(report.is_within(common::FD_TOL), "{report}");
+}

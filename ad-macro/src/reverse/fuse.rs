@@ -78,7 +78,13 @@ fn added_into(op: &Op) -> Vec<Value> {
                 _ => None,
             })
             .collect(),
-        OpKind::CallPullback { slots, .. } => slots.iter().filter_map(|s| s.value()).collect(),
+        // The slot of a container the call wrote (`g(&mut v)`) is not only added into: the
+        // callee's pullback turns the adjoint of what it wrote into that of what it read,
+        // reading the buffer, which the later iterations' reverses must have filled first.
+        OpKind::CallPullback { call, slots, .. } => (call.args.iter().zip(slots))
+            .filter(|(arg, _)| !arg.pass.writes())
+            .filter_map(|(_, s)| s.value())
+            .collect(),
         _ => Vec::new(),
     }
 }
