@@ -677,7 +677,10 @@ fn regression_parameter_named_like_a_buffer() {
 /// was fused with its reverse, as if the callee's pullback only added into the container's
 /// buffer; it reads it (the adjoint of what the call wrote), which the later iterations'
 /// reverses fill first. `pow_loop` had gradients `[1]`, `0` instead of `[0.125]`, `1.5`.
-#[allow(clippy::needless_range_loop, reason = "an index loop, as in the report")]
+#[allow(
+    clippy::needless_range_loop,
+    reason = "an index loop, as in the report"
+)]
 #[reverse]
 fn scale_in_place(v: &mut [f64], a: f64) {
     for i in 0..v.len() {
