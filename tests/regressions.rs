@@ -732,3 +732,45 @@ fn regression_container_lent_mut_in_a_loop() {
     let report = check::gradient(|t| kicked_rows(&p, t[0], 3), &[0.1], &[ddt]);
     assert!(report.is_within(common::FD_TOL), "{report}");
 }
+
+/// A `#[params(skip)]` field read by the function came back changed in the gradient (the
+/// reverse sweep added into it as into any field it read), and `f_grad_into` accumulated into
+/// the caller's: a gradient's fields that are not parameters are the argument's.
+#[derive(ad_runtime::Params, Clone, Debug, PartialEq)]
+struct Scaled {
+    a: f64,
+    #[params(skip)]
+    scale: f64,
+    #[params(skip)]
+    data: Vec<f64>,
+}
+
+#[reverse(wrt(p))]
+fn scaled(p: &Scaled, x: f64) -> f64 {
+    p.a * p.scale * x + p.data[1] * p.a
+}
+
+#[test]
+fn regression_skipped_fields_are_the_arguments() {
+    let p = Scaled {
+        a: 2.0,
+        scale: 10.0,
+        data: vec![1.0, 2.0],
+    };
+    let expected = Scaled {
+        a: 32.0,
+        ..p.clone()
+    };
+    assert_eq!(scaled_grad(&p, 3.0), (64.0, expected.clone()));
+    assert_eq!(scaled_vjp(&p, 3.0, 1.0), (64.0, expected.clone()));
+    // A buffer of other skipped contents, filled twice.
+    let mut buffer = Scaled {
+        a: 7.0,
+        scale: 0.0,
+        data: vec![0.0; 5],
+    };
+    for _ in 0..2 {
+        assert_eq!(scaled_grad_into(&p, 3.0, &mut buffer), 64.0);
+        assert_eq!(buffer, expected);
+    }
+}

@@ -86,6 +86,18 @@ fn expand(item: &DeriveInput) -> syn::Result<TokenStream> {
         visit_mut,
         zip,
     } = field_code(&fields, &krate, &f, &other);
+    let skipped = fields.iter().filter_map(|(m, field, kind)| {
+        let span = field.ty.span();
+        match kind {
+            Kind::Skip => {
+                Some(quote_spanned!(span=> self.#m = ::core::clone::Clone::clone(&#other.#m);))
+            }
+            Kind::Nested(_) => Some(
+                quote_spanned!(span=> #krate::Params::__ad_copy_skipped(&mut self.#m, &#other.#m);),
+            ),
+            Kind::Scalar(_) | Kind::Container(_) => None,
+        }
+    });
     let ident = &item.ident;
     let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
     Ok(quote! {
@@ -110,6 +122,10 @@ fn expand(item: &DeriveInput) -> syn::Result<TokenStream> {
                 #f: &mut G,
             ) {
                 #(#zip)*
+            }
+
+            fn __ad_copy_skipped(&mut self, #other: &Self) {
+                #(#skipped)*
             }
         }
 

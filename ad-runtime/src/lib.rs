@@ -149,7 +149,7 @@ pub mod __private {
         FlatOwned, Nest, NestMut, Nested, flat, flat_mut, flat_owned, nest, nest_mut, nested,
         ragged, unragged, unragged_into,
     };
-    pub use crate::params::{field, into_params};
+    pub use crate::params::{field, into_params, skipped_from};
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and
     /// the rule tests.
     pub mod registry {

@@ -76,6 +76,13 @@ pub trait Params: Sized {
         self.len() == 0
     }
 
+    /// Copies the fields that are not parameters (`#[params(skip)]`) from `from`: those of a
+    /// gradient are the argument's. The derive implements it; generated code calls it.
+    #[doc(hidden)]
+    fn __ad_copy_skipped(&mut self, from: &Self) {
+        let _ = from;
+    }
+
     /// The parameters, flattened in the order of [`Params::for_each`].
     fn to_vec(&self) -> Vec<Self::Scalar> {
         let mut out = Vec::with_capacity(self.len());
@@ -144,5 +151,14 @@ pub fn into_params<'b, P: Params>(buffer: &'b mut P, param: &P, name: &str) -> &
         "f_grad_into: `{name}` has {got} parameters but its parameter has {want}",
     );
     buffer.set_zero();
+    buffer.__ad_copy_skipped(param);
     buffer
+}
+
+/// `gradient` with the fields that are not parameters copied from `param` (the reverse
+/// sweep may have added into them, as into any field it read).
+#[inline]
+pub fn skipped_from<P: Params>(mut gradient: P, param: &P) -> P {
+    gradient.__ad_copy_skipped(param);
+    gradient
 }

@@ -245,6 +245,11 @@ impl<'a> Generated<'a> {
                         let ty = p.grad_ty(krate);
                         quote!(#krate::__private::nested::<_, #ty>(&#grad))
                     }
+                    // The fields that are not parameters are the argument's.
+                    (None, _) if matches!(p.shape, Shape::Struct { .. }) => match &p.ident {
+                        Some(ident) => quote!(#krate::__private::skipped_from(#grad, &#ident)),
+                        None => grad,
+                    },
                     (None, _) => grad,
                 }
             })
@@ -556,6 +561,7 @@ impl<'a> Generated<'a> {
                 }
                 Shape::Struct { ty } => {
                     params.push(quote!(#buffer: &mut #ty));
+                    scattered.extend(quote!(#krate::Params::__ad_copy_skipped(#buffer, &#ident);));
                     buffers.insert(
                         grad,
                         quote!(#krate::__private::into_params(#buffer, &#ident, #name)),
