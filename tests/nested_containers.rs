@@ -641,3 +641,46 @@ fn rows_written_through_an_active_mut_parameter() {
     );
     assert!(report.is_within(FD_TOL), "{report}");
 }
+
+/// Rows a callee returns, assigned to an annotated variable in a loop (`q = step(&q, dt);`),
+/// and returned as the tail (`step(&q, dt)`).
+#[reverse]
+fn integrate(p: &[[f64; 2]], dt: f64, n: usize) -> f64 {
+    let mut q: Vec<[f64; 2]> = p.to_vec();
+    for _ in 0..n {
+        q = leapfrog(&q, dt);
+    }
+    q.iter().map(|s| s[0] * s[1]).sum()
+}
+
+#[reverse]
+fn two_steps(p: &[[f64; 2]], dt: f64) -> Vec<[f64; 2]> {
+    let q: Vec<[f64; 2]> = leapfrog(p, dt);
+    leapfrog(&q, dt)
+}
+
+#[test]
+fn rows_returned_into_a_loop_and_as_the_tail() {
+    let p = vec![[0.3, 1.0], [-0.8, 0.25]];
+    let (value, (dp, _)) = integrate_grad(&p, 0.1, 3);
+    assert_eq!(value.to_bits(), integrate(&p, 0.1, 3).to_bits());
+    let report = check::gradient(
+        flat_fn(|p| integrate(p, 0.1, 3)),
+        p.as_flattened(),
+        dp.as_flattened(),
+    );
+    assert!(report.is_within(FD_TOL), "{report}");
+    let seed = vec![[1.0, 0.0], [0.5, 1.0]];
+    let (rows, (dp, _)) = two_steps_vjp(&p, 0.1, seed.clone());
+    assert_eq!(rows, two_steps(&p, 0.1));
+    let dot = |f: &[f64]| {
+        let rows: Vec<[f64; 2]> = f.chunks(2).map(|c| [c[0], c[1]]).collect();
+        let out = two_steps(&rows, 0.1);
+        out.iter()
+            .zip(&seed)
+            .map(|(r, s)| r[0] * s[0] + r[1] * s[1])
+            .sum::<f64>()
+    };
+    let report = check::gradient(dot, p.as_flattened(), dp.as_flattened());
+    assert!(report.is_within(FD_TOL), "{report}");
+}

@@ -774,3 +774,45 @@ fn regression_skipped_fields_are_the_arguments() {
         assert_eq!(buffer, expected);
     }
 }
+
+/// A parameter `o` made `f_grad_into`'s buffer `do`, a keyword; `p.w.clone()` of a parameter
+/// struct's field was taken for a method of the struct (`clone_pullback`).
+#[derive(ad_runtime::Params, Clone, Debug, PartialEq)]
+struct Weights {
+    w: Vec<f64>,
+    b: f64,
+}
+
+#[reverse]
+fn keyword_buffer(o: &[f64], yn: &[f64]) -> f64 {
+    o[0] * yn[0]
+}
+
+#[reverse(wrt(p))]
+fn field_copied(p: &Weights, x: f64) -> f64 {
+    let w = p.w.clone();
+    w[0] * p.b + x
+}
+
+#[test]
+fn regression_buffer_named_like_a_keyword_and_field_copies() {
+    let (mut a, mut b) = ([0.0], [0.0]);
+    assert_eq!(
+        keyword_buffer_grad_into(&[2.0], &[3.0], &mut a, &mut b),
+        6.0
+    );
+    assert_eq!((a, b), ([3.0], [2.0]));
+    let p = Weights {
+        w: vec![2.0, 3.0],
+        b: 0.5,
+    };
+    let (value, g) = field_copied_grad(&p, 1.0);
+    assert_eq!(value, 2.0);
+    assert_eq!(
+        g,
+        Weights {
+            w: vec![0.5, 0.0],
+            b: 2.0
+        }
+    );
+}

@@ -290,7 +290,7 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
         OpKind::Index(array, _) if func.storage(*array).is_some() => None,
         OpKind::Field(base, _) if is_struct_base(func, sig, *base) => None,
         OpKind::Field(..) | OpKind::Index(..) => Some(
-            "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`".to_string(),
+            "this value depends on an active parameter and cannot have fields or be indexed: active values are floats, containers of floats and parameter structs; destructure a tuple a function returns at the call, `let (a, b) = g(x);`, and annotate the rows a function returns where they are bound, `let q: Vec<[f64; 2]> = g(x);`".to_string(),
         ),
         // A name binds the value (or is a constant compared with it): a test like `==`.
         OpKind::Matches(_, pat) if pat.is_name => None,

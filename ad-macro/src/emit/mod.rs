@@ -526,7 +526,10 @@ impl<'a> Generated<'a> {
             let Some(ident) = &param.ident else { continue };
             // `dx`, unless a parameter or another buffer has that name.
             let mut buffer = format_ident!("d{}", ident);
-            while !names.insert(buffer.to_string()) {
+            // `do`, `dyn`: keywords are not names.
+            while syn::parse_str::<Ident>(&buffer.to_string()).is_err()
+                || !names.insert(buffer.to_string())
+            {
                 buffer = format_ident!("d{}", buffer);
             }
             let name = buffer.to_string();

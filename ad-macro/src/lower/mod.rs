@@ -226,6 +226,10 @@ impl Lower<'_> {
             (Ok(Val::One(v)), Output::Scalar(_)) => Some(vec![v]),
             (Ok(Val::One(v)), Output::Array { .. } | Output::Vec(_)) => {
                 self.is_container(v);
+                // A call returning the rows (`step(&q, dt)` as the tail).
+                if let (Some(Rows::Array(n)), None) = (&self.sig.rows_output, self.row(v)) {
+                    self.call_returns_rows(v, n.to_token_stream(), Span::call_site());
+                }
                 match (&self.sig.rows_output, self.row(v)) {
                     (None, _) | (Some(Rows::Array(_)), Some(rows::Row::Array { .. })) => {}
                     (Some(Rows::Vec), Some(rows::Row::Vec { offsets })) => {
@@ -857,12 +861,10 @@ impl Lower<'_> {
             self.errors.spanned(ty, "a container of `Vec`s returned by a function is not read by a #[reverse] caller yet: return rows of one length (`Vec<[f64; 3]>`), or the floats flat");
             return;
         }
-        if let Some(at) = call
-            && rows::rows_type(ty).is_some()
-            && self.is_container(v)
-            && let OpKind::Call(call) = &mut self.ops[at].kind
+        if call.is_some()
+            && let Some((_, len)) = rows::rows_type(ty)
         {
-            call.rows_returned = true;
+            self.call_returns_rows(v, len.to_token_stream(), syn::spanned::Spanned::span(ty));
         }
         let flat;
         let ty = match self.flat_annotation(v, ty) {
@@ -1052,7 +1054,10 @@ impl Lower<'_> {
         // function.
         let name = m.method.to_string();
         let known = prims::method(&name, m.args.len() + 1).is_some()
-            || matches!(name.as_str(), "len" | "is_empty" | "push");
+            || matches!(name.as_str(), "len" | "is_empty" | "push")
+            // A copy of a container field (`p.w.clone()`).
+            || (matches!(name.as_str(), "clone" | "to_vec" | "to_owned")
+                && self.is_container(recv));
         if self.has_methods(recv) && !known {
             let callee = Callee::Method {
                 name: m.method.clone(),

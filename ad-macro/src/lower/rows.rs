@@ -497,6 +497,10 @@ impl Lower<'_> {
     /// is one too (Rust's types say so), unless it was used flat already (an unannotated
     /// `Vec::new()` counted before), which is an error.
     pub(super) fn rows_from(&mut self, target: Value, from: Value, at: &impl ToTokens) -> R<()> {
+        // `q = step(&q, dt);` of rows: the callee returns rows.
+        if let (None, Some(Row::Array { tokens, .. })) = (self.row(from), self.row(target)) {
+            self.call_returns_rows(from, tokens, proc_macro2::Span::call_site());
+        }
         let row = match (self.row(from), self.row(target)) {
             (Some(row), None) => row,
             (Some(a), Some(b)) if !a.same(&b) => {
@@ -510,6 +514,24 @@ impl Lower<'_> {
         }
         self.rows.insert(root, row);
         Ok(())
+    }
+
+    /// If `v` is the result of a call just lowered, marks the call as returning rows of
+    /// `tokens` (which the caller holds flat) and records them: whether it was one.
+    pub(super) fn call_returns_rows(&mut self, v: Value, tokens: TokenStream, span: Span) -> bool {
+        let Some(at) = (self.ops.iter())
+            .rposition(|op| op.results.first() == Some(&v) && matches!(op.kind, OpKind::Call(_)))
+        else {
+            return false;
+        };
+        if !self.is_container(v) {
+            return false;
+        }
+        if let OpKind::Call(call) = &mut self.ops[at].kind {
+            call.rows_returned = true;
+        }
+        self.make_rows(v, tokens, span);
+        true
     }
 
     /// The length of the array `array` (made by `[a, b, ..]` or `[v; N]`, a row copy, an
