@@ -335,3 +335,39 @@ fn tuples_of_an_inactive_container() {
     assert_eq!(value, 15.5);
     assert_eq!(dx, vec![0.0, 3.0, 7.0]);
 }
+
+/// A struct made by a literal in the function: fields read, written (`+=` too), carried by a
+/// loop, chosen by an `if`, destructured; a literal of inactive values read by field.
+#[derive(Clone, Copy)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+#[reverse]
+fn struct_literals(a: f64, b: f64, n: usize) -> f64 {
+    let mut p = Point { x: a * 2.0, y: b };
+    p.y += p.x * 0.5;
+    for _ in 0..n {
+        p.x = (p.x * p.y).sin();
+    }
+    let q = if a > 0.0 { Point { x: p.y, y: p.x } } else { p };
+    let Point { x, y: w } = q;
+    struct Config {
+        k: usize,
+        scale: f64,
+    }
+    let cfg = Config { k: 2, scale: 0.5 };
+    (x * x + w * w).sqrt() * cfg.scale + cfg.k as f64
+}
+
+#[test]
+fn struct_literals_are_their_fields() {
+    for (a, b) in [(0.3, 0.7), (-0.3, 0.7), (1.2, -0.4)] {
+        let (value, (da, db)) = struct_literals_grad(a, b, 2);
+        assert_eq!(value.to_bits(), struct_literals(a, b, 2).to_bits());
+        let f = |p: &[f64]| struct_literals(p[0], p[1], 2);
+        let report = check::gradient(f, &[a, b], &[da, db]);
+        assert!(report.is_within(FD_TOL), "({a}, {b}): {report}");
+    }
+}

@@ -236,6 +236,15 @@ pub enum Stmt {
         target: String,
         n: usize,
     },
+    /// A struct declared in the body and made by a literal, written and read by field,
+    /// destructured: `struct Pair{n} { a: f64, b: f64 }`, `let mut s{n} = Pair{n} { a, b };`,
+    /// `s{n}.b = ..;`, `let Pair{n} { a: p, b: q } = s{n};`, then `target` assigned from them.
+    Record {
+        target: String,
+        n: usize,
+        a: Expr,
+        b: Expr,
+    },
     /// `let name = <chain>;` (or `<chain>.for_each(..)`): an iterator chain over a container.
     Chain(Box<Chain>),
     /// A statement on containers of rows ([`Config::rows`]).
@@ -1283,6 +1292,22 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
         Stmt::BreakTo(label, c) => {
             let _ = writeln!(out, "{pad}if {} {{ break '{label}; }}", c.print());
         }
+        Stmt::Record { target, n, a, b } => {
+            let t = target;
+            let text = format!(
+                "struct Pair{n} {{ a: f64, b: f64 }}\n\
+                 let mut s{n} = Pair{n} {{ b: {}, a: {} }};\n\
+                 s{n}.b = s{n}.a * 0.5 + s{n}.b;\n\
+                 s{n}.a += {t} * 0.25;\n\
+                 let Pair{n} {{ a: pa{n}, b: pb{n} }} = s{n};\n\
+                 {t} = ({t} * pa{n}).sin() + pb{n};",
+                e(b),
+                e(a)
+            );
+            for line in text.lines() {
+                let _ = writeln!(out, "{pad}{line}");
+            }
+        }
         Stmt::Idiom { kind, target, n } => {
             for line in idiom(*kind, target, *n).lines() {
                 let _ = writeln!(out, "{pad}{line}");
@@ -1871,6 +1896,17 @@ impl Generator {
                         name,
                         mutable: false,
                         value,
+                    };
+                }
+                13 if !scope.mutable.is_empty() && self.rng.chance(0.2) => {
+                    let target = self.rng.pick(&scope.mutable).clone();
+                    self.next_name += 1;
+                    let (a, b) = (self.expr(scope, 2), self.expr(scope, 2));
+                    return Stmt::Record {
+                        target,
+                        n: self.next_name,
+                        a,
+                        b,
                     };
                 }
                 13 if self.config.idioms && !scope.mutable.is_empty() && self.rng.chance(0.5) => {

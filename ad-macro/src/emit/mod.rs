@@ -167,6 +167,7 @@ impl<'a> Generated<'a> {
             #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
             #[allow(clippy::redundant_closure_call, reason = "the body of a function with a given derivative runs as a closure")]
             #[allow(clippy::clone_on_copy, reason = "fields behind a `&mut` parameter are read as clones, whatever their type")]
+            #[allow(clippy::unnecessary_cast, reason = "a cast of a value the generated code writes in place, a literal")]
             #[allow(
                 clippy::needless_range_loop,
                 clippy::manual_memcpy,

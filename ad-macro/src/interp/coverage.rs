@@ -19,7 +19,6 @@ const SYNTAX_NOT_GENERATED: &[(&str, &str)] = &[
     ("Pat::Paren", "parenthesized patterns"),
     ("Pat::Range", "match arms on ranges"),
     ("Pat::Or", "match arms with alternatives"),
-    ("Pat::Struct", "struct patterns in arms and `let`"),
     ("Pat::Slice", "slice patterns in arms"),
     ("Pat::Rest", "slice patterns in arms"),
 ];

@@ -178,6 +178,9 @@ fn edit_stmts(stmts: &mut [Stmt], target: usize, choice: usize, n: &mut usize) -
             edit_expr(value, target, choice, n)
         }
         Stmt::Array { init, .. } => edit_expr(init, target, choice, n),
+        Stmt::Record { a, b, .. } => {
+            edit_expr(a, target, choice, n) || edit_expr(b, target, choice, n)
+        }
         Stmt::Idiom { .. } | Stmt::Chain(_) | Stmt::Closure { .. } | Stmt::Slices { .. } => false,
         Stmt::Rows(rows) => rows
             .exprs_mut()

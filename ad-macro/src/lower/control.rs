@@ -240,7 +240,7 @@ impl Lower<'_> {
         if let Some(value) = &b.expr {
             let value = self.expr(value)?;
             // The loop's value is one value (declared before the loop, of one shape).
-            if plain && matches!(value, Val::Tuple(_)) {
+            if plain && matches!(value, Val::Tuple(_) | Val::Struct(_)) {
                 return Err(self.error(
                     b,
                     "a tuple as the value of a `loop` or labelled block is not supported yet: assign its parts to variables declared before it, `let (mut p, mut q) = (0.0, 0.0);`, and `break`",
@@ -279,7 +279,7 @@ impl Lower<'_> {
         // A tuple where the output is not one (rustc reports the type; the merge of
         // `$retval` needs one shape).
         let tuple = matches!(self.sig.output, crate::signature::Output::Tuple(_));
-        if matches!(value, Val::Tuple(_)) && !tuple {
+        if matches!(value, Val::Tuple(_) | Val::Struct(_)) && !tuple {
             return Err(self.error(r, "this value does not have the return type's shape"));
         }
         self.reassign(RETVAL, value);
@@ -596,6 +596,16 @@ impl Lower<'_> {
                     self.flatten(&Val::Never, s, ops, yields, span);
                 }
             }
+            (Val::Struct(vals), Val::Struct(shapes)) => {
+                for ((_, v), (_, s)) in vals.iter().zip(shapes) {
+                    self.flatten(v, s, ops, yields, span);
+                }
+            }
+            (Val::Never, Val::Struct(shapes)) => {
+                for (_, s) in shapes {
+                    self.flatten(&Val::Never, s, ops, yields, span);
+                }
+            }
             _ => {}
         }
     }
@@ -604,6 +614,7 @@ impl Lower<'_> {
         match val {
             Val::One(v) => self.name_value(*v, name),
             Val::Tuple(vals) => vals.iter().for_each(|v| self.name_val(v, name)),
+            Val::Struct(fields) => fields.iter().for_each(|(_, v)| self.name_val(v, name)),
             _ => {}
         }
     }
@@ -1256,6 +1267,15 @@ fn merge(a: &Val, b: &Val) -> Option<Val> {
             .map(|(a, b)| merge(a, b))
             .collect::<Option<Vec<_>>>()
             .map(Val::Tuple),
+        (Val::Struct(a), Val::Struct(b))
+            if a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0) =>
+        {
+            a.iter()
+                .zip(b)
+                .map(|((name, a), (_, b))| merge(a, b).map(|v| (name.clone(), v)))
+                .collect::<Option<Vec<_>>>()
+                .map(Val::Struct)
+        }
         _ => None,
     }
 }
@@ -1264,6 +1284,7 @@ fn leaves(val: &Val, out: &mut Vec<Value>) {
     match val {
         Val::One(v) => out.push(*v),
         Val::Tuple(vals) => vals.iter().for_each(|v| leaves(v, out)),
+        Val::Struct(fields) => fields.iter().for_each(|(_, v)| leaves(v, out)),
         Val::Unit | Val::Never => {}
     }
 }
@@ -1273,6 +1294,11 @@ fn rebuild(shape: &Val, values: &mut impl Iterator<Item = Value>) -> Val {
     match shape {
         Val::One(_) => values.next().map_or(Val::Never, Val::One),
         Val::Tuple(shapes) => Val::Tuple(shapes.iter().map(|s| rebuild(s, values)).collect()),
+        Val::Struct(fields) => Val::Struct(
+            (fields.iter())
+                .map(|(name, s)| (name.clone(), rebuild(s, values)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -1534,6 +1560,8 @@ pub(super) fn assigned_name(place: &Expr) -> Option<String> {
         Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
         Expr::Paren(p) => assigned_name(&p.expr),
         Expr::Index(i) => assigned_name(&i.expr),
+        // `p.x = ..` of a struct made by a literal rebinds `p`.
+        Expr::Field(f) => assigned_name(&f.base),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => assigned_name(&u.expr),
         _ => None,
     }

@@ -105,6 +105,9 @@ enum Val {
     Unit,
     One(Value),
     Tuple(Vec<Val>),
+    /// A struct literal's fields by name (`Point { x: a, y: b }`): read by field (`p.x`),
+    /// written by field, destructured; not a value of the IR.
+    Struct(Vec<(String, Val)>),
     /// The expression does not complete: `return`, `break`, `continue`.
     Never,
 }
@@ -499,8 +502,22 @@ impl Lower<'_> {
         {
             return self.let_array(&names, &init.expr);
         }
-        // `let P = e else { .. };` and `let S { a, b } = e;`: a `match`.
-        if let Some(rewritten) = sugar::let_match(local) {
+        // `let P = e else { .. };` and `let S { a, b } = e;`: a `match` (but of a struct made
+        // by a literal here, which `bind` destructures).
+        let literal_struct = local
+            .init
+            .as_ref()
+            .is_some_and(|init| match unparen(&init.expr) {
+                Expr::Struct(_) => true,
+                Expr::Path(p) => p.path.get_ident().is_some_and(|i| {
+                    matches!(
+                        self.lookup(&i.to_string()),
+                        Some(Binding::Val(Val::Struct(_)))
+                    )
+                }),
+                _ => false,
+            });
+        if !literal_struct && let Some(rewritten) = sugar::let_match(local) {
             return self.stmt(&rewritten);
         }
         if let Some(init) = &local.init
@@ -800,6 +817,28 @@ impl Lower<'_> {
             Pat::Wild(_) => Ok(()),
             Pat::Type(p) => self.bind(&p.pat, val, Some(&p.ty), first_new),
             Pat::Paren(p) => self.bind(&p.pat, val, ty, first_new),
+            // `let Point { x, y: b } = p;` of a struct made by a literal.
+            Pat::Struct(p) if matches!(val, Some(Val::Struct(_))) => {
+                let Some(Val::Struct(fields)) = val else {
+                    return Err(Reported);
+                };
+                if let Some(rest) = &p.rest
+                    && p.fields.len() + 1 < fields.len() + 1
+                    && p.fields.is_empty()
+                {
+                    return Err(self.error(rest, "bind the fields by name: `let P { x, y, .. } = p;`"));
+                }
+                let mut result = Ok(());
+                for field in &p.fields {
+                    let name = field.member.to_token_stream().to_string();
+                    let val = fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+                    if val.is_none() {
+                        return Err(self.error(&field.member, "no such field in the struct literal"));
+                    }
+                    result = result.and(self.bind(&field.pat, val, None, first_new));
+                }
+                result
+            }
             Pat::Tuple(p) => {
                 // A tuple returned by a call, destructured.
                 let val = match val {
@@ -905,6 +944,10 @@ impl Lower<'_> {
                 e,
                 "expected a single value, found a tuple: take one element with `.0`, `.1`, ...",
             )),
+            Val::Struct(_) => Err(self.error(
+                e,
+                "a struct made by a literal in this function is used by its fields (`p.x`), not as one value (passed on, returned, compared): pass or return its fields",
+            )),
             Val::Never => Err(self.error(
                 e,
                 "`return`, `break` and `continue` cannot be used as values: write them as statements",
@@ -949,6 +992,7 @@ impl Lower<'_> {
             | Expr::Continue(_)
             | Expr::Return(_) => self.control(e),
             Expr::Tuple(t) => self.tuple(t),
+            Expr::Struct(s) => self.struct_literal(s),
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.element(&u.expr).is_some() => {
                 // `*v` of an element binding is the element.
                 self.expr(&u.expr)
@@ -1161,11 +1205,35 @@ impl Lower<'_> {
         Ok(Val::Unit)
     }
 
+    /// `Path { a: e1, b: e2 }`: its fields, lowered in the order written (Rust's), held by
+    /// name for the reads and writes of its fields; no `..base`.
+    fn struct_literal(&mut self, s: &syn::ExprStruct) -> R<Val> {
+        if let Some(rest) = &s.rest {
+            return Err(self.error(
+                rest,
+                "`..base` in a struct literal is not supported: write every field",
+            ));
+        }
+        let mut fields = Vec::new();
+        for field in &s.fields {
+            let val = self.expr(&field.expr)?;
+            fields.push((field.member.to_token_stream().to_string(), val));
+        }
+        Ok(Val::Struct(fields))
+    }
+
     /// `base.member`: an element of a tuple of the IR, a field of a parameter struct (a
     /// place), or a field of an inactive value.
     fn field(&mut self, f: &syn::ExprField, span: Span) -> R<Val> {
         let base = self.expr(&f.base)?;
         match (base, &f.member) {
+            (Val::Struct(fields), member) => {
+                let name = member.to_token_stream().to_string();
+                match fields.into_iter().find(|(n, _)| *n == name) {
+                    Some((_, val)) => Ok(val),
+                    None => Err(self.error(member, "no such field in the struct literal")),
+                }
+            }
             (Val::Tuple(vals), syn::Member::Unnamed(index)) => {
                 match vals.get(index.index as usize) {
                     Some(val) => Ok(val.clone()),
@@ -1480,6 +1548,26 @@ impl Lower<'_> {
                 )),
             },
             Expr::Tuple(t) => self.assign_tuple(t, val),
+            // `p.x = v` of a struct made by a literal: the struct with that field replaced.
+            Expr::Field(f)
+                if let Expr::Path(base) = unparen(&f.base)
+                    && let Some(ident) = base.path.get_ident()
+                    && let Some(Binding::Val(Val::Struct(fields))) =
+                        self.lookup(&ident.to_string()).cloned() =>
+            {
+                let field = f.member.to_token_stream().to_string();
+                if !fields.iter().any(|(n, _)| *n == field) {
+                    return Err(self.error(&f.member, "no such field in the struct literal"));
+                }
+                let fields = (fields.into_iter())
+                    .map(|(n, v)| match n == field {
+                        true => (n, val.clone()),
+                        false => (n, v),
+                    })
+                    .collect();
+                self.reassign(&ident.to_string(), Val::Struct(fields));
+                Ok(())
+            }
             // `_ = e;` and the `_` of `(a, _) = ..`: the value is dropped.
             Expr::Infer(_) => Ok(()),
             _ => Err(self.error(
@@ -1569,7 +1657,6 @@ impl Lower<'_> {
                 "the `?` operator is not supported: a #[reverse] function returns floats, so there is no `Option` or `Result` to return; handle the case with `let Some(v) = e else { return .. };`, `match`, or `.unwrap()`"
             }
             Expr::Range(_) => "ranges are supported only as the bounds of a `for` loop",
-            Expr::Struct(_) => "struct literals are not supported: compute with scalar variables",
             Expr::Let(_) => {
                 "`let` is supported as the whole condition of `if let` and `while let`: nest a further test inside"
             }
