@@ -611,13 +611,7 @@ impl Lower<'_> {
                     },
                 };
                 let n = self.constant(&tokens, span);
-                let total = self.integer('*', count, n, span);
-                let init = ArrayInit::Repeat {
-                    value,
-                    len: Len::Value(total),
-                    vec: true,
-                };
-                let flat = self.version(OpKind::Array(init), span, None);
+                let flat = self.flat_repeat(value, count, n, span);
                 self.make_rows(flat, tokens, span);
                 Some(Ok(Val::One(flat)))
             }
@@ -647,19 +641,25 @@ impl Lower<'_> {
         }
     }
 
-    /// `vec![vec![value; width]; count]`: rows of one length known when the function runs.
-    fn uniform_rows(&mut self, value: &Expr, width: &Expr, count: &Expr, span: Span) -> R<Val> {
-        // Evaluated in Rust's order: the row's value and length, then the count.
-        let value = self.value(value)?;
-        let width = self.value(width)?;
-        let count = self.value(count)?;
+    /// The flat storage of `count` rows of `width` copies of `value`: `vec![value; count *
+    /// width]`.
+    fn flat_repeat(&mut self, value: Value, count: Value, width: Value, span: Span) -> Value {
         let total = self.integer('*', count, width, span);
         let init = ArrayInit::Repeat {
             value,
             len: Len::Value(total),
             vec: true,
         };
-        let flat = self.version(OpKind::Array(init), span, None);
+        self.version(OpKind::Array(init), span, None)
+    }
+
+    /// `vec![vec![value; width]; count]`: rows of one length known when the function runs.
+    fn uniform_rows(&mut self, value: &Expr, width: &Expr, count: &Expr, span: Span) -> R<Val> {
+        // Evaluated in Rust's order: the row's value and length, then the count.
+        let value = self.value(value)?;
+        let width = self.value(width)?;
+        let count = self.value(count)?;
+        let flat = self.flat_repeat(value, count, width, span);
         let root = self.func.storage(flat).unwrap_or(flat);
         self.rows.insert(root, Row::Uniform { width, count });
         Ok(Val::One(flat))
