@@ -59,6 +59,10 @@ pub struct Config {
     /// declared by the end-to-end layer; the IR interpreter has no structs), its fields read
     /// (`p.b`, `p.w[i % p.w.len()]`) and it passed to callees.
     pub structs: bool,
+    /// Rows as outputs (the end-to-end layer, which declares the helpers `rows_step`,
+    /// returning `Vec<[f64; 2]>`, and `rows_kick`, writing `&mut [[f64; 2]]`): a container of
+    /// rows stepped into an annotated local, kicked in place, and read.
+    pub outputs: bool,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             idioms: false,
             rows: true,
             structs: false,
+            outputs: false,
         }
     }
 }
@@ -542,6 +547,18 @@ pub enum RowsStmt {
         count: usize,
         value: Expr,
     },
+    /// `let mut name: Vec<[f64; 2]> = rows_step(&rows, t);`, `rows_kick(&mut name, k);`,
+    /// then `target` assigned from a row of it ([`Config::outputs`]); a writable container of
+    /// rows in scope kicked too (`kicked`: in a loop, a container the calls carry).
+    Out {
+        name: String,
+        rows: String,
+        kicked: Option<String>,
+        target: String,
+        t: Expr,
+        k: Expr,
+        index: IExpr,
+    },
     /// `grid[i % count][col % width] = value;`
     GridStore {
         grid: String,
@@ -616,6 +633,26 @@ impl RowsStmt {
                 "let mut {name}: Vec<Vec<f64>> = vec![vec![{}; {width}]; {count}];",
                 e(value)
             ),
+            RowsStmt::Out {
+                name,
+                rows,
+                kicked,
+                target,
+                t,
+                k,
+                index,
+            } => {
+                let kick = match kicked {
+                    Some(m) => format!("\nrows_kick(&mut {m}, 0.25);"),
+                    None => String::new(),
+                };
+                format!(
+                    "let mut {name}: Vec<[f64; 2]> = rows_step(&{rows}, {});\nrows_kick(&mut {name}, {});{kick}\n{target} = ({target} * 0.5 + {name}[{} % {name}.len()][1]).sin();",
+                    e(t),
+                    e(k),
+                    index.print()
+                )
+            }
             RowsStmt::GridStore {
                 grid,
                 width,
@@ -647,6 +684,7 @@ impl RowsStmt {
             RowsStmt::Write { values, .. } => values.iter_mut().collect(),
             RowsStmt::Pushed { factor, .. } => vec![factor],
             RowsStmt::Grid { value, .. } | RowsStmt::GridStore { value, .. } => vec![value],
+            RowsStmt::Out { t, k, .. } => vec![t, k],
             RowsStmt::Copy { .. }
             | RowsStmt::Loop { .. }
             | RowsStmt::Update { .. }
@@ -2360,6 +2398,29 @@ impl Generator {
                 index: self.iexpr(scope),
                 col: self.iexpr(scope),
                 value: Expr::Unary("sin", Box::new(self.expr(scope, 2))),
+            };
+        }
+        if self.config.outputs
+            && !scope.rows.is_empty()
+            && !scope.mutable.is_empty()
+            && self.rng.chance(0.3)
+        {
+            let name = self.fresh("o");
+            let rows = self.rng.pick(&scope.rows).0.clone();
+            let target = self.rng.pick(&scope.mutable).clone();
+            let (t, k) = (self.expr(scope, 1), self.expr(scope, 1));
+            let index = self.iexpr(scope);
+            let kicked = (!writable.is_empty() && self.rng.chance(0.5))
+                .then(|| self.rng.pick(&writable).clone());
+            scope.rows.push((name.clone(), true));
+            return RowsStmt::Out {
+                name,
+                rows,
+                kicked,
+                target,
+                t,
+                k,
+                index,
             };
         }
         if self.rng.chance(0.15) {
