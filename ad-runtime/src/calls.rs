@@ -28,6 +28,10 @@ pub struct Skip;
 
 /// What a pullback's slot (or container seed) parameter accepts: the caller's buffer, `None`
 /// or [`Skip`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the adjoint buffer a `#[reverse]` callee takes here",
+    note = "rows a `#[reverse]` function returns are annotated where they are bound, `let q: Vec<[f64; 3]> = step(&p);`, before any other use"
+)]
 pub trait IntoSlot<T: ?Sized> {
     /// The caller's buffer, if it passed one.
     fn as_slot(&mut self) -> Option<&mut T>;

@@ -298,7 +298,8 @@ pub fn vacant<T: Vacant>() -> T {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a parameter struct or a container of floats",
     label = "this value is differentiated as a struct of parameters",
-    note = "derive `ad_runtime::Params` for it, or leave the parameter out of `wrt(...)`"
+    note = "derive `ad_runtime::Params` for it, or leave the parameter out of `wrt(...)`",
+    note = "rows a `#[reverse]` function returns are annotated where they are bound, `let q: Vec<[f64; 3]> = step(&p);`, before any other use"
 )]
 pub trait AdjointBuffer {
     /// The buffer's type.
