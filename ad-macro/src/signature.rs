@@ -539,7 +539,7 @@ fn row_of(elem: &Type, float_generics: &[Ident]) -> (Type, Option<Rows>) {
 }
 
 /// `E` of `Vec<E>` (also `std::vec::Vec<E>`).
-fn vec_elem(path: &syn::Path) -> Option<Type> {
+pub(crate) fn vec_elem(path: &syn::Path) -> Option<Type> {
     let last = path.segments.last()?;
     if last.ident != "Vec" {
         return None;

@@ -392,6 +392,26 @@ impl Lower<'_> {
         }
     }
 
+    /// Binds each name of `parts` (names or `_`) to its part `k`, `source(k)`.
+    fn bind_part_names<'p>(
+        &mut self,
+        parts: impl Iterator<Item = &'p Pat>,
+        source: impl Fn(usize) -> Source,
+        message: &str,
+        out: &mut Vec<(String, Source)>,
+    ) -> R<()> {
+        for (k, part) in parts.enumerate() {
+            match part {
+                Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
+                    out.push((p.ident.to_string(), source(k)));
+                }
+                Pat::Wild(_) => {}
+                other => return Err(self.error(other, message)),
+            }
+        }
+        Ok(())
+    }
+
     /// Binds the names of `pat` to the parts of `item`.
     fn bind_item(&mut self, pat: &Pat, item: &Item, out: &mut Vec<(String, Source)>) -> R<()> {
         match (pat, item) {
@@ -401,16 +421,9 @@ impl Lower<'_> {
             (Pat::Reference(r), Item::Element(..)) => self.bind_item(&r.pat, item, out),
             // `[a, b]` of a row: each name its part.
             (Pat::Slice(s), Item::Element(name, false)) => {
-                for (k, part) in s.elems.iter().enumerate() {
-                    match part {
-                        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
-                            out.push((p.ident.to_string(), Source::Part(name.clone(), k)));
-                        }
-                        Pat::Wild(_) => {}
-                        other => return Err(self.error(other, "the parts of a row are bound by names or `_`: `for [a, b] in x.iter()`")),
-                    }
-                }
-                Ok(())
+                let part = |k| Source::Part(name.clone(), k);
+                let message = "the parts of a row are bound by names or `_`: `for [a, b] in x.iter()`";
+                self.bind_part_names(s.elems.iter(), part, message, out)
             }
             // `mut v` is the item's own copy, which the body may change.
             (Pat::Ident(p), Item::Element(name, false))
@@ -439,16 +452,9 @@ impl Lower<'_> {
             }
             // `(i, j)` of a container of tuples: each name its field.
             (Pat::Tuple(t), Item::Element(name, false)) => {
-                for (k, part) in t.elems.iter().enumerate() {
-                    match part {
-                        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
-                            out.push((p.ident.to_string(), Source::Field(name.clone(), k)));
-                        }
-                        Pat::Wild(_) => {}
-                        other => return Err(self.error(other, "the fields of a tuple are bound by names or `_`: `for &(i, j) in pairs`")),
-                    }
-                }
-                Ok(())
+                let field = |k| Source::Field(name.clone(), k);
+                let message = "the fields of a tuple are bound by names or `_`: `for &(i, j) in pairs`";
+                self.bind_part_names(t.elems.iter(), field, message, out)
             }
             (other, _) => Err(self.error(other, "this pattern does not match the iterator's items: bind elements by name, as `for (i, (a, b)) in x.iter().zip(y).enumerate()`")),
         }

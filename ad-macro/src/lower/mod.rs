@@ -822,12 +822,6 @@ impl Lower<'_> {
                 let Some(Val::Struct(fields)) = val else {
                     return Err(Reported);
                 };
-                if let Some(rest) = &p.rest
-                    && p.fields.len() + 1 < fields.len() + 1
-                    && p.fields.is_empty()
-                {
-                    return Err(self.error(rest, "bind the fields by name: `let P { x, y, .. } = p;`"));
-                }
                 let mut result = Ok(());
                 for field in &p.fields {
                     let name = field.member.to_token_stream().to_string();
@@ -892,17 +886,13 @@ impl Lower<'_> {
             return;
         }
         // A call's result annotated as rows: the callee returns rows, held flat here.
-        let call = self
-            .ops
-            .iter()
-            .rposition(|op| op.results == [v] && matches!(op.kind, OpKind::Call(_)));
-        if call.is_some() && rows::vec_of_vecs(ty).is_some() {
+        let from_call =
+            (self.ops.iter()).any(|op| op.results == [v] && matches!(op.kind, OpKind::Call(_)));
+        if from_call && rows::vec_of_vecs(ty).is_some() {
             self.errors.spanned(ty, "a container of `Vec`s returned by a function is not read by a #[reverse] caller yet: return rows of one length (`Vec<[f64; 3]>`), or the floats flat");
             return;
         }
-        if call.is_some()
-            && let Some((_, len)) = rows::rows_type(ty)
-        {
+        if let Some((_, len)) = rows::rows_type(ty) {
             self.call_returns_rows(v, len.to_token_stream(), syn::spanned::Spanned::span(ty));
         }
         let flat;

@@ -97,16 +97,23 @@ impl Lower<'_> {
         }
     }
 
+    /// The current version of the container variable `name` and its rows; an error if it
+    /// holds no rows here.
+    fn rows_of(&mut self, name: &str, span: Span) -> R<(Value, Row)> {
+        let array = self.container(name, &syn::parse_quote!(#name))?;
+        match self.row(array) {
+            Some(info) => Ok((array, info)),
+            None => Err(self.errors.push(syn::Error::new(
+                span,
+                format!("`{name}` is no longer a container of rows here"),
+            ))),
+        }
+    }
+
     /// `x[row].len()` of the container variable `name`, without copying the row; `row` is
     /// checked as indexing checks it.
     pub(super) fn row_length(&mut self, name: &str, row: Value, span: Span) -> R<Value> {
-        let array = self.container(name, &syn::parse_quote!(#name))?;
-        let Some(info) = self.row(array) else {
-            return Err(self.errors.push(syn::Error::new(
-                span,
-                format!("`{name}` is no longer a container of rows here"),
-            )));
-        };
+        let (array, info) = self.rows_of(name, span)?;
         if !matches!(info, Row::Vec { .. }) {
             let count = self.count(array, span);
             self.index_check(row, count, span);
@@ -231,13 +238,7 @@ impl Lower<'_> {
         span: Span,
     ) -> R<(Value, Value)> {
         let col_value = self.value(col)?;
-        let array = self.container(name, col)?;
-        let Some(info) = self.row(array) else {
-            return Err(self.error(
-                col,
-                format!("`{name}` is no longer a container of rows here"),
-            ));
-        };
+        let (array, info) = self.rows_of(name, syn::spanned::Spanned::span(col))?;
         let (len, tokens) = match info {
             Row::Array { len, tokens } => (len, tokens),
             Row::Vec { offsets } => {
@@ -342,13 +343,7 @@ impl Lower<'_> {
     /// The row `row` of the container variable `name`, copied: a new array, as a row read as
     /// a value is in Rust.
     pub(super) fn row_copy(&mut self, name: &str, row: Value, span: Span) -> R<Val> {
-        let array = self.container(name, &syn::parse_quote!(#name))?;
-        let Some(info) = self.row(array) else {
-            return Err(self.errors.push(syn::Error::new(
-                span,
-                format!("`{name}` is no longer a container of rows here"),
-            )));
-        };
+        let (_, info) = self.rows_of(name, span)?;
         // A row of no elements is copied without reading the storage: its index is checked.
         if let Row::Uniform { count, .. } = info {
             self.index_check(row, count, span);
@@ -717,18 +712,7 @@ pub(super) const DIFFERENT_VEC_ROWS: &str = "this variable holds containers of `
 /// `E` of `Vec<Vec<E>>`.
 pub(super) fn vec_of_vecs(ty: &syn::Type) -> Option<syn::Type> {
     let vec_elem = |ty: &syn::Type| match ty {
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
-            match &last.arguments {
-                syn::PathArguments::AngleBracketed(args) if last.ident == "Vec" => {
-                    match args.args.first()? {
-                        syn::GenericArgument::Type(t) => Some(t.clone()),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            }
-        }
+        syn::Type::Path(p) if p.qself.is_none() => crate::signature::vec_elem(&p.path),
         _ => None,
     };
     vec_elem(&vec_elem(ty)?)
@@ -777,21 +761,10 @@ pub(super) fn rows_type(ty: &syn::Type) -> Option<(syn::Type, syn::Expr)> {
             syn::Type::Array(row) => Some(((*row.elem).clone(), row.len.clone())),
             _ => None,
         },
-        syn::Type::Path(p) => {
-            let last = p.path.segments.last()?;
-            if last.ident != "Vec" {
-                return None;
-            }
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                return None;
-            };
-            match args.args.first()? {
-                syn::GenericArgument::Type(syn::Type::Array(row)) => {
-                    Some(((*row.elem).clone(), row.len.clone()))
-                }
-                _ => None,
-            }
-        }
+        syn::Type::Path(p) => match crate::signature::vec_elem(&p.path)? {
+            syn::Type::Array(row) => Some(((*row.elem).clone(), row.len.clone())),
+            _ => None,
+        },
         _ => None,
     }
 }
