@@ -30,7 +30,7 @@ pub struct Skip;
 /// or [`Skip`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not the adjoint buffer a `#[reverse]` callee takes here",
-    note = "rows a `#[reverse]` function returns are annotated where they are bound, `let q: Vec<[f64; 3]> = step(&p);`, before any other use"
+    note = "rows a `#[reverse]` function returns, read by element in the caller, are annotated where they are bound, `let q: Vec<[f64; 3]> = step(&p);`"
 )]
 pub trait IntoSlot<T: ?Sized> {
     /// The caller's buffer, if it passed one.

@@ -299,7 +299,7 @@ pub fn vacant<T: Vacant>() -> T {
     message = "`{Self}` is not a parameter struct or a container of floats",
     label = "this value is differentiated as a struct of parameters",
     note = "derive `ad_runtime::Params` for it, or leave the parameter out of `wrt(...)`",
-    note = "rows a `#[reverse]` function returns are annotated where they are bound, `let q: Vec<[f64; 3]> = step(&p);`, before any other use"
+    note = "rows a `#[reverse]` function returns, read by element in the caller, are annotated where they are bound, `let q: Vec<[f64; 3]> = step(&p);`"
 )]
 pub trait AdjointBuffer {
     /// The buffer's type.
@@ -341,6 +341,67 @@ impl<T: AdjointBuffer + ?Sized> AdjointBuffer for &mut T {
     fn __ad_zeros(&self) -> T::Buffer {
         (**self).__ad_zeros()
     }
+}
+
+/// The adjoint buffer of a container the function made or a callee returned: zeros shaped
+/// like it, flat, so that rows a callee returns (`Vec<[F; N]>`, not annotated where they are
+/// bound) get the `Vec<F>` every pullback takes them as. `F` is inferred: of the impls that
+/// could apply, only one has elements that are numbers.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a container of floats or of rows of floats",
+    label = "the adjoint of this value is not known",
+    note = "rows a `#[reverse]` function returns are `Vec<[f64; N]>`; a container of `Vec`s or of arrays of rows is returned flat, or as rows of one length"
+)]
+pub trait LocalBuffer<F> {
+    /// The buffer's type.
+    type Buffer;
+    /// Zeros, as many as `self` has numbers.
+    fn __ad_local_zeros(&self) -> Self::Buffer;
+    /// How many numbers `self` holds.
+    fn __ad_count(&self) -> usize;
+}
+
+impl<F: Zero + Copy> LocalBuffer<F> for Vec<F> {
+    type Buffer = Vec<F>;
+    fn __ad_local_zeros(&self) -> Vec<F> {
+        alloc::vec![F::zero(); self.len()]
+    }
+    fn __ad_count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for [F; N] {
+    type Buffer = [F; N];
+    fn __ad_local_zeros(&self) -> [F; N] {
+        [F::zero(); N]
+    }
+    fn __ad_count(&self) -> usize {
+        N
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for Vec<[F; N]> {
+    type Buffer = Vec<F>;
+    fn __ad_local_zeros(&self) -> Vec<F> {
+        alloc::vec![F::zero(); self.len() * N]
+    }
+    fn __ad_count(&self) -> usize {
+        self.len() * N
+    }
+}
+
+/// How many numbers `container` holds: its length, times the width of its rows if it has
+/// rows (`Vec<[F; N]>`), which is the length of its buffer ([`LocalBuffer`]).
+#[inline]
+pub fn count<F, T: LocalBuffer<F>>(container: &T) -> usize {
+    container.__ad_count()
+}
+
+/// [`LocalBuffer`]'s zeros of `like`.
+#[inline]
+pub fn local_zeros<F, T: LocalBuffer<F>>(like: &T) -> T::Buffer {
+    like.__ad_local_zeros()
 }
 
 /// The adjoint in `slot`, which is reset to zero: the adjoint of a value overwritten there.

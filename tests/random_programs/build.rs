@@ -56,7 +56,7 @@ fn source(seed: u64) -> String {
         "/// The seed the programs below were drawn from.\n\
          const SEED: u64 = {seed};\n\n\
          #[allow(clippy::all, unused_parens, unused_variables, unused_mut, unused_assignments, unused_labels)]\n\
-         mod programs {{\n    use ad_runtime::reverse;\n\n    /// The parameter struct of `Config::structs`.\n    #[derive(ad_runtime::Params, Clone)]\n    pub struct P {{\n        pub b: f64,\n        pub w: Vec<f64>,\n    }}\n\n    /// The rows helpers of `Config::outputs`: rows returned, rows written in place.\n    #[reverse]\n    pub fn rows_step(r: &[[f64; 2]], t: f64) -> Vec<[f64; 2]> {{\n        let mut out: Vec<[f64; 2]> = Vec::new();\n        for p in r {{\n            out.push([p[0] + t * p[1], (p[1] * t).sin()]);\n        }}\n        out\n    }}\n\n    #[reverse]\n    pub fn rows_kick(r: &mut [[f64; 2]], t: f64) {{\n        for p in r.iter_mut() {{\n            p[1] -= t * p[0].sin();\n            p[0] += t * p[1];\n        }}\n    }}\n\n{functions}}}\n\n\
+         mod programs {{\n    use ad_runtime::reverse;\n\n    /// The parameter struct of `Config::structs`.\n    #[derive(ad_runtime::Params, Clone)]\n    pub struct P {{\n        pub b: f64,\n        pub w: Vec<f64>,\n    }}\n\n    /// The rows helpers of `Config::outputs`: rows returned, rows written in place.\n    #[reverse]\n    pub fn rows_step(r: &[[f64; 2]], t: f64) -> Vec<[f64; 2]> {{\n        let mut out: Vec<[f64; 2]> = Vec::new();\n        for p in r {{\n            out.push([p[0] + t * p[1], (p[1] * t).sin()]);\n        }}\n        out\n    }}\n\n    #[reverse]\n    pub fn rows_sum(r: &[[f64; 2]]) -> f64 {{\n        r.iter().map(|p| p[0] * p[1] + p[1]).sum()\n    }}\n\n    #[reverse]\n    pub fn rows_kick(r: &mut [[f64; 2]], t: f64) {{\n        for p in r.iter_mut() {{\n            p[1] -= t * p[0].sin();\n            p[0] += t * p[1];\n        }}\n    }}\n\n{functions}}}\n\n\
          /// One `Case` per generated function.\n\
          const CASES: &[Case] = &[\n{cases}];\n"
     )
@@ -104,6 +104,10 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
                 slices += 2;
                 kinds.push("Kind::Struct".into());
             }
+            Param::Pairs(_) => {
+                args.push(generator::PAIRS.into());
+                kinds.push("Kind::Pairs".into());
+            }
             Param::Int(_) => {
                 args.push(format!("a.n[{ints}]"));
                 ints += 1;
@@ -115,7 +119,7 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     let active: Vec<(String, &Param)> = f
         .params
         .iter()
-        .filter(|p| !matches!(p, Param::Int(_)))
+        .filter(|p| !matches!(p, Param::Int(_) | Param::Pairs(_)))
         .enumerate()
         .map(|(i, p)| (format!("g{i}"), p))
         .collect();

@@ -22,6 +22,8 @@ enum Kind {
     Ragged,
     /// `&P`, a parameter struct: its `b` and its `w`, two slices in `s`.
     Struct,
+    /// `&[(usize, usize)]`, inactive: always `generator::PAIRS`.
+    Pairs,
 }
 
 /// The rows `[f64; 2]` of flat floats.
@@ -133,6 +135,7 @@ fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
             Kind::Rows => Param::Rows(String::new()),
             Kind::Ragged => Param::Ragged(String::new()),
             Kind::Struct => Param::Struct(String::new()),
+            Kind::Pairs => Param::Pairs(String::new()),
         })
         .collect();
     let (x, s, n) = generator::arguments(&params, rng);

@@ -117,7 +117,12 @@ pub enum Param {
     Ragged(String),
     /// `&P`, a parameter struct ([`Config::structs`]): its `b`, then its `w` of three.
     Struct(String),
+    /// `&[(usize, usize)]`, pairs of indices, inactive ([`Config::idioms`]): [`PAIRS`].
+    Pairs(String),
 }
+
+/// The argument of a `&[(usize, usize)]` parameter ([`Param::Pairs`]).
+pub const PAIRS: &str = "&[(0usize, 1usize), (2, 0), (1, 2)]";
 
 /// The lengths of the rows of a `&[Vec<f64>]` parameter ([`Param::Ragged`]).
 pub const RAGGED_ROWS: [usize; 3] = [2, 1, 3];
@@ -131,7 +136,8 @@ impl Param {
             | Param::Int(n)
             | Param::Rows(n)
             | Param::Ragged(n)
-            | Param::Struct(n) => n,
+            | Param::Struct(n)
+            | Param::Pairs(n) => n,
         }
     }
 }
@@ -559,6 +565,16 @@ pub enum RowsStmt {
         k: Expr,
         index: IExpr,
     },
+    /// `let mut name = rows_step(&rows, t); if target < 0.5 { name = rows_step(&name, k); }
+    /// target = (target * 0.5 + rows_sum(&name)).sin();`: rows a callee returns, not
+    /// annotated, passed on whole ([`Config::outputs`]).
+    Passed {
+        name: String,
+        rows: String,
+        target: String,
+        t: Expr,
+        k: Expr,
+    },
     /// `grid[i % count][col % width] = value;`
     GridStore {
         grid: String,
@@ -568,8 +584,8 @@ pub enum RowsStmt {
         col: IExpr,
         value: Expr,
     },
-    /// `let mut name: Vec<[f64; 2]> = Vec::new(); for p in rows.iter() { name.push([p[1],
-    /// p[0] * factor]); }`
+    /// `let mut name: Vec<[f64; 2]> = Vec::new(); for pt in rows.iter() { name.push([pt[1],
+    /// pt[0] * factor]); }` (not `p`: the factor may read the parameter struct `p`)
     Pushed {
         name: String,
         rows: String,
@@ -653,6 +669,17 @@ impl RowsStmt {
                     index.print()
                 )
             }
+            RowsStmt::Passed {
+                name,
+                rows,
+                target,
+                t,
+                k,
+            } => format!(
+                "let mut {name} = rows_step(&{rows}, {});\nif {target} < 0.5 {{\n{name} = rows_step(&{name}, {});\n}}\n{target} = ({target} * 0.5 + rows_sum(&{name})).sin();",
+                e(t),
+                e(k)
+            ),
             RowsStmt::GridStore {
                 grid,
                 width,
@@ -670,7 +697,7 @@ impl RowsStmt {
                 format!("for p in {rows}.iter_mut() {{ p[1] = p[0] * 0.5 + p[1].sin(); }}")
             }
             RowsStmt::Pushed { name, rows, factor } => format!(
-                "let mut {name}: Vec<[f64; 2]> = Vec::new();\nfor p in {rows}.iter() {{ {name}.push([p[1], p[0] * {}]); }}",
+                "let mut {name}: Vec<[f64; 2]> = Vec::new();\nfor pt in {rows}.iter() {{ {name}.push([pt[1], pt[0] * {}]); }}",
                 e(factor)
             ),
         }
@@ -684,7 +711,7 @@ impl RowsStmt {
             RowsStmt::Write { values, .. } => values.iter_mut().collect(),
             RowsStmt::Pushed { factor, .. } => vec![factor],
             RowsStmt::Grid { value, .. } | RowsStmt::GridStore { value, .. } => vec![value],
-            RowsStmt::Out { t, k, .. } => vec![t, k],
+            RowsStmt::Out { t, k, .. } | RowsStmt::Passed { t, k, .. } => vec![t, k],
             RowsStmt::Copy { .. }
             | RowsStmt::Loop { .. }
             | RowsStmt::Update { .. }
@@ -1160,13 +1187,14 @@ impl Function {
                 Param::Rows(n) => format!("{n}: &[[f64; 2]]"),
                 Param::Ragged(n) => format!("{n}: &[Vec<f64>]"),
                 Param::Struct(n) => format!("{n}: &P"),
+                Param::Pairs(n) => format!("{n}: &[(usize, usize)]"),
             })
             .collect();
         // A parameter struct is active when `wrt` names it, with the other active ones.
         let attr = match self.params.iter().any(|p| matches!(p, Param::Struct(_))) {
             true => {
                 let active: Vec<&str> = (self.params.iter())
-                    .filter(|p| !matches!(p, Param::Int(_)))
+                    .filter(|p| !matches!(p, Param::Int(_) | Param::Pairs(_)))
                     .map(Param::name)
                     .collect();
                 attr.replacen(
@@ -1547,6 +1575,8 @@ struct Scope {
     grids: Vec<(String, usize, usize)>,
     /// Parameter structs.
     structs: Vec<String>,
+    /// Whether the `pairs: &[(usize, usize)]` parameter is in scope.
+    pairs: bool,
     ints: Vec<String>,
     /// Loop nesting, for `break` and `continue`.
     loops: usize,
@@ -1648,6 +1678,9 @@ impl Generator {
         if self.config.structs && self.rng.chance(0.3) {
             params.push(Param::Struct("p".into()));
         }
+        if self.config.idioms && self.rng.chance(0.3) {
+            params.push(Param::Pairs("pairs".into()));
+        }
         let mut scope = Scope::default();
         for p in &params {
             match p {
@@ -1663,6 +1696,7 @@ impl Generator {
                 Param::Rows(n) => scope.rows.push((n.clone(), false)),
                 Param::Ragged(n) => scope.ragged.push(n.clone()),
                 Param::Struct(n) => scope.structs.push(n.clone()),
+                Param::Pairs(_) => scope.pairs = true,
             }
         }
         let mut body = self.block(&mut scope, 0, false);
@@ -1951,11 +1985,11 @@ impl Generator {
                     let target = self.rng.pick(&scope.mutable).clone();
                     self.next_name += 1;
                     let n = self.next_name;
-                    return Stmt::Idiom {
-                        kind: self.rng.below(IDIOMS),
-                        target,
-                        n,
+                    let kind = match scope.pairs && self.rng.chance(0.6) {
+                        true => PAIRS_IDIOM,
+                        false => self.rng.below(IDIOMS),
                     };
+                    return Stmt::Idiom { kind, target, n };
                 }
                 13 => {
                     let (sin, cos) = (self.fresh("sn"), self.fresh("cs"));
@@ -2409,6 +2443,15 @@ impl Generator {
             let rows = self.rng.pick(&scope.rows).0.clone();
             let target = self.rng.pick(&scope.mutable).clone();
             let (t, k) = (self.expr(scope, 1), self.expr(scope, 1));
+            if self.rng.chance(0.3) {
+                return RowsStmt::Passed {
+                    name,
+                    rows,
+                    target,
+                    t,
+                    k,
+                };
+            }
             let index = self.iexpr(scope);
             let kicked = (!writable.is_empty() && self.rng.chance(0.5))
                 .then(|| self.rng.pick(&writable).clone());
@@ -2662,6 +2705,12 @@ impl Generator {
                     }
                 }
                 Param::Int(_) => Arg::Int(IExpr::Lit(self.rng.below(3))),
+                // A callee taking pairs is called where they are in scope (a list of tuples
+                // written in the body is not supported).
+                Param::Pairs(_) => match scope.pairs {
+                    true => Arg::Slice("pairs".into(), false),
+                    false => return Expr::Lit(self.rng.float(-1.0, 1.0)),
+                },
                 Param::Struct(_) => match scope.structs.first() {
                     Some(p) => Arg::Slice(p.clone(), false),
                     None => return Expr::Lit(self.rng.float(-1.0, 1.0)),
@@ -2696,8 +2745,10 @@ impl Generator {
 /// The arguments a test calls a function with: floats in `[-1.5, 1.5]`, slices of 3 such
 /// floats, arrays of such floats, integers in `0..4`. Slices and arrays are in parameter
 /// order.
-/// How many kinds of [`Stmt::Idiom`] there are.
+/// How many kinds of [`Stmt::Idiom`] there are, drawn at random; then [`PAIRS_IDIOM`], drawn
+/// where the `pairs` parameter is in scope.
 const IDIOMS: usize = 10;
+const PAIRS_IDIOM: usize = IDIOMS;
 
 /// The statements of idiom `kind` on the float variable `a`, their names numbered `n`.
 fn idiom(kind: usize, a: &str, n: usize) -> String {
@@ -2762,6 +2813,14 @@ fn idiom(kind: usize, a: &str, n: usize) -> String {
              }};\n\
              {a} = b{n} * {a};"
         ),
+        // Tuple patterns over the inactive `pairs: &[(usize, usize)]`: a loop, a chain of
+        // `.copied()`, one element destructured.
+        PAIRS_IDIOM => format!(
+            "for &(i, j) in pairs {{ {a} = ({a} * 0.5 + i as f64 - 0.25 * j as f64).sin(); }}\n\
+             let picked{n}: usize = pairs.iter().copied().map(|(i, j)| i * j).sum();\n\
+             let (i{n}, w{n}) = pairs[{n} % pairs.len()];\n\
+             {a} = {a} * (1.0 + (i{n} + w{n} + picked{n}) as f64 * 0.125);"
+        ),
         // A side-effect macro reading the active value.
         _ => format!("assert!({a}.is_finite() || !{a}.is_finite(), \"{a} = {{}}\", {a});"),
     }
@@ -2785,6 +2844,7 @@ pub fn arguments(params: &[Param], rng: &mut Rng) -> (Vec<f64>, Vec<Vec<f64>>, V
                 slices.push((0..len).map(|_| rng.float(-1.5, 1.5)).collect());
             }
             // `b`, then `w`.
+            Param::Pairs(_) => {}
             Param::Struct(_) => {
                 slices.push(vec![rng.float(-1.5, 1.5)]);
                 slices.push((0..3).map(|_| rng.float(-1.5, 1.5)).collect());

@@ -88,7 +88,8 @@ fn plain_values(block: &Block, values: &mut [bool]) {
             | OpKind::Prim(..)
             | OpKind::Binary(..)
             | OpKind::Cast(..)
-            | OpKind::Len(_) => true,
+            | OpKind::Len(_)
+            | OpKind::Count(_) => true,
             OpKind::Unary(UnOp::Not, _) | OpKind::Index(..) => true,
             // A pattern matched against a value binds values (`match sh { S { i } => .. }`
             // with `sh` an element: `i` is `&usize` in Rust, `usize` here).

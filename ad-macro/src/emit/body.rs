@@ -716,6 +716,7 @@ impl<'a> Body<'a> {
             | OpKind::Progression(_)
             | OpKind::At(..)
             | OpKind::Len(_)
+            | OpKind::Count(_)
             | OpKind::Fresh(_)
             | OpKind::Buffer(_)
             | OpKind::BufferTake { .. }
@@ -1070,12 +1071,22 @@ impl<'a> Body<'a> {
                 let v = self.val(*v);
                 quote_spanned!(span=> #v.len())
             }
+            OpKind::Count(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #krate::__private::count(&#v))
+            }
             OpKind::Fresh(v) => self.val(*v),
             OpKind::Buffer(v) => match op.results.first().and_then(|r| self.into.get(r)) {
                 Some(buffer) => buffer.clone(),
-                None => {
+                // A parameter's buffer is its gradient, shaped like it; other containers' are
+                // flat, rows a callee returned too.
+                None if self.func.params.iter().any(|p| p.value == *v) => {
                     let v = self.val(*v);
                     quote_spanned!(span=> #krate::__private::AdjointBuffer::__ad_zeros(&#v))
+                }
+                None => {
+                    let v = self.val(*v);
+                    quote_spanned!(span=> #krate::__private::local_zeros(&#v))
                 }
             },
             OpKind::BufferTake { buffer, index } => {

@@ -238,9 +238,10 @@ impl<'a> Layout<'a> {
                     next_int += 1;
                     args.push(V::I(self.ints[next_int - 1] as i64));
                 }
-                // `Config::structs` is off for the interpreter, which has no structs.
-                Param::Struct(_) => {
-                    unreachable!("the interpreter layer draws no parameter structs")
+                // `Config::structs` and `idioms` are off for the interpreter, which has no
+                // structs or tuples.
+                Param::Struct(_) | Param::Pairs(_) => {
+                    unreachable!("the interpreter layer draws no parameter structs or pairs")
                 }
             }
         }
@@ -264,7 +265,7 @@ impl<'a> Layout<'a> {
                         other => return Err(format!("gradient of a slice: {other:?}")),
                     }
                 }
-                Param::Int(_) | Param::Struct(_) => {}
+                Param::Int(_) | Param::Struct(_) | Param::Pairs(_) => {}
             }
         }
         floats.extend(slices);

@@ -280,7 +280,8 @@ impl<N: Num> Machine<'_, N> {
             | OpKind::Assign { .. }
             | OpKind::Fresh(_)
             | OpKind::Touched { .. }
-            | OpKind::Len(_) => self.container_op(op),
+            | OpKind::Len(_)
+            | OpKind::Count(_) => self.container_op(op),
             OpKind::Ref { value, .. } => one(self.get(*value)?),
             OpKind::Call(call) => self.call(op, call),
             OpKind::Effect { .. } => Ok(Vec::new()),
@@ -426,7 +427,7 @@ impl<N: Num> Machine<'_, N> {
             }
             OpKind::Fresh(v) => one(self.get(*v)?),
             OpKind::Touched { array, .. } => one(V::C(self.get(*array)?.container()?)),
-            OpKind::Len(a) => match self.get(*a)? {
+            OpKind::Len(a) | OpKind::Count(a) => match self.get(*a)? {
                 V::P(ints) => one(V::I(ints.len() as i64)),
                 other => one(V::I(other.container()?.borrow().len() as i64)),
             },

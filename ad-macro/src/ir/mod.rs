@@ -290,6 +290,10 @@ pub enum OpKind {
     },
     /// `x.len()`.
     Len(Value),
+    /// The numbers container `x` holds: its length, times the width of its rows when they
+    /// are a callee's result not annotated where it is bound (`Vec<[F; N]>` in emitted code,
+    /// unknown to the lowering). Sizes the buffer of a container assigned whole.
+    Count(Value),
     /// A new version of `array`'s storage, which the op before changed in place (a method
     /// such as `sort` or `truncate`, which the macro does not model): only its existence
     /// matters, so that nothing reads the old elements after the change. `len` is the length
@@ -838,6 +842,7 @@ macro_rules! each_operand {
             | OpKind::Bind { scrutinee: v, .. }
             | OpKind::If { cond: v, .. }
             | OpKind::Len(v)
+            | OpKind::Count(v)
             | OpKind::Fresh(v)
             | OpKind::Buffer(v)
             | OpKind::BufferPop(v)

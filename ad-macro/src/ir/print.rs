@@ -198,6 +198,7 @@ impl Func {
             | OpKind::Store { .. }
             | OpKind::Append { .. }
             | OpKind::Len(_)
+            | OpKind::Count(_)
             | OpKind::Fresh(_)
             | OpKind::Touched { .. }
             | OpKind::Assign { .. } => self.write_container_op(out, &op.kind)?,
@@ -446,6 +447,10 @@ impl Func {
             }
             OpKind::Len(v) => {
                 out.write_str("len ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Count(v) => {
+                out.write_str("count ")?;
                 self.write_value(out, *v)?;
             }
             OpKind::Fresh(v) => {

@@ -147,7 +147,12 @@ impl Lower<'_> {
         self.check_unshared(old, place)?;
         let span = super::op_span(place);
         self.rows_from(old, from, place)?;
-        let len = self.push(OpKind::Len(old), span, 1)[0];
+        // A call's result may be rows the lowering does not know of (`Vec<[F; N]>`, not
+        // annotated): its buffer is reset to as many numbers as it holds.
+        let len = match self.row(old) {
+            None if self.found_by_use(old) => self.push(OpKind::Count(old), span, 1)[0],
+            _ => self.push(OpKind::Len(old), span, 1)[0],
+        };
         let assign = OpKind::Assign {
             array: old,
             from,

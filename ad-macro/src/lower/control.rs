@@ -20,7 +20,7 @@
 //! ordinary variables, merged and carried like any other, so the reverse pass only ever sees
 //! `if`s and loops: early exits are lowered to this shape, not special-cased.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -444,6 +444,10 @@ impl Lower<'_> {
             let ops = [&mut then_arm.1, &mut else_arm.1];
             let storage = self.merge_storages(j, ops, &mut yields, span)?;
             self.func.values[r.index()].storage = storage;
+            // Calls' results in both arms: containers or not, which only their uses say.
+            if storage.is_none() && yields.iter().all(|y| self.maybe_containers.contains(&y[j])) {
+                self.merged_calls.insert(r, span);
+            }
         }
         let [(_, then_ops, _), (_, else_ops, _)] = arms;
         let [then_yields, else_yields] = yields;
@@ -1406,6 +1410,36 @@ struct Scan {
     assigned: Vec<String>,
     /// Names passed to calls as they are (`f(x)`): written if they are `&mut` containers.
     passed: Vec<String>,
+    /// Names used as containers: borrowed (`&x`), indexed (`x[i]`) or the receiver of a
+    /// container's method (`x.iter()`).
+    containers: Vec<String>,
+}
+
+/// Methods only a container has (a float's, `x.sin()`, say nothing).
+const CONTAINER_METHODS: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "len",
+    "is_empty",
+    "windows",
+    "chunks",
+    "chunks_exact",
+    "to_vec",
+    "first",
+    "last",
+    "get",
+    "swap",
+    "push",
+    "contains",
+];
+
+/// The names `body` uses as containers anywhere (borrowed, indexed, a method's receiver): a
+/// call's result bound to one is a container ([`Lower::local_stmt`](super::Lower)).
+pub(super) fn container_names(body: &syn::Block) -> HashSet<String> {
+    let mut scan = Scan::default();
+    scan.visit_block(body);
+    scan.containers.into_iter().collect()
 }
 
 impl Scan {
@@ -1508,7 +1542,12 @@ impl<'ast> Visit<'ast> for Scan {
         if e.mutability.is_some() {
             self.assigned.extend(assigned_name(&e.expr));
         }
+        self.containers.extend(assigned_name(&e.expr));
         visit::visit_expr_reference(self, e);
+    }
+    fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+        self.containers.extend(assigned_name(&e.expr));
+        visit::visit_expr_index(self, e);
     }
     fn visit_expr_call(&mut self, e: &'ast syn::ExprCall) {
         for arg in &e.args {
@@ -1530,6 +1569,11 @@ impl<'ast> Visit<'ast> for Scan {
         {
             self.assigned.push(name);
         }
+        if let Expr::Path(_) = &*e.receiver
+            && CONTAINER_METHODS.contains(&e.method.to_string().as_str())
+        {
+            self.containers.extend(assigned_name(&e.receiver));
+        }
         visit::visit_expr_method_call(self, e);
     }
     // A closure is inlined where it is called or passed to an adaptor (`chains.rs`): the
@@ -1540,6 +1584,7 @@ impl<'ast> Visit<'ast> for Scan {
         inner.visit_expr(&c.body);
         self.assigned.extend(inner.assigned);
         self.passed.extend(inner.passed);
+        self.containers.extend(inner.containers);
     }
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }

@@ -129,6 +129,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         returns: false,
         next_loop: 0,
         maybe_containers: HashSet::new(),
+        container_names: control::container_names(&item.block),
+        found_containers: HashSet::new(),
+        merged_calls: HashMap::new(),
         vacant: HashSet::new(),
         shared_unknown: HashSet::new(),
         stopped_borrows: HashSet::new(),
@@ -290,6 +293,14 @@ struct Lower<'a> {
     next_loop: usize,
     /// The values calls returned, and places: containers once used as containers.
     maybe_containers: HashSet<Value>,
+    /// The names the body uses as containers: a call's result bound to one is a container
+    /// from its `let` on (`let mut q = step(&p); for .. { q = step(&q); }`).
+    container_names: HashSet<String>,
+    /// The values of [`Self::maybe_containers`] found to be containers.
+    found_containers: HashSet<Value>,
+    /// Results of branches between calls' results (`if c { f(x) } else { g(x) }`), which
+    /// may be containers: where each branch is.
+    merged_calls: HashMap<Value, Span>,
     /// Placeholders: what a variable holds on a path where it has no value yet (it exits
     /// first, or assigns it later). Never read.
     vacant: HashSet<Value>,
@@ -565,6 +576,9 @@ impl Lower<'_> {
             Some(init) => matches!(&*init.expr, Expr::Reference(r) if r.mutability.is_none()),
             None => false,
         };
+        if let (Ok(Some(Val::One(v))), Pat::Ident(p)) = (&val, strip_type(&local.pat)) {
+            self.container_by_use(*v, &p.ident)?;
+        }
         let container = matches!(&val, Ok(Some(Val::One(v))) if self.func.storage(*v).is_some());
         let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
         if result.is_err() {
@@ -575,6 +589,21 @@ impl Lower<'_> {
             self.borrowed.insert((depth, p.ident.to_string()));
         }
         result.map(|()| Val::Unit)
+    }
+
+    /// A call's result bound to `name`, which the body uses as a container, is one (what it
+    /// is is not known here otherwise: the callee's signature is not in view).
+    fn container_by_use(&mut self, v: Value, name: &proc_macro2::Ident) -> R<()> {
+        if !self.container_names.contains(&name.to_string()) {
+            return Ok(());
+        }
+        if let Some(&span) = self.merged_calls.get(&v) {
+            return Err(self.errors.push(syn::Error::new(span, format!("`{name}` is used as a container, and a container chosen by a branch between calls' results is not supported: bind one before the branch and assign the other in it, `let mut {name} = f(x); if !c {{ {name} = g(x); }}`"))));
+        }
+        if self.maybe_containers.contains(&v) {
+            self.is_container(v);
+        }
+        Ok(())
     }
 
     /// `let [a, b, _] = e;` of an array: each name its element (a row, for a container of

@@ -573,7 +573,8 @@ fn hoistable(op: &Op) -> bool {
         | OpKind::Unary(..)
         | OpKind::Binary(..)
         | OpKind::Field(..)
-        | OpKind::Len(_) => true,
+        | OpKind::Len(_)
+        | OpKind::Count(_) => true,
         // A rule adding into buffers writes them.
         OpKind::Pullback { args, .. } => !args.iter().any(|a| matches!(a, Arg::Mut(_))),
         _ => false,

@@ -149,7 +149,7 @@ impl Cost<'_> {
                 loads_constant(array)
             }
             // A length changes when the container is pushed onto.
-            OpKind::Len(array) => loads_constant(array),
+            OpKind::Len(array) | OpKind::Count(array) => loads_constant(array),
             _ => is_cheap(op),
         }
     }
