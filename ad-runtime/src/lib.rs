@@ -160,7 +160,7 @@ pub mod __private {
     pub use crate::stash::{
         AdjointBuffer, AsSlice, Bits, Flatten, Progression, Reset, Slot, Stack, add, add_all,
         add_to, basis_array, basis_scalar, basis_vec, check_seed, count, into_buffer, like,
-        local_zeros, placeholder, pop, reset, slice, sum, take, vacant,
+        local_zeros, placeholder, pop, reset, shape, slice, sum, take, vacant,
     };
     pub use num_traits::Float;
 

@@ -359,6 +359,47 @@ pub trait LocalBuffer<F> {
     fn __ad_local_zeros(&self) -> Self::Buffer;
     /// How many numbers `self` holds.
     fn __ad_count(&self) -> usize;
+    /// What making the buffer takes: a length (nothing for an array).
+    type Shape: LocalBuffer<F, Buffer = Self::Buffer>;
+    /// `self`'s shape.
+    fn __ad_shape(&self) -> Self::Shape;
+}
+
+/// The shape of a `Vec` the reverse sweep keeps instead of the `Vec` itself, when it only
+/// needs to make the `Vec`'s adjoint buffer ([`shape`]): its count of numbers.
+#[derive(Clone, Copy, Debug)]
+pub struct VecShape<F>(usize, core::marker::PhantomData<F>);
+
+/// The shape of an array `[F; N]`: nothing to keep.
+#[derive(Clone, Copy, Debug)]
+pub struct ArrayShape<F, const N: usize>(core::marker::PhantomData<F>);
+
+impl<F: Zero + Copy> LocalBuffer<F> for VecShape<F> {
+    type Buffer = Vec<F>;
+    fn __ad_local_zeros(&self) -> Vec<F> {
+        alloc::vec![F::zero(); self.0]
+    }
+    fn __ad_count(&self) -> usize {
+        self.0
+    }
+    type Shape = Self;
+    fn __ad_shape(&self) -> Self {
+        *self
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for ArrayShape<F, N> {
+    type Buffer = [F; N];
+    fn __ad_local_zeros(&self) -> [F; N] {
+        [F::zero(); N]
+    }
+    fn __ad_count(&self) -> usize {
+        N
+    }
+    type Shape = Self;
+    fn __ad_shape(&self) -> Self {
+        *self
+    }
 }
 
 impl<F: Zero + Copy> LocalBuffer<F> for Vec<F> {
@@ -368,6 +409,10 @@ impl<F: Zero + Copy> LocalBuffer<F> for Vec<F> {
     }
     fn __ad_count(&self) -> usize {
         self.len()
+    }
+    type Shape = VecShape<F>;
+    fn __ad_shape(&self) -> VecShape<F> {
+        VecShape(self.len(), core::marker::PhantomData)
     }
 }
 
@@ -379,6 +424,10 @@ impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for [F; N] {
     fn __ad_count(&self) -> usize {
         N
     }
+    type Shape = ArrayShape<F, N>;
+    fn __ad_shape(&self) -> ArrayShape<F, N> {
+        ArrayShape(core::marker::PhantomData)
+    }
 }
 
 impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for Vec<[F; N]> {
@@ -389,6 +438,10 @@ impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for Vec<[F; N]> {
     fn __ad_count(&self) -> usize {
         self.len() * N
     }
+    type Shape = VecShape<F>;
+    fn __ad_shape(&self) -> VecShape<F> {
+        VecShape(self.len() * N, core::marker::PhantomData)
+    }
 }
 
 /// How many numbers `container` holds: its length, times the width of its rows if it has
@@ -396,6 +449,13 @@ impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for Vec<[F; N]> {
 #[inline]
 pub fn count<F, T: LocalBuffer<F>>(container: &T) -> usize {
     container.__ad_count()
+}
+
+/// The shape of `container` ([`LocalBuffer::Shape`]), from which [`local_zeros`] makes the
+/// same buffer as from the container.
+#[inline]
+pub fn shape<F, T: LocalBuffer<F>>(container: &T) -> T::Shape {
+    container.__ad_shape()
 }
 
 /// [`LocalBuffer`]'s zeros of `like`.

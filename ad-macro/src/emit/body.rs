@@ -717,6 +717,7 @@ impl<'a> Body<'a> {
             | OpKind::At(..)
             | OpKind::Len(_)
             | OpKind::Count(_)
+            | OpKind::Shape(_)
             | OpKind::Fresh(_)
             | OpKind::Buffer(_)
             | OpKind::BufferTake { .. }
@@ -1074,6 +1075,10 @@ impl<'a> Body<'a> {
             OpKind::Count(v) => {
                 let v = self.val(*v);
                 quote_spanned!(span=> #krate::__private::count(&#v))
+            }
+            OpKind::Shape(v) => {
+                let v = self.val(*v);
+                quote_spanned!(span=> #krate::__private::shape(&#v))
             }
             OpKind::Fresh(v) => self.val(*v),
             OpKind::Buffer(v) => match op.results.first().and_then(|r| self.into.get(r)) {

@@ -293,6 +293,7 @@ impl<N: Num> Machine<'_, N> {
             | OpKind::Progression(_)
             | OpKind::At(..)
             | OpKind::Buffer(_)
+            | OpKind::Shape(_)
             | OpKind::BufferAdd { .. }
             | OpKind::BufferTake { .. }
             | OpKind::BufferPop(_)
@@ -469,7 +470,9 @@ impl<N: Num> Machine<'_, N> {
                 )),
                 (other, _) => Err(format!("at of {other:?}")),
             },
-            OpKind::Buffer(v) => {
+            // A shape is modelled as zeros of the container's length, which is all a buffer
+            // made from it takes.
+            OpKind::Buffer(v) | OpKind::Shape(v) => {
                 let len = self.get(*v)?.container()?.borrow().len();
                 one(V::C(Rc::new(RefCell::new(vec![N::lit(0.0); len]))))
             }

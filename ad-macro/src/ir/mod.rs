@@ -60,6 +60,10 @@ pub struct ValueInfo {
     /// several results of an op (`let r: f64 = loop { .. }`, a carried value); a sole
     /// result's annotation is on its op ([`Op::ty`]).
     pub ty: Option<Verbatim>,
+    /// For a copy of a container taken right before the one op that reads it
+    /// (`reverse::snapshot_operands`), the container copied: the copy's adjoint is the
+    /// source's at that point, so the reverse sweep adds into the source's buffer directly.
+    pub snapshot_of: Option<Value>,
 }
 
 /// Which values of a function are active: depend on an active parameter *and* reach the
@@ -294,6 +298,9 @@ pub enum OpKind {
     /// are a callee's result not annotated where it is bound (`Vec<[F; N]>` in emitted code,
     /// unknown to the lowering). Sizes the buffer of a container assigned whole.
     Count(Value),
+    /// The shape of container `x` (`__private::Shape`: a length, or nothing for an array):
+    /// what the reverse sweep keeps of a container it reads only to make its adjoint buffer.
+    Shape(Value),
     /// A new version of `array`'s storage, which the op before changed in place (a method
     /// such as `sort` or `truncate`, which the macro does not model): only its existence
     /// matters, so that nothing reads the old elements after the change. `len` is the length
@@ -843,6 +850,7 @@ macro_rules! each_operand {
             | OpKind::If { cond: v, .. }
             | OpKind::Len(v)
             | OpKind::Count(v)
+            | OpKind::Shape(v)
             | OpKind::Fresh(v)
             | OpKind::Buffer(v)
             | OpKind::BufferPop(v)
@@ -1005,6 +1013,7 @@ impl Func {
             storage: None,
             place: None,
             ty: None,
+            snapshot_of: None,
         });
         value
     }

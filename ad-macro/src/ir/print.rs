@@ -199,6 +199,7 @@ impl Func {
             | OpKind::Append { .. }
             | OpKind::Len(_)
             | OpKind::Count(_)
+            | OpKind::Shape(_)
             | OpKind::Fresh(_)
             | OpKind::Touched { .. }
             | OpKind::Assign { .. } => self.write_container_op(out, &op.kind)?,
@@ -451,6 +452,10 @@ impl Func {
             }
             OpKind::Count(v) => {
                 out.write_str("count ")?;
+                self.write_value(out, *v)?;
+            }
+            OpKind::Shape(v) => {
+                out.write_str("shape ")?;
                 self.write_value(out, *v)?;
             }
             OpKind::Fresh(v) => {

@@ -132,6 +132,8 @@ impl<'a> Sweep<'a> {
                 }
             }
             ArrayInit::Empty { .. } | ArrayInit::Uninit => {}
+            // A snapshot's buffer is its source's (see [`Sweep::buffer`]).
+            ArrayInit::Copy { .. } if self.primal.info(op.results[0]).snapshot_of.is_some() => {}
             ArrayInit::Copy { source, .. } => {
                 self.add_all_into(*source, buffer, span);
             }
@@ -218,10 +220,17 @@ impl<'a> Sweep<'a> {
     }
 
     /// The adjoint buffer of `array`'s storage, made where the storage is at hand; for a
-    /// place (`p.w`), the same field of the struct's buffer (`dp.w`).
+    /// place (`p.w`), the same field of the struct's buffer (`dp.w`); for a snapshot, its
+    /// source's.
     pub(super) fn buffer(&mut self, array: Value, span: Span) -> Value {
         let root = self.primal.storage(array).unwrap_or(array);
         if let Some(&buffer) = self.buffers.get(&root) {
+            return buffer;
+        }
+        // A snapshot taken right before the op reading it has its source's adjoint there.
+        if let Some(source) = self.primal.info(root).snapshot_of {
+            let buffer = self.buffer(source, span);
+            self.buffers.insert(root, buffer);
             return buffer;
         }
         if let Some((base, member)) = self.primal.info(root).place.clone() {
@@ -241,9 +250,9 @@ impl<'a> Sweep<'a> {
         let buffer = self.func.new_value(name);
         self.buffers.insert(root, buffer);
         match self.region_of(root) {
-            // Made at the start of the reversed region, from the stashed container.
+            // Made at the start of the reversed region, from the container's shape.
             Some(i) => {
-                let like = self.read_in_defining_region(root);
+                let like = self.shape_in_region(i, root);
                 self.contexts[i]
                     .buffers
                     .push(Op::new(vec![buffer], OpKind::Buffer(like), span));
@@ -311,6 +320,7 @@ fn snapshot_block(
                     ops: &mut Vec<Op>| {
             let copy = func.new_value(None);
             func.values[copy.index()].storage = Some(copy);
+            func.values[copy.index()].snapshot_of = Some(v);
             activity.set(copy, active && activity.is_active(v));
             ops.push(Op::new(
                 vec![copy],

@@ -574,7 +574,8 @@ fn hoistable(op: &Op) -> bool {
         | OpKind::Binary(..)
         | OpKind::Field(..)
         | OpKind::Len(_)
-        | OpKind::Count(_) => true,
+        | OpKind::Count(_)
+        | OpKind::Shape(_) => true,
         // A rule adding into buffers writes them.
         OpKind::Pullback { args, .. } => !args.iter().any(|a| matches!(a, Arg::Mut(_))),
         _ => false,

@@ -26,7 +26,7 @@ use super::Sweep;
 use super::plan::{self, RegionPlan};
 use crate::analysis::activity::{differentiable_operands, is_struct};
 use crate::ir::{
-    Adaptor, ArrayInit, Block, Literal, LoopView, Op, OpKind, Range, StashKind, Value,
+    Adaptor, ArrayInit, Block, Func, Literal, LoopView, Op, OpKind, Range, StashKind, Value,
 };
 
 /// The primal region whose reverse is being built.
@@ -53,6 +53,9 @@ pub(super) struct Context<'a> {
     /// The adjoint buffers of containers made in the region, made at the start of its
     /// reverse.
     pub(super) buffers: Vec<Op>,
+    /// Containers of the region whose shape the buffers take, and the shapes' stand-ins: a
+    /// shape is kept, not the container, unless the container is kept anyway.
+    pub(super) shapes: Vec<(Value, Value)>,
 }
 
 impl Context<'_> {
@@ -68,11 +71,16 @@ impl<'a> Sweep<'a> {
         self.read_from(v, true)
     }
 
-    /// A value of the primal as the region defining it reads it, never kept by an `if` arm
-    /// inside that region: for what the start of the reversed region needs (the buffer of a
-    /// container made in it).
-    pub(super) fn read_in_defining_region(&mut self, v: Value) -> Value {
-        self.read_from(v, false)
+    /// The shape of container `root`, made in region `i`, as the start of that region's
+    /// reverse has it (for the container's adjoint buffer): a stand-in the region's
+    /// [`Sweep::leave`] defines, from the container if it keeps it, else from a kept shape.
+    pub(super) fn shape_in_region(&mut self, i: usize, root: Value) -> Value {
+        if let Some(&(_, shape)) = self.contexts[i].shapes.iter().find(|(r, _)| *r == root) {
+            return shape;
+        }
+        let shape = self.func.new_value(None);
+        self.contexts[i].shapes.push((root, shape));
+        shape
     }
 
     /// `capture`: a value an `if` arm reads may be kept by that arm (see [`Sweep::read`]).
@@ -184,6 +192,7 @@ impl<'a> Sweep<'a> {
             index_read: false,
             captured: HashSet::new(),
             buffers: Vec::new(),
+            shapes: Vec::new(),
         });
     }
 
@@ -223,6 +232,13 @@ impl<'a> Sweep<'a> {
             }
         }
         let (pushes, mut prologue) = self.stash_ops(&cx, &plan);
+        // Shapes of containers kept anyway come from them (after the pops above).
+        for &(root, shape) in &cx.shapes {
+            if let Some(kept) = kept_version(&cx, &plan, self.primal, root) {
+                let op = Op::new(vec![shape], OpKind::Shape(kept), cx.owner.span);
+                prologue.push(op);
+            }
+        }
         for &v in &plan.recompute {
             let Some(&(_, op)) = cx.definers.get(&v) else {
                 continue;
@@ -277,7 +293,17 @@ impl<'a> Sweep<'a> {
         let span = cx.owner.span;
         let op = |kind, results| Op::new(results, kind, span);
         let (mut pushes, mut pops) = (Vec::new(), Vec::new());
-        if !plan.stash.is_empty() {
+        // Shapes of containers not kept otherwise: kept themselves, taken at the end of the
+        // region (after any push onto the container).
+        let mut shapes = Vec::new();
+        for &(root, stand_in) in &cx.shapes {
+            if kept_version(cx, plan, self.primal, root).is_none() {
+                let shape = self.func.new_value(None);
+                pushes.push(op(OpKind::Shape(root), vec![shape]));
+                shapes.push((shape, stand_in));
+            }
+        }
+        if !plan.stash.is_empty() || !shapes.is_empty() {
             let stash = self.new_stash(plan.kind);
             // A container that outlives the region (made before it, written in it) is kept
             // as a copy: the stash must not take the variable later code still uses.
@@ -297,8 +323,11 @@ impl<'a> Sweep<'a> {
                     _ => values.push(v),
                 }
             }
+            values.extend(shapes.iter().map(|&(shape, _)| shape));
             pushes.push(op(OpKind::Push { stash, values }, Vec::new()));
-            let results = plan.stash.iter().map(|v| cx.map[v]).collect();
+            let results = (plan.stash.iter().map(|v| cx.map[v]))
+                .chain(shapes.iter().map(|&(_, stand_in)| stand_in))
+                .collect();
             pops.push(op(OpKind::Pop { stash }, results));
         }
         if !plan.bits.is_empty() {
@@ -668,6 +697,13 @@ fn stand_in(cx: &Context, outer: &[Context], v: Value) -> Value {
             _ => c.map.get(&v).copied(),
         })
         .unwrap_or(v)
+}
+
+/// The stand-in of the version of container `root` that `plan` stashes, if it stashes one.
+fn kept_version(cx: &Context, plan: &RegionPlan, primal: &Func, root: Value) -> Option<Value> {
+    (plan.stash.iter())
+        .find(|&&v| primal.storage(v).unwrap_or(v) == root)
+        .map(|v| cx.map[v])
 }
 
 /// Every value defined inside `op`'s regions.
