@@ -816,3 +816,37 @@ fn regression_buffer_named_like_a_keyword_and_field_copies() {
         }
     );
 }
+
+#[reverse]
+fn sum_of_squares(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum()
+}
+
+/// SILENT (found by a user trial): a closure bound with `let` and given `&q` of a local
+/// container took a reference op as a float argument; the callee's adjoint for it was dropped,
+/// so `g(&q)` contributed nothing to the gradient (the value was right).
+#[reverse]
+fn closure_given_a_local_container(x: &[f64]) -> f64 {
+    let q: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+    let g = |v| sum_of_squares(v);
+    let typed = |v: &[f64]| sum_of_squares(v) + v[0];
+    let owned = x.to_vec();
+    g(&q) + typed(&q) + typed(x) + g(&owned)
+}
+
+#[test]
+fn regression_closure_given_a_local_container() {
+    for x in [[0.3, -0.7, 1.1], [1.5, 0.0, -2.0]] {
+        let (v, dx) = closure_given_a_local_container_grad(&x);
+        assert_eq!(v.to_bits(), closure_given_a_local_container(&x).to_bits());
+        // f = 2 Σ sin²(x) + sin(x[0]) + 2 Σ x² + x[0].
+        for i in 0..3 {
+            let (s, c) = x[i].sin_cos();
+            let first = if i == 0 { c + 1.0 } else { 0.0 };
+            let want = 2.0 * 2.0 * s * c + 2.0 * x[i] + 2.0 * x[i] + first;
+            common::assert_close(&format!("d/dx[{i}]"), dx[i], want);
+        }
+        let report = check::gradient(closure_given_a_local_container, &x, &dx);
+        assert!(report.is_within(common::FD_TOL), "{report}");
+    }
+}

@@ -288,7 +288,11 @@ fn differentiate(
     verify(&adjoint, "differentiation", observe)?;
     // `f_grad`, `f_vjp` and `f_grad_into` run both sweeps at once: they get the program
     // whose loops are fused with their reverses where that is possible.
-    let fused = reverse::fuse(&adjoint);
+    // Their fused loops carry the adjoints of elements ahead in registers.
+    let fused = reverse::fuse(&adjoint).map(|mut fused| {
+        reverse::carry_adjoints(&mut fused);
+        fused
+    });
     observe(Stage::Fuse);
     if let Some(fused) = &fused {
         verify(fused, "loop fusion", observe)?;

@@ -344,8 +344,8 @@ impl<T: AdjointBuffer + ?Sized> AdjointBuffer for &mut T {
 }
 
 /// The adjoint buffer of a container the function made or a callee returned: zeros shaped
-/// like it, flat, so that rows a callee returns (`Vec<[F; N]>`, not annotated where they are
-/// bound) get the `Vec<F>` every pullback takes them as. `F` is inferred: of the impls that
+/// like it, flat, so that rows a callee returns (`Vec<[F; N]>`, `[[F; N]; M]`, not annotated
+/// where they are bound) get the `Vec<F>` every pullback takes them as. `F` is inferred: of the impls that
 /// could apply, only one has elements that are numbers.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a container of floats or of rows of floats",
@@ -441,6 +441,20 @@ impl<F: Zero + Copy, const N: usize> LocalBuffer<F> for Vec<[F; N]> {
     type Shape = VecShape<F>;
     fn __ad_shape(&self) -> VecShape<F> {
         VecShape(self.len() * N, core::marker::PhantomData)
+    }
+}
+
+impl<F: Zero + Copy, const N: usize, const M: usize> LocalBuffer<F> for [[F; N]; M] {
+    type Buffer = Vec<F>;
+    fn __ad_local_zeros(&self) -> Vec<F> {
+        alloc::vec![F::zero(); N * M]
+    }
+    fn __ad_count(&self) -> usize {
+        N * M
+    }
+    type Shape = VecShape<F>;
+    fn __ad_shape(&self) -> VecShape<F> {
+        VecShape(N * M, core::marker::PhantomData)
     }
 }
 

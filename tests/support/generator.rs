@@ -256,6 +256,16 @@ pub enum Stmt {
         a: Expr,
         b: Expr,
     },
+    /// A stencil sum over a container of at least `ahead` elements, its adjoints carried
+    /// between iterations (`reverse/carry.rs`): `let mut st{n} = 0.0; for i{n} in
+    /// 0..a.len() - ahead { st{n} += a[i{n} + ahead] * a[i{n}] + (a[i{n}] * 0.5).sin(); }`
+    /// (plus `a[i{n} + 1]` for `ahead` 2), then `target` assigned from it.
+    Stencil {
+        target: String,
+        array: String,
+        ahead: usize,
+        n: usize,
+    },
     /// `let name = <chain>;` (or `<chain>.for_each(..)`): an iterator chain over a container.
     Chain(Box<Chain>),
     /// A statement on containers of rows ([`Config::rows`]).
@@ -1374,6 +1384,27 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
+        Stmt::Stencil {
+            target,
+            array: a,
+            ahead,
+            n,
+        } => {
+            let middle = match ahead {
+                2 => format!(" + {a}[i{n} + 1]"),
+                _ => String::new(),
+            };
+            let text = format!(
+                "let mut st{n} = 0.0;\n\
+                 for i{n} in 0..{a}.len() - {ahead} {{\n    \
+                     st{n} += {a}[i{n} + {ahead}] * {a}[i{n}] + ({a}[i{n}] * 0.5).sin(){middle};\n\
+                 }}\n\
+                 {target} = ({target} * 0.5 + st{n}).tanh();"
+            );
+            for line in text.lines() {
+                let _ = writeln!(out, "{pad}{line}");
+            }
+        }
         Stmt::Idiom { kind, target, n } => {
             for line in idiom(*kind, target, *n).lines() {
                 let _ = writeln!(out, "{pad}{line}");
@@ -1971,6 +2002,23 @@ impl Generator {
                     };
                 }
                 13 if !scope.mutable.is_empty() && self.rng.chance(0.2) => {
+                    // A stencil over a slice (three elements) or a container of two or more.
+                    let containers: Vec<(String, usize)> = (scope.slices.iter())
+                        .map(|s| (s.clone(), 3))
+                        .chain(scope.arrays.iter().map(|a| (a.name.clone(), a.len)))
+                        .filter(|(name, _)| !scope.frozen.contains(name))
+                        .collect();
+                    if !containers.is_empty() && self.rng.chance(0.5) {
+                        let target = self.rng.pick(&scope.mutable).clone();
+                        let (array, len) = self.rng.pick(&containers).clone();
+                        self.next_name += 1;
+                        return Stmt::Stencil {
+                            target,
+                            array,
+                            ahead: 1 + usize::from(len >= 2 && self.rng.chance(0.5)),
+                            n: self.next_name,
+                        };
+                    }
                     let target = self.rng.pick(&scope.mutable).clone();
                     self.next_name += 1;
                     let (a, b) = (self.expr(scope, 2), self.expr(scope, 2));

@@ -278,6 +278,14 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
         OpKind::Cast(_, ty, Number::Unknown) => {
             Some(format!("cannot tell what `{}` is: cast a value that depends on an active parameter to `f32`, `f64` or the function's float type (differentiated), or to an integer type (piecewise constant)", ty.to_string().replace(' ', "")))
         }
+        // `&q` as a value (not a call's argument, not bound by `let`): the reference would
+        // carry no adjoint back to `q`.
+        OpKind::Ref {
+            mutable: false,
+            value,
+        } if func.storage(*value).is_some() => Some(
+            "a reference to a container that depends on an active parameter, used as a value here: pass the container to the function itself (`g(&q)`), or bind the reference with `let` first (`let r = &q;`)".to_string(),
+        ),
         OpKind::Ref { value, .. }
             if func.storage(*value).is_none() && !is_struct_base(func, sig, *value) =>
         {

@@ -181,7 +181,11 @@ fn edit_stmts(stmts: &mut [Stmt], target: usize, choice: usize, n: &mut usize) -
         Stmt::Record { a, b, .. } => {
             edit_expr(a, target, choice, n) || edit_expr(b, target, choice, n)
         }
-        Stmt::Idiom { .. } | Stmt::Chain(_) | Stmt::Closure { .. } | Stmt::Slices { .. } => false,
+        Stmt::Idiom { .. }
+        | Stmt::Stencil { .. }
+        | Stmt::Chain(_)
+        | Stmt::Closure { .. }
+        | Stmt::Slices { .. } => false,
         Stmt::Rows(rows) => rows
             .exprs_mut()
             .into_iter()

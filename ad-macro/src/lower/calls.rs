@@ -390,7 +390,7 @@ fn arg_of(value: Value, pass: Pass) -> CallArg {
 }
 
 /// The variable `e` names, if it is one (the variable a written argument rebinds).
-fn variable_name(e: &Expr) -> Option<String> {
+pub(super) fn variable_name(e: &Expr) -> Option<String> {
     match e {
         Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
         _ => None,

@@ -694,20 +694,30 @@ impl Lower<'_> {
         }
         let mut names = Vec::new();
         let mut vals = Vec::new();
+        let mut borrows = Vec::new();
         for (arg, param) in args.iter().zip(&closure.expr.inputs) {
             let first_new = self.func.values.len();
-            let val = self.expr(arg)?;
+            // A parameter binds its argument as `let` does: `&q` of a container binds `q`.
+            let val = self.let_init(arg)?;
             // `f(1.5)` of `|u: f64|`: the argument has the parameter's type.
             if let (Pat::Type(t), Val::One(v)) = (strip(param), &val) {
                 self.annotate(*v, &t.ty, first_new);
             }
+            // `&q` of a container: the parameter is a reference to it, as in Rust.
+            let borrow = matches!(arg, Expr::Reference(r) if r.mutability.is_none())
+                && matches!(&val, Val::One(v) if self.func.storage(*v).is_some());
             vals.push(val);
+            borrows.push(borrow);
             names.push(self.hidden("arg", span));
         }
         let outer = std::mem::replace(&mut self.scopes, closure.scopes.clone());
         self.scopes.push(Default::default());
-        for (name, val) in names.iter().zip(vals) {
+        let depth = self.scopes.len() - 1;
+        for ((name, val), borrow) in names.iter().zip(vals).zip(borrows) {
             self.declare(name.to_string(), Binding::Val(val));
+            if borrow {
+                self.borrowed.insert((depth, name.to_string()));
+            }
         }
         let args: Vec<Expr> = names
             .iter()

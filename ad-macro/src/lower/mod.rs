@@ -557,11 +557,19 @@ impl Lower<'_> {
             self.expect(&init.expr, &t.ty);
         }
         let first_new = self.func.values.len();
+        // `let r = t;` of a name bound to a borrow (`let t = &q;`, a closure's parameter given
+        // `&q`) copies the reference: `r` borrows `q` too.
+        let reborrow = local
+            .init
+            .as_ref()
+            .and_then(|init| calls::variable_name(&init.expr))
+            .is_some_and(|n| self.is_borrowed(&n));
         let val = match &local.init {
             // `let b = a;` of a container binds a copy (a borrow `&a` binds `a`).
             Some(init) if matches!(&*init.expr, Expr::Reference(_)) => {
                 self.let_init(&init.expr).map(Some)
             }
+            Some(init) if reborrow => self.expr(&init.expr).map(Some),
             Some(init) => self
                 .expr(&init.expr)
                 .and_then(|val| self.owned(val, first_new, &init.expr))
@@ -572,10 +580,11 @@ impl Lower<'_> {
         if let Ok(Some(Val::Never)) = val {
             return Ok(Val::Never);
         }
-        let borrow = match &local.init {
-            Some(init) => matches!(&*init.expr, Expr::Reference(r) if r.mutability.is_none()),
-            None => false,
-        };
+        let borrow = reborrow
+            || match &local.init {
+                Some(init) => matches!(&*init.expr, Expr::Reference(r) if r.mutability.is_none()),
+                None => false,
+            };
         if let (Ok(Some(Val::One(v))), Pat::Ident(p)) = (&val, strip_type(&local.pat)) {
             self.container_by_use(*v, &p.ident)?;
         }
@@ -799,7 +808,7 @@ impl Lower<'_> {
 
     /// The value a `let` binds: `let w = &x;` of a container or parameter struct binds `w` to
     /// `x` itself (it is read through `w`), any other reference is a reference.
-    fn let_init(&mut self, e: &Expr) -> R<Val> {
+    pub(super) fn let_init(&mut self, e: &Expr) -> R<Val> {
         if let Expr::Reference(r) = e
             && r.mutability.is_some()
             && matches!(&*r.expr, Expr::Index(i) if matches!(&*i.index, Expr::Range(_)))

@@ -33,12 +33,14 @@
 //! yield %y.2, %dx.7
 //! ```
 
+mod carry;
 mod containers;
 mod forward;
 mod fuse;
 mod plan;
 mod regions;
 
+pub use carry::carry_adjoints;
 pub use fuse::fuse;
 
 use std::collections::{HashMap, HashSet};
