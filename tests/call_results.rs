@@ -165,3 +165,37 @@ fn rows_returned_by_a_helper_are_passed_on_without_a_type() {
     assert_close("d/dx", dp[0][0], 2.0 * x);
     assert_close("d/dy", dp[0][1], 2.0 * x * 0.5 + 2.0 * y * 0.5);
 }
+
+/// A pendulum step on an array state taken by value.
+#[reverse]
+fn swing(s: [f64; 2], k: f64, dt: f64) -> [f64; 2] {
+    [s[0] + dt * s[1], s[1] - dt * k * s[0].sin()]
+}
+
+/// Heun's method: array results passed on by value, given their type where they are bound
+/// (passed by value, nothing else says they are not floats).
+#[reverse]
+fn heun(s0: [f64; 2], k: f64) -> f64 {
+    let mut s = s0;
+    for _ in 0..5 {
+        let predicted: [f64; 2] = swing(s, k, 0.1);
+        let corrected: [f64; 2] = swing(predicted, k, 0.1);
+        s = [0.5 * (s[0] + corrected[0]), 0.5 * (s[1] + corrected[1])];
+    }
+    s[0] * s[1]
+}
+
+#[test]
+fn array_results_passed_on_by_value_when_typed() {
+    for s in [[0.3, 0.8], [-1.0, 0.25]] {
+        let k = 1.5;
+        let (value, (ds, dk)) = heun_grad(s, k);
+        assert_eq!(value.to_bits(), heun(s, k).to_bits());
+        let report = check::gradient(
+            |p: &[f64]| heun([p[0], p[1]], p[2]),
+            &[s[0], s[1], k],
+            &[ds[0], ds[1], dk],
+        );
+        assert!(report.is_within(FD_TOL), "heun({s:?}):\n{report}");
+    }
+}

@@ -99,7 +99,8 @@ impl<E, const N: usize> IntoSlot<[E]> for &mut [E; N] {
 #[diagnostic::on_unimplemented(
     message = "this argument depends on an active parameter, but the called function is not differentiated with respect to this parameter",
     label = "the derivative through this argument would be lost",
-    note = "add the parameter to the callee's `#[reverse(wrt(...))]` (its type must be a float, a container of floats or a parameter struct), or pass `stop_gradient(..)` of the argument"
+    note = "add the parameter to the callee's `#[reverse(wrt(...))]` (its type must be a float, a container of floats or a parameter struct), or pass `stop_gradient(..)` of the argument",
+    note = "if the argument is a container another function returned, passed by value, give it its type where it is bound: `let a: [f64; 2] = step(..);`"
 )]
 pub trait NotDifferentiated {}
 
@@ -109,7 +110,8 @@ impl NotDifferentiated for Skip {}
 #[diagnostic::on_unimplemented(
     message = "this argument depends on an active parameter, but the called function is not differentiated with respect to this parameter",
     label = "the derivative through this call would be lost",
-    note = "add the parameter to the callee's `#[reverse(wrt(...))]`, or pass `stop_gradient(..)` of the argument"
+    note = "add the parameter to the callee's `#[reverse(wrt(...))]`, or pass `stop_gradient(..)` of the argument",
+    note = "if the argument is a container another function returned, passed by value, give it its type where it is bound: `let a: [f64; 2] = step(..);`"
 )]
 pub trait Adjoint<F> {
     /// Itself.

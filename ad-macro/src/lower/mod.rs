@@ -588,6 +588,13 @@ impl Lower<'_> {
         if let (Ok(Some(Val::One(v))), Pat::Ident(p)) = (&val, strip_type(&local.pat)) {
             self.container_by_use(*v, &p.ident)?;
         }
+        // `let a: [f64; 2] = step(..);`: the type says it is a container.
+        if let (Ok(Some(Val::One(v))), Pat::Type(t)) = (&val, &local.pat)
+            && container_type(&t.ty)
+            && self.maybe_containers.contains(v)
+        {
+            self.is_container(*v);
+        }
         let container = matches!(&val, Ok(Some(Val::One(v))) if self.func.storage(*v).is_some());
         let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
         if result.is_err() {
@@ -1708,6 +1715,19 @@ fn ident(name: &str, span: Span) -> proc_macro2::Ident {
 }
 
 /// `pat` without its type annotation.
+/// Whether `ty` is written as a container: an array, a slice, a `Vec`, or a reference to one.
+fn container_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Array(_) | syn::Type::Slice(_) => true,
+        syn::Type::Reference(r) => container_type(&r.elem),
+        syn::Type::Paren(p) => container_type(&p.elem),
+        syn::Type::Path(p) => {
+            p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec")
+        }
+        _ => false,
+    }
+}
+
 fn strip_type(pat: &Pat) -> &Pat {
     match pat {
         Pat::Type(t) => &t.pat,
