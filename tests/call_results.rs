@@ -199,3 +199,36 @@ fn array_results_passed_on_by_value_when_typed() {
         assert!(report.is_within(FD_TOL), "heun({s:?}):\n{report}");
     }
 }
+
+#[reverse]
+fn sines(x: &[f64]) -> Vec<f64> {
+    x.iter().map(|v| v.sin()).collect()
+}
+
+/// Early returns of containers, one a call's result, the tail a call's result: the function
+/// returns a `Vec`, so each is one.
+#[reverse]
+fn early_sines(x: &[f64]) -> Vec<f64> {
+    if x[0] > 0.0 {
+        return sines(x);
+    }
+    if x[0] < -1.0 {
+        return x.to_vec();
+    }
+    sines(&sines(x))
+}
+
+#[test]
+fn returned_call_results_are_containers() {
+    for x in [[0.3, -0.7], [-0.5, 0.2], [-1.5, 0.4]] {
+        let (value, jacobian) = early_sines_jacobian(&x);
+        assert_eq!(value, early_sines(&x));
+        for (i, row) in jacobian.iter().enumerate() {
+            let report = check::gradient(|p: &[f64]| early_sines(p)[i], &x, row);
+            assert!(
+                report.is_within(FD_TOL),
+                "early_sines({x:?})[{i}]:\n{report}"
+            );
+        }
+    }
+}

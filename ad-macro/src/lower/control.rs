@@ -292,6 +292,27 @@ impl Lower<'_> {
     /// `e`); with one, `$retval` if the flag `$ret` is set, the body's value otherwise.
     pub(super) fn function_body(&mut self, block: &syn::Block) -> R<Val> {
         let stmts = &block.stmts;
+        // What the function returns has its output type: a call returning a container there
+        // is one, known before an early return's value is merged with it.
+        let output: Option<syn::Type> = match &self.sig.output {
+            crate::signature::Output::Vec(elem) if self.sig.rows_output.is_none() => {
+                Some(syn::parse_quote!(Vec<#elem>))
+            }
+            crate::signature::Output::Array { elem, len } if self.sig.rows_output.is_none() => {
+                Some(syn::parse_quote!([#elem; #len]))
+            }
+            _ => None,
+        };
+        if let Some(ty) = output {
+            let mut returned = Returned::default();
+            returned.visit_block(block);
+            if let Some(Stmt::Expr(tail, None)) = stmts.last() {
+                returned.0.push(tail.clone());
+            }
+            for e in &returned.0 {
+                self.expect(e, &ty);
+            }
+        }
         let last_returns = matches!(stmts.last(), Some(Stmt::Expr(Expr::Return(_), _)));
         let before_last = &stmts[..stmts.len() - usize::from(last_returns)];
         if !before_last.iter().any(|s| Scan::stmt(s).returns) {
@@ -513,10 +534,20 @@ impl Lower<'_> {
             (Some(_), None) if vacant_b || self.is_container(b) => {}
             (None, Some(_)) if vacant_a || self.is_container(a) => {}
             _ => {
-                return Err(self.errors.push(syn::Error::new(
-                    span,
-                    "one path through this branch gives a container and another gives a scalar",
-                )));
+                let returned = [a, b]
+                    .iter()
+                    .any(|&v| self.func.info(v).name.as_deref() == Some("retval"));
+                let message = match returned {
+                    // The variable the returned value is kept in, carried by a loop from a
+                    // placeholder.
+                    true => {
+                        "returning a container from inside a loop is not supported yet: assign it to a variable declared before the loop, `break`, and return the variable"
+                    }
+                    false => {
+                        "one path through this branch gives a container and another gives a scalar"
+                    }
+                };
+                return Err(self.errors.push(syn::Error::new(span, message)));
             }
         }
         for &v in [a, b].iter() {
@@ -1491,6 +1522,21 @@ impl Scan {
         }
         self.depth -= 1;
     }
+}
+
+/// The values of a function's `return`s (not those of closures or nested items).
+#[derive(Default)]
+struct Returned(Vec<Expr>);
+
+impl<'ast> Visit<'ast> for Returned {
+    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+        if let Some(value) = &e.expr {
+            self.0.push((**value).clone());
+        }
+        visit::visit_expr_return(self, e);
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
 impl<'ast> Visit<'ast> for Scan {

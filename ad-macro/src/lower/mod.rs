@@ -1040,7 +1040,18 @@ impl Lower<'_> {
                 Some(rewritten) => self.expr(&rewritten),
                 None => self.method_call(m, e, span),
             },
-            Expr::Call(call) => self.call_expr(call, e, span),
+            Expr::Call(call) => {
+                let val = self.call_expr(call, e, span)?;
+                // A call where a container is expected (the returned value of a function
+                // returning one) gives a container.
+                if let Val::One(v) = val
+                    && self.maybe_containers.contains(&v)
+                    && self.expected_type(e).is_some_and(|ty| container_type(&ty))
+                {
+                    self.is_container(v);
+                }
+                Ok(val)
+            }
             Expr::Field(f) => self.field(f, span),
             Expr::Index(i) => self.index(i, span),
             Expr::Repeat(r) => self.repeat(r, span),
@@ -1716,7 +1727,7 @@ fn ident(name: &str, span: Span) -> proc_macro2::Ident {
 
 /// `pat` without its type annotation.
 /// Whether `ty` is written as a container: an array, a slice, a `Vec`, or a reference to one.
-fn container_type(ty: &syn::Type) -> bool {
+pub(super) fn container_type(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Array(_) | syn::Type::Slice(_) => true,
         syn::Type::Reference(r) => container_type(&r.elem),
