@@ -12,6 +12,7 @@
 //! reverse    ir::Func -> adjoint ir::Func (forward + reverse sweep) reverse/
 //!   or       a given derivative (rule = .., zero_derivative)       custom.rs
 //! fuse       loops fused with their reverses                      reverse/fuse.rs
+//! carry      their adjoints of elements ahead kept in registers   reverse/carry.rs
 //! emit       adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..     emit/
 //! ```
 //!

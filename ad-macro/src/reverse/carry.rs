@@ -107,97 +107,94 @@ fn carry_loop(
     if !range.adaptors.is_empty() || range.inclusive {
         return None;
     }
-    let carried = eligible(body, lits);
+    let c = eligible(body, lits)?;
     let (start, end) = (range.start, range.end);
     let index = body.args[0];
     let (mut before, mut after) = (Vec::new(), Vec::new());
-    if let Some(c) = carried {
-        // shares[j]: the sum so far of what goes to `buffer[i + j]` (shares[0]: from the
-        // iterations before, then this one's).
-        let args: Vec<Value> = (0..c.ahead).map(|_| func.new_value(None)).collect();
-        let mut shares: Vec<Option<Value>> = args.iter().copied().map(Some).collect();
-        shares.push(None);
-        let mut replaced: HashMap<usize, Option<Op>> = HashMap::new();
-        for &(position, offset) in &c.adds {
-            let OpKind::BufferAdd { value, .. } = body.ops[position].kind else {
-                continue;
-            };
-            let sum = match shares[offset] {
-                Some(so_far) => {
-                    let sum = func.new_value(None);
-                    let add = OpKind::Prim(prims::add(), vec![so_far, value]);
-                    replaced.insert(position, Some(Op::new(vec![sum], add, span)));
-                    sum
-                }
-                None => {
-                    replaced.insert(position, None);
-                    value
-                }
-            };
-            shares[offset] = Some(sum);
-        }
-        let ops = std::mem::take(&mut body.ops);
-        for (position, old) in ops.into_iter().enumerate() {
-            match replaced.remove(&position) {
-                Some(new) => body.ops.extend(new),
-                None => body.ops.push(old),
+    // shares[j]: the sum so far of what goes to `buffer[i + j]` (shares[0]: from the
+    // iterations before, then this one's).
+    let args: Vec<Value> = (0..c.ahead).map(|_| func.new_value(None)).collect();
+    let mut shares: Vec<Option<Value>> = args.iter().copied().map(Some).collect();
+    shares.push(None);
+    let mut replaced: HashMap<usize, Option<Op>> = HashMap::new();
+    for &(position, offset) in &c.adds {
+        let OpKind::BufferAdd { value, .. } = body.ops[position].kind else {
+            continue;
+        };
+        let sum = match shares[offset] {
+            Some(so_far) => {
+                let sum = func.new_value(None);
+                let add = OpKind::Prim(prims::add(), vec![so_far, value]);
+                replaced.insert(position, Some(Op::new(vec![sum], add, span)));
+                sum
             }
+            None => {
+                replaced.insert(position, None);
+                value
+            }
+        };
+        shares[offset] = Some(sum);
+    }
+    let ops = std::mem::take(&mut body.ops);
+    for (position, old) in ops.into_iter().enumerate() {
+        match replaced.remove(&position) {
+            Some(new) => body.ops.extend(new),
+            None => body.ops.push(old),
         }
-        if let Some(own) = shares[0] {
+    }
+    if let Some(own) = shares[0] {
+        let add = OpKind::BufferAdd {
+            buffer: c.buffer,
+            index,
+            value: own,
+        };
+        body.ops.push(Op::new(Vec::new(), add, span));
+    }
+    body.args.extend(&args);
+    body.yields.extend(shares[1..].iter().flatten());
+    let results: Vec<Value> = (0..c.ahead).map(|_| func.new_value(None)).collect();
+    for _ in 0..c.ahead {
+        let zero = func.new_value(None);
+        before.push(Op::new(vec![zero], OpKind::Placeholder, span));
+        init.push(zero);
+    }
+    op.results.extend(&results);
+    // What the last iterations carried goes to the elements past the range, if it ran.
+    if c.ahead > 0 {
+        let ran = func.new_value(None);
+        after.push(Op::new(
+            vec![ran],
+            OpKind::Binary(BinOp::Lt, start, end),
+            span,
+        ));
+        let mut then = Block::default();
+        for (j, &share) in results.iter().enumerate() {
+            let element = match j {
+                0 => end,
+                _ => {
+                    let (lit, element) = (func.new_value(None), func.new_value(None));
+                    let k = OpKind::Lit(Literal::int(j, Span::call_site()));
+                    then.ops.push(Op::new(vec![lit], k, span));
+                    let add = OpKind::Prim(prims::add(), vec![end, lit]);
+                    then.ops.push(Op::new(vec![element], add, span));
+                    element
+                }
+            };
             let add = OpKind::BufferAdd {
                 buffer: c.buffer,
-                index,
-                value: own,
+                index: element,
+                value: share,
             };
-            body.ops.push(Op::new(Vec::new(), add, span));
+            then.ops.push(Op::new(Vec::new(), add, span));
         }
-        body.args.extend(&args);
-        body.yields.extend(shares[1..].iter().flatten());
-        let results: Vec<Value> = (0..c.ahead).map(|_| func.new_value(None)).collect();
-        for _ in 0..c.ahead {
-            let zero = func.new_value(None);
-            before.push(Op::new(vec![zero], OpKind::Placeholder, span));
-            init.push(zero);
-        }
-        op.results.extend(&results);
-        // What the last iterations carried goes to the elements past the range, if it ran.
-        if c.ahead > 0 {
-            let ran = func.new_value(None);
-            after.push(Op::new(
-                vec![ran],
-                OpKind::Binary(BinOp::Lt, start, end),
-                span,
-            ));
-            let mut then = Block::default();
-            for (j, &share) in results.iter().enumerate() {
-                let element = match j {
-                    0 => end,
-                    _ => {
-                        let (lit, element) = (func.new_value(None), func.new_value(None));
-                        let k = OpKind::Lit(Literal::int(j, Span::call_site()));
-                        then.ops.push(Op::new(vec![lit], k, span));
-                        let add = OpKind::Prim(prims::add(), vec![end, lit]);
-                        then.ops.push(Op::new(vec![element], add, span));
-                        element
-                    }
-                };
-                let add = OpKind::BufferAdd {
-                    buffer: c.buffer,
-                    index: element,
-                    value: share,
-                };
-                then.ops.push(Op::new(Vec::new(), add, span));
-            }
-            let kind = OpKind::If {
-                cond: ran,
-                then,
-                els: Block::default(),
-            };
-            after.push(Op::new(Vec::new(), kind, span));
-        }
-        return Some((before, after));
+        let kind = OpKind::If {
+            cond: ran,
+            then,
+            els: Block::default(),
+        };
+        after.push(Op::new(Vec::new(), kind, span));
     }
-    None
+    Some((before, after))
 }
 
 /// The buffers of `body` (a loop body whose first argument is its index) that the pass can
