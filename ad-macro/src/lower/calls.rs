@@ -334,18 +334,17 @@ impl Lower<'_> {
         }
         if self.maybe_containers.contains(&v) {
             self.func.values[v.index()].storage = Some(v);
-            self.found_containers.insert(v);
             return true;
         }
         false
     }
 
     /// Whether `v` is a version of a container found by its uses (a call's result, whose
-    /// type the lowering does not see).
+    /// type the lowering does not see): [`Self::is_container`] keeps it among the maybes.
     pub(super) fn found_by_use(&self, v: Value) -> bool {
         self.func
             .storage(v)
-            .is_some_and(|root| self.found_containers.contains(&root))
+            .is_some_and(|root| self.maybe_containers.contains(&root))
     }
 
     /// The parameter whose storage `v` is a version of, if any.

@@ -294,16 +294,8 @@ impl Lower<'_> {
         let stmts = &block.stmts;
         // What the function returns has its output type: a call returning a container there
         // is one, known before an early return's value is merged with it.
-        let output: Option<syn::Type> = match &self.sig.output {
-            crate::signature::Output::Vec(elem) if self.sig.rows_output.is_none() => {
-                Some(syn::parse_quote!(Vec<#elem>))
-            }
-            crate::signature::Output::Array { elem, len } if self.sig.rows_output.is_none() => {
-                Some(syn::parse_quote!([#elem; #len]))
-            }
-            _ => None,
-        };
-        if let Some(ty) = output {
+        if self.sig.rows_output.is_none() && super::container_type(&self.sig.ret) {
+            let ty = self.sig.ret.clone();
             let mut returned = Returned::default();
             returned.visit_block(block);
             if let Some(Stmt::Expr(tail, None)) = stmts.last() {
@@ -540,9 +532,7 @@ impl Lower<'_> {
                 let message = match returned {
                     // The variable the returned value is kept in, carried by a loop from a
                     // placeholder.
-                    true => {
-                        "returning a container from inside a loop is not supported yet: assign it to a variable declared before the loop, `break`, and return the variable"
-                    }
+                    true => RETURN_IN_LOOP,
                     false => {
                         "one path through this branch gives a container and another gives a scalar"
                     }
@@ -1251,7 +1241,7 @@ impl Lower<'_> {
             {
                 let name = self.func.info(arg).name.clone().unwrap_or_default();
                 let message = match name.as_str() {
-                    "retval" => "returning a container from inside a loop is not supported yet: assign it to a variable declared before the loop, `break`, and return the variable".to_string(),
+                    "retval" => RETURN_IN_LOOP.to_string(),
                     _ if name.starts_with("value") => "`break` with a container value is not supported yet: assign it to a variable declared before the loop and `break`".to_string(),
                     _ => format!("`{name}` is given a container inside this loop but has none before it: declare it with a value before the loop (`let mut {name} = vec![..];`) and assign it inside"),
                 };
@@ -1445,6 +1435,9 @@ struct Scan {
     /// container's method (`x.iter()`).
     containers: Vec<String>,
 }
+
+/// A container returned from inside a loop, refused.
+const RETURN_IN_LOOP: &str = "returning a container from inside a loop is not supported yet: assign it to a variable declared before the loop, `break`, and return the variable";
 
 /// Methods only a container has (a float's, `x.sin()`, say nothing).
 const CONTAINER_METHODS: &[&str] = &[

@@ -130,7 +130,6 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         next_loop: 0,
         maybe_containers: HashSet::new(),
         container_names: control::container_names(&item.block),
-        found_containers: HashSet::new(),
         merged_calls: HashMap::new(),
         vacant: HashSet::new(),
         shared_unknown: HashSet::new(),
@@ -296,8 +295,6 @@ struct Lower<'a> {
     /// The names the body uses as containers: a call's result bound to one is a container
     /// from its `let` on (`let mut q = step(&p); for .. { q = step(&q); }`).
     container_names: HashSet<String>,
-    /// The values of [`Self::maybe_containers`] found to be containers.
-    found_containers: HashSet<Value>,
     /// Results of branches between calls' results (`if c { f(x) } else { g(x) }`), which
     /// may be containers: where each branch is.
     merged_calls: HashMap<Value, Span>,
@@ -587,13 +584,6 @@ impl Lower<'_> {
             };
         if let (Ok(Some(Val::One(v))), Pat::Ident(p)) = (&val, strip_type(&local.pat)) {
             self.container_by_use(*v, &p.ident)?;
-        }
-        // `let a: [f64; 2] = step(..);`: the type says it is a container.
-        if let (Ok(Some(Val::One(v))), Pat::Type(t)) = (&val, &local.pat)
-            && container_type(&t.ty)
-            && self.maybe_containers.contains(v)
-        {
-            self.is_container(*v);
         }
         let container = matches!(&val, Ok(Some(Val::One(v))) if self.func.storage(*v).is_some());
         let result = val.and_then(|val| self.bind(&local.pat, val, None, first_new));
@@ -939,6 +929,10 @@ impl Lower<'_> {
         }
         if let Some((_, len)) = rows::rows_type(ty) {
             self.call_returns_rows(v, len.to_token_stream(), syn::spanned::Spanned::span(ty));
+        }
+        // `let a: [f64; 2] = step(..);`: the type says the call's result is a container.
+        if from_call && container_type(ty) {
+            self.is_container(v);
         }
         let flat;
         let ty = match self.flat_annotation(v, ty) {
@@ -1725,7 +1719,6 @@ fn ident(name: &str, span: Span) -> proc_macro2::Ident {
     }
 }
 
-/// `pat` without its type annotation.
 /// Whether `ty` is written as a container: an array, a slice, a `Vec`, or a reference to one.
 pub(super) fn container_type(ty: &syn::Type) -> bool {
     match ty {
@@ -1739,6 +1732,7 @@ pub(super) fn container_type(ty: &syn::Type) -> bool {
     }
 }
 
+/// `pat` without its type annotation.
 fn strip_type(pat: &Pat) -> &Pat {
     match pat {
         Pat::Type(t) => &t.pat,

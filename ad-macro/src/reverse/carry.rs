@@ -31,14 +31,13 @@ use proc_macro2::Span;
 use crate::ir::{BinOp, Block, Func, Literal, Op, OpKind, Value};
 use crate::prims;
 
-/// Carries the adjoints of every eligible loop of `func`; whether any was.
-pub fn carry_adjoints(func: &mut Func) -> bool {
+/// Carries the adjoints of every eligible loop of `func`.
+pub fn carry_adjoints(func: &mut Func) {
     let mut lits = HashMap::new();
     integer_literals(&func.body, &mut lits);
     let mut body = std::mem::take(&mut func.body);
-    let changed = carry_block(func, &mut body, &lits);
+    carry_block(func, &mut body, &lits);
     func.body = body;
-    changed
 }
 
 /// The value of each `lit` op giving a non-negative integer.
@@ -57,12 +56,11 @@ fn integer_literals(block: &Block, out: &mut HashMap<Value, usize>) {
     }
 }
 
-fn carry_block(func: &mut Func, block: &mut Block, lits: &HashMap<Value, usize>) -> bool {
-    let mut changed = false;
+fn carry_block(func: &mut Func, block: &mut Block, lits: &HashMap<Value, usize>) {
     let mut at = 0;
     while at < block.ops.len() {
         for inner in block.ops[at].kind.blocks_mut() {
-            changed |= carry_block(func, inner, lits);
+            carry_block(func, inner, lits);
         }
         // One buffer at a time (the rewrite moves the body's ops), until none is left.
         while let Some((before, after)) = carry_loop(func, &mut block.ops[at], lits) {
@@ -70,11 +68,9 @@ fn carry_block(func: &mut Func, block: &mut Block, lits: &HashMap<Value, usize>)
             let ahead = before.len();
             block.ops.splice(at..at, before);
             at += ahead;
-            changed = true;
         }
         at += 1;
     }
-    changed
 }
 
 /// A buffer whose adds the pass moves: where they are (op positions in the body) and each

@@ -26,7 +26,7 @@ use super::Sweep;
 use super::plan::{self, RegionPlan};
 use crate::analysis::activity::{differentiable_operands, is_struct};
 use crate::ir::{
-    Adaptor, ArrayInit, Block, Func, Literal, LoopView, Op, OpKind, Range, StashKind, Value,
+    Adaptor, ArrayInit, Block, Literal, LoopView, Op, OpKind, Range, StashKind, Value,
 };
 
 /// The primal region whose reverse is being built.
@@ -66,29 +66,12 @@ impl Context<'_> {
 }
 
 impl<'a> Sweep<'a> {
-    /// A value of the primal, as the reverse region being built can read it.
+    /// A value of the primal, as the reverse region being built can read it. A value an
+    /// `if` arm reads may be kept by that arm.
     pub(super) fn read(&mut self, v: Value) -> Value {
-        self.read_from(v, true)
-    }
-
-    /// The shape of container `root`, made in region `i`, as the start of that region's
-    /// reverse has it (for the container's adjoint buffer): a stand-in the region's
-    /// [`Sweep::leave`] defines, from the container if it keeps it, else from a kept shape.
-    pub(super) fn shape_in_region(&mut self, i: usize, root: Value) -> Value {
-        if let Some(&(_, shape)) = self.contexts[i].shapes.iter().find(|(r, _)| *r == root) {
-            return shape;
-        }
-        let shape = self.func.new_value(None);
-        self.contexts[i].shapes.push((root, shape));
-        shape
-    }
-
-    /// `capture`: a value an `if` arm reads may be kept by that arm (see [`Sweep::read`]).
-    fn read_from(&mut self, v: Value, capture: bool) -> Value {
         // A container is kept by its defining region, never by an arm: two arms reading it
-        // (nested, or one and the region making its adjoint buffer) would each stash it,
-        // moving it twice.
-        let capture = capture && self.primal.storage(v).is_none();
+        // would each stash it, moving it twice.
+        let capture = self.primal.storage(v).is_none();
         for i in (0..self.contexts.len()).rev() {
             let cx = &mut self.contexts[i];
             if !cx.internal.contains(&v) {
@@ -135,6 +118,18 @@ impl<'a> Sweep<'a> {
             return stand_in;
         }
         v
+    }
+
+    /// The shape of container `root`, made in region `i`, as the start of that region's
+    /// reverse has it (for the container's adjoint buffer): a stand-in the region's
+    /// [`Sweep::leave`] defines, from the container if it keeps it, else from a kept shape.
+    pub(super) fn shape_in_region(&mut self, i: usize, root: Value) -> Value {
+        if let Some(&(_, shape)) = self.contexts[i].shapes.iter().find(|(r, _)| *r == root) {
+            return shape;
+        }
+        let shape = self.func.new_value(None);
+        self.contexts[i].shapes.push((root, shape));
+        shape
     }
 
     /// The innermost open region defining `v`, if any.
@@ -231,14 +226,23 @@ impl<'a> Sweep<'a> {
                 self.typed_zeros.insert(zero, like);
             }
         }
-        let (pushes, mut prologue) = self.stash_ops(&cx, &plan);
-        // Shapes of containers kept anyway come from them (after the pops above).
+        // A shape comes from its container if the plan keeps it (after the pops), else is
+        // kept itself.
+        let mut from_kept = Vec::new();
+        let mut kept_shapes = Vec::new();
         for &(root, shape) in &cx.shapes {
-            if let Some(kept) = kept_version(&cx, &plan, self.primal, root) {
-                let op = Op::new(vec![shape], OpKind::Shape(kept), cx.owner.span);
-                prologue.push(op);
+            let kept = (plan.stash.iter()).find(|&&v| self.primal.storage(v).unwrap_or(v) == root);
+            match kept {
+                Some(v) => from_kept.push(Op::new(
+                    vec![shape],
+                    OpKind::Shape(cx.map[v]),
+                    cx.owner.span,
+                )),
+                None => kept_shapes.push((root, shape)),
             }
         }
+        let (pushes, mut prologue) = self.stash_ops(&cx, &plan, &kept_shapes);
+        prologue.extend(from_kept);
         for &v in &plan.recompute {
             let Some(&(_, op)) = cx.definers.get(&v) else {
                 continue;
@@ -289,20 +293,24 @@ impl<'a> Sweep<'a> {
 
     /// The ops applying a region's stash plan: the pushes closing the region in the forward
     /// sweep, and the pops opening its reverse (last pushed, first popped).
-    fn stash_ops(&mut self, cx: &Context, plan: &RegionPlan) -> (Vec<Op>, Vec<Op>) {
+    /// `shapes`: containers of the region whose shapes are kept (taken at the end of the
+    /// region, after any push onto the container), and the shapes' stand-ins.
+    fn stash_ops(
+        &mut self,
+        cx: &Context,
+        plan: &RegionPlan,
+        shapes: &[(Value, Value)],
+    ) -> (Vec<Op>, Vec<Op>) {
         let span = cx.owner.span;
         let op = |kind, results| Op::new(results, kind, span);
         let (mut pushes, mut pops) = (Vec::new(), Vec::new());
-        // Shapes of containers not kept otherwise: kept themselves, taken at the end of the
-        // region (after any push onto the container).
-        let mut shapes = Vec::new();
-        for &(root, stand_in) in &cx.shapes {
-            if kept_version(cx, plan, self.primal, root).is_none() {
+        let shapes: Vec<(Value, Value)> = (shapes.iter())
+            .map(|&(root, stand_in)| {
                 let shape = self.func.new_value(None);
                 pushes.push(op(OpKind::Shape(root), vec![shape]));
-                shapes.push((shape, stand_in));
-            }
-        }
+                (shape, stand_in)
+            })
+            .collect();
         if !plan.stash.is_empty() || !shapes.is_empty() {
             let stash = self.new_stash(plan.kind);
             // A container that outlives the region (made before it, written in it) is kept
@@ -697,13 +705,6 @@ fn stand_in(cx: &Context, outer: &[Context], v: Value) -> Value {
             _ => c.map.get(&v).copied(),
         })
         .unwrap_or(v)
-}
-
-/// The stand-in of the version of container `root` that `plan` stashes, if it stashes one.
-fn kept_version(cx: &Context, plan: &RegionPlan, primal: &Func, root: Value) -> Option<Value> {
-    (plan.stash.iter())
-        .find(|&&v| primal.storage(v).unwrap_or(v) == root)
-        .map(|v| cx.map[v])
 }
 
 /// Every value defined inside `op`'s regions.
