@@ -52,7 +52,7 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod calls;
@@ -61,6 +61,8 @@ pub mod linalg;
 mod nested;
 mod params;
 mod registry;
+#[cfg(feature = "std")]
+mod reuse;
 pub mod rules;
 #[cfg(feature = "special")]
 pub mod special;
@@ -137,6 +139,37 @@ pub use num_traits;
 #[inline]
 pub fn stop_gradient<T>(x: T) -> T {
     x
+}
+
+/// Frees the memory this thread keeps for the stashes of its next gradients.
+///
+/// A gradient's forward sweep keeps values for its reverse sweep on stacks; a large stack's
+/// allocation (64 KiB or more) is not freed when the gradient returns but kept, per thread, for
+/// the next gradient to reuse (at most 16 blocks and 1 GiB), so that repeated gradients do not
+/// page-fault their stashes in from the operating system every call. Call this after the last
+/// large gradient of a long-lived thread to hand that memory back. (With the `std` feature;
+/// without it nothing is kept and this does nothing.)
+///
+/// ```
+/// use ad_runtime::reverse;
+///
+/// #[reverse]
+/// fn product(x: &[f64]) -> f64 {
+///     let mut p = 1.0;
+///     for &v in x {
+///         p *= v;
+///     }
+///     p
+/// }
+///
+/// let x = vec![1.0 + 1e-6; 100_000];
+/// let (_, dx) = product_grad(&x);
+/// assert_eq!(dx.len(), x.len());
+/// ad_runtime::release_stash_memory();
+/// ```
+pub fn release_stash_memory() {
+    #[cfg(feature = "std")]
+    reuse::release();
 }
 
 /// What only generated code calls. Not part of the public API.

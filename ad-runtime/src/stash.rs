@@ -22,6 +22,10 @@ fn empty() -> ! {
 }
 
 /// One value per iteration of a loop body.
+///
+/// With the `std` feature, a stack's allocation, when large, is kept for the next stack of the
+/// thread that needs as much (the module `reuse`): repeated gradients do not page-fault their
+/// stashes in again.
 pub struct Stack<T>(Vec<T>);
 
 impl<T> Stack<T> {
@@ -34,13 +38,32 @@ impl<T> Stack<T> {
     /// Makes room for `n` more pushes.
     #[inline]
     pub fn reserve(&mut self, n: usize) {
-        self.0.reserve(n);
+        if self.0.capacity() - self.0.len() < n {
+            self.grow(n);
+        }
     }
 
     /// Keeps `value` for the reverse sweep.
     #[inline]
     pub fn push(&mut self, value: T) {
+        if self.0.len() == self.0.capacity() {
+            self.grow(1);
+        }
         self.0.push(value);
+    }
+
+    /// Room for `n` more entries, at least doubling: from a kept block when one fits.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) {
+        let wanted = (self.0.len().saturating_add(n)).max(self.0.capacity() * 2).max(4);
+        #[cfg(feature = "std")]
+        if let Some(mut kept) = crate::reuse::take::<T>(wanted) {
+            kept.append(&mut self.0);
+            crate::reuse::give(core::mem::replace(&mut self.0, kept));
+            return;
+        }
+        self.0.reserve_exact(wanted - self.0.len());
     }
 
     /// The value pushed last.
@@ -66,6 +89,13 @@ impl<T> Stack<T> {
 impl<T> Default for Stack<T> {
     fn default() -> Self {
         Stack::new()
+    }
+}
+
+impl<T> Drop for Stack<T> {
+    fn drop(&mut self) {
+        #[cfg(feature = "std")]
+        crate::reuse::give(core::mem::take(&mut self.0));
     }
 }
 
