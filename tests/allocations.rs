@@ -184,3 +184,59 @@ fn calls_allocate_nothing_of_their_own() {
     let mut dx = vec![0.0; x.len()];
     assert_eq!(allocations(|| sum_of_calls_grad_into(&x, 0.4, &mut dx)), 0);
 }
+
+/// A stack large enough to keep (64 KiB and more) is reused by the next gradient on the
+/// thread: the second call allocates nothing.
+#[test]
+fn a_large_stack_is_reused_by_the_next_gradient() {
+    let first = product_grad(0.9, 10_000);
+    assert_eq!(allocations(|| product_grad(0.9, 10_000)), 0);
+    assert_eq!(product_grad(0.9, 10_000), first);
+    // A smaller one takes the kept block too; a larger one allocates its own.
+    assert_eq!(allocations(|| product_grad(0.9, 9_000)), 0);
+    assert_eq!(allocations(|| product_grad(0.9, 20_000)), 1);
+    ad_runtime::release_stash_memory();
+    assert_eq!(allocations(|| product_grad(0.9, 10_000)), 1);
+}
+
+/// `Σ_j c_j t^j` with the powers carried by the loop, squared: the reverse loop needs `dr`,
+/// known only after the loop, so it cannot fuse; it runs forwards and multiplies the powers
+/// again instead of keeping them (`reverse/replay.rs`).
+#[reverse]
+fn polynomial_residual(c: &[f64], y: f64, n: usize) -> f64 {
+    let t = 1.0 - 1.0 / n as f64;
+    let mut r = y;
+    let mut power = 1.0;
+    for &coefficient in c {
+        r -= coefficient * power;
+        power *= t;
+    }
+    r * r
+}
+
+#[test]
+fn powers_carried_by_a_loop_are_replayed_not_kept() {
+    let c: Vec<f64> = (0..10_000).map(|j| (j as f64 * 0.37).sin()).collect();
+    let mut dc = vec![0.0; c.len()];
+    let mut dy = 0.0;
+    assert_eq!(
+        allocations(|| dy = polynomial_residual_grad_into(&c, 0.3, 4, &mut dc).1),
+        0
+    );
+    // d/dc_j (y − Σ c_j t^j)² = −2 r t^j, d/dy = 2 r.
+    let t: f64 = 0.75;
+    let r = 0.3
+        - (c.iter().enumerate())
+            .map(|(j, v)| v * t.powi(j as i32))
+            .sum::<f64>();
+    assert!((dy - 2.0 * r).abs() < 1e-12, "{dy} vs {}", 2.0 * r);
+    for (j, d) in dc.iter().enumerate().take(60) {
+        let want = -2.0 * r * t.powi(j as i32);
+        assert!(
+            (d - want).abs() < 1e-12 * want.abs().max(1e-300) + 1e-300,
+            "{j}: {d} vs {want}"
+        );
+    }
+    let (value, _) = polynomial_residual_grad(&c, 0.3, 4);
+    assert_eq!(value, polynomial_residual(&c, 0.3, 4));
+}

@@ -288,11 +288,15 @@ fn differentiate(
     verify(&adjoint, "differentiation", observe)?;
     // `f_grad`, `f_vjp` and `f_grad_into` run both sweeps at once: they get the program
     // whose loops are fused with their reverses where that is possible.
-    // Their fused loops carry the adjoints of elements ahead in registers.
-    let fused = reverse::fuse(&adjoint).map(|mut fused| {
-        reverse::carry_adjoints(&mut fused);
-        fused
-    });
+    // Reverse loops that could not fuse but whose iterations are independent run forwards and
+    // replay the recurrences they would pop. Fused loops carry the adjoints of elements ahead
+    // in registers.
+    let mut fused = reverse::fuse(&adjoint);
+    let mut both = fused.clone().unwrap_or_else(|| adjoint.clone());
+    if reverse::replay_recurrences(&mut both) || fused.is_some() {
+        reverse::carry_adjoints(&mut both);
+        fused = Some(both);
+    }
     observe(Stage::Fuse);
     if let Some(fused) = &fused {
         verify(fused, "loop fusion", observe)?;

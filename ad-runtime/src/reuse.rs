@@ -25,22 +25,49 @@ pub const MAX_BLOCKS: usize = 16;
 pub const MAX_BYTES: usize = 1 << 30;
 
 /// An allocation of the global allocator, empty, with the layout it was made with.
+#[derive(Clone, Copy)]
 struct Block {
     ptr: NonNull<u8>,
     layout: Layout,
 }
 
-#[derive(Default)]
+/// The kept blocks, oldest first, in place: keeping one allocates nothing.
 struct Pool {
-    /// Oldest first.
-    blocks: Vec<Block>,
+    blocks: [Option<Block>; MAX_BLOCKS],
+    len: usize,
     bytes: usize,
 }
 
 impl Pool {
-    fn free_oldest(&mut self) {
-        let block = self.blocks.remove(0);
+    const fn new() -> Pool {
+        Pool {
+            blocks: [None; MAX_BLOCKS],
+            len: 0,
+            bytes: 0,
+        }
+    }
+
+    fn kept(&self) -> impl Iterator<Item = (usize, Block)> + '_ {
+        (self.blocks[..self.len].iter().enumerate()).filter_map(|(i, b)| Some((i, (*b)?)))
+    }
+
+    /// Takes block `at` out of the pool.
+    fn remove(&mut self, at: usize) -> Block {
+        let block = self.blocks[at].take().expect("a kept block");
+        self.blocks[at..self.len].rotate_left(1);
+        self.len -= 1;
         self.bytes -= block.layout.size();
+        block
+    }
+
+    fn push(&mut self, block: Block) {
+        self.blocks[self.len] = Some(block);
+        self.len += 1;
+        self.bytes += block.layout.size();
+    }
+
+    fn free_oldest(&mut self) {
+        let block = self.remove(0);
         // SAFETY: `block` was allocated by the global allocator with `block.layout` (it was a
         // `Vec`'s allocation, see `give`) and is owned by the pool alone.
         unsafe { alloc::alloc::dealloc(block.ptr.as_ptr(), block.layout) }
@@ -49,14 +76,14 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        while !self.blocks.is_empty() {
+        while self.len > 0 {
             self.free_oldest();
         }
     }
 }
 
 std::thread_local! {
-    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool::new()) };
 }
 
 /// An empty vector with room for at least `n` elements in a kept block, the smallest that
@@ -69,19 +96,22 @@ pub fn take<T>(n: usize) -> Option<Vec<T>> {
     }
     POOL.try_with(|pool| {
         let mut pool = pool.try_borrow_mut().ok()?;
-        let (at, _) = (pool.blocks.iter().enumerate())
+        let (at, _) = (pool.kept())
             .filter(|(_, b)| {
                 let bytes = b.layout.size();
                 b.layout.align() == align_of::<T>() && bytes >= needed && bytes % size == 0
             })
             .min_by_key(|(_, b)| b.layout.size())?;
-        let block = pool.blocks.remove(at);
-        pool.bytes -= block.layout.size();
+        let block = pool.remove(at);
         // SAFETY: the block was allocated by the global allocator with alignment
         // `align_of::<T>()` and a size that is a whole number of `T`s (both checked above), and
         // the pool owned it alone: exactly what a `Vec<T>` of that capacity and length 0 owns.
         Some(unsafe {
-            Vec::from_raw_parts(block.ptr.as_ptr().cast::<T>(), 0, block.layout.size() / size)
+            Vec::from_raw_parts(
+                block.ptr.as_ptr().cast::<T>(),
+                0,
+                block.layout.size() / size,
+            )
         })
     })
     .ok()
@@ -102,7 +132,7 @@ pub fn give<T>(mut v: Vec<T>) {
         let Ok(mut pool) = pool.try_borrow_mut() else {
             return;
         };
-        while pool.blocks.len() >= MAX_BLOCKS || pool.bytes + bytes > MAX_BYTES {
+        while pool.len == MAX_BLOCKS || pool.bytes + bytes > MAX_BYTES {
             pool.free_oldest();
         }
         let Ok(layout) = Layout::array::<T>(v.capacity()) else {
@@ -111,8 +141,7 @@ pub fn give<T>(mut v: Vec<T>) {
         let mut v = ManuallyDrop::new(v);
         // A `Vec`'s pointer is never null.
         let ptr = NonNull::new(v.as_mut_ptr().cast::<u8>()).expect("a Vec's pointer");
-        pool.blocks.push(Block { ptr, layout });
-        pool.bytes += bytes;
+        pool.push(Block { ptr, layout });
     });
 }
 
@@ -120,7 +149,7 @@ pub fn give<T>(mut v: Vec<T>) {
 pub fn release() {
     let _ = POOL.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut() {
-            while !pool.blocks.is_empty() {
+            while pool.len > 0 {
                 pool.free_oldest();
             }
         }
@@ -135,7 +164,7 @@ mod tests {
     fn kept() -> (usize, usize) {
         POOL.with(|p| {
             let p = p.borrow();
-            (p.blocks.len(), p.bytes)
+            (p.len, p.bytes)
         })
     }
 

@@ -56,7 +56,9 @@ impl<T> Stack<T> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
-        let wanted = (self.0.len().saturating_add(n)).max(self.0.capacity() * 2).max(4);
+        let wanted = (self.0.len().saturating_add(n))
+            .max(self.0.capacity() * 2)
+            .max(4);
         #[cfg(feature = "std")]
         if let Some(mut kept) = crate::reuse::take::<T>(wanted) {
             kept.append(&mut self.0);

@@ -266,6 +266,16 @@ pub enum Stmt {
         ahead: usize,
         n: usize,
     },
+    /// A polynomial with the container's elements as coefficients, its powers carried by the
+    /// loop, squared after it: `let mut pv{n} = target; let mut pw{n} = 1.0; for i{n} in
+    /// 0..a.len() { pv{n} -= a[i{n}] * pw{n}; pw{n} *= 0.5 + i{n} as f64 * 0.25; }`, then
+    /// `target` assigned from `pv{n} * pv{n}`. The reverse loop cannot fuse (it needs the
+    /// square's adjoint) but replays the powers forwards (`reverse/replay.rs`).
+    Polynomial {
+        target: String,
+        array: String,
+        n: usize,
+    },
     /// `let name = <chain>;` (or `<chain>.for_each(..)`): an iterator chain over a container.
     Chain(Box<Chain>),
     /// A statement on containers of rows ([`Config::rows`]).
@@ -1405,6 +1415,24 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
+        Stmt::Polynomial {
+            target,
+            array: a,
+            n,
+        } => {
+            let text = format!(
+                "let mut pv{n} = {target};\n\
+                 let mut pw{n} = 1.0;\n\
+                 for i{n} in 0..{a}.len() {{\n    \
+                     pv{n} -= {a}[i{n}] * pw{n};\n    \
+                     pw{n} *= 0.5 + i{n} as f64 * 0.25;\n\
+                 }}\n\
+                 {target} = ({target} * 0.5 + pv{n} * pv{n}).tanh();"
+            );
+            for line in text.lines() {
+                let _ = writeln!(out, "{pad}{line}");
+            }
+        }
         Stmt::Idiom { kind, target, n } => {
             for line in idiom(*kind, target, *n).lines() {
                 let _ = writeln!(out, "{pad}{line}");
@@ -1734,6 +1762,15 @@ impl Generator {
         // A `mut` array parameter written (an element, or the whole) somewhere in the body,
         // and often read by the value returned.
         let mut ret = self.expr(&scope, self.config.depth);
+        // A polynomial of the body's own often read by the value returned: the pass replaying
+        // its powers only runs when its adjoint is needed.
+        let polynomial = body.iter().find_map(|s| match s {
+            Stmt::Polynomial { target, .. } => Some(target.clone()),
+            _ => None,
+        });
+        if let Some(target) = polynomial.filter(|_| self.rng.chance(0.7)) {
+            ret = Expr::Bin('+', Box::new(ret), Box::new(Expr::Var(target)));
+        }
         if let Some(y) = scope
             .writable()
             .into_iter()
@@ -2001,13 +2038,28 @@ impl Generator {
                         value,
                     };
                 }
-                13 if !scope.mutable.is_empty() && self.rng.chance(0.2) => {
+                // More often in a function's own body, where the polynomial's pair of loops
+                // share a block (a pass replays its powers there).
+                13 if !scope.mutable.is_empty()
+                    && self.rng.chance(if depth == 0 { 0.5 } else { 0.2 }) =>
+                {
                     // A stencil over a slice (three elements) or a container of two or more.
                     let containers: Vec<(String, usize)> = (scope.slices.iter())
                         .map(|s| (s.clone(), 3))
                         .chain(scope.arrays.iter().map(|a| (a.name.clone(), a.len)))
                         .filter(|(name, _)| !scope.frozen.contains(name))
                         .collect();
+                    if !containers.is_empty() && self.rng.chance(if depth == 0 { 0.6 } else { 0.2 })
+                    {
+                        let target = self.rng.pick(&scope.mutable).clone();
+                        let (array, _) = self.rng.pick(&containers).clone();
+                        self.next_name += 1;
+                        return Stmt::Polynomial {
+                            target,
+                            array,
+                            n: self.next_name,
+                        };
+                    }
                     if !containers.is_empty() && self.rng.chance(0.5) {
                         let target = self.rng.pick(&scope.mutable).clone();
                         let (array, len) = self.rng.pick(&containers).clone();

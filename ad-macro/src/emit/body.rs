@@ -281,7 +281,11 @@ impl<'a> Body<'a> {
     /// The declarations of the stashes, at the top of the function.
     pub(super) fn stashes(&self) -> TokenStream {
         let krate = self.krate;
+        // A stash whose pushes a later pass removed (`replay_recurrences`) is not declared.
+        let mut used = HashSet::new();
+        stash_uses(&self.func.body, &mut used);
         (0..self.func.stashes.len())
+            .filter(|i| used.contains(i))
             .map(|i| {
                 let ident = stash_ident(i);
                 let kind = match self.func.stashes[i] {
@@ -1284,4 +1288,16 @@ fn is_unsuffixed_float(lit: &proc_macro2::Literal) -> bool {
         && !text.starts_with("0o")
         && (text.contains('.') || text.contains('e') || text.contains('E'));
     float && !text.ends_with("f32") && !text.ends_with("f64")
+}
+
+/// The stashes `block` pushes or pops, nested blocks included.
+fn stash_uses(block: &Block, out: &mut HashSet<usize>) {
+    for op in &block.ops {
+        if let OpKind::Push { stash, .. } | OpKind::Pop { stash } = op.kind {
+            out.insert(stash);
+        }
+        for inner in op.kind.blocks() {
+            stash_uses(inner, out);
+        }
+    }
 }

@@ -48,7 +48,7 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
 }
 
 /// The adjoint buffers anywhere in `ops`: made by `buffer`, or used as one (a seed's).
-fn buffers(ops: &[Op]) -> HashSet<Value> {
+pub(super) fn buffers(ops: &[Op]) -> HashSet<Value> {
     let mut out = HashSet::new();
     walk(ops, &mut |op| {
         out.extend(added_into(op));
@@ -129,12 +129,12 @@ fn fuse_block(block: &mut Block, pairs: &HashMap<Value, Value>, buffers: &HashSe
 }
 
 /// The index argument of a `for` op.
-fn index_arg(op: &Op) -> Option<Value> {
+pub(super) fn index_arg(op: &Op) -> Option<Value> {
     op.kind.as_loop().and_then(|l| l.index)
 }
 
 /// How the reverse loop carries one value.
-enum Carried {
+pub(super) enum Carried {
     /// Yielded unchanged: every iteration sees the initial value.
     Invariant,
     /// Added to, and read nowhere else.
@@ -221,7 +221,7 @@ impl Fusion {
 
 /// How `reverse` (`R`) carries each of its values, or `None` if one is neither invariant nor
 /// an accumulation: that value would need the iterations in reverse order.
-fn carried_kinds(reverse: &Op) -> Option<Vec<(usize, Carried)>> {
+pub(super) fn carried_kinds(reverse: &Op) -> Option<Vec<(usize, Carried)>> {
     let r_loop = reverse.kind.as_loop()?;
     let uses = use_counts(r_loop.body);
     let mut carried = Vec::new();
@@ -241,7 +241,11 @@ fn carried_kinds(reverse: &Op) -> Option<Vec<(usize, Carried)>> {
 /// The outside values `R` reads (its range is `F`'s, at hand): its body's free values, then
 /// its initial values; `None` if its body does more than add into the outside buffers, whose
 /// other uses would see the additions of all iterations at once.
-fn outside_reads(r_body: &Block, r_init: &[Value], buffers: &HashSet<Value>) -> Option<Vec<Value>> {
+pub(super) fn outside_reads(
+    r_body: &Block,
+    r_init: &[Value],
+    buffers: &HashSet<Value>,
+) -> Option<Vec<Value>> {
     let mut inside = HashSet::new();
     defined(r_body, &mut inside);
     let mut free = Vec::new();
@@ -393,7 +397,7 @@ fn hoist_before(block: &mut Block, p: usize, hoist: HashSet<usize>) -> usize {
 
 /// Whether `reverse` visits `forward`'s indices backwards: the same bounds, one of the two
 /// reversed, no step.
-fn reverses(block: &Block, forward: &Range, reverse: &Range) -> bool {
+pub(super) fn reverses(block: &Block, forward: &Range, reverse: &Range) -> bool {
     let rev = |r: &Range| match r.adaptors.as_slice() {
         [] => Some(false),
         [Adaptor::Rev] => Some(true),
@@ -405,18 +409,27 @@ fn reverses(block: &Block, forward: &Range, reverse: &Range) -> bool {
         && matches!((rev(forward), rev(reverse)), (Some(a), Some(b)) if a != b)
 }
 
-/// Whether `a` and `b` are the same value, or equal literals of `block` (a reverse region
-/// recomputes the literal bounds of its loops).
+/// Whether `a` and `b` are the same value, or equal literals of `block`, or the lengths of
+/// the same container version (a reverse region recomputes the bounds of its loops).
 fn same(block: &Block, a: Value, b: Value) -> bool {
-    let literal = |v: Value| {
-        block.ops.iter().find_map(|op| match &op.kind {
-            OpKind::Lit(lit) if op.results == [v] => {
-                Some(quote::ToTokens::to_token_stream(lit).to_string())
-            }
-            _ => None,
-        })
+    let made = |v: Value| {
+        block
+            .ops
+            .iter()
+            .find(|op| op.results == [v])
+            .map(|op| &op.kind)
     };
-    a == b || literal(a).is_some_and(|a| literal(b) == Some(a))
+    let literal = |v: Value| match made(v) {
+        Some(OpKind::Lit(lit)) => Some(quote::ToTokens::to_token_stream(lit).to_string()),
+        _ => None,
+    };
+    let length = |v: Value| match made(v) {
+        Some(OpKind::Len(container)) => Some(*container),
+        _ => None,
+    };
+    a == b
+        || literal(a).is_some_and(|a| literal(b) == Some(a))
+        || length(a).is_some_and(|a| length(b) == Some(a))
 }
 
 /// Whether `yielded` is `arg` passed through unchanged: directly, or as the result of `add`'s
@@ -504,7 +517,7 @@ fn count_uses(block: &Block, counts: &mut HashMap<Value, usize>) {
 }
 
 /// The stashes pushed (`push`) or popped (`!push`) anywhere in `ops`.
-fn stashes(ops: &[Op], push: bool) -> HashSet<usize> {
+pub(super) fn stashes(ops: &[Op], push: bool) -> HashSet<usize> {
     let mut out = HashSet::new();
     walk(ops, &mut |op| match op.kind {
         OpKind::Push { stash, .. } if push => {
@@ -519,7 +532,7 @@ fn stashes(ops: &[Op], push: bool) -> HashSet<usize> {
 }
 
 /// The values defined in `block`: its arguments and its ops' results, nested ones included.
-fn defined(block: &Block, out: &mut HashSet<Value>) {
+pub(super) fn defined(block: &Block, out: &mut HashSet<Value>) {
     out.extend(&block.args);
     for op in &block.ops {
         out.extend(&op.results);
@@ -589,7 +602,7 @@ fn rename(v: &mut Value, map: &HashMap<Value, Value>) {
 }
 
 /// Renames the values `op` reads, in its nested blocks too.
-fn rename_op(op: &mut Op, map: &HashMap<Value, Value>) {
+pub(super) fn rename_op(op: &mut Op, map: &HashMap<Value, Value>) {
     if map.is_empty() {
         return;
     }

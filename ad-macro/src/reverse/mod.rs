@@ -39,9 +39,11 @@ mod forward;
 mod fuse;
 mod plan;
 mod regions;
+mod replay;
 
 pub use carry::carry_adjoints;
 pub use fuse::fuse;
+pub use replay::replay_recurrences;
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,0 +1,292 @@
+//! Replayed recurrences: a reverse loop whose iterations may run in any order, but that could
+//! not fuse with its forward loop, runs them in the forward order instead, and recomputes the
+//! values its forward loop carries, rather than popping each iteration's copy from a stack.
+//!
+//! Why: in `for &c in x { r -= c * power; power *= t; }` the reverse needs `power` in every
+//! iteration, and `power` is carried from the iteration before, so the forward loop pushes it
+//! and the reverse pops it, backwards: a store and a load per iteration, where the hand-written
+//! adjoint walks the coefficients forwards again and multiplies `power` by `t` as it goes.
+//! The reverse cannot fuse with the forward loop (it needs `dr`, known only after the loop),
+//! but its iterations are independent (fusion's criterion: what it carries passes through
+//! unchanged or is only added to, and it only adds into buffers), so it can run them forwards
+//! and replay the recurrence.
+//!
+//! Before (`F` pushes only carried values, made by cheap arithmetic from themselves, the index
+//! and values from outside; `R` pops only them):
+//! ```text
+//! for %a..%b init(%p0) reserve @s |%i, %p| { ..; push @s %p; %p1 = mul %p, %t; yield .., %p1 }
+//! ..
+//! for %a..%b rev init(%d) |%k, %dd| { %q = pop @s; ..%q..; yield %dd }
+//! ```
+//! After:
+//! ```text
+//! for %a..%b init(%p0) |%i, %p| { ..; %p1 = mul %p, %t; yield .., %p1 }
+//! ..
+//! for %a..%b init(%d, %p0) |%k, %dd, %q| { ..%q..; %q1 = mul %q, %t; yield %dd, %q1 }
+//! ```
+//!
+//! The replayed values are bitwise the values pushed (the same operations on the same
+//! operands). What changes is the order in which `R`'s accumulations sum, as with fusion.
+//! The pass runs on the program of `f_grad`, `f_vjp` and `f_grad_into`, after fusion.
+
+use std::collections::{HashMap, HashSet};
+
+use super::fuse::{buffers, carried_kinds, index_arg, outside_reads, rename_op, reverses, stashes};
+use crate::ir::{Block, Func, Op, OpKind, Value};
+use crate::prims::{Cost, Operand};
+
+/// Replays the recurrences of every eligible pair of loops of `func`; whether any.
+pub fn replay_recurrences(func: &mut Func) -> bool {
+    if func.reversed_loops.is_empty() {
+        return false;
+    }
+    let pairs: HashMap<Value, Value> = func.reversed_loops.iter().copied().collect();
+    let buffers = buffers(&func.body.ops);
+    let mut uses = HashMap::new();
+    count_stash_ops(&func.body, &mut uses);
+    let mut body = std::mem::take(&mut func.body);
+    let replayed = replay_block(func, &mut body, &pairs, &buffers, &uses);
+    func.body = body;
+    replayed
+}
+
+/// The number of `push` and `pop` ops of each stash.
+fn count_stash_ops(block: &Block, out: &mut HashMap<usize, (usize, usize)>) {
+    for op in &block.ops {
+        match op.kind {
+            OpKind::Push { stash, .. } => out.entry(stash).or_default().0 += 1,
+            OpKind::Pop { stash } => out.entry(stash).or_default().1 += 1,
+            _ => {}
+        }
+        for inner in op.kind.blocks() {
+            count_stash_ops(inner, out);
+        }
+    }
+}
+
+fn replay_block(
+    func: &mut Func,
+    block: &mut Block,
+    pairs: &HashMap<Value, Value>,
+    buffers: &HashSet<Value>,
+    uses: &HashMap<usize, (usize, usize)>,
+) -> bool {
+    let mut replayed = false;
+    for op in &mut block.ops {
+        for inner in op.kind.blocks_mut() {
+            replayed |= replay_block(func, inner, pairs, buffers, uses);
+        }
+    }
+    for p in 0..block.ops.len() {
+        let partner = index_arg(&block.ops[p])
+            .and_then(|i| pairs.get(&i))
+            .and_then(|&k| (p + 1..block.ops.len()).find(|&q| index_arg(&block.ops[q]) == Some(k)));
+        if let Some(q) = partner
+            && let Some(replay) = Replay::plan(func, block, p, q, buffers, uses)
+        {
+            replay.apply(func, block, p, q);
+            replayed = true;
+        }
+    }
+    replayed
+}
+
+/// What replaying takes, found before anything changes.
+struct Replay {
+    stash: usize,
+    /// The positions of the `push` in `F`'s body and of the `pop` in `R`'s.
+    push: usize,
+    pop: usize,
+    /// For each popped value, the position among `F`'s carried values of the value pushed.
+    carried: Vec<usize>,
+    /// The positions in `F`'s body of the ops that make the carried values' next values.
+    recurrence: Vec<usize>,
+}
+
+impl Replay {
+    fn plan(
+        func: &Func,
+        block: &Block,
+        p: usize,
+        q: usize,
+        buffers: &HashSet<Value>,
+        uses: &HashMap<usize, (usize, usize)>,
+    ) -> Option<Replay> {
+        let (forward, reverse) = (&block.ops[p], &block.ops[q]);
+        let (
+            OpKind::For {
+                range: f_range,
+                exits: false,
+                trips: false,
+                body: f_body,
+                ..
+            },
+            OpKind::For {
+                range: r_range,
+                init: r_init,
+                body: r_body,
+                exits: false,
+                trips: false,
+                ..
+            },
+        ) = (&forward.kind, &reverse.kind)
+        else {
+            return None;
+        };
+        if !reverses(block, f_range, r_range) {
+            return None;
+        }
+        // The iterations of `R` are independent of one another's order.
+        carried_kinds(reverse)?;
+        outside_reads(r_body, r_init, buffers)?;
+        // `F` pushes one stash, which `R` alone pops, once per iteration, at their top level.
+        let pushed = stashes(&f_body.ops, true);
+        if pushed.len() != 1
+            || pushed != stashes(&r_body.ops, false)
+            || !stashes(&f_body.ops, false).is_empty()
+            || !stashes(&r_body.ops, true).is_empty()
+        {
+            return None;
+        }
+        let stash = *pushed.iter().next()?;
+        if uses.get(&stash) != Some(&(1, 1)) {
+            return None;
+        }
+        let push = f_body
+            .ops
+            .iter()
+            .position(|op| matches!(op.kind, OpKind::Push { stash: s, .. } if s == stash))?;
+        let pop = r_body
+            .ops
+            .iter()
+            .position(|op| matches!(op.kind, OpKind::Pop { stash: s } if s == stash))?;
+        let OpKind::Push { values, .. } = &f_body.ops[push].kind else {
+            return None;
+        };
+        let f_loop = forward.kind.as_loop()?;
+        let mut carried = Vec::new();
+        for v in values {
+            // Scalars only: a container carried through `R` would be moved there.
+            if func.storage(*v).is_some() {
+                return None;
+            }
+            let j = f_loop.carried.iter().position(|c| c == v)?;
+            if carried.contains(&j) {
+                return None;
+            }
+            carried.push(j);
+        }
+        let nexts: Vec<Value> = carried.iter().map(|&j| f_loop.next[j]).collect();
+        let mut allowed: HashSet<Value> = values.iter().copied().collect();
+        allowed.extend(f_loop.index);
+        let recurrence = recurrence(f_body, &nexts, allowed)?;
+        Some(Replay {
+            stash,
+            push,
+            pop,
+            carried,
+            recurrence,
+        })
+    }
+
+    fn apply(self, func: &mut Func, block: &mut Block, p: usize, q: usize) {
+        // The recurrence, as `R` will replay it: `F`'s carried values become the popped ones.
+        let (f_init, f_index, f_range, ops, nexts, pushed) = {
+            let OpKind::For {
+                range,
+                init,
+                body,
+                reserve,
+                ..
+            } = &mut block.ops[p].kind
+            else {
+                unreachable!("planned on a `for`")
+            };
+            let index = body.args[0];
+            let OpKind::Push { values, .. } = body.ops.remove(self.push).kind else {
+                unreachable!("planned on a `push`")
+            };
+            reserve.retain(|&s| s != self.stash);
+            // Positions after the push moved down by one.
+            let ops: Vec<Op> = (self.recurrence.iter())
+                .map(|&at| body.ops[if at > self.push { at - 1 } else { at }].clone())
+                .collect();
+            let nexts: Vec<Value> = (self.carried.iter()).map(|&j| body.yields[j]).collect();
+            let init: Vec<Value> = self.carried.iter().map(|&j| init[j]).collect();
+            (init, index, range.clone(), ops, nexts, values)
+        };
+        let OpKind::For {
+            range, init, body, ..
+        } = &mut block.ops[q].kind
+        else {
+            unreachable!("planned on a `for`")
+        };
+        let popped = body.ops.remove(self.pop).results;
+        let mut names: HashMap<Value, Value> =
+            pushed.iter().copied().zip(popped.iter().copied()).collect();
+        names.insert(f_index, body.args[0]);
+        for mut op in ops {
+            for r in &mut op.results {
+                let fresh = func.new_value(func.values[r.0 as usize].name.clone());
+                names.insert(*r, fresh);
+                *r = fresh;
+            }
+            rename_op(&mut op, &names);
+            body.ops.push(op);
+        }
+        *range = f_range;
+        init.extend(f_init);
+        body.args.extend(&popped);
+        body.yields
+            .extend(nexts.iter().map(|v| names.get(v).copied().unwrap_or(*v)));
+        let results: Vec<Value> = popped.iter().map(|_| func.new_value(None)).collect();
+        block.ops[q].results.extend(results);
+    }
+}
+
+/// The positions in `body` (in order) of the ops that make `nexts` from the values `allowed`
+/// (the carried values pushed, the index) and values from outside the loop, if all are cheap
+/// arithmetic at the body's top level.
+fn recurrence(body: &Block, nexts: &[Value], allowed: HashSet<Value>) -> Option<Vec<usize>> {
+    let mut inside = HashSet::new();
+    super::fuse::defined(body, &mut inside);
+    let made_by: HashMap<Value, usize> = (body.ops.iter().enumerate())
+        .flat_map(|(at, op)| op.results.iter().map(move |&r| (r, at)))
+        .collect();
+    let mut taken = HashSet::new();
+    let mut stack: Vec<Value> = nexts.to_vec();
+    while let Some(v) = stack.pop() {
+        if allowed.contains(&v) || !inside.contains(&v) {
+            continue;
+        }
+        // Defined in the body, not at its top level (in a nested block) or not cheap.
+        let &at = made_by.get(&v)?;
+        let op = &body.ops[at];
+        if !cheap(op) {
+            return None;
+        }
+        if taken.insert(at) {
+            stack.extend(op.kind.operands());
+        }
+    }
+    let mut ops: Vec<usize> = taken.into_iter().collect();
+    ops.sort_unstable();
+    Some(ops)
+}
+
+/// Ops cheaper to recompute than a value is to load, and that read no container.
+fn cheap(op: &Op) -> bool {
+    match &op.kind {
+        OpKind::Lit(_)
+        | OpKind::Path(_)
+        | OpKind::Cast(..)
+        | OpKind::Unary(..)
+        | OpKind::Binary(..) => true,
+        OpKind::Prim(prim, _) => {
+            prim.cost == Cost::Cheap
+                && !prim.array_result
+                && prim.operands.iter().all(|o| *o == Operand::Float)
+        }
+        _ => false,
+    }
+}
