@@ -190,6 +190,11 @@ pub fn vertex_position(transforms: &[f64], model: &Model, v: usize) -> [f64; 3] 
     let mut skinned = [0.0; 3];
     for b in 0..bones {
         let weight = model.weights[v * bones + b];
+        // Most bones do not move a given vertex: skipping them is most of the work saved, in
+        // the forward sweep and the reverse.
+        if weight == 0.0 {
+            continue;
+        }
         for i in 0..3 {
             let mut s = 0.0;
             for k in 0..4 {
@@ -302,16 +307,26 @@ pub fn jacobian(
     us: &[f64],
 ) -> (Vec<f64>, usize) {
     let (transforms, dtransforms) = pose_transforms_jacobian(theta, model);
+    // Each transform entry depends on few of the angles (the global pose and its bone's chain):
+    // the chain rule below walks only the nonzero partials.
+    let nonzero: Vec<Vec<(usize, f64)>> = (dtransforms.iter())
+        .map(|row| {
+            (row.iter().copied().enumerate())
+                .filter(|&(_, d)| d != 0.0)
+                .collect()
+        })
+        .collect();
     let offset = if us.is_empty() { 0 } else { 2 };
     let columns = offset + THETA_SIZE;
     let mut rows = vec![0.0; 3 * correspondences.len() * columns];
     for (i, &correspondence) in correspondences.iter().enumerate() {
         let point = [points[3 * i], points[3 * i + 1], points[3 * i + 2]];
-        for j in 0..3 {
+        let block = &mut rows[3 * i * columns..3 * (i + 1) * columns];
+        // One VJP per residual row: the adjoints of the transforms for each of the three.
+        let dt: [Vec<f64>; 3] = std::array::from_fn(|j| {
             let mut seed = [0.0; 3];
             seed[j] = 1.0;
-            let row = &mut rows[(3 * i + j) * columns..(3 * i + j + 1) * columns];
-            let dt = if us.is_empty() {
+            if us.is_empty() {
                 simple_residual_vjp(&transforms, model, correspondence, &point, seed).1
             } else {
                 let (_, (dt, du0, du1)) = complicated_residual_vjp(
@@ -323,18 +338,24 @@ pub fn jacobian(
                     &point,
                     seed,
                 );
-                row[0] = du0;
-                row[1] = du1;
+                block[j * columns] = du0;
+                block[j * columns + 1] = du1;
                 dt
-            };
-            // Chain rule through the transforms; most of their entries (bones this row's
-            // vertices do not weight) have a zero adjoint.
-            for (adjoint, dtheta) in dt.iter().zip(&dtransforms) {
-                if *adjoint != 0.0 {
-                    for (out, d) in row[offset..].iter_mut().zip(dtheta) {
-                        *out += adjoint * d;
-                    }
-                }
+            }
+        });
+        // Chain rule through the transforms, the three rows in one pass over their Jacobian;
+        // most entries (bones this point's vertices do not weight) have zero adjoints.
+        let (first, rest) = block.split_at_mut(columns);
+        let (second, third) = rest.split_at_mut(columns);
+        for (e, dtheta) in nonzero.iter().enumerate() {
+            let a = [dt[0][e], dt[1][e], dt[2][e]];
+            if a == [0.0; 3] {
+                continue;
+            }
+            for &(k, d) in dtheta {
+                first[offset + k] += a[0] * d;
+                second[offset + k] += a[1] * d;
+                third[offset + k] += a[2] * d;
             }
         }
     }
