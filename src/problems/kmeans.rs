@@ -29,16 +29,63 @@ pub fn cost<F: Float>(points: &[F], centroids: &[F], d: usize) -> F {
     total
 }
 
+/// The centroid nearest each point, the first one on ties: the choice [`cost`] makes.
+pub fn nearest(points: &[f64], centroids: &[f64], d: usize) -> Vec<usize> {
+    let k = centroids.len() / d;
+    (points.chunks_exact(d))
+        .map(|p| {
+            let mut best = f64::INFINITY;
+            let mut nearest = 0;
+            for j in 0..k {
+                let mut dist = 0.0;
+                for c in 0..d {
+                    let e = p[c] - centroids[j * d + c];
+                    dist += e * e;
+                }
+                if dist < best {
+                    best = dist;
+                    nearest = j;
+                }
+            }
+            nearest
+        })
+        .collect()
+}
+
+/// `Σ_i ‖P_i − C_{a_i}‖²`: [`cost`] with each point's centroid `a_i` given. With the
+/// assignment [`nearest`] gives, it is [`cost`], bitwise, and so is its derivative, the
+/// derivative of the same trace: `cost`'s `min` only chooses which distance is added.
+#[reverse(wrt(centroids))]
+pub fn assigned_cost<F: Float>(points: &[F], centroids: &[F], assignment: &[usize], d: usize) -> F {
+    let mut total = F::zero();
+    for i in 0..assignment.len() {
+        let j = assignment[i];
+        let mut dist = F::zero();
+        for c in 0..d {
+            let e = points[i * d + c] - centroids[j * d + c];
+            dist = dist + e * e;
+        }
+        total = total + dist;
+    }
+    total
+}
+
 /// The Newton direction `J / diag H` elementwise (row-major `k × d`, like `centroids`),
 /// with `J` the gradient of [`cost`] with respect to the centroids and `H` its Hessian.
 ///
-/// Forward over reverse: [`cost_grad`] runs on [`Dual`] numbers whose tangents are all ones
-/// for the centroids and zero for the points, so each gradient entry's tangent is `(H 1)_i`,
+/// The assignment of points to centroids is found once, in `f64` ([`nearest`]: `n k d`
+/// operations, as a hand-written version does); only the cost of that assignment is
+/// differentiated ([`assigned_cost`], `n d`), which has the same derivatives. Forward over
+/// reverse: [`assigned_cost_grad`] runs on [`Dual`] numbers whose tangents are all ones for
+/// the centroids and zero for the points, so each gradient entry's tangent is `(H 1)_i`,
 /// which is `H_ii` since every point's cost involves one centroid only (`H` is diagonal).
+/// (Differentiating [`cost`] itself on dual numbers gives the same direction, `k` times the
+/// work: a test checks both agree.)
 pub fn direction(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
+    let assignment = nearest(points, centroids, d);
     let points: Vec<Dual> = points.iter().map(|&p| Dual::constant(p)).collect();
     let centroids: Vec<Dual> = centroids.iter().map(|&c| Dual::new(c, 1.0)).collect();
-    let (_, gradient) = cost_grad(&points, &centroids, d);
+    let (_, gradient) = assigned_cost_grad(&points, &centroids, &assignment, d);
     gradient.iter().map(|g| g.v / g.d).collect()
 }
 
@@ -101,6 +148,43 @@ mod tests {
             for (g, w) in got.iter().zip(closed_direction(&points, &centroids, d)) {
                 assert_relative_eq!(*g, w, epsilon = 1e-12);
             }
+        }
+    }
+
+    /// The direction through the assigned cost is, bitwise, the one forward over reverse
+    /// through the whole cost gives (its `min` differentiated too), ties included.
+    #[test]
+    fn the_assigned_cost_differentiates_as_the_cost_does() {
+        let tied = (
+            vec![0.0, 0.0, 2.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+            vec![0.0, 0.0, 2.0, 0.0],
+            2,
+        );
+        let random = |seed, n: usize, k: usize, d: usize| {
+            let points = uniform(seed, n * d);
+            let centroids = points[(n - k) * d..].to_vec();
+            (points, centroids, d)
+        };
+        for (points, centroids, d) in [tied, random(4, 80, 5, 3), random(5, 200, 12, 4)] {
+            let p: Vec<Dual> = points.iter().map(|&v| Dual::constant(v)).collect();
+            let c: Vec<Dual> = centroids.iter().map(|&v| Dual::new(v, 1.0)).collect();
+            let (whole, gradient) = cost_grad(&p, &c, d);
+            let assignment = nearest(&points, &centroids, d);
+            let (assigned, assigned_gradient) = assigned_cost_grad(&p, &c, &assignment, d);
+            assert_eq!(
+                (whole.v.to_bits(), whole.d.to_bits()),
+                (assigned.v.to_bits(), assigned.d.to_bits())
+            );
+            for (a, b) in gradient.iter().zip(&assigned_gradient) {
+                assert_eq!(
+                    (a.v.to_bits(), a.d.to_bits()),
+                    (b.v.to_bits(), b.d.to_bits())
+                );
+            }
+            assert_eq!(
+                cost(&points, &centroids, d),
+                assigned_cost(&points, &centroids, &assignment, d)
+            );
         }
     }
 }
