@@ -240,3 +240,24 @@ fn powers_carried_by_a_loop_are_replayed_not_kept() {
     let (value, _) = polynomial_residual_grad(&c, 0.3, 4);
     assert_eq!(value, polynomial_residual(&c, 0.3, 4));
 }
+
+/// Threads keep their own stash memory: gradients computed on several threads at once agree
+/// with the same gradients computed on this one, and a thread's kept blocks go with it.
+#[test]
+fn threads_keep_their_own_stash_memory() {
+    let want: Vec<(f64, f64)> = (0..4).map(|k| product_grad(0.999, 20_000 + k)).collect();
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            std::thread::spawn(move || {
+                // Twice: the second reuses what the first kept.
+                let first = product_grad(0.999, 20_000 + k);
+                let second = product_grad(0.999, 20_000 + k);
+                assert_eq!(first, second);
+                first
+            })
+        })
+        .collect();
+    for (handle, want) in handles.into_iter().zip(want) {
+        assert_eq!(handle.join().expect("no panic"), want);
+    }
+}
