@@ -72,12 +72,13 @@ pub fn wishart_constant(d: usize, m: usize, gamma: f64) -> f64 {
 /// The GMM log-posterior (to be maximised); `objective_grad` gives its gradient with respect
 /// to `alpha`, `means`, `q` and `l`.
 ///
-/// Per component, `exp(q)` and `Σ q` are computed once. Per point and component, row `r` of
-/// `Q_κ (x_i − μ_κ)` is accumulated from the diagonal and the strictly lower entries
-/// `L[r][c]`, found in `l` at the column-by-column position [`lower_index`]`(d, r, c)`.
-/// The centred coordinates are recomputed where they are used rather than kept in a buffer:
-/// a buffer overwritten for every point would make the reverse sweep keep every entry read
-/// from it, `n k d(d−1)/2` floats (docs/supported.md, "What loops keep").
+/// Per component, `exp(q)` and `Σ q` are computed once, and `l`'s strictly lower entries are
+/// copied row by row (`L[r][0..r]` contiguous at `r(r−1)/2`), so that row `r` of
+/// `Q_κ (x_i − μ_κ)` is a dot product over contiguous memory, in the forward sweep and the
+/// reverse; the copy's adjoint goes back to `l` once per call. The centred coordinates are
+/// recomputed where they are used rather than kept in a buffer: a buffer overwritten for
+/// every point and component would make the reverse sweep keep every entry read from it
+/// (docs/supported.md, "What loops keep"; docs/design.md, "Scratch buffers").
 #[allow(
     clippy::too_many_arguments,
     reason = "the eval's inputs, flat, as they arrive"
@@ -104,6 +105,17 @@ pub fn objective(
             sum_q[c] += q[c * d + j];
         }
     }
+    // L row by row: entry (r, col) at c t + r (r − 1) / 2 + col, from the column-by-column
+    // packing (lower_index, inline: integer arithmetic the reverse sweep recomputes).
+    let mut rows = vec![0.0; k * t];
+    for c in 0..k {
+        for col in 0..d {
+            let column = c * t + col * d - col * (col + 1) / 2;
+            for r in col + 1..d {
+                rows[c * t + r * (r - 1) / 2 + col] = l[column + r - col - 1];
+            }
+        }
+    }
 
     let mut data_term = 0.0;
     for i in 0..n {
@@ -112,11 +124,9 @@ pub fn objective(
             let mut squared = 0.0;
             for r in 0..d {
                 let mut z = diagonal[c * d + r] * (x[i * d + r] - means[c * d + r]);
+                let row = c * t + r * r.saturating_sub(1) / 2;
                 for col in 0..r {
-                    // lower_index(d, r, col), inline: integer arithmetic the reverse sweep
-                    // recomputes, where a call's result would be kept for it.
-                    let at = col * d - col * (col + 1) / 2 + r - col - 1;
-                    z += l[c * t + at] * (x[i * d + col] - means[c * d + col]);
+                    z += rows[row + col] * (x[i * d + col] - means[c * d + col]);
                 }
                 squared += z * z;
             }
