@@ -850,3 +850,46 @@ fn regression_closure_given_a_local_container() {
         assert!(report.is_within(common::FD_TOL), "{report}");
     }
 }
+
+fn set_to_two(t: &mut f64) {
+    *t = 2.0;
+}
+
+/// The replayed recurrences pass (`reverse/replay.rs`) repeated `power *= *t` in the reverse
+/// loop, after `set_to_two` had changed `*t`: `f_grad` gave [5.5, 11, 22] for
+/// [5.5, 2.75, 1.375] (found by review). A dereference is not recomputed now, as in the stash
+/// plan: the powers are kept.
+#[reverse(wrt(x))]
+fn powers_of_a_value_changed_after_the_loop(x: &[f64], t: &mut f64) -> f64 {
+    let mut r = 0.0;
+    let mut power = 1.0;
+    for &c in x {
+        r -= c * power;
+        power *= *t;
+    }
+    set_to_two(t);
+    r * r
+}
+
+#[test]
+fn regression_replayed_recurrence_reading_through_a_reference() {
+    let x = [1.0, 2.0, 3.0];
+    let (mut t, mut t_again) = (0.5, 0.5);
+    let (value, dx) = powers_of_a_value_changed_after_the_loop_grad(&x, &mut t);
+    assert_eq!(
+        value,
+        powers_of_a_value_changed_after_the_loop(&x, &mut t_again)
+    );
+    assert_eq!(t, 2.0);
+    // r = −(1 + 2·½ + 3·¼) = −2.75; d/dx_j r² = −2 r tʲ with t = ½.
+    let want = [5.5, 2.75, 1.375];
+    for (d, w) in dx.iter().zip(want) {
+        assert!((d - w).abs() < 1e-12, "{dx:?} against {want:?}");
+    }
+    let report = check::gradient(
+        |x: &[f64]| powers_of_a_value_changed_after_the_loop(x, &mut 0.5),
+        &x,
+        &dx,
+    );
+    report.assert_within(1e-6);
+}

@@ -299,7 +299,7 @@ fn differentiate(
     }
     observe(Stage::Fuse);
     if let Some(fused) = &fused {
-        verify(fused, "loop fusion", observe)?;
+        verify(fused, "loop fusion and replay", observe)?;
     }
     Ok((adjoint, fused))
 }

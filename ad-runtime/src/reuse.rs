@@ -23,9 +23,11 @@ pub const MIN_BYTES: usize = 64 * 1024;
 pub const MAX_BLOCKS: usize = 16;
 /// The most bytes a thread keeps.
 pub const MAX_BYTES: usize = 1 << 30;
+/// A kept block serves a request of at least this fraction of its size.
+pub const LARGEST_FIT: usize = 16;
 
-/// An allocation of the global allocator, empty, with the layout it was made with.
-#[derive(Clone, Copy)]
+/// An allocation of the global allocator, empty, with the layout it was made with. It owns
+/// the allocation: not `Copy`, so that it is freed or handed on exactly once.
 struct Block {
     ptr: NonNull<u8>,
     layout: Layout,
@@ -41,14 +43,14 @@ struct Pool {
 impl Pool {
     const fn new() -> Pool {
         Pool {
-            blocks: [None; MAX_BLOCKS],
+            blocks: [const { None }; MAX_BLOCKS],
             len: 0,
             bytes: 0,
         }
     }
 
-    fn kept(&self) -> impl Iterator<Item = (usize, Block)> + '_ {
-        (self.blocks[..self.len].iter().enumerate()).filter_map(|(i, b)| Some((i, (*b)?)))
+    fn kept(&self) -> impl Iterator<Item = (usize, &Block)> + '_ {
+        (self.blocks[..self.len].iter().enumerate()).filter_map(|(i, b)| Some((i, b.as_ref()?)))
     }
 
     /// Takes block `at` out of the pool.
@@ -61,9 +63,9 @@ impl Pool {
     }
 
     fn push(&mut self, block: Block) {
+        self.bytes += block.layout.size();
         self.blocks[self.len] = Some(block);
         self.len += 1;
-        self.bytes += block.layout.size();
     }
 
     fn free_oldest(&mut self) {
@@ -99,7 +101,10 @@ pub fn take<T>(n: usize) -> Option<Vec<T>> {
         let (at, _) = (pool.kept())
             .filter(|(_, b)| {
                 let bytes = b.layout.size();
-                b.layout.align() == align_of::<T>() && bytes >= needed && bytes % size == 0
+                // Not a block far larger than asked for: a later, larger stack will want it.
+                b.layout.align() == align_of::<T>()
+                    && (needed..=needed.saturating_mul(LARGEST_FIT)).contains(&bytes)
+                    && bytes % size == 0
             })
             .min_by_key(|(_, b)| b.layout.size())?;
         let block = pool.remove(at);
@@ -171,7 +176,7 @@ mod tests {
     #[test]
     fn blocks_come_back_to_the_type_that_fits() {
         release();
-        let n = MIN_BYTES / 8 * 4;
+        let n = MIN_BYTES / 8 * 2 * LARGEST_FIT;
         let mut v: Vec<f64> = Vec::with_capacity(n);
         v.extend((0..n).map(|i| i as f64));
         let ptr = v.as_ptr() as usize;
@@ -187,8 +192,10 @@ mod tests {
         assert_eq!((pairs.len(), pairs.capacity()), (0, n / 2));
         assert_eq!(kept(), (0, 0));
         give(pairs);
-        // More than it holds is not served.
+        // More than it holds is not served, nor far less.
         assert!(take::<f64>(n + 1).is_none());
+        assert!(take::<f64>(n / LARGEST_FIT - 1).is_none());
+        assert!(take::<f64>(n / LARGEST_FIT).is_some());
         release();
         assert_eq!(kept(), (0, 0));
     }

@@ -410,7 +410,10 @@ pub(super) fn reverses(block: &Block, forward: &Range, reverse: &Range) -> bool 
 }
 
 /// Whether `a` and `b` are the same value, or equal literals of `block`, or the lengths of
-/// the same container version (a reverse region recomputes the bounds of its loops).
+/// the same container version (a reverse region recomputes the bounds of its loops). A
+/// version's length is fixed: every op that changes a container's length (a push, a whole
+/// assignment) makes a new version; and the reverse sweep recomputes a `len` only of a
+/// container never changed after it (`plan::Cost::is_cheap`).
 fn same(block: &Block, a: Value, b: Value) -> bool {
     let made = |v: Value| {
         block

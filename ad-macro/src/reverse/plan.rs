@@ -157,7 +157,7 @@ impl Cost<'_> {
 
 /// Whether `op` is worth recomputing rather than stashing its result: pure, one result, and
 /// a few cycles at most (arithmetic, comparisons, casts; not transcendental functions).
-fn is_cheap(op: &Op) -> bool {
+pub(super) fn is_cheap(op: &Op) -> bool {
     op.results.len() == 1
         && match &op.kind {
             OpKind::Lit(_)

@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::fuse::{buffers, carried_kinds, index_arg, outside_reads, rename_op, reverses, stashes};
 use crate::ir::{Block, Func, Op, OpKind, Value};
-use crate::prims::{Cost, Operand};
+use crate::prims::Operand;
 
 /// Replays the recurrences of every eligible pair of loops of `func`; whether any.
 pub fn replay_recurrences(func: &mut Func) -> bool {
@@ -274,19 +274,13 @@ fn recurrence(body: &Block, nexts: &[Value], allowed: HashSet<Value>) -> Option<
     Some(ops)
 }
 
-/// Ops cheaper to recompute than a value is to load, and that read no container.
+/// Ops the recurrence may repeat in `R`: what the stash plan recomputes rather than keeps
+/// (`plan::is_cheap`: no dereference, whose memory may have changed between `F` and `R`),
+/// and no primitive reading a container.
 fn cheap(op: &Op) -> bool {
-    match &op.kind {
-        OpKind::Lit(_)
-        | OpKind::Path(_)
-        | OpKind::Cast(..)
-        | OpKind::Unary(..)
-        | OpKind::Binary(..) => true,
-        OpKind::Prim(prim, _) => {
-            prim.cost == Cost::Cheap
-                && !prim.array_result
-                && prim.operands.iter().all(|o| *o == Operand::Float)
+    super::plan::is_cheap(op)
+        && match &op.kind {
+            OpKind::Prim(prim, _) => prim.operands.iter().all(|o| *o == Operand::Float),
+            _ => true,
         }
-        _ => false,
-    }
 }
