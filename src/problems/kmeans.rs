@@ -31,25 +31,27 @@ pub fn cost<F: Float>(points: &[F], centroids: &[F], d: usize) -> F {
 
 /// The centroid nearest each point, the first one on ties: the choice [`cost`] makes.
 pub fn nearest(points: &[f64], centroids: &[f64], d: usize) -> Vec<usize> {
-    let k = centroids.len() / d;
     (points.chunks_exact(d))
-        .map(|p| {
-            let mut best = f64::INFINITY;
-            let mut nearest = 0;
-            for j in 0..k {
-                let mut dist = 0.0;
-                for c in 0..d {
-                    let e = p[c] - centroids[j * d + c];
-                    dist += e * e;
-                }
-                if dist < best {
-                    best = dist;
-                    nearest = j;
-                }
-            }
-            nearest
-        })
+        .map(|p| nearest_to(p, centroids))
         .collect()
+}
+
+/// The centroid nearest `point` (the first on ties), by the comparisons [`cost`] makes.
+fn nearest_to(point: &[f64], centroids: &[f64]) -> usize {
+    let d = point.len();
+    let (mut best, mut nearest) = (f64::INFINITY, 0);
+    for (j, centroid) in centroids.chunks_exact(d).enumerate() {
+        let mut dist = 0.0;
+        for (p, c) in point.iter().zip(centroid) {
+            let e = p - c;
+            dist += e * e;
+        }
+        if dist < best {
+            best = dist;
+            nearest = j;
+        }
+    }
+    nearest
 }
 
 /// `Σ_i ‖P_i − C_{a_i}‖²`: [`cost`] with each point's centroid `a_i` given. With the
@@ -97,18 +99,7 @@ pub fn direction_hand(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
     let k = centroids.len() / d;
     let (mut sums, mut counts) = (vec![0.0; k * d], vec![0usize; k]);
     for p in points.chunks_exact(d) {
-        let (mut best, mut nearest) = (f64::INFINITY, 0);
-        for j in 0..k {
-            let mut dist = 0.0;
-            for c in 0..d {
-                let e = p[c] - centroids[j * d + c];
-                dist += e * e;
-            }
-            if dist < best {
-                best = dist;
-                nearest = j;
-            }
-        }
+        let nearest = nearest_to(p, centroids);
         counts[nearest] += 1;
         for c in 0..d {
             sums[nearest * d + c] += p[c];

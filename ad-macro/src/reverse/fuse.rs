@@ -158,11 +158,17 @@ struct Fusion {
     hoist: HashSet<usize>,
 }
 
-impl Fusion {
-    /// The fusion of `block.ops[p]` (`F`) and `block.ops[q]` (`R`), if they meet the module
-    /// doc's conditions.
-    fn plan(block: &Block, p: usize, q: usize, buffers: &HashSet<Value>) -> Option<Fusion> {
-        let (forward, reverse) = (&block.ops[p], &block.ops[q]);
+/// A forward loop `F` and its reverse `R`: `for` loops without early exits, `R`'s range
+/// `F`'s reversed. What fusion and replay both start from.
+pub(super) struct Pair<'a> {
+    pub f_body: &'a Block,
+    pub r_body: &'a Block,
+    pub r_init: &'a [Value],
+}
+
+impl<'a> Pair<'a> {
+    /// `block.ops[p]` and `block.ops[q]` as such a pair, if they are one.
+    pub(super) fn of(block: &'a Block, p: usize, q: usize) -> Option<Pair<'a>> {
         let (
             OpKind::For {
                 range: f_range,
@@ -179,14 +185,25 @@ impl Fusion {
                 trips: false,
                 ..
             },
-        ) = (&forward.kind, &reverse.kind)
+        ) = (&block.ops[p].kind, &block.ops[q].kind)
         else {
             return None;
         };
-        if !reverses(block, f_range, r_range) {
-            return None;
-        }
-        let carried = carried_kinds(reverse)?;
+        reverses(block, f_range, r_range).then_some(Pair {
+            f_body,
+            r_body,
+            r_init,
+        })
+    }
+}
+
+impl Fusion {
+    /// The fusion of `block.ops[p]` (`F`) and `block.ops[q]` (`R`), if they meet the module
+    /// doc's conditions.
+    fn plan(block: &Block, p: usize, q: usize, buffers: &HashSet<Value>) -> Option<Fusion> {
+        let pair = Pair::of(block, p, q)?;
+        let (f_body, r_body, r_init) = (pair.f_body, pair.r_body, pair.r_init);
+        let carried = carried_kinds(&block.ops[q])?;
         // Stashes: `F` pushes exactly what `R` pops.
         let (pushed, popped) = (stashes(&f_body.ops, true), stashes(&r_body.ops, false));
         if pushed != popped {

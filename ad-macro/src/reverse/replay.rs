@@ -31,7 +31,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::fuse::{buffers, carried_kinds, index_arg, outside_reads, rename_op, reverses, stashes};
+use super::fuse::{Pair, buffers, carried_kinds, index_arg, outside_reads, rename_op, stashes};
 use crate::ir::{Block, Func, Op, OpKind, Value};
 use crate::prims::Operand;
 
@@ -113,29 +113,11 @@ impl Replay {
         uses: &HashMap<usize, (usize, usize)>,
     ) -> Option<Replay> {
         let (forward, reverse) = (&block.ops[p], &block.ops[q]);
-        let (
-            OpKind::For {
-                range: f_range,
-                exits: false,
-                trips: false,
-                body: f_body,
-                ..
-            },
-            OpKind::For {
-                range: r_range,
-                init: r_init,
-                body: r_body,
-                exits: false,
-                trips: false,
-                ..
-            },
-        ) = (&forward.kind, &reverse.kind)
-        else {
-            return None;
-        };
-        if !reverses(block, f_range, r_range) {
-            return None;
-        }
+        let Pair {
+            f_body,
+            r_body,
+            r_init,
+        } = Pair::of(block, p, q)?;
         // The iterations of `R` are independent of one another's order.
         carried_kinds(reverse)?;
         outside_reads(r_body, r_init, buffers)?;
