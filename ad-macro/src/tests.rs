@@ -7,7 +7,7 @@ mod expand_cost;
 mod fuzz;
 pub mod harness;
 
-use harness::{errors, fused, ir};
+use harness::{errors, fused, fused_with, ir};
 
 #[test]
 fn straight_line_with_fan_out() {
@@ -388,6 +388,44 @@ fn loops_that_carry_adjoints_backwards_are_not_fused() {
         }",
     );
     assert!(recurrence.is_none(), "{recurrence:?}");
+}
+
+#[test]
+fn reverse_loops_that_cannot_fuse_replay_cheap_recurrences() {
+    let (adjoint, replayed) = fused(
+        "fn f(c: &[f64], n: usize) -> f64 {
+            let t = 1.0 / n as f64;
+            let mut r = 0.0;
+            let mut power = 1.0;
+            for i in 0..c.len() { r -= c[i] * power; power *= t; }
+            r * r
+        }",
+    );
+    // Unfused: the forward loop keeps `power`, the reversed loop pops it.
+    assert!(
+        adjoint.contains("push @0") && adjoint.contains(" rev "),
+        "{adjoint}"
+    );
+    // Replayed: nothing kept; the reverse loop runs forwards, carrying `power` from its
+    // initial value and multiplying it again.
+    let replayed = replayed.expect("the recurrence is replayed");
+    assert!(
+        !replayed.contains("push @") && !replayed.contains("pop @"),
+        "{replayed}"
+    );
+    assert!(!replayed.contains(" rev "), "{replayed}");
+    assert_eq!(replayed.matches("= for ").count(), 2, "{replayed}");
+    // A factor read through a reference may change between the loops: kept, not replayed.
+    let (_, through_reference) = fused_with(
+        "wrt(c)",
+        "fn f(c: &[f64], t: &f64) -> f64 {
+            let mut r = 0.0;
+            let mut power = 1.0;
+            for i in 0..c.len() { r -= c[i] * power; power *= *t; }
+            r * r
+        }",
+    );
+    assert!(through_reference.is_none(), "{through_reference:?}");
 }
 
 #[test]

@@ -24,8 +24,14 @@ pub fn pipeline_caught(source: &str) -> Result<Pipeline, String> {
 
 /// The pipeline run on `source`, which it must accept, with every IR verified.
 pub fn accepted(source: &str) -> Pipeline {
+    accepted_with("", source)
+}
+
+/// [`accepted`] with the attribute's arguments `args` (`wrt(x)`).
+pub fn accepted_with(args: &str, source: &str) -> Pipeline {
     let item: syn::ItemFn = syn::parse_str(source).expect("test source parses");
-    match Pipeline::run(TokenStream::new(), item) {
+    let args: TokenStream = args.parse().expect("arguments parse");
+    match Pipeline::run(args, item) {
         Ok(pipeline) => pipeline,
         Err(failed) => panic!("unexpected error: {}", failed.reason.into_error()),
     }
@@ -44,7 +50,12 @@ pub fn ir(source: &str) -> (String, String) {
 
 /// The printed adjoint IR of `source`, and that of its loops fused (`None`: nothing fused).
 pub fn fused(source: &str) -> (String, Option<String>) {
-    let pipeline = accepted(source);
+    fused_with("", source)
+}
+
+/// [`fused`] with the attribute's arguments `args` (`wrt(x)`).
+pub fn fused_with(args: &str, source: &str) -> (String, Option<String>) {
+    let pipeline = accepted_with(args, source);
     let activity = &pipeline.activity;
     (
         pipeline.adjoint.marked(activity).to_string(),
