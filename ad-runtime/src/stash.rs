@@ -46,10 +46,18 @@ impl<T> Stack<T> {
     /// Keeps `value` for the reverse sweep.
     #[inline]
     pub fn push(&mut self, value: T) {
-        if self.0.len() == self.0.capacity() {
+        let len = self.0.len();
+        if len == self.0.capacity() {
             self.grow(1);
         }
-        self.0.push(value);
+        // SAFETY: after the check above the vector has room past `len` (`grow` makes at least
+        // one more); `value` is written there before the length covers it. (`Vec::push` would
+        // check the capacity a second time: `grow` is out of line, so the compiler cannot see
+        // that it made room.)
+        unsafe {
+            self.0.as_mut_ptr().add(len).write(value);
+            self.0.set_len(len + 1);
+        }
     }
 
     /// Room for `n` more entries, at least doubling: from a kept block when one fits.
