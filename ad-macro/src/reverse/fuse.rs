@@ -43,8 +43,88 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
     let fused = fuse_block(&mut body, &pairs, &buffers);
     // Hoisted ops move from the reverse sweep into the forward one; `R` leaves the reverse.
     func.reverse_start = func.reverse_start.saturating_sub(before - body.ops.len());
+    if fused {
+        bypass_round_trips(&mut body);
+    }
     func.body = body;
     fused.then_some(func)
+}
+
+/// Values a fused iteration pushes and pops straight back (`F`'s last push, `R`'s first pop,
+/// in one block with nothing between that uses the stash) never go through the stash: the
+/// pop's results are the pushed values, and both ops go.
+fn bypass_round_trips(body: &mut Block) {
+    let mut counts: HashMap<usize, (usize, usize)> = HashMap::new();
+    walk(&body.ops, &mut |op| match op.kind {
+        OpKind::Push { stash, .. } => counts.entry(stash).or_default().0 += 1,
+        OpKind::Pop { stash } => counts.entry(stash).or_default().1 += 1,
+        _ => {}
+    });
+    let mut names = HashMap::new();
+    let mut bypassed = HashSet::new();
+    bypass_in(body, &counts, &mut names, &mut bypassed);
+    if names.is_empty() {
+        return;
+    }
+    for op in &mut body.ops {
+        rename_op(op, &names);
+        drop_reserves(op, &bypassed);
+    }
+    for v in &mut body.yields {
+        rename(v, &names);
+    }
+}
+
+fn bypass_in(
+    block: &mut Block,
+    counts: &HashMap<usize, (usize, usize)>,
+    names: &mut HashMap<Value, Value>,
+    bypassed: &mut HashSet<usize>,
+) {
+    for op in &mut block.ops {
+        for inner in op.kind.blocks_mut() {
+            bypass_in(inner, counts, names, bypassed);
+        }
+    }
+    let mut p = 0;
+    while p < block.ops.len() {
+        let OpKind::Push { stash, .. } = block.ops[p].kind else {
+            p += 1;
+            continue;
+        };
+        let pop = (p + 1..block.ops.len())
+            .find(|&q| matches!(block.ops[q].kind, OpKind::Pop { stash: s } if s == stash));
+        let untouched = |q: usize| {
+            (block.ops[p + 1..q].iter()).all(|op| {
+                !stashes(std::slice::from_ref(op), true).contains(&stash)
+                    && !stashes(std::slice::from_ref(op), false).contains(&stash)
+            })
+        };
+        match pop {
+            Some(q) if counts.get(&stash) == Some(&(1, 1)) && untouched(q) => {
+                let OpKind::Push { values, .. } = block.ops[p].kind.clone() else {
+                    unreachable!("matched a push")
+                };
+                names.extend(block.ops[q].results.iter().copied().zip(values));
+                bypassed.insert(stash);
+                block.ops.remove(q);
+                block.ops.remove(p);
+            }
+            _ => p += 1,
+        }
+    }
+}
+
+/// Removes the bypassed stashes from the loops' reservations, nested ones included.
+fn drop_reserves(op: &mut Op, bypassed: &HashSet<usize>) {
+    if let OpKind::For { reserve, .. } = &mut op.kind {
+        reserve.retain(|s| !bypassed.contains(s));
+    }
+    for inner in op.kind.blocks_mut() {
+        for op in &mut inner.ops {
+            drop_reserves(op, bypassed);
+        }
+    }
 }
 
 /// The adjoint buffers anywhere in `ops`: made by `buffer`, or used as one (a seed's).
