@@ -50,9 +50,9 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
     fused.then_some(func)
 }
 
-/// Values a fused iteration pushes and pops straight back (`F`'s last push, `R`'s first pop,
-/// in one block with nothing between that uses the stash) never go through the stash: the
-/// pop's results are the pushed values, and both ops go.
+/// Values a fused iteration pushes and pops straight back (a stash's only push, and its only
+/// pop later in the same block) never go through the stash: the pop's results are the pushed
+/// values, and both ops go.
 fn bypass_round_trips(body: &mut Block) {
     let mut counts: HashMap<usize, (usize, usize)> = HashMap::new();
     walk(&body.ops, &mut |op| match op.kind {
@@ -92,16 +92,11 @@ fn bypass_in(
             p += 1;
             continue;
         };
+        // The stash's only push and pop: nothing between them can use it.
         let pop = (p + 1..block.ops.len())
             .find(|&q| matches!(block.ops[q].kind, OpKind::Pop { stash: s } if s == stash));
-        let untouched = |q: usize| {
-            (block.ops[p + 1..q].iter()).all(|op| {
-                !stashes(std::slice::from_ref(op), true).contains(&stash)
-                    && !stashes(std::slice::from_ref(op), false).contains(&stash)
-            })
-        };
         match pop {
-            Some(q) if counts.get(&stash) == Some(&(1, 1)) && untouched(q) => {
+            Some(q) if counts.get(&stash) == Some(&(1, 1)) => {
                 let OpKind::Push { values, .. } = block.ops[p].kind.clone() else {
                     unreachable!("matched a push")
                 };
