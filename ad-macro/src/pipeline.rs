@@ -291,12 +291,13 @@ fn differentiate(
     // Reverse loops that could not fuse but whose iterations are independent run forwards and
     // replay the recurrences they would pop. Fused loops carry the adjoints of elements ahead
     // in registers.
-    let mut fused = reverse::fuse(&adjoint);
-    let mut both = fused.clone().unwrap_or_else(|| adjoint.clone());
-    if reverse::replay_recurrences(&mut both) || fused.is_some() {
+    let fused = reverse::fuse(&adjoint);
+    let changed = fused.is_some();
+    let mut both = fused.unwrap_or_else(|| adjoint.clone());
+    let fused = (reverse::replay_recurrences(&mut both) || changed).then(|| {
         reverse::carry_adjoints(&mut both);
-        fused = Some(both);
-    }
+        both
+    });
     observe(Stage::Fuse);
     if let Some(fused) = &fused {
         verify(fused, "loop fusion and replay", observe)?;

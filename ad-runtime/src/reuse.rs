@@ -53,13 +53,13 @@ impl Pool {
         (self.blocks[..self.len].iter().enumerate()).filter_map(|(i, b)| Some((i, b.as_ref()?)))
     }
 
-    /// Takes block `at` out of the pool.
-    fn remove(&mut self, at: usize) -> Block {
-        let block = self.blocks[at].take().expect("a kept block");
+    /// Takes block `at` out of the pool, if it holds one there.
+    fn remove(&mut self, at: usize) -> Option<Block> {
+        let block = self.blocks.get_mut(at)?.take()?;
         self.blocks[at..self.len].rotate_left(1);
         self.len -= 1;
         self.bytes -= block.layout.size();
-        block
+        Some(block)
     }
 
     fn push(&mut self, block: Block) {
@@ -68,19 +68,21 @@ impl Pool {
         self.len += 1;
     }
 
-    fn free_oldest(&mut self) {
-        let block = self.remove(0);
+    /// Frees the oldest block; whether there was one.
+    fn free_oldest(&mut self) -> bool {
+        let Some(block) = self.remove(0) else {
+            return false;
+        };
         // SAFETY: `block` was allocated by the global allocator with `block.layout` (it was a
         // `Vec`'s allocation, see `give`) and is owned by the pool alone.
         unsafe { alloc::alloc::dealloc(block.ptr.as_ptr(), block.layout) }
+        true
     }
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        while self.len > 0 {
-            self.free_oldest();
-        }
+        while self.free_oldest() {}
     }
 }
 
@@ -107,7 +109,7 @@ pub fn take<T>(n: usize) -> Option<Vec<T>> {
                     && bytes % size == 0
             })
             .min_by_key(|(_, b)| b.layout.size())?;
-        let block = pool.remove(at);
+        let block = pool.remove(at)?;
         // SAFETY: the block was allocated by the global allocator with alignment
         // `align_of::<T>()` and a size that is a whole number of `T`s (both checked above), and
         // the pool owned it alone: exactly what a `Vec<T>` of that capacity and length 0 owns.
@@ -137,15 +139,13 @@ pub fn give<T>(mut v: Vec<T>) {
         let Ok(mut pool) = pool.try_borrow_mut() else {
             return;
         };
-        while pool.len == MAX_BLOCKS || pool.bytes + bytes > MAX_BYTES {
-            pool.free_oldest();
-        }
+        while (pool.len == MAX_BLOCKS || pool.bytes + bytes > MAX_BYTES) && pool.free_oldest() {}
         let Ok(layout) = Layout::array::<T>(v.capacity()) else {
             return;
         };
+        // The allocation's start: the (empty) slice of a `Vec` with capacity points at it.
         let mut v = ManuallyDrop::new(v);
-        // A `Vec`'s pointer is never null.
-        let ptr = NonNull::new(v.as_mut_ptr().cast::<u8>()).expect("a Vec's pointer");
+        let ptr = NonNull::from(v.as_mut_slice()).cast::<u8>();
         pool.push(Block { ptr, layout });
     });
 }
@@ -154,9 +154,7 @@ pub fn give<T>(mut v: Vec<T>) {
 pub fn release() {
     let _ = POOL.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut() {
-            while pool.len > 0 {
-                pool.free_oldest();
-            }
+            while pool.free_oldest() {}
         }
     });
 }

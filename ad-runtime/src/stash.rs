@@ -65,7 +65,7 @@ impl<T> Stack<T> {
     #[inline(never)]
     fn grow(&mut self, n: usize) {
         let wanted = (self.0.len().saturating_add(n))
-            .max(self.0.capacity() * 2)
+            .max(self.0.capacity().saturating_mul(2))
             .max(4);
         #[cfg(feature = "std")]
         if let Some(mut kept) = crate::reuse::take::<T>(wanted) {

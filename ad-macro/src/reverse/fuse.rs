@@ -54,12 +54,7 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
 /// pop later in the same block) never go through the stash: the pop's results are the pushed
 /// values, and both ops go.
 fn bypass_round_trips(body: &mut Block) {
-    let mut counts: HashMap<usize, (usize, usize)> = HashMap::new();
-    walk(&body.ops, &mut |op| match op.kind {
-        OpKind::Push { stash, .. } => counts.entry(stash).or_default().0 += 1,
-        OpKind::Pop { stash } => counts.entry(stash).or_default().1 += 1,
-        _ => {}
-    });
+    let counts = stash_op_counts(&body.ops);
     let mut names = HashMap::new();
     let mut bypassed = HashSet::new();
     bypass_in(body, &counts, &mut names, &mut bypassed);
@@ -97,10 +92,8 @@ fn bypass_in(
             .find(|&q| matches!(block.ops[q].kind, OpKind::Pop { stash: s } if s == stash));
         match pop {
             Some(q) if counts.get(&stash) == Some(&(1, 1)) => {
-                let OpKind::Push { values, .. } = block.ops[p].kind.clone() else {
-                    unreachable!("matched a push")
-                };
-                names.extend(block.ops[q].results.iter().copied().zip(values));
+                let pushed = block.ops[p].kind.operands();
+                names.extend(block.ops[q].results.iter().copied().zip(pushed));
                 bypassed.insert(stash);
                 block.ops.remove(q);
                 block.ops.remove(p);
@@ -110,8 +103,19 @@ fn bypass_in(
     }
 }
 
+/// The number of `push` and `pop` ops of each stash in `ops`, nested ones included.
+pub(super) fn stash_op_counts(ops: &[Op]) -> HashMap<usize, (usize, usize)> {
+    let mut counts: HashMap<usize, (usize, usize)> = HashMap::new();
+    walk(ops, &mut |op| match op.kind {
+        OpKind::Push { stash, .. } => counts.entry(stash).or_default().0 += 1,
+        OpKind::Pop { stash } => counts.entry(stash).or_default().1 += 1,
+        _ => {}
+    });
+    counts
+}
+
 /// Removes the bypassed stashes from the loops' reservations, nested ones included.
-fn drop_reserves(op: &mut Op, bypassed: &HashSet<usize>) {
+pub(super) fn drop_reserves(op: &mut Op, bypassed: &HashSet<usize>) {
     if let OpKind::For { reserve, .. } = &mut op.kind {
         reserve.retain(|s| !bypassed.contains(s));
     }
@@ -276,8 +280,11 @@ impl Fusion {
     /// The fusion of `block.ops[p]` (`F`) and `block.ops[q]` (`R`), if they meet the module
     /// doc's conditions.
     fn plan(block: &Block, p: usize, q: usize, buffers: &HashSet<Value>) -> Option<Fusion> {
-        let pair = Pair::of(block, p, q)?;
-        let (f_body, r_body, r_init) = (pair.f_body, pair.r_body, pair.r_init);
+        let Pair {
+            f_body,
+            r_body,
+            r_init,
+        } = Pair::of(block, p, q)?;
         let carried = carried_kinds(&block.ops[q])?;
         // Stashes: `F` pushes exactly what `R` pops.
         let (pushed, popped) = (stashes(&f_body.ops, true), stashes(&r_body.ops, false));

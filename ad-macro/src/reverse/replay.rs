@@ -31,8 +31,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::fuse::{Pair, buffers, carried_kinds, index_arg, outside_reads, rename_op, stashes};
-use crate::ir::{Block, Func, Op, OpKind, Value};
+use super::fuse::{
+    Pair, buffers, carried_kinds, drop_reserves, index_arg, outside_reads, rename_op,
+    stash_op_counts, stashes,
+};
+use crate::ir::{Block, Func, Op, OpKind, Range, Value};
 use crate::prims::Operand;
 
 /// Replays the recurrences of every eligible pair of loops of `func`; whether any.
@@ -42,26 +45,11 @@ pub fn replay_recurrences(func: &mut Func) -> bool {
     }
     let pairs: HashMap<Value, Value> = func.reversed_loops.iter().copied().collect();
     let buffers = buffers(&func.body.ops);
-    let mut uses = HashMap::new();
-    count_stash_ops(&func.body, &mut uses);
+    let uses = stash_op_counts(&func.body.ops);
     let mut body = std::mem::take(&mut func.body);
     let replayed = replay_block(func, &mut body, &pairs, &buffers, &uses);
     func.body = body;
     replayed
-}
-
-/// The number of `push` and `pop` ops of each stash.
-fn count_stash_ops(block: &Block, out: &mut HashMap<usize, (usize, usize)>) {
-    for op in &block.ops {
-        match op.kind {
-            OpKind::Push { stash, .. } => out.entry(stash).or_default().0 += 1,
-            OpKind::Pop { stash } => out.entry(stash).or_default().1 += 1,
-            _ => {}
-        }
-        for inner in op.kind.blocks() {
-            count_stash_ops(inner, out);
-        }
-    }
 }
 
 fn replay_block(
@@ -97,10 +85,15 @@ struct Replay {
     /// The positions of the `push` in `F`'s body and of the `pop` in `R`'s.
     push: usize,
     pop: usize,
-    /// For each popped value, the position among `F`'s carried values of the value pushed.
-    carried: Vec<usize>,
-    /// The positions in `F`'s body of the ops that make the carried values' next values.
-    recurrence: Vec<usize>,
+    /// The carried values `F` pushes, and their initial values.
+    pushed: Vec<Value>,
+    init: Vec<Value>,
+    /// `F`'s index and range.
+    index: Value,
+    range: Range,
+    /// The ops of `F`'s body that make the pushed values' next values, in order, and those.
+    recurrence: Vec<Op>,
+    nexts: Vec<Value>,
 }
 
 impl Replay {
@@ -159,55 +152,41 @@ impl Replay {
             carried.push(j);
         }
         let nexts: Vec<Value> = carried.iter().map(|&j| f_loop.next[j]).collect();
+        let index = f_loop.index?;
         let mut allowed: HashSet<Value> = values.iter().copied().collect();
-        allowed.extend(f_loop.index);
+        allowed.insert(index);
         let recurrence = recurrence(f_body, &nexts, allowed)?;
         Some(Replay {
             stash,
             push,
             pop,
-            carried,
-            recurrence,
+            pushed: values.clone(),
+            init: carried.iter().map(|&j| f_loop.init[j]).collect(),
+            index,
+            range: f_loop.range?.clone(),
+            recurrence: recurrence
+                .iter()
+                .map(|&at| f_body.ops[at].clone())
+                .collect(),
+            nexts,
         })
     }
 
+    /// Rewrites `R` (`block.ops[q]`) first, then takes the push out of `F` (`block.ops[p]`).
     fn apply(self, func: &mut Func, block: &mut Block, p: usize, q: usize) {
-        // The recurrence, as `R` will replay it: `F`'s carried values become the popped ones.
-        let (f_init, f_index, f_range, ops, nexts, pushed) = {
-            let OpKind::For {
-                range,
-                init,
-                body,
-                reserve,
-                ..
-            } = &mut block.ops[p].kind
-            else {
-                unreachable!("planned on a `for`")
-            };
-            let index = body.args[0];
-            let OpKind::Push { values, .. } = body.ops.remove(self.push).kind else {
-                unreachable!("planned on a `push`")
-            };
-            reserve.retain(|&s| s != self.stash);
-            // Positions after the push moved down by one.
-            let ops: Vec<Op> = (self.recurrence.iter())
-                .map(|&at| body.ops[if at > self.push { at - 1 } else { at }].clone())
-                .collect();
-            let nexts: Vec<Value> = (self.carried.iter()).map(|&j| body.yields[j]).collect();
-            let init: Vec<Value> = self.carried.iter().map(|&j| init[j]).collect();
-            (init, index, range.clone(), ops, nexts, values)
-        };
         let OpKind::For {
             range, init, body, ..
         } = &mut block.ops[q].kind
         else {
-            unreachable!("planned on a `for`")
+            return;
         };
+        // The recurrence, as `R` replays it: `F`'s carried values become the popped ones.
         let popped = body.ops.remove(self.pop).results;
-        let mut names: HashMap<Value, Value> =
-            pushed.iter().copied().zip(popped.iter().copied()).collect();
-        names.insert(f_index, body.args[0]);
-        for mut op in ops {
+        let mut names: HashMap<Value, Value> = (self.pushed.iter().copied())
+            .zip(popped.iter().copied())
+            .collect();
+        names.insert(self.index, body.args[0]);
+        for mut op in self.recurrence {
             for r in &mut op.results {
                 let fresh = func.new_value(func.values[r.0 as usize].name.clone());
                 names.insert(*r, fresh);
@@ -216,13 +195,21 @@ impl Replay {
             rename_op(&mut op, &names);
             body.ops.push(op);
         }
-        *range = f_range;
-        init.extend(f_init);
+        *range = self.range;
+        init.extend(self.init);
         body.args.extend(&popped);
-        body.yields
-            .extend(nexts.iter().map(|v| names.get(v).copied().unwrap_or(*v)));
+        body.yields.extend(
+            self.nexts
+                .iter()
+                .map(|v| names.get(v).copied().unwrap_or(*v)),
+        );
         let results: Vec<Value> = popped.iter().map(|_| func.new_value(None)).collect();
         block.ops[q].results.extend(results);
+        let forward = &mut block.ops[p];
+        if let Some(f_body) = forward.kind.blocks_mut().into_iter().next() {
+            f_body.ops.remove(self.push);
+        }
+        drop_reserves(forward, &HashSet::from([self.stash]));
     }
 }
 
