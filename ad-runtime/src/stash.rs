@@ -48,16 +48,26 @@ impl<T> Stack<T> {
     pub fn push(&mut self, value: T) {
         let len = self.0.len();
         if len == self.0.capacity() {
-            self.grow(1);
+            // The value goes with the call: were it written after an out-of-line call here, it
+            // would be live across the call, and a float has no callee-saved register (System V,
+            // Windows x64 keeps few), so the register allocator keeps it, and often the loop's
+            // accumulator it came from, on the stack for the whole loop.
+            return self.grow_and_push(value);
         }
-        // SAFETY: after the check above the vector has room past `len` (`grow` makes at least
-        // one more); `value` is written there before the length covers it. (`Vec::push` would
-        // check the capacity a second time: `grow` is out of line, so the compiler cannot see
-        // that it made room.)
+        // SAFETY: `len < capacity`, so the vector has room past `len`; `value` is written
+        // there before the length covers it. (`Vec::push` checks the capacity a second time.)
         unsafe {
             self.0.as_mut_ptr().add(len).write(value);
             self.0.set_len(len + 1);
         }
+    }
+
+    /// [`Stack::push`] when the stack is full.
+    #[cold]
+    #[inline(never)]
+    fn grow_and_push(&mut self, value: T) {
+        self.grow(1);
+        self.0.push(value);
     }
 
     /// Room for `n` more entries, at least doubling: from a kept block when one fits.
@@ -787,6 +797,22 @@ mod tests {
     #[should_panic(expected = "step != 0")]
     fn step_by_zero_panics_like_the_iterator() {
         let _ = Progression::of(0..3).step_by(0);
+    }
+
+    #[test]
+    fn a_stack_grows_past_its_reservation_keeping_every_value() {
+        // Pushes that find the stack full take the out-of-line path with their value; owned
+        // values check that nothing is written twice or lost on the way.
+        let mut s = Stack::new();
+        s.reserve(2);
+        for i in 0..1000 {
+            s.push(alloc::format!("{i}"));
+        }
+        assert_eq!(s.len(), 1000);
+        for i in (0..1000).rev() {
+            assert_eq!(s.pop(), alloc::format!("{i}"));
+        }
+        assert!(s.is_empty());
     }
 
     #[test]
