@@ -430,6 +430,52 @@ fn reverse_loops_that_cannot_fuse_replay_cheap_recurrences() {
 }
 
 #[test]
+fn loads_that_no_later_write_reaches_are_loaded_again() {
+    // A scratch matrix filled row by row: row `r` is written, then read, and only later rows
+    // are written after the reads. The reverse sweep loads `sc[r * w + j]` again: nothing is
+    // pushed for the `sin`, whose rule reads its operand.
+    let scratch = |after: &str| {
+        let (adjoint, _) = fused(&format!(
+            "fn f(a: &[f64], t: f64) -> f64 {{
+                let w = a.len();
+                let mut sc = vec![0.0; 3 * w];
+                let mut s = 0.0;
+                for r in 0..3 {{
+                    for j in 0..w {{ sc[r * w + j] = a[j] * t; }}
+                    for j in 0..w {{ s += sc[r * w + j].sin(); }}
+                    {after}
+                }}
+                s * s
+            }}"
+        ));
+        adjoint
+    };
+    let reloaded = scratch("");
+    assert!(!reloaded.contains("push @"), "{reloaded}");
+    // One load in the forward loop, its repetition in the reversed one, from the container.
+    assert_eq!(reloaded.matches("= index %sc.").count(), 2, "{reloaded}");
+    // Written again after the read, in the same row: the element the reverse would load is
+    // not the one read, so it is kept.
+    let rewritten = scratch("for j in 0..w { sc[r * w + j] *= 2.0; }");
+    assert!(rewritten.contains("push @"), "{rewritten}");
+    // The previous row read (`(r - 1) * w + j`): not an index the analysis can tell apart
+    // from the next row's writes, so it is kept too.
+    let (previous, _) = fused(
+        "fn f(a: &[f64], t: f64) -> f64 {
+            let w = a.len();
+            let mut sc = vec![0.0; 3 * w];
+            let mut s = 0.0;
+            for r in 1..3 {
+                for j in 0..w { sc[r * w + j] = a[j] * t; }
+                for j in 0..w { s += sc[(r - 1) * w + j].sin(); }
+            }
+            s * s
+        }",
+    );
+    assert!(previous.contains("push @"), "{previous}");
+}
+
+#[test]
 fn loads_from_a_table_never_written_again_are_recomputed() {
     // `e` is filled by the first loop and only read after it: the second loop's reverse reads
     // `e[i]` again instead of keeping it (it keeps only the carried `s`, for `sin`).

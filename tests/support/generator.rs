@@ -276,6 +276,18 @@ pub enum Stmt {
         array: String,
         n: usize,
     },
+    /// A scratch matrix of three rows, `array.len()` wide, flat and row-major: each row filled
+    /// (`sc[r * w + j] = ..`), rewritten in place, then read, in one iteration of the loop over
+    /// rows; its reads folded into `target`. Forms: 0 reads its own row (lower triangle, as
+    /// GMM does); 1 reads every row after the fill; 2 writes the row again after reading it;
+    /// 3 reads the row before (`(r - 1) * w + j`). The reverse sweep loads the elements of 0
+    /// and 1 again (nothing writes over them, `analysis/stable.rs`); 2 and 3 keep them.
+    Scratch {
+        target: String,
+        array: String,
+        form: usize,
+        n: usize,
+    },
     /// `let name = <chain>;` (or `<chain>.for_each(..)`): an iterator chain over a container.
     Chain(Box<Chain>),
     /// A statement on containers of rows ([`Config::rows`]).
@@ -1433,6 +1445,83 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 let _ = writeln!(out, "{pad}{line}");
             }
         }
+        Stmt::Scratch {
+            target,
+            array: a,
+            form,
+            n,
+        } => {
+            let t = target;
+            // The row-major index, written the ways people write it.
+            let at = |row: &str, col: &str| match n % 3 {
+                0 => format!("{row} * w{n} + {col}"),
+                1 => format!("w{n} * {row} + {col}"),
+                _ => format!("{col} + {row} * w{n}"),
+            };
+            let (rj, rc) = (
+                at(&format!("r{n}"), &format!("j{n}")),
+                at(&format!("r{n}"), &format!("c{n}")),
+            );
+            let fill = format!(
+                "    for j{n} in 0..w{n} {{\n        \
+                         sc{n}[{rj}] = {a}[j{n}] * (r{n} as f64 + 0.5) - {t};\n    \
+                     }}\n    \
+                     for j{n} in 0..w{n} {{\n        \
+                         sc{n}[{rj}] = sc{n}[{rj}] * 0.5 + {a}[j{n}];\n    \
+                     }}\n"
+            );
+            let body = match form {
+                0 => format!(
+                    "for r{n} in 0..3 {{\n{fill}    \
+                         for c{n} in 0..w{n} {{\n        \
+                             for j{n} in c{n}..w{n} {{\n            \
+                                 sa{n} += (sc{n}[{rj}] * sc{n}[{rc}]).sin();\n        \
+                             }}\n    \
+                         }}\n\
+                     }}\n"
+                ),
+                1 => format!(
+                    "for r{n} in 0..3 {{\n{fill}}}\n\
+                     for r{n} in 0..3 {{\n    \
+                         for j{n} in 0..w{n} {{\n        \
+                             sa{n} += sc{n}[{rj}] * sc{n}[{rj}];\n    \
+                         }}\n\
+                     }}\n"
+                ),
+                2 => format!(
+                    "for r{n} in 0..3 {{\n{fill}    \
+                         for j{n} in 0..w{n} {{\n        \
+                             sa{n} += sc{n}[{rj}].sin();\n    \
+                         }}\n    \
+                         for j{n} in 0..w{n} {{\n        \
+                             sc{n}[{rj}] *= 1.5;\n    \
+                         }}\n\
+                     }}\n"
+                ),
+                _ => {
+                    let before = at(&format!("(r{n} - 1)"), &format!("j{n}"));
+                    format!(
+                        "for r{n} in 0..3 {{\n{fill}    \
+                             if r{n} > 0 {{\n        \
+                                 for j{n} in 0..w{n} {{\n            \
+                                     sa{n} += sc{n}[{before}] * sc{n}[{rj}];\n        \
+                                 }}\n    \
+                             }}\n\
+                         }}\n"
+                    )
+                }
+            };
+            let text = format!(
+                "let w{n} = {a}.len();\n\
+                 let mut sc{n} = vec![0.0; 3 * w{n}];\n\
+                 let mut sa{n} = 0.0;\n\
+                 {body}\
+                 {t} = ({t} * 0.5 + sa{n}).tanh();"
+            );
+            for line in text.lines() {
+                let _ = writeln!(out, "{pad}{line}");
+            }
+        }
         Stmt::Idiom { kind, target, n } => {
             for line in idiom(*kind, target, *n).lines() {
                 let _ = writeln!(out, "{pad}{line}");
@@ -1762,10 +1851,11 @@ impl Generator {
         // A `mut` array parameter written (an element, or the whole) somewhere in the body,
         // and often read by the value returned.
         let mut ret = self.expr(&scope, self.config.depth);
-        // A polynomial of the body's own often read by the value returned: the pass replaying
-        // its powers only runs when its adjoint is needed.
+        // A polynomial or scratch matrix of the body's own often read by the value returned:
+        // the pass replaying powers only runs when their adjoint is needed, and a load the
+        // reverse sweep repeats is only checked if its adjoint reaches the value.
         let polynomial = body.iter().find_map(|s| match s {
-            Stmt::Polynomial { target, .. } => Some(target.clone()),
+            Stmt::Polynomial { target, .. } | Stmt::Scratch { target, .. } => Some(target.clone()),
             _ => None,
         });
         if let Some(target) = polynomial.filter(|_| self.rng.chance(0.7)) {
@@ -1826,6 +1916,23 @@ impl Generator {
     fn stmt(&mut self, scope: &mut Scope, depth: usize, in_loop: bool) -> Stmt {
         let nested = depth < self.config.depth;
         loop {
+            // A scratch matrix filled and read row by row (its own draw: the statements below
+            // are many, and it is what the reverse sweep's reloads rely on).
+            if self.rng.chance(0.03) && !scope.mutable.is_empty() {
+                let containers: Vec<String> = (scope.slices.iter().cloned())
+                    .chain(scope.arrays.iter().map(|a| a.name.clone()))
+                    .filter(|name| !scope.frozen.contains(name))
+                    .collect();
+                if !containers.is_empty() {
+                    self.next_name += 1;
+                    return Stmt::Scratch {
+                        target: self.rng.pick(&scope.mutable).clone(),
+                        array: self.rng.pick(&containers).clone(),
+                        form: self.rng.below(4),
+                        n: self.next_name,
+                    };
+                }
+            }
             match self.rng.below(if self.config.rows { 28 } else { 25 }) {
                 25 | 26 => return Stmt::Rows(self.rows_stmt(scope)),
                 27 if !scope.mutable.is_empty()

@@ -184,6 +184,7 @@ fn edit_stmts(stmts: &mut [Stmt], target: usize, choice: usize, n: &mut usize) -
         Stmt::Idiom { .. }
         | Stmt::Stencil { .. }
         | Stmt::Polynomial { .. }
+        | Stmt::Scratch { .. }
         | Stmt::Chain(_)
         | Stmt::Closure { .. }
         | Stmt::Slices { .. } => false,

@@ -155,6 +155,7 @@ impl<'a> Sweep<'a> {
             buffer_ops: Vec::new(),
             mutated: primal.mutated_storages(),
             final_versions: containers::final_versions(primal),
+            stable_loads: crate::analysis::stable::loads(primal),
             untyped_zeros: Vec::new(),
             typed_zeros: HashMap::new(),
         }
@@ -336,6 +337,9 @@ struct Sweep<'a> {
     mutated: HashSet<Value>,
     /// Container versions never written after they are made (`containers::final_versions`).
     final_versions: HashSet<Value>,
+    /// Loads whose element nothing writes over later, and the storage each reads
+    /// (`analysis::stable`): recomputed from the storage rather than stashed.
+    stable_loads: HashMap<Value, Value>,
     /// Zeros made as placeholders because their primal was not at hand yet: (zero, primal,
     /// depth of the region defining the primal). If that region ends up reading the primal
     /// anyway, the zero becomes `zero_like` of it, so that rustc knows its type where an

@@ -72,7 +72,7 @@ pub(super) fn region(cx: &Context, cost: &Cost) -> RegionPlan {
         }
         recompute.push(v);
         // Its operands from the region are read too: covered, so recomputed as well.
-        let operands = cx.definers.get(&v).map(|(_, op)| op.kind.operands());
+        let operands = (cx.definers.get(&v)).map(|(_, op)| cost.recomputed_operands(op));
         for u in operands.unwrap_or_default() {
             if cx.internal.contains(&u) && !cx.is_index(u) && seen.insert(u) {
                 queue.push(u);
@@ -120,6 +120,7 @@ pub(super) struct Cost<'c> {
     primal: &'c Func,
     mutated: &'c HashSet<Value>,
     final_versions: &'c HashSet<Value>,
+    stable_loads: &'c HashMap<Value, Value>,
 }
 
 impl Sweep<'_> {
@@ -128,6 +129,7 @@ impl Sweep<'_> {
             primal: self.primal,
             mutated: &self.mutated,
             final_versions: &self.final_versions,
+            stable_loads: &self.stable_loads,
         }
     }
 }
@@ -146,12 +148,48 @@ impl Cost<'_> {
         };
         match &op.kind {
             OpKind::Index(array, _) if self.primal.storage(*array).is_some() => {
-                loads_constant(array)
+                loads_constant(array) || self.stable_root(op).is_some()
             }
             // A length changes when the container is pushed onto.
             OpKind::Len(array) | OpKind::Count(array) => loads_constant(array),
             _ => is_cheap(op),
         }
+    }
+}
+
+impl Cost<'_> {
+    /// The storage a recomputed copy of `op` loads from, for a load whose container is written
+    /// but not where it loaded (`analysis::stable`): the container as the reverse sweep has
+    /// it, whichever version the load named. `None` for every other op.
+    pub(super) fn stable_root(&self, op: &Op) -> Option<Value> {
+        let OpKind::Index(array, _) = &op.kind else {
+            return None;
+        };
+        let constant = self.final_versions.contains(array)
+            || (self.primal.storage(*array)).is_some_and(|s| !self.mutated.contains(&s));
+        let [result] = op.results[..] else {
+            return None;
+        };
+        (!constant)
+            .then(|| self.stable_loads.get(&result).copied())
+            .flatten()
+    }
+
+    /// The operands a recomputed copy of `op` reads: a stable load reads its storage.
+    pub(super) fn recomputed_operands(&self, op: &Op) -> Vec<Value> {
+        match (&op.kind, self.stable_root(op)) {
+            (OpKind::Index(_, index), Some(root)) => vec![root, *index],
+            _ => op.kind.operands(),
+        }
+    }
+
+    /// A recomputed copy of `op`, reading what [`Cost::recomputed_operands`] says.
+    pub(super) fn recomputed(&self, op: &Op) -> Op {
+        let mut copy = op.clone();
+        if let (OpKind::Index(array, _), Some(root)) = (&mut copy.kind, self.stable_root(op)) {
+            *array = root;
+        }
+        copy
     }
 }
 
@@ -196,10 +234,7 @@ fn covered(
     memo.insert(v, false);
     let covered = cx.definers.get(&v).is_some_and(|(_, op)| {
         cost.is_cheap(op)
-            && op
-                .kind
-                .operands()
-                .into_iter()
+            && (cost.recomputed_operands(op).into_iter())
                 .all(|u| covered(cx, cost, u, stashed, memo))
     });
     memo.insert(v, covered);

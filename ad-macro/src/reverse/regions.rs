@@ -205,11 +205,12 @@ impl<'a> Sweep<'a> {
         // in the plan already; those of enclosing regions are read from them, or kept by
         // this arm (see [`Sweep::read`]), which then stashes them too.
         let read_before = cx.order.len();
+        let cost = self.cost();
         let operands: Vec<Value> = plan
             .recompute
             .iter()
             .filter_map(|v| cx.definers.get(v))
-            .flat_map(|(_, op)| op.kind.operands())
+            .flat_map(|(_, op)| cost.recomputed_operands(op))
             .collect();
         for u in operands {
             self.read(u);
@@ -247,7 +248,7 @@ impl<'a> Sweep<'a> {
             let Some(&(_, op)) = cx.definers.get(&v) else {
                 continue;
             };
-            let mut copy = op.clone();
+            let mut copy = self.cost().recomputed(op);
             let outer = &self.contexts;
             copy.kind
                 .operands_mut(&mut |u| *u = stand_in(&cx, outer, *u));
