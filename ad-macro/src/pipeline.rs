@@ -291,13 +291,16 @@ fn differentiate(
     // Reverse loops that could not fuse but whose iterations are independent run forwards and
     // replay the recurrences they would pop. Fused loops carry the adjoints of elements ahead
     // in registers.
+    // Loops adding to one element in every iteration sum in a register.
     let fused = reverse::fuse(&adjoint);
     let changed = fused.is_some();
     let mut both = fused.unwrap_or_else(|| adjoint.clone());
-    let fused = (reverse::replay_recurrences(&mut both) || changed).then(|| {
+    let changed = reverse::replay_recurrences(&mut both) || changed;
+    if changed {
         reverse::carry_adjoints(&mut both);
-        both
-    });
+    }
+    let changed = reverse::promote_invariant_adds(&mut both) || changed;
+    let fused = changed.then_some(both);
     observe(Stage::Fuse);
     if let Some(fused) = &fused {
         verify(fused, "loop fusion and replay", observe)?;

@@ -510,3 +510,35 @@ fn products_and_quotients_by_constants_do_not_keep_the_other_operand() {
     );
     assert!(!adjoint.contains("push"), "{adjoint}");
 }
+#[test]
+fn adds_to_one_element_in_every_iteration_are_summed_in_a_register() {
+    let source = |index: &str| {
+        format!(
+            "fn f(a: &[f64], m: &[f64], w: usize) -> f64 {{
+                let mut s = 0.0;
+                for c in 0..m.len() / 2 {{
+                    let mut z = 0.0;
+                    for j in 0..w {{ z += (m[{index}] * a[j]).sin(); }}
+                    s += z * z;
+                }}
+                s
+            }}"
+        )
+    };
+    // `dm[2 c + 1]` gets an add from every iteration of the inner reverse loop: the loop
+    // carries the sum, added once after it (if it ran).
+    let (adjoint, promoted) = fused(&source("2 * c + 1"));
+    let promoted = promoted.expect("the adds are promoted");
+    let inner = |program: &str| {
+        let start = program.find(" rev init(").expect("a reverse loop");
+        let end = start + program[start..].find("        }\n").expect("its end");
+        program[start..end].to_string()
+    };
+    assert!(inner(&adjoint).contains("buffer_add %dm"), "{adjoint}");
+    assert!(!inner(&promoted).contains("buffer_add %dm"), "{promoted}");
+    assert!(promoted.contains("binary < "), "{promoted}");
+    assert_eq!(promoted.matches("buffer_add %dm").count(), 1, "{promoted}");
+    // An index that changes with the inner loop is left alone.
+    let (_, varying) = fused(&source("c + j"));
+    assert!(varying.is_none_or(|p| inner(&p).contains("buffer_add %dm")));
+}

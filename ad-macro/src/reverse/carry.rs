@@ -27,6 +27,7 @@
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
+use quote::ToTokens;
 
 use crate::ir::{BinOp, Block, Func, Literal, Op, OpKind, Value};
 use crate::prims;
@@ -265,4 +266,245 @@ fn mentioned(block: &Block, read: &mut HashSet<Value>, defined: &mut HashSet<Val
             mentioned(inner, read, defined);
         }
     }
+}
+
+/// Sums in a register what a loop's iterations add to one element of a buffer (the same
+/// element in every iteration: `dmean[c]` in a loop over a row's entries), and adds the sum to
+/// the element once after the loop, if it ran. Whether anything changed.
+///
+/// Why: a read-modify-write of one address in every iteration is a chain through memory (the
+/// next load waits for the store to forward, about 5 cycles on top of the add), and LLVM keeps
+/// it in memory because it cannot tell the buffer from the others the loop writes. The
+/// hand-written adjoint keeps the sum in a local; this pass does the same.
+///
+/// Before (`%k` made outside the loop, or from outside values by integer arithmetic):
+/// ```text
+/// for %a..%b |%j| { ..; buffer_add %dm, %k, %u; .. }
+/// ```
+/// After:
+/// ```text
+/// %z = placeholder
+/// %s = for %a..%b init(%z) |%j, %c| { ..; %t = add %c, %u; ..; yield %t }
+/// if %a < %b { buffer_add %dm, %k, %s }
+/// ```
+///
+/// The element gets the loop's sum in one add instead of one add per iteration: the same
+/// value but for rounding, as with fusion.
+pub fn promote_invariant_adds(func: &mut Func) -> bool {
+    let mut body = std::mem::take(&mut func.body);
+    let changed = promote_block(func, &mut body);
+    func.body = body;
+    changed
+}
+
+fn promote_block(func: &mut Func, block: &mut Block) -> bool {
+    let mut changed = false;
+    let mut at = 0;
+    while at < block.ops.len() {
+        for inner in block.ops[at].kind.blocks_mut() {
+            changed |= promote_block(func, inner);
+        }
+        // One buffer at a time, until none is left.
+        while let Some((before, after)) = promote_loop(func, &mut block.ops[at]) {
+            changed = true;
+            block.ops.splice(at + 1..at + 1, after);
+            let ahead = before.len();
+            block.ops.splice(at..at, before);
+            at += ahead;
+        }
+        at += 1;
+    }
+    changed
+}
+
+/// Rewrites `op` if it is a loop adding to one element of a buffer: the ops to put before
+/// and after it.
+fn promote_loop(func: &mut Func, op: &mut Op) -> Option<(Vec<Op>, Vec<Op>)> {
+    let span = op.span;
+    let OpKind::For {
+        range,
+        init,
+        body,
+        exits: false,
+        trips: false,
+        ..
+    } = &mut op.kind
+    else {
+        return None;
+    };
+    let (buffer, element, adds) = invariant_adds(body)?;
+    let (start, end, inclusive) = (range.start, range.end, range.inclusive);
+    let arg = func.new_value(None);
+    let mut sum = arg;
+    for &position in &adds {
+        let OpKind::BufferAdd { value, .. } = body.ops[position].kind else {
+            continue;
+        };
+        let next = func.new_value(None);
+        let add = OpKind::Prim(prims::add(), vec![sum, value]);
+        body.ops[position] = Op::new(vec![next], add, span);
+        sum = next;
+    }
+    body.args.push(arg);
+    body.yields.push(sum);
+    let zero = func.new_value(None);
+    init.push(zero);
+    let result = func.new_value(None);
+    op.results.push(result);
+    let before = vec![Op::new(vec![zero], OpKind::Placeholder, span)];
+    // The element's index again after the loop, from the outside values it is made of.
+    let mut then = Block::default();
+    let mut copies = HashMap::new();
+    let index = copy_outside(func, &element, &mut copies, &mut then.ops);
+    let add = OpKind::BufferAdd {
+        buffer,
+        index,
+        value: result,
+    };
+    then.ops.push(Op::new(Vec::new(), add, span));
+    let ran = func.new_value(None);
+    let compare = if inclusive { BinOp::Le } else { BinOp::Lt };
+    let mut after = vec![Op::new(
+        vec![ran],
+        OpKind::Binary(compare, start, end),
+        span,
+    )];
+    let kind = OpKind::If {
+        cond: ran,
+        then,
+        els: Block::default(),
+    };
+    after.push(Op::new(Vec::new(), kind, span));
+    Some((before, after))
+}
+
+/// How a loop body computes an index from values made outside it: the ops, the index last
+/// (none when the index itself is made outside).
+struct Element {
+    index: Value,
+    ops: Vec<Op>,
+}
+
+/// The first buffer (by value) that `body` touches only by top-level adds to one element
+/// whose index the body computes from outside values by integer arithmetic (or takes from
+/// outside): the buffer, the element, and the adds' positions.
+fn invariant_adds(body: &Block) -> Option<(Value, Element, Vec<usize>)> {
+    let defined_at: HashMap<Value, usize> = (body.ops.iter().enumerate())
+        .flat_map(|(k, op)| op.results.iter().map(move |&r| (r, k)))
+        .collect();
+    let mut adds: HashMap<Value, Vec<usize>> = HashMap::new();
+    let mut other = HashSet::new();
+    let mut defined: HashSet<Value> = body.args.iter().copied().collect();
+    for (position, op) in body.ops.iter().enumerate() {
+        defined.extend(&op.results);
+        match &op.kind {
+            OpKind::BufferAdd { buffer, value, .. } => {
+                adds.entry(*buffer).or_default().push(position);
+                other.insert(*value);
+            }
+            kind => {
+                other.extend(kind.operands());
+                for inner in kind.blocks() {
+                    mentioned(inner, &mut other, &mut defined);
+                }
+            }
+        }
+    }
+    other.extend(&body.yields);
+    let mut candidates: Vec<(Value, Vec<usize>)> = (adds.into_iter())
+        .filter(|(buffer, _)| !other.contains(buffer) && !defined.contains(buffer))
+        .collect();
+    candidates.sort_by_key(|(buffer, _)| *buffer);
+    candidates.into_iter().find_map(|(buffer, positions)| {
+        let index_of = |position: usize| match body.ops[position].kind {
+            OpKind::BufferAdd { index, .. } => Some(index),
+            _ => None,
+        };
+        let first = index_of(*positions.first()?)?;
+        let element = outside(body, &defined_at, first)?;
+        let same = positions[1..].iter().all(|&p| {
+            index_of(p).is_some_and(|i| i == first || same_arithmetic(body, &defined_at, i, first))
+        });
+        same.then_some((buffer, element, positions))
+    })
+}
+
+/// `index` as arithmetic on values made outside `body`: `None` if it depends on anything
+/// the body makes otherwise (the loop index, a load, a carried value).
+fn outside(body: &Block, defined_at: &HashMap<Value, usize>, index: Value) -> Option<Element> {
+    if body.args.contains(&index) {
+        return None;
+    }
+    let Some(&at) = defined_at.get(&index) else {
+        return Some(Element {
+            index,
+            ops: Vec::new(),
+        });
+    };
+    let op = &body.ops[at];
+    let pure = match &op.kind {
+        OpKind::Lit(_) => true,
+        OpKind::Prim(prim, _) => matches!(prim.name, "add" | "sub" | "mul"),
+        _ => false,
+    };
+    if !pure || op.results.len() != 1 {
+        return None;
+    }
+    let mut ops = Vec::new();
+    for u in op.kind.operands() {
+        ops.extend(outside(body, defined_at, u)?.ops);
+    }
+    ops.push(op.clone());
+    Some(Element { index, ops })
+}
+
+/// Whether body values `a` and `b` are the same arithmetic on the same outside values.
+fn same_arithmetic(body: &Block, defined_at: &HashMap<Value, usize>, a: Value, b: Value) -> bool {
+    if a == b {
+        return !body.args.contains(&a);
+    }
+    let (Some(&x), Some(&y)) = (defined_at.get(&a), defined_at.get(&b)) else {
+        return false;
+    };
+    let (x, y) = (&body.ops[x].kind, &body.ops[y].kind);
+    match (x, y) {
+        (OpKind::Lit(p), OpKind::Lit(q)) => {
+            p.to_token_stream().to_string() == q.to_token_stream().to_string()
+        }
+        (OpKind::Prim(p, xs), OpKind::Prim(q, ys)) => {
+            p.name == q.name
+                && matches!(p.name, "add" | "sub" | "mul")
+                && xs.len() == ys.len()
+                && (xs.iter().zip(ys)).all(|(&u, &v)| same_arithmetic(body, defined_at, u, v))
+        }
+        _ => false,
+    }
+}
+
+/// Copies the ops of `element` (fresh results) into `out`: the index's value there.
+fn copy_outside(
+    func: &mut Func,
+    element: &Element,
+    copies: &mut HashMap<Value, Value>,
+    out: &mut Vec<Op>,
+) -> Value {
+    for op in &element.ops {
+        let [result] = op.results[..] else {
+            continue;
+        };
+        if copies.contains_key(&result) {
+            continue;
+        }
+        let mut copy = op.clone();
+        copy.kind.operands_mut(&mut |u| {
+            if let Some(&c) = copies.get(u) {
+                *u = c;
+            }
+        });
+        let fresh = func.new_value(None);
+        copy.results = vec![fresh];
+        copies.insert(result, fresh);
+        out.push(copy);
+    }
+    copies.get(&element.index).copied().unwrap_or(element.index)
 }

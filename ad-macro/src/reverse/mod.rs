@@ -41,7 +41,7 @@ mod plan;
 mod regions;
 mod replay;
 
-pub use carry::carry_adjoints;
+pub use carry::{carry_adjoints, promote_invariant_adds};
 pub use fuse::fuse;
 pub use replay::replay_recurrences;
 
