@@ -893,3 +893,61 @@ fn regression_replayed_recurrence_reading_through_a_reference() {
     );
     report.assert_within(1e-6);
 }
+
+/// Rows of a flat buffer whose width shrinks from one row to the next: row `r` starts at
+/// `r * w` with the `w` of that row, so row 1 (width 3) starts inside row 0 (width 4) and
+/// overwrites its last element after the reads of row 0. The loads look like `r * w + j`
+/// with `j < w`, yet `w` is carried by the loop: different in the two iterations, so the
+/// reads must be kept, not loaded again (found while reviewing the analysis of stable loads).
+#[reverse]
+fn rows_of_shrinking_width(a: &[f64], t: f64) -> f64 {
+    let mut m = vec![0.0; 16];
+    let mut w = 4;
+    let mut s = 0.0;
+    for r in 0..3 {
+        for j in 0..w {
+            m[r * w + j] = a[j] * t;
+        }
+        for j in 0..w {
+            s += m[r * w + j].sin();
+        }
+        w -= 1;
+    }
+    s * s
+}
+
+/// The same rows of one width: nothing writes over a row after its reads, which the reverse
+/// sweep loads again.
+#[reverse]
+fn rows_of_one_width(a: &[f64], t: f64) -> f64 {
+    let w = a.len();
+    let mut m = vec![0.0; 3 * w];
+    let mut s = 0.0;
+    for r in 0..3 {
+        for j in 0..w {
+            m[r * w + j] = a[j] * (t + r as f64);
+        }
+        for c in 0..w {
+            for j in c..w {
+                s += (m[w * r + j] * m[c + r * w]).sin();
+            }
+        }
+    }
+    s * s
+}
+
+#[test]
+fn regression_rows_written_over_by_a_later_row_are_kept() {
+    let a = [0.3, -0.7, 1.1, 0.4];
+    for t in [0.5, -1.25] {
+        let (value, (da, dt)) = rows_of_shrinking_width_grad(&a, t);
+        assert_eq!(value, rows_of_shrinking_width(&a, t));
+        check::gradient(|a: &[f64]| rows_of_shrinking_width(a, t), &a, &da).assert_within(1e-6);
+        check::gradient(|u: &[f64]| rows_of_shrinking_width(&a, u[0]), &[t], &[dt])
+            .assert_within(1e-6);
+        let (value, (da, dt)) = rows_of_one_width_grad(&a, t);
+        assert_eq!(value, rows_of_one_width(&a, t));
+        check::gradient(|a: &[f64]| rows_of_one_width(a, t), &a, &da).assert_within(1e-6);
+        check::gradient(|u: &[f64]| rows_of_one_width(&a, u[0]), &[t], &[dt]).assert_within(1e-6);
+    }
+}

@@ -473,6 +473,8 @@ fn loads_that_no_later_write_reaches_are_loaded_again() {
         }",
     );
     assert!(previous.contains("push @"), "{previous}");
+    // A width the loop carries (`w -= 1` per row) is tests/regressions.rs'
+    // `rows_of_shrinking_width`, checked against central differences.
 }
 
 #[test]

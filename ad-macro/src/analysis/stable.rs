@@ -6,8 +6,8 @@
 //! elements: `centred[c d + j]` written for `j < d`, then `centred[c d + col]` read, and the
 //! next component `c' > c` writes its own row. This analysis proves that from the index
 //! expressions: an index `b s + r` with `0 ≤ r < s` (`r` a loop index bounded by `s`, as a
-//! row-major index is) names a different element for a different `b` or, with the same `b`,
-//! a different `r`; and a loop index differs between two iterations of its loop.
+//! row-major index is) names a different element for a different `b` or a different `r`
+//! (with the same `s`); and a loop index differs between two iterations of its loop.
 //!
 //! A load of container `x` is **stable** when, for every write to `x` that may run after it
 //! (before the end of the block that made `x`, where `x`'s life as that value ends), the
@@ -89,10 +89,16 @@ struct Walk<'f> {
     ranges: HashMap<Value, Bounds>,
     /// Each `for` loop's index, and the frames down to the loop's body: the loop's identity.
     loops: HashMap<Value, Vec<Frame>>,
+    /// The frames of the block whose argument each block argument is (a loop's carried
+    /// values change from one iteration to the next, as values made in its body do).
+    args: HashMap<Value, Vec<Frame>>,
 }
 
 impl<'f> Walk<'f> {
     fn block(&mut self, func: &'f Func, block: &'f Block, frames: &mut Vec<Frame>) {
+        for &arg in &block.args {
+            self.args.insert(arg, frames.clone());
+        }
         for (at, op) in block.ops.iter().enumerate() {
             let site = Site {
                 frames: frames.clone(),
@@ -249,10 +255,10 @@ impl<'f> Walk<'f> {
             self.splits(b)
                 .into_iter()
                 .any(|(stride_b, base_b, rest_b)| {
+                    // `b s + r = b' s + r'` with `r, r' < s` needs `r = r'` and `b = b'`.
                     self.same(stride, stride_b, relation)
                         && (self.disjoint(base_a, base_b, relation)
-                            || (self.same(base_a, base_b, relation)
-                                && self.differ(rest_a, rest_b, relation)))
+                            || self.differ(rest_a, rest_b, relation))
                 })
         })
     }
@@ -298,13 +304,15 @@ impl<'f> Walk<'f> {
         if self.ranges.contains_key(&v) {
             return self.loop_of(v).is_some_and(|l| relation.equal.contains(l));
         }
-        let Some((site, _)) = self.defs.get(&v) else {
+        let frames = match (self.defs.get(&v), self.args.get(&v)) {
+            (Some((site, _)), _) => &site.frames,
+            (None, Some(frames)) => frames,
             // A parameter.
-            return true;
+            (None, None) => return true,
         };
-        (0..site.frames.len())
-            .filter(|&d| site.frames[d].loop_index.is_some())
-            .all(|d| relation.equal.contains(&site.frames[..=d]))
+        (0..frames.len())
+            .filter(|&d| frames[d].loop_index.is_some())
+            .all(|d| relation.equal.contains(&frames[..=d]))
     }
 
     /// The loop whose index `v` is: the frames down to the loop's body.
