@@ -280,8 +280,10 @@ pub enum Stmt {
     /// (`sc[r * w + j] = ..`), rewritten in place, then read, in one iteration of the loop over
     /// rows; its reads folded into `target`. Forms: 0 reads its own row (lower triangle, as
     /// GMM does); 1 reads every row after the fill; 2 writes the row again after reading it;
-    /// 3 reads the row before (`(r - 1) * w + j`). The reverse sweep loads the elements of 0
-    /// and 1 again (nothing writes over them, `analysis/stable.rs`); 2 and 3 keep them.
+    /// 3 reads the row before (`(r - 1) * w + j`); 4 reads its own row, the width carried by
+    /// the loop and shrinking by one per row (a row starts inside the one before). The reverse
+    /// sweep loads the elements of 0 and 1 again (nothing writes over them,
+    /// `analysis/stable.rs`); 2, 3 and 4 keep them.
     Scratch {
         target: String,
         array: String,
@@ -1462,12 +1464,17 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 at(&format!("r{n}"), &format!("j{n}")),
                 at(&format!("r{n}"), &format!("c{n}")),
             );
+            // Form 4's rows are one wider than the container and shrink by one per row.
+            let element = match form {
+                4 => format!("{a}[j{n} % {a}.len()]"),
+                _ => format!("{a}[j{n}]"),
+            };
             let fill = format!(
                 "    for j{n} in 0..w{n} {{\n        \
-                         sc{n}[{rj}] = {a}[j{n}] * (r{n} as f64 + 0.5) - {t};\n    \
+                         sc{n}[{rj}] = {element} * (r{n} as f64 + 0.5) - {t};\n    \
                      }}\n    \
                      for j{n} in 0..w{n} {{\n        \
-                         sc{n}[{rj}] = sc{n}[{rj}] * 0.5 + {a}[j{n}];\n    \
+                         sc{n}[{rj}] = sc{n}[{rj}] * 0.5 + {element};\n    \
                      }}\n"
             );
             let body = match form {
@@ -1498,6 +1505,14 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                          }}\n\
                      }}\n"
                 ),
+                4 => format!(
+                    "for r{n} in 0..3 {{\n{fill}    \
+                         for j{n} in 0..w{n} {{\n        \
+                             sa{n} += sc{n}[{rj}].sin();\n    \
+                         }}\n    \
+                         w{n} -= 1;\n\
+                     }}\n"
+                ),
                 _ => {
                     let before = at(&format!("(r{n} - 1)"), &format!("j{n}"));
                     format!(
@@ -1511,8 +1526,12 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                     )
                 }
             };
+            let width = match form {
+                4 => format!("let mut w{n} = {a}.len() + 1;"),
+                _ => format!("let w{n} = {a}.len();"),
+            };
             let text = format!(
-                "let w{n} = {a}.len();\n\
+                "{width}\n\
                  let mut sc{n} = vec![0.0; 3 * w{n}];\n\
                  let mut sa{n} = 0.0;\n\
                  {body}\
@@ -1928,7 +1947,7 @@ impl Generator {
                     return Stmt::Scratch {
                         target: self.rng.pick(&scope.mutable).clone(),
                         array: self.rng.pick(&containers).clone(),
-                        form: self.rng.below(4),
+                        form: self.rng.below(5),
                         n: self.next_name,
                     };
                 }
