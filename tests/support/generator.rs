@@ -1464,7 +1464,7 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 at(&format!("r{n}"), &format!("j{n}")),
                 at(&format!("r{n}"), &format!("c{n}")),
             );
-            // Form 4's rows are one wider than the container and shrink by one per row.
+            // Form 4's rows are two wider than the container and shrink by one per row.
             let element = match form {
                 4 => format!("{a}[j{n} % {a}.len()]"),
                 _ => format!("{a}[j{n}]"),
@@ -1527,7 +1527,7 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
                 }
             };
             let width = match form {
-                4 => format!("let mut w{n} = {a}.len() + 1;"),
+                4 => format!("let mut w{n} = {a}.len() + 2;"),
                 _ => format!("let w{n} = {a}.len();"),
             };
             let text = format!(
