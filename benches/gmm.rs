@@ -1,5 +1,6 @@
 //! GradBench's `gmm` (GradBench's `evals/gmm`): the gradient of the GMM log-posterior, ours
-//! (`objective_grad`) against the hand-written adjoint, echidna, easy-ml, num-dual and central
+//! (`objective_grad`, and `scratch`: `objective_scratch_grad`, the same function written with
+//! per-point scratch buffers) against the hand-written adjoint, echidna, easy-ml, num-dual and central
 //! differences, each as a ratio to the primal in the same run. N = 1000 points, d ∈ {2, 10,
 //! 20, 64} × K ∈ {5, 10, 25} as in ADBench's table; peers that record a tape of every scalar
 //! operation are run where that tape stays small, num-dual and finite differences where `n`
@@ -14,7 +15,8 @@
 use std::hint::black_box;
 
 use ad_suite::problems::gmm::{
-    lower_index, objective, objective_grad, objective_hand, triangle, wishart_constant,
+    lower_index, objective, objective_grad, objective_hand, objective_scratch_grad, triangle,
+    wishart_constant,
 };
 use criterion::{BenchmarkId, Criterion};
 
@@ -71,6 +73,14 @@ impl Input {
         let (alpha, means, q, l) = self.split(&self.params);
         let (_, (da, dm, dq, dl)) =
             objective_grad(alpha, means, q, l, &self.x, self.d, self.k, N, 0, 1.0);
+        [da, dm, dq, dl].concat()
+    }
+
+    /// The gradient of the scratch-buffer formulation (`objective_scratch`).
+    fn scratch(&self) -> Vec<f64> {
+        let (alpha, means, q, l) = self.split(&self.params);
+        let (_, (da, dm, dq, dl)) =
+            objective_scratch_grad(alpha, means, q, l, &self.x, self.d, self.k, N, 0, 1.0);
         [da, dm, dq, dl].concat()
     }
 
@@ -166,11 +176,13 @@ fn bench_gmm(c: &mut Criterion) {
         let tape_peers = input.tape_size() <= 6_000_000;
         let passes_affordable = inputs <= 100;
         assert_gradient("hand", &input.hand(), &ours, 1e-10);
+        assert_gradient("scratch", &input.scratch(), &ours, 1e-10);
 
         group.bench_function(id("primal"), |b| {
             b.iter(|| peers::Problem::primal(&input, black_box(&input.params)))
         });
         group.bench_function(id("grad"), |b| b.iter(|| black_box(&input).grad()));
+        group.bench_function(id("scratch"), |b| b.iter(|| black_box(&input).scratch()));
         group.bench_function(id("hand"), |b| b.iter(|| black_box(&input).hand()));
         let peers = Peers {
             echidna: tape_peers,
@@ -201,5 +213,5 @@ fn main() {
     bench_gmm(&mut c);
     c.final_summary();
     let sizes: Vec<String> = SIZES.iter().map(|&(d, k)| label(d, k)).collect();
-    peers::report("gmm", &["grad", "hand"], &sizes);
+    peers::report("gmm", &["grad", "scratch", "hand"], &sizes);
 }

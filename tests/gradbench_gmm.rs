@@ -5,7 +5,8 @@ mod common;
 
 use ad_runtime::check;
 use ad_suite::problems::gmm::{
-    Gradient, ln_gamma_half_integer, objective, objective_grad, objective_hand, triangle,
+    Gradient, ln_gamma_half_integer, objective, objective_grad, objective_hand, objective_scratch,
+    objective_scratch_grad, triangle,
 };
 use common::gradbench::{Rng, assert_matches, assert_relative, output, session};
 use serde_json::{Value, json};
@@ -157,6 +158,29 @@ fn hand_written_adjoint_equals_generated() {
         assert_relative("means", &dm, &means, 1e-12);
         assert_relative("q", &dq, &q, 1e-12);
         assert_relative("l", &dl, &l, 1e-12);
+    }
+}
+
+#[test]
+fn scratch_buffer_formulation_equals_the_objective() {
+    // Per-point scratch buffers, `Q x̄` accumulated column by column: the same function,
+    // summed in another order; its gradient (loads from the buffers taken again in the
+    // reverse sweep, one element's adds summed in a register) is the same too.
+    for (seed, d, k, n, m, gamma) in SHAPES.into_iter().chain([(5, 10, 5, 20, 3, 1.0)]) {
+        let p = random(seed, d, k, n);
+        let (value, (da, dm, dq, dl)) =
+            objective_grad(&p.alpha, &p.means, &p.q, &p.l, &p.x, d, k, n, m, gamma);
+        let (scratch_value, (sa, sm, sq, sl)) =
+            objective_scratch_grad(&p.alpha, &p.means, &p.q, &p.l, &p.x, d, k, n, m, gamma);
+        assert_eq!(
+            scratch_value,
+            objective_scratch(&p.alpha, &p.means, &p.q, &p.l, &p.x, d, k, n, m, gamma)
+        );
+        assert_relative("value", &[scratch_value], &[value], 1e-12);
+        assert_relative("alpha", &sa, &da, 1e-12);
+        assert_relative("means", &sm, &dm, 1e-12);
+        assert_relative("q", &sq, &dq, 1e-12);
+        assert_relative("l", &sl, &dl, 1e-12);
     }
 }
 

@@ -153,6 +153,86 @@ pub fn objective(
     constant + data_term - nf * linalg::logsumexp(alpha) + prior
 }
 
+/// [`objective`] written as the hand-written adjoint lays out its work: per point, the
+/// centred coordinates `x − μ_κ` and `Q_κ (x − μ_κ)` of every component in scratch buffers
+/// made for the point, `Q x̄` accumulated column by column from `l`'s packing. The same
+/// value but for rounding; `objective_scratch_grad` its gradient.
+///
+/// The reverse sweep keeps nothing per entry: every load from the buffers is one that no later
+/// write reaches (docs/design.md, "Stable loads"), so it loads the element again, and the
+/// adds into one element of `x̄`'s adjoint in the loop over a column's rows are summed in a
+/// register ("Promoted accumulators"). The buffers cost two allocations per point and per
+/// buffer (the buffer and its adjoint), which shows at small `d` (docs/performance.md, "GMM").
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the eval's inputs, flat, as they arrive"
+)]
+#[reverse(wrt(alpha, means, q, l))]
+pub fn objective_scratch(
+    alpha: &[f64],
+    means: &[f64],
+    q: &[f64],
+    l: &[f64],
+    x: &[f64],
+    d: usize,
+    k: usize,
+    n: usize,
+    m: usize,
+    gamma: f64,
+) -> f64 {
+    let t = triangle(d);
+    let mut diagonal = vec![0.0; k * d];
+    let mut sum_q = vec![0.0; k];
+    for c in 0..k {
+        for j in 0..d {
+            diagonal[c * d + j] = q[c * d + j].exp();
+            sum_q[c] += q[c * d + j];
+        }
+    }
+    let mut data_term = 0.0;
+    for i in 0..n {
+        let mut centred = vec![0.0; k * d];
+        let mut qx = vec![0.0; k * d];
+        let mut beta = vec![0.0; k];
+        for c in 0..k {
+            for j in 0..d {
+                centred[c * d + j] = x[i * d + j] - means[c * d + j];
+                qx[c * d + j] = diagonal[c * d + j] * centred[c * d + j];
+            }
+            for col in 0..d {
+                // Column `col` of L: entries (col + 1, col), .., (d − 1, col), consecutive.
+                let column = c * t + col * d - col * (col + 1) / 2;
+                for row in col + 1..d {
+                    qx[c * d + row] += l[column + row - col - 1] * centred[c * d + col];
+                }
+            }
+            let mut squared = 0.0;
+            for j in 0..d {
+                squared += qx[c * d + j] * qx[c * d + j];
+            }
+            beta[c] = alpha[c] + sum_q[c] - 0.5 * squared;
+        }
+        data_term += linalg::logsumexp(&beta);
+    }
+
+    let mut prior = 0.0;
+    for c in 0..k {
+        let mut frobenius = 0.0;
+        for j in 0..d {
+            frobenius += diagonal[c * d + j] * diagonal[c * d + j];
+        }
+        for j in 0..t {
+            frobenius += l[c * t + j] * l[c * t + j];
+        }
+        prior += -0.5 * gamma * gamma * frobenius + m as f64 * sum_q[c];
+    }
+
+    let nf = n as f64;
+    let constant = k as f64 * wishart_constant(d, m, gamma)
+        - nf * d as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln();
+    constant + data_term - nf * linalg::logsumexp(alpha) + prior
+}
+
 /// The gradient of [`objective`] with respect to `alpha`, `means`, `q` and `l`, in their
 /// shapes: the output of [`objective_hand`].
 #[derive(Clone, Debug, PartialEq)]
