@@ -901,7 +901,7 @@ fn regression_replayed_recurrence_reading_through_a_reference() {
 /// reads must be kept, not loaded again (found while reviewing the analysis of stable loads).
 #[reverse]
 fn rows_of_shrinking_width(a: &[f64], t: f64) -> f64 {
-    let mut m = vec![0.0; 16];
+    let mut m = [0.0; 16];
     let mut w = 4;
     let mut s = 0.0;
     for r in 0..3 {
