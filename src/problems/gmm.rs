@@ -69,6 +69,43 @@ pub fn wishart_constant(d: usize, m: usize, gamma: f64) -> f64 {
     nu * df * (gamma.ln() - 0.5 * std::f64::consts::LN_2) - ln_gamma_d
 }
 
+/// The Wishart prior's terms that depend on the parameters, summed over the components:
+/// `Σ_κ −½ γ² (‖exp q_κ‖² + ‖l_κ‖²) + m Σ_j q_κj`, from `diagonal = exp q` and the sums of `q`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the prior's inputs and the dimensions"
+)]
+#[reverse(wrt(diagonal, sum_q, l))]
+pub fn wishart_prior(
+    diagonal: &[f64],
+    sum_q: &[f64],
+    l: &[f64],
+    d: usize,
+    k: usize,
+    m: usize,
+    gamma: f64,
+) -> f64 {
+    let t = triangle(d);
+    let mut prior = 0.0;
+    for c in 0..k {
+        let mut frobenius = 0.0;
+        for j in 0..d {
+            frobenius += diagonal[c * d + j] * diagonal[c * d + j];
+        }
+        for j in 0..t {
+            frobenius += l[c * t + j] * l[c * t + j];
+        }
+        prior += -0.5 * gamma * gamma * frobenius + m as f64 * sum_q[c];
+    }
+    prior
+}
+
+/// The objective's terms that depend on the dimensions only: `k C − n d ½ ln 2π`.
+pub fn constant_terms(d: usize, k: usize, n: usize, m: usize, gamma: f64) -> f64 {
+    k as f64 * wishart_constant(d, m, gamma)
+        - n as f64 * d as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln()
+}
+
 /// The GMM log-posterior (to be maximised); `objective_grad` gives its gradient with respect
 /// to `alpha`, `means`, `q` and `l`.
 ///
@@ -135,22 +172,9 @@ pub fn objective(
         data_term += linalg::logsumexp(&beta);
     }
 
-    let mut prior = 0.0;
-    for c in 0..k {
-        let mut frobenius = 0.0;
-        for j in 0..d {
-            frobenius += diagonal[c * d + j] * diagonal[c * d + j];
-        }
-        for j in 0..t {
-            frobenius += l[c * t + j] * l[c * t + j];
-        }
-        prior += -0.5 * gamma * gamma * frobenius + m as f64 * sum_q[c];
-    }
-
+    let prior = wishart_prior(&diagonal, &sum_q, l, d, k, m, gamma);
     let nf = n as f64;
-    let constant = k as f64 * wishart_constant(d, m, gamma)
-        - nf * d as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln();
-    constant + data_term - nf * linalg::logsumexp(alpha) + prior
+    constant_terms(d, k, n, m, gamma) + data_term - nf * linalg::logsumexp(alpha) + prior
 }
 
 /// [`objective`] written as the hand-written adjoint lays out its work: per point, the
@@ -215,22 +239,9 @@ pub fn objective_scratch(
         data_term += linalg::logsumexp(&beta);
     }
 
-    let mut prior = 0.0;
-    for c in 0..k {
-        let mut frobenius = 0.0;
-        for j in 0..d {
-            frobenius += diagonal[c * d + j] * diagonal[c * d + j];
-        }
-        for j in 0..t {
-            frobenius += l[c * t + j] * l[c * t + j];
-        }
-        prior += -0.5 * gamma * gamma * frobenius + m as f64 * sum_q[c];
-    }
-
+    let prior = wishart_prior(&diagonal, &sum_q, l, d, k, m, gamma);
     let nf = n as f64;
-    let constant = k as f64 * wishart_constant(d, m, gamma)
-        - nf * d as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln();
-    constant + data_term - nf * linalg::logsumexp(alpha) + prior
+    constant_terms(d, k, n, m, gamma) + data_term - nf * linalg::logsumexp(alpha) + prior
 }
 
 /// The gradient of [`objective`] with respect to `alpha`, `means`, `q` and `l`, in their

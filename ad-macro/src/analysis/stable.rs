@@ -228,7 +228,7 @@ impl<'f> Walk<'f> {
             let mut equal = outer.clone();
             equal.extend(shared[..k].iter().map(|&e| &frames[..=e]));
             cases.push(Relation {
-                equal,
+                equal: Some(equal),
                 differs: Some(&frames[..=d]),
             });
         }
@@ -236,7 +236,7 @@ impl<'f> Walk<'f> {
             let mut equal = outer.clone();
             equal.extend(shared.iter().map(|&e| &frames[..=e]));
             cases.push(Relation {
-                equal,
+                equal: Some(equal),
                 differs: None,
             });
         }
@@ -302,7 +302,7 @@ impl<'f> Walk<'f> {
     /// Whether `v` has one value in both runs: made outside every loop they may differ in.
     fn invariant(&self, v: Value, relation: &Relation) -> bool {
         if self.ranges.contains_key(&v) {
-            return self.loop_of(v).is_some_and(|l| relation.equal.contains(l));
+            return self.loop_of(v).is_some_and(|l| relation.same_iteration(l));
         }
         let frames = match (self.defs.get(&v), self.args.get(&v)) {
             (Some((site, _)), _) => &site.frames,
@@ -312,7 +312,7 @@ impl<'f> Walk<'f> {
         };
         (0..frames.len())
             .filter(|&d| frames[d].loop_index.is_some())
-            .all(|d| relation.equal.contains(&frames[..=d]))
+            .all(|d| relation.same_iteration(&frames[..=d]))
     }
 
     /// The loop whose index `v` is: the frames down to the loop's body.
@@ -364,28 +364,8 @@ impl<'f> Walk<'f> {
         let Some(range) = self.ranges.get(&v) else {
             return false;
         };
-        (!range.inclusive && self.identical(range.end, bound)) || self.below(range.end, bound)
-    }
-
-    /// Whether `a` and `b` are the same integer wherever both are at hand: the same value, or
-    /// the same arithmetic of the same values (never a load, whose container may change).
-    fn identical(&self, a: Value, b: Value) -> bool {
-        if a == b {
-            return true;
-        }
-        let (Some((_, x)), Some((_, y))) = (self.defs.get(&a), self.defs.get(&b)) else {
-            return false;
-        };
-        match (&x.kind, &y.kind) {
-            (OpKind::Lit(p), OpKind::Lit(q)) => literal(p) == literal(q),
-            (OpKind::Prim(p, xs), OpKind::Prim(q, ys)) => {
-                p.name == q.name
-                    && matches!(p.name, "add" | "sub" | "mul")
-                    && xs.len() == ys.len()
-                    && xs.iter().zip(ys).all(|(&u, &v)| self.identical(u, v))
-            }
-            _ => false,
-        }
+        (!range.inclusive && self.same(range.end, bound, &Relation::ONE_RUN))
+            || self.below(range.end, bound)
     }
 
     /// The value of an integer literal (`3`, `1_000`, `4usize`).
@@ -421,8 +401,24 @@ impl<'f> Walk<'f> {
 /// both, and the loop that is in a later iteration for the write (none: the same iteration
 /// of every loop they share).
 struct Relation<'s> {
-    equal: HashSet<&'s [Frame]>,
+    /// `None`: one run, where every value is itself.
+    equal: Option<HashSet<&'s [Frame]>>,
     differs: Option<&'s [Frame]>,
+}
+
+impl Relation<'_> {
+    /// Two values at hand in one run: a range's end and a stride.
+    const ONE_RUN: Relation<'static> = Relation {
+        equal: None,
+        differs: None,
+    };
+
+    /// Whether the loop `frames` is in the same iteration in both runs.
+    fn same_iteration(&self, frames: &[Frame]) -> bool {
+        self.equal
+            .as_ref()
+            .is_none_or(|equal| equal.contains(frames))
+    }
 }
 
 fn literal(lit: &Literal) -> String {

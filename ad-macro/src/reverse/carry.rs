@@ -37,7 +37,7 @@ pub fn carry_adjoints(func: &mut Func) {
     let mut lits = HashMap::new();
     integer_literals(&func.body, &mut lits);
     let mut body = std::mem::take(&mut func.body);
-    carry_block(func, &mut body, &lits);
+    rewrite_loops(func, &mut body, &mut |func, op| carry_loop(func, op, &lits));
     func.body = body;
 }
 
@@ -57,14 +57,25 @@ fn integer_literals(block: &Block, out: &mut HashMap<Value, usize>) {
     }
 }
 
-fn carry_block(func: &mut Func, block: &mut Block, lits: &HashMap<Value, usize>) {
+/// The ops a loop rewrite puts before and after the loop it rewrote.
+type Around = (Vec<Op>, Vec<Op>);
+
+/// Applies `rewrite` to every op of `block` and its nested blocks, inner loops first, as
+/// often as it applies (each time to one buffer: the rewrite moves the body's ops, so the
+/// loop is looked at again). Whether anything changed.
+fn rewrite_loops(
+    func: &mut Func,
+    block: &mut Block,
+    rewrite: &mut impl FnMut(&mut Func, &mut Op) -> Option<Around>,
+) -> bool {
+    let mut changed = false;
     let mut at = 0;
     while at < block.ops.len() {
         for inner in block.ops[at].kind.blocks_mut() {
-            carry_block(func, inner, lits);
+            changed |= rewrite_loops(func, inner, rewrite);
         }
-        // One buffer at a time (the rewrite moves the body's ops), until none is left.
-        while let Some((before, after)) = carry_loop(func, &mut block.ops[at], lits) {
+        while let Some((before, after)) = rewrite(func, &mut block.ops[at]) {
+            changed = true;
             block.ops.splice(at + 1..at + 1, after);
             let ahead = before.len();
             block.ops.splice(at..at, before);
@@ -72,6 +83,7 @@ fn carry_block(func: &mut Func, block: &mut Block, lits: &HashMap<Value, usize>)
         }
         at += 1;
     }
+    changed
 }
 
 /// A buffer whose adds the pass moves: where they are (op positions in the body) and each
@@ -84,11 +96,7 @@ struct Carried {
 }
 
 /// Rewrites `op` if it is an eligible loop: the ops to put before and after it.
-fn carry_loop(
-    func: &mut Func,
-    op: &mut Op,
-    lits: &HashMap<Value, usize>,
-) -> Option<(Vec<Op>, Vec<Op>)> {
+fn carry_loop(func: &mut Func, op: &mut Op, lits: &HashMap<Value, usize>) -> Option<Around> {
     let span = op.span;
     let OpKind::For {
         range,
@@ -292,34 +300,14 @@ fn mentioned(block: &Block, read: &mut HashSet<Value>, defined: &mut HashSet<Val
 /// value but for rounding, as with fusion.
 pub fn promote_invariant_adds(func: &mut Func) -> bool {
     let mut body = std::mem::take(&mut func.body);
-    let changed = promote_block(func, &mut body);
+    let changed = rewrite_loops(func, &mut body, &mut promote_loop);
     func.body = body;
-    changed
-}
-
-fn promote_block(func: &mut Func, block: &mut Block) -> bool {
-    let mut changed = false;
-    let mut at = 0;
-    while at < block.ops.len() {
-        for inner in block.ops[at].kind.blocks_mut() {
-            changed |= promote_block(func, inner);
-        }
-        // One buffer at a time, until none is left.
-        while let Some((before, after)) = promote_loop(func, &mut block.ops[at]) {
-            changed = true;
-            block.ops.splice(at + 1..at + 1, after);
-            let ahead = before.len();
-            block.ops.splice(at..at, before);
-            at += ahead;
-        }
-        at += 1;
-    }
     changed
 }
 
 /// Rewrites `op` if it is a loop adding to one element of a buffer: the ops to put before
 /// and after it.
-fn promote_loop(func: &mut Func, op: &mut Op) -> Option<(Vec<Op>, Vec<Op>)> {
+fn promote_loop(func: &mut Func, op: &mut Op) -> Option<Around> {
     let span = op.span;
     let OpKind::For {
         range,
