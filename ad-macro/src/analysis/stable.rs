@@ -31,6 +31,16 @@ use crate::ir::{Block, Func, Literal, Op, OpKind, Value};
 pub fn loads(func: &Func) -> HashMap<Value, Value> {
     let mut walk = Walk::default();
     walk.block(func, &func.body, &mut Vec::new());
+    // Every load is compared with every write to its container: past this many pairs for one
+    // container (straight-line code unrolled by hand), its loads are kept, which is always
+    // right, and the macro's time stays bounded.
+    const PAIRS: usize = 20_000;
+    let mut loads_of: HashMap<Value, usize> = HashMap::new();
+    for load in &walk.loads {
+        if let Some(root) = func.storage(load.array) {
+            *loads_of.entry(root).or_default() += 1;
+        }
+    }
     let mut stable = HashMap::new();
     for load in &walk.loads {
         let Some(root) = func.storage(load.array) else {
@@ -39,6 +49,12 @@ pub fn loads(func: &Func) -> HashMap<Value, Value> {
         let Some(writes) = walk.writes.get(&root) else {
             continue;
         };
+        let pairs = loads_of
+            .get(&root)
+            .map_or(0, |n| n.saturating_mul(writes.len()));
+        if pairs > PAIRS {
+            continue;
+        }
         if walk.unchanged_after(func, load, root, writes) {
             stable.insert(load.result, root);
         }
