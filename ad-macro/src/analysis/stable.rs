@@ -443,3 +443,95 @@ fn literal(lit: &Literal) -> String {
         Literal::Bool(value, _) => value.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::loads;
+    use crate::tests::harness::accepted;
+
+    /// How many loads of `source`'s body are stable.
+    fn stable(source: &str) -> usize {
+        let pipeline = accepted(source);
+        let primal = pipeline.primal.as_ref().expect("the body is lowered");
+        loads(primal).len()
+    }
+
+    /// A function of a slice `a` whose body is `body` and which returns `s`.
+    fn body(body: &str) -> String {
+        format!("fn f(a: &[f64], t: f64) -> f64 {{ let w = a.len(); let mut s = 0.0; {body} s }}")
+    }
+
+    #[test]
+    fn an_element_written_then_read_in_one_iteration_is_stable() {
+        let source =
+            body("let mut h = vec![0.0; w]; for i in 0..w { h[i] = a[i] * t; s += h[i].sin(); }");
+        assert_eq!(stable(&source), 1);
+    }
+
+    #[test]
+    fn an_element_the_next_iteration_writes_is_not() {
+        let source = body(
+            "let mut h = vec![0.0; w + 1]; for i in 0..w { s += h[i + 1].sin(); h[i] = a[i] * t; h[i + 1] = t; }",
+        );
+        assert_eq!(stable(&source), 0);
+    }
+
+    #[test]
+    fn rows_read_before_later_rows_are_written_are_stable() {
+        // Row `r` filled, then read in a lower triangle (`j < c < w`, `j` from `0..c`).
+        let source = body(
+            "let mut m = vec![0.0; 3 * w];
+             for r in 0..3 {
+                 for j in 0..w { m[r * w + j] = a[j] * t; }
+                 for c in 0..w { for j in 0..c { s += (m[w * r + j] * m[c + r * w]).sin(); } }
+             }",
+        );
+        assert_eq!(stable(&source), 2);
+        // Inclusive to `c`: `j ≤ c < w`.
+        let inclusive = source.replace("0..c", "0..=c");
+        assert_eq!(stable(&inclusive), 2);
+    }
+
+    #[test]
+    fn rows_written_over_later_are_not() {
+        for later in [
+            // The same row, after the reads.
+            "for j in 0..w { m[r * w + j] *= 2.0; }",
+            // The next row, at an index the analysis does not split (`(r + 1) * w + j`).
+            "if r < 2 { for j in 0..w { m[(r + 1) * w + j] = t; } }",
+            // The row, whole, again in a `while` loop that runs twice.
+            "let mut k = 0; while k < 2 { for j in 0..w { m[r * w + j] = t; } k += 1; }",
+        ] {
+            let source = body(&format!(
+                "let mut m = vec![0.0; 4 * w];
+                 for r in 0..3 {{
+                     for j in 0..w {{ m[r * w + j] = a[j] * t; }}
+                     for j in 0..w {{ s += m[r * w + j].sin(); }}
+                     {later}
+                 }}"
+            ));
+            assert_eq!(stable(&source), 0, "{later}");
+        }
+    }
+
+    #[test]
+    fn a_width_the_loop_changes_is_not_a_stride() {
+        let source = body(
+            "let mut m = vec![0.0; 3 * w + 3]; let mut v = w + 2;
+             for r in 0..3 {
+                 for j in 0..v { m[r * v + j] = a[j % w] * t; }
+                 for j in 0..v { s += m[r * v + j].sin(); }
+                 v -= 1;
+             }",
+        );
+        assert_eq!(stable(&source), 0);
+    }
+
+    #[test]
+    fn a_container_pushed_onto_has_no_stable_loads() {
+        let source = body(
+            "let mut h = vec![0.0; w]; for i in 0..w { h[i] = a[i] * t; s += h[i].sin(); h.push(t); }",
+        );
+        assert_eq!(stable(&source), 0);
+    }
+}
