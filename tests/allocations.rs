@@ -261,3 +261,45 @@ fn threads_keep_their_own_stash_memory() {
         assert_eq!(handle.join().expect("no panic"), want);
     }
 }
+
+/// A container made in every iteration (the user's: one allocation each), whose reverse needs
+/// its adjoint buffer: the buffer is made once per gradient, in the allocation the previous
+/// iteration gave back.
+#[allow(
+    clippy::needless_range_loop,
+    reason = "index loops, as the row's elements pair up from both ends"
+)]
+#[reverse]
+fn rows_made_per_iteration(x: &[f64], width: usize) -> f64 {
+    let mut total = 0.0;
+    for &xi in x {
+        let mut row = vec![0.0; width];
+        for j in 0..width {
+            row[j] = xi * (j as f64 + 1.0);
+        }
+        let mut s = 0.0;
+        for j in 0..width {
+            s += row[j] * row[width - 1 - j];
+        }
+        total += s.sin();
+    }
+    total
+}
+
+#[test]
+fn adjoint_buffers_of_per_iteration_containers_are_made_once() {
+    let x: Vec<f64> = (0..100).map(|i| 0.01 * i as f64).collect();
+    let primal = allocations(|| rows_made_per_iteration(&x, 4));
+    assert_eq!(primal, 100);
+    // The rows (100), the gradient (1), one adjoint buffer (1): not one per row.
+    let gradient = allocations(|| rows_made_per_iteration_grad(&x, 4));
+    assert!(gradient <= primal + 3, "{gradient} allocations");
+    let (value, dx) = rows_made_per_iteration_grad(&x, 4);
+    assert_eq!(value, rows_made_per_iteration(&x, 4));
+    // d/dx_i sin(Σ_j (j+1)(4−j) x_i²) = cos(20 x_i²) · 40 x_i.
+    for (i, d) in dx.iter().enumerate() {
+        let xi = x[i];
+        let want = (20.0 * xi * xi).cos() * 40.0 * xi;
+        assert!((d - want).abs() < 1e-12, "{i}: {d} vs {want}");
+    }
+}

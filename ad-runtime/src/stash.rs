@@ -528,6 +528,48 @@ pub fn local_zeros<F, T: LocalBuffer<F>>(like: &T) -> T::Buffer {
     like.__ad_local_zeros()
 }
 
+/// [`local_zeros`] of `like` in the allocation `kept` holds, if it holds one: a loop body
+/// making an adjoint buffer in every iteration makes it once ([`keep`] gives it back at the
+/// end of the iteration).
+#[inline]
+pub fn zeros_from<F, T: LocalBuffer<F>>(kept: &mut Option<T::Buffer>, like: &T) -> T::Buffer
+where
+    T::Buffer: Refill,
+{
+    match kept.take() {
+        Some(buffer) => buffer.refill(like.__ad_count()),
+        None => like.__ad_local_zeros(),
+    }
+}
+
+/// Keeps `buffer`'s allocation for the next [`zeros_from`] of the same buffer.
+#[inline]
+pub fn keep<B>(kept: &mut Option<B>, buffer: B) {
+    *kept = Some(buffer);
+}
+
+/// A buffer made zero again, `count` numbers long, in the allocation it has.
+pub trait Refill {
+    /// Zeros, `count` of them.
+    fn refill(self, count: usize) -> Self;
+}
+
+impl<F: Zero + Copy> Refill for Vec<F> {
+    #[inline]
+    fn refill(mut self, count: usize) -> Self {
+        self.clear();
+        self.resize(count, F::zero());
+        self
+    }
+}
+
+impl<F: Zero + Copy, const N: usize> Refill for [F; N] {
+    #[inline]
+    fn refill(self, _: usize) -> Self {
+        [F::zero(); N]
+    }
+}
+
 /// The adjoint in `slot`, which is reset to zero: the adjoint of a value overwritten there.
 #[inline]
 pub fn take<F: Zero + Copy>(slot: &mut F) -> F {

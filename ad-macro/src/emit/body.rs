@@ -42,6 +42,10 @@ pub(super) struct Body<'a> {
     /// Each value's identifier, made on first use: the same value is named at its
     /// definition and at every use, and formatting a name is a large part of emitting.
     pub(super) idents: Vec<OnceCell<Ident>>,
+    /// Adjoint buffers of local containers made in a loop body: made in the allocation the
+    /// previous iteration's gave back (`__private::zeros_from`, `keep`), one allocation per
+    /// call instead of one per iteration.
+    pub(super) recycled: HashSet<Value>,
 }
 
 impl<'a> Body<'a> {
@@ -59,7 +63,9 @@ impl<'a> Body<'a> {
             untyped: HashSet::new(),
             changed_locals: HashSet::new(),
             idents: vec![OnceCell::new(); func.values.len()],
+            recycled: HashSet::new(),
         };
+        body.recycled = local_buffers_in_loops(func, &func.body, false);
         body.find_untyped(&func.body);
         body.scan(&func.body);
         // Writing through a field (`&mut dp.w`) needs the struct `let mut`.
@@ -275,7 +281,25 @@ impl<'a> Body<'a> {
     }
 
     pub(super) fn block_stmts(&self, block: &Block) -> TokenStream {
-        block.ops.iter().map(|op| self.op(op)).collect()
+        let mut stmts: TokenStream = block.ops.iter().map(|op| self.op(op)).collect();
+        // The buffers made in this block give their allocations back at its end.
+        let krate = self.krate;
+        for op in &block.ops {
+            if let (OpKind::Buffer(_), [buffer]) = (&op.kind, &op.results[..])
+                && self.recycles(*buffer)
+                && self.used.contains(buffer)
+                && !self.inline.contains_key(buffer)
+            {
+                let (kept, buffer) = (kept_ident(*buffer), self.ident(*buffer));
+                stmts.extend(quote!(#krate::__private::keep(&mut #kept, #buffer);));
+            }
+        }
+        stmts
+    }
+
+    /// Whether the buffer `v` is made in the allocation the previous iteration's left.
+    fn recycles(&self, v: Value) -> bool {
+        self.recycled.contains(&v) && !self.into.contains_key(&v)
     }
 
     /// The declarations of the stashes, at the top of the function.
@@ -295,6 +319,14 @@ impl<'a> Body<'a> {
                 };
                 quote!(let mut #ident = #krate::__private::#kind::new();)
             })
+            .chain(
+                (self.recycled.iter())
+                    .filter(|&&v| self.recycles(v))
+                    .map(|&v| {
+                        let kept = kept_ident(v);
+                        quote!(let mut #kept = ::core::option::Option::None;)
+                    }),
+            )
             .collect()
     }
 
@@ -1093,10 +1125,16 @@ impl<'a> Body<'a> {
                     let v = self.val(*v);
                     quote_spanned!(span=> #krate::__private::AdjointBuffer::__ad_zeros(&#v))
                 }
-                None => {
-                    let v = self.val(*v);
-                    quote_spanned!(span=> #krate::__private::local_zeros(&#v))
-                }
+                None => match op.results.first() {
+                    Some(&buffer) if self.recycles(buffer) => {
+                        let (kept, v) = (kept_ident(buffer), self.val(*v));
+                        quote_spanned!(span=> #krate::__private::zeros_from(&mut #kept, &#v))
+                    }
+                    _ => {
+                        let v = self.val(*v);
+                        quote_spanned!(span=> #krate::__private::local_zeros(&#v))
+                    }
+                },
             },
             OpKind::BufferTake { buffer, index } => {
                 let (buffer, index) = (self.val(*buffer), self.val(*index));
@@ -1270,6 +1308,28 @@ fn operator(symbol: &str, span: Span) -> TokenStream {
 
 fn stash_ident(i: usize) -> Ident {
     format_ident!("__ad_stash{}", i, span = Span::mixed_site())
+}
+
+/// The variable keeping the allocation of the recycled buffer `v` between iterations.
+fn kept_ident(v: Value) -> Ident {
+    format_ident!("__ad_kept{}", v.index(), span = Span::mixed_site())
+}
+
+/// The buffers of local containers (`OpKind::Buffer` of no parameter) made inside a loop body.
+fn local_buffers_in_loops(func: &Func, block: &Block, in_loop: bool) -> HashSet<Value> {
+    let mut out = HashSet::new();
+    for op in &block.ops {
+        if let (OpKind::Buffer(like), [buffer], true) = (&op.kind, &op.results[..], in_loop)
+            && !func.params.iter().any(|p| p.value == *like)
+        {
+            out.insert(*buffer);
+        }
+        let body_loops = matches!(op.kind, OpKind::For { .. } | OpKind::Loop { .. });
+        for inner in op.kind.blocks() {
+            out.extend(local_buffers_in_loops(func, inner, in_loop || body_loops));
+        }
+    }
+    out
 }
 
 /// `a` alone, or `(a, b, ..)`: a value or pattern of one or several parts.
