@@ -185,8 +185,8 @@ pub fn objective(
 /// The reverse sweep keeps nothing per entry: every load from the buffers is one that no later
 /// write reaches (docs/design.md, "Stable loads"), so it loads the element again, and the
 /// adds into one element of `x̄`'s adjoint in the loop over a column's rows are summed in a
-/// register ("Promoted accumulators"). The buffers cost two allocations per point and per
-/// buffer (the buffer and its adjoint), which shows at small `d` (docs/performance.md, "GMM").
+/// register ("Promoted accumulators"). The buffers cost an allocation per point each (their
+/// adjoint buffers are recycled), which shows at small `d` (docs/performance.md, "GMM").
 #[allow(
     clippy::too_many_arguments,
     reason = "the eval's inputs, flat, as they arrive"
