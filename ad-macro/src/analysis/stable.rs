@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Block, Func, Literal, Op, OpKind, Value};
+use crate::ir::{Block, Func, Literal, Op, OpKind, Value, same_arithmetic};
 
 /// The stable loads of `func`: each load's result, and the storage it reads, which the
 /// reverse sweep reads in place of the version the load named (every version of a container
@@ -297,22 +297,8 @@ impl<'f> Walk<'f> {
     /// Whether `a` and `b` are the same integer in both runs: one value computed outside the
     /// loops the runs differ in, or the same arithmetic of such values.
     fn same(&self, a: Value, b: Value, relation: &Relation) -> bool {
-        if a == b {
-            return self.invariant(a, relation);
-        }
-        let (Some((_, x)), Some((_, y))) = (self.defs.get(&a), self.defs.get(&b)) else {
-            return false;
-        };
-        match (&x.kind, &y.kind) {
-            (OpKind::Lit(p), OpKind::Lit(q)) => literal(p) == literal(q),
-            (OpKind::Prim(p, xs), OpKind::Prim(q, ys)) => {
-                p.name == q.name
-                    && matches!(p.name, "add" | "sub" | "mul")
-                    && xs.len() == ys.len()
-                    && xs.iter().zip(ys).all(|(&u, &v)| self.same(u, v, relation))
-            }
-            _ => false,
-        }
+        let def = |v| self.defs.get(&v).map(|(_, op)| *op);
+        same_arithmetic(a, b, &def, &|v| self.invariant(v, relation))
     }
 
     /// Whether `v` has one value in both runs: made outside every loop they may differ in.
@@ -386,10 +372,10 @@ impl<'f> Walk<'f> {
 
     /// The value of an integer literal (`3`, `1_000`, `4usize`).
     fn int(&self, v: Value) -> Option<u128> {
-        let OpKind::Lit(lit) = &self.defs.get(&v)?.1.kind else {
+        let OpKind::Lit(Literal::Token(lit)) = &self.defs.get(&v)?.1.kind else {
             return None;
         };
-        let text = literal(lit).replace('_', "");
+        let text = lit.to_string().replace('_', "");
         let end = text
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len());
@@ -434,13 +420,6 @@ impl Relation<'_> {
         self.equal
             .as_ref()
             .is_none_or(|equal| equal.contains(frames))
-    }
-}
-
-fn literal(lit: &Literal) -> String {
-    match lit {
-        Literal::Token(token) => token.to_string(),
-        Literal::Bool(value, _) => value.to_string(),
     }
 }
 

@@ -30,7 +30,7 @@ mod verify;
 use std::collections::HashSet;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::format_ident;
+use quote::{ToTokens, format_ident};
 
 use crate::prims::Prim;
 
@@ -431,6 +431,35 @@ impl Literal {
         let mut lit = proc_macro2::Literal::usize_suffixed(k);
         lit.set_span(span);
         Literal::Token(lit)
+    }
+}
+
+/// Whether `a` and `b` compute the same integer: the same literal, or the same `+`, `-`, `*`
+/// of operands that are the same, down to leaves `same_leaf` accepts (a value compared with
+/// itself). `def` finds a value's op; never a load, whose container may change.
+pub fn same_arithmetic<'f>(
+    a: Value,
+    b: Value,
+    def: &impl Fn(Value) -> Option<&'f Op>,
+    same_leaf: &impl Fn(Value) -> bool,
+) -> bool {
+    if a == b {
+        return same_leaf(a);
+    }
+    let (Some(x), Some(y)) = (def(a), def(b)) else {
+        return false;
+    };
+    match (&x.kind, &y.kind) {
+        (OpKind::Lit(p), OpKind::Lit(q)) => {
+            p.to_token_stream().to_string() == q.to_token_stream().to_string()
+        }
+        (OpKind::Prim(p, xs), OpKind::Prim(q, ys)) => {
+            p.name == q.name
+                && matches!(p.name, "add" | "sub" | "mul")
+                && xs.len() == ys.len()
+                && (xs.iter().zip(ys)).all(|(&u, &v)| same_arithmetic(u, v, def, same_leaf))
+        }
+        _ => false,
     }
 }
 

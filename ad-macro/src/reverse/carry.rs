@@ -27,9 +27,8 @@
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
-use quote::ToTokens;
 
-use crate::ir::{BinOp, Block, Func, Literal, Op, OpKind, Value};
+use crate::ir::{BinOp, Block, Func, Literal, Op, OpKind, Value, same_arithmetic};
 use crate::prims;
 
 /// Carries the adjoints of every eligible loop of `func`.
@@ -166,12 +165,6 @@ fn carry_loop(func: &mut Func, op: &mut Op, lits: &HashMap<Value, usize>) -> Opt
     op.results.extend(&results);
     // What the last iterations carried goes to the elements past the range, if it ran.
     if c.ahead > 0 {
-        let ran = func.new_value(None);
-        after.push(Op::new(
-            vec![ran],
-            OpKind::Binary(BinOp::Lt, start, end),
-            span,
-        ));
         let mut then = Block::default();
         for (j, &share) in results.iter().enumerate() {
             let element = match j {
@@ -192,12 +185,7 @@ fn carry_loop(func: &mut Func, op: &mut Op, lits: &HashMap<Value, usize>) -> Opt
             };
             then.ops.push(Op::new(Vec::new(), add, span));
         }
-        let kind = OpKind::If {
-            cond: ran,
-            then,
-            els: Block::default(),
-        };
-        after.push(Op::new(Vec::new(), kind, span));
+        after.extend(if_it_ran(func, (start, end, false), then, span));
     }
     Some((before, after))
 }
@@ -342,28 +330,36 @@ fn promote_loop(func: &mut Func, op: &mut Op) -> Option<Around> {
     let before = vec![Op::new(vec![zero], OpKind::Placeholder, span)];
     // The element's index again after the loop, from the outside values it is made of.
     let mut then = Block::default();
-    let mut copies = HashMap::new();
-    let index = copy_outside(func, &element, &mut copies, &mut then.ops);
+    let index = copy_outside(func, &element, &mut then.ops);
     let add = OpKind::BufferAdd {
         buffer,
         index,
         value: result,
     };
     then.ops.push(Op::new(Vec::new(), add, span));
+    let after = if_it_ran(func, (start, end, inclusive), then, span);
+    Some((before, after))
+}
+
+/// `if start < end { then }` (`<=` for an inclusive range): `then` after a loop over the range,
+/// if it ran.
+fn if_it_ran(
+    func: &mut Func,
+    (start, end, inclusive): (Value, Value, bool),
+    then: Block,
+    span: Span,
+) -> Vec<Op> {
     let ran = func.new_value(None);
     let compare = if inclusive { BinOp::Le } else { BinOp::Lt };
-    let mut after = vec![Op::new(
-        vec![ran],
-        OpKind::Binary(compare, start, end),
-        span,
-    )];
     let kind = OpKind::If {
         cond: ran,
         then,
         els: Block::default(),
     };
-    after.push(Op::new(Vec::new(), kind, span));
-    Some((before, after))
+    vec![
+        Op::new(vec![ran], OpKind::Binary(compare, start, end), span),
+        Op::new(Vec::new(), kind, span),
+    ]
 }
 
 /// How a loop body computes an index from values made outside it: the ops, the index last
@@ -411,7 +407,10 @@ fn invariant_adds(body: &Block) -> Option<(Value, Element, Vec<usize>)> {
         let first = index_of(*positions.first()?)?;
         let element = outside(body, &defined_at, first)?;
         let same = positions[1..].iter().all(|&p| {
-            index_of(p).is_some_and(|i| i == first || same_arithmetic(body, &defined_at, i, first))
+            index_of(p).is_some_and(|i| {
+                let def = |v| defined_at.get(&v).map(|&k| &body.ops[k]);
+                same_arithmetic(i, first, &def, &|v| !body.args.contains(&v))
+            })
         });
         same.then_some((buffer, element, positions))
     })
@@ -446,36 +445,9 @@ fn outside(body: &Block, defined_at: &HashMap<Value, usize>, index: Value) -> Op
     Some(Element { index, ops })
 }
 
-/// Whether body values `a` and `b` are the same arithmetic on the same outside values.
-fn same_arithmetic(body: &Block, defined_at: &HashMap<Value, usize>, a: Value, b: Value) -> bool {
-    if a == b {
-        return !body.args.contains(&a);
-    }
-    let (Some(&x), Some(&y)) = (defined_at.get(&a), defined_at.get(&b)) else {
-        return false;
-    };
-    let (x, y) = (&body.ops[x].kind, &body.ops[y].kind);
-    match (x, y) {
-        (OpKind::Lit(p), OpKind::Lit(q)) => {
-            p.to_token_stream().to_string() == q.to_token_stream().to_string()
-        }
-        (OpKind::Prim(p, xs), OpKind::Prim(q, ys)) => {
-            p.name == q.name
-                && matches!(p.name, "add" | "sub" | "mul")
-                && xs.len() == ys.len()
-                && (xs.iter().zip(ys)).all(|(&u, &v)| same_arithmetic(body, defined_at, u, v))
-        }
-        _ => false,
-    }
-}
-
 /// Copies the ops of `element` (fresh results) into `out`: the index's value there.
-fn copy_outside(
-    func: &mut Func,
-    element: &Element,
-    copies: &mut HashMap<Value, Value>,
-    out: &mut Vec<Op>,
-) -> Value {
+fn copy_outside(func: &mut Func, element: &Element, out: &mut Vec<Op>) -> Value {
+    let mut copies = HashMap::new();
     for op in &element.ops {
         let [result] = op.results[..] else {
             continue;

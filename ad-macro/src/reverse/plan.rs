@@ -139,25 +139,23 @@ impl Cost<'_> {
     /// and a few cycles at most (arithmetic, comparisons, casts, loads from containers that
     /// are never written; not transcendental functions).
     pub(super) fn is_cheap(&self, op: &Op) -> bool {
-        let loads_constant = |array: &Value| {
-            self.final_versions.contains(array)
-                || self
-                    .primal
-                    .storage(*array)
-                    .is_some_and(|s| !self.mutated.contains(&s))
-        };
         match &op.kind {
             OpKind::Index(array, _) if self.primal.storage(*array).is_some() => {
-                loads_constant(array) || self.stable_root(op).is_some()
+                self.loads_constant(*array) || self.stable_root(op).is_some()
             }
             // A length changes when the container is pushed onto.
-            OpKind::Len(array) | OpKind::Count(array) => loads_constant(array),
+            OpKind::Len(array) | OpKind::Count(array) => self.loads_constant(*array),
             _ => is_cheap(op),
         }
     }
-}
 
-impl Cost<'_> {
+    /// Whether `array`'s elements are the same wherever it is at hand: the version is never
+    /// written after it is made, or the container never at all.
+    fn loads_constant(&self, array: Value) -> bool {
+        self.final_versions.contains(&array)
+            || (self.primal.storage(array)).is_some_and(|s| !self.mutated.contains(&s))
+    }
+
     /// The storage a recomputed copy of `op` loads from, for a load whose container is written
     /// but not where it loaded (`analysis::stable`): the container as the reverse sweep has
     /// it, whichever version the load named. `None` for every other op.
@@ -165,12 +163,10 @@ impl Cost<'_> {
         let OpKind::Index(array, _) = &op.kind else {
             return None;
         };
-        let constant = self.final_versions.contains(array)
-            || (self.primal.storage(*array)).is_some_and(|s| !self.mutated.contains(&s));
         let [result] = op.results[..] else {
             return None;
         };
-        (!constant)
+        (!self.loads_constant(*array))
             .then(|| self.stable_loads.get(&result).copied())
             .flatten()
     }
