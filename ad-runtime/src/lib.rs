@@ -56,6 +56,7 @@ extern crate alloc;
 extern crate std;
 
 mod calls;
+pub mod checkpoint;
 pub mod check;
 pub mod linalg;
 mod nested;
@@ -182,6 +183,7 @@ pub mod __private {
         FlatOwned, Nest, NestMut, Nested, flat, flat_mut, flat_owned, nest, nest_mut, nested,
         ragged, unragged, unragged_into,
     };
+    pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::params::{field, into_params, skipped_from};
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and
     /// the rule tests.
