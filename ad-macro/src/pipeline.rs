@@ -109,6 +109,8 @@ impl Pipeline {
         groups::parenthesize(&mut item);
         observe(Stage::Groups);
         let (checked, reported) = check(args, &item, observe);
+        // Read by the lowering; rustc would reject them in the function emitted unchanged.
+        crate::lower::attrs::strip_checkpoints(&mut item);
         let Checked {
             options,
             sig,

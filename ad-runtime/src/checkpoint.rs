@@ -301,7 +301,10 @@ mod tests {
                     let at = current.expect("storing a lost state");
                     assert!(slot <= kept.len(), "slot {slot} skips one");
                     store(&mut kept, slot, &at);
-                    assert!(kept.len() <= snapshots.max(1), "more than {snapshots} slots");
+                    assert!(
+                        kept.len() <= snapshots.max(1),
+                        "more than {snapshots} slots"
+                    );
                 }
                 Action::Restore(slot) => current = Some(kept[slot]),
                 Action::Advance { from, to } => {
@@ -337,7 +340,11 @@ mod tests {
         for steps in 1..130 {
             for free in 0..8 {
                 let best = optimal(steps, free, &mut memo);
-                assert_eq!(forward_steps(steps, free), best, "{steps} steps, {free} free");
+                assert_eq!(
+                    forward_steps(steps, free),
+                    best,
+                    "{steps} steps, {free} free"
+                );
                 let (_, advanced, _) = run(steps, free + 1);
                 assert_eq!(advanced as u128, best, "{steps} steps, {free} free");
             }

@@ -56,8 +56,8 @@ extern crate alloc;
 extern crate std;
 
 mod calls;
-pub mod checkpoint;
 pub mod check;
+pub mod checkpoint;
 pub mod linalg;
 mod nested;
 mod params;
@@ -179,11 +179,11 @@ pub mod __private {
     pub use crate::calls::{
         Adjoint, IntoSlot, NotDifferentiated, OwnBuffer, Skip, SlotBuffer, adjoint, own_slot, slot,
     };
+    pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::nested::{
         FlatOwned, Nest, NestMut, Nested, flat, flat_mut, flat_owned, nest, nest_mut, nested,
         ragged, unragged, unragged_into,
     };
-    pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::params::{field, into_params, skipped_from};
     /// The scalar primitives as `f64` functions by name, for the macro's IR interpreter and
     /// the rule tests.

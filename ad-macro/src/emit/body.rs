@@ -7,8 +7,9 @@ use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, To
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, Block, Call, Callee, FnPath, Func, Len, LoopView, Nesting, Op, OpKind,
-    Pass, Range, Rule, Seed, Slot, StashKind, Through, UnOp, Value, hole_index,
+    Adaptor, Arg, ArrayInit, Block, Call, Callee, Checkpointed, FnPath, Func, Len, LoopView,
+    Nesting, Op, OpKind, Pass, Range, Rule, Seed, Slot, StashKind, Through, UnOp, Value,
+    hole_index,
 };
 use crate::prims::{Prim, Syntax};
 
@@ -450,6 +451,95 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// The reverse of a `#[checkpoint]` loop: the carried values in `let mut` slots (a
+    /// container in its working copy, which the regions' versions name), the adjoints in slots
+    /// named after the results, and the schedule's actions (`ad_runtime::checkpoint`) run in
+    /// turn; a region binds its arguments from the slots and writes its yields back.
+    fn checkpointed_op(&self, op: &Op, c: &Checkpointed) -> TokenStream {
+        let span = op.span;
+        let krate = self.krate;
+        let private = quote!(#krate::__private);
+        let n = c.init.len();
+        let state: Vec<Ident> = (0..n)
+            .map(|j| {
+                let arg = c.advance.args[1 + j];
+                match self.func.storage(arg) == Some(arg) {
+                    true => self.ident(arg),
+                    false => {
+                        format_ident!("__ad_state{}_{}", c.trips.0, j, span = Span::mixed_site())
+                    }
+                }
+            })
+            .collect();
+        let scalars: Vec<usize> = (0..n)
+            .filter(|&j| self.func.storage(c.advance.args[1 + j]).is_none())
+            .collect();
+        let kept: Vec<Ident> = (0..n)
+            .map(|j| format_ident!("__ad_kept{}_{}", c.trips.0, j, span = Span::mixed_site()))
+            .collect();
+        let inits = self.vals(&c.init);
+        let results: Vec<Ident> = op.results.iter().map(|&r| self.ident(r)).collect();
+        let adjoints = self.vals(&c.adjoints);
+        let slots: Vec<&Ident> = scalars.iter().map(|&j| &state[j]).collect();
+        let bind = |block: &Block, from: usize| -> TokenStream {
+            let pats = scalars.iter().map(|&j| self.pattern(block.args[from + j]));
+            quote!(#(let #pats = #slots;)*)
+        };
+        let advance = {
+            let t = self.pattern(c.advance.args[0]);
+            let bound = bind(&c.advance, 1);
+            let stmts = self.block_stmts(&c.advance);
+            let yields = scalars.iter().map(|&j| self.val(c.advance.yields[j]));
+            quote! {
+                for #t in __ad_from..__ad_to {
+                    #bound
+                    #stmts
+                    #(#slots = #yields;)*
+                }
+            }
+        };
+        let step = {
+            let k = self.pattern(c.step.args[0]);
+            let bound = bind(&c.step, 1);
+            let adjoint_pats = (c.step.args[1 + n..].iter()).map(|&a| self.pattern(a));
+            let stmts = self.block_stmts(&c.step);
+            let yields = self.vals(&c.step.yields);
+            (
+                k,
+                quote! {
+                    #bound
+                    #(let #adjoint_pats = #results;)*
+                    #stmts
+                    #(#results = #yields;)*
+                },
+            )
+        };
+        let (k, step) = step;
+        let trips = self.val(c.trips);
+        let snapshots = c.snapshots;
+        quote_spanned! {span=>
+            #(let mut #state = #inits;)*
+            #(let mut #results = #adjoints;)*
+            #(let mut #kept = #private::Vec::new();)*
+            for __ad_action in #private::Revolve::new(#trips, #snapshots) {
+                match __ad_action {
+                    #private::Action::Store(__ad_slot) => {
+                        #(#private::store(&mut #kept, __ad_slot, &#state);)*
+                    }
+                    #private::Action::Restore(__ad_slot) => {
+                        #(#private::restore(&#kept, __ad_slot, &mut #state);)*
+                    }
+                    #private::Action::Advance { from: __ad_from, to: __ad_to } => {
+                        #advance
+                    }
+                    #private::Action::Step(#k) => {
+                        #step
+                    }
+                }
+            }
+        }
+    }
+
     /// In a pullback, a side effect left out: a call or method call made for its effect, or a
     /// macro such as `println!`.
     /// One that changes a local of the function in place is not (what follows reads it).
@@ -512,6 +602,7 @@ impl<'a> Body<'a> {
                 (op.kind.as_loop()).map(|parts| self.loop_op(op, parts, reserve))
             }
             OpKind::Loop { .. } => (op.kind.as_loop()).map(|parts| self.loop_op(op, parts, &[])),
+            OpKind::Checkpointed(c) => Some(self.checkpointed_op(op, c)),
             OpKind::If { cond, then, els } => Some(self.if_statement(op, *cond, then, els)),
             OpKind::Store { .. }
             | OpKind::Append { .. }
@@ -764,6 +855,7 @@ impl<'a> Body<'a> {
             | OpKind::If { .. }
             | OpKind::For { .. }
             | OpKind::Loop { .. }
+            | OpKind::Checkpointed(_)
             | OpKind::Push { .. }
             | OpKind::Store { .. }
             | OpKind::Append { .. }
@@ -1324,7 +1416,10 @@ fn local_buffers_in_loops(func: &Func, block: &Block, in_loop: bool) -> HashSet<
         {
             out.insert(*buffer);
         }
-        let body_loops = matches!(op.kind, OpKind::For { .. } | OpKind::Loop { .. });
+        let body_loops = matches!(
+            op.kind,
+            OpKind::For { .. } | OpKind::Loop { .. } | OpKind::Checkpointed(_)
+        );
         for inner in op.kind.blocks() {
             out.extend(local_buffers_in_loops(func, inner, in_loop || body_loops));
         }

@@ -245,6 +245,7 @@ pub enum OpKind {
         exits: bool,
         trips: bool,
         reserve: Vec<usize>,
+        checkpoint: Option<Checkpoint>,
     },
     /// `loop` (and `while`): `body.args` are the carried values; `body.yields` a continue flag,
     /// then the carried values; the results the final carried values, then the trip count if
@@ -253,6 +254,7 @@ pub enum OpKind {
         init: Vec<Value>,
         body: Block,
         trips: bool,
+        checkpoint: Option<Checkpoint>,
     },
     /// A zero of a numeric type rustc infers from the uses: the value of a variable on a path
     /// where it has none yet (what a `break v` will set, before it has run), or an adjoint that
@@ -375,12 +377,45 @@ pub enum OpKind {
     /// `buffer` made `len` zeros: the adjoint of a container's contents before a whole
     /// assignment overwrote them.
     BufferReset { buffer: Value, len: Value },
+    /// The reverse of a `#[checkpoint]` loop, driven by the binomial schedule
+    /// (`ad_runtime::checkpoint`): the results are the final adjoints.
+    Checkpointed(Box<Checkpointed>),
     /// Panics, naming the cotangent parameter `name`, unless `seed` is as long as `like`.
     CheckLen {
         seed: Value,
         like: Value,
         name: String,
     },
+}
+
+/// `#[checkpoint]` on a loop: its reverse keeps `snapshots` states of what it carries and
+/// recomputes the iterations between them.
+#[derive(Clone, Copy)]
+pub struct Checkpoint {
+    pub snapshots: usize,
+    pub span: Span,
+}
+
+/// The reverse of a `#[checkpoint]` loop (`reverse/checkpoint.rs`). The forward sweep ran the
+/// loop as written, counting its `trips`; this op starts again from the loop's initial state
+/// and follows the schedule's actions: `advance` runs an iteration as written, `step` runs one
+/// keeping what its reverse reads (the pushes), then that reverse. Both regions take the
+/// iteration number, then the carried values (a container carried is the working copy that
+/// `advance`'s argument names: every version in both regions has it as storage); `advance`
+/// yields the carried values after the iteration, `step` takes the carried adjoints after
+/// them and yields the adjoints before the iteration.
+#[derive(Clone)]
+pub struct Checkpointed {
+    pub snapshots: usize,
+    pub trips: Value,
+    /// The range's progression, for the index of a `for` (the regions find it with `at`).
+    pub progression: Option<Value>,
+    /// The carried values at the loop's start (a container: a copy taken before the loop).
+    pub init: Vec<Value>,
+    /// The carried adjoints before the reverse (the loop's results' and the outside values').
+    pub adjoints: Vec<Value>,
+    pub advance: Block,
+    pub step: Block,
 }
 
 /// What a cast converts to.
@@ -771,6 +806,8 @@ pub struct LoopView<'a> {
     /// Whether the op has the trip count as a last result (the forward sweep of an adjoint
     /// program records it for the reverse loop).
     pub trips: bool,
+    /// `#[checkpoint]` on the loop.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 impl LoopView<'_> {
@@ -783,16 +820,22 @@ impl LoopView<'_> {
 impl OpKind {
     /// This op's parts by name, if it is a loop.
     pub fn as_loop(&self) -> Option<LoopView<'_>> {
-        let (range, init, body, go_on_first, trips) = match self {
+        let (range, init, body, go_on_first, trips, checkpoint) = match self {
             OpKind::For {
                 range,
                 init,
                 body,
                 exits,
                 trips,
+                checkpoint,
                 ..
-            } => (Some(range), init, body, *exits, *trips),
-            OpKind::Loop { init, body, trips } => (None, init, body, true, *trips),
+            } => (Some(range), init, body, *exits, *trips, checkpoint),
+            OpKind::Loop {
+                init,
+                body,
+                trips,
+                checkpoint,
+            } => (None, init, body, true, *trips, checkpoint),
             _ => return None,
         };
         let (index, carried) = match range {
@@ -818,6 +861,7 @@ impl OpKind {
             go_on,
             next,
             trips,
+            checkpoint: *checkpoint,
         })
     }
 }
@@ -925,6 +969,18 @@ macro_rules! each_operand {
                 }
             }
             OpKind::Progression(range) => each_operand!(@range range, $f $(, $m)?),
+            OpKind::Checkpointed(c) => {
+                $f(& $($m)? c.trips);
+                if let Some(p) = & $($m)? c.progression {
+                    $f(p);
+                }
+                for v in & $($m)? c.init {
+                    $f(v);
+                }
+                for v in & $($m)? c.adjoints {
+                    $f(v);
+                }
+            }
             OpKind::Array(ArrayInit::Repeat { value, len, .. }) => {
                 $f(value);
                 if let Len::Value(n) = len {
@@ -987,6 +1043,7 @@ impl OpKind {
             OpKind::Logic { rhs, .. } => vec![rhs],
             OpKind::If { then, els, .. } => vec![then, els],
             OpKind::For { body, .. } | OpKind::Loop { body, .. } => vec![body],
+            OpKind::Checkpointed(c) => vec![&c.advance, &c.step],
             _ => Vec::new(),
         }
     }
@@ -997,6 +1054,7 @@ impl OpKind {
             OpKind::Logic { rhs, .. } => vec![rhs],
             OpKind::If { then, els, .. } => vec![then, els],
             OpKind::For { body, .. } | OpKind::Loop { body, .. } => vec![body],
+            OpKind::Checkpointed(c) => vec![&mut c.advance, &mut c.step],
             _ => Vec::new(),
         }
     }

@@ -185,7 +185,11 @@ impl Func {
             | OpKind::Field(..)
             | OpKind::Index(..)
             | OpKind::Ref { .. } => self.write_operator_op(out, &op.kind)?,
-            OpKind::Logic { .. } | OpKind::If { .. } | OpKind::For { .. } | OpKind::Loop { .. } => {
+            OpKind::Logic { .. }
+            | OpKind::If { .. }
+            | OpKind::For { .. }
+            | OpKind::Loop { .. }
+            | OpKind::Checkpointed(_) => {
                 self.write_region_op(out, &op.kind, depth)?;
             }
             OpKind::Call(_)
@@ -307,7 +311,11 @@ impl Func {
                 exits,
                 trips,
                 reserve,
+                checkpoint,
             } => {
+                if let Some(c) = checkpoint {
+                    write!(out, "checkpoint({}) ", c.snapshots)?;
+                }
                 out.write_str("for ")?;
                 self.write_range(out, range)?;
                 out.write_str(" init(")?;
@@ -325,11 +333,35 @@ impl Func {
                 out.write_str(" ")?;
                 self.write_region(out, body, depth)?;
             }
-            OpKind::Loop { init, body, trips } => {
+            OpKind::Loop {
+                init,
+                body,
+                trips,
+                checkpoint,
+            } => {
+                if let Some(c) = checkpoint {
+                    write!(out, "checkpoint({}) ", c.snapshots)?;
+                }
                 out.write_str("loop init(")?;
                 self.write_values(out, init)?;
                 out.write_str(if *trips { ") trips " } else { ") " })?;
                 self.write_region(out, body, depth)?;
+            }
+            OpKind::Checkpointed(c) => {
+                write!(out, "checkpointed({}) trips ", c.snapshots)?;
+                self.write_value(out, c.trips)?;
+                if let Some(p) = c.progression {
+                    out.write_str(" progression ")?;
+                    self.write_value(out, p)?;
+                }
+                out.write_str(" init(")?;
+                self.write_values(out, &c.init)?;
+                out.write_str(") adjoints(")?;
+                self.write_values(out, &c.adjoints)?;
+                out.write_str(") advance ")?;
+                self.write_region(out, &c.advance, depth)?;
+                out.write_str(" step ")?;
+                self.write_region(out, &c.step, depth)?;
             }
             // [`Self::write_op`] forwards only the kinds above.
             _ => {}

@@ -104,10 +104,20 @@ impl Checker<'_> {
                     && yields(body) == usize::from(*exits) + init.len()
                     && results == init.len() + usize::from(*trips)
             }
-            OpKind::Loop { init, body, trips } => {
+            OpKind::Loop {
+                init, body, trips, ..
+            } => {
                 body.args.len() == init.len()
                     && yields(body) == 1 + init.len()
                     && results == init.len() + usize::from(*trips)
+            }
+            OpKind::Checkpointed(c) => {
+                let n = c.init.len();
+                c.advance.args.len() == 1 + n
+                    && yields(&c.advance) == n
+                    && c.step.args.len() == 1 + n + c.adjoints.len()
+                    && yields(&c.step) == c.adjoints.len()
+                    && results == c.adjoints.len()
             }
             OpKind::Effect { .. }
             | OpKind::Push { .. }

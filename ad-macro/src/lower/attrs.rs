@@ -5,15 +5,81 @@
 //! are accepted. Items declared in the body keep their attributes (they are emitted again
 //! as written).
 //!
+//! `#[checkpoint]` and `#[checkpoint(snapshots = N)]` on a loop statement (`for`, `while`,
+//! `loop`) are the macro's own: the lowering marks the loop ([`checkpoint`]), and
+//! [`strip_checkpoints`] removes them from the function emitted unchanged, where rustc would
+//! reject them (attributes on expressions are unstable). Anywhere else they are errors.
+//!
 //! Error: `#[cfg(feature = "fast")] let y = x * x;`
 
 use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
 
 use crate::errors::Errors;
+use crate::ir::Checkpoint;
 
-/// Reports every attribute of the body that is not a lint level.
+/// The snapshots a `#[checkpoint]` without arguments keeps.
+pub const DEFAULT_SNAPSHOTS: usize = 32;
+
+/// Reports every attribute of the body that is not a lint level, nor `#[checkpoint]` on a
+/// loop.
 pub fn check(body: &syn::Block, errors: &mut Errors) {
     Walk { errors }.visit_block(body);
+}
+
+/// The `#[checkpoint]` among a loop's attributes, if any, with its snapshot count.
+pub fn checkpoint(attrs: &[syn::Attribute]) -> syn::Result<Option<Checkpoint>> {
+    let Some(attr) = attrs.iter().find(|a| a.path().is_ident("checkpoint")) else {
+        return Ok(None);
+    };
+    let span = syn::spanned::Spanned::span(attr);
+    let mut snapshots = DEFAULT_SNAPSHOTS;
+    if let syn::Meta::List(_) = &attr.meta {
+        attr.parse_nested_meta(|meta| {
+            if !meta.path.is_ident("snapshots") {
+                return Err(meta.error("`#[checkpoint]` takes one argument: `snapshots = N`, the states its reverse keeps"));
+            }
+            let n: syn::LitInt = meta.value()?.parse()?;
+            snapshots = n.base10_parse()?;
+            if snapshots == 0 {
+                return Err(syn::Error::new(n.span(), "`snapshots` must be at least 1: the loop's initial state is one"));
+            }
+            Ok(())
+        })?;
+    } else if let syn::Meta::NameValue(nv) = &attr.meta {
+        return Err(syn::Error::new_spanned(
+            nv,
+            "write `#[checkpoint(snapshots = N)]`",
+        ));
+    }
+    Ok(Some(Checkpoint { snapshots, span }))
+}
+
+/// Removes `#[checkpoint]` from the loops of `item`'s body (the function emitted unchanged).
+pub fn strip_checkpoints(item: &mut syn::ItemFn) {
+    Strip.visit_block_mut(&mut item.block);
+}
+
+struct Strip;
+
+impl VisitMut for Strip {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if let Some(attrs) = loop_attrs_mut(e) {
+            attrs.retain(|a| !a.path().is_ident("checkpoint"));
+        }
+        visit_mut::visit_expr_mut(self, e);
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+fn loop_attrs_mut(e: &mut syn::Expr) -> Option<&mut Vec<syn::Attribute>> {
+    match e {
+        syn::Expr::ForLoop(f) => Some(&mut f.attrs),
+        syn::Expr::While(w) => Some(&mut w.attrs),
+        syn::Expr::Loop(l) => Some(&mut l.attrs),
+        _ => None,
+    }
 }
 
 struct Walk<'a> {
@@ -21,8 +87,48 @@ struct Walk<'a> {
 }
 
 impl<'ast> Visit<'ast> for Walk<'_> {
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        let attrs = match e {
+            syn::Expr::ForLoop(f) => Some(&f.attrs),
+            syn::Expr::While(w) => Some(&w.attrs),
+            syn::Expr::Loop(l) => Some(&l.attrs),
+            _ => None,
+        };
+        if let Some(attrs) = attrs {
+            if let Err(error) = checkpoint(attrs) {
+                self.errors.push(error);
+            }
+            // The loop's other attributes, then its parts.
+            for attr in attrs.iter().filter(|a| !a.path().is_ident("checkpoint")) {
+                self.visit_attribute(attr);
+            }
+            match e {
+                syn::Expr::ForLoop(f) => {
+                    self.visit_pat(&f.pat);
+                    self.visit_expr(&f.expr);
+                    self.visit_block(&f.body);
+                }
+                syn::Expr::While(w) => {
+                    self.visit_expr(&w.cond);
+                    self.visit_block(&w.body);
+                }
+                syn::Expr::Loop(l) => self.visit_block(&l.body),
+                _ => {}
+            }
+            return;
+        }
+        visit::visit_expr(self, e);
+    }
+
     fn visit_attribute(&mut self, attr: &'ast syn::Attribute) {
         let path = attr.path();
+        if path.is_ident("checkpoint") {
+            self.errors.spanned(
+                attr,
+                "`#[checkpoint]` marks a loop: put it on a `for`, `while` or `loop` statement",
+            );
+            return;
+        }
         let lint = ["allow", "warn", "deny", "forbid", "expect"]
             .iter()
             .any(|l| path.is_ident(l));

@@ -100,6 +100,17 @@ impl Lower<'_> {
     /// `if`, `match`, loops, `break`, `continue` and `return`.
     pub(super) fn control(&mut self, e: &Expr) -> R<Val> {
         let span = super::op_span(e);
+        // `#[checkpoint]` marks the loop this expression lowers to (`while let`'s rewrite, an
+        // iterator chain's index loop): the next loop made at this depth takes it.
+        let attrs = match e {
+            Expr::ForLoop(f) => Some(&f.attrs),
+            Expr::While(w) => Some(&w.attrs),
+            Expr::Loop(l) => Some(&l.attrs),
+            _ => None,
+        };
+        if let Some(Ok(Some(checkpoint))) = attrs.map(|a| super::attrs::checkpoint(a)) {
+            self.checkpoint_next = Some((checkpoint, self.loops.len()));
+        }
         let rewritten = match e {
             Expr::If(i) => super::sugar::if_let(i),
             Expr::While(w) => super::sugar::while_let(w),
@@ -170,10 +181,14 @@ impl Lower<'_> {
     /// `for pat in iter { body }`: over a range (the index bound to `pat`), or over a
     /// container's elements (`iteration.rs`).
     fn for_loop(&mut self, f: &syn::ExprForLoop, span: Span) -> R<Val> {
+        // What the range or the iterated expression lowers first must not take the mark.
+        let checkpoint = self.checkpoint_next.take();
         if let Some(rewritten) = self.chain_loop(f)? {
+            self.checkpoint_next = checkpoint;
             return self.expr(&rewritten);
         }
         if let Some(rewritten) = self.windows_loop(f) {
+            self.checkpoint_next = checkpoint;
             return self.expr(&rewritten);
         }
         // `for v in x` of an array the body writes iterates a copy, as Rust's `IntoIterator`
@@ -193,6 +208,7 @@ impl Lower<'_> {
                 let #copy = #x;
                 #label for #pat in #copy #body
             });
+            self.checkpoint_next = checkpoint;
             return self.expr(&rewritten);
         }
         let label = f.label.as_ref().map(|l| l.name.ident.to_string());
@@ -228,6 +244,7 @@ impl Lower<'_> {
             bindings,
             writes,
         };
+        self.checkpoint_next = checkpoint;
         self.lower_loop(kind, &f.body, label, span)
     }
 
@@ -892,6 +909,13 @@ impl Lower<'_> {
         label: Option<String>,
         span: Span,
     ) -> R<Val> {
+        let checkpoint = match self.checkpoint_next.take() {
+            Some((checkpoint, depth)) if depth == self.loops.len() => Some(checkpoint),
+            other => {
+                self.checkpoint_next = other;
+                None
+            }
+        };
         let mut scan = Scan::block(body, label.as_deref());
         // A `while` condition runs in every iteration too: what it assigns is carried.
         if let Kind::While(cond) = &kind {
@@ -952,11 +976,13 @@ impl Lower<'_> {
                 exits: flag_slot == 1,
                 trips: false,
                 reserve: Vec::new(),
+                checkpoint,
             },
             Kind::While(_) | Kind::Loop => OpKind::Loop {
                 init,
                 body: body_block,
                 trips: false,
+                checkpoint,
             },
         };
         self.ops.push(Op::new(results.clone(), kind, span));

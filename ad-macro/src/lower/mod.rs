@@ -12,7 +12,7 @@
 //! Unsupported syntax is reported with its span and lowering goes on with the next statement,
 //! so one compilation shows every error of the function.
 
-mod attrs;
+pub(crate) mod attrs;
 mod calls;
 mod chains;
 mod containers;
@@ -128,6 +128,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
         loops: Vec::new(),
         returns: false,
         next_loop: 0,
+        checkpoint_next: None,
         maybe_containers: HashSet::new(),
         container_names: control::container_names(&item.block),
         merged_calls: HashMap::new(),
@@ -290,6 +291,9 @@ struct Lower<'a> {
     /// Whether the body has an early `return`, so that the `$ret` flag and `$retval` exist.
     returns: bool,
     next_loop: usize,
+    /// A `#[checkpoint]` read from a loop expression, for the loop it lowers to, and the loop
+    /// depth it was read at.
+    checkpoint_next: Option<(crate::ir::Checkpoint, usize)>,
     /// The values calls returned, and places: containers once used as containers.
     maybe_containers: HashSet<Value>,
     /// The names the body uses as containers: a call's result bound to one is a container

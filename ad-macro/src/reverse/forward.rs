@@ -20,6 +20,9 @@ pub(super) struct Plan {
     pub reserve: Vec<usize>,
     /// A call whose pullback the reverse sweep calls with the same arguments.
     pub passed_again: bool,
+    /// A `#[checkpoint]` loop: run as written, nothing kept from inside it (its reverse
+    /// recomputes its iterations, `checkpoint.rs`).
+    pub plain: bool,
 }
 
 impl Plan {
@@ -46,7 +49,10 @@ impl Sweep<'_> {
     fn forward_op(&self, op: &Op) -> Op {
         let plan = self.plans.get(&op.id);
         let mut copy = op.clone();
-        let regions = op.kind.blocks();
+        let regions = match plan {
+            Some(plan) if plan.plain => Vec::new(),
+            _ => op.kind.blocks(),
+        };
         for (i, (region, original)) in copy.kind.blocks_mut().into_iter().zip(regions).enumerate() {
             let extra = plan
                 .and_then(|p| p.pushes.get(i))

@@ -34,6 +34,7 @@
 //! ```
 
 mod carry;
+mod checkpoint;
 mod containers;
 mod forward;
 mod fuse;
@@ -65,6 +66,7 @@ pub fn differentiate(primal: &Func, activity: &Activity, sig: &Signature, seed: 
     let mut snapshotted = primal.clone();
     let mut activity = activity.clone();
     containers::snapshot_operands(&mut snapshotted, &mut activity);
+    let checkpoint_copies = checkpoint::checkpoint_copies(&mut snapshotted);
     let primal = &snapshotted;
     let mut func = primal.clone();
     func.name = format!("{}_vjp", primal.name);
@@ -75,6 +77,7 @@ pub fn differentiate(primal: &Func, activity: &Activity, sig: &Signature, seed: 
     };
     let seeds = Seeds::params(&mut func, primal, sig, seed, returned);
     let mut sweep = Sweep::new(primal, activity, sig, func);
+    sweep.checkpoint_copies = checkpoint_copies;
     sweep.seed_outputs(&seeds, returned);
     sweep.reverse_block(&primal.body);
     let yields = sweep.gradient_yields(returned);
@@ -158,6 +161,7 @@ impl<'a> Sweep<'a> {
             stable_loads: crate::analysis::stable::loads(primal),
             untyped_zeros: Vec::new(),
             typed_zeros: HashMap::new(),
+            checkpoint_copies: HashMap::new(),
         }
     }
 
@@ -347,6 +351,8 @@ struct Sweep<'a> {
     untyped_zeros: Vec<(Value, Value, usize)>,
     /// Those zeros, with the value each is made like.
     typed_zeros: HashMap<Value, Value>,
+    /// The copies taken before each `#[checkpoint]` loop (`checkpoint.rs`).
+    checkpoint_copies: HashMap<OpId, checkpoint::Copies>,
 }
 
 impl<'a> Sweep<'a> {

@@ -446,9 +446,32 @@ impl<'a> Sweep<'a> {
             .into_iter()
             .map(|v| self.adjoint_or_zero(v, span))
             .collect();
-        let visit = self.visit(op, &l);
-        let (mut body, index_read) = self.reversed_body(op, &l, &carried, &visit);
-        let range = self.reversed_range(op, &l, &visit, index_read, &mut body);
+        let results = match l.checkpoint {
+            Some(checkpoint) => self.reverse_checkpointed(op, &l, checkpoint, &carried, init),
+            None => self.reverse_iterations(op, &l, &carried, init),
+        };
+        let n = carried.active.len();
+        for (i, &v) in carried.outside.iter().enumerate() {
+            self.adjoints.insert(v, results[n + i]);
+        }
+        for (i, &j) in carried.active.iter().enumerate() {
+            if self.active(l.init[j]) {
+                self.accumulate(l.init[j], results[i], span);
+            }
+        }
+    }
+
+    /// The reversed loop of `op`, iterating backwards; its results.
+    fn reverse_iterations(
+        &mut self,
+        op: &'a Op,
+        l: &LoopView<'a>,
+        carried: &Carried,
+        init: Vec<Value>,
+    ) -> Vec<Value> {
+        let visit = self.visit(op, l);
+        let (mut body, index_read) = self.reversed_body(op, l, carried, &visit);
+        let range = self.reversed_range(op, l, &visit, index_read, &mut body);
         let results: Vec<Value> = carried
             .of(l.init)
             .into_iter()
@@ -461,17 +484,10 @@ impl<'a> Sweep<'a> {
             exits: false,
             trips: false,
             reserve: Vec::new(),
+            checkpoint: None,
         };
-        self.out.push(Op::new(results.clone(), kind, span));
-        let n = carried.active.len();
-        for (i, &v) in carried.outside.iter().enumerate() {
-            self.adjoints.insert(v, results[n + i]);
-        }
-        for (i, &j) in carried.active.iter().enumerate() {
-            if self.active(l.init[j]) {
-                self.accumulate(l.init[j], results[i], span);
-            }
-        }
+        self.out.push(Op::new(results.clone(), kind, op.span));
+        results
     }
 
     /// What the reverse of loop `op` carries.
@@ -495,15 +511,29 @@ impl<'a> Sweep<'a> {
             Some(range) if l.go_on.is_none() && range.is_simple() => {
                 Iteration::Reversed(range.clone())
             }
-            _ => {
-                let trips = self.func.new_value(Some("trips".into()));
-                self.plans.entry(op.id).or_default().trips = Some(trips);
-                if let Some(cx) = self.contexts.last_mut() {
-                    cx.internal.insert(trips);
-                }
-                Iteration::Counted(self.read(trips))
-            }
+            _ => Iteration::Counted(self.record_trips(op)),
         };
+        self.visit_in(l, order)
+    }
+
+    /// How the reverse of loop `op` visits its iterations when they are counted, and the
+    /// count (as the reverse reads it).
+    pub(super) fn visit_counted(&mut self, op: &Op, l: &LoopView) -> (Visit, Value) {
+        let trips = self.record_trips(op);
+        (self.visit_in(l, Iteration::Counted(trips)), trips)
+    }
+
+    /// The trip count of loop `op`, which the forward sweep records, as the reverse reads it.
+    fn record_trips(&mut self, op: &Op) -> Value {
+        let trips = self.func.new_value(Some("trips".into()));
+        self.plans.entry(op.id).or_default().trips = Some(trips);
+        if let Some(cx) = self.contexts.last_mut() {
+            cx.internal.insert(trips);
+        }
+        self.read(trips)
+    }
+
+    fn visit_in(&mut self, l: &LoopView, order: Iteration) -> Visit {
         let k_name = match (&order, l.index) {
             (Iteration::Reversed(_), Some(i)) => self.primal.info(i).name.clone(),
             _ => Some("k".into()),
@@ -531,7 +561,7 @@ impl<'a> Sweep<'a> {
     }
 
     /// The body of the reversed loop, and whether it reads the primal index.
-    fn reversed_body(
+    pub(super) fn reversed_body(
         &mut self,
         op: &'a Op,
         l: &LoopView<'a>,
@@ -611,7 +641,7 @@ impl<'a> Sweep<'a> {
     }
 
     /// `range` with its values as the reverse region reads them.
-    fn read_range(&mut self, range: &Range) -> Range {
+    pub(super) fn read_range(&mut self, range: &Range) -> Range {
         Range {
             start: self.read(range.start),
             end: self.read(range.end),
@@ -654,29 +684,29 @@ impl<'a> Sweep<'a> {
 
 /// The adjoints the reverse of a loop carries: those of the differentiated carried values
 /// (by position), then those of the outside values the body adds to.
-struct Carried {
+pub(super) struct Carried {
     active: Vec<usize>,
     outside: Vec<Value>,
 }
 
 impl Carried {
     /// The values of the differentiated positions of `per_position`, then the outside values.
-    fn of(&self, per_position: &[Value]) -> Vec<Value> {
+    pub(super) fn of(&self, per_position: &[Value]) -> Vec<Value> {
         let active = self.active.iter().map(|&j| per_position[j]);
         active.chain(self.outside.iter().copied()).collect()
     }
 }
 
 /// How a reversed loop visits the primal loop's iterations.
-struct Visit {
+pub(super) struct Visit {
     order: Iteration,
     /// The reversed loop's variable: the primal index itself when the range is reversed, the
     /// iteration number `k` when iterations are counted.
-    k: Value,
+    pub(super) k: Value,
     /// With counted iterations, the range's arithmetic progression and the primal index found
     /// again from it, `at(progression, k)`, made if the reversed body reads the index.
     progression: Value,
-    at: Option<Value>,
+    pub(super) at: Option<Value>,
     /// The primal index and its stand-in in the reversed body.
     index: Option<(Value, Value)>,
 }
