@@ -196,6 +196,8 @@ pub enum Stmt {
         end: IExpr,
         rev: bool,
         body: Vec<Stmt>,
+        /// `#[checkpoint(snapshots = k)]` on the loop.
+        checkpoint: Option<usize>,
     },
     /// `let mut k = 0; while k < bound && cond { k += 1; body }` (the counter keeps it
     /// finite, also through `continue`).
@@ -204,6 +206,7 @@ pub enum Stmt {
         bound: usize,
         cond: Cond,
         body: Vec<Stmt>,
+        checkpoint: Option<usize>,
     },
     /// `if cond { break; }`, `continue`, `return e`.
     Break(Cond),
@@ -1343,7 +1346,11 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             end,
             rev,
             body,
+            checkpoint,
         } => {
+            if let Some(k) = checkpoint {
+                let _ = writeln!(out, "{pad}#[checkpoint(snapshots = {k})]");
+            }
             let range = format!("{}..{}", start.print(), end.print());
             let range = if *rev {
                 format!("({range}).rev()")
@@ -1363,8 +1370,12 @@ fn print_stmt(stmt: &Stmt, depth: usize, out: &mut String) {
             bound,
             cond,
             body,
+            checkpoint,
         } => {
             let _ = writeln!(out, "{pad}let mut {counter} = 0;");
+            if let Some(k) = checkpoint {
+                let _ = writeln!(out, "{pad}#[checkpoint(snapshots = {k})]");
+            }
             // Every other loop counts in its condition (a condition that assigns), the same
             // iterations.
             if counter.bytes().last().is_some_and(|b| b % 2 == 0) {
@@ -1814,6 +1825,12 @@ impl Generator {
         Program { seed, functions }
     }
 
+    /// `#[checkpoint(snapshots = k)]` on one loop in four, with 1 to 4 snapshots: few, so that
+    /// short loops are recomputed too.
+    fn checkpoint(&mut self) -> Option<usize> {
+        self.rng.chance(0.25).then(|| 1 + self.rng.below(4))
+    }
+
     fn fresh(&mut self, stem: &str) -> String {
         self.next_name += 1;
         format!("{stem}{}", self.next_name)
@@ -2112,6 +2129,7 @@ impl Generator {
                         end,
                         rev: self.rng.chance(0.3),
                         body,
+                        checkpoint: self.checkpoint(),
                     };
                 }
                 8 if nested && self.config.loops => {
@@ -2126,6 +2144,7 @@ impl Generator {
                         bound: 1 + self.rng.below(4),
                         cond,
                         body,
+                        checkpoint: self.checkpoint(),
                     };
                 }
                 9 if self.config.exits && in_loop && scope.loops > 0 => {

@@ -347,6 +347,7 @@ const ALL_OP_KINDS: &[&str] = &[
     "buffer_add_all",
     "buffer_reset",
     "check_len",
+    "checkpointed",
 ];
 
 fn kind_name(kind: &OpKind) -> &'static str {
@@ -396,6 +397,7 @@ fn kind_name(kind: &OpKind) -> &'static str {
         OpKind::BufferAddAll { .. } => "buffer_add_all",
         OpKind::BufferReset { .. } => "buffer_reset",
         OpKind::CheckLen { .. } => "check_len",
+        OpKind::Checkpointed(_) => "checkpointed",
     }
 }
 

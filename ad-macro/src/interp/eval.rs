@@ -13,9 +13,12 @@ use std::rc::Rc;
 use quote::ToTokens;
 
 use super::math::{self, Dual};
+use ad_runtime::checkpoint::Action;
+
 use crate::ir::{
-    Adaptor, Arg, ArrayInit, BinOp, Block, Call, Callee, Func, Len, Literal, LoopView, Member,
-    Nesting, Number, Op, OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp, Value,
+    Adaptor, Arg, ArrayInit, BinOp, Block, Call, Callee, Checkpointed, Func, Len, Literal,
+    LoopView, Member, Nesting, Number, Op, OpKind, Pass, Range, Rule, Seed, Slot, Through, UnOp,
+    Value,
 };
 
 /// The numbers a program computes with: `f64`, or [`Dual`] for forward mode.
@@ -258,6 +261,7 @@ impl<N: Num> Machine<'_, N> {
                 Some(parts) => self.run_loop(parts),
                 None => Err("not a loop".into()),
             },
+            OpKind::Checkpointed(c) => self.checkpointed(c),
             // A variable's value before anything set it: never read as a number.
             OpKind::Placeholder => one(V::F(N::lit(0.0))),
             OpKind::Matches(v, pat) => {
@@ -567,6 +571,52 @@ impl<N: Num> Machine<'_, N> {
             carried.push(V::I(count));
         }
         Ok(carried)
+    }
+
+    /// The reverse of a `#[checkpoint]` loop, following the runtime's own schedule: the
+    /// state's containers are working copies, kept and brought back as copies.
+    fn checkpointed(&mut self, c: &Checkpointed) -> Result<Vec<V<N>>, String> {
+        let copy = |x: &V<N>| match x {
+            V::C(_) => x.copied(),
+            other => Ok(other.clone()),
+        };
+        let trips = usize::try_from(self.get(c.trips)?.int()?).map_err(|_| "negative trips")?;
+        let mut state = Vec::new();
+        for &v in &c.init {
+            state.push(copy(&self.get(v)?)?);
+        }
+        let mut adjoints: Vec<V<N>> = (c.adjoints.iter())
+            .map(|&v| self.get(v))
+            .collect::<Result<_, _>>()?;
+        let mut kept: Vec<Vec<V<N>>> = Vec::new();
+        for action in ad_runtime::checkpoint::Revolve::new(trips, c.snapshots) {
+            match action {
+                Action::Store(slot) => {
+                    let snapshot = state.iter().map(copy).collect::<Result<Vec<_>, _>>()?;
+                    match kept.get_mut(slot) {
+                        Some(old) => *old = snapshot,
+                        None => kept.push(snapshot),
+                    }
+                }
+                Action::Restore(slot) => {
+                    let snapshot = kept.get(slot).ok_or("restore of an empty slot")?;
+                    state = snapshot.iter().map(copy).collect::<Result<_, _>>()?;
+                }
+                Action::Advance { from, to } => {
+                    for t in from..to {
+                        let args = std::iter::once(V::I(t as i64)).chain(state.clone());
+                        state = self.region(&c.advance, args.collect())?;
+                    }
+                }
+                Action::Step(k) => {
+                    let args = std::iter::once(V::I(k as i64))
+                        .chain(state.clone())
+                        .chain(adjoints.clone());
+                    adjoints = self.region(&c.step, args.collect())?;
+                }
+            }
+        }
+        Ok(adjoints)
     }
 
     fn indices(&self, range: &Range) -> Result<Vec<i64>, String> {
