@@ -481,8 +481,10 @@ impl<'a> Body<'a> {
         let results: Vec<Ident> = op.results.iter().map(|&r| self.ident(r)).collect();
         let adjoints = self.vals(&c.adjoints);
         let slots: Vec<&Ident> = scalars.iter().map(|&j| &state[j]).collect();
-        let bind = |block: &Block, from: usize| -> TokenStream {
-            let pats = scalars.iter().map(|&j| self.pattern(block.args[from + j]));
+        let [action, slot, from, to] = ["action", "slot", "from", "to"]
+            .map(|name| format_ident!("__ad_{}", name, span = Span::mixed_site()));
+        let bind = |block: &Block, first: usize| -> TokenStream {
+            let pats = scalars.iter().map(|&j| self.pattern(block.args[first + j]));
             quote!(#(let #pats = #slots;)*)
         };
         let advance = {
@@ -491,7 +493,7 @@ impl<'a> Body<'a> {
             let stmts = self.block_stmts(&c.advance);
             let yields = scalars.iter().map(|&j| self.val(c.advance.yields[j]));
             quote! {
-                for #t in __ad_from..__ad_to {
+                for #t in #from..#to {
                     #bound
                     #stmts
                     #(#slots = #yields;)*
@@ -521,15 +523,15 @@ impl<'a> Body<'a> {
             #(let mut #state = #inits;)*
             #(let mut #results = #adjoints;)*
             #(let mut #kept = #private::Vec::new();)*
-            for __ad_action in #private::Revolve::new(#trips, #snapshots) {
-                match __ad_action {
-                    #private::Action::Store(__ad_slot) => {
-                        #(#private::store(&mut #kept, __ad_slot, &#state);)*
+            for #action in #private::Revolve::new(#trips, #snapshots) {
+                match #action {
+                    #private::Action::Store(#slot) => {
+                        #(#private::store(&mut #kept, #slot, &#state);)*
                     }
-                    #private::Action::Restore(__ad_slot) => {
-                        #(#private::restore(&#kept, __ad_slot, &mut #state);)*
+                    #private::Action::Restore(#slot) => {
+                        #(#private::restore(&#kept, #slot, &mut #state);)*
                     }
-                    #private::Action::Advance { from: __ad_from, to: __ad_to } => {
+                    #private::Action::Advance { from: #from, to: #to } => {
                         #advance
                     }
                     #private::Action::Step(#k) => {

@@ -393,7 +393,6 @@ pub enum OpKind {
 #[derive(Clone, Copy)]
 pub struct Checkpoint {
     pub snapshots: usize,
-    pub span: Span,
 }
 
 /// The reverse of a `#[checkpoint]` loop (`reverse/checkpoint.rs`). The forward sweep ran the

@@ -32,7 +32,6 @@ pub fn checkpoint(attrs: &[syn::Attribute]) -> syn::Result<Option<Checkpoint>> {
     let Some(attr) = attrs.iter().find(|a| a.path().is_ident("checkpoint")) else {
         return Ok(None);
     };
-    let span = syn::spanned::Spanned::span(attr);
     let mut snapshots = DEFAULT_SNAPSHOTS;
     if let syn::Meta::List(_) = &attr.meta {
         attr.parse_nested_meta(|meta| {
@@ -52,7 +51,7 @@ pub fn checkpoint(attrs: &[syn::Attribute]) -> syn::Result<Option<Checkpoint>> {
             "write `#[checkpoint(snapshots = N)]`",
         ));
     }
-    Ok(Some(Checkpoint { snapshots, span }))
+    Ok(Some(Checkpoint { snapshots }))
 }
 
 /// Removes `#[checkpoint]` from the loops of `item`'s body (the function emitted unchanged).

@@ -308,9 +308,13 @@ impl Renumber<'_> {
         copy
     }
 
+    /// A copy of `block`, without its side-effect macros: they ran in the forward sweep.
     fn block(&mut self, block: &Block) -> Block {
         let args = block.args.iter().map(|&a| self.value(a)).collect();
-        let ops = block.ops.iter().map(|op| self.op(op)).collect();
+        let ops = (block.ops.iter())
+            .filter(|op| !matches!(op.kind, OpKind::Effect { .. }))
+            .map(|op| self.op(op))
+            .collect();
         let yields = block.yields.iter().map(|y| self.use_of(*y)).collect();
         Block { args, ops, yields }
     }
