@@ -38,7 +38,10 @@ pub fn checkpoint(attrs: &[syn::Attribute]) -> syn::Result<Option<Checkpoint>> {
             if !meta.path.is_ident("snapshots") {
                 return Err(meta.error("`#[checkpoint]` takes one argument: `snapshots = N`, the states its reverse keeps"));
             }
-            let n: syn::LitInt = meta.value()?.parse()?;
+            let value = meta.value()?;
+            let n: syn::LitInt = value.parse().map_err(|e| {
+                syn::Error::new(e.span(), "`snapshots` takes an integer literal: `#[checkpoint(snapshots = 16)]`")
+            })?;
             snapshots = n.base10_parse()?;
             if snapshots == 0 {
                 return Err(syn::Error::new(n.span(), "`snapshots` must be at least 1: the loop's initial state is one"));
@@ -54,7 +57,9 @@ pub fn checkpoint(attrs: &[syn::Attribute]) -> syn::Result<Option<Checkpoint>> {
     Ok(Some(Checkpoint { snapshots }))
 }
 
-/// Removes `#[checkpoint]` from the loops of `item`'s body (the function emitted unchanged).
+/// Removes `#[checkpoint]` from the loops of `item`'s body (the function emitted unchanged);
+/// one elsewhere, an error already, becomes a lint level, which changes nothing, so that
+/// rustc does not report it again.
 pub fn strip_checkpoints(item: &mut syn::ItemFn) {
     Strip.visit_block_mut(&mut item.block);
 }
@@ -67,6 +72,13 @@ impl VisitMut for Strip {
             attrs.retain(|a| !a.path().is_ident("checkpoint"));
         }
         visit_mut::visit_expr_mut(self, e);
+    }
+
+    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+        if attr.path().is_ident("checkpoint") {
+            let span = syn::spanned::Spanned::span(attr);
+            *attr = syn::parse_quote_spanned!(span=> #[allow(unused_attributes)]);
+        }
     }
 
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
