@@ -2487,6 +2487,8 @@ impl Generator {
         if kind == 9 {
             reads.floats.retain(|f| !scope.mutable.contains(f));
             reads.arrays.clear();
+            reads.rows.retain(|(_, writable)| !writable);
+            reads.grids.clear();
         }
         let scope_before = scope;
         let scope = &reads;
