@@ -2007,6 +2007,7 @@ impl Generator {
                     // without the random stream, which the programs of the fixed seeds keep.)
                     let moved = (scope.arrays.iter().all(|a| !a.vec)
                         && scope.rows.iter().all(|(_, local)| !local)
+                        && scope.grids.is_empty()
                         && self.next_name.is_multiple_of(2))
                     .then(|| {
                         let writable = scope.writable();
