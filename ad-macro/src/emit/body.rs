@@ -108,6 +108,25 @@ impl<'a> Body<'a> {
                     }
                     self.find_untyped(parts.body);
                 }
+                // Likewise through the reverse of a `#[checkpoint]` loop: the carried values
+                // and the carried adjoints.
+                OpKind::Checkpointed(c) => {
+                    let n = c.init.len();
+                    for (j, v) in c.init.iter().enumerate() {
+                        if self.untyped.contains(v) {
+                            self.untyped.insert(c.advance.args[1 + j]);
+                            self.untyped.insert(c.step.args[1 + j]);
+                        }
+                    }
+                    for (i, v) in c.adjoints.iter().enumerate() {
+                        if self.untyped.contains(v) {
+                            self.untyped.insert(c.step.args[1 + n + i]);
+                            self.untyped.extend(op.results.get(i).copied());
+                        }
+                    }
+                    self.find_untyped(&c.advance);
+                    self.find_untyped(&c.step);
+                }
                 // After an `if`, a result is typed if either arm's value is.
                 OpKind::If { then, els, .. } => {
                     self.find_untyped(then);
