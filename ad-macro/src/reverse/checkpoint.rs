@@ -168,8 +168,15 @@ impl<'a> Sweep<'a> {
             let source = copies.iter().find(|(c, _)| *c == v).map_or(v, |&(_, c)| c);
             outside.insert(v, self.read(source));
         }
-        // The working copies of the carried containers, and the state's initial values.
+        // A container from outside is the storage of its versions in the copies (an `if`
+        // yielding it gives a version of its storage).
         let mut storages = HashMap::new();
+        for (&v, &read) in &outside {
+            if let Some(root) = self.primal.storage(v) {
+                storages.insert(root, self.func.storage(read).unwrap_or(read));
+            }
+        }
+        // The working copies of the carried containers, and the state's initial values.
         let mut working = Vec::new();
         let mut init = Vec::new();
         for (j, &v) in l.carried.iter().enumerate() {
