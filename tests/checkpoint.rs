@@ -327,3 +327,36 @@ fn pullback_jacobian_and_vjp_of_a_marked_function() {
         common::assert_close("vjp", vjp[j], expected);
     }
 }
+
+/// An `if` in the marked loop yielding a container made outside it, by a branch of an
+/// enclosing loop (its versions named the primal's storage, out of scope in the reverse).
+macro_rules! through_an_if {
+    ($name:ident $(, $snapshots:literal)?) => {
+        #[reverse]
+        fn $name(x: &[f64], n: usize) -> f64 {
+            let mut s = 0.0;
+            for j in 0..n {
+                let w = if j % 2 == 0 { [x[0], x[1]] } else { [x[1], x[0] * 2.0] };
+                $(#[checkpoint(snapshots = $snapshots)])?
+                for i in 0..3 {
+                    let u = if i % 2 == 0 { w } else { w };
+                    s = (s + u[i % 2] * x[2]).sin();
+                }
+            }
+            s
+        }
+    };
+}
+
+through_an_if!(through_an_if_plain);
+through_an_if!(through_an_if_marked, 2);
+
+#[test]
+fn a_container_from_outside_through_an_if() {
+    let x = [0.4, -0.9, 1.3];
+    for n in [0, 1, 4] {
+        assert_eq!(through_an_if_marked_grad(&x, n), through_an_if_plain_grad(&x, n));
+    }
+    let (_, g) = through_an_if_marked_grad(&x, 4);
+    check::gradient(|p| through_an_if_marked(p, 4), &x, &g).assert_within(common::FD_TOL);
+}
