@@ -1,5 +1,6 @@
 //! `#[checkpoint]` loops: the gradient is the unmarked loop's, bitwise (the same trace, the
-//! same rules, the same order), and right against closed forms and central differences, for
+//! same rules, the same order; up to summation order where `f_grad` fuses the unmarked loop
+//! with its reverse), and right against closed forms and central differences, for
 //! `for`, `while` and `loop`, containers carried or read, nested marks, calls, early exits, and
 //! every generated function.
 
@@ -355,8 +356,63 @@ through_an_if!(through_an_if_marked, 2);
 fn a_container_from_outside_through_an_if() {
     let x = [0.4, -0.9, 1.3];
     for n in [0, 1, 4] {
-        assert_eq!(through_an_if_marked_grad(&x, n), through_an_if_plain_grad(&x, n));
+        assert_eq!(
+            through_an_if_marked_grad(&x, n),
+            through_an_if_plain_grad(&x, n)
+        );
     }
     let (_, g) = through_an_if_marked_grad(&x, 4);
     check::gradient(|p| through_an_if_marked(p, 4), &x, &g).assert_within(common::FD_TOL);
+}
+
+#[reverse]
+fn smooth(buf: &mut [f64], c: f64) {
+    for i in 1..buf.len() {
+        buf[i] = buf[i] * c + buf[i - 1] * (1.0 - c);
+    }
+}
+
+/// A `&mut [f64]` parameter carried by the marked loop and passed on as it is (the working
+/// copy is a `Vec`: it is lent, not moved); a local `Clone` state that is not `Copy`.
+macro_rules! passed_on {
+    ($name:ident $(, $snapshots:literal)?) => {
+        #[reverse]
+        fn $name(x: &mut [f64], c: f64, n: usize) -> f64 {
+            let mut rng = Xorshift(7);
+            $(#[checkpoint(snapshots = $snapshots)])?
+            for _ in 0..n {
+                smooth(x, c);
+                x[0] += 0.1 * rng.next_f64();
+            }
+            x[0] * x[x.len() - 1]
+        }
+    };
+}
+
+/// A generator state that is `Clone` but not `Copy`.
+#[derive(Clone)]
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % 1000) as f64 / 1000.0
+    }
+}
+
+passed_on!(passed_on_plain);
+passed_on!(passed_on_marked, 2);
+
+#[test]
+fn a_mut_slice_passed_on_and_a_clone_state() {
+    let seed = vec![0.2, -0.4, 0.9, 0.5];
+    for n in [0, 1, 3, 12] {
+        let (mut a, mut b) = (vec![0.3, -0.5, 0.9, 0.1], vec![0.3, -0.5, 0.9, 0.1]);
+        let plain = passed_on_plain_vjp(&mut a, 0.7, n, 1.0, seed.clone());
+        let marked = passed_on_marked_vjp(&mut b, 0.7, n, 1.0, seed.clone());
+        assert_eq!(plain, marked, "{n} steps");
+        assert_eq!(a, b, "{n} steps: the final contents");
+    }
 }

@@ -66,7 +66,8 @@ impl Revolve {
     /// The schedule for a loop of `steps` iterations whose reverse may keep `snapshots`
     /// states (at least one: the initial state).
     pub fn new(steps: usize, snapshots: usize) -> Revolve {
-        let snapshots = snapshots.max(1);
+        // More slots than steps are never used.
+        let snapshots = snapshots.clamp(1, steps.saturating_add(1));
         let mut pending = Vec::with_capacity(snapshots);
         let mut queue = Vec::new();
         if steps > 0 {
@@ -361,6 +362,13 @@ mod tests {
         assert!(advanced <= 7 * steps, "{advanced}");
         assert_eq!(advanced as u128, forward_steps(steps, 15));
         assert!(used <= 16);
+    }
+
+    #[test]
+    fn absurd_snapshot_counts_allocate_nothing_for_them() {
+        let (reversed, advanced, used) = run(3, usize::MAX);
+        assert_eq!((reversed, advanced, used), (vec![2, 1, 0], 2, 3));
+        assert_eq!(Revolve::new(0, usize::MAX).count(), 0);
     }
 
     #[test]

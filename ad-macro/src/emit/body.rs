@@ -502,13 +502,18 @@ impl<'a> Body<'a> {
         let slots: Vec<&Ident> = scalars.iter().map(|&j| &state[j]).collect();
         let [action, slot, from, to] = ["action", "slot", "from", "to"]
             .map(|name| format_ident!("__ad_{}", name, span = Span::mixed_site()));
-        let bind = |block: &Block, first: usize| -> TokenStream {
+        // `advance` moves the slots out and writes them back; `step` does not write them back,
+        // so it takes clones (of a `Copy` value, a copy).
+        let bind = |block: &Block, first: usize, clone: bool| -> TokenStream {
             let pats = scalars.iter().map(|&j| self.pattern(block.args[first + j]));
-            quote!(#(let #pats = #slots;)*)
+            match clone {
+                false => quote!(#(let #pats = #slots;)*),
+                true => quote!(#(let #pats = ::core::clone::Clone::clone(&#slots);)*),
+            }
         };
         let advance = {
             let t = self.pattern(c.advance.args[0]);
-            let bound = bind(&c.advance, 1);
+            let bound = bind(&c.advance, 1, false);
             let stmts = self.block_stmts(&c.advance);
             let yields = scalars.iter().map(|&j| self.val(c.advance.yields[j]));
             quote! {
@@ -521,7 +526,7 @@ impl<'a> Body<'a> {
         };
         let step = {
             let k = self.pattern(c.step.args[0]);
-            let bound = bind(&c.step, 1);
+            let bound = bind(&c.step, 1, true);
             let adjoint_pats = (c.step.args[1 + n..].iter()).map(|&a| self.pattern(a));
             let stmts = self.block_stmts(&c.step);
             let yields = self.vals(&c.step.yields);
@@ -1170,6 +1175,15 @@ impl<'a> Body<'a> {
             // `to_owned`: a `Vec` for a slice or a `Vec`, an array for an array.
             ArrayInit::Copy { source, vec } => {
                 let v = self.val(*source);
+                // A copy of a value that is no container (taken before a `#[checkpoint]`
+                // loop): its type may not be inferred yet, so not a method call.
+                if op
+                    .results
+                    .first()
+                    .is_some_and(|&r| self.func.storage(r).is_none())
+                {
+                    return quote_spanned!(span=> ::core::clone::Clone::clone(&#v));
+                }
                 if *vec {
                     quote_spanned!(span=> #v.to_vec())
                 } else {

@@ -654,7 +654,13 @@ impl<N: Num> Machine<'_, N> {
                 .map(|&v| self.get(v)?.float())
                 .collect::<Result<_, _>>()?,
             ArrayInit::Empty { .. } => Vec::new(),
-            ArrayInit::Copy { source, .. } => return self.get(*source)?.copied(),
+            ArrayInit::Copy { source, .. } => {
+                return match self.get(*source)? {
+                    x @ V::C(_) => x.copied(),
+                    // A value copied before a `#[checkpoint]` loop.
+                    x => Ok(x),
+                };
+            }
             ArrayInit::Uninit => Vec::new(),
         };
         Ok(V::C(Rc::new(RefCell::new(data))))

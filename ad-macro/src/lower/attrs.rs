@@ -27,34 +27,62 @@ pub fn check(body: &syn::Block, errors: &mut Errors) {
     Walk { errors }.visit_block(body);
 }
 
+/// How `#[checkpoint]` is written, for the errors.
+const USAGE: &str = "write `#[checkpoint]` or `#[checkpoint(snapshots = N)]` before the loop, N an integer literal of at least 1: the copies of the loop's state its reverse keeps";
+
 /// The `#[checkpoint]` among a loop's attributes, if any, with its snapshot count.
 pub fn checkpoint(attrs: &[syn::Attribute]) -> syn::Result<Option<Checkpoint>> {
-    let Some(attr) = attrs.iter().find(|a| a.path().is_ident("checkpoint")) else {
+    let mut marks = attrs.iter().filter(|a| a.path().is_ident("checkpoint"));
+    let Some(attr) = marks.next() else {
         return Ok(None);
     };
-    let mut snapshots = DEFAULT_SNAPSHOTS;
-    if let syn::Meta::List(_) = &attr.meta {
-        attr.parse_nested_meta(|meta| {
-            if !meta.path.is_ident("snapshots") {
-                return Err(meta.error("`#[checkpoint]` takes one argument: `snapshots = N`, the states its reverse keeps"));
-            }
-            let value = meta.value()?;
-            let n: syn::LitInt = value.parse().map_err(|e| {
-                syn::Error::new(e.span(), "`snapshots` takes an integer literal: `#[checkpoint(snapshots = 16)]`")
-            })?;
-            snapshots = n.base10_parse()?;
-            if snapshots == 0 {
-                return Err(syn::Error::new(n.span(), "`snapshots` must be at least 1: the loop's initial state is one"));
-            }
-            Ok(())
-        })?;
-    } else if let syn::Meta::NameValue(nv) = &attr.meta {
+    if let Some(second) = marks.next() {
         return Err(syn::Error::new_spanned(
-            nv,
-            "write `#[checkpoint(snapshots = N)]`",
+            second,
+            format!("a loop takes one `#[checkpoint]`: {USAGE}"),
         ));
     }
-    Ok(Some(Checkpoint { snapshots }))
+    let usage = |tokens: &dyn quote::ToTokens| syn::Error::new_spanned(tokens, USAGE);
+    if let syn::AttrStyle::Inner(_) = attr.style {
+        return Err(usage(attr));
+    }
+    let mut snapshots = None;
+    match &attr.meta {
+        syn::Meta::Path(_) => {}
+        syn::Meta::NameValue(nv) => return Err(usage(nv)),
+        syn::Meta::List(list) => {
+            if !matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) {
+                return Err(usage(list));
+            }
+            // One error of ours says what is wrong; syn's own ("expected `=`") say `USAGE`.
+            let mut ours = None;
+            let parsed = attr.parse_nested_meta(|meta| {
+                if !meta.path.is_ident("snapshots") || snapshots.is_some() {
+                    return Err(meta.error(USAGE));
+                }
+                let n: syn::LitInt = meta.value()?.parse()?;
+                match n.base10_parse::<usize>() {
+                    Ok(0) => {
+                        let message =
+                            "`snapshots` must be at least 1: the loop's initial state is one";
+                        ours = Some(syn::Error::new(n.span(), message));
+                        Err(syn::Error::new(n.span(), message))
+                    }
+                    Ok(k) => {
+                        snapshots = Some(k);
+                        Ok(())
+                    }
+                    Err(_) => Err(syn::Error::new(n.span(), USAGE)),
+                }
+            });
+            if let Err(error) = parsed {
+                return Err(ours.unwrap_or_else(|| syn::Error::new(error.span(), USAGE)));
+            }
+        }
+    }
+    Ok(Some(Checkpoint {
+        snapshots: snapshots.unwrap_or(DEFAULT_SNAPSHOTS),
+    }))
 }
 
 /// Removes `#[checkpoint]` from the loops of `item`'s body (the function emitted unchanged);
@@ -67,6 +95,16 @@ pub fn strip_checkpoints(item: &mut syn::ItemFn) {
 struct Strip;
 
 impl VisitMut for Strip {
+    fn visit_stmt_mut(&mut self, stmt: &mut syn::Stmt) {
+        // Removed, as rustc warns of a lint level on a macro statement.
+        match stmt {
+            syn::Stmt::Local(local) => local.attrs.retain(|a| !a.path().is_ident("checkpoint")),
+            syn::Stmt::Macro(m) => m.attrs.retain(|a| !a.path().is_ident("checkpoint")),
+            _ => {}
+        }
+        visit_mut::visit_stmt_mut(self, stmt);
+    }
+
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         if let Some(attrs) = loop_attrs_mut(e) {
             attrs.retain(|a| !a.path().is_ident("checkpoint"));

@@ -955,6 +955,9 @@ impl Lower<'_> {
         self.loops.pop();
         body_result?;
         self.check_carried_containers(&args, &body_block.yields[flag_slot..], span)?;
+        if checkpoint.is_some() {
+            self.check_recomputable(&body_block)?;
+        }
 
         let kept = prune_unchanged(&mut body_block, &args, &carried.init, index, flag_slot);
         let results: Vec<Value> = kept
@@ -1275,6 +1278,57 @@ impl Lower<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A `#[checkpoint]` loop runs its body again in the reverse sweep. A `&mut` parameter
+    /// that is not a container is changed where it points, not in a value the loop carries
+    /// (and copies): a call or a method that may change it would change it again, silently.
+    fn check_recomputable(&mut self, body: &Block) -> R<()> {
+        let outside: Vec<(Value, String)> = (self.func.params.iter().zip(&self.sig.params))
+            .filter(|(p, s)| {
+                self.func.storage(p.value).is_none()
+                    && matches!(&s.ty, syn::Type::Reference(r) if r.mutability.is_some())
+            })
+            .map(|(p, s)| {
+                (
+                    p.value,
+                    s.ident
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        fn find(block: &Block, outside: &[(Value, String)]) -> Option<(Span, String)> {
+            for op in &block.ops {
+                let changed = match &op.kind {
+                    OpKind::Call(call) => call.args.iter().map(|a| a.value).collect(),
+                    OpKind::Method { recv, method, .. }
+                        if !super::read_only(&method.to_string()) =>
+                    {
+                        vec![*recv]
+                    }
+                    OpKind::Ref {
+                        mutable: true,
+                        value,
+                    } => vec![*value],
+                    _ => Vec::new(),
+                };
+                if let Some((_, name)) = outside.iter().find(|(p, _)| changed.contains(p)) {
+                    return Some((op.span, name.clone()));
+                }
+                for inner in op.kind.blocks() {
+                    if let Some(found) = find(inner, outside) {
+                        return Some(found);
+                    }
+                }
+            }
+            None
+        }
+        match find(body, &outside) {
+            Some((span, name)) => Err(self.errors.push(syn::Error::new(span, format!("this may change `{name}`, a `&mut` parameter, which a `#[checkpoint]` loop cannot restore when it runs its body again in the reverse sweep: copy it into a local before the loop (`let mut local = (*{name}).clone();`), use `&mut local` inside, and write it back after the loop (`*{name} = local;`)")))),
+            None => Ok(()),
+        }
     }
 
     /// `lhs && rhs` (or `||`), with `rhs` lowered by `lower_rhs` in a region that runs only

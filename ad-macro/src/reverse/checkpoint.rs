@@ -22,15 +22,15 @@ use std::collections::{HashMap, HashSet};
 use super::Sweep;
 use super::regions::Carried;
 use crate::ir::{
-    ArrayInit, Block, Checkpoint, Checkpointed, Func, LoopView, Op, OpId, OpKind, Value,
+    ArrayInit, Block, Checkpoint, Checkpointed, Func, LoopView, Op, OpId, OpKind, Pass, Value,
 };
 
 /// The copies taken before one `#[checkpoint]` loop: (the value copied, the copy).
 pub type Copies = Vec<(Value, Value)>;
 
-/// Takes, before each `#[checkpoint]` loop of `func`, a copy of each container it carries
-/// (its value on entry) and of each container its body reads that is written anywhere;
-/// returns them by the loop's id.
+/// Takes, before each `#[checkpoint]` loop of `func`, a copy of each value it carries (its
+/// value on entry) and of each container its body reads that is written anywhere; returns
+/// them by the loop's id.
 pub fn checkpoint_copies(func: &mut Func) -> HashMap<OpId, Copies> {
     let mutated = {
         let mut out = HashSet::new();
@@ -60,13 +60,15 @@ fn copy_block(
         if let Some(l) = op.kind.as_loop()
             && l.checkpoint.is_some()
         {
+            // Every carried value's, since the forward sweep's loop changes a container in
+            // place and moves a value that is not `Copy`.
             let mut copied = Vec::new();
             let carried: HashSet<Value> = (l.carried.iter())
                 .filter_map(|&v| func.storage(v))
                 .collect();
-            for (j, &v) in l.carried.iter().enumerate() {
-                if func.storage(v).is_some() {
-                    copied.push(l.init[j]);
+            for &v in l.init {
+                if !copied.contains(&v) {
+                    copied.push(v);
                 }
             }
             for v in free_values(l.body) {
@@ -82,7 +84,9 @@ fn copy_block(
             for v in copied {
                 let name = func.info(v).name.clone();
                 let copy = func.new_value(name);
-                func.values[copy.index()].storage = Some(copy);
+                if func.storage(v).is_some() {
+                    func.values[copy.index()].storage = Some(copy);
+                }
                 let init = ArrayInit::Copy {
                     source: v,
                     vec: false,
@@ -193,14 +197,21 @@ impl<'a> Sweep<'a> {
                 }
                 None => {
                     working.push(None);
-                    init.push(self.read(l.init[j]));
+                    let first = copies.iter().find(|(c, _)| *c == l.init[j]);
+                    init.push(self.read(first.map_or(l.init[j], |&(_, c)| c)));
                 }
             }
         }
+        // Containers the copies hold themselves where the loop had a reference.
+        let owned: HashSet<Value> = (storages.iter())
+            .filter(|(root, copy)| root != copy)
+            .map(|(_, &copy)| copy)
+            .collect();
         let mut clone = Renumber {
             func: &mut self.func,
             map: outside.clone(),
             storages: &storages,
+            owned: &owned,
         };
         // `advance`: its carried containers are the working copies themselves.
         for (&arg, w) in l.carried.iter().zip(&working) {
@@ -293,6 +304,9 @@ struct Renumber<'f> {
     func: &'f mut Func,
     map: HashMap<Value, Value>,
     storages: &'f HashMap<Value, Value>,
+    /// The storages of `storages` that are owned copies where the loop read a reference: a
+    /// call passing one on as is (`g(x)` of an `x: &mut [f64]`) lends it instead.
+    owned: &'f HashSet<Value>,
 }
 
 impl Renumber<'_> {
@@ -344,6 +358,18 @@ impl Renumber<'_> {
             *slot = block;
         }
         copy.results = op.results.iter().map(|&r| self.value(r)).collect();
+        if let OpKind::Call(call) = &mut copy.kind {
+            for arg in &mut call.args {
+                let root = self.func.storage(arg.value).unwrap_or(arg.value);
+                if self.owned.contains(&root) {
+                    arg.pass = match arg.pass {
+                        Pass::Value => Pass::Ref,
+                        Pass::Reborrow => Pass::Mut,
+                        other => other,
+                    };
+                }
+            }
+        }
         copy
     }
 }
