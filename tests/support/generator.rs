@@ -2489,7 +2489,9 @@ impl Generator {
             reads.floats.retain(|f| !scope.mutable.contains(f));
             reads.arrays.clear();
             reads.rows.retain(|(_, writable)| !writable);
-            reads.grids.clear();
+            // (Grids are among the containers of `Vec`s too, which calls may take whole.)
+            let grids: Vec<String> = reads.grids.drain(..).map(|(g, _, _)| g).collect();
+            reads.ragged.retain(|r| !grids.contains(r));
         }
         let scope_before = scope;
         let scope = &reads;
