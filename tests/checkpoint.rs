@@ -8,11 +8,11 @@ mod common;
 
 use ad_runtime::{check, reverse};
 
-/// `s = s * a` n times: `x a^n`.
+/// `s = s * a` n times: `x a^n` (the default snapshot count, 32).
 #[reverse]
 fn power(x: f64, a: f64, n: usize) -> f64 {
     let mut s = x;
-    #[checkpoint(snapshots = 3)]
+    #[checkpoint]
     for _ in 0..n {
         s *= a;
     }
@@ -77,38 +77,29 @@ fn every_snapshot_count_gives_the_unmarked_gradient_bitwise() {
 
 /// A diffusion step on a carried `Vec`, made anew each step; the coefficients read from a
 /// slice the loop does not write.
-#[reverse]
-fn diffuse(u0: &[f64], c: &[f64], steps: usize) -> f64 {
-    let n = u0.len();
-    let mut u = u0.to_vec();
-    #[checkpoint(snapshots = 4)]
-    for _ in 0..steps {
-        let mut next = vec![0.0; n];
-        for i in 0..n {
-            let left = if i > 0 { u[i - 1] } else { 0.0 };
-            let right = if i + 1 < n { u[i + 1] } else { 0.0 };
-            next[i] = u[i] + c[i] * (left - 2.0 * u[i] + right) + 0.05 * u[i].sin();
+macro_rules! diffuse_fn {
+    ($name:ident $(, $snapshots:literal)?) => {
+        #[reverse]
+        fn $name(u0: &[f64], c: &[f64], steps: usize) -> f64 {
+            let n = u0.len();
+            let mut u = u0.to_vec();
+            $(#[checkpoint(snapshots = $snapshots)])?
+            for _ in 0..steps {
+                let mut next = vec![0.0; n];
+                for i in 0..n {
+                    let left = if i > 0 { u[i - 1] } else { 0.0 };
+                    let right = if i + 1 < n { u[i + 1] } else { 0.0 };
+                    next[i] = u[i] + c[i] * (left - 2.0 * u[i] + right) + 0.05 * u[i].sin();
+                }
+                u = next;
+            }
+            u.iter().map(|v| v * v).sum()
         }
-        u = next;
-    }
-    u.iter().map(|v| v * v).sum()
+    };
 }
 
-#[reverse]
-fn diffuse_plain(u0: &[f64], c: &[f64], steps: usize) -> f64 {
-    let n = u0.len();
-    let mut u = u0.to_vec();
-    for _ in 0..steps {
-        let mut next = vec![0.0; n];
-        for i in 0..n {
-            let left = if i > 0 { u[i - 1] } else { 0.0 };
-            let right = if i + 1 < n { u[i + 1] } else { 0.0 };
-            next[i] = u[i] + c[i] * (left - 2.0 * u[i] + right) + 0.05 * u[i].sin();
-        }
-        u = next;
-    }
-    u.iter().map(|v| v * v).sum()
-}
+diffuse_fn!(diffuse, 4);
+diffuse_fn!(diffuse_plain);
 
 #[test]
 fn a_carried_vec_against_the_unmarked_loop_and_differences() {
@@ -127,32 +118,26 @@ fn a_carried_vec_against_the_unmarked_loop_and_differences() {
 
 /// A slice written in place by a `while` loop of unknown length (an `[f64; 3]` state), and an
 /// accumulator.
-#[reverse]
-fn grow(x: [f64; 3], limit: f64) -> f64 {
-    let mut v = x;
-    let mut total = 0.0;
-    #[checkpoint(snapshots = 2)]
-    while total < limit {
-        for j in 0..3 {
-            v[j] = v[j] * 1.1 + v[(j + 1) % 3].sin();
+macro_rules! grow_fn {
+    ($name:ident $(, $snapshots:literal)?) => {
+        #[reverse]
+        fn $name(x: [f64; 3], limit: f64) -> f64 {
+            let mut v = x;
+            let mut total = 0.0;
+            $(#[checkpoint(snapshots = $snapshots)])?
+            while total < limit {
+                for j in 0..3 {
+                    v[j] = v[j] * 1.1 + v[(j + 1) % 3].sin();
+                }
+                total += v[0] * v[0] + 0.5;
+            }
+            total + v[2]
         }
-        total += v[0] * v[0] + 0.5;
-    }
-    total + v[2]
+    };
 }
 
-#[reverse]
-fn grow_plain(x: [f64; 3], limit: f64) -> f64 {
-    let mut v = x;
-    let mut total = 0.0;
-    while total < limit {
-        for j in 0..3 {
-            v[j] = v[j] * 1.1 + v[(j + 1) % 3].sin();
-        }
-        total += v[0] * v[0] + 0.5;
-    }
-    total + v[2]
-}
+grow_fn!(grow, 2);
+grow_fn!(grow_plain);
 
 #[test]
 fn a_while_loop_of_unknown_length() {
@@ -169,46 +154,33 @@ fn a_while_loop_of_unknown_length() {
 }
 
 /// `loop` with `break` and an early `return` from inside the marked loop; `continue`.
-#[reverse]
-fn exits(x: f64, n: usize) -> f64 {
-    let mut s = x;
-    let mut k = 0;
-    #[checkpoint(snapshots = 2)]
-    loop {
-        k += 1;
-        if k > n {
-            break;
+macro_rules! exits_fn {
+    ($name:ident $(, $snapshots:literal)?) => {
+        #[reverse]
+        fn $name(x: f64, n: usize) -> f64 {
+            let mut s = x;
+            let mut k = 0;
+            $(#[checkpoint(snapshots = $snapshots)])?
+            loop {
+                k += 1;
+                if k > n {
+                    break;
+                }
+                if k % 3 == 0 {
+                    continue;
+                }
+                s = (s * 1.3).sin() + s;
+                if s > 5.0 {
+                    return s * 2.0;
+                }
+            }
+            s
         }
-        if k % 3 == 0 {
-            continue;
-        }
-        s = (s * 1.3).sin() + s;
-        if s > 5.0 {
-            return s * 2.0;
-        }
-    }
-    s
+    };
 }
 
-#[reverse]
-fn exits_plain(x: f64, n: usize) -> f64 {
-    let mut s = x;
-    let mut k = 0;
-    loop {
-        k += 1;
-        if k > n {
-            break;
-        }
-        if k % 3 == 0 {
-            continue;
-        }
-        s = (s * 1.3).sin() + s;
-        if s > 5.0 {
-            return s * 2.0;
-        }
-    }
-    s
-}
+exits_fn!(exits, 2);
+exits_fn!(exits_plain);
 
 #[test]
 fn early_exits_inside_the_marked_loop() {
@@ -228,44 +200,33 @@ fn squash(v: &[f64]) -> Vec<f64> {
 
 /// Marked loops nested in marked loops, a `#[reverse]` callee in the body, a container the
 /// loop reads that is written after it, and a loop over a container's elements.
-#[reverse]
-fn layered(x: &[f64], w: &[f64], n: usize) -> f64 {
-    let mut h = x.to_vec();
-    let mut scale = w.to_vec();
-    let mut s = 0.0;
-    #[checkpoint(snapshots = 2)]
-    for j in 0..n {
-        #[checkpoint(snapshots = 1)]
-        for i in (0..h.len()).rev() {
-            h[i] = h[i] * scale[i] + 0.1 * j as f64;
+macro_rules! layered_fn {
+    ($name:ident $(, $snapshots:literal, $inner:literal)?) => {
+        #[reverse]
+        fn $name(x: &[f64], w: &[f64], n: usize) -> f64 {
+            let mut h = x.to_vec();
+            let mut scale = w.to_vec();
+            let mut s = 0.0;
+            $(#[checkpoint(snapshots = $snapshots)])?
+            for j in 0..n {
+                $(#[checkpoint(snapshots = $inner)])?
+                for i in (0..h.len()).rev() {
+                    h[i] = h[i] * scale[i] + 0.1 * j as f64;
+                }
+                h = squash(&h);
+                $(#[checkpoint(snapshots = $inner)])?
+                for v in h.iter() {
+                    s += v * v;
+                }
+            }
+            scale[0] = 7.0;
+            s + h[0] * scale[0]
         }
-        h = squash(&h);
-        #[checkpoint]
-        for v in h.iter() {
-            s += v * v;
-        }
-    }
-    scale[0] = 7.0;
-    s + h[0] * scale[0]
+    };
 }
 
-#[reverse]
-fn layered_plain(x: &[f64], w: &[f64], n: usize) -> f64 {
-    let mut h = x.to_vec();
-    let mut scale = w.to_vec();
-    let mut s = 0.0;
-    for j in 0..n {
-        for i in (0..h.len()).rev() {
-            h[i] = h[i] * scale[i] + 0.1 * j as f64;
-        }
-        h = squash(&h);
-        for v in h.iter() {
-            s += v * v;
-        }
-    }
-    scale[0] = 7.0;
-    s + h[0] * scale[0]
-}
+layered_fn!(layered, 2, 1);
+layered_fn!(layered_plain);
 
 #[test]
 fn nested_marks_calls_and_containers_read_after_a_write() {
