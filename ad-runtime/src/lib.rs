@@ -58,6 +58,7 @@ extern crate std;
 mod calls;
 pub mod check;
 pub mod checkpoint;
+mod dual;
 pub mod linalg;
 mod nested;
 mod params;
@@ -110,6 +111,7 @@ mod stash;
 /// compile error on the offending tokens.
 pub use ad_macro::reverse;
 
+pub use crate::dual::Dual;
 pub use crate::params::Params;
 
 /// Derives [`Params`] for a struct of parameters: see [`Params`].

@@ -3,7 +3,7 @@
 
 use ad_runtime::{Float, reverse};
 
-use super::dual::Dual;
+use ad_runtime::Dual;
 
 /// `Σ_i min_j ‖P_i − C_j‖²` for `n` points and `k` centroids of dimension `d`, row-major.
 /// A point belongs to its nearest centroid, the first one on ties.
@@ -85,8 +85,8 @@ pub fn assigned_cost<F: Float>(points: &[F], centroids: &[F], assignment: &[usiz
 /// work: a test checks both agree.)
 pub fn direction(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
     let assignment = nearest(points, centroids, d);
-    let points: Vec<Dual> = points.iter().map(|&p| Dual::constant(p)).collect();
-    let centroids: Vec<Dual> = centroids.iter().map(|&c| Dual::new(c, 1.0)).collect();
+    let points: Vec<Dual<f64>> = points.iter().map(|&p| Dual::constant(p)).collect();
+    let centroids: Vec<Dual<f64>> = centroids.iter().map(|&c| Dual::new(c, 1.0)).collect();
     let (_, gradient) = assigned_cost_grad(&points, &centroids, &assignment, d);
     gradient.iter().map(|g| g.v / g.d).collect()
 }
@@ -122,8 +122,8 @@ mod tests {
         // A worked example: gradient [[1,1],[-2,-4]], Hessian diagonal [[6,6],[4,4]].
         let points = [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 5.0, 5.0, 6.0, 5.0];
         let centroids = [0.5, 0.5, 5.0, 4.0];
-        let p: Vec<Dual> = points.iter().map(|&v| Dual::constant(v)).collect();
-        let c: Vec<Dual> = centroids.iter().map(|&v| Dual::new(v, 1.0)).collect();
+        let p: Vec<Dual<f64>> = points.iter().map(|&v| Dual::constant(v)).collect();
+        let c: Vec<Dual<f64>> = centroids.iter().map(|&v| Dual::new(v, 1.0)).collect();
         let (value, gradient) = cost_grad(&p, &c, 2);
         assert_eq!(value.v, 4.5);
         let values: Vec<f64> = gradient.iter().map(|g| g.v).collect();
@@ -162,8 +162,8 @@ mod tests {
             (points, centroids, d)
         };
         for (points, centroids, d) in [tied, random(4, 80, 5, 3), random(5, 200, 12, 4)] {
-            let p: Vec<Dual> = points.iter().map(|&v| Dual::constant(v)).collect();
-            let c: Vec<Dual> = centroids.iter().map(|&v| Dual::new(v, 1.0)).collect();
+            let p: Vec<Dual<f64>> = points.iter().map(|&v| Dual::constant(v)).collect();
+            let c: Vec<Dual<f64>> = centroids.iter().map(|&v| Dual::new(v, 1.0)).collect();
             let (whole, gradient) = cost_grad(&p, &c, d);
             let assignment = nearest(&points, &centroids, d);
             let (assigned, assigned_gradient) = assigned_cost_grad(&p, &c, &assignment, d);

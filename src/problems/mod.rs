@@ -12,7 +12,6 @@ pub fn uniform(seed: u64, n: usize) -> Vec<f64> {
 
 pub mod ba;
 pub mod det;
-pub mod dual;
 pub mod gmm;
 pub mod hello;
 pub mod ht;
