@@ -322,7 +322,8 @@ mod tests {
         fn c(v: f64) -> Dual<f64> {
             Dual::constant(v)
         }
-        let cases: [(&str, fn(Dual<f64>) -> Dual<f64>); 24] = [
+        type Case = (&'static str, fn(Dual<f64>) -> Dual<f64>);
+        let cases: [Case; 24] = [
             ("sin * cos", |x| x.sin() * x.cos()),
             ("div", |x| c(1.5) / (x * x + c(1.0))),
             ("rem", |x| (x * c(3.0)) % c(1.1)),
