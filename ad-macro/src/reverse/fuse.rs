@@ -31,8 +31,14 @@ use std::collections::{HashMap, HashSet};
 use crate::ir::{Adaptor, Arg, Block, Func, Op, OpKind, Range, Rule, Value};
 
 /// The adjoint program with each fusable pair of loops fused, or `None` when nothing fused.
+/// A checkpointed loop's `step` pushes an iteration's values and pops them straight back, as
+/// a fused loop does, so its round trips are bypassed too.
 pub fn fuse(adjoint: &Func) -> Option<Func> {
-    if adjoint.reversed_loops.is_empty() {
+    let mut checkpointed = false;
+    walk(&adjoint.body.ops, &mut |op| {
+        checkpointed |= matches!(op.kind, OpKind::Checkpointed(_));
+    });
+    if adjoint.reversed_loops.is_empty() && !checkpointed {
         return None;
     }
     let mut func = adjoint.clone();
@@ -43,23 +49,22 @@ pub fn fuse(adjoint: &Func) -> Option<Func> {
     let fused = fuse_block(&mut body, &pairs, &buffers);
     // Hoisted ops move from the reverse sweep into the forward one; `R` leaves the reverse.
     func.reverse_start = func.reverse_start.saturating_sub(before - body.ops.len());
-    if fused {
-        bypass_round_trips(&mut body);
-    }
+    let bypassed = (fused || checkpointed) && bypass_round_trips(&mut body);
     func.body = body;
-    fused.then_some(func)
+    (fused || bypassed).then_some(func)
 }
 
 /// Values a fused iteration pushes and pops straight back (a stash's only push, and its only
 /// pop later in the same block) never go through the stash: the pop's results are the pushed
 /// values, and both ops go.
-fn bypass_round_trips(body: &mut Block) {
+/// Whether one was.
+fn bypass_round_trips(body: &mut Block) -> bool {
     let counts = stash_op_counts(&body.ops);
     let mut names = HashMap::new();
     let mut bypassed = HashSet::new();
     bypass_in(body, &counts, &mut names, &mut bypassed);
-    if names.is_empty() {
-        return;
+    if bypassed.is_empty() {
+        return false;
     }
     for op in &mut body.ops {
         rename_op(op, &names);
@@ -68,6 +73,7 @@ fn bypass_round_trips(body: &mut Block) {
     for v in &mut body.yields {
         rename(v, &names);
     }
+    true
 }
 
 fn bypass_in(
