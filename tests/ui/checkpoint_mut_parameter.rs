@@ -18,4 +18,25 @@ fn noisy(x: f64, sigma: f64, n: usize, seed: &mut u64) -> f64 {
     s * s
 }
 
+pub struct Rng {
+    state: u64,
+}
+
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.state ^= self.state << 13;
+        (self.state % 1000) as f64 / 1000.0
+    }
+}
+
+#[reverse]
+fn noisy_method(x: f64, n: usize, rng: &mut Rng) -> f64 {
+    let mut s = x;
+    #[checkpoint]
+    for _ in 0..n {
+        s = s * 0.9 + rng.next_f64();
+    }
+    s
+}
+
 fn main() {}

@@ -955,11 +955,12 @@ impl Lower<'_> {
         self.loops.pop();
         body_result?;
         self.check_carried_containers(&args, &body_block.yields[flag_slot..], span)?;
+
+        let kept = prune_unchanged(&mut body_block, &args, &carried.init, index, flag_slot);
+        // (After pruning: a parameter the body may change, carried, is read as itself.)
         if checkpoint.is_some() {
             self.check_recomputable(&body_block)?;
         }
-
-        let kept = prune_unchanged(&mut body_block, &args, &carried.init, index, flag_slot);
         let results: Vec<Value> = kept
             .iter()
             .map(|&j| {
