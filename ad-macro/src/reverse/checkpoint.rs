@@ -101,31 +101,16 @@ fn copy_block(
     block.ops = ops;
 }
 
-/// The values `block` (and the blocks nested in it) reads but does not define, in order of
-/// first use.
+/// The values `block` (and the blocks nested in it) reads but does not define, once each,
+/// in order of first use.
 fn free_values(block: &Block) -> Vec<Value> {
-    fn walk(block: &Block, defined: &mut HashSet<Value>, out: &mut Vec<Value>) {
-        defined.extend(block.args.iter().copied());
-        for op in &block.ops {
-            for v in op.kind.operands() {
-                if !defined.contains(&v) && !out.contains(&v) {
-                    out.push(v);
-                }
-            }
-            for inner in op.kind.blocks() {
-                walk(inner, defined, out);
-            }
-            defined.extend(op.results.iter().copied());
-        }
-        for &v in &block.yields {
-            if !defined.contains(&v) && !out.contains(&v) {
-                out.push(v);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(block, &mut HashSet::new(), &mut out);
-    out
+    let mut inside = HashSet::new();
+    super::fuse::defined(block, &mut inside);
+    let mut reads = Vec::new();
+    super::fuse::free_values(block, &inside, &mut reads);
+    let mut seen = HashSet::new();
+    reads.retain(|v| seen.insert(*v));
+    reads
 }
 
 impl<'a> Sweep<'a> {

@@ -651,7 +651,7 @@ pub(super) fn defined(block: &Block, out: &mut HashSet<Value>) {
 }
 
 /// The values `block` reads that it does not define.
-fn free_values(block: &Block, inside: &HashSet<Value>, out: &mut Vec<Value>) {
+pub(super) fn free_values(block: &Block, inside: &HashSet<Value>, out: &mut Vec<Value>) {
     let mut reads = Vec::new();
     walk(&block.ops, &mut |op| reads.extend(op.kind.operands()));
     fn yields(block: &Block, out: &mut Vec<Value>) {
