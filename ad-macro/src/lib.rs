@@ -34,6 +34,7 @@ mod custom;
 mod derive;
 mod emit;
 mod errors;
+mod forward;
 mod groups;
 #[cfg(test)]
 mod interp;

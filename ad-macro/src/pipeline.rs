@@ -29,9 +29,10 @@ use proc_macro2::{Span, TokenStream};
 use quote::format_ident;
 
 use crate::errors::Errors;
+use crate::forward::Unsupported;
 use crate::options::Options;
 use crate::signature::Signature;
-use crate::{analysis, custom, emit, groups, ir, lower, reverse};
+use crate::{analysis, custom, emit, forward, groups, ir, lower, reverse};
 
 /// What each stage made of a function the macro accepts.
 pub struct Pipeline {
@@ -52,6 +53,11 @@ pub struct Pipeline {
     /// The adjoint program with loops fused with their reverses (`None`: nothing fused), for
     /// the generated functions that run both sweeps in one call.
     pub fused: Option<ir::Func>,
+    /// The tangent program of the primal (`f_jvp`), or why there is none.
+    pub jvp: Result<ir::Func, Unsupported>,
+    /// For a scalar output, the tangent program of the adjoint program (`f_hvp`,
+    /// `f_hessian`), or why there is none.
+    pub hvp: Result<Option<ir::Func>, Unsupported>,
 }
 
 /// A function the pipeline stopped on, and why.
@@ -88,6 +94,8 @@ pub enum Stage {
     Verify,
     Reverse,
     Fuse,
+    /// The tangent programs of forward mode.
+    Forward,
 }
 
 /// Whether the IR is verified after each stage: in debug builds of the macro (the default
@@ -128,8 +136,20 @@ impl Pipeline {
                 reason,
             }));
         };
-        match derive_adjoint(&item, &options, &sig, lowered, observe) {
-            Ok(derived) => Ok(Pipeline {
+        let derived = derive_adjoint(&item, &options, &sig, lowered, observe).and_then(|derived| {
+            let (jvp, hvp) = tangent_programs(&sig, derived.primal.as_ref(), &derived.adjoint);
+            let programs = [
+                jvp.as_ref().ok(),
+                hvp.as_ref().ok().and_then(Option::as_ref),
+            ];
+            for program in programs.into_iter().flatten() {
+                verify(program, "the tangent transform", observe)?;
+            }
+            observe(Stage::Forward);
+            Ok((derived, jvp, hvp))
+        });
+        match derived {
+            Ok((derived, jvp, hvp)) => Ok(Pipeline {
                 item,
                 options,
                 sig,
@@ -138,6 +158,8 @@ impl Pipeline {
                 items: derived.items,
                 adjoint: derived.adjoint,
                 fused: derived.fused,
+                jvp,
+                hvp,
             }),
             Err(reason) => Err(Box::new(Failed {
                 item,
@@ -156,7 +178,9 @@ impl Pipeline {
             krate: &self.options.krate,
             items: &self.items,
         };
-        let generated = emit::functions(&cx, &self.adjoint, self.fused.as_ref());
+        let mut generated = emit::functions(&cx, &self.adjoint, self.fused.as_ref());
+        let hvp = self.hvp.as_ref().map(Option::as_ref);
+        generated.extend(emit::forward_functions(&cx, self.jvp.as_ref(), hvp));
         if self.options.dump {
             let adjoint = self.fused.as_ref().unwrap_or(&self.adjoint);
             dump(self.primal.as_ref(), &self.activity, adjoint, &generated);
@@ -308,6 +332,90 @@ fn differentiate(
         verify(fused, "loop fusion and replay", observe)?;
     }
     Ok((adjoint, fused))
+}
+
+/// The tangent programs of the primal (for `f_jvp`) and, for a scalar output, of the adjoint
+/// program (for `f_hvp`): the tangent transform seeded with the active parameters.
+#[allow(clippy::type_complexity, reason = "the two programs, each or why not")]
+fn tangent_programs(
+    sig: &Signature,
+    primal: Option<&ir::Func>,
+    adjoint: &ir::Func,
+) -> (
+    Result<ir::Func, Unsupported>,
+    Result<Option<ir::Func>, Unsupported>,
+) {
+    let refused = |what: &'static str| Unsupported {
+        span: Span::call_site(),
+        why: what,
+    };
+    let Some(primal) = primal else {
+        let why = refused("has_a_given_derivative");
+        return (Err(why.clone()), Err(why));
+    };
+    let shapes = sig.params.iter().filter(|p| p.active).find_map(|p| {
+        let span = p.ident.as_ref().map_or_else(Span::call_site, |i| i.span());
+        let what = match &p.shape {
+            _ if p.is_output() => "has_a_mut_output",
+            crate::signature::Shape::Struct { .. } => "has_a_parameter_struct",
+            shape if shape.row().is_some() => "has_containers_of_rows",
+            _ => return None,
+        };
+        Some(Unsupported { span, why: what })
+    });
+    let shapes = shapes.or_else(|| {
+        sig.rows_output
+            .as_ref()
+            .map(|_| refused("has_containers_of_rows"))
+    });
+    if let Some(why) = shapes {
+        return (Err(why.clone()), Err(why));
+    }
+    let seeded: Vec<usize> = (sig.params.iter().enumerate())
+        .filter(|(_, p)| p.active)
+        .map(|(k, _)| k)
+        .collect();
+    let names = tangent_names(sig);
+    let returned = primal.body.yields.len();
+    let jvp = forward::tangent(primal, &seeded, &names, 0..returned);
+    let hvp = match sig.scalar_output() {
+        true => forward::tangent(
+            adjoint,
+            &seeded,
+            &names,
+            returned..adjoint.body.yields.len(),
+        )
+        .map(Some),
+        false => Ok(None),
+    };
+    (jvp, hvp)
+}
+
+/// The tangent parameters' names: `d<name>` for each active parameter (`tangent_<name>` if
+/// the user has a parameter `d<name>`, or it is a keyword).
+fn tangent_names(sig: &Signature) -> Vec<proc_macro2::Ident> {
+    let taken = |name: &str| {
+        sig.params
+            .iter()
+            .any(|p| p.ident.as_ref().is_some_and(|i| i == name))
+    };
+    (sig.params.iter().enumerate())
+        .filter(|(_, p)| p.active)
+        .map(|(k, p)| {
+            let name = p
+                .ident
+                .as_ref()
+                .map_or_else(|| format!("_{k}"), |i| i.to_string());
+            let name = name.trim_start_matches("r#");
+            match format!("d{name}") {
+                // Not a keyword (`do`, `dyn`) or a parameter's name.
+                short if !taken(&short) && syn::parse_str::<syn::Ident>(&short).is_ok() => {
+                    format_ident!("{}", short)
+                }
+                _ => format_ident!("tangent_{}", name),
+            }
+        })
+        .collect()
 }
 
 /// Runs the IR verifier (see [`VERIFY`]).

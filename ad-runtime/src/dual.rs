@@ -300,6 +300,40 @@ impl<F: Float> Float for Dual<F> {
     }
 }
 
+/// The results of a rule called on dual numbers, split: the values, then the tangents (the
+/// tangent program of an adjoint program calls its pullback rules this way).
+#[doc(hidden)]
+pub trait Split {
+    /// `(values.., tangents..)`.
+    type Parts;
+    /// The values, then the tangents.
+    fn split(self) -> Self::Parts;
+}
+
+impl<F: Float> Split for Dual<F> {
+    type Parts = (F, F);
+    #[inline]
+    fn split(self) -> (F, F) {
+        (self.v, self.d)
+    }
+}
+
+impl<F: Float> Split for (Dual<F>, Dual<F>) {
+    type Parts = (F, F, F, F);
+    #[inline]
+    fn split(self) -> (F, F, F, F) {
+        (self.0.v, self.1.v, self.0.d, self.1.d)
+    }
+}
+
+impl<F: Float> Split for (Dual<F>, Dual<F>, Dual<F>) {
+    type Parts = (F, F, F, F, F, F);
+    #[inline]
+    fn split(self) -> (F, F, F, F, F, F) {
+        (self.0.v, self.1.v, self.2.v, self.0.d, self.1.d, self.2.d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,6 +182,43 @@ pub mod __private {
         Adjoint, IntoSlot, NotDifferentiated, OwnBuffer, Skip, SlotBuffer, adjoint, own_slot, slot,
     };
     pub use crate::checkpoint::{Action, Revolve, restore, store};
+    pub use crate::dual::Split;
+
+    /// Why a function has no forward mode: `f_jvp`, `f_hvp` and `f_hessian` of a function
+    /// whose body forward mode does not model take one argument bounded by the trait of the
+    /// reason, which no type implements, so that calling them is an error saying why.
+    #[allow(
+        non_camel_case_types,
+        reason = "named as the macro's reasons (`forward::Unsupported`)"
+    )]
+    pub mod no_forward_mode {
+        macro_rules! reasons {
+            ($($name:ident: $why:literal,)*) => {$(
+                #[doc = $why]
+                #[diagnostic::on_unimplemented(
+                    message = $why,
+                    label = "forward mode is not generated for the function called here",
+                    note = "docs/supported.md (Forward mode) lists what forward mode covers; f_grad and f_vjp are generated as usual"
+                )]
+                pub trait $name {}
+            )*};
+        }
+        reasons! {
+            calls_another_reverse_function: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it calls another `#[reverse]` function with values that vary",
+            has_a_given_derivative: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has a given derivative (`rule = ..`) and no tangent rule",
+            changes_a_varying_container_in_a_call: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it passes a container of values that vary to a call that may change it",
+            changes_a_varying_container_in_a_method: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it changes a container of values that vary with a method",
+            binds_parts_of_a_varying_value: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it binds parts of a value that varies in a pattern",
+            dereferences_a_varying_value: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it dereferences a value that varies",
+            has_a_parameter_struct: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has an active parameter struct",
+            has_a_checkpointed_loop: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has a `#[checkpoint]` loop, which forward over reverse does not model",
+            needs_second_derivatives_of_linalg: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it calls `linalg` functions, whose second derivatives are not modelled",
+            writes_varying_values_into_a_mut_parameter: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it writes values that vary into a `&mut` parameter that is not active",
+            has_a_mut_output: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has an active `&mut` output",
+            has_containers_of_rows: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has containers of rows (`&[[F; N]]`, `Vec<Vec<F>>`)",
+            hit_a_bug_of_the_macro: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it hit a bug of the macro (please report it)",
+        }
+    }
     pub use crate::nested::{
         FlatOwned, Nest, NestMut, Nested, flat, flat_mut, flat_owned, nest, nest_mut, nested,
         ragged, unragged, unragged_into,

@@ -964,6 +964,150 @@ pub fn axpy<F: Float>(
         .fold(F::zero(), |acc, (&a, &g)| acc + a * g)
 }
 
+// Tangent rules of the linear algebra: a container operand's tangent is a slice, empty for
+// an operand that does not vary; a container result's tangent is a new `Vec`.
+
+/// `Σ a_i b_i` of two slices, zero if either is empty (a tangent that does not vary).
+#[inline]
+fn inner<F: Float>(a: &[F], b: &[F]) -> F {
+    a.iter().zip(b).fold(F::zero(), |acc, (&x, &y)| acc + x * y)
+}
+
+/// `out = dot(x, y)`: `ȯut = ⟨ẋ, y⟩ + ⟨x, ẏ⟩`.
+#[inline]
+pub fn dot_jvp<F: Float>(x: &[F], y: &[F], _out: F, dx: &[F], dy: &[F]) -> F {
+    inner(dx, y) + inner(x, dy)
+}
+
+/// `out = sum(x)`: `ȯut = Σ ẋ`.
+#[inline]
+pub fn sum_jvp<F: Float>(_x: &[F], _out: F, dx: &[F]) -> F {
+    dx.iter().fold(F::zero(), |acc, &d| acc + d)
+}
+
+/// `out = norm2(x)`: `ȯut = ⟨x, ẋ⟩ / out`, zero at the zero vector (as the pullback).
+#[inline]
+pub fn norm2_jvp<F: Float>(x: &[F], out: F, dx: &[F]) -> F {
+    if out == F::zero() {
+        return F::zero();
+    }
+    inner(x, dx) / out
+}
+
+/// `out = logsumexp(x)`: `ȯut = Σ softmax(x)_i ẋ_i`.
+#[inline]
+pub fn logsumexp_jvp<F: Float>(x: &[F], out: F, dx: &[F]) -> F {
+    x.iter()
+        .zip(dx)
+        .fold(F::zero(), |acc, (&v, &d)| acc + term((v - out).exp(), d))
+}
+
+/// `y = softmax(x)`: `ẏ = y ⊙ (ẋ - ⟨y, ẋ⟩)`.
+#[inline]
+pub fn softmax_jvp<F: Float>(_x: &[F], y: &[F], dx: &[F]) -> alloc::vec::Vec<F> {
+    if dx.is_empty() {
+        return alloc::vec![F::zero(); y.len()];
+    }
+    let mean = inner(y, dx);
+    y.iter().zip(dx).map(|(&yi, &d)| yi * (d - mean)).collect()
+}
+
+/// `y = A x` (`a` is `m × n`): `ẏ = Ȧ x + A ẋ`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, tangents: the rule shape"
+)]
+#[inline]
+pub fn matvec_jvp<F: Float>(
+    a: &[F],
+    x: &[F],
+    m: usize,
+    n: usize,
+    _y: &[F],
+    da: &[F],
+    dx: &[F],
+) -> alloc::vec::Vec<F> {
+    (0..m)
+        .map(|i| {
+            let row = i * n..(i + 1) * n;
+            let from_a = if da.is_empty() {
+                F::zero()
+            } else {
+                inner(&da[row.clone()], x)
+            };
+            let from_x = if dx.is_empty() {
+                F::zero()
+            } else {
+                inner(&a[row], dx)
+            };
+            from_a + from_x
+        })
+        .collect()
+}
+
+/// `C = A B` (`a` is `m × k`, `b` is `k × n`): `Ċ = Ȧ B + A Ḃ`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, result, tangents: the rule shape"
+)]
+#[inline]
+pub fn matmul_jvp<F: Float>(
+    a: &[F],
+    b: &[F],
+    m: usize,
+    k: usize,
+    n: usize,
+    _c: &[F],
+    da: &[F],
+    db: &[F],
+) -> alloc::vec::Vec<F> {
+    let mut dc = alloc::vec![F::zero(); m * n];
+    for i in 0..m {
+        for p in 0..k {
+            let row = &mut dc[i * n..(i + 1) * n];
+            if !da.is_empty() {
+                let (da_ip, b_row) = (da[i * k + p], &b[p * n..(p + 1) * n]);
+                for (d, &b_pj) in row.iter_mut().zip(b_row) {
+                    *d = *d + da_ip * b_pj;
+                }
+            }
+            if !db.is_empty() {
+                let (a_ip, db_row) = (a[i * k + p], &db[p * n..(p + 1) * n]);
+                for (d, &db_pj) in row.iter_mut().zip(db_row) {
+                    *d = *d + a_ip * db_pj;
+                }
+            }
+        }
+    }
+    dc
+}
+
+/// `out = alpha x + y`: `ȯut = α̇ x + alpha ẋ + ẏ`.
+#[inline]
+pub fn axpy_jvp<F: Float>(
+    alpha: F,
+    x: &[F],
+    y: &[F],
+    out: &[F],
+    dalpha: F,
+    dx: &[F],
+    dy: &[F],
+) -> alloc::vec::Vec<F> {
+    let _ = y;
+    (0..out.len())
+        .map(|i| {
+            let mut d = term(x[i], dalpha);
+            if !dx.is_empty() {
+                d = d + alpha * dx[i];
+            }
+            if !dy.is_empty() {
+                d = d + dy[i];
+            }
+            d
+        })
+        .collect()
+}
+
 // ----- special functions (`crate::special`, feature `special`) -----
 
 #[cfg(feature = "special")]

@@ -59,6 +59,9 @@ pub trait SpecialFloat: Float {
     /// The trigamma function `ψ′(x)`; `+∞` at the poles `0, −1, −2, …` (its limit from both
     /// sides).
     fn trigamma(self) -> Self;
+    /// The tetragamma function `ψ″(x)`, the derivative of trigamma (second derivatives of
+    /// `digamma`, `f_hvp` of a function calling it); NaN at the poles.
+    fn tetragamma(self) -> Self;
 }
 
 /// `x` is `0, −1, −2, …`, a pole of `Γ`.
@@ -97,6 +100,33 @@ fn trigamma_f64(x: f64) -> f64 {
     }
 }
 
+/// `ψ″(x)`: for `x > 0` the recurrence `ψ″(x) = ψ″(x + 1) − 2/x³` up to `x ≥ 10`, then the
+/// asymptotic series `−1/x² − 1/x³ − 1/(2x⁴) + 1/(6x⁶) − 1/(6x⁸) + 3/(10x¹⁰) − 5/(6x¹²)`
+/// (the derivative of trigamma's, error below `x⁻¹⁴`); below 0 the reflection
+/// `ψ″(x) = ψ″(1 − x) − 2π³ cot(πx) / sin²(πx)`.
+fn tetragamma_f64(x: f64) -> f64 {
+    use core::f64::consts::PI;
+    if is_pole(x) || x.is_nan() {
+        return f64::NAN;
+    }
+    if x < 0.0 {
+        let r = x - x.round();
+        let (s, c) = ((PI * r).sin(), (PI * r).cos());
+        return tetragamma_f64(1.0 - x) - 2.0 * PI * PI * PI * c / (s * s * s);
+    }
+    let (mut x, mut acc) = (x, 0.0);
+    while x < 10.0 {
+        acc -= 2.0 / (x * x * x);
+        x += 1.0;
+    }
+    let r = 1.0 / (x * x);
+    let series = r
+        * (-1.0
+            - 1.0 / x
+            - r * (0.5 - r * (1.0 / 6.0 - r * (1.0 / 6.0 - r * (3.0 / 10.0 - r * 5.0 / 6.0)))));
+    acc + series
+}
+
 impl SpecialFloat for f64 {
     fn erf(self) -> f64 {
         libm::erf(self)
@@ -112,6 +142,9 @@ impl SpecialFloat for f64 {
     }
     fn trigamma(self) -> f64 {
         trigamma_f64(self)
+    }
+    fn tetragamma(self) -> f64 {
+        tetragamma_f64(self)
     }
 }
 
@@ -131,6 +164,37 @@ impl SpecialFloat for f32 {
     }
     fn trigamma(self) -> f32 {
         trigamma_f64(f64::from(self)) as f32
+    }
+    fn tetragamma(self) -> f32 {
+        tetragamma_f64(f64::from(self)) as f32
+    }
+}
+
+/// Dual numbers: each function's tangent from its tangent rule (`rules::special`), so that
+/// forward over reverse (`f_hvp`) runs the special functions' pullbacks on dual numbers.
+/// `tetragamma`'s tangent would need `ψ‴`, which no rule gives: it is NaN.
+impl<F: SpecialFloat> SpecialFloat for crate::Dual<F> {
+    fn erf(self) -> Self {
+        let y = self.v.erf();
+        crate::Dual::new(y, crate::rules::erf_jvp(self.v, y, self.d))
+    }
+    fn erfc(self) -> Self {
+        let y = self.v.erfc();
+        crate::Dual::new(y, crate::rules::erfc_jvp(self.v, y, self.d))
+    }
+    fn ln_gamma(self) -> Self {
+        let y = self.v.ln_gamma();
+        crate::Dual::new(y, crate::rules::ln_gamma_jvp(self.v, y, self.d))
+    }
+    fn digamma(self) -> Self {
+        let y = self.v.digamma();
+        crate::Dual::new(y, crate::rules::digamma_jvp(self.v, y, self.d))
+    }
+    fn trigamma(self) -> Self {
+        crate::Dual::new(self.v.trigamma(), self.v.tetragamma() * self.d)
+    }
+    fn tetragamma(self) -> Self {
+        crate::Dual::new(self.v.tetragamma(), F::nan())
     }
 }
 
@@ -172,6 +236,21 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * (1.0 + b.abs())
+    }
+
+    #[test]
+    fn tetragamma_known_values_and_trigamma_slopes() {
+        // ψ″(1) = −2ζ(3), ψ″(1/2) = −14ζ(3) (A&S 6.4.2, 6.4.4).
+        let zeta3 = 1.202_056_903_159_594_3;
+        assert!(close(1.0f64.tetragamma(), -2.0 * zeta3, 1e-13));
+        assert!(close(0.5f64.tetragamma(), -14.0 * zeta3, 1e-13));
+        // The slope of trigamma, on both sides of 0 and across the switch at 10.
+        for x in [-2.7, -1.5, -0.3, 0.2, 1.7, 9.9, 10.1, 35.0] {
+            let h = 1e-5 * (1.0f64 + x.abs());
+            let slope = ((x + h).trigamma() - (x - h).trigamma()) / (2.0 * h);
+            assert!(close(x.tetragamma(), slope, 1e-6), "{x}");
+        }
+        assert!((-2.0f64).tetragamma().is_nan());
     }
 
     #[test]

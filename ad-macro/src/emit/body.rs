@@ -1067,14 +1067,24 @@ impl<'a> Body<'a> {
             // Typed by the op's annotation, the return type.
             OpKind::Original(block) => quote_spanned!(span=> (|| #block)()),
             OpKind::Pullback { rule, args } => {
+                let dual = args.iter().any(|arg| matches!(arg, Arg::Dual(..)));
                 let args: Vec<TokenStream> = args.iter().map(|arg| self.rule_arg(arg)).collect();
-                match rule {
+                let call = match rule {
                     Rule::Runtime(name) => {
                         let rule = Ident::new(name, Span::call_site());
                         quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
                     }
+                    Rule::Tangent(name) => {
+                        let rule = format_ident!("{}_jvp", name);
+                        quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
+                    }
                     // Spanned at the user's path, where a signature mismatch is reported.
                     Rule::User(path) => quote_spanned!(span=> #path(#(#args),*)),
+                };
+                match dual {
+                    // Values, then tangents.
+                    true => quote_spanned!(span=> #krate::__private::Split::split(#call)),
+                    false => call,
                 }
             }
             // [`Self::expr`] forwards only the kinds above.
@@ -1102,6 +1112,10 @@ impl<'a> Body<'a> {
             }
             Arg::EmptyRef => quote!(&[]),
             Arg::EmptyMut => quote!(&mut []),
+            Arg::Dual(v, d) => {
+                let (v, d, krate) = (self.val(*v), self.val(*d), self.krate);
+                quote!(#krate::Dual::new(#v, #d))
+            }
         }
     }
 

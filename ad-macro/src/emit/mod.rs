@@ -11,6 +11,7 @@
 //!         `let __ad_ds_4 = ::ad_runtime::rules::sin(__ad_s_1, __ad_y_2, seed);`
 
 mod body;
+mod forward;
 
 use std::collections::HashMap;
 
@@ -18,6 +19,7 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, Pat};
 
+use crate::forward::Unsupported;
 use crate::ir::{Func, Value};
 use crate::signature::{Output, Rows, Shape, Signature};
 use body::Body;
@@ -54,6 +56,34 @@ pub fn functions(cx: &Context, adjoint: &Func, fused: Option<&Func>) -> TokenStr
         }
     } else {
         out.extend(generated.jacobian());
+    }
+    out
+}
+
+/// The forward-mode functions: `f_jvp` from `jvp`, the tangent program of the primal, and
+/// for a scalar output `f_hvp` and `f_hessian` from `hvp`, that of the adjoint program.
+///
+/// Where a program has none (`Unsupported`), stand-ins whose calls are errors saying why.
+pub fn forward_functions(
+    cx: &Context,
+    jvp: Result<&Func, &Unsupported>,
+    hvp: Result<Option<&Func>, &Unsupported>,
+) -> TokenStream {
+    let mut out = match jvp {
+        Ok(jvp) => Generated::new(cx, jvp).jvp(),
+        Err(why) => forward::unsupported(cx, &["jvp"], why),
+    };
+    match hvp {
+        Ok(Some(hvp)) => {
+            let generated = Generated::new(cx, hvp);
+            out.extend(generated.hvp());
+            out.extend(generated.hessian());
+        }
+        Ok(None) => {}
+        Err(why) if cx.sig.scalar_output() => {
+            out.extend(forward::unsupported(cx, &["hvp", "hessian"], why));
+        }
+        Err(_) => {}
     }
     out
 }
@@ -163,6 +193,7 @@ impl<'a> Generated<'a> {
             #[must_use]
             #[allow(dead_code, reason = "generated next to the user's function, which may not use it")]
             #[allow(clippy::type_complexity, reason = "the gradient is a tuple of the parameters' types")]
+            #[allow(unused_variables, reason = "a parameter the output does not depend on is not read by forward mode")]
             #[allow(clippy::too_many_arguments, reason = "the user's parameters plus the seeds")]
             #[allow(clippy::explicit_counter_loop, reason = "trip counts of loops with early exits")]
             #[allow(clippy::redundant_closure_call, reason = "the body of a function with a given derivative runs as a closure")]

@@ -606,6 +606,8 @@ pub fn hole_index(ident: &Ident) -> Option<usize> {
 pub enum Rule {
     Runtime(&'static str),
     User(Verbatim),
+    /// The runtime's tangent rule of a primitive, `rules::<name>_jvp` (forward mode).
+    Tangent(&'static str),
 }
 
 /// An argument of a rule, and how it is passed.
@@ -623,6 +625,10 @@ pub enum Arg {
     EmptyRef,
     /// An empty buffer, for an operand that is not differentiated.
     EmptyMut,
+    /// A float and its tangent, as a dual number (`Dual::new(v, dv)`): a rule called on
+    /// dual numbers returns its results' tangents beside them, and the op's results are the
+    /// values, then the tangents (forward over reverse).
+    Dual(Value, Value),
 }
 
 /// A call of a function: `path(args)`, or a method of a parameter struct.
@@ -888,8 +894,13 @@ macro_rules! each_operand {
             }
             OpKind::Pullback { args, .. } => {
                 for arg in args {
-                    if let Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) = arg {
-                        $f(v);
+                    match arg {
+                        Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) | Arg::Mut(v) => $f(v),
+                        Arg::Dual(v, d) => {
+                            $f(v);
+                            $f(d);
+                        }
+                        Arg::EmptyRef | Arg::EmptyMut => {}
                     }
                 }
             }

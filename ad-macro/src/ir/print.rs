@@ -409,6 +409,7 @@ impl Func {
                 match rule {
                     Rule::Runtime(name) => write!(out, "pullback {name} ")?,
                     Rule::User(path) => write!(out, "pullback user {path} ")?,
+                    Rule::Tangent(name) => write!(out, "tangent {name} ")?,
                 }
                 for (i, arg) in args.iter().enumerate() {
                     if i > 0 {
@@ -459,6 +460,13 @@ impl Func {
             }
             Arg::EmptyRef => out.write_str("&[]"),
             Arg::EmptyMut => out.write_str("&mut []"),
+            Arg::Dual(v, d) => {
+                out.write_str("dual(")?;
+                self.write_value(out, *v)?;
+                out.write_str(", ")?;
+                self.write_value(out, *d)?;
+                out.write_str(")")
+            }
         }
     }
 

@@ -155,7 +155,7 @@ impl Stages {
             Stage::Lower => &mut self.lower,
             Stage::Activity => &mut self.activity,
             Stage::Verify => &mut self.verify,
-            Stage::Reverse | Stage::Fuse => &mut self.reverse,
+            Stage::Reverse | Stage::Fuse | Stage::Forward => &mut self.reverse,
         }
     }
 }
