@@ -142,11 +142,66 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     let flatten = format!("[{}].concat()", parts.join(", "));
     let name = &f.name;
     let args = args.join(", ");
+    let source = f.print("");
+    // Forward mode where the macro models the function (docs/supported.md, "Forward mode"):
+    // float, slice and array parameters, no calls of other `#[reverse]` functions; second
+    // order also without `#[checkpoint]` loops and `linalg` functions.
+    let (mut floats, mut slices) = (0, 0);
+    let mut tangents = Vec::new();
+    let mut forward = !calls_reverse_function(&source);
+    for p in &f.params {
+        match p {
+            Param::Float(_) => {
+                tangents.push(format!("d.x[{floats}]"));
+                floats += 1;
+            }
+            Param::Slice(_) => {
+                tangents.push(format!("&d.s[{slices}]"));
+                slices += 1;
+            }
+            Param::Array(_, len, _) => {
+                tangents.push(format!(
+                    "<[f64; {len}]>::try_from(&d.s[{slices}][..]).unwrap()"
+                ));
+                slices += 1;
+            }
+            Param::Int(_) | Param::Pairs(_) => {}
+            _ => forward = false,
+        }
+    }
+    let second = forward && !source.contains("#[checkpoint") && !source.contains("linalg::");
+    let tangents = tangents.join(", ");
+    let hessian_pattern = pattern.replace('g', "h");
+    let hessian_flatten = flatten.replace('g', "h");
+    let jvp = match forward {
+        true => format!("Some(|a, d| programs::{name}_jvp({args}, {tangents}))"),
+        false => "None".into(),
+    };
+    let hvp = match second {
+        true => format!(
+            "Some(|a, d| {{\n            let (v, {pattern}, {hessian_pattern}) = programs::{name}_hvp({args}, {tangents});\n            (v, {flatten}, {hessian_flatten})\n        }})"
+        ),
+        false => "None".into(),
+    };
     writeln!(
         out,
-        "    Case {{\n        name: {name:?},\n        program_seed: {program_seed},\n        source: {source:?},\n        params: &[{kinds}],\n        call: |a| programs::{name}({args}),\n        grad: |a| {{\n            let (v, {pattern}) = programs::{name}_grad({args});\n            (v, {flatten})\n        }},\n        vjp: |a, seed| {{\n            let (v, {pattern}) = programs::{name}_vjp({args}, seed);\n            (v, {flatten})\n        }},\n    }},",
-        source = f.print(""),
+        "    Case {{\n        name: {name:?},\n        program_seed: {program_seed},\n        source: {source:?},\n        params: &[{kinds}],\n        call: |a| programs::{name}({args}),\n        grad: |a| {{\n            let (v, {pattern}) = programs::{name}_grad({args});\n            (v, {flatten})\n        }},\n        vjp: |a, seed| {{\n            let (v, {pattern}) = programs::{name}_vjp({args}, seed);\n            (v, {flatten})\n        }},\n        jvp: {jvp},\n        hvp: {hvp},\n    }},",
         kinds = kinds.join(", "),
     )
     .unwrap();
+}
+
+/// Whether `source` calls another `#[reverse]` function (`p3_f0(..)`, `rows_step(..)`), which
+/// forward mode does not go through.
+fn calls_reverse_function(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    source.contains("rows_")
+        || (0..bytes.len()).any(|i| {
+            let starts = bytes[i] == b'p'
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+                && !source[..i].ends_with("fn ");
+            let rest = &source[i + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            starts && digits > 0 && rest[digits..].starts_with("_f")
+        })
 }

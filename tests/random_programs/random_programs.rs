@@ -63,6 +63,11 @@ struct Case {
     call: fn(&Args) -> f64,
     grad: fn(&Args) -> Gradient,
     vjp: fn(&Args, f64) -> Gradient,
+    /// `f_jvp` along a direction shaped as the arguments (its integers unused), where the
+    /// macro generates forward mode for the function.
+    jvp: Option<fn(&Args, &Args) -> (f64, f64)>,
+    /// `f_hvp` along a direction: the value, the gradient and the product, flat.
+    hvp: Option<fn(&Args, &Args) -> (f64, Vec<f64>, Vec<f64>)>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/random_programs.rs"));
@@ -207,7 +212,87 @@ fn check(case: &Case, rng: &mut Rng) -> Result<bool, String> {
             ));
         }
     }
+    check_forward(case, &args, value, &gradient, rng)?;
     Ok(true)
+}
+
+/// `f_jvp` along a random direction `d` against the gradient (`⟨∇f, d⟩`, the vector-Jacobian
+/// product's side of `⟨u, J d⟩`), and `f_hvp` against the gradient and against central
+/// differences of `f_grad` along `d` where the gradient is smooth there.
+fn check_forward(
+    case: &Case,
+    args: &Args,
+    value: f64,
+    gradient: &[f64],
+    rng: &mut Rng,
+) -> Result<(), String> {
+    let mut d = args.clone();
+    for t in d.x.iter_mut().chain(d.s.iter_mut().flatten()) {
+        *t = rng.float(-1.0, 1.0);
+    }
+    let direction: Vec<f64> = d.x.iter().chain(d.s.iter().flatten()).copied().collect();
+    let along = |g: &[f64]| g.iter().zip(&direction).map(|(a, b)| a * b).sum::<f64>();
+    let scale = |g: &[f64]| {
+        g.iter()
+            .zip(&direction)
+            .map(|(a, b)| (a * b).abs())
+            .sum::<f64>()
+    };
+    if let Some(jvp) = case.jvp {
+        let (v, tangent) = jvp(args, &d);
+        if v.to_bits() != value.to_bits() {
+            return Err(format!("f_jvp's value {v:e} differs from f's {value:e}"));
+        }
+        let expected = along(gradient);
+        if !((tangent - expected).abs() <= 1e-9 * scale(gradient).max(1.0)
+            || tangent.is_nan() && expected.is_nan())
+        {
+            return Err(format!(
+                "f_jvp along {direction:?} gives {tangent:e}, the gradient's inner product with it {expected:e}"
+            ));
+        }
+    }
+    let Some(hvp) = case.hvp else { return Ok(()) };
+    let (v, g, hv) = hvp(args, &d);
+    if v.to_bits() != value.to_bits() {
+        return Err(format!("f_hvp's value {v:e} differs from f's {value:e}"));
+    }
+    for (j, (&a, &b)) in g.iter().zip(gradient).enumerate() {
+        if !agree(a, b, 1e-10) {
+            return Err(format!("input {j}: f_hvp's gradient {a:e}, f_grad's {b:e}"));
+        }
+    }
+    // Central differences of the gradient along `d`, at two step sizes that must agree.
+    let moved = |h: f64| {
+        let mut m = args.clone();
+        for (a, t) in
+            m.x.iter_mut()
+                .chain(m.s.iter_mut().flatten())
+                .zip(&direction)
+        {
+            *a += h * t;
+        }
+        (case.grad)(&m).1
+    };
+    let h = 1e-5;
+    let central = |h: f64| -> Vec<f64> {
+        let (ahead, behind) = (moved(h), moved(-h));
+        ahead
+            .iter()
+            .zip(&behind)
+            .map(|(a, b)| (a - b) / (2.0 * h))
+            .collect()
+    };
+    let (c1, c2) = (central(h), central(h / 2.0));
+    for (j, &p) in hv.iter().enumerate() {
+        if agree(c1[j], c2[j], 1e-5) && !agree(p, c2[j], 1e-4) {
+            return Err(format!(
+                "input {j} at {:?} {:?} {:?} along {direction:?}: the Hessian-vector product is {p:e}, central differences of the gradient give {:e}",
+                args.x, args.s, args.n, c2[j]
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `a` and `b` agree to `tol`, relative to their size (or both are NaN).
