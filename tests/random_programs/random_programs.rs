@@ -54,6 +54,12 @@ struct Args {
 /// The value and the gradient (or vector-Jacobian product), flat: floats, then slices.
 type Gradient = (f64, Vec<f64>);
 
+/// `f_jvp` at the arguments along a direction: the value and the tangent.
+type Jvp = fn(&Args, &Args) -> (f64, f64);
+
+/// `f_hvp` at the arguments along a direction: the value, the gradient and the product.
+type Hvp = fn(&Args, &Args) -> (f64, Vec<f64>, Vec<f64>);
+
 /// A generated function with wrappers taking its arguments grouped.
 struct Case {
     name: &'static str,
@@ -65,9 +71,9 @@ struct Case {
     vjp: fn(&Args, f64) -> Gradient,
     /// `f_jvp` along a direction shaped as the arguments (its integers unused), where the
     /// macro generates forward mode for the function.
-    jvp: Option<fn(&Args, &Args) -> (f64, f64)>,
+    jvp: Option<Jvp>,
     /// `f_hvp` along a direction: the value, the gradient and the product, flat.
-    hvp: Option<fn(&Args, &Args) -> (f64, Vec<f64>, Vec<f64>)>,
+    hvp: Option<Hvp>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/random_programs.rs"));
