@@ -233,9 +233,9 @@ pub mod __private {
     }
     pub use crate::stash::{
         AdjointBuffer, AsSlice, Bits, Flatten, Progression, Refill, Reset, Slot, Stack, add,
-        add_all, add_to, basis_array, basis_scalar, basis_vec, check_seed, count, into_buffer,
-        keep, like, local_zeros, placeholder, pop, reset, shape, slice, sum, take, vacant,
-        zeros_from,
+        add_all, add_to, basis_array, basis_scalar, basis_vec, check_seed, check_tangent, count,
+        into_buffer, keep, like, local_zeros, placeholder, pop, reset, shape, slice, sum, take,
+        vacant, zeros_from,
     };
     pub use num_traits::Float;
 

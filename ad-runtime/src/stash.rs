@@ -670,6 +670,24 @@ pub fn check_seed<F>(seed: &[F], output_len: usize, name: &str) {
     );
 }
 
+/// Panics unless a tangent (or direction) has as many elements as its parameter. Checked on
+/// entry to `f_jvp` and `f_hvp`, which also tells the optimizer that the two have one length.
+#[track_caller]
+#[inline]
+pub fn check_tangent(tangent_len: usize, param_len: usize, names: &[&str; 3]) {
+    if tangent_len != param_len {
+        tangent_length(tangent_len, param_len, names);
+    }
+}
+
+#[cold]
+#[track_caller]
+fn tangent_length(tangent_len: usize, param_len: usize, [function, tangent, param]: &[&str; 3]) {
+    panic!(
+        "{function}: the tangent `{tangent}` has {tangent_len} elements but `{param}` has {param_len}"
+    );
+}
+
 /// The caller's gradient buffer `buffer` for `param`, zeroed, after checking its length.
 #[track_caller]
 pub fn into_buffer<'b, F: Zero + Copy, P: AsRef<[F]> + ?Sized>(

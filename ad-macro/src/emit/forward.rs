@@ -23,6 +23,25 @@ impl Generated<'_> {
             .collect()
     }
 
+    /// Statements checking that each slice or `Vec` tangent is as long as its parameter.
+    fn tangent_checks(&self, tangents: &[crate::ir::Param], suffix: &str) -> TokenStream {
+        let krate = self.cx.krate;
+        let function = format!("{}_{suffix}", self.cx.item.sig.ident);
+        self.cx
+            .sig
+            .active()
+            .zip(tangents)
+            .filter(|(param, _)| matches!(param.shape, Shape::Slice { .. }))
+            .filter_map(|(param, p)| {
+                let (ident, tangent) = (param.ident.as_ref()?, p.ident.as_ref()?);
+                let names = [function.clone(), tangent.to_string(), ident.to_string()];
+                Some(quote! {
+                    #krate::__private::check_tangent(#tangent.len(), #ident.len(), &[#(#names),*]);
+                })
+            })
+            .collect()
+    }
+
     /// `f_jvp(args.., tangents..) -> (value, tangent)`: the tangent program of the primal.
     pub(super) fn jvp(&self) -> TokenStream {
         let mut params = params(self.cx, &self.body);
@@ -39,7 +58,8 @@ impl Generated<'_> {
             self.cx.item.sig.ident,
             self.active_names()
         );
-        let mut body = self.statements(&self.body, 0..self.ops.len());
+        let mut body = self.tangent_checks(self.seeds, "jvp");
+        body.extend(self.statements(&self.body, 0..self.ops.len()));
         body.extend(quote!((#output, #tangent)));
         self.function("jvp", &doc, &params, quote!((#ret, #ret)), body)
     }
