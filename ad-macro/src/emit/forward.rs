@@ -31,7 +31,10 @@ impl Generated<'_> {
             .sig
             .active()
             .zip(tangents)
-            .filter(|(param, _)| matches!(param.shape, Shape::Slice { .. }))
+            // A tangent nothing reads is bound to `_`: nothing to check.
+            .filter(|(param, p)| {
+                matches!(param.shape, Shape::Slice { .. }) && self.body.used.contains(&p.value)
+            })
             .filter_map(|(param, p)| {
                 let (ident, tangent) = (param.ident.as_ref()?, p.ident.as_ref()?);
                 let names = [function.clone(), tangent.to_string(), ident.to_string()];
