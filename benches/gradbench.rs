@@ -122,6 +122,10 @@ fn bench_kmeans(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("hand", &size), |b| {
             b.iter(|| kmeans::direction_hand(black_box(&points), &centroids, d))
         });
+        // The same forward over reverse by operator overloading (`f_grad` on `Dual`).
+        group.bench_function(BenchmarkId::new("dual", &size), |b| {
+            b.iter(|| kmeans::direction_dual(black_box(&points), &centroids, d))
+        });
     }
     group.finish();
 }
@@ -204,6 +208,6 @@ fn main() {
     support::report("llsq", "primal", &["grad", "grad_into", "hand"], &LLSQ);
     support::report("det", "primal", &["grad"], &DET);
     let sizes: Vec<String> = KMEANS.iter().map(|(n, k)| format!("n{n}_k{k}")).collect();
-    support::report("kmeans", "cost", &["dir", "hand"], &sizes);
+    support::report("kmeans", "cost", &["dir", "hand", "dual"], &sizes);
     support::report("ht", "objective", &["jacobian"], &HT);
 }

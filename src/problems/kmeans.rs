@@ -77,13 +77,22 @@ pub fn assigned_cost<F: Float>(points: &[F], centroids: &[F], assignment: &[usiz
 ///
 /// The assignment of points to centroids is found once, in `f64` ([`nearest`]: `n k d`
 /// operations, as a hand-written version does); only the cost of that assignment is
-/// differentiated ([`assigned_cost`], `n d`), which has the same derivatives. Forward over
-/// reverse: [`assigned_cost_grad`] runs on [`Dual`] numbers whose tangents are all ones for
-/// the centroids and zero for the points, so each gradient entry's tangent is `(H 1)_i`,
-/// which is `H_ii` since every point's cost involves one centroid only (`H` is diagonal).
-/// (Differentiating [`cost`] itself on dual numbers gives the same direction, `k` times the
-/// work: a test checks both agree.)
+/// differentiated ([`assigned_cost`], `n d`), which has the same derivatives. Its
+/// Hessian-vector product along the all-ones direction ([`assigned_cost_hvp`], forward over
+/// reverse) is `H 1`, which is `H`'s diagonal since every point's cost involves one centroid
+/// only (`H` is diagonal). (Differentiating [`cost`] itself on dual numbers gives the same
+/// direction, `k` times the work: a test checks both agree.)
 pub fn direction(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
+    let assignment = nearest(points, centroids, d);
+    let ones = vec![1.0; centroids.len()];
+    let (_, gradient, diagonal) = assigned_cost_hvp(points, centroids, &assignment, d, &ones);
+    gradient.iter().zip(&diagonal).map(|(g, h)| g / h).collect()
+}
+
+/// [`direction`] by operator overloading: [`assigned_cost_grad`] on [`Dual`] numbers whose
+/// tangents are ones for the centroids (the same forward over reverse, by the generic code
+/// on dual numbers instead of the generated `f_hvp`), for the benches' comparison.
+pub fn direction_dual(points: &[f64], centroids: &[f64], d: usize) -> Vec<f64> {
     let assignment = nearest(points, centroids, d);
     let points: Vec<Dual<f64>> = points.iter().map(|&p| Dual::constant(p)).collect();
     let centroids: Vec<Dual<f64>> = centroids.iter().map(|&c| Dual::new(c, 1.0)).collect();
@@ -132,6 +141,13 @@ mod tests {
         assert_eq!(diagonal, [6.0, 6.0, 4.0, 4.0]);
         // The value's tangent is the gradient summed (the derivative along the ones).
         assert_eq!(value.d, -4.0);
+        // The same by the generated forward over reverse.
+        let (value, gradient, diagonal) = cost_hvp(&points, &centroids, 2, &[1.0; 4]);
+        assert_eq!(value, 4.5);
+        assert_eq!(gradient, [1.0, 1.0, -2.0, -4.0]);
+        assert_eq!(diagonal, [6.0, 6.0, 4.0, 4.0]);
+        let (_, tangent) = cost_jvp(&points, &centroids, 2, &[1.0; 4]);
+        assert_eq!(tangent, -4.0);
     }
 
     #[test]
@@ -142,6 +158,11 @@ mod tests {
             let centroids = points[(n - k) * d..].to_vec();
             let got = direction(&points, &centroids, d);
             for (g, w) in got.iter().zip(direction_hand(&points, &centroids, d)) {
+                assert_relative_eq!(*g, w, epsilon = 1e-12);
+            }
+            // Operator overloading runs the fused gradient, f_hvp the unfused adjoint program:
+            // the same sums, in another order.
+            for (g, w) in got.iter().zip(direction_dual(&points, &centroids, d)) {
                 assert_relative_eq!(*g, w, epsilon = 1e-12);
             }
         }
