@@ -312,3 +312,34 @@ fn containers_written_in_place() {
         }
     }
 }
+
+/// A function whose derivative is given gets forward mode from its tangent rule: `jvp = path`
+/// beside `rule = path`, taking the parameters, the value, then the tangents.
+#[reverse(rule = erf_rule, jvp = erf_tangent)]
+fn erf(x: f64) -> f64 {
+    libm::erf(x)
+}
+
+fn erf_rule(x: f64, _erf: f64, d_erf: f64) -> f64 {
+    d_erf * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp()
+}
+
+fn erf_tangent(x: f64, _erf: f64, dx: f64) -> f64 {
+    dx * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp()
+}
+
+/// A lookup: `zero_derivative` has a zero tangent too.
+#[reverse(zero_derivative)]
+fn lookup(x: f64) -> f64 {
+    [0.0, 0.25, 0.75, 1.0][(x.clamp(0.0, 0.999) * 4.0) as usize]
+}
+
+#[test]
+fn given_derivatives_in_forward_mode() {
+    for x in [-1.5, 0.0, 0.3, 2.0] {
+        let (value, tangent) = erf_jvp(x, 0.5);
+        assert_eq!(value.to_bits(), erf(x).to_bits());
+        assert_close("erf jvp", tangent, 0.5 * erf_grad(x).1);
+        assert_eq!(lookup_jvp(x, 1.0), (lookup(x), 0.0));
+    }
+}

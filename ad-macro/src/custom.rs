@@ -81,6 +81,118 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
     func
 }
 
+/// The tangent program of a function whose derivative is given, for `f_jvp`: the original
+/// body's value, then the tangent from the user's tangent rule (`jvp = path`: the parameters
+/// as `f` takes them, the value, by reference for a container, then the tangent of each active
+/// parameter, in the shape `f_jvp` takes them; it returns the output's tangent), or a zero
+/// for `zero_derivative`. `None` for `rule = ..` without a tangent rule.
+pub fn tangent(
+    item: &syn::ItemFn,
+    sig: &Signature,
+    custom: &Custom,
+    jvp: Option<&syn::Path>,
+    names: &[Ident],
+) -> Option<Func> {
+    let span = match (custom, jvp) {
+        (Custom::Rule(_), None) => return None,
+        (Custom::Rule(_), Some(path)) => syn::spanned::Spanned::span(path),
+        (Custom::Zero(ident), _) => ident.span(),
+    };
+    let mut build = Build {
+        func: Func {
+            name: format!("{}_jvp", item.sig.ident),
+            ..Func::default()
+        },
+        ops: Vec::new(),
+        span,
+    };
+    build.params(sig, Ident::new("seed", span));
+    // The tangents take the place of the seed.
+    build.func.params.pop();
+    let params: Vec<(Value, &crate::signature::Param)> = (build.func.params.iter())
+        .map(|p| p.value)
+        .zip(&sig.params)
+        .collect();
+    let mut tangents = Vec::new();
+    for (param, name) in sig.params.iter().filter(|p| p.active).zip(names) {
+        let value = build.func.new_value(Some(name.to_string()));
+        if param.shape.is_container() {
+            build.func.values[value.index()].storage = Some(value);
+        }
+        build.func.params.push(Param {
+            value,
+            ident: Some(name.clone()),
+            offsets: None,
+        });
+        tangents.push((value, param));
+    }
+    let (y, returned) = build.original(item, sig);
+    let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
+    let tangent = match (custom, jvp) {
+        (Custom::Rule(_), Some(path)) => {
+            let owned = |p: &crate::signature::Param| {
+                matches!(
+                    (&p.shape, &p.ty),
+                    (
+                        Shape::Slice { .. } | Shape::Array { .. },
+                        syn::Type::Path(_)
+                    )
+                )
+            };
+            let pass = |(v, p): (Value, &crate::signature::Param)| match owned(p) {
+                true => Arg::Clone(v),
+                false => Arg::Value(v),
+            };
+            let mut args: Vec<Arg> = params.iter().map(|&vp| pass(vp)).collect();
+            args.push(if container {
+                Arg::Ref(y)
+            } else {
+                Arg::Value(y)
+            });
+            args.extend(tangents.iter().map(|&vp| pass(vp)));
+            let t = build.func.new_value(Some("dy".into()));
+            build.ops.push(Op {
+                results: vec![t],
+                kind: OpKind::Pullback {
+                    rule: Rule::User(path.to_token_stream()),
+                    args,
+                },
+                span,
+                ty: Some(sig.ret.to_token_stream()),
+                id: OpId::NONE,
+            });
+            t
+        }
+        _ if container => build.push(OpKind::Buffer(y), Some("dy".into())),
+        _ => build.push(OpKind::ZeroLike(y), Some("dy".into())),
+    };
+    let mut yields = returned.clone();
+    match &sig.output {
+        Output::Tuple(types) => {
+            for k in 0..types.len() {
+                let member = Member::Unnamed {
+                    index: k as u32,
+                    span,
+                };
+                let part = match custom {
+                    Custom::Zero(_) => OpKind::ZeroLike(returned[k]),
+                    Custom::Rule(_) => OpKind::Field(tangent, member),
+                };
+                yields.push(build.push(part, None));
+            }
+        }
+        Output::Unit => {}
+        _ => yields.push(tangent),
+    }
+    let mut func = build.func;
+    func.body = Block {
+        args: Vec::new(),
+        ops: build.ops,
+        yields,
+    };
+    Some(func)
+}
+
 /// The adjoint program of a given derivative as it is built: its function, the ops of its
 /// body so far, and the span they all get (the rule's path).
 struct Build {

@@ -1,5 +1,6 @@
 //! The attribute's arguments: `#[reverse(wrt(x, y), crate = "path", dump)]`, and for a function
-//! whose derivative the user gives, `rule = path` or `zero_derivative`.
+//! whose derivative the user gives, `rule = path` (with its tangent rule, `jvp = path`) or
+//! `zero_derivative`.
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
@@ -16,6 +17,8 @@ pub struct Options {
     pub dump: bool,
     /// `rule = path` or `zero_derivative`: the derivative is not derived from the body.
     pub custom: Option<Custom>,
+    /// `jvp = path`, beside `rule = path`: the user's tangent rule, which forward mode calls.
+    pub jvp: Option<syn::Path>,
     /// `float(T, ..)`: more float types, which the signature does not show to be (the
     /// parameter of a generic `impl<T: Float>`, a type alias of `f64`).
     pub floats: Vec<Ident>,
@@ -28,6 +31,7 @@ impl Default for Options {
             krate: syn::parse_quote!(::ad_runtime),
             dump: false,
             custom: None,
+            jvp: None,
             floats: Vec::new(),
         }
     }
@@ -80,6 +84,12 @@ impl Options {
             } else if meta.path.is_ident("dump") {
                 options.dump = true;
                 Ok(())
+            } else if meta.path.is_ident("jvp") {
+                if options.jvp.is_some() {
+                    return Err(meta.error("`jvp` given twice"));
+                }
+                options.jvp = Some(meta.value()?.parse()?);
+                Ok(())
             } else if meta.path.is_ident("rule") || meta.path.is_ident("zero_derivative") {
                 if options.custom.is_some() {
                     return Err(meta
@@ -92,11 +102,17 @@ impl Options {
                 Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `zero_derivative`, `crate = \"...\"` or `dump`",
+                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `jvp = path`, `zero_derivative`, `crate = \"...\"` or `dump`",
                 ))
             }
         });
         parser.parse2(args)?;
+        if let (Some(jvp), None | Some(Custom::Zero(_))) = (&options.jvp, &options.custom) {
+            return Err(syn::Error::new_spanned(
+                jvp,
+                "`jvp = path` gives the tangent rule of a function whose derivative is given: write it beside `rule = path` (a body `#[reverse]` differentiates gets its tangents from the body)",
+            ));
+        }
         Ok(options)
     }
 }

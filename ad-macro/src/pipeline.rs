@@ -137,7 +137,18 @@ impl Pipeline {
             }));
         };
         let derived = derive_adjoint(&item, &options, &sig, lowered, observe).and_then(|derived| {
-            let (jvp, hvp) = tangent_programs(&sig, derived.primal.as_ref(), &derived.adjoint);
+            let (jvp, hvp) = match &options.custom {
+                Some(custom) => {
+                    let names = tangent_names(&sig);
+                    let jvp = custom::tangent(&item, &sig, custom, options.jvp.as_ref(), &names);
+                    let why = Unsupported {
+                        span: Span::call_site(),
+                        why: "has_a_given_derivative",
+                    };
+                    (jvp.ok_or_else(|| why.clone()), Err(why))
+                }
+                None => tangent_programs(&sig, derived.primal.as_ref(), &derived.adjoint),
+            };
             let programs = [
                 jvp.as_ref().ok(),
                 hvp.as_ref().ok().and_then(Option::as_ref),
