@@ -168,14 +168,14 @@ pub fn tangent(
     };
     let mut yields = returned.clone();
     match &sig.output {
-        Output::Tuple(types) => {
-            for k in 0..types.len() {
+        Output::Tuple(_) => {
+            for (k, &component) in returned.iter().enumerate() {
                 let member = Member::Unnamed {
                     index: k as u32,
                     span,
                 };
                 let part = match custom {
-                    Custom::Zero(_) => OpKind::ZeroLike(returned[k]),
+                    Custom::Zero(_) => OpKind::ZeroLike(component),
                     Custom::Rule(_) => OpKind::Field(tangent, member),
                 };
                 yields.push(build.push(part, None));
