@@ -87,7 +87,9 @@ fn messages_as_the_eval_formats_them() {
 #[test]
 fn every_implemented_module_is_defined() {
     let modules: Vec<&str> = ad_suite::gradbench::modules().collect();
-    for module in ["hello", "lse", "llsq", "det", "ode", "kmeans"] {
+    for module in [
+        "hello", "lse", "llsq", "det", "ode", "kmeans", "particle", "saddle",
+    ] {
         assert!(
             modules.contains(&module),
             "{module} missing from {modules:?}"
@@ -506,5 +508,24 @@ fn kmeans_direction_against_differences_of_the_cost() {
         }
         let found = mismatches(&dir, &rows(&expected), 1e-6);
         assert!(found.is_empty(), "{found:?}");
+    }
+}
+
+// ----- particle and saddle (nested derivatives) -----
+
+/// Every variant answers the eval's constant within its tolerance (GRADBENCH.md §4.11,
+/// §4.12), from the input the eval sends.
+#[test]
+fn particle_and_saddle_answer_the_evals_constants() {
+    for function in ["rr", "rf", "fr", "ff"] {
+        let particle = output("particle", function, &once(json!({"w": 0.0})));
+        assert_matches(&particle, &json!(0.2071918746486116), 1e-4);
+        let saddle = output("saddle", function, &once(json!({"start": [1.0, 1.0]})));
+        let expected = 8.246324826140356e-06;
+        assert_matches(
+            &saddle,
+            &json!([expected, expected, expected, expected]),
+            1e-4,
+        );
     }
 }

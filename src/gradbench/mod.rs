@@ -19,6 +19,7 @@ mod kmeans;
 mod llsq;
 mod lse;
 mod lstm;
+mod nested;
 mod ode;
 
 use std::io::{self, BufRead, Write};
@@ -50,6 +51,8 @@ const MODULES: &[(&str, Prepare)] = &[
     ("ht", ht::prepare),
     ("gmm", gmm::prepare),
     ("lstm", lstm::prepare),
+    ("particle", nested::prepare_particle),
+    ("saddle", nested::prepare_saddle),
 ];
 
 /// The GradBench modules this tool answers `define` for with success.

@@ -21,4 +21,6 @@ pub mod lse;
 pub mod lstm;
 pub mod mlp;
 pub mod ode;
+pub mod particle;
 pub mod rosenbrock;
+pub mod saddle;
