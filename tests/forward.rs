@@ -343,3 +343,17 @@ fn given_derivatives_in_forward_mode() {
         assert_eq!(lookup_jvp(x, 1.0), (lookup(x), 0.0));
     }
 }
+
+/// `forward = false` leaves forward mode out (compile time); the reverse functions are as
+/// before.
+#[reverse(forward = false)]
+fn reverse_only(x: f64) -> f64 {
+    x.sin() * x
+}
+
+#[test]
+fn forward_mode_can_be_turned_off() {
+    let (value, dx) = reverse_only_grad(0.5);
+    assert_eq!(value.to_bits(), reverse_only(0.5).to_bits());
+    assert_close("reverse only", dx, 0.5f64.cos() * 0.5 + 0.5f64.sin());
+}

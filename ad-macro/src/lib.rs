@@ -13,7 +13,9 @@
 //!   or       a given derivative (rule = .., zero_derivative)       custom.rs
 //! fuse       loops fused with their reverses                      reverse/fuse.rs
 //! carry      their adjoints of elements ahead kept in registers   reverse/carry.rs
+//! forward    tangent programs of the primal and the adjoint        forward/
 //! emit       adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..     emit/
+//!            tangent programs -> f_jvp, f_hvp, f_hessian
 //! ```
 //!
 //! Calls between `#[reverse]` functions go through the callee's generated `f_pullback`
@@ -60,9 +62,10 @@ pub fn params(item: proc_macro::TokenStream) -> proc_macro::TokenStream {
     derive::params(item.into()).into()
 }
 
-/// Differentiates a function in reverse mode: next to `f` it emits `f_vjp`, and `f_grad` (and
-/// `f_grad_into` with container parameters) for a float output or `f_jacobian` for any other,
-/// and the hidden `f_pullback` that calls between `#[reverse]` functions use. `ad-runtime`
+/// Differentiates a function: next to `f` it emits `f_vjp`, and `f_grad` (and `f_grad_into`
+/// with container parameters) for a float output or `f_jacobian` for any other, the hidden
+/// `f_pullback` that calls between `#[reverse]` functions use, and forward mode: `f_jvp`, and
+/// for a float output `f_hvp` and `f_hessian`. `ad-runtime`
 /// re-exports it and documents it in full.
 #[proc_macro_attribute]
 pub fn reverse(

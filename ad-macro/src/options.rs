@@ -17,6 +17,9 @@ pub struct Options {
     pub dump: bool,
     /// `rule = path` or `zero_derivative`: the derivative is not derived from the body.
     pub custom: Option<Custom>,
+    /// `forward = false`: no forward mode (`f_jvp`, `f_hvp`, `f_hessian` are stand-ins whose
+    /// calls are errors), for the compile time it costs.
+    pub forward: bool,
     /// `jvp = path`, beside `rule = path`: the user's tangent rule, which forward mode calls.
     pub jvp: Option<syn::Path>,
     /// `float(T, ..)`: more float types, which the signature does not show to be (the
@@ -31,6 +34,7 @@ impl Default for Options {
             krate: syn::parse_quote!(::ad_runtime),
             dump: false,
             custom: None,
+            forward: true,
             jvp: None,
             floats: Vec::new(),
         }
@@ -84,6 +88,10 @@ impl Options {
             } else if meta.path.is_ident("dump") {
                 options.dump = true;
                 Ok(())
+            } else if meta.path.is_ident("forward") {
+                let on: syn::LitBool = meta.value()?.parse()?;
+                options.forward = on.value;
+                Ok(())
             } else if meta.path.is_ident("jvp") {
                 if options.jvp.is_some() {
                     return Err(meta.error("`jvp` given twice"));
@@ -102,7 +110,7 @@ impl Options {
                 Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `jvp = path`, `zero_derivative`, `crate = \"...\"` or `dump`",
+                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `jvp = path`, `zero_derivative`, `forward = false`, `crate = \"...\"` or `dump`",
                 ))
             }
         });

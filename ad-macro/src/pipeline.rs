@@ -13,6 +13,8 @@
 //! verify
 //! fuse        loops fused with their reverses, where they can be       reverse/fuse.rs
 //! verify
+//! forward     tangent programs of the primal and the adjoint program   forward/
+//! verify
 //! emit        adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..        emit/
 //! ```
 //!
@@ -138,6 +140,13 @@ impl Pipeline {
         };
         let derived = derive_adjoint(&item, &options, &sig, lowered, observe).and_then(|derived| {
             let (jvp, hvp) = match &options.custom {
+                _ if !options.forward => {
+                    let why = Unsupported {
+                        span: Span::call_site(),
+                        why: "has_forward_mode_turned_off",
+                    };
+                    (Err(why.clone()), Err(why))
+                }
                 Some(custom) => {
                     let names = tangent_names(&sig);
                     let jvp = custom::tangent(&item, &sig, custom, options.jvp.as_ref(), &names);

@@ -70,7 +70,7 @@ pub mod rules;
 pub mod special;
 mod stash;
 
-/// Differentiates a function in reverse mode.
+/// Differentiates a function: reverse mode, forward mode and second order.
 ///
 /// On `fn f(x: f64, y: f64, n: usize) -> f64` it emits, next to the unchanged `f` and with the
 /// same visibility, generics and where-clauses:
@@ -81,6 +81,9 @@ mod stash;
 /// | `f_vjp(x, y, n, seed)` | every function | the value and the vector-Jacobian product: the gradient of the output's inner product with the cotangent `seed`, of the output's type |
 /// | `f_grad_into(x, y, n, dx..)` | a float output and container parameters | the value (and the scalars' gradients); each container `x`'s gradient is written into the caller's `dx: &mut [F]`, nothing is allocated for it |
 /// | `f_jacobian(x, y, n)` | a tuple, array or `Vec` output, or `&mut` outputs | `(output, Vec<Vec<F>>)`: one row per output component (one reverse sweep each), one column per component of the active parameters, flattened in order |
+/// | `f_jvp(x, y, n, dx, dy)` | every function forward mode models | the value and the Jacobian-vector product: the output's derivative along the direction whose components are the tangents, one per active parameter, typed as it (`&[f64]` for `x: &[f64]`) |
+/// | `f_hvp(x, y, n, vx, vy)` | as `f_jvp`, a float output | `(f64, (f64, f64), (f64, f64))`: the value, the gradient and the Hessian times the direction (forward over reverse) |
+/// | `f_hessian(x, y, n)` | as `f_hvp` | the value, the gradient and the Hessian's rows, flattened in parameter order |
 ///
 /// and a hidden `f_pullback`, the reverse of a call of `f` from another `#[reverse]` function
 /// (its protocol is internal: call `f_vjp` instead).
@@ -100,11 +103,21 @@ mod stash;
 /// - `#[reverse(float(T))]`: `T` is a float type (the parameter of a generic `impl<T: Float>`);
 /// - `#[reverse(rule = path)]`: the derivative is the function at `path`, with the shape of
 ///   [`rules`]' functions: `path(params.., value, cotangent, &mut buffers..) -> adjoints`;
+/// - `#[reverse(rule = path, jvp = tangent)]`: with the tangent rule forward mode uses,
+///   `tangent(params.., value, tangents..) -> output tangent`;
 /// - `#[reverse(zero_derivative)]`: the derivative is zero;
+/// - `#[reverse(forward = false)]`: no forward mode, for the compile time it costs (it about
+///   quadruples the macro's expansion time and the generated code);
 /// - `#[reverse(crate = "path::to::ad_runtime")]`: where generated code finds this crate;
 /// - `#[reverse(dump)]`: print the IR, the adjoint IR and the generated Rust while compiling
 ///   (formatted by `prettyplease` with this crate's feature `dump`, a statement per line
 ///   without it).
+///
+/// Forward mode does not model calls of other `#[reverse]` functions with varying values,
+/// parameter structs, containers of rows and `&mut` outputs yet (second order: also
+/// `#[checkpoint]` loops and [`linalg`]): for such a function `f_jvp`, `f_hvp` and
+/// `f_hessian` are generated with the same parameters, but a call is a compile error saying
+/// why.
 ///
 /// Generated code names only `core` and this crate, so it compiles in a `no_std` crate
 /// (this crate with `default-features = false, features = ["libm"]`). Unsupported syntax is a
@@ -216,6 +229,7 @@ pub mod __private {
             writes_varying_values_into_a_mut_parameter: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it writes values that vary into a `&mut` parameter that is not active",
             has_a_mut_output: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has an active `&mut` output",
             has_containers_of_rows: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has containers of rows (`&[[F; N]]`, `Vec<Vec<F>>`)",
+            has_forward_mode_turned_off: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has forward mode turned off (`#[reverse(forward = false)]`)",
             hit_a_bug_of_the_macro: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it hit a bug of the macro (please report it)",
         }
     }
