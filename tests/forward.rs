@@ -357,3 +357,43 @@ fn forward_mode_can_be_turned_off() {
     assert_eq!(value.to_bits(), reverse_only(0.5).to_bits());
     assert_close("reverse only", dx, 0.5f64.cos() * 0.5 + 0.5f64.sin());
 }
+
+/// Calls of other `#[reverse]` functions returning a float: the call's tangent is the callee's
+/// gradient (from its pullback) times the arguments' tangents.
+#[reverse]
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[reverse]
+fn norm<F: Float>(v: &[F]) -> F {
+    v.iter().fold(F::zero(), |s, &e| s + e * e).sqrt()
+}
+
+#[reverse(wrt(x))]
+fn times(x: f64, c: f64) -> f64 {
+    x * c
+}
+
+#[reverse]
+fn logistic_model(w: &[f64], b: f64, x: &[f64]) -> f64 {
+    let z = w.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + b;
+    sigmoid(z) + 0.1 * norm(w) + times(b, 3.0) * sigmoid(b * 2.0)
+}
+
+#[test]
+fn calls_of_float_valued_functions() {
+    let (w, x) = ([0.5, -0.3, 0.8], [1.0, 2.0, -1.0]);
+    let (dw, dx) = ([0.1, 0.2, -0.3], [0.4, -0.1, 0.2]);
+    let (value, tangent) = logistic_model_jvp(&w, 0.2, &x, &dw, 0.5, &dx);
+    assert_eq!(value.to_bits(), logistic_model(&w, 0.2, &x).to_bits());
+    let (_, (gw, gb, gx)) = logistic_model_grad(&w, 0.2, &x);
+    let want = gw
+        .iter()
+        .zip(&dw)
+        .chain(gx.iter().zip(&dx))
+        .map(|(g, d)| g * d)
+        .sum::<f64>()
+        + gb * 0.5;
+    assert_close("through calls", tangent, want);
+}

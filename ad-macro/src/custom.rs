@@ -40,14 +40,7 @@ pub fn adjoint(item: &syn::ItemFn, sig: &Signature, custom: &Custom, seed_ident:
         Custom::Rule(path) => syn::spanned::Spanned::span(path),
         Custom::Zero(ident) => ident.span(),
     };
-    let mut build = Build {
-        func: Func {
-            name: format!("{}_vjp", item.sig.ident),
-            ..Func::default()
-        },
-        ops: Vec::new(),
-        span,
-    };
+    let mut build = Build::new(format!("{}_vjp", item.sig.ident), span);
     let seed = build.params(sig, seed_ident);
     let (y, returned) = build.original(item, sig);
     let container = matches!(sig.output, Output::Vec(_) | Output::Array { .. });
@@ -98,14 +91,7 @@ pub fn tangent(
         (Custom::Rule(_), Some(path)) => syn::spanned::Spanned::span(path),
         (Custom::Zero(ident), _) => ident.span(),
     };
-    let mut build = Build {
-        func: Func {
-            name: format!("{}_jvp", item.sig.ident),
-            ..Func::default()
-        },
-        ops: Vec::new(),
-        span,
-    };
+    let mut build = Build::new(format!("{}_jvp", item.sig.ident), span);
     build.params(sig, Ident::new("seed", span));
     // The tangents take the place of the seed.
     build.func.params.pop();
@@ -202,6 +188,17 @@ struct Build {
 }
 
 impl Build {
+    fn new(name: String, span: proc_macro2::Span) -> Build {
+        Build {
+            func: Func {
+                name,
+                ..Func::default()
+            },
+            ops: Vec::new(),
+            span,
+        }
+    }
+
     /// Pushes an op with one result.
     fn push(&mut self, kind: OpKind, name: Option<String>) -> Value {
         let v = self.func.new_value(name);

@@ -113,11 +113,12 @@ mod stash;
 ///   (formatted by `prettyplease` with this crate's feature `dump`, a statement per line
 ///   without it).
 ///
-/// Forward mode does not model calls of other `#[reverse]` functions with varying values,
-/// parameter structs, containers of rows and `&mut` outputs yet (second order: also
-/// `#[checkpoint]` loops and [`linalg`]): for such a function `f_jvp`, `f_hvp` and
-/// `f_hessian` are generated with the same parameters, but a call is a compile error saying
-/// why.
+/// Forward mode goes through calls of other `#[reverse]` functions that return a float (the
+/// callee's gradient, from its pullback, times the arguments' tangents); it does not model
+/// other calls with varying values, parameter structs, containers of rows and `&mut` outputs
+/// yet (second order: also calls, `#[checkpoint]` loops and [`linalg`]): for such a function
+/// `f_jvp`, `f_hvp` and `f_hessian` are generated with the same parameters, but a call is a
+/// compile error saying why.
 ///
 /// Generated code names only `core` and this crate, so it compiles in a `no_std` crate
 /// (this crate with `default-features = false, features = ["libm"]`). Unsupported syntax is a
@@ -217,7 +218,7 @@ pub mod __private {
             )*};
         }
         reasons! {
-            calls_another_reverse_function: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it calls another `#[reverse]` function with values that vary",
+            calls_another_reverse_function: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it calls another `#[reverse]` function with values that vary (forward mode goes through calls that return a float and write no container; second order through none yet)",
             has_a_given_derivative: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has a given derivative (`rule = ..`) and no tangent rule",
             changes_a_varying_container_in_a_call: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it passes a container of values that vary to a call that may change it",
             changes_a_varying_container_in_a_method: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it changes a container of values that vary with a method",

@@ -81,6 +81,14 @@ fn one_minus_square<F: Float>(x: F) -> F {
 
 // ----- arithmetic -----
 
+/// One, of `x`'s type: the seed with which forward mode calls a callee's pullback, whose
+/// gradient times the arguments' tangents is the call's tangent.
+#[doc(hidden)]
+#[inline]
+pub fn one_like<F: Float>(_x: F) -> F {
+    F::one()
+}
+
 /// `y = a + b`: `ẏ = ȧ + ḃ`.
 #[inline]
 pub fn add_jvp<F: Float>(_a: F, _b: F, _y: F, da: F, db: F) -> F {

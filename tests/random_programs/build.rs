@@ -43,10 +43,10 @@ fn source(seed: u64) -> String {
         outputs: true,
         ..generator::Config::default()
     };
-    // Forward mode does not go through calls of other `#[reverse]` functions, containers of
-    // rows or parameter structs yet: programs without them, for its checks.
+    // Forward mode does not model containers of rows, parameter structs, and calls of
+    // `#[reverse]` functions returning other than a float yet: programs without them (whose
+    // functions return floats), for its checks.
     let forward = generator::Config {
-        calls: false,
         rows: false,
         structs: false,
         outputs: false,
@@ -159,11 +159,12 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     let args = args.join(", ");
     let source = f.print("");
     // Forward mode where the macro models the function (docs/supported.md, "Forward mode"):
-    // float, slice and array parameters, no calls of other `#[reverse]` functions; second
-    // order also without `#[checkpoint]` loops and `linalg` functions.
+    // float, slice and array parameters, calls only of the forward batch's functions (which
+    // return floats); second order also without calls, `#[checkpoint]` loops and `linalg`.
     let (mut floats, mut slices) = (0, 0);
     let mut tangents = Vec::new();
-    let mut forward = !calls_reverse_function(&source);
+    let calls = calls_reverse_function(&source, b'p');
+    let mut forward = !calls;
     for p in &f.params {
         match p {
             Param::Float(_) => {
@@ -184,7 +185,10 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
             _ => forward = false,
         }
     }
-    let second = forward && !source.contains("#[checkpoint") && !source.contains("linalg::");
+    let second = forward
+        && !calls_reverse_function(&source, b'q')
+        && !source.contains("#[checkpoint")
+        && !source.contains("linalg::");
     let tangents = tangents.join(", ");
     let hessian_pattern = pattern.replace('g', "h");
     let hessian_flatten = flatten.replace('g', "h");
@@ -206,13 +210,13 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     .unwrap();
 }
 
-/// Whether `source` calls another `#[reverse]` function (`p3_f0(..)`, `rows_step(..)`), which
-/// forward mode does not go through.
-fn calls_reverse_function(source: &str) -> bool {
+/// Whether `source` calls another `#[reverse]` function of the batch named by `prefix`
+/// (`p3_f0(..)`; for `p`, also `rows_step(..)`).
+fn calls_reverse_function(source: &str, prefix: u8) -> bool {
     let bytes = source.as_bytes();
-    source.contains("rows_")
+    (prefix == b'p' && source.contains("rows_"))
         || (0..bytes.len()).any(|i| {
-            let starts = bytes[i] == b'p'
+            let starts = bytes[i] == prefix
                 && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
                 && !source[..i].ends_with("fn ");
             let rest = &source[i + 1..];

@@ -144,6 +144,9 @@ impl Varied {
                     .collect();
                 any(self, &operands)
             }
+            OpKind::Call(call) if forward_through(func, op, call) => {
+                call.args.iter().any(|a| self.is_in(func, a.value))
+            }
             OpKind::Pullback { args, .. } => args.iter().any(|a| match a {
                 Arg::Value(v) | Arg::Clone(v) | Arg::Ref(v) => self.is_in(func, *v),
                 _ => false,
@@ -225,10 +228,17 @@ impl Varied {
         for op in &block.ops {
             let varies = op.kind.operands().iter().any(|&v| self.is_in(func, v));
             let what = match &op.kind {
-                OpKind::Call(call) if varies && call.through == Through::Pullback => {
+                OpKind::Call(call)
+                    if varies
+                        && call.through == Through::Pullback
+                        && !forward_through(func, op, call) =>
+                {
                     Some("calls_another_reverse_function")
                 }
-                OpKind::Call(_) if op.results.iter().skip(1).any(|&r| self.is_in(func, r)) => {
+                OpKind::Call(call)
+                    if call.through != Through::Pullback
+                        && op.results.iter().skip(1).any(|&r| self.is_in(func, r)) =>
+                {
                     Some("changes_a_varying_container_in_a_call")
                 }
                 OpKind::CallPullback { .. } if varies => Some("calls_another_reverse_function"),
@@ -257,4 +267,19 @@ impl Varied {
         }
         Ok(())
     }
+}
+
+/// Whether the tangent of `call`, a call of another `#[reverse]` function, is taken through
+/// its pullback (`Transform::call`): a float returned, no container written or returned, no
+/// rows passed.
+pub fn forward_through(func: &Func, op: &Op, call: &crate::ir::Call) -> bool {
+    call.through == Through::Pullback
+        && call.returned == 1
+        && op.results.len() == 1
+        && !call.rows_returned
+        && func.storage(op.results[0]).is_none()
+        && call
+            .args
+            .iter()
+            .all(|a| !a.pass.writes() && a.entry.is_none() && a.rows.is_none())
 }
