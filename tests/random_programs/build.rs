@@ -13,7 +13,7 @@ use program_generator as generator;
 /// Programs per build, of `Config::default().functions` functions each.
 const PROGRAMS: u64 = 100;
 /// Programs per build without the forms forward mode does not model yet.
-const FORWARD_PROGRAMS: u64 = 40;
+const FORWARD_PROGRAMS: u64 = 24;
 
 fn main() {
     // The generator is a build-dependency: cargo reruns this script when it changes.
