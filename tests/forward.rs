@@ -397,3 +397,82 @@ fn calls_of_float_valued_functions() {
         + gb * 0.5;
     assert_close("through calls", tangent, want);
 }
+
+/// Casts between float types in second order: the cast's pullback is linear in the cotangent,
+/// and its tangent is the cast of the cotangent's tangent (review: it was dropped, `f_hvp` 0).
+#[allow(clippy::unnecessary_cast, reason = "the cast is what is tested")]
+#[reverse]
+fn cast_same(x: f64) -> f64 {
+    let y = x as f64;
+    y * y * y
+}
+
+#[reverse]
+fn cast_narrow(x: f64) -> f64 {
+    let a = x as f32;
+    (a * a) as f64
+}
+
+#[test]
+fn casts_in_second_order() {
+    for x in [0.7, -1.3] {
+        assert_close("cast_same hvp", cast_same_hvp(x, 0.4).2, 6.0 * x * 0.4);
+        let (_, _, rows) = cast_same_hessian(x);
+        assert_close("cast_same hessian", rows[0][0], 6.0 * x);
+        let hv = cast_narrow_hvp(x, 0.4).2;
+        assert!((hv - 0.8).abs() < 1e-6, "{hv}");
+    }
+}
+
+/// A container made by a call (not differentiated: a plain function, `stop_gradient`), then
+/// written with values that vary: its tangent starts as zeros (review: generated code did not
+/// compile, for `f` too).
+fn make_buffer(n: usize) -> Vec<f64> {
+    vec![1.5; n]
+}
+
+#[reverse]
+fn written_after_a_call(x: &[f64]) -> f64 {
+    let mut u = make_buffer(3);
+    u[0] = x[0] * x[1];
+    u[0] * u[1] + u[2] * x[2] * x[2]
+}
+
+/// `stop_gradient` stops derivatives of every order: the gradient's dependence on the stopped
+/// value is not differentiated either (as JAX's `stop_gradient` under `jvp(grad(f))`), so
+/// `f_hvp` is not the derivative of `f_grad` as a function where a stopped value varies.
+#[reverse]
+fn stopped_copy_written(x: &[f64]) -> f64 {
+    let mut w = ad_runtime::stop_gradient(x.to_vec());
+    w[1] = x[1].sin();
+    w[0] * w[1]
+}
+
+#[test]
+fn containers_made_by_calls_then_written() {
+    let x = [0.3, -0.8, 1.1];
+    let v = [0.5, 0.2, -0.7];
+    let (value, tangent) = written_after_a_call_jvp(&x, &v);
+    assert_eq!(value.to_bits(), written_after_a_call(&x).to_bits());
+    let (_, g) = written_after_a_call_grad(&x);
+    assert_close("jvp", tangent, g.iter().zip(&v).map(|(a, b)| a * b).sum());
+    let (_, _, hv) = written_after_a_call_hvp(&x, &v);
+    let h = 1e-5;
+    let moved = |s: f64| {
+        let p: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + s * b).collect();
+        written_after_a_call_grad(&p).1
+    };
+    let (ahead, behind) = (moved(h), moved(-h));
+    for i in 0..3 {
+        let central = (ahead[i] - behind[i]) / (2.0 * h);
+        assert!((hv[i] - central).abs() < 1e-6, "{i}: {} {central}", hv[i]);
+    }
+    // f = x0' sin(x1) with x0' stopped: ∇f = (0, x0' cos x1), and its tangent holds x0' still.
+    let (value, g, hv) = stopped_copy_written_hvp(&x, &v);
+    assert_eq!(value.to_bits(), stopped_copy_written(&x).to_bits());
+    assert_eq!(g[0], 0.0);
+    assert_close("stopped gradient", g[1], x[0] * x[1].cos());
+    assert_close("stopped hvp", hv[1], -x[0] * x[1].sin() * v[1]);
+    assert_eq!((hv[0], hv[2]), (0.0, 0.0));
+    assert_eq!(stopped_copy_written_jvp(&x, &v).1, g[1] * v[1]);
+}

@@ -236,7 +236,9 @@ impl Transform<'_> {
             }
             OpKind::For { .. } | OpKind::Loop { .. } => return self.loop_op(op, out),
             OpKind::Pullback { rule, args } if varies => return self.pullback(op, rule, args, out),
-            OpKind::Call(call) if varies => return self.call(op, call, out),
+            OpKind::Call(call) if varies && varied::forward_through(self.src, op, call) => {
+                return self.call(op, call, out);
+            }
             OpKind::Logic { lhs, or, rhs } => {
                 let rhs = self.block(rhs, &[])?;
                 let mut copy = op.clone();
@@ -425,7 +427,27 @@ impl Transform<'_> {
                 out.push(Op::new(vec![dr], OpKind::BufferSum(db), span));
                 Ok(())
             }
-            // `varied` reported every other kind an operand of which varies.
+            // A container some other op makes (a call's or a method's result), which varies
+            // only because values that vary are stored into it later: its tangent starts as
+            // zeros. A call of this kind differentiates nothing (`stop_gradient`, a function
+            // without a rule: `varied` gives its results no tangent, as activity analysis
+            // does); another op may not have varying operands. (`varied` reported every other
+            // kind an operand of which varies.)
+            _ if op
+                .results
+                .iter()
+                .all(|&r| !self.varied.is(r) || self.src.storage(r) == Some(r))
+                && (matches!(op.kind, OpKind::Call(_))
+                    || !op.kind.operands().iter().any(|&v| self.get(v).is_some())) =>
+            {
+                for &r in &op.results {
+                    if self.varied.is(r) {
+                        let dr = self.new_tangent(r);
+                        out.push(Op::new(vec![dr], OpKind::Buffer(r), span));
+                    }
+                }
+                Ok(())
+            }
             _ => Err(Self::unsupported(op, "hit_a_bug_of_the_macro")),
         }
     }
@@ -529,6 +551,20 @@ impl Transform<'_> {
         out: &mut Vec<Op>,
     ) -> Result<(), Unsupported> {
         let span = op.span;
+        // The cast's pullback `dx = S::from(dy)` is linear in `dy` and reads `x` for its type
+        // only: its tangent is the same cast of `dy`'s tangent. (On dual numbers `NumCast`
+        // makes a constant, which would drop the tangent.)
+        if let (Rule::Runtime("cast"), [x, Arg::Value(dy), _]) = (rule, args) {
+            out.push(op.clone());
+            let ddy = self.tangent_or_zero(*dy, span, out);
+            let dr = self.new_tangent(op.results[0]);
+            let kind = OpKind::Pullback {
+                rule: rule.clone(),
+                args: vec![*x, Arg::Value(ddy), Arg::Value(ddy)],
+            };
+            out.push(Op::new(vec![dr], kind, span));
+            return Ok(());
+        }
         let Rule::Runtime(name) = rule else {
             return Err(Self::unsupported(op, "has_a_given_derivative"));
         };
@@ -547,7 +583,6 @@ impl Transform<'_> {
                     .take(args.len())
                     .collect()
             }
-            None if *name == "cast" => vec![true; args.len()],
             _ => {
                 return Err(Self::unsupported(op, "needs_second_derivatives_of_linalg"));
             }
