@@ -920,6 +920,9 @@ pub fn unary() -> &'static [&'static str] {
                     .extend((0..n).map(|k| -> &'static str { format!("{}{k}", p.name).leak() })),
             }
         }
+        // A cast between float types (`as f64` of an `f64`: a cast of another width would
+        // round, which central differences would see), differentiated by the cast's rules.
+        names.push("as_f64");
         names
     })
 }
@@ -1006,6 +1009,7 @@ impl Expr {
                     "sqrt" => format!("({a} * {a} + 0.25).sqrt()"),
                     "recip" => format!("({a} * {a} + 1.0).recip()"),
                     "powi" => format!("{a}.tanh().powi(3)"),
+                    "as_f64" => format!("({a} as f64)"),
                     "sin_cos0" => format!("{a}.sin_cos().0"),
                     "sin_cos1" => format!("{a}.sin_cos().1"),
                     "to_degrees" => format!("({a}.tanh().to_degrees() * 0.01)"),
