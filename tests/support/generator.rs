@@ -2847,6 +2847,8 @@ impl Generator {
         match self.rng.below(14) {
             0..=2 => Expr::Bin(*self.rng.pick(&['+', '-', '*']), sub(self), sub(self)),
             3 => Expr::Div(sub(self), sub(self), self.rng.float(0.5, 2.0)),
+            // Casts get a draw of their own: among the unary primitives they would be rare.
+            4 if self.rng.chance(0.5) => Expr::Unary("as_f64", sub(self)),
             4 => Expr::Neg(sub(self)),
             5..=7 => Expr::Unary(unary()[self.rng.below(unary().len())], sub(self)),
             8 => Expr::Binary(
