@@ -231,6 +231,7 @@ pub mod __private {
             has_a_mut_output: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has an active `&mut` output",
             has_containers_of_rows: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has containers of rows (`&[[F; N]]`, `Vec<Vec<F>>`)",
             has_forward_mode_turned_off: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has forward mode turned off (`#[reverse(forward = false)]`)",
+            has_no_hessian_rows_of_one_type: "this function has no `_hessian`: its active parameters are of different float types, or one is a pattern; use `_hvp` along each direction",
             hit_a_bug_of_the_macro: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it hit a bug of the macro (please report it)",
         }
     }

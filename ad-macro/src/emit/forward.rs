@@ -124,7 +124,8 @@ impl Generated<'_> {
 
     /// `f_hessian(args..) -> (value, gradient, rows)`: one Hessian-vector product per
     /// component of the active parameters, along the basis vectors. `None` where a
-    /// parameter is a pattern, which the loop cannot bind again.
+    /// parameter is a pattern, which the loop cannot bind again, or the active parameters
+    /// have different float types (no one type for the rows).
     pub(super) fn hessian(&self) -> Option<TokenStream> {
         let krate = self.cx.krate;
         let private = quote!(#krate::__private);

@@ -77,7 +77,16 @@ pub fn forward_functions(
         Ok(Some(hvp)) => {
             let generated = Generated::new(cx, hvp);
             out.extend(generated.hvp());
-            out.extend(generated.hessian());
+            match generated.hessian() {
+                Some(hessian) => out.extend(hessian),
+                None => {
+                    let why = Unsupported {
+                        span: cx.item.sig.ident.span(),
+                        why: "has_no_hessian_rows_of_one_type",
+                    };
+                    out.extend(forward::unsupported(cx, &["hessian"], &why));
+                }
+            }
         }
         Ok(None) => {}
         Err(why) if cx.sig.scalar_output() => {
