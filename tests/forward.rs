@@ -476,3 +476,9 @@ fn containers_made_by_calls_then_written() {
     assert_eq!((hv[0], hv[2]), (0.0, 0.0));
     assert_eq!(stopped_copy_written_jvp(&x, &v).1, g[1] * v[1]);
 }
+
+#[test]
+#[should_panic(expected = "rosenbrock_hvp: the tangent `dx` has 2 elements but `x` has 3")]
+fn a_direction_of_the_wrong_length_is_a_clear_panic() {
+    let _ = rosenbrock_hvp(&[1.0, 2.0, 3.0], &[1.0, 0.0]);
+}

@@ -241,19 +241,17 @@ impl<'a> Generated<'a> {
 
     /// The returned value(s) of the adjoint program as it holds them (rows flat).
     fn flat_output(&self) -> TokenStream {
-        let returned = &self.adjoint.body.yields[..self.returned()];
+        self.values_as_output(&self.adjoint.body.yields[..self.returned()])
+    }
+
+    /// `values` of the program as the user's function returns its value: a tuple for a
+    /// tuple output, else the one value.
+    fn values_as_output(&self, values: &[Value]) -> TokenStream {
+        let values = self.body.vals(values);
         match &self.cx.sig.output {
             Output::Unit => quote!(()),
-            Output::Tuple(_) => {
-                let values = self.body.vals(returned);
-                quote!((#(#values),*))
-            }
-            _ => self
-                .body
-                .vals(returned)
-                .into_iter()
-                .next()
-                .unwrap_or_default(),
+            Output::Tuple(_) => quote!((#(#values),*)),
+            _ => values.into_iter().next().unwrap_or_default(),
         }
     }
 

@@ -81,15 +81,8 @@ pub fn tangent(
             offsets: None,
         });
     }
-    let mut body = t.block(&func.body, &[])?;
-    let mut ops = std::mem::take(&mut body.ops);
-    let extra: Vec<Value> = func.body.yields[outputs]
-        .iter()
-        .map(|&y| t.tangent_or_zero(y, Span::call_site(), &mut ops))
-        .collect();
-    body.ops = ops;
-    body.yields.extend(extra);
-    t.func.body = body;
+    let outputs: Vec<usize> = outputs.collect();
+    t.func.body = t.region(&func.body, &[], &outputs, Span::call_site())?;
     Ok(t.func)
 }
 
@@ -201,11 +194,15 @@ impl Transform<'_> {
         Ok(out)
     }
 
-    fn unsupported(op: &Op, what: &'static str) -> Unsupported {
-        Unsupported {
-            span: op.span,
-            why: what,
-        }
+    fn unsupported(op: &Op, why: &'static str) -> Unsupported {
+        Unsupported { span: op.span, why }
+    }
+
+    /// Pushes `kind`, defining the tangent of `op`'s sole result.
+    fn define(&mut self, op: &Op, kind: OpKind, out: &mut Vec<Op>) -> Result<(), Unsupported> {
+        let dr = self.new_tangent(op.results[0]);
+        out.push(Op::new(vec![dr], kind, op.span));
+        Ok(())
     }
 
     fn op(&mut self, op: &Op, out: &mut Vec<Op>) -> Result<(), Unsupported> {
@@ -266,31 +263,20 @@ impl Transform<'_> {
             }
             OpKind::Index(c, i) => {
                 let dc = self.known(op, *c)?;
-                let dr = self.new_tangent(op.results[0]);
-                out.push(Op::new(vec![dr], OpKind::Index(dc, *i), span));
-                Ok(())
+                self.define(op, OpKind::Index(dc, *i), out)
             }
             OpKind::Field(v, member) => {
                 let dv = self.known(op, *v)?;
-                let dr = self.new_tangent(op.results[0]);
-                out.push(Op::new(vec![dr], OpKind::Field(dv, member.clone()), span));
-                Ok(())
+                self.define(op, OpKind::Field(dv, member.clone()), out)
             }
             OpKind::Fresh(v) => {
                 let dv = self.tangent_or_zero(*v, span, out);
-                let dr = self.new_tangent(op.results[0]);
-                out.push(Op::new(vec![dr], OpKind::Fresh(dv), span));
-                Ok(())
+                self.define(op, OpKind::Fresh(dv), out)
             }
             OpKind::Ref { mutable, value } => {
-                let dv = self.tangent_or_zero(*value, span, out);
-                let dr = self.new_tangent(op.results[0]);
-                let kind = OpKind::Ref {
-                    mutable: *mutable,
-                    value: dv,
-                };
-                out.push(Op::new(vec![dr], kind, span));
-                Ok(())
+                let value = self.tangent_or_zero(*value, span, out);
+                let mutable = *mutable;
+                self.define(op, OpKind::Ref { mutable, value }, out)
             }
             OpKind::Array(init) => self.array(op, init, out),
             OpKind::Store {
@@ -298,39 +284,27 @@ impl Transform<'_> {
                 index,
                 value,
             } => {
-                let da = self.known(op, *array)?;
-                let dv = self.tangent_or_zero(*value, span, out);
-                let dr = self.new_tangent(op.results[0]);
-                let kind = OpKind::Store {
-                    array: da,
-                    index: *index,
-                    value: dv,
-                };
-                out.push(Op::new(vec![dr], kind, span));
-                Ok(())
+                let (array, index) = (self.known(op, *array)?, *index);
+                let value = self.tangent_or_zero(*value, span, out);
+                self.define(
+                    op,
+                    OpKind::Store {
+                        array,
+                        index,
+                        value,
+                    },
+                    out,
+                )
             }
             OpKind::Append { array, value } => {
-                let da = self.known(op, *array)?;
-                let dv = self.tangent_or_zero(*value, span, out);
-                let dr = self.new_tangent(op.results[0]);
-                let kind = OpKind::Append {
-                    array: da,
-                    value: dv,
-                };
-                out.push(Op::new(vec![dr], kind, span));
-                Ok(())
+                let array = self.known(op, *array)?;
+                let value = self.tangent_or_zero(*value, span, out);
+                self.define(op, OpKind::Append { array, value }, out)
             }
             OpKind::Assign { array, from, len } => {
-                let da = self.known(op, *array)?;
-                let dfrom = self.tangent_or_zero(*from, span, out);
-                let dr = self.new_tangent(op.results[0]);
-                let kind = OpKind::Assign {
-                    array: da,
-                    from: dfrom,
-                    len: *len,
-                };
-                out.push(Op::new(vec![dr], kind, span));
-                Ok(())
+                let (array, len) = (self.known(op, *array)?, *len);
+                let from = self.tangent_or_zero(*from, span, out);
+                self.define(op, OpKind::Assign { array, from, len }, out)
             }
             OpKind::Push { stash, values } => {
                 let Some(positions) = self.varied.stash_positions(*stash) else {
@@ -363,11 +337,7 @@ impl Transform<'_> {
                 out.push(Op::new(results, OpKind::Pop { stash: dstash }, span));
                 Ok(())
             }
-            OpKind::Buffer(like) => {
-                let db = self.new_tangent(op.results[0]);
-                out.push(Op::new(vec![db], OpKind::Buffer(*like), span));
-                Ok(())
-            }
+            OpKind::Buffer(like) => self.define(op, OpKind::Buffer(*like), out),
             OpKind::BufferAdd {
                 buffer,
                 index,
@@ -406,26 +376,16 @@ impl Transform<'_> {
                 Ok(())
             }
             OpKind::BufferTake { buffer, index } => {
-                let db = self.known(op, *buffer)?;
-                let dr = self.new_tangent(op.results[0]);
-                let kind = OpKind::BufferTake {
-                    buffer: db,
-                    index: *index,
-                };
-                out.push(Op::new(vec![dr], kind, span));
-                Ok(())
+                let (buffer, index) = (self.known(op, *buffer)?, *index);
+                self.define(op, OpKind::BufferTake { buffer, index }, out)
             }
             OpKind::BufferPop(buffer) => {
-                let db = self.known(op, *buffer)?;
-                let dr = self.new_tangent(op.results[0]);
-                out.push(Op::new(vec![dr], OpKind::BufferPop(db), span));
-                Ok(())
+                let buffer = self.known(op, *buffer)?;
+                self.define(op, OpKind::BufferPop(buffer), out)
             }
             OpKind::BufferSum(buffer) => {
-                let db = self.known(op, *buffer)?;
-                let dr = self.new_tangent(op.results[0]);
-                out.push(Op::new(vec![dr], OpKind::BufferSum(db), span));
-                Ok(())
+                let buffer = self.known(op, *buffer)?;
+                self.define(op, OpKind::BufferSum(buffer), out)
             }
             // A container some other op makes (a call's or a method's result), which varies
             // only because values that vary are stored into it later: its tangent starts as
@@ -557,13 +517,11 @@ impl Transform<'_> {
         if let (Rule::Runtime("cast"), [x, Arg::Value(dy), _]) = (rule, args) {
             out.push(op.clone());
             let ddy = self.tangent_or_zero(*dy, span, out);
-            let dr = self.new_tangent(op.results[0]);
             let kind = OpKind::Pullback {
                 rule: rule.clone(),
                 args: vec![*x, Arg::Value(ddy), Arg::Value(ddy)],
             };
-            out.push(Op::new(vec![dr], kind, span));
-            return Ok(());
+            return self.define(op, kind, out);
         }
         let Rule::Runtime(name) = rule else {
             return Err(Self::unsupported(op, "has_a_given_derivative"));
@@ -671,37 +629,34 @@ impl Transform<'_> {
                 Slot::Buffer(buffer) => ("dot", *buffer),
                 _ => ("mul", adjoint),
             };
-            terms.push(self.prim_op(prim, vec![gradient, da], span, out));
+            terms.push(self.prim_op(op, prim, vec![gradient, da], out)?);
         }
         let mut total = terms.first().copied();
         for &t in terms.iter().skip(1) {
-            total = total.map(|acc| self.prim_op("add", vec![acc, t], span, out));
+            total = total
+                .map(|acc| self.prim_op(op, "add", vec![acc, t], out))
+                .transpose()?;
         }
-        let dr = self.new_tangent(op.results[0]);
         let kind = match total {
             Some(total) => OpKind::Fresh(total),
             None => OpKind::ZeroLike(op.results[0]),
         };
-        out.push(Op::new(vec![dr], kind, span));
-        Ok(())
+        self.define(op, kind, out)
     }
 
-    /// `name(operands)` of the primitives' table, its one result.
+    /// `name(operands)` of the primitives' table, at `op`: its one result.
     fn prim_op(
         &mut self,
+        op: &Op,
         name: &str,
         operands: Vec<Value>,
-        span: Span,
         out: &mut Vec<Op>,
-    ) -> Value {
+    ) -> Result<Value, Unsupported> {
+        let prim = (prims::PRIMS.iter().find(|p| p.name == name))
+            .ok_or_else(|| Self::unsupported(op, "hit_a_bug_of_the_macro"))?;
         let v = self.func.new_value(None);
-        let kind = match prims::PRIMS.iter().find(|p| p.name == name) {
-            Some(prim) => OpKind::Prim(prim, operands),
-            // The table has every name asked for here; a zero keeps the program well formed.
-            None => OpKind::ZeroLike(operands[0]),
-        };
-        out.push(Op::new(vec![v], kind, span));
-        v
+        out.push(Op::new(vec![v], OpKind::Prim(prim, operands), op.span));
+        Ok(v)
     }
 
     fn array(&mut self, op: &Op, init: &ArrayInit, out: &mut Vec<Op>) -> Result<(), Unsupported> {
@@ -740,7 +695,7 @@ impl Transform<'_> {
     fn loop_op(&mut self, op: &Op, out: &mut Vec<Op>) -> Result<(), Unsupported> {
         let span = op.span;
         let Some(parts) = op.kind.as_loop() else {
-            return Ok(());
+            return Err(Self::unsupported(op, "hit_a_bug_of_the_macro"));
         };
         let carried = parts.init.len();
         let varying: Vec<usize> = (0..carried)

@@ -38,6 +38,8 @@ impl Varied {
                 break;
             }
         }
+        // Every version of a varying storage varies (the fixed point asked `is_in`; the
+        // transform asks `is`).
         for v in 0..func.values.len() {
             if let Some(storage) = func.values[v].storage
                 && varied.is(storage)
@@ -106,12 +108,6 @@ impl Varied {
     fn walk(&mut self, func: &Func, block: &Block, changed: &mut bool) {
         for op in &block.ops {
             self.walk_op(func, op, changed);
-        }
-        // Versions of a varying storage vary.
-        for v in block.args.iter().chain(&block.yields) {
-            if self.is_in(func, *v) && !self.is(*v) {
-                *changed |= self.mark(func, *v);
-            }
         }
     }
 
