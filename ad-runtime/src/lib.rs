@@ -30,6 +30,8 @@
 //!   kinks.
 //! - [`check`]: gradient checking by central differences, for your own tests.
 //! - [`linalg`]: dot products, matrix products, norms, softmax, differentiable as calls.
+//! - `argmin` (feature `argmin`): a `#[reverse]` function as an [argmin](https://docs.rs/argmin)
+//!   problem, for its solvers.
 //! - `special` (feature `special`): the error functions, `ln Γ` and digamma, differentiable
 //!   as calls.
 //!
@@ -46,6 +48,8 @@
 //!   ["libm"]`);
 //! - `special`: the module `special` (`erf`, `erfc`, `ln_gamma`, `digamma`), primitives of
 //!   `#[reverse]`; it builds `libm` and `special`, which users who do not call them skip;
+//! - `argmin`: the module `argmin`, a `#[reverse]` function as a problem of the optimization
+//!   framework [argmin](https://docs.rs/argmin) 0.11 (cost, gradient, Hessian); needs `std`;
 //! - `dump`: `#[reverse(dump)]` formats the generated Rust with `prettyplease`, which the macro
 //!   otherwise does not build; without it, `dump` prints a statement per line.
 #![no_std]
@@ -55,6 +59,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 mod calls;
 pub mod check;
 pub mod checkpoint;
