@@ -93,7 +93,9 @@ fn main() {
     let examples = 64 * CHUNK;
     let mut rng = fastrand::Rng::with_seed(7);
     let x: Vec<f64> = (0..examples * D).map(|_| rng.f64() * 2.0 - 1.0).collect();
-    let y: Vec<f64> = (0..examples).map(|k| x[k * D].sin() + x[k * D + 1]).collect();
+    let y: Vec<f64> = (0..examples)
+        .map(|k| x[k * D].sin() + x[k * D + 1])
+        .collect();
     let w: Vec<f64> = (0..WEIGHTS).map(|_| (rng.f64() - 0.5) * 0.5).collect();
 
     let (loss_seq, grad_seq) = sequential(&w, &x, &y);

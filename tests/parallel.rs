@@ -30,7 +30,10 @@ fn generated_functions_are_send_and_sync() {
 fn per_worker_buffers_and_a_reduction_give_the_batch_gradient() {
     let n = 10_000;
     let x: Vec<f64> = (0..n).map(|k| (k as f64 * 0.37).sin()).collect();
-    let y: Vec<f64> = x.iter().map(|v| 2.0 * v - 0.5 + 0.1 * (v * 13.0).cos()).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|v| 2.0 * v - 0.5 + 0.1 * (v * 13.0).cos())
+        .collect();
     let p = [1.5, 0.25];
     let (loss, grad) = x
         .par_chunks(97)
