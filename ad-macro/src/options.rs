@@ -1,6 +1,6 @@
-//! The attribute's arguments: `#[reverse(wrt(x, y), crate = "path", dump)]`, and for a function
-//! whose derivative the user gives, `rule = path` (with its tangent rule, `jvp = path`) or
-//! `zero_derivative`.
+//! The attribute's arguments: `#[reverse(wrt(x, y), crate = "path", dump, debug_nonfinite)]`,
+//! and for a function whose derivative the user gives, `rule = path` (with its tangent rule,
+//! `jvp = path`) or `zero_derivative`.
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
@@ -22,6 +22,10 @@ pub struct Options {
     pub forward: bool,
     /// `jvp = path`, beside `rule = path`: the user's tangent rule, which forward mode calls.
     pub jvp: Option<syn::Path>,
+    /// `debug_nonfinite`: every float the forward sweep computes and every derivative of the
+    /// reverse sweep is checked; the first NaN or infinity panics naming the operation and
+    /// the user's source line (`analysis::nonfinite`).
+    pub debug_nonfinite: bool,
     /// `float(T, ..)`: more float types, which the signature does not show to be (the
     /// parameter of a generic `impl<T: Float>`, a type alias of `f64`).
     pub floats: Vec<Ident>,
@@ -36,6 +40,7 @@ impl Default for Options {
             custom: None,
             forward: true,
             jvp: None,
+            debug_nonfinite: false,
             floats: Vec::new(),
         }
     }
@@ -88,6 +93,9 @@ impl Options {
             } else if meta.path.is_ident("dump") {
                 options.dump = true;
                 Ok(())
+            } else if meta.path.is_ident("debug_nonfinite") {
+                options.debug_nonfinite = true;
+                Ok(())
             } else if meta.path.is_ident("forward") {
                 let on: syn::LitBool = meta.value()?.parse()?;
                 options.forward = on.value;
@@ -110,7 +118,7 @@ impl Options {
                 Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `jvp = path`, `zero_derivative`, `forward = false`, `crate = \"...\"` or `dump`",
+                    "unknown `#[reverse]` option; expected `wrt(...)`, `float(...)`, `rule = path`, `jvp = path`, `zero_derivative`, `forward = false`, `debug_nonfinite`, `crate = \"...\"` or `dump`",
                 ))
             }
         });

@@ -33,7 +33,7 @@ use quote::format_ident;
 use crate::errors::Errors;
 use crate::forward::Unsupported;
 use crate::options::Options;
-use crate::signature::Signature;
+use crate::signature::{Shape, Signature};
 use crate::{analysis, custom, emit, forward, groups, ir, lower, reverse};
 
 /// What each stage made of a function the macro accepts.
@@ -192,13 +192,25 @@ impl Pipeline {
     /// The generated functions (`emit` cannot fail); with `#[reverse(dump)]`, the stages are
     /// printed too.
     pub fn emit(&self) -> TokenStream {
+        let name = self.item.sig.ident.to_string();
+        // With `debug_nonfinite`, the reverse-mode functions run the unfused program, whose
+        // ops are all in the forward or in the reverse sweep, as the report says.
+        let (sites, fused) = match self.options.debug_nonfinite {
+            true => {
+                let params = self.scalar_params();
+                let sites = analysis::nonfinite::sites(&self.adjoint, &self.activity, &params);
+                (Some(sites), None)
+            }
+            false => (None, self.fused.as_ref()),
+        };
         let cx = emit::Context {
             item: &self.item,
             sig: &self.sig,
             krate: &self.options.krate,
             items: &self.items,
+            checks: sites.as_ref().map(|sites| (sites, name.as_str())),
         };
-        let mut generated = emit::functions(&cx, &self.adjoint, self.fused.as_ref());
+        let mut generated = emit::functions(&cx, &self.adjoint, fused);
         let hvp = self.hvp.as_ref().map(Option::as_ref);
         generated.extend(emit::forward_functions(&cx, self.jvp.as_ref(), hvp));
         if self.options.dump {
@@ -206,6 +218,16 @@ impl Pipeline {
             dump(self.primal.as_ref(), &self.activity, adjoint, &generated);
         }
         generated
+    }
+}
+
+impl Pipeline {
+    /// The adjoint program's values of the active float parameters.
+    fn scalar_params(&self) -> Vec<ir::Value> {
+        (self.sig.params.iter().zip(&self.adjoint.params))
+            .filter(|(param, _)| param.active && matches!(param.shape, Shape::Scalar))
+            .map(|(_, p)| p.value)
+            .collect()
     }
 }
 

@@ -67,6 +67,7 @@ pub mod checkpoint;
 mod dual;
 pub mod linalg;
 mod nested;
+mod nonfinite;
 mod params;
 mod registry;
 #[cfg(feature = "std")]
@@ -114,6 +115,11 @@ mod stash;
 /// - `#[reverse(zero_derivative)]`: the derivative is zero;
 /// - `#[reverse(forward = false)]`: no forward mode, for the compile time it costs (it about
 ///   quadruples the macro's expansion time and the generated code);
+/// - `#[reverse(debug_nonfinite)]`: `f_grad`, `f_vjp`, `f_grad_into` and `f_jacobian` check
+///   every float the forward sweep computes from the active parameters and every derivative
+///   of the reverse sweep; the first NaN or infinity panics with the operation, the place in
+///   your source and the values it came from (`` `ln` at src/model.rs:42:17 produced -inf from
+///   0.0 in the forward sweep of `model` ``); without the option, no check is generated;
 /// - `#[reverse(crate = "path::to::ad_runtime")]`: where generated code finds this crate;
 /// - `#[reverse(dump)]`: print the IR, the adjoint IR and the generated Rust while compiling
 ///   (formatted by `prettyplease` with this crate's feature `dump`, a statement per line
@@ -203,6 +209,10 @@ pub mod __private {
     };
     pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::dual::Split;
+    /// The checks of `#[reverse(debug_nonfinite)]`.
+    pub mod nonfinite {
+        pub use crate::nonfinite::{Site, as_f64, check};
+    }
 
     /// Why a function has no forward mode: `f_jvp`, `f_hvp` and `f_hessian` of a function
     /// whose body forward mode does not model take one argument bounded by the trait of the

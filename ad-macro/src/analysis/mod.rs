@@ -1,5 +1,6 @@
 //! Analyses of a lowered function.
 
 pub mod activity;
+pub mod nonfinite;
 pub mod references;
 pub mod stable;

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
+use crate::analysis::nonfinite::Site;
 use crate::ir::{
     Adaptor, Arg, ArrayInit, Block, Call, Callee, Checkpointed, FnPath, Func, Len, LoopView,
     Nesting, Op, OpKind, Pass, Range, Rule, Seed, Slot, StashKind, Through, UnOp, Value,
@@ -47,10 +48,17 @@ pub(super) struct Body<'a> {
     /// previous iteration's gave back (`__private::zeros_from`, `keep`), one allocation per
     /// call instead of one per iteration.
     pub(super) recycled: HashSet<Value>,
+    /// With `#[reverse(debug_nonfinite)]`: the values checked after their `let`, and the
+    /// function's name for the report.
+    pub(super) checks: Option<(&'a HashMap<Value, Site>, &'a str)>,
 }
 
 impl<'a> Body<'a> {
-    pub(super) fn new(func: &'a Func, krate: &'a syn::Path) -> Body<'a> {
+    pub(super) fn new(
+        func: &'a Func,
+        krate: &'a syn::Path,
+        checks: Option<(&'a HashMap<Value, Site>, &'a str)>,
+    ) -> Body<'a> {
         let mut body = Body {
             func,
             krate,
@@ -65,6 +73,7 @@ impl<'a> Body<'a> {
             changed_locals: HashSet::new(),
             idents: vec![OnceCell::new(); func.values.len()],
             recycled: HashSet::new(),
+            checks,
         };
         body.recycled = local_buffers_in_loops(func, &func.body, false);
         body.find_untyped(&func.body);
@@ -613,7 +622,38 @@ impl<'a> Body<'a> {
         if let Some(statement) = self.special_statement(op) {
             return statement;
         }
-        self.let_statement(op)
+        let mut statement = self.let_statement(op);
+        if let Some((sites, function)) = self.checks {
+            for r in &op.results {
+                if let Some(site) = sites.get(r).filter(|_| self.used.contains(r)) {
+                    statement.extend(self.check(op.span, *r, site, function));
+                }
+            }
+        }
+        statement
+    }
+
+    /// `#[reverse(debug_nonfinite)]`'s check of `value`, made at `site`: `line!()` and
+    /// `column!()` spanned at the user's expression give its place.
+    fn check(&self, span: Span, value: Value, site: &Site, function: &str) -> TokenStream {
+        let krate = self.krate;
+        let (what, reverse) = (&site.what, site.reverse);
+        let value = self.val(value);
+        let from = self.vals(&site.from);
+        quote_spanned! {span=>
+            #krate::__private::nonfinite::check(
+                #value,
+                &#krate::__private::nonfinite::Site {
+                    what: #what,
+                    reverse: #reverse,
+                    function: #function,
+                    file: ::core::file!(),
+                    line: ::core::line!(),
+                    column: ::core::column!(),
+                },
+                || [#(#krate::__private::nonfinite::as_f64(#from)),*],
+            );
+        }
     }
 
     /// Step of [`Self::op`]: the statement of an op that is not a `let` of its expression

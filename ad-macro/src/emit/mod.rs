@@ -19,6 +19,7 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, Pat};
 
+use crate::analysis::nonfinite::Site;
 use crate::forward::Unsupported;
 use crate::ir::{Func, Value};
 use crate::signature::{Output, Rows, Shape, Signature};
@@ -31,6 +32,9 @@ pub struct Context<'a> {
     pub krate: &'a syn::Path,
     /// Items declared inside the user's body.
     pub items: &'a [syn::Item],
+    /// With `#[reverse(debug_nonfinite)]`: the values of the adjoint program to check
+    /// (`analysis::nonfinite`), and the function's name for the report.
+    pub checks: Option<(&'a HashMap<Value, Site>, &'a str)>,
 }
 
 /// The generated functions for the adjoint program `adjoint`:
@@ -44,8 +48,8 @@ pub struct Context<'a> {
 /// `fused` (loops fused with their reverses, `reverse::fuse`), when given, is the program of
 /// the functions that run both sweeps in one call: `f_vjp`, `f_grad` and `f_grad_into`.
 pub fn functions(cx: &Context, adjoint: &Func, fused: Option<&Func>) -> TokenStream {
-    let generated = Generated::new(cx, adjoint);
-    let one_call = fused.map(|fused| Generated::new(cx, fused));
+    let generated = Generated::new(cx, adjoint, cx.checks);
+    let one_call = fused.map(|fused| Generated::new(cx, fused, None));
     let one_call = one_call.as_ref().unwrap_or(&generated);
     let mut out = one_call.vjp();
     out.extend(generated.pullback());
@@ -70,12 +74,12 @@ pub fn forward_functions(
     hvp: Result<Option<&Func>, &Unsupported>,
 ) -> TokenStream {
     let mut out = match jvp {
-        Ok(jvp) => Generated::new(cx, jvp).jvp(),
+        Ok(jvp) => Generated::new(cx, jvp, None).jvp(),
         Err(why) => forward::unsupported(cx, &["jvp"], why),
     };
     match hvp {
         Ok(Some(hvp)) => {
-            let generated = Generated::new(cx, hvp);
+            let generated = Generated::new(cx, hvp, None);
             out.extend(generated.hvp());
             match generated.hessian() {
                 Some(hessian) => out.extend(hessian),
@@ -114,9 +118,14 @@ struct Generated<'a> {
 }
 
 impl<'a> Generated<'a> {
-    fn new(cx: &'a Context<'a>, adjoint: &'a Func) -> Generated<'a> {
+    /// With `checks`, the values of `adjoint` that `#[reverse(debug_nonfinite)]` checks.
+    fn new(
+        cx: &'a Context<'a>,
+        adjoint: &'a Func,
+        checks: Option<(&'a HashMap<Value, Site>, &'a str)>,
+    ) -> Generated<'a> {
         let primal_params = cx.sig.params.len();
-        let body = Body::new(adjoint, cx.krate);
+        let body = Body::new(adjoint, cx.krate, checks);
         let changed_copies = cx
             .sig
             .params
@@ -418,7 +427,7 @@ impl<'a> Generated<'a> {
         let body = Body {
             into: slots.into,
             quiet: true,
-            ..Body::new(self.adjoint, krate)
+            ..Body::new(self.adjoint, krate, self.body.checks)
         };
         let (seed_param, resolve) = self.pullback_seed(&body);
         let mut params = params(self.cx, &body);
@@ -614,7 +623,7 @@ impl<'a> Generated<'a> {
         }
         let body = Body {
             into: buffers,
-            ..Body::new(self.adjoint, krate)
+            ..Body::new(self.adjoint, krate, self.body.checks)
         };
         let seed = self.seeds.first().map(|p| body.binding(p.value));
         let stmts = self.statements(&body, 0..self.ops.len());
