@@ -30,6 +30,10 @@
 //! Tests only: `tests.rs` and `tests/` (IR snapshots, the shared harness that runs the pipeline
 //! on source text, the fuzz test of [`expand`], its compile cost); `interp/` (an interpreter
 //! of the IR and the differential test on random programs).
+#![deny(missing_docs)]
+// These docs are the compiler's map for contributors, linking its private stages (docs.rs
+// documents them, `--document-private-items`); users read ad-runtime's.
+#![allow(rustdoc::private_intra_doc_links)]
 
 mod analysis;
 mod custom;

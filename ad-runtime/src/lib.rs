@@ -53,13 +53,15 @@
 //! - `dump`: `#[reverse(dump)]` formats the generated Rust with `prettyplease`, which the macro
 //!   otherwise does not build; without it, `dump` prints a statement per line.
 #![no_std]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
 #[cfg(feature = "argmin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
 pub mod argmin;
 mod calls;
 pub mod check;
@@ -74,6 +76,7 @@ mod registry;
 mod reuse;
 pub mod rules;
 #[cfg(feature = "special")]
+#[cfg_attr(docsrs, doc(cfg(feature = "special")))]
 pub mod special;
 mod stash;
 

@@ -509,20 +509,20 @@ impl<F: Zero + Copy, const N: usize, const M: usize> LocalBuffer<F> for [[F; N];
 }
 
 /// How many numbers `container` holds: its length, times the width of its rows if it has
-/// rows (`Vec<[F; N]>`), which is the length of its buffer ([`LocalBuffer`]).
+/// rows (`Vec<[F; N]>`), which is the length of its buffer (`LocalBuffer`).
 #[inline]
 pub fn count<F, T: LocalBuffer<F>>(container: &T) -> usize {
     container.__ad_count()
 }
 
-/// The shape of `container` ([`LocalBuffer::Shape`]), from which [`local_zeros`] makes the
+/// The shape of `container` (`LocalBuffer::Shape`), from which [`local_zeros`] makes the
 /// same buffer as from the container.
 #[inline]
 pub fn shape<F, T: LocalBuffer<F>>(container: &T) -> T::Shape {
     container.__ad_shape()
 }
 
-/// [`LocalBuffer`]'s zeros of `like`.
+/// `LocalBuffer`'s zeros of `like`.
 #[inline]
 pub fn local_zeros<F, T: LocalBuffer<F>>(like: &T) -> T::Buffer {
     like.__ad_local_zeros()

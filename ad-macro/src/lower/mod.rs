@@ -1561,6 +1561,26 @@ impl Lower<'_> {
 
     /// `place = val`, for a local variable `place`.
     fn assign(&mut self, place: &Expr, val: Val) -> R<()> {
+        // `p.x = v` of a struct made by a literal: the struct with that field replaced.
+        if let Expr::Field(f) = place
+            && let Expr::Path(base) = unparen(&f.base)
+            && let Some(ident) = base.path.get_ident()
+            && let Some(Binding::Val(Val::Struct(fields))) =
+                self.lookup(&ident.to_string()).cloned()
+        {
+            let field = f.member.to_token_stream().to_string();
+            if !fields.iter().any(|(n, _)| *n == field) {
+                return Err(self.error(&f.member, "no such field in the struct literal"));
+            }
+            let fields = (fields.into_iter())
+                .map(|(n, v)| match n == field {
+                    true => (n, val.clone()),
+                    false => (n, v),
+                })
+                .collect();
+            self.reassign(&ident.to_string(), Val::Struct(fields));
+            return Ok(());
+        }
         match place {
             Expr::Paren(p) => self.assign(&p.expr, val),
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
@@ -1592,26 +1612,6 @@ impl Lower<'_> {
                 )),
             },
             Expr::Tuple(t) => self.assign_tuple(t, val),
-            // `p.x = v` of a struct made by a literal: the struct with that field replaced.
-            Expr::Field(f)
-                if let Expr::Path(base) = unparen(&f.base)
-                    && let Some(ident) = base.path.get_ident()
-                    && let Some(Binding::Val(Val::Struct(fields))) =
-                        self.lookup(&ident.to_string()).cloned() =>
-            {
-                let field = f.member.to_token_stream().to_string();
-                if !fields.iter().any(|(n, _)| *n == field) {
-                    return Err(self.error(&f.member, "no such field in the struct literal"));
-                }
-                let fields = (fields.into_iter())
-                    .map(|(n, v)| match n == field {
-                        true => (n, val.clone()),
-                        false => (n, v),
-                    })
-                    .collect();
-                self.reassign(&ident.to_string(), Val::Struct(fields));
-                Ok(())
-            }
             // `_ = e;` and the `_` of `(a, _) = ..`: the value is dropped.
             Expr::Infer(_) => Ok(()),
             _ => Err(self.error(
