@@ -399,6 +399,7 @@ fn tangent_programs(
         let span = p.ident.as_ref().map_or_else(Span::call_site, |i| i.span());
         let what = match &p.shape {
             _ if p.is_output() => "has_a_mut_output",
+            _ if p.library.is_some() => "has_nalgebra_or_ndarray_parameters",
             crate::signature::Shape::Struct { .. } => "has_a_parameter_struct",
             shape if shape.row().is_some() => "has_containers_of_rows",
             _ => return None,

@@ -111,6 +111,73 @@ pub struct Param {
     pub shape: Shape,
     /// Differentiated with respect to.
     pub active: bool,
+    /// A vector or matrix of nalgebra or ndarray (`&DVector<F>`, `Array2<F>`): a container
+    /// (a [`Shape::Slice`] of its elements) indexed as the library indexes it, whose gradient
+    /// is the library's type (`__private::AdjointBuffer`'s buffer, zeros of its shape).
+    pub library: Option<Library>,
+}
+
+/// A container type of nalgebra or ndarray that a parameter may have.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Library {
+    /// `DVector<F>`, `SVector<F, N>`, `Array1<F>`, `ArrayView1<F>`: indexed by `x[i]`.
+    Vector,
+    /// `DMatrix<F>`: `m[(i, j)]`, which the lowering makes `m[i + j * m.nrows()]` (nalgebra's
+    /// linear index, column-major: the same element), since the IR has no tuples.
+    NalgebraMatrix,
+    /// `Array2<F>`, `ArrayView2<F>`: `a[[i, j]]` (and `a[(i, j)]`, made `a[[i, j]]`).
+    NdarrayMatrix,
+}
+
+impl Library {
+    /// `ty` without its reference, every lifetime `'static` (`&ArrayView1<'a, F>` ->
+    /// `ArrayView1<'static, F>`, `ArrayView1<F>` too): a type the gradient's type
+    /// (`<T as AdjointBuffer>::Buffer`, owned) can be named by in a signature, where an
+    /// elided lifetime would be an error.
+    pub fn owned_static(ty: &Type) -> Type {
+        let mut inner = match ty {
+            Type::Reference(r) => (*r.elem).clone(),
+            other => other.clone(),
+        };
+        if let Type::Path(p) = &mut inner
+            && let Some(last) = p.path.segments.last_mut()
+            && let syn::PathArguments::AngleBracketed(args) = &mut last.arguments
+        {
+            let mut has_lifetime = false;
+            for arg in args.args.iter_mut() {
+                if let syn::GenericArgument::Lifetime(l) = arg {
+                    *l = syn::Lifetime::new("'static", l.span());
+                    has_lifetime = true;
+                }
+            }
+            if !has_lifetime && last.ident.to_string().starts_with("ArrayView") {
+                args.args.insert(0, syn::parse_quote!('static));
+            }
+        }
+        inner
+    }
+
+    /// The library container a type names (by the last segment of its path, as for `Vec`),
+    /// and its element type.
+    fn of(ty: &Type) -> Option<(Library, Type)> {
+        let Type::Path(p) = ty else { return None };
+        let last = p.path.segments.last()?;
+        let library = match last.ident.to_string().as_str() {
+            "DVector" | "SVector" | "Array1" | "ArrayView1" => Library::Vector,
+            "DMatrix" => Library::NalgebraMatrix,
+            "Array2" | "ArrayView2" => Library::NdarrayMatrix,
+            _ => return None,
+        };
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        // The element is the first type argument (`ArrayView1<'a, F>` starts with a lifetime).
+        let elem = args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })?;
+        Some((library, elem))
+    }
 }
 
 impl Param {
@@ -127,6 +194,10 @@ impl Param {
     /// The type of this parameter's gradient (`krate`: the runtime's path, through which a
     /// `Vec` is named, since the user's crate may be `no_std`).
     pub fn grad_ty(&self, krate: &syn::Path) -> proc_macro2::TokenStream {
+        if self.library.is_some() {
+            let ty = Library::owned_static(&self.ty);
+            return quote::quote!(<#ty as #krate::__private::AdjointBuffer>::Buffer);
+        }
         match &self.shape {
             Shape::Slice {
                 elem, row: None, ..
@@ -315,6 +386,7 @@ fn receiver_param(
             ty: syn::parse_quote!(Self),
         },
         active: wrt.is_none_or(|names| names.iter().any(|n| n == "self")),
+        library: None,
     })
 }
 
@@ -340,6 +412,7 @@ fn typed_param(
     }
     let ty = (*pat_type.ty).clone();
     let mut shape = shape(&ty, float_generics);
+    let library = library(&ty, float_generics, errors)?;
     let named = |names: &[Ident]| ident.as_ref().is_some_and(|i| names.contains(i));
     // A struct is a parameter struct when `wrt(...)` names it.
     if let (Shape::Other, Some(names), Some(inner)) = (&shape, wrt, struct_type(&ty))
@@ -390,7 +463,29 @@ fn typed_param(
         ty,
         shape,
         active,
+        library,
     })
+}
+
+/// Step of [`typed_param`]: the nalgebra or ndarray container of floats a parameter is
+/// (`&DVector<F>`, `DVector<F>`, `ArrayView2<F>`); `None` inside for another type, `None`
+/// (with an error) for a `&mut` one.
+fn library(ty: &Type, float_generics: &[Ident], errors: &mut Errors) -> Option<Option<Library>> {
+    let (inner, mutable) = match ty {
+        Type::Reference(r) => (&*r.elem, r.mutability.is_some()),
+        other => (other, false),
+    };
+    let Some((library, elem)) = Library::of(inner) else {
+        return Some(None);
+    };
+    if !is_float(&elem, float_generics) {
+        return Some(None);
+    }
+    if mutable {
+        errors.spanned(ty, "a `&mut` nalgebra or ndarray container is not supported yet: take it by reference and return the new values, or pass `x.as_mut_slice()` as a `&mut [F]`");
+        return None;
+    }
+    Some(Some(library))
 }
 
 /// Step of [`Signature::analyze`]: reports each name in `wrt(...)` that is not a parameter
@@ -515,7 +610,15 @@ fn shape(ty: &Type, float_generics: &[Ident]) -> Shape {
                 let (elem, row) = row_of(&elem, float_generics);
                 Shape::Slice { elem, mutable, row }
             }
-            None => Shape::Other,
+            // A vector or matrix of nalgebra or ndarray: its elements, as a slice's.
+            None => match Library::of(inner) {
+                Some((_, elem)) if is_float(&elem, float_generics) => Shape::Slice {
+                    elem,
+                    mutable,
+                    row: None,
+                },
+                _ => Shape::Other,
+            },
         },
         _ => Shape::Other,
     }

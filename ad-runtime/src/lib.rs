@@ -67,6 +67,7 @@ mod calls;
 pub mod check;
 pub mod checkpoint;
 mod dual;
+mod libraries;
 pub mod linalg;
 mod nested;
 mod nonfinite;
@@ -212,6 +213,7 @@ pub mod __private {
     };
     pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::dual::Split;
+    pub use crate::libraries::{Dims, into_library};
     /// The checks of `#[reverse(debug_nonfinite)]`.
     pub mod nonfinite {
         pub use crate::nonfinite::{Site, as_f64, check};
@@ -248,6 +250,7 @@ pub mod __private {
             needs_second_derivatives_of_linalg: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it calls `linalg` functions, whose second derivatives are not modelled",
             writes_varying_values_into_a_mut_parameter: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it writes values that vary into a `&mut` parameter that is not active",
             has_a_mut_output: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has an active `&mut` output",
+            has_nalgebra_or_ndarray_parameters: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`) yet: it has active nalgebra or ndarray parameters (take `x.as_slice()` as a `&[F]` for forward mode)",
             has_containers_of_rows: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has containers of rows (`&[[F; N]]`, `Vec<Vec<F>>`)",
             has_forward_mode_turned_off: "this function has no forward mode (`_jvp`, `_hvp`, `_hessian`): it has forward mode turned off (`#[reverse(forward = false)]`)",
             has_no_hessian_rows_of_one_type: "this function has no `_hessian`: its active parameters are of different float types, or one is a pattern; use `_hvp` along each direction",

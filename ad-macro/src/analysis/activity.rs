@@ -262,6 +262,17 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
         {
             Some("this iterator over a container that depends on an active parameter is not one #[reverse] models: write the chain in one expression, ending in `sum`, `product`, `fold`, `for_each`, `count`, `all`, `any`, `collect`, or `max_by`/`min_by`/`reduce` followed by `unwrap`, `expect` or `unwrap_or`; or write a `for` loop".to_string())
         }
+        // A shape query of an nalgebra or ndarray parameter: integers, no floats.
+        OpKind::Method { recv, method, args, .. }
+            if args.is_empty()
+                && matches!(
+                    method.to_string().as_str(),
+                    "nrows" | "ncols" | "dim" | "shape" | "is_empty"
+                )
+                && library_param(func, sig, *recv).is_some() =>
+        {
+            None
+        }
         OpKind::Method { method, .. } => Some(format!(
             "no derivative rule for method `{method}`, and its receiver or an argument depends on an active parameter, so the derivative through it would be lost; use the differentiable `Float` methods (sin, exp, powf, ... listed in docs/supported.md), or call `{method}` with inactive values only"
         )),
@@ -314,6 +325,17 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
 
 /// A version of a container parameter whose elements are not floats (`&mut Vec<usize>`): a
 /// call that writes it cannot make it depend on an active parameter.
+/// The nalgebra or ndarray container (`signature::Library`) that `v` is a version of, if it
+/// is one of a parameter.
+pub fn library_param(func: &Func, sig: &Signature, v: Value) -> Option<crate::signature::Library> {
+    let root = func.storage(v)?;
+    func.params
+        .iter()
+        .zip(&sig.params)
+        .find(|(p, _)| p.value == root)
+        .and_then(|(_, p)| p.library)
+}
+
 fn holds_no_floats(func: &Func, sig: &Signature, v: Value) -> bool {
     let Some(root) = func.storage(v) else {
         return false;

@@ -457,9 +457,14 @@ impl<'a> Generated<'a> {
             let grad = param.active.then(|| active_grads.next()).flatten();
             match (&param.shape, param.elem_if_active(), &param.ident) {
                 (Shape::Slice { .. } | Shape::Array { .. }, Some(elem), Some(ident)) => {
+                    // A library container's slot is its gradient's type, indexed as it is.
+                    let target = match param.library {
+                        Some(_) => param.grad_ty(krate),
+                        None => quote!([#elem]),
+                    };
                     slots
                         .params
-                        .push(quote!(mut #slot: impl #into_slot<[#elem]>));
+                        .push(quote!(mut #slot: impl #into_slot<#target>));
                     let buffer = match self.changed_copies[i] {
                         true => own_slot_of(krate, &slot, quote!(#ident)),
                         false => slot_of(krate, &slot, quote!(#ident)),
@@ -582,6 +587,19 @@ impl<'a> Generated<'a> {
             }
             let name = buffer.to_string();
             match &param.shape {
+                // A library container's buffer is its gradient's type, indexed as it is.
+                Shape::Slice { .. } if param.library.is_some() => {
+                    let ty = param.grad_ty(krate);
+                    params.push(quote!(#buffer: &mut #ty));
+                    let into = quote!(#krate::__private::into_library(#buffer, &#ident, #name));
+                    buffers.insert(
+                        grad,
+                        match changed {
+                            true => quote!(#krate::__private::own_slot(::core::option::Option::Some(#into), &#ident)),
+                            false => into,
+                        },
+                    );
+                }
                 Shape::Slice { elem, .. } if ir.offsets.is_some() => {
                     params.push(quote!(#buffer: &mut [#krate::__private::Vec<#elem>]));
                     let (grad, offsets) = (

@@ -10,14 +10,16 @@
 //! After:  `%h.3 = vec [%2; %n.1]; %h.5 = store %h.3, %i, %4;`
 //!         `%6 = index %h.5, %i; %7 = add %6, %y; %h.8 = store %h.5, %i, %7`
 
-use proc_macro2::Span;
+use proc_macro2::{Ident, Span};
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token, parse_quote_spanned};
 
 use super::rows::{Count, NestedLiteral, Row};
 use super::{Binding, Lower, R, Val};
+use crate::errors::Reported;
 use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
+use crate::signature::Library;
 
 impl Lower<'_> {
     /// Pushes an op whose one result is a new version of `array` (or, for `array: None`, a
@@ -220,11 +222,55 @@ impl Lower<'_> {
             return self.row_copy(&name, index, span);
         }
         let base = self.value(&e.expr);
-        let index = self.value(&e.index);
+        let index = match (&*e.index, &base) {
+            // `m[(i, j)]` of a matrix of nalgebra or ndarray.
+            (Expr::Tuple(t), Ok(base)) if t.elems.len() == 2 => {
+                match crate::analysis::activity::library_param(&self.func, self.sig, *base) {
+                    Some(library) => self.matrix_index(*base, library, t, span),
+                    None => self.value(&e.index),
+                }
+            }
+            _ => self.value(&e.index),
+        };
         let (base, index) = (base?, index?);
         self.is_container(base);
         self.used_flat(base);
         Ok(self.push1(OpKind::Index(base, index), span))
+    }
+
+    /// The index of `m[(i, j)]`, `m` a matrix parameter of a library: nalgebra's linear index
+    /// `i + j * m.nrows()` (column-major), or ndarray's `[i, j]`; either names the element
+    /// the tuple does, in `m` and in its gradient, which has `m`'s type.
+    fn matrix_index(
+        &mut self,
+        base: Value,
+        library: Library,
+        t: &syn::ExprTuple,
+        span: Span,
+    ) -> R<Value> {
+        let (i, j) = (self.value(&t.elems[0])?, self.value(&t.elems[1])?);
+        match library {
+            Library::NalgebraMatrix => {
+                let nrows = OpKind::Method {
+                    recv: base,
+                    method: Ident::new("nrows", span),
+                    turbofish: None,
+                    args: Vec::new(),
+                };
+                let nrows = self.push(nrows, span, 1)[0];
+                let mul = crate::prims::infix('*').ok_or(Reported)?;
+                let column = self.push(OpKind::Prim(mul, vec![j, nrows]), span, 1)[0];
+                let add = crate::prims::add();
+                Ok(self.push(OpKind::Prim(add, vec![i, column]), span, 1)[0])
+            }
+            Library::NdarrayMatrix | Library::Vector => {
+                let list = ArrayInit::List {
+                    values: vec![i, j],
+                    vec: false,
+                };
+                Ok(self.push(OpKind::Array(list), span, 1)[0])
+            }
+        }
     }
 
     /// `x[a..b]` (any range form) read as a value: a copy of the elements (rows, for a

@@ -1779,6 +1779,11 @@ fn expr_key(e: &Expr) -> usize {
 const READ_ONLY_METHODS: &[&str] = &[
     "len",
     "is_empty",
+    // The shape queries of nalgebra's and ndarray's containers.
+    "nrows",
+    "ncols",
+    "dim",
+    "shape",
     "iter",
     "into_iter",
     "contains",
