@@ -27,6 +27,11 @@ pub enum Syntax {
     /// (`linalg::dot`, `special::erf`), called by any path ending in those two segments; the
     /// emitted code checks that the path names the runtime's function.
     Function(&'static str),
+    /// A product of nalgebra's or ndarray's containers (`x.dot(&y)`, `m * v`, `a.dot(&b)`,
+    /// `m.transpose()`, `a.t()`), recognized by the lowering from the operands' library:
+    /// computed by `__private::library::name(&a, ..)`, which calls the library's own
+    /// operation (so the value is the user's, bit for bit), reversed by `name_pullback`.
+    Library,
 }
 
 /// What an operand is.
@@ -159,7 +164,7 @@ use Derivative::{Bits, Query, Rule, Zero};
 use Domain::{AboveMinusOne, AboveOne, Positive, Real, Small, Unit};
 use Operand::{Array as A, Borrowed as B, Float as F, Other as I};
 use Reads::{All, For, Mask, Nothing, Operands, Results};
-use Syntax::{Function, Infix, Method, Prefix};
+use Syntax::{Function, Infix, Library, Method, Prefix};
 
 /// A scalar primitive.
 #[allow(
@@ -186,6 +191,26 @@ const fn p(
         array_result: false,
         cost,
         domain,
+    }
+}
+
+/// A product of a library's containers (`Syntax::Library`).
+const fn library(
+    name: &'static str,
+    operands: &'static [Operand],
+    array_result: bool,
+    reads: Reads,
+) -> Prim {
+    Prim {
+        name,
+        syntax: Library,
+        operands,
+        results: 1,
+        derivative: Rule,
+        reads,
+        array_result,
+        cost: Expensive,
+        domain: Real,
     }
 }
 
@@ -286,6 +311,11 @@ pub static PRIMS: &[Prim] = &[
     linalg("matvec",    &[A, A, I, I],    true,  Operands),
     linalg("matmul",    &[A, A, I, I, I], true,  Operands),
     linalg("axpy",      &[F, A, A],       true,  Mask(&[true, true, false, false])),
+    // nalgebra's and ndarray's products: `x.dot(&y)`, `m * v`, `a.dot(&x)`, `m.transpose()`
+    library("lib_dot",       &[A, A], false, Operands),
+    library("lib_matvec",    &[A, A], true,  Operands),
+    library("lib_matmul",    &[A, A], true,  Operands),
+    library("lib_transpose", &[A],    true,  Nothing),
     // special functions: `special::name(x)`
     p("erf",        Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Real),
     p("erfc",       Function("special"), &[F],      1, Rule,  Operands,                     Expensive, Real),
@@ -312,6 +342,11 @@ pub fn function(module: &str, name: &str, operands: usize) -> Option<&'static Pr
             && p.name == name
             && p.operands.len() == operands
     })
+}
+
+/// The product of library containers named `name` (`lib_dot`, ..).
+pub fn library_product(name: &str) -> Option<&'static Prim> {
+    PRIMS.iter().find(|p| p.syntax == Library && p.name == name)
 }
 
 /// `+`, which the reverse sweep uses to add contributions to an adjoint.

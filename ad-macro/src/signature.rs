@@ -14,6 +14,7 @@ use proc_macro2::Ident;
 use syn::{FnArg, GenericParam, Pat, ReturnType, Type, TypeParamBound, WherePredicate};
 
 use crate::errors::Errors;
+pub use crate::ir::Library;
 use crate::options::Options;
 
 /// What a type is, as far as differentiation is concerned.
@@ -117,18 +118,6 @@ pub struct Param {
     pub library: Option<Library>,
 }
 
-/// A container type of nalgebra or ndarray that a parameter may have.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Library {
-    /// `DVector<F>`, `SVector<F, N>`, `Array1<F>`, `ArrayView1<F>`: indexed by `x[i]`.
-    Vector,
-    /// `DMatrix<F>`: `m[(i, j)]`, which the lowering makes `m[i + j * m.nrows()]` (nalgebra's
-    /// linear index, column-major: the same element), since the IR has no tuples.
-    NalgebraMatrix,
-    /// `Array2<F>`, `ArrayView2<F>`: `a[[i, j]]` (and `a[(i, j)]`, made `a[[i, j]]`).
-    NdarrayMatrix,
-}
-
 impl Library {
     /// `ty` without its reference, every lifetime `'static` (`&ArrayView1<'a, F>` ->
     /// `ArrayView1<'static, F>`, `ArrayView1<F>` too): a type the gradient's type
@@ -163,8 +152,9 @@ impl Library {
         let Type::Path(p) = ty else { return None };
         let last = p.path.segments.last()?;
         let library = match last.ident.to_string().as_str() {
-            "DVector" | "SVector" | "Array1" | "ArrayView1" => Library::Vector,
+            "DVector" | "SVector" => Library::NalgebraVector,
             "DMatrix" => Library::NalgebraMatrix,
+            "Array1" | "ArrayView1" => Library::NdarrayVector,
             "Array2" | "ArrayView2" => Library::NdarrayMatrix,
             _ => return None,
         };

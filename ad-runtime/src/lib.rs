@@ -214,6 +214,17 @@ pub mod __private {
     pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::dual::Split;
     pub use crate::libraries::{Dims, into_library};
+    /// The products of nalgebra's and ndarray's containers, and their pullbacks.
+    pub mod library {
+        pub use crate::libraries::{
+            Accumulate, Elements, Lib, LibDot, LibProduct, LibShape, LibTranspose, ZerosOfShape,
+            add_all, lib_dot, lib_dot_pullback, lib_matmul, lib_matvec, lib_transpose,
+        };
+        pub use crate::libraries::{
+            lib_product_pullback as lib_matmul_pullback,
+            lib_product_pullback as lib_matvec_pullback, lib_transpose_pullback,
+        };
+    }
     /// The checks of `#[reverse(debug_nonfinite)]`.
     pub mod nonfinite {
         pub use crate::nonfinite::{Site, as_f64, check};

@@ -537,7 +537,7 @@ where
     T::Buffer: Refill,
 {
     match kept.take() {
-        Some(buffer) => buffer.refill(like.__ad_count()),
+        Some(buffer) => buffer.refill::<F, T>(like),
         None => like.__ad_local_zeros(),
     }
 }
@@ -548,24 +548,24 @@ pub fn keep<B>(kept: &mut Option<B>, buffer: B) {
     *kept = Some(buffer);
 }
 
-/// A buffer made zero again, `count` numbers long, in the allocation it has.
-pub trait Refill {
-    /// Zeros, `count` of them.
-    fn refill(self, count: usize) -> Self;
+/// A buffer made zero again, shaped like `like`'s, in the allocation it has where it can.
+pub trait Refill: Sized {
+    /// Zeros, as many as `like` has numbers.
+    fn refill<F, L: LocalBuffer<F, Buffer = Self> + ?Sized>(self, like: &L) -> Self;
 }
 
 impl<F: Zero + Copy> Refill for Vec<F> {
     #[inline]
-    fn refill(mut self, count: usize) -> Self {
+    fn refill<G, L: LocalBuffer<G, Buffer = Self> + ?Sized>(mut self, like: &L) -> Self {
         self.clear();
-        self.resize(count, F::zero());
+        self.resize(like.__ad_count(), F::zero());
         self
     }
 }
 
 impl<F: Zero + Copy, const N: usize> Refill for [F; N] {
     #[inline]
-    fn refill(self, _: usize) -> Self {
+    fn refill<G, L: LocalBuffer<G, Buffer = Self> + ?Sized>(self, _: &L) -> Self {
         [F::zero(); N]
     }
 }

@@ -269,7 +269,7 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
                     method.to_string().as_str(),
                     "nrows" | "ncols" | "dim" | "shape" | "is_empty"
                 )
-                && library_param(func, sig, *recv).is_some() =>
+                && func.library(*recv).is_some() =>
         {
             None
         }
@@ -325,17 +325,6 @@ fn refusal(func: &Func, sig: &Signature, kind: &OpKind) -> Option<String> {
 
 /// A version of a container parameter whose elements are not floats (`&mut Vec<usize>`): a
 /// call that writes it cannot make it depend on an active parameter.
-/// The nalgebra or ndarray container (`signature::Library`) that `v` is a version of, if it
-/// is one of a parameter.
-pub fn library_param(func: &Func, sig: &Signature, v: Value) -> Option<crate::signature::Library> {
-    let root = func.storage(v)?;
-    func.params
-        .iter()
-        .zip(&sig.params)
-        .find(|(p, _)| p.value == root)
-        .and_then(|(_, p)| p.library)
-}
-
 fn holds_no_floats(func: &Func, sig: &Signature, v: Value) -> bool {
     let Some(root) = func.storage(v) else {
         return false;

@@ -79,7 +79,7 @@ impl Finder<'_> {
                     .collect::<Vec<_>>();
                 let what = match prim.syntax {
                     Syntax::Infix(c) | Syntax::Prefix(c) => format!("`{c}`"),
-                    Syntax::Method => format!("`{}`", prim.name),
+                    Syntax::Method | Syntax::Library => format!("`{}`", prim.name),
                     Syntax::Function(module) => format!("`{module}::{}`", prim.name),
                 };
                 self.define(&op.results, what, reverse, from);

@@ -793,6 +793,14 @@ impl<'a> Body<'a> {
                 // `Float` has no `+=`.
                 quote_spanned!(span=> #krate::__private::add_to(&mut #buffer[#index], #value);)
             }
+            // Buffers of nalgebra's and ndarray's containers have no `[..]`: with any of
+            // them in the function, buffers are added element by element through a trait.
+            OpKind::BufferAddAll { buffer, from }
+                if self.func.values.iter().any(|v| v.library.is_some()) =>
+            {
+                let (buffer, from) = (self.val(*buffer), self.val(*from));
+                quote_spanned!(span=> #krate::__private::library::add_all(&mut #buffer, &#from);)
+            }
             OpKind::BufferAddAll { buffer, from } => {
                 let (buffer, from) = (self.val(*buffer), self.val(*from));
                 quote_spanned!(span=> #krate::__private::add_all(&mut #buffer[..], &#from[..]);)
@@ -961,6 +969,11 @@ impl<'a> Body<'a> {
                 let op = Punct::new(c, Spacing::Alone);
                 quote_spanned!(span=> #op #a)
             }
+            // The library's own operation, through the runtime (`&` of whatever holds it).
+            (Syntax::Library, _) => {
+                let name = Ident::new(prim.name, span);
+                quote_spanned!(span=> #krate::__private::library::#name(#(&#args),*))
+            }
             (Syntax::Function(module), _) => {
                 let (module, name) = (Ident::new(module, span), Ident::new(prim.name, span));
                 let args = args.iter().zip(prim.operands).map(|(a, kind)| match kind {
@@ -1108,18 +1121,36 @@ impl<'a> Body<'a> {
             OpKind::Original(block) => quote_spanned!(span=> (|| #block)()),
             OpKind::Pullback { rule, args } => {
                 let dual = args.iter().any(|arg| matches!(arg, Arg::Dual(..)));
-                let args: Vec<TokenStream> = args.iter().map(|arg| self.rule_arg(arg)).collect();
                 let call = match rule {
+                    // A product of library containers: its operands and results as they are.
+                    Rule::Runtime(name) if crate::prims::library_product(name).is_some() => {
+                        let rule = format_ident!("{}_pullback", name);
+                        let args = args.iter().map(|arg| match arg {
+                            Arg::Ref(v) => {
+                                let v = self.val(*v);
+                                quote!(&#v)
+                            }
+                            // A value the rule does not read: of no type to infer.
+                            Arg::EmptyRef => quote!(&()),
+                            arg => self.rule_arg(arg),
+                        });
+                        quote_spanned!(span=> #krate::__private::library::#rule(#(#args),*))
+                    }
                     Rule::Runtime(name) => {
                         let rule = Ident::new(name, Span::call_site());
+                        let args = args.iter().map(|arg| self.rule_arg(arg));
                         quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
                     }
                     Rule::Tangent(name) => {
                         let rule = format_ident!("{}_jvp", name);
+                        let args = args.iter().map(|arg| self.rule_arg(arg));
                         quote_spanned!(span=> #krate::rules::#rule(#(#args),*))
                     }
                     // Spanned at the user's path, where a signature mismatch is reported.
-                    Rule::User(path) => quote_spanned!(span=> #path(#(#args),*)),
+                    Rule::User(path) => {
+                        let args = args.iter().map(|arg| self.rule_arg(arg));
+                        quote_spanned!(span=> #path(#(#args),*))
+                    }
                 };
                 match dual {
                     // Values, then tangents.
@@ -1397,8 +1428,14 @@ impl Body<'_> {
                 quote_spanned!(span=> &mut #b)
             }
         });
-        args.extend(slots.iter().map(|slot| match slot {
+        args.extend(slots.iter().zip(&call.args).map(|(slot, arg)| match slot {
             Slot::Skip => quote_spanned!(span=> #krate::__private::Skip),
+            // A library container's buffer is its slot as it is (of the callee's
+            // `IntoSlot<Buffer>`), having no `[..]`.
+            Slot::Buffer(b) if self.func.library(arg.value).is_some() => {
+                let b = self.val(*b);
+                quote_spanned!(span=> &mut #b)
+            }
             Slot::Buffer(b) => {
                 let b = self.val(*b);
                 quote_spanned!(span=> &mut #b[..])
@@ -1500,8 +1537,11 @@ fn kept_ident(v: Value) -> Ident {
 fn local_buffers_in_loops(func: &Func, block: &Block, in_loop: bool) -> HashSet<Value> {
     let mut out = HashSet::new();
     for op in &block.ops {
+        // Not of a library's container: its shape, not only its length, may change
+        // between iterations, which a kept allocation cannot follow.
         if let (OpKind::Buffer(like), [buffer], true) = (&op.kind, &op.results[..], in_loop)
             && !func.params.iter().any(|p| p.value == *like)
+            && func.library(*like).is_none()
         {
             out.insert(*buffer);
         }

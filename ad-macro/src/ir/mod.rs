@@ -64,6 +64,30 @@ pub struct ValueInfo {
     /// (`reverse::snapshot_operands`), the container copied: the copy's adjoint is the
     /// source's at that point, so the reverse sweep adds into the source's buffer directly.
     pub snapshot_of: Option<Value>,
+    /// For a container of nalgebra or ndarray (a parameter, a product): which.
+    pub library: Option<Library>,
+}
+
+/// A container type of nalgebra or ndarray (`signature::Library::of` reads it from a
+/// parameter's type; a product of such containers has one too).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Library {
+    /// `DVector<F>`, `SVector<F, N>`: `x[i]`.
+    NalgebraVector,
+    /// `DMatrix<F>`: `m[(i, j)]`, which the lowering makes `m[i + j * m.nrows()]` (nalgebra's
+    /// linear index, column-major: the same element), since the IR has no tuples.
+    NalgebraMatrix,
+    /// `Array1<F>`, `ArrayView1<F>`: `x[i]`.
+    NdarrayVector,
+    /// `Array2<F>`, `ArrayView2<F>`: `a[[i, j]]` (and `a[(i, j)]`, made `a[[i, j]]`).
+    NdarrayMatrix,
+}
+
+impl Library {
+    /// A matrix rather than a vector.
+    pub fn is_matrix(self) -> bool {
+        matches!(self, Library::NalgebraMatrix | Library::NdarrayMatrix)
+    }
 }
 
 /// Which values of a function are active: depend on an active parameter *and* reach the
@@ -1111,8 +1135,14 @@ impl Func {
             place: None,
             ty: None,
             snapshot_of: None,
+            library: None,
         });
         value
+    }
+
+    /// The nalgebra or ndarray container `v` is a version of, if it is one.
+    pub fn library(&self, v: Value) -> Option<Library> {
+        self.storage(v).and_then(|root| self.info(root).library)
     }
 
     /// The storage `v` is a version of, if it is a container.

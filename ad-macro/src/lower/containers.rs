@@ -21,6 +21,15 @@ use crate::errors::Reported;
 use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 use crate::signature::Library;
 
+/// `e` without a leading `&` (and parentheses): the container a product's operand names.
+pub(super) fn strip_ref(e: &Expr) -> &Expr {
+    match e {
+        Expr::Reference(r) if r.mutability.is_none() => strip_ref(&r.expr),
+        Expr::Paren(p) => strip_ref(&p.expr),
+        other => other,
+    }
+}
+
 impl Lower<'_> {
     /// Pushes an op whose one result is a new version of `array` (or, for `array: None`, a
     /// new storage).
@@ -224,12 +233,10 @@ impl Lower<'_> {
         let base = self.value(&e.expr);
         let index = match (&*e.index, &base) {
             // `m[(i, j)]` of a matrix of nalgebra or ndarray.
-            (Expr::Tuple(t), Ok(base)) if t.elems.len() == 2 => {
-                match crate::analysis::activity::library_param(&self.func, self.sig, *base) {
-                    Some(library) => self.matrix_index(*base, library, t, span),
-                    None => self.value(&e.index),
-                }
-            }
+            (Expr::Tuple(t), Ok(base)) if t.elems.len() == 2 => match self.func.library(*base) {
+                Some(library) if library.is_matrix() => self.matrix_index(*base, library, t, span),
+                _ => self.value(&e.index),
+            },
             _ => self.value(&e.index),
         };
         let (base, index) = (base?, index?);
@@ -263,7 +270,7 @@ impl Lower<'_> {
                 let add = crate::prims::add();
                 Ok(self.push(OpKind::Prim(add, vec![i, column]), span, 1)[0])
             }
-            Library::NdarrayMatrix | Library::Vector => {
+            _ => {
                 let list = ArrayInit::List {
                     values: vec![i, j],
                     vec: false,
@@ -567,6 +574,95 @@ impl Lower<'_> {
             .written_paths
             .insert(result, func.to_token_stream());
         Some(Ok(Val::One(result)))
+    }
+
+    /// `x.dot(&y)`, `a.dot(&x)` (ndarray's matrix products), `m.transpose()`, `a.t()` of
+    /// nalgebra's or ndarray's containers (`recv` one): the product, a primitive of the
+    /// table computed by the library itself; `None` for another method.
+    pub(super) fn library_method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        recv: Value,
+        span: Span,
+    ) -> Option<R<Val>> {
+        use Library::{NalgebraMatrix, NalgebraVector, NdarrayMatrix, NdarrayVector};
+        let library = self.func.library(recv)?;
+        let method = m.method.to_string();
+        let (name, operands, result) = match (method.as_str(), m.args.len(), library) {
+            ("transpose", 0, NalgebraMatrix) | ("t", 0, NdarrayMatrix) => {
+                ("lib_transpose", vec![recv], Some(library))
+            }
+            ("dot", 1, _) => {
+                let arg = match self.value(strip_ref(&m.args[0])) {
+                    Ok(arg) => arg,
+                    Err(e) => return Some(Err(e)),
+                };
+                let product = match (library, self.func.library(arg)) {
+                    (NalgebraVector, Some(NalgebraVector))
+                    | (NalgebraMatrix, Some(NalgebraMatrix))
+                    | (NdarrayVector, Some(NdarrayVector)) => ("lib_dot", None),
+                    (NdarrayMatrix, Some(NdarrayVector)) => ("lib_matvec", Some(NdarrayVector)),
+                    (NdarrayMatrix, Some(NdarrayMatrix)) => ("lib_matmul", Some(NdarrayMatrix)),
+                    _ => {
+                        return Some(Err(self.error(m, "`dot` of these operands is not one #[reverse] models: it differentiates `x.dot(&y)` of two vectors (or two nalgebra matrices) and ndarray's `a.dot(&x)`, `a.dot(&b)` of a matrix and a vector or matrix, all of the same library")));
+                    }
+                };
+                (product.0, vec![recv, arg], product.1)
+            }
+            _ => return None,
+        };
+        Some(Ok(Val::One(
+            self.library_product(name, operands, result, span),
+        )))
+    }
+
+    /// `m * v`, `a * b` of nalgebra's containers (`lhs`, `rhs`); `None` if neither is a
+    /// library's container, an error if one is and the product is not one the macro models.
+    pub(super) fn library_mul(
+        &mut self,
+        lhs: Value,
+        rhs: Value,
+        b: &syn::ExprBinary,
+        span: Span,
+    ) -> Option<R<Val>> {
+        use Library::{NalgebraMatrix, NalgebraVector};
+        let (left, right) = (self.func.library(lhs), self.func.library(rhs));
+        let (name, result) = match (left, right) {
+            (None, None) => return None,
+            (Some(NalgebraMatrix), Some(NalgebraVector)) => ("lib_matvec", NalgebraVector),
+            (Some(NalgebraMatrix), Some(NalgebraMatrix)) => ("lib_matmul", NalgebraMatrix),
+            _ => {
+                return Some(Err(self.error(b, "this product of nalgebra or ndarray containers is not one #[reverse] models: it differentiates nalgebra's `m * v` and `a * b` of a matrix and a vector or matrix, and ndarray's `a.dot(&x)`; write other products element by element")));
+            }
+        };
+        Some(Ok(Val::One(self.library_product(
+            name,
+            vec![lhs, rhs],
+            Some(result),
+            span,
+        ))))
+    }
+
+    /// The op of the product `name` of `operands`; a container of `result`'s library, or
+    /// a float.
+    fn library_product(
+        &mut self,
+        name: &str,
+        operands: Vec<Value>,
+        result: Option<Library>,
+        span: Span,
+    ) -> Value {
+        let prim = crate::prims::library_product(name)
+            .unwrap_or_else(|| unreachable!("`{name}` is a row of the table"));
+        let kind = OpKind::Prim(prim, operands);
+        match result {
+            Some(library) => {
+                let v = self.version(kind, span, None);
+                self.func.values[v.index()].library = Some(library);
+                v
+            }
+            None => self.push(kind, span, 1)[0],
+        }
     }
 
     /// A container argument: `x`, `&x` or `&mut x` of a container.

@@ -202,6 +202,7 @@ impl Lower<'_> {
             });
             if param.shape.is_container() {
                 self.func.values[value.index()].storage = Some(value);
+                self.func.values[value.index()].library = param.library;
             }
             if let Some(offsets) = offsets {
                 self.func.values[offsets.index()].storage = Some(offsets);
@@ -1137,6 +1138,9 @@ impl Lower<'_> {
             return Ok(Val::One(self.row_length(&name, row, span)?));
         }
         let recv = self.value(&m.receiver)?;
+        if let Some(product) = self.library_method(m, recv, span) {
+            return product;
+        }
         // A method of a parameter struct (not a `Float` or container method of a field
         // that turns out to be a float or a container): a call of another `#[reverse]`
         // function.
@@ -1430,6 +1434,17 @@ impl Lower<'_> {
                 this.store(&name, array, index, new, span)
             })?;
             return Ok(Val::Unit);
+        }
+        // `m * v` of nalgebra's containers (written `&m * &v` too): a product.
+        if let BinOp::Mul(_) = b.op {
+            let lhs = self.value(containers::strip_ref(&b.left));
+            let rhs = self.value(containers::strip_ref(&b.right));
+            let (lhs, rhs) = (lhs?, rhs?);
+            if let Some(product) = self.library_mul(lhs, rhs, b, span) {
+                return product;
+            }
+            let mul = prims::infix('*').ok_or(Reported)?;
+            return Ok(self.push1(OpKind::Prim(mul, vec![lhs, rhs]), span));
         }
         // A compound assignment of primitives evaluates its right side first (the Rust
         // reference, "Compound assignment expressions"): `s += { s = 1.0; s }` adds to 1.
