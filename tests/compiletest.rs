@@ -3,4 +3,8 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
+    // nalgebra's and ndarray's containers, with the features that bring them.
+    if cfg!(all(feature = "nalgebra", feature = "ndarray")) {
+        t.compile_fail("tests/ui/libraries/*.rs");
+    }
 }

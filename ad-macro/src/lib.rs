@@ -14,6 +14,7 @@
 //! fuse       loops fused with their reverses                      reverse/fuse.rs
 //! carry      their adjoints of elements ahead kept in registers   reverse/carry.rs
 //! forward    tangent programs of the primal and the adjoint        forward/
+//! nonfinite  with debug_nonfinite: the values to check              analysis/nonfinite.rs
 //! emit       adjoint ir::Func -> f_grad, f_vjp, f_pullback, ..     emit/
 //!            tangent programs -> f_jvp, f_hvp, f_hessian
 //! ```

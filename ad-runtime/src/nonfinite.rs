@@ -53,10 +53,15 @@ fn report(value: f64, site: &Site, from: &[f64]) -> ! {
     } = site;
     let sweep = if *reverse { "reverse" } else { "forward" };
     // `{:?}` writes `0.0` and `-inf`, as a Rust literal would read.
+    // A rule's arguments are its operands, the value and the cotangent, in its order.
     let mut operands = alloc::string::String::new();
     for (k, x) in from.iter().enumerate() {
         use core::fmt::Write;
-        let separator = if k == 0 { " from " } else { ", " };
+        let separator = match (k, *reverse) {
+            (0, false) => " from ",
+            (0, true) => " from the rule's arguments ",
+            _ => ", ",
+        };
         let _ = write!(operands, "{separator}{x:?}");
     }
     panic!(
@@ -95,7 +100,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "produced NaN from inf, 0.0 in the reverse sweep")]
+    #[should_panic(
+        expected = "produced NaN from the rule's arguments inf, 0.0 in the reverse sweep"
+    )]
     fn nan_of_f32_in_the_reverse_sweep() {
         let site = Site {
             reverse: true,

@@ -93,10 +93,17 @@ impl Finder<'_> {
                     // A user's rule may return the adjoint of a struct, not only floats.
                     Rule::User(_) | Rule::Tangent(_) => return,
                 };
-                let from = args
+                // The rule's float arguments: the operands of float kind, then the results
+                // and their cotangents (`rules::<name>(operands.., results.., cotangents..)`).
+                let operands = crate::prims::PRIMS
                     .iter()
-                    .filter_map(|a| match a {
-                        Arg::Value(v) if self.floats.contains(v) => Some(*v),
+                    .find(|p| matches!(rule, Rule::Runtime(name) if *name == p.name))
+                    .map_or(&[][..], |p| p.operands);
+                let from = (args.iter().enumerate())
+                    .filter_map(|(k, a)| match (a, operands.get(k)) {
+                        (Arg::Value(v), None | Some(Operand::Float | Operand::Borrowed)) => {
+                            Some(*v)
+                        }
                         _ => None,
                     })
                     .collect();
