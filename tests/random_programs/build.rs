@@ -73,7 +73,14 @@ fn source(seed: u64) -> String {
                 }
                 functions.push_str(&printed);
                 functions.push('\n');
-                case(f, program_seed, &mut cases);
+                case(f, program_seed, false, &mut cases);
+                // Functions of slices again with nalgebra's `DVector`s in their place, where
+                // the body is one the twin can have.
+                if prefix == "p" && nalgebra_twin(f, &printed) {
+                    functions.push_str(&twin(&printed, &f.name));
+                    functions.push('\n');
+                    case(f, program_seed, true, &mut cases);
+                }
             }
         }
     }
@@ -87,7 +94,55 @@ fn source(seed: u64) -> String {
     )
 }
 
-fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
+/// Whether `f`'s twin with `&DVector<f64>` for `&[f64]` compiles: slices are its only
+/// containers, and its body uses none of what a `DVector` lacks (sub-slices, slice methods,
+/// `linalg`'s slice functions, calls passing slices to other functions).
+fn nalgebra_twin(f: &generator::Function, source: &str) -> bool {
+    use generator::Param;
+    let slices = f.params.iter().any(|p| matches!(p, Param::Slice(_)));
+    let others = f.params.iter().any(|p| {
+        matches!(
+            p,
+            Param::Array(..) | Param::Rows(_) | Param::Ragged(_) | Param::Struct(_)
+        )
+    });
+    let lacking = [
+        "..]",
+        "..=",
+        "linalg::",
+        ".first(",
+        ".last(",
+        ".to_vec(",
+        ".contains(",
+        "&mut",
+        "iter_mut",
+        ".get(",
+        ".clone()",
+        ".to_owned()",
+        ".windows(",
+        ".chunks(",
+        ".split",
+    ];
+    slices
+        && !others
+        && !calls_reverse_function(source, b'p')
+        && !lacking.iter().any(|l| source.contains(l))
+}
+
+/// `printed` (the source of function `name`) as `name_na`, its `&[f64]` parameters
+/// `&nalgebra::DVector<f64>`.
+fn twin(printed: &str, name: &str) -> String {
+    let (signature, body) = printed
+        .split_once("{\n")
+        .expect("a printed function has a body");
+    let signature = signature
+        .replacen(&format!("fn {name}("), &format!("fn {name}_na("), 1)
+        .replace(": &[f64]", ": &nalgebra::DVector<f64>");
+    format!("{signature}{{\n{body}")
+}
+
+/// The `Case` of `f`, or with `nalgebra` of its twin (`twin`).
+fn case(f: &generator::Function, program_seed: u64, nalgebra: bool, out: &mut String) {
     use generator::Param;
     let (mut floats, mut slices, mut ints) = (0, 0, 0);
     let mut args = Vec::new();
@@ -98,6 +153,13 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
                 args.push(format!("a.x[{floats}]"));
                 floats += 1;
                 kinds.push("Kind::Float".into());
+            }
+            Param::Slice(_) if nalgebra => {
+                args.push(format!(
+                    "&nalgebra::DVector::from_column_slice(&a.s[{slices}])"
+                ));
+                slices += 1;
+                kinds.push("Kind::Slice".into());
             }
             Param::Slice(_) => {
                 args.push(format!("&a.s[{slices}]"));
@@ -157,6 +219,7 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     let parts: Vec<String> = active
         .iter()
         .map(|(name, p)| match p {
+            Param::Slice(_) if nalgebra => format!("{name}.as_slice().to_vec()"),
             Param::Slice(_) => name.clone(),
             Param::Array(..) => format!("{name}.to_vec()"),
             Param::Rows(_) | Param::Ragged(_) => format!("{name}.concat()"),
@@ -165,7 +228,10 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
         })
         .collect();
     let flatten = format!("[{}].concat()", parts.join(", "));
-    let name = &f.name;
+    let name = &match nalgebra {
+        true => format!("{}_na", f.name),
+        false => f.name.clone(),
+    };
     let args = args.join(", ");
     let source = f.print("");
     // Forward mode where the macro models the function (docs/supported.md, "Forward mode"):
@@ -174,7 +240,8 @@ fn case(f: &generator::Function, program_seed: u64, out: &mut String) {
     let (mut floats, mut slices) = (0, 0);
     let mut tangents = Vec::new();
     let calls = calls_reverse_function(&source, b'p');
-    let mut forward = !calls;
+    // Forward mode does not model library containers yet.
+    let mut forward = !calls && !nalgebra;
     for p in &f.params {
         match p {
             Param::Float(_) => {
