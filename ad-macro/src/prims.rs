@@ -194,16 +194,18 @@ const fn p(
     }
 }
 
-/// A product of a library's containers (`Syntax::Library`).
-const fn library(
+/// A primitive of containers, one result: a function of `ad_runtime::linalg`, or a product
+/// of a library's containers (`Syntax::Library`).
+const fn container_prim(
     name: &'static str,
+    syntax: Syntax,
     operands: &'static [Operand],
     array_result: bool,
     reads: Reads,
 ) -> Prim {
     Prim {
         name,
-        syntax: Library,
+        syntax,
         operands,
         results: 1,
         derivative: Rule,
@@ -221,17 +223,17 @@ const fn linalg(
     array_result: bool,
     reads: Reads,
 ) -> Prim {
-    Prim {
-        name,
-        syntax: Function("linalg"),
-        operands,
-        results: 1,
-        derivative: Rule,
-        reads,
-        array_result,
-        cost: Expensive,
-        domain: Real,
-    }
+    container_prim(name, Function("linalg"), operands, array_result, reads)
+}
+
+/// A product of nalgebra's or ndarray's containers.
+const fn library(
+    name: &'static str,
+    operands: &'static [Operand],
+    array_result: bool,
+    reads: Reads,
+) -> Prim {
+    container_prim(name, Library, operands, array_result, reads)
 }
 
 #[rustfmt::skip]

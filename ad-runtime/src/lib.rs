@@ -50,6 +50,10 @@
 //!   `#[reverse]`; it builds `libm` and `special`, which users who do not call them skip;
 //! - `argmin`: the module `argmin`, a `#[reverse]` function as a problem of the optimization
 //!   framework [argmin](https://docs.rs/argmin) 0.11 (cost, gradient, Hessian); needs `std`;
+//! - `nalgebra`, `ndarray`: their vectors and matrices of floats (`DVector`, `SVector`,
+//!   `DMatrix`; `Array1`, `Array2`, `ArrayView1`, `ArrayView2`) are active parameters of
+//!   `#[reverse]` functions, with gradients of the same type, and their products (`dot`,
+//!   matrix-vector, matrix-matrix, transpose) are differentiated;
 //! - `dump`: `#[reverse(dump)]` formats the generated Rust with `prettyplease`, which the macro
 //!   otherwise does not build; without it, `dump` prints a statement per line.
 #![no_std]
@@ -106,7 +110,8 @@ mod stash;
 /// no `f_grad`.
 ///
 /// Active parameters are those of type `f32`, `f64` or a generic `T: Float`, and slices, `Vec`s
-/// and arrays of those; the others pass through. A `#[reverse]` function may call another; the
+/// and arrays of those (with the features `nalgebra` and `ndarray`, their vectors and matrices
+/// too); the others pass through. A `#[reverse]` function may call another; the
 /// callee's `f_pullback` runs in the caller's reverse sweep. Options:
 ///
 /// - `#[reverse(wrt(x, y))]`: only the named parameters are active (a struct deriving
@@ -218,11 +223,12 @@ pub mod __private {
     pub mod library {
         pub use crate::libraries::{
             Accumulate, Elements, Lib, LibDot, LibProduct, LibShape, LibTranspose, ZerosOfShape,
-            add_all, lib_dot, lib_dot_pullback, lib_matmul, lib_matvec, lib_transpose,
+            add_all, lib_dot, lib_dot_pullback, lib_transpose, lib_transpose_pullback,
         };
         pub use crate::libraries::{
+            lib_product as lib_matmul, lib_product as lib_matvec,
             lib_product_pullback as lib_matmul_pullback,
-            lib_product_pullback as lib_matvec_pullback, lib_transpose_pullback,
+            lib_product_pullback as lib_matvec_pullback,
         };
     }
     /// The checks of `#[reverse(debug_nonfinite)]`.

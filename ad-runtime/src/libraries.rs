@@ -249,21 +249,10 @@ where
     a.__ad_lib().__ad_dot(b.__ad_lib())
 }
 
-/// `a b` of a matrix and a vector.
+/// `a b` of a matrix and a vector or a matrix (the primitives `lib_matvec` and `lib_matmul`,
+/// which differ in what the lowering knows of the result, not in how it is computed).
 #[inline]
-pub fn lib_matvec<A: Lib + ?Sized, B: Lib + ?Sized>(
-    a: &A,
-    b: &B,
-) -> <A::Target as LibProduct<B::Target>>::Output
-where
-    A::Target: LibProduct<B::Target>,
-{
-    a.__ad_lib().__ad_product(b.__ad_lib())
-}
-
-/// `a b` of two matrices.
-#[inline]
-pub fn lib_matmul<A: Lib + ?Sized, B: Lib + ?Sized>(
+pub fn lib_product<A: Lib + ?Sized, B: Lib + ?Sized>(
     a: &A,
     b: &B,
 ) -> <A::Target as LibProduct<B::Target>>::Output

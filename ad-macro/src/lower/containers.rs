@@ -611,9 +611,10 @@ impl Lower<'_> {
             }
             _ => return None,
         };
-        Some(Ok(Val::One(
-            self.library_product(name, operands, result, span),
-        )))
+        Some(
+            self.library_product(name, operands, result, span)
+                .map(Val::One),
+        )
     }
 
     /// `m * v`, `a * b` of nalgebra's containers (`lhs`, `rhs`); `None` if neither is a
@@ -635,12 +636,10 @@ impl Lower<'_> {
                 return Some(Err(self.error(b, "this product of nalgebra or ndarray containers is not one #[reverse] models: it differentiates nalgebra's `m * v` and `a * b` of a matrix and a vector or matrix, and ndarray's `a.dot(&x)`; write other products element by element")));
             }
         };
-        Some(Ok(Val::One(self.library_product(
-            name,
-            vec![lhs, rhs],
-            Some(result),
-            span,
-        ))))
+        Some(
+            self.library_product(name, vec![lhs, rhs], Some(result), span)
+                .map(Val::One),
+        )
     }
 
     /// The op of the product `name` of `operands`; a container of `result`'s library, or
@@ -651,18 +650,20 @@ impl Lower<'_> {
         operands: Vec<Value>,
         result: Option<Library>,
         span: Span,
-    ) -> Value {
-        let prim = crate::prims::library_product(name)
-            .unwrap_or_else(|| unreachable!("`{name}` is a row of the table"));
+    ) -> R<Value> {
+        let Some(prim) = crate::prims::library_product(name) else {
+            let message = format!("internal error: `{name}` is not a row of the primitives' table");
+            return Err(self.error(Ident::new(name, span), message));
+        };
         let kind = OpKind::Prim(prim, operands);
-        match result {
+        Ok(match result {
             Some(library) => {
                 let v = self.version(kind, span, None);
                 self.func.values[v.index()].library = Some(library);
                 v
             }
             None => self.push(kind, span, 1)[0],
-        }
+        })
     }
 
     /// A container argument: `x`, `&x` or `&mut x` of a container.
