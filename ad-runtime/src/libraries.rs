@@ -72,6 +72,10 @@ pub trait Elements {
     fn __ad_shape(&self) -> (usize, usize);
     /// The element at row `i`, column `j`.
     fn __ad_get(&self, i: usize, j: usize) -> Self::Elem;
+    /// Whether the elements lie column after column (nalgebra), rather than row after row.
+    fn __ad_column_major(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Elements + ?Sized> Elements for &T {
@@ -84,6 +88,9 @@ impl<T: Elements + ?Sized> Elements for &T {
     fn __ad_get(&self, i: usize, j: usize) -> T::Elem {
         (**self).__ad_get(i, j)
     }
+    fn __ad_column_major(&self) -> bool {
+        (**self).__ad_column_major()
+    }
 }
 
 impl<T: Elements + ?Sized, O: BorrowMut<T>> Elements for SlotBuffer<'_, T, O> {
@@ -95,6 +102,9 @@ impl<T: Elements + ?Sized, O: BorrowMut<T>> Elements for SlotBuffer<'_, T, O> {
     #[inline]
     fn __ad_get(&self, i: usize, j: usize) -> T::Elem {
         (**self).__ad_get(i, j)
+    }
+    fn __ad_column_major(&self) -> bool {
+        (**self).__ad_column_major()
     }
 }
 
@@ -317,15 +327,40 @@ pub fn lib_product_pullback<F, A, B, C, DC, DA, DB>(
 {
     let (a, b) = (a.__ad_lib(), b.__ad_lib());
     let ((m, k), (_, n)) = (a.__ad_shape(), b.__ad_shape());
-    for i in 0..m {
+    let (with_a, with_b) = (da.__ad_active(), db.__ad_active());
+    // The innermost loop runs along the layout's contiguous direction: down columns for
+    // nalgebra, along rows for ndarray (the sums are the same, in another order).
+    if a.__ad_column_major() {
         for j in 0..n {
-            let dcij = dc.__ad_get(i, j);
             for l in 0..k {
-                if da.__ad_active() {
-                    da.__ad_add(i, l, dcij * b.__ad_get(l, j));
+                let blj = b.__ad_get(l, j);
+                let mut dblj = F::zero();
+                for i in 0..m {
+                    let dcij = dc.__ad_get(i, j);
+                    if with_a {
+                        da.__ad_add(i, l, dcij * blj);
+                    }
+                    dblj = dblj + a.__ad_get(i, l) * dcij;
                 }
-                if db.__ad_active() {
-                    db.__ad_add(l, j, a.__ad_get(i, l) * dcij);
+                if with_b {
+                    db.__ad_add(l, j, dblj);
+                }
+            }
+        }
+    } else {
+        for i in 0..m {
+            for l in 0..k {
+                let ail = a.__ad_get(i, l);
+                let mut dail = F::zero();
+                for j in 0..n {
+                    let dcij = dc.__ad_get(i, j);
+                    dail = dail + dcij * b.__ad_get(l, j);
+                    if with_b {
+                        db.__ad_add(l, j, ail * dcij);
+                    }
+                }
+                if with_a {
+                    da.__ad_add(i, l, dail);
                 }
             }
         }
@@ -536,6 +571,9 @@ mod nalgebra_containers {
         #[inline]
         fn __ad_get(&self, i: usize, j: usize) -> F {
             self[(i, j)]
+        }
+        fn __ad_column_major(&self) -> bool {
+            true
         }
     }
 
