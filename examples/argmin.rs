@@ -41,9 +41,11 @@ fn main() -> Result<(), argmin::core::Error> {
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(1e-10)?
         .with_tolerance_cost(0.0)?;
+    let clock = std::time::Instant::now();
     let result = Executor::new(problem, solver)
         .configure(|state| state.param(start(n)).max_iters(20_000).counting(true))
         .run()?;
+    let seconds = clock.elapsed().as_secs_f64();
     let state = result.state();
     let x = state.get_best_param().expect("L-BFGS keeps its best point");
     println!("L-BFGS on the {n}-dimensional Rosenbrock function (gradient by #[reverse]):");
@@ -54,7 +56,10 @@ fn main() -> Result<(), argmin::core::Error> {
         error(x),
         state.get_termination_reason().expect("the run has ended"),
     );
-    println!("  evaluations: {:?}", state.get_func_counts());
+    println!(
+        "  evaluations asked: {:?}, {seconds:.2} s",
+        state.get_func_counts()
+    );
 
     let n = 100;
     let problem = Problem::new(rosenbrock, rosenbrock_grad).with_hessian(rosenbrock_hessian);

@@ -70,6 +70,32 @@ fn the_problem_is_the_generated_functions() {
 }
 
 #[test]
+fn a_point_asked_again_is_not_computed_again() {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let calls = AtomicUsize::new(0);
+    let problem = Problem::new(rosenbrock, |x: &[f64]| {
+        calls.fetch_add(1, Relaxed);
+        rosenbrock_grad(x)
+    });
+    let (x, y) = (vec![-1.2, 1.0, 0.5], vec![0.5, 0.25, 2.0]);
+    let first = problem.gradient(&x).unwrap();
+    let cost = problem.cost(&x).unwrap();
+    let again = problem.gradient(&x).unwrap();
+    assert_eq!(calls.load(Relaxed), 1);
+    assert_eq!(first, again);
+    // The remembered value is f_grad's, which is f's bit for bit.
+    assert_eq!(cost.to_bits(), rosenbrock(&x).to_bits());
+    // Elsewhere, the cost is f's and the gradient computed.
+    assert_eq!(
+        problem.cost(&y).unwrap().to_bits(),
+        rosenbrock(&y).to_bits()
+    );
+    assert_eq!(calls.load(Relaxed), 1);
+    assert_eq!(problem.gradient(&y).unwrap(), rosenbrock_grad(&y).1);
+    assert_eq!(calls.load(Relaxed), 2);
+}
+
+#[test]
 fn lbfgs_minimises_rosenbrock() {
     let start: Vec<f64> = (0..50)
         .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })

@@ -31,11 +31,13 @@
 //! repository's `examples/argmin.rs` minimises the 1,000-dimensional Rosenbrock function with
 //! argmin's L-BFGS this way.
 //!
-//! argmin asks for the cost and the gradient separately, and this adapter computes each with
-//! the function argmin asks for: the cost with `f` (the primal, no reverse sweep), the gradient
-//! with `f_grad` (whose value it drops).
+//! argmin asks for the cost and the gradient separately, and some solvers ask again at the
+//! same point (L-BFGS asks for the gradient at the point its line search accepted, which the
+//! line search has just computed). The adapter keeps the last point `f_grad` was called at,
+//! with its value and gradient: a gradient or a cost asked there again is not computed again.
+//! A cost elsewhere is computed with `f` alone (the primal, no reverse sweep).
 
-use core::marker::PhantomData;
+use std::sync::Mutex;
 use std::vec::Vec;
 
 use ::argmin::core::{CostFunction, Error, Gradient, Hessian};
@@ -50,8 +52,8 @@ pub struct Problem<F, C, G, H = ()> {
     cost: C,
     gradient: G,
     hessian: H,
-    // `fn() -> F`: the problem holds no `F`, so it is `Send` and `Sync` whatever `F` is.
-    float: PhantomData<fn() -> F>,
+    /// The last point `gradient` was called at, its value and its gradient.
+    last: Mutex<Option<(Vec<F>, F, Vec<F>)>>,
 }
 
 impl<F, C, G> Problem<F, C, G>
@@ -67,7 +69,7 @@ where
             cost,
             gradient,
             hessian: (),
-            float: PhantomData,
+            last: Mutex::new(None),
         }
     }
 }
@@ -83,32 +85,63 @@ impl<F, C, G, H> Problem<F, C, G, H> {
             cost: self.cost,
             gradient: self.gradient,
             hessian,
-            float: PhantomData,
+            last: self.last,
+        }
+    }
+}
+
+impl<F, C, G, H> Problem<F, C, G, H> {
+    /// The last point's entry, if `param` is that point.
+    fn remembered<T>(&self, param: &[F], read: impl FnOnce(&F, &Vec<F>) -> T) -> Option<T>
+    where
+        F: PartialEq,
+    {
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*last {
+            Some((point, value, gradient)) if point[..] == *param => Some(read(value, gradient)),
+            _ => None,
         }
     }
 }
 
 impl<F, C, G, H> CostFunction for Problem<F, C, G, H>
 where
+    F: Float,
     C: Fn(&[F]) -> F,
 {
     type Param = Vec<F>;
     type Output = F;
 
     fn cost(&self, param: &Vec<F>) -> Result<F, Error> {
-        Ok((self.cost)(param))
+        match self.remembered(param, |value, _| *value) {
+            Some(value) => Ok(value),
+            None => Ok((self.cost)(param)),
+        }
     }
 }
 
 impl<F, C, G, H> Gradient for Problem<F, C, G, H>
 where
+    F: Float,
     G: Fn(&[F]) -> (F, Vec<F>),
 {
     type Param = Vec<F>;
     type Gradient = Vec<F>;
 
     fn gradient(&self, param: &Vec<F>) -> Result<Vec<F>, Error> {
-        Ok((self.gradient)(param).1)
+        if let Some(gradient) = self.remembered(param, |_, gradient| gradient.clone()) {
+            return Ok(gradient);
+        }
+        let (value, gradient) = (self.gradient)(param);
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *last = Some((param.clone(), value, gradient.clone()));
+        Ok(gradient)
     }
 }
 
