@@ -52,9 +52,11 @@ pub struct Problem<F, C, G, H = ()> {
     cost: C,
     gradient: G,
     hessian: H,
-    /// The last point `gradient` was called at, its value and its gradient.
-    last: Mutex<Option<(Vec<F>, F, Vec<F>)>>,
+    last: Mutex<Option<Evaluated<F>>>,
 }
+
+/// A point `gradient` was called at, its value and its gradient.
+type Evaluated<F> = (Vec<F>, F, Vec<F>);
 
 impl<F, C, G> Problem<F, C, G>
 where
