@@ -21,6 +21,36 @@ use crate::errors::Reported;
 use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 use crate::signature::Library;
 
+/// Reports each element of a 2-D ndarray array taken by one index (an iteration over its
+/// elements, `for v in a.iter()`, lowered to `a[k]`): ndarray has no such index, and the
+/// emitted code would not compile.
+pub(super) fn check_matrix_indices(
+    func: &crate::ir::Func,
+    block: &crate::ir::Block,
+    errors: &mut crate::errors::Errors,
+) {
+    let defined_by_array = |v: Value| {
+        fn find(block: &crate::ir::Block, v: Value) -> bool {
+            block.ops.iter().any(|op| {
+                (matches!(op.kind, OpKind::Array(_)) && op.results.contains(&v))
+                    || op.kind.blocks().into_iter().any(|b| find(b, v))
+            })
+        }
+        find(&func.body, v)
+    };
+    for op in &block.ops {
+        if let OpKind::Index(base, index) = op.kind
+            && func.library(base) == Some(Library::NdarrayMatrix)
+            && !defined_by_array(index)
+        {
+            errors.push(syn::Error::new(op.span, "the elements of a 2-D ndarray array are read by row and column (`a[[i, j]]`): iterate over its rows and columns (`for i in 0..a.nrows() { for j in 0..a.ncols() { .. } }`), not over its elements"));
+        }
+        for inner in op.kind.blocks() {
+            check_matrix_indices(func, inner, errors);
+        }
+    }
+}
+
 /// `e` without a leading `&` (and parentheses): the container a product's operand names.
 pub(super) fn strip_ref(e: &Expr) -> &Expr {
     match e {

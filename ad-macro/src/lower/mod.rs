@@ -181,6 +181,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> (Func,
     ops.append(&mut lower.ops);
     lower.func.body.ops = ops;
     lower.func.number_ops();
+    containers::check_matrix_indices(&lower.func, &lower.func.body, lower.errors);
     (lower.func, lower.items)
 }
 
