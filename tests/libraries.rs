@@ -218,6 +218,21 @@ mod nalgebra_containers {
         assert_eq!(dx, ex);
     }
 
+    /// `m[(row, 0)]`: a row past the end is not another column's element.
+    #[reverse]
+    fn entry(m: &DMatrix<f64>, row: usize) -> f64 {
+        m[(row, 0)] * 2.0
+    }
+
+    #[test]
+    fn a_row_past_the_end_panics_as_in_nalgebra() {
+        let m = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(entry_grad(&m, 1).0, 8.0);
+        // Linear index 2 is (0, 1): in range, but not the element `(2, 0)` names.
+        assert!(std::panic::catch_unwind(|| entry(&m, 2)).is_err());
+        assert!(std::panic::catch_unwind(|| entry_grad(&m, 2)).is_err());
+    }
+
     #[test]
     #[should_panic(expected = "`dx` has shape (3, 1) but its parameter has (4, 1)")]
     fn a_buffer_of_another_shape_is_refused() {

@@ -17,7 +17,6 @@ use syn::{Expr, Token, parse_quote_spanned};
 
 use super::rows::{Count, NestedLiteral, Row};
 use super::{Binding, Lower, R, Val};
-use crate::errors::Reported;
 use crate::ir::{ArrayInit, BinOp, Len, Literal, OpKind, Value};
 use crate::signature::Library;
 
@@ -295,10 +294,11 @@ impl Lower<'_> {
                     args: Vec::new(),
                 };
                 let nrows = self.push(nrows, span, 1)[0];
-                let mul = crate::prims::infix('*').ok_or(Reported)?;
-                let column = self.push(OpKind::Prim(mul, vec![j, nrows]), span, 1)[0];
-                let add = crate::prims::add();
-                Ok(self.push(OpKind::Prim(add, vec![i, column]), span, 1)[0])
+                // A row past the end panics as nalgebra's `(i, j)` does (a column past the
+                // end makes the linear index past the end, which panics too).
+                self.index_check(i, nrows, span);
+                let column = self.integer('*', j, nrows, span);
+                Ok(self.integer('+', i, column, span))
             }
             _ => {
                 let list = ArrayInit::List {

@@ -289,7 +289,7 @@ impl Lower<'_> {
     }
 
     /// `assert!(index < len)`: indexing past the end panics as the original does.
-    fn index_check(&mut self, col: Value, len: Value, span: Span) {
+    pub(super) fn index_check(&mut self, col: Value, len: Value, span: Span) {
         let (c, n) = (crate::ir::hole(0, span), crate::ir::hole(1, span));
         let code = quote!(
             ::core::assert!(#c < #n, "index out of bounds: the len is {} but the index is {}", #n, #c)
@@ -333,7 +333,7 @@ impl Lower<'_> {
     }
 
     /// `a op b` of integers.
-    fn integer(&mut self, op: char, a: Value, b: Value, span: Span) -> Value {
+    pub(super) fn integer(&mut self, op: char, a: Value, b: Value, span: Span) -> Value {
         // Never `None`: `op` is `*`, `+` or `/`, rows of the fixed table that every `a + b`
         // of the user's is lowered with; no user syntax reaches here with another.
         let prim = crate::prims::infix(op).expect("the table has integer arithmetic");
