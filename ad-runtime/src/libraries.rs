@@ -421,11 +421,25 @@ impl<F, B: ZerosOfShape<Elem = F>> crate::stash::LocalBuffer<F> for LibShape<B> 
     }
 }
 
-/// The `LocalBuffer` of a library container (an operand or a product's result), whose
-/// buffer is `$buffer` (zeros of its shape).
+/// What the generated code needs of a library container `$ty` whose adjoint buffer is a
+/// `$buffer` (zeros of its shape, by `Dims` and `ZerosOfShape`): `AdjointBuffer` (of a
+/// parameter) and `LocalBuffer` (of a product's result); with `owned`, what it needs of the
+/// buffer itself (`Refill`, `Reset`).
 #[cfg(any(feature = "nalgebra", feature = "ndarray"))]
-macro_rules! local_buffer {
+macro_rules! library_buffer {
+    ([$($generics:tt)*] $ty:ty => $buffer:ty, owned) => {
+        library_buffer!([$($generics)*] $ty => $buffer);
+        library_buffer!(@owned [$($generics)*] $ty);
+    };
     ([$($generics:tt)*] $ty:ty => $buffer:ty) => {
+        impl<$($generics)*> crate::stash::AdjointBuffer for $ty {
+            type Buffer = $buffer;
+            fn __ad_zeros(&self) -> $buffer {
+                let (rows, cols) = super::Dims::__ad_dims(self);
+                <$buffer as super::ZerosOfShape>::__ad_zeros_of(rows, cols)
+            }
+        }
+
         impl<$($generics)*> crate::stash::LocalBuffer<F> for $ty {
             type Buffer = $buffer;
             fn __ad_local_zeros(&self) -> $buffer {
@@ -442,7 +456,8 @@ macro_rules! local_buffer {
                 super::LibShape(rows, cols, core::marker::PhantomData)
             }
         }
-
+    };
+    (@owned [$($generics:tt)*] $ty:ty) => {
         /// A new buffer: a matrix's shape may change between iterations with its count.
         impl<$($generics)*> crate::stash::Refill for $ty {
             fn refill<G, L: crate::stash::LocalBuffer<G, Buffer = Self> + ?Sized>(
@@ -470,7 +485,7 @@ mod nalgebra_containers {
     use num_traits::{One, Zero};
 
     use super::{Dims, ZerosOfShape};
-    use crate::stash::{AdjointBuffer, AsSlice};
+    use crate::stash::AsSlice;
 
     /// nalgebra's matrices and vectors (of any storage) have one shape query and `fill`.
     impl<F: Scalar + Zero, R: Dim, C: Dim, S: RawStorageMut<F, R, C>> Dims for Matrix<F, R, C, S> {
@@ -479,27 +494,6 @@ mod nalgebra_containers {
         }
         fn __ad_fill_zero(&mut self) {
             self.fill(F::zero());
-        }
-    }
-
-    impl<F: Scalar + Zero> AdjointBuffer for DVector<F> {
-        type Buffer = DVector<F>;
-        fn __ad_zeros(&self) -> DVector<F> {
-            DVector::zeros(self.len())
-        }
-    }
-
-    impl<F: Scalar + Zero, const N: usize> AdjointBuffer for SVector<F, N> {
-        type Buffer = SVector<F, N>;
-        fn __ad_zeros(&self) -> SVector<F, N> {
-            SVector::zeros()
-        }
-    }
-
-    impl<F: Scalar + Zero> AdjointBuffer for DMatrix<F> {
-        type Buffer = DMatrix<F>;
-        fn __ad_zeros(&self) -> DMatrix<F> {
-            DMatrix::zeros(self.nrows(), self.ncols())
         }
     }
 
@@ -524,9 +518,9 @@ mod nalgebra_containers {
         }
     }
 
-    local_buffer!([F: Scalar + Zero] DVector<F> => DVector<F>);
-    local_buffer!([F: Scalar + Zero, const N: usize] SVector<F, N> => SVector<F, N>);
-    local_buffer!([F: Scalar + Zero] DMatrix<F> => DMatrix<F>);
+    library_buffer!([F: Scalar + Zero] DVector<F> => DVector<F>, owned);
+    library_buffer!([F: Scalar + Zero, const N: usize] SVector<F, N> => SVector<F, N>, owned);
+    library_buffer!([F: Scalar + Zero] DMatrix<F> => DMatrix<F>, owned);
 
     // The elements in the library's order (columns one after another), for the runtime's
     // rules of `linalg`.
@@ -650,7 +644,7 @@ mod ndarray_containers {
     use num_traits::Zero;
 
     use super::{Dims, ZerosOfShape};
-    use crate::stash::{AdjointBuffer, AsSlice};
+    use crate::stash::AsSlice;
 
     impl<F: Clone + Zero> Dims for Array1<F> {
         fn __ad_dims(&self) -> (usize, usize) {
@@ -688,34 +682,6 @@ mod ndarray_containers {
         }
     }
 
-    impl<F: Clone + Zero> AdjointBuffer for Array1<F> {
-        type Buffer = Array1<F>;
-        fn __ad_zeros(&self) -> Array1<F> {
-            Array1::zeros(self.len())
-        }
-    }
-
-    impl<F: Clone + Zero> AdjointBuffer for ArrayView1<'_, F> {
-        type Buffer = Array1<F>;
-        fn __ad_zeros(&self) -> Array1<F> {
-            Array1::zeros(self.len())
-        }
-    }
-
-    impl<F: Clone + Zero> AdjointBuffer for Array2<F> {
-        type Buffer = Array2<F>;
-        fn __ad_zeros(&self) -> Array2<F> {
-            Array2::zeros(self.dim())
-        }
-    }
-
-    impl<F: Clone + Zero> AdjointBuffer for ArrayView2<'_, F> {
-        type Buffer = Array2<F>;
-        fn __ad_zeros(&self) -> Array2<F> {
-            Array2::zeros(self.dim())
-        }
-    }
-
     impl<F: Clone + Zero> ZerosOfShape for Array1<F> {
         type Elem = F;
         fn __ad_zeros_of(rows: usize, _cols: usize) -> Self {
@@ -730,24 +696,11 @@ mod ndarray_containers {
         }
     }
 
-    local_buffer!([F: Clone + Zero] Array1<F> => Array1<F>);
-    local_buffer!([F: Clone + Zero] Array2<F> => Array2<F>);
-
-    /// The LocalBuffer of a view (the transpose `a.t()` is one): its buffer is owned.
-    impl<F: Clone + Zero> crate::stash::LocalBuffer<F> for ArrayView2<'_, F> {
-        type Buffer = Array2<F>;
-        fn __ad_local_zeros(&self) -> Array2<F> {
-            Array2::zeros(self.dim())
-        }
-        fn __ad_count(&self) -> usize {
-            self.len()
-        }
-        type Shape = super::LibShape<Array2<F>>;
-        fn __ad_shape(&self) -> super::LibShape<Array2<F>> {
-            let (rows, cols) = self.dim();
-            super::LibShape(rows, cols, core::marker::PhantomData)
-        }
-    }
+    library_buffer!([F: Clone + Zero] Array1<F> => Array1<F>, owned);
+    library_buffer!([F: Clone + Zero] Array2<F> => Array2<F>, owned);
+    // A view's buffer is owned (the transpose `a.t()` is a view).
+    library_buffer!([F: Clone + Zero] ArrayView1<'_, F> => Array1<F>);
+    library_buffer!([F: Clone + Zero] ArrayView2<'_, F> => Array2<F>);
 
     /// The elements of an array in standard layout (row-major, contiguous).
     fn standard<F>(elements: Option<&[F]>) -> &[F] {
