@@ -432,6 +432,9 @@ macro_rules! library_buffer {
         library_buffer!(@owned [$($generics)*] $ty);
     };
     ([$($generics:tt)*] $ty:ty => $buffer:ty) => {
+        // Not listed in the error of a type that is no container: what it says does not
+        // depend on the features.
+        #[diagnostic::do_not_recommend]
         impl<$($generics)*> crate::stash::AdjointBuffer for $ty {
             type Buffer = $buffer;
             fn __ad_zeros(&self) -> $buffer {
