@@ -218,7 +218,7 @@ pub mod __private {
     };
     pub use crate::checkpoint::{Action, Revolve, restore, store};
     pub use crate::dual::Split;
-    pub use crate::libraries::{Dims, into_library};
+    pub use crate::libraries::{FillZero, into_library};
     /// The products of nalgebra's and ndarray's containers, and their pullbacks.
     pub mod library {
         pub use crate::libraries::{

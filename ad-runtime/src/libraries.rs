@@ -6,38 +6,27 @@
 //! the gradient, which is zeros of the library's type and the parameter's shape (an owned
 //! `Array1`/`Array2` for a view). These impls are what the generated code needs of them.
 
-/// A library container's shape, and zeroing a gradient buffer of one: for `f_grad_into`,
-/// whose buffers are the caller's.
-pub trait Dims {
-    /// Rows and columns (a vector has one column).
-    fn __ad_dims(&self) -> (usize, usize);
+/// Zeroing a library container's gradient buffer (its shape is `Elements`'): the caller's
+/// buffer of `f_grad_into`, a buffer reset in a loop.
+pub trait FillZero {
     /// Every element zero.
     fn __ad_fill_zero(&mut self);
 }
 
 /// The caller's gradient buffer `buffer` for `param`, zeroed, after checking its shape.
 #[track_caller]
-pub fn into_library<'b, B: Dims, P: Dims + ?Sized>(
+pub fn into_library<'b, B: FillZero + Elements, P: Elements + ?Sized>(
     buffer: &'b mut B,
     param: &P,
     name: &str,
 ) -> &'b mut B {
-    let (want, have) = (param.__ad_dims(), buffer.__ad_dims());
+    let (want, have) = (param.__ad_shape(), buffer.__ad_shape());
     assert!(
         want == have,
         "f_grad_into: `{name}` has shape {have:?} but its parameter has {want:?}",
     );
     buffer.__ad_fill_zero();
     buffer
-}
-
-impl<T: Dims + ?Sized> Dims for &T {
-    fn __ad_dims(&self) -> (usize, usize) {
-        (**self).__ad_dims()
-    }
-    fn __ad_fill_zero(&mut self) {
-        unreachable!("a shared reference is never a gradient buffer")
-    }
 }
 
 use num_traits::{Float, Zero};
@@ -294,12 +283,13 @@ where
 {
     let (a, b) = (a.__ad_lib(), b.__ad_lib());
     let (rows, cols) = a.__ad_shape();
+    let (with_a, with_b) = (da.__ad_active(), db.__ad_active());
     for j in 0..cols {
         for i in 0..rows {
-            if da.__ad_active() {
+            if with_a {
                 da.__ad_add(i, j, ds * b.__ad_get(i, j));
             }
-            if db.__ad_active() {
+            if with_b {
                 db.__ad_add(i, j, ds * a.__ad_get(i, j));
             }
         }
@@ -422,7 +412,7 @@ impl<F, B: ZerosOfShape<Elem = F>> crate::stash::LocalBuffer<F> for LibShape<B> 
 }
 
 /// What the generated code needs of a library container `$ty` whose adjoint buffer is a
-/// `$buffer` (zeros of its shape, by `Dims` and `ZerosOfShape`): `AdjointBuffer` (of a
+/// `$buffer` (zeros of its shape, by `Elements` and `ZerosOfShape`): `AdjointBuffer` (of a
 /// parameter) and `LocalBuffer` (of a product's result); with `owned`, what it needs of the
 /// buffer itself (`Refill`, `Reset`).
 #[cfg(any(feature = "nalgebra", feature = "ndarray"))]
@@ -438,7 +428,7 @@ macro_rules! library_buffer {
         impl<$($generics)*> crate::stash::AdjointBuffer for $ty {
             type Buffer = $buffer;
             fn __ad_zeros(&self) -> $buffer {
-                let (rows, cols) = super::Dims::__ad_dims(self);
+                let (rows, cols) = super::Elements::__ad_shape(self);
                 <$buffer as super::ZerosOfShape>::__ad_zeros_of(rows, cols)
             }
         }
@@ -446,16 +436,16 @@ macro_rules! library_buffer {
         impl<$($generics)*> crate::stash::LocalBuffer<F> for $ty {
             type Buffer = $buffer;
             fn __ad_local_zeros(&self) -> $buffer {
-                let (rows, cols) = super::Dims::__ad_dims(self);
+                let (rows, cols) = super::Elements::__ad_shape(self);
                 <$buffer as super::ZerosOfShape>::__ad_zeros_of(rows, cols)
             }
             fn __ad_count(&self) -> usize {
-                let (rows, cols) = super::Dims::__ad_dims(self);
+                let (rows, cols) = super::Elements::__ad_shape(self);
                 rows * cols
             }
             type Shape = super::LibShape<$buffer>;
             fn __ad_shape(&self) -> super::LibShape<$buffer> {
-                let (rows, cols) = super::Dims::__ad_dims(self);
+                let (rows, cols) = super::Elements::__ad_shape(self);
                 super::LibShape(rows, cols, core::marker::PhantomData)
             }
         }
@@ -473,7 +463,7 @@ macro_rules! library_buffer {
 
         impl<$($generics)*> crate::stash::Reset for $ty {
             fn __ad_reset(&mut self, _len: usize) {
-                super::Dims::__ad_fill_zero(self);
+                super::FillZero::__ad_fill_zero(self);
             }
         }
     };
@@ -487,14 +477,10 @@ mod nalgebra_containers {
     };
     use num_traits::{One, Zero};
 
-    use super::{Dims, ZerosOfShape};
+    use super::{FillZero, ZerosOfShape};
     use crate::stash::AsSlice;
 
-    /// nalgebra's matrices and vectors (of any storage) have one shape query and `fill`.
-    impl<F: Scalar + Zero, R: Dim, C: Dim, S: RawStorageMut<F, R, C>> Dims for Matrix<F, R, C, S> {
-        fn __ad_dims(&self) -> (usize, usize) {
-            self.shape()
-        }
+    impl<F: Scalar + Zero, R: Dim, C: Dim, S: RawStorageMut<F, R, C>> FillZero for Matrix<F, R, C, S> {
         fn __ad_fill_zero(&mut self) {
             self.fill(F::zero());
         }
@@ -521,9 +507,9 @@ mod nalgebra_containers {
         }
     }
 
-    library_buffer!([F: Scalar + Zero] DVector<F> => DVector<F>, owned);
-    library_buffer!([F: Scalar + Zero, const N: usize] SVector<F, N> => SVector<F, N>, owned);
-    library_buffer!([F: Scalar + Zero] DMatrix<F> => DMatrix<F>, owned);
+    library_buffer!([F: Scalar + Copy + Zero] DVector<F> => DVector<F>, owned);
+    library_buffer!([F: Scalar + Copy + Zero, const N: usize] SVector<F, N> => SVector<F, N>, owned);
+    library_buffer!([F: Scalar + Copy + Zero] DMatrix<F> => DMatrix<F>, owned);
 
     // The elements in the library's order (columns one after another), for the runtime's
     // rules of `linalg`.
@@ -646,42 +632,12 @@ mod ndarray_containers {
     };
     use num_traits::Zero;
 
-    use super::{Dims, ZerosOfShape};
+    use super::{FillZero, ZerosOfShape};
     use crate::stash::AsSlice;
 
-    impl<F: Clone + Zero> Dims for Array1<F> {
-        fn __ad_dims(&self) -> (usize, usize) {
-            (self.len(), 1)
-        }
+    impl<F: Clone + Zero, D: ndarray::Dimension> FillZero for ndarray::Array<F, D> {
         fn __ad_fill_zero(&mut self) {
             self.fill(F::zero());
-        }
-    }
-
-    impl<F: Clone + Zero> Dims for Array2<F> {
-        fn __ad_dims(&self) -> (usize, usize) {
-            self.dim()
-        }
-        fn __ad_fill_zero(&mut self) {
-            self.fill(F::zero());
-        }
-    }
-
-    impl<F: Clone + Zero> Dims for ArrayView1<'_, F> {
-        fn __ad_dims(&self) -> (usize, usize) {
-            (self.len(), 1)
-        }
-        fn __ad_fill_zero(&mut self) {
-            unreachable!("a view is never a gradient buffer")
-        }
-    }
-
-    impl<F: Clone + Zero> Dims for ArrayView2<'_, F> {
-        fn __ad_dims(&self) -> (usize, usize) {
-            self.dim()
-        }
-        fn __ad_fill_zero(&mut self) {
-            unreachable!("a view is never a gradient buffer")
         }
     }
 
@@ -699,11 +655,11 @@ mod ndarray_containers {
         }
     }
 
-    library_buffer!([F: Clone + Zero] Array1<F> => Array1<F>, owned);
-    library_buffer!([F: Clone + Zero] Array2<F> => Array2<F>, owned);
+    library_buffer!([F: Copy + Zero] Array1<F> => Array1<F>, owned);
+    library_buffer!([F: Copy + Zero] Array2<F> => Array2<F>, owned);
     // A view's buffer is owned (the transpose `a.t()` is a view).
-    library_buffer!([F: Clone + Zero] ArrayView1<'_, F> => Array1<F>);
-    library_buffer!([F: Clone + Zero] ArrayView2<'_, F> => Array2<F>);
+    library_buffer!([F: Copy + Zero] ArrayView1<'_, F> => Array1<F>);
+    library_buffer!([F: Copy + Zero] ArrayView2<'_, F> => Array2<F>);
 
     /// The elements of an array in standard layout (row-major, contiguous).
     fn standard<F>(elements: Option<&[F]>) -> &[F] {
